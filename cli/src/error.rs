@@ -1,0 +1,31 @@
+//! Errors of the CLI and their exit status.
+
+use std::fmt::Display;
+use std::process::ExitCode;
+
+/// Exit status for invalid input or usage (the same status clap uses).
+pub const EXIT_INVALID: u8 = 2;
+
+/// A failure to report on stderr as one line, with its exit status.
+#[derive(Debug)]
+pub struct CliError {
+    pub status: u8,
+    pub message: String,
+}
+
+impl CliError {
+    /// The user gave something we cannot accept.
+    pub fn invalid(message: impl Display) -> Self {
+        CliError {
+            status: EXIT_INVALID,
+            message: message.to_string(),
+        }
+    }
+
+    pub fn report(&self) -> ExitCode {
+        eprintln!("twofold: {}", self.message.replace('\n', " "));
+        ExitCode::from(self.status)
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;

@@ -1,0 +1,19 @@
+//! Twofold core: everything that must be right about one-time passwords lives here.
+//!
+//! The crate is pure Rust with no FFI and no platform policy. The CLI and the UniFFI crate are
+//! thin clients of it.
+//!
+//! * [`otp`] — HOTP (RFC 4226), TOTP (RFC 6238) and Steam Guard code generation, batch
+//!   [`otp::codes_at`].
+//! * [`uri`] — the otpauth Key URI Format: parsing, canonical formatting and base32.
+//! * [`secret`] — [`Secret`], the zeroizing container for key bytes.
+
+#![forbid(unsafe_code)]
+
+pub mod otp;
+pub mod secret;
+pub mod uri;
+
+pub use otp::{Algorithm, Code, OtpKind};
+pub use secret::Secret;
+pub use uri::{Credential, UriError};
