@@ -7,12 +7,19 @@
 //!   [`otp::codes_at`].
 //! * [`uri`] — the otpauth Key URI Format: parsing, canonical formatting and base32.
 //! * [`secret`] — [`Secret`], the zeroizing container for key bytes.
+//! * [`vault`] — the encrypted vault: data model, `TWFV` container, key slots, atomic
+//!   storage, and the thread-safe [`vault::VaultSession`].
+//! * [`crypto`] — the primitives those formats are built from.
 
 #![forbid(unsafe_code)]
 
+pub mod backup;
+pub mod crypto;
 pub mod otp;
 pub mod secret;
+mod serde_bytes_helpers;
 pub mod uri;
+pub mod vault;
 
 pub use otp::{Algorithm, Code, OtpKind};
 pub use secret::Secret;

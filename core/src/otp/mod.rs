@@ -28,7 +28,10 @@ pub const SKEW_WARNING_SECS: i64 = 15;
 const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
 
 /// HMAC hash function of an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Algorithm {
     #[default]
     Sha1,
@@ -71,7 +74,8 @@ impl Algorithm {
 }
 
 /// What kind of code an account produces, with its parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
 pub enum OtpKind {
     /// Time-based (RFC 6238).
     Totp {

@@ -1,0 +1,582 @@
+//! Encrypted backups (`TWFB`): the vault container format sealed under a backup password
+//! (heavier Argon2id) and/or the vault's recovery key. A backup is reported as made only
+//! after it was read back from storage, decrypted and compared with the vault.
+//! `docs/backup-format.md` is the normative description.
+
+use std::path::{Path, PathBuf};
+
+use crate::crypto::{self, KdfParams, Key32};
+use crate::otp::OtpKind;
+use crate::vault::container::{self, BACKUP_MAGIC, Header, SlotKind};
+use crate::vault::model::{Entry, EntryId, VaultContent, same_kind};
+use crate::vault::recovery::RecoveryKey;
+use crate::vault::slots::{self, NewSlot, SlotCredential};
+use crate::vault::storage::{self, FileSystem};
+use crate::vault::{VaultError, VaultSession};
+
+/// File extension of backups.
+pub const EXTENSION: &str = "twfb";
+/// Prefix of automatic backup file names.
+pub const AUTO_PREFIX: &str = "twofold-";
+
+/// How a backup is sealed.
+#[derive(Clone, Copy)]
+pub struct BackupOptions<'a> {
+    /// Backup password (Argon2id at `kdf`, falling back to 64 MiB when memory is short).
+    pub password: Option<&'a [u8]>,
+    /// Also seal to the vault's recovery key, so the recovery key opens the backup.
+    pub recovery: bool,
+    pub kdf: KdfParams,
+}
+
+impl<'a> BackupOptions<'a> {
+    /// Password and recovery key, default (256 MiB) parameters.
+    pub fn new(password: Option<&'a [u8]>) -> Self {
+        BackupOptions {
+            password,
+            recovery: true,
+            kdf: KdfParams::BACKUP,
+        }
+    }
+}
+
+/// What `create_backup` wrote and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupReport {
+    pub path: PathBuf,
+    pub entry_count: usize,
+    pub bytes: usize,
+    /// Parameters actually used for the password slot (after any memory fallback).
+    pub kdf: Option<KdfParams>,
+    pub sealed_to_recovery_key: bool,
+}
+
+/// Names of entries for reports (never secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntrySummary {
+    pub id: EntryId,
+    pub issuer: String,
+    pub account: String,
+}
+
+impl From<&Entry> for EntrySummary {
+    fn from(e: &Entry) -> Self {
+        EntrySummary {
+            id: e.id,
+            issuer: e.issuer.clone(),
+            account: e.account.clone(),
+        }
+    }
+}
+
+/// How a backup differs from the current vault (live entries only).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BackupDiff {
+    /// In the vault, not in the backup.
+    pub missing: Vec<EntrySummary>,
+    /// In both, but different.
+    pub changed: Vec<EntrySummary>,
+    /// In the backup, not in the vault.
+    pub extra: Vec<EntrySummary>,
+}
+
+impl BackupDiff {
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.changed.is_empty() && self.extra.is_empty()
+    }
+}
+
+/// Result of `verify_backup`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupVerification {
+    pub entry_count: usize,
+    pub newest_change: Option<i64>,
+    pub created_at: i64,
+    /// Present when compared against an unlocked vault.
+    pub diff: Option<BackupDiff>,
+}
+
+/// How a restore combines the backup with the vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreMode {
+    /// Add what the vault lacks; for entries in both, keep the newer version.
+    Merge,
+    /// The backup's entries, groups and settings replace the vault's (slots are kept).
+    Replace,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RestoreReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// Seals `content` into backup bytes. Returns the bytes, the parameters used, and what is
+/// needed to verify the file afterwards (the password slot's key pair and the master key).
+struct Sealed {
+    bytes: Vec<u8>,
+    kdf: Option<KdfParams>,
+    master_key: Key32,
+    password_keys: Option<crypto::SlotKeyPair>,
+}
+
+fn seal(
+    session: &VaultSession,
+    content: &VaultContent,
+    generation: u64,
+    options: &BackupOptions<'_>,
+) -> Result<Sealed, VaultError> {
+    let env = session.env();
+    let rng = env.rng.as_ref();
+    let now = (env.clock)();
+    let master_key = crypto::random_key(rng)?;
+    let backup_id: [u8; 16] = crypto::random_array(rng)?;
+    let mut header_slots = Vec::new();
+    let mut kdf = None;
+    let mut password_keys = None;
+    if let Some(password) = options.password {
+        let (slot, keys) = slots::create_slot_with_keys(
+            BACKUP_MAGIC,
+            &backup_id,
+            NewSlot::PasswordWithFallback {
+                password,
+                params: options.kdf,
+                floor_m_kib: KdfParams::BACKUP_FLOOR_M_KIB.min(options.kdf.m_kib),
+            },
+            "backup password".into(),
+            now,
+            &master_key,
+            rng,
+        )?;
+        kdf = slot.kdf.as_ref().map(|k| k.params());
+        password_keys = Some(keys);
+        header_slots.push(slot);
+    }
+    if options.recovery {
+        let public = session
+            .recovery_public_key()?
+            .ok_or(VaultError::NoSuchSlot)?;
+        header_slots.push(slots::recovery_slot_for_public_key(
+            BACKUP_MAGIC,
+            &backup_id,
+            public,
+            "recovery key".into(),
+            now,
+            &master_key,
+            rng,
+        )?);
+    }
+    if header_slots.is_empty() {
+        return Err(VaultError::InvalidInput(
+            "a backup needs a password or the recovery key".into(),
+        ));
+    }
+    let header = Header {
+        vault_id: backup_id,
+        generation,
+        created_at: now,
+        updated_at: now,
+        slots: header_slots,
+    };
+    let bytes = container::seal_file(BACKUP_MAGIC, &header, &master_key, content, rng)?;
+    Ok(Sealed {
+        bytes,
+        kdf,
+        master_key,
+        password_keys,
+    })
+}
+
+/// Creates a backup at `path` and verifies it: the file is read back from storage, every
+/// slot we hold keys for is unwrapped, the body is decrypted and compared with the vault.
+/// Only then is the report returned.
+pub fn create_backup(
+    session: &VaultSession,
+    path: &Path,
+    options: &BackupOptions<'_>,
+) -> Result<BackupReport, VaultError> {
+    let (content, generation) = session.snapshot()?;
+    let sealed = seal(session, &content, generation, options)?;
+    let fs = session.env().fs.as_ref();
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs.create_dir_all(dir)?;
+    }
+    storage::commit(fs, path, &sealed.bytes, false)?;
+    verify_written(
+        fs,
+        path,
+        &sealed,
+        &content,
+        session.recovery_public_key()?.filter(|_| options.recovery),
+    )?;
+    Ok(BackupReport {
+        path: path.to_path_buf(),
+        entry_count: content.live_entries().len(),
+        bytes: sealed.bytes.len(),
+        kdf: sealed.kdf,
+        sealed_to_recovery_key: options.recovery,
+    })
+}
+
+fn verify_written(
+    fs: &dyn FileSystem,
+    path: &Path,
+    sealed: &Sealed,
+    content: &VaultContent,
+    recovery_public: Option<[u8; 32]>,
+) -> Result<(), VaultError> {
+    let failed =
+        |why: &str| VaultError::Corrupt(format!("the backup did not verify after writing: {why}"));
+    let bytes = fs
+        .read(path)?
+        .ok_or_else(|| failed("the file is missing"))?;
+    if bytes != sealed.bytes {
+        return Err(failed("the file on storage differs from what was written"));
+    }
+    let parsed = container::parse(&bytes, BACKUP_MAGIC)?;
+    let mut unwrapped = 0;
+    for slot in &parsed.header.slots {
+        match slot.kind {
+            SlotKind::Password => {
+                let keys = sealed
+                    .password_keys
+                    .as_ref()
+                    .ok_or_else(|| failed("unexpected password slot"))?;
+                let mk =
+                    container::unwrap_master_key(BACKUP_MAGIC, &parsed.header.vault_id, slot, keys)
+                        .map_err(|_| failed("the password slot does not open"))?;
+                if *mk != *sealed.master_key {
+                    return Err(failed("the password slot holds the wrong key"));
+                }
+                unwrapped += 1;
+            }
+            SlotKind::Recovery => {
+                if Some(slot.public_key) != recovery_public {
+                    return Err(failed(
+                        "the recovery slot is not sealed to this vault's recovery key",
+                    ));
+                }
+            }
+            _ => return Err(failed("unexpected slot kind")),
+        }
+    }
+    let read_back = container::open_body(&parsed, &sealed.master_key)
+        .map_err(|_| failed("the body does not decrypt"))?;
+    if &read_back != content {
+        return Err(failed("the decrypted content differs from the vault"));
+    }
+    if sealed.password_keys.is_some() && unwrapped == 0 {
+        return Err(failed("the password slot is missing"));
+    }
+    Ok(())
+}
+
+/// Opens backup bytes with a password or the recovery key.
+pub fn open_backup(
+    bytes: &[u8],
+    credential: &SlotCredential<'_>,
+) -> Result<(Header, VaultContent), VaultError> {
+    let parsed = container::parse(bytes, BACKUP_MAGIC)?;
+    let (_, mk) = slots::unlock(BACKUP_MAGIC, &parsed.header, credential)?;
+    let content = container::open_body(&parsed, &mk)?;
+    Ok((parsed.header, content))
+}
+
+/// A credential for a backup: its password or the recovery key.
+pub enum BackupCredential<'a> {
+    Password(&'a [u8]),
+    RecoveryKey(&'a RecoveryKey),
+}
+
+impl<'a> BackupCredential<'a> {
+    fn slot(&self) -> SlotCredential<'a> {
+        match *self {
+            BackupCredential::Password(p) => SlotCredential::Password(p),
+            BackupCredential::RecoveryKey(k) => SlotCredential::Recovery(k),
+        }
+    }
+}
+
+fn read_backup(
+    fs: &dyn FileSystem,
+    path: &Path,
+    credential: &BackupCredential<'_>,
+) -> Result<(Header, VaultContent), VaultError> {
+    let bytes = fs
+        .read(path)?
+        .ok_or_else(|| VaultError::NotFound(path.display().to_string()))?;
+    open_backup(&bytes, &credential.slot()).map_err(|e| match e {
+        VaultError::Corrupt(reason) => VaultError::Corrupt(format!("backup: {reason}")),
+        other => other,
+    })
+}
+
+/// Opens a backup file and reports what it holds; with `current`, how it differs.
+pub fn verify_backup(
+    fs: &dyn FileSystem,
+    path: &Path,
+    credential: &BackupCredential<'_>,
+    current: Option<&VaultContent>,
+) -> Result<BackupVerification, VaultError> {
+    let (header, content) = read_backup(fs, path, credential)?;
+    Ok(BackupVerification {
+        entry_count: content.live_entries().len(),
+        newest_change: content.newest_change(),
+        created_at: header.created_at,
+        diff: current.map(|c| diff(c, &content)),
+    })
+}
+
+/// Differences between the live entries of the vault and of a backup.
+pub fn diff(vault: &VaultContent, backup: &VaultContent) -> BackupDiff {
+    let mut out = BackupDiff::default();
+    let vault_live = vault.live_entries();
+    let backup_live = backup.live_entries();
+    for v in &vault_live {
+        match backup_live.iter().find(|b| b.id == v.id) {
+            None => out.missing.push((*v).into()),
+            Some(b) if !same_content(v, b) => out.changed.push((*v).into()),
+            Some(_) => {}
+        }
+    }
+    for b in &backup_live {
+        if !vault_live.iter().any(|v| v.id == b.id) {
+            out.extra.push((*b).into());
+        }
+    }
+    out
+}
+
+/// Equal in everything a user would call the entry (not usage statistics or order).
+fn same_content(a: &Entry, b: &Entry) -> bool {
+    a.secret == b.secret
+        && same_kind(&a.kind, &b.kind)
+        && a.issuer == b.issuer
+        && a.account == b.account
+        && a.note == b.note
+        && a.group_ids == b.group_ids
+        && a.favorite == b.favorite
+        && a.icon == b.icon
+}
+
+fn hotp_counter(kind: &OtpKind) -> Option<u64> {
+    match kind {
+        OtpKind::Hotp { counter, .. } => Some(*counter),
+        _ => None,
+    }
+}
+
+/// Keeps the higher HOTP counter of two versions of an entry: counters never go back.
+fn keep_highest_counter(target: &mut Entry, other: &Entry) {
+    if let (
+        OtpKind::Hotp {
+            algorithm,
+            digits,
+            counter,
+        },
+        Some(theirs),
+    ) = (target.kind, hotp_counter(&other.kind))
+        && theirs > counter
+        && same_kind(&target.kind, &other.kind)
+    {
+        target.kind = OtpKind::Hotp {
+            algorithm,
+            digits,
+            counter: theirs,
+        };
+    }
+}
+
+/// Restores a backup into the unlocked session.
+pub fn restore_backup(
+    session: &VaultSession,
+    path: &Path,
+    credential: &BackupCredential<'_>,
+    mode: RestoreMode,
+) -> Result<RestoreReport, VaultError> {
+    let (_, backup) = read_backup(session.env().fs.as_ref(), path, credential)?;
+    session.modify(|vault, _now| Ok(apply_restore(vault, backup, mode)))
+}
+
+fn apply_restore(
+    vault: &mut VaultContent,
+    backup: VaultContent,
+    mode: RestoreMode,
+) -> RestoreReport {
+    let mut report = RestoreReport::default();
+    match mode {
+        RestoreMode::Replace => {
+            let old = std::mem::take(&mut vault.entries);
+            let mut entries = backup.entries.clone();
+            for e in &mut entries {
+                if let Some(prev) = old
+                    .iter()
+                    .find(|o| o.id == e.id || o.same_account(&e.kind, &e.secret))
+                {
+                    keep_highest_counter(e, prev);
+                    if same_content(e, prev) {
+                        report.unchanged += 1
+                    } else {
+                        report.updated += 1
+                    }
+                } else {
+                    report.added += 1;
+                }
+            }
+            report.removed = old
+                .iter()
+                .filter(|o| {
+                    !entries
+                        .iter()
+                        .any(|e| e.id == o.id || e.same_account(&o.kind, &o.secret))
+                })
+                .count();
+            vault.entries = entries;
+            vault.groups = backup.groups.clone();
+            vault.settings = backup.settings.clone();
+        }
+        RestoreMode::Merge => {
+            for g in &backup.groups {
+                if !vault.groups.iter().any(|v| v.id == g.id) {
+                    vault.groups.push(g.clone());
+                }
+            }
+            let mut next_sort = vault.next_sort_key();
+            for b in backup.entries.iter().filter(|b| b.deleted_at.is_none()) {
+                if let Some(v) = vault.entry_mut(b.id) {
+                    if b.updated_at > v.updated_at && !same_content(v, b) {
+                        let mut newer = b.clone();
+                        keep_highest_counter(&mut newer, v);
+                        newer.sort_key = v.sort_key;
+                        newer.deleted_at = v.deleted_at.filter(|_| false);
+                        *v = newer;
+                        report.updated += 1;
+                    } else {
+                        let theirs = b.clone();
+                        keep_highest_counter(v, &theirs);
+                        report.unchanged += 1;
+                    }
+                } else if let Some(v) = vault
+                    .entries
+                    .iter_mut()
+                    .find(|v| v.deleted_at.is_none() && v.same_account(&b.kind, &b.secret))
+                {
+                    keep_highest_counter(v, b);
+                    report.unchanged += 1;
+                } else {
+                    let mut added = b.clone();
+                    added.sort_key = next_sort;
+                    next_sort = next_sort.saturating_add(1024);
+                    vault.entries.push(added);
+                    report.added += 1;
+                }
+            }
+        }
+    }
+    report
+}
+
+/// What an automatic backup run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoBackupReport {
+    pub created: BackupReport,
+    /// Older automatic backups removed to keep the newest `keep`.
+    pub deleted: Vec<PathBuf>,
+}
+
+/// `twofold-YYYYMMDD-HHMMSS.twfb` (UTC) for a time in milliseconds.
+pub fn auto_backup_name(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{AUTO_PREFIX}{y:04}{m:02}{d:02}-{:02}{:02}{:02}.{EXTENSION}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn is_auto_backup(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(AUTO_PREFIX) && n.ends_with(&format!(".{EXTENSION}")))
+}
+
+/// Automatic backups into `dir`: writes and verifies a new timestamped backup, then removes
+/// the oldest automatic backups beyond `keep` (at least 1). Nothing is removed unless the
+/// new backup verified, so the newest verified copy is never deleted.
+pub fn auto_backup(
+    session: &VaultSession,
+    dir: &Path,
+    options: &BackupOptions<'_>,
+    keep: usize,
+) -> Result<AutoBackupReport, VaultError> {
+    let fs = session.env().fs.as_ref();
+    fs.create_dir_all(dir)?;
+    let now = (session.env().clock)();
+    let base = auto_backup_name(now);
+    let mut path = dir.join(&base);
+    let mut n = 1;
+    while fs.exists(&path)? {
+        n += 1;
+        path = dir.join(base.replace(&format!(".{EXTENSION}"), &format!("-{n}.{EXTENSION}")));
+    }
+    let created = create_backup(session, &path, options)?;
+    let mut existing: Vec<PathBuf> = fs
+        .list(dir)?
+        .into_iter()
+        .filter(|p| is_auto_backup(p))
+        .collect();
+    existing.sort();
+    let keep = keep.max(1);
+    let mut deleted = Vec::new();
+    if existing.len() > keep {
+        let excess = existing.len() - keep;
+        for old in existing.into_iter().take(excess) {
+            if old == created.path {
+                continue;
+            }
+            fs.remove(&old)?;
+            deleted.push(old);
+        }
+    }
+    Ok(AutoBackupReport { created, deleted })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_names_sort_by_time() {
+        assert_eq!(auto_backup_name(0), "twofold-19700101-000000.twfb");
+        assert_eq!(
+            auto_backup_name(1_700_000_000_000),
+            "twofold-20231114-221320.twfb"
+        );
+        assert_eq!(
+            auto_backup_name(951_782_400_000),
+            "twofold-20000229-000000.twfb"
+        );
+        assert!(auto_backup_name(1_700_000_000_000) < auto_backup_name(1_700_000_001_000));
+    }
+}

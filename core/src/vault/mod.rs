@@ -1,0 +1,91 @@
+//! The encrypted vault: data model, `TWFV` container, key slots, atomic storage and the
+//! thread-safe session the apps and the CLI use.
+
+pub mod container;
+pub mod model;
+pub mod recovery;
+pub mod session;
+pub mod slots;
+pub mod storage;
+
+pub use container::SlotKind;
+pub use model::{Entry, EntryId, Group, GroupId, IconRef, Id, Settings, VaultContent};
+pub use recovery::{RecoveryKey, RecoveryKeyError};
+pub use session::{
+    CodeView, CreateOptions, EntryUpdate, NewEntry, SlotInfo, UnlockInfo, VaultEnv, VaultSession,
+};
+pub use slots::SlotCredential;
+pub use storage::{FileSystem, OsFileSystem};
+
+use crate::crypto::{CryptoError, KdfRejection};
+
+/// Everything that can go wrong with a vault. Variants are stable and actionable; none of the
+/// texts contains a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    /// The password, PIN, recovery key or platform key does not open any slot.
+    #[error("wrong password or key")]
+    WrongCredential,
+    /// A typed recovery key failed its checksum or format (a typo, not a wrong key).
+    #[error(transparent)]
+    RecoveryKeyFormat(#[from] RecoveryKeyError),
+    /// The file (and its previous generation) cannot be read: damaged or tampered with.
+    #[error("the vault file is damaged: {0}")]
+    Corrupt(String),
+    /// The bytes are not a Twofold vault or backup at all.
+    #[error("this is not a Twofold {0} file")]
+    NotAContainer(&'static str),
+    /// Written by a newer Twofold.
+    #[error("this file uses format version {0}, which this version of Twofold cannot read")]
+    UnsupportedVersion(u16),
+    /// The KDF parameters of a file are below the floor or absurdly high.
+    #[error(transparent)]
+    Kdf(KdfRejection),
+    /// No vault exists at the path.
+    #[error("no vault at {0}")]
+    NotFound(String),
+    /// Creating a vault where one exists already.
+    #[error("a vault already exists at {0}")]
+    AlreadyExists(String),
+    /// The session is locked.
+    #[error("the vault is locked")]
+    Locked,
+    #[error("no entry with id {0}")]
+    NoSuchEntry(String),
+    #[error("no group with id {0}")]
+    NoSuchGroup(String),
+    /// No slot of the kind or id the credential needs.
+    #[error("the vault has no key slot for this kind of credential")]
+    NoSuchSlot,
+    /// An account with the same secret and kind exists.
+    #[error("this account is already in the vault (entry {0})")]
+    Duplicate(String),
+    /// Input that cannot be accepted (empty password, short PIN, bad parameters).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The operation would leave the vault without a password slot.
+    #[error("the last password slot cannot be removed: the vault must always open with a password")]
+    LastPasswordSlot,
+    /// An HOTP counter at 2^64-1 cannot advance.
+    #[error("the HOTP counter of this entry cannot advance any further")]
+    CounterExhausted,
+    /// Another process changed the vault since it was opened.
+    #[error("the vault was changed by another program; unlock it again")]
+    Conflict,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A storage failure; the vault on disk is unchanged.
+    #[error("storage error ({kind}): {message}")]
+    Io { kind: String, message: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<std::io::Error> for VaultError {
+    fn from(e: std::io::Error) -> Self {
+        VaultError::Io {
+            kind: format!("{:?}", e.kind()),
+            message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The vault's data model: entries, groups, settings, and search.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+use zeroize::Zeroize;
+
+use crate::otp::{OtpKind, OtpSource};
+use crate::secret::Secret;
+use crate::serde_bytes_helpers::array;
+
+/// A 16-byte random identifier shown as a lower-case UUID (version 4 layout).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Id(#[serde(with = "array")] pub [u8; 16]);
+
+impl Id {
+    /// A random id with the UUID v4 version and variant bits set.
+    pub fn from_random(mut bytes: [u8; 16]) -> Self {
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        Id(bytes)
+    }
+
+    /// Parses the hyphenated or plain hex form.
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex: String = text.chars().filter(|c| *c != '-').collect();
+        if hex.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(Id(out))
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                f.write_str("-")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({self})")
+    }
+}
+
+/// Ids of entries and of groups.
+pub type EntryId = Id;
+pub type GroupId = Id;
+
+/// A reference to an icon in the app's icon pack (e.g. `github`), never image bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IconRef(pub String);
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    pub kind: OtpKind,
+    pub secret: Secret,
+    pub issuer: String,
+    pub account: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub group_ids: Vec<GroupId>,
+    #[serde(default)]
+    pub favorite: bool,
+    #[serde(default)]
+    pub icon: Option<IconRef>,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
+    #[serde(default)]
+    pub use_count: u64,
+    /// Position in the user's order (ascending).
+    pub sort_key: i64,
+    /// Set when the entry is in the trash.
+    #[serde(default)]
+    pub deleted_at: Option<i64>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // The secret zeroizes itself; names and notes are wiped too.
+        self.issuer.zeroize();
+        self.account.zeroize();
+        self.note.zeroize();
+    }
+}
+
+impl OtpSource for Entry {
+    fn otp_kind(&self) -> &OtpKind {
+        &self.kind
+    }
+    fn otp_secret(&self) -> &Secret {
+        &self.secret
+    }
+}
+
+impl Entry {
+    /// Whether this entry is the same account as another: same secret and kind of code
+    /// (counters and names may differ).
+    pub fn same_account(&self, kind: &OtpKind, secret: &Secret) -> bool {
+        &self.secret == secret && same_kind(&self.kind, kind)
+    }
+
+    /// "Issuer (account)", "Issuer" or "account" — for lists and messages.
+    pub fn display_name(&self) -> String {
+        match (self.issuer.is_empty(), self.account.is_empty()) {
+            (false, false) => format!("{} ({})", self.issuer, self.account),
+            (false, true) => self.issuer.clone(),
+            (true, false) => self.account.clone(),
+            (true, true) => "(unnamed)".to_owned(),
+        }
+    }
+}
+
+/// Same kind of code, ignoring the HOTP counter.
+pub fn same_kind(a: &OtpKind, b: &OtpKind) -> bool {
+    match (a, b) {
+        (
+            OtpKind::Hotp {
+                algorithm: a1,
+                digits: d1,
+                ..
+            },
+            OtpKind::Hotp {
+                algorithm: a2,
+                digits: d2,
+                ..
+            },
+        ) => a1 == a2 && d1 == d2,
+        _ => a == b,
+    }
+}
+
+/// A user-defined group of entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: GroupId,
+    pub name: String,
+    pub sort_key: i64,
+}
+
+/// Preferences stored inside the encrypted vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Seconds added to the device clock when computing codes.
+    #[serde(default)]
+    pub clock_offset_s: i64,
+    /// Entries in the trash longer than this are purged on the next write.
+    #[serde(default = "default_retention")]
+    pub trash_retention_days: u32,
+}
+
+fn default_retention() -> u32 {
+    30
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            clock_offset_s: 0,
+            trash_retention_days: default_retention(),
+        }
+    }
+}
+
+/// Everything inside the encrypted body of a vault or backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VaultContent {
+    pub version: u32,
+    pub entries: Vec<Entry>,
+    pub groups: Vec<Group>,
+    pub settings: Settings,
+}
+
+/// Version of [`VaultContent`] this build writes.
+pub const CONTENT_VERSION: u32 = 1;
+
+impl VaultContent {
+    pub fn new() -> Self {
+        VaultContent {
+            version: CONTENT_VERSION,
+            ..Default::default()
+        }
+    }
+
+    /// Live (not trashed) entries in the user's order.
+    pub fn live_entries(&self) -> Vec<&Entry> {
+        let mut v: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.deleted_at.is_none())
+            .collect();
+        v.sort_by_key(|e| e.sort_key);
+        v
+    }
+
+    pub fn entry(&self, id: EntryId) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    pub fn entry_mut(&mut self, id: EntryId) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.id == id)
+    }
+
+    pub fn next_sort_key(&self) -> i64 {
+        self.entries
+            .iter()
+            .map(|e| e.sort_key)
+            .max()
+            .map_or(0, |m| m.saturating_add(1024))
+    }
+
+    /// The most recent change to any entry.
+    pub fn newest_change(&self) -> Option<i64> {
+        self.entries
+            .iter()
+            .map(|e| e.updated_at.max(e.deleted_at.unwrap_or(i64::MIN)))
+            .max()
+    }
+}
+
+/// Lower-case, accent-free form of text used for matching ("Bäckerei" → "backerei").
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether an entry matches a search query: every word of the query must appear in the
+/// issuer, account, note or a group name, ignoring case and accents.
+pub fn matches(entry: &Entry, groups: &[Group], query: &str) -> bool {
+    let words: Vec<String> = query.split_whitespace().map(fold).collect();
+    if words.is_empty() {
+        return true;
+    }
+    let mut haystack = fold(&entry.issuer);
+    for part in [&entry.account, &entry.note] {
+        haystack.push('\n');
+        haystack.push_str(&fold(part));
+    }
+    for g in groups.iter().filter(|g| entry.group_ids.contains(&g.id)) {
+        haystack.push('\n');
+        haystack.push_str(&fold(&g.name));
+    }
+    words.iter().all(|w| haystack.contains(w.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_format_as_uuid_v4_and_parse_back() {
+        let id = Id::from_random([0xab; 16]);
+        let text = id.to_string();
+        assert_eq!(text, "abababab-abab-4bab-abab-abababababab");
+        assert_eq!(Id::parse(&text), Some(id));
+        assert_eq!(Id::parse("zz"), None);
+    }
+
+    #[test]
+    fn fold_strips_accents_and_case() {
+        assert_eq!(fold("Bäckerei ÉCOLE"), "backerei ecole");
+        assert_eq!(fold("Straße"), "straße");
+    }
+}

@@ -1,0 +1,206 @@
+//! Helpers shared by the vault and backup integration tests.
+#![allow(dead_code)]
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use twofold_core::Secret;
+use twofold_core::crypto::{CryptoError, KdfParams, RandomSource, SystemRandom};
+use twofold_core::otp::OtpKind;
+use twofold_core::uri;
+use twofold_core::vault::{
+    CreateOptions, FileSystem, NewEntry, OsFileSystem, RecoveryKey, VaultEnv, VaultSession,
+};
+
+pub const PASSWORD: &[u8] = b"correct horse battery staple";
+/// The cheapest parameters a file may carry; keeps tests fast.
+pub const FAST: KdfParams = KdfParams::FLOOR;
+
+pub fn entry(uri_text: &str) -> NewEntry {
+    NewEntry::from_credential(uri::parse(uri_text).unwrap())
+}
+
+pub fn totp(issuer: &str, account: &str, secret_b32: &str) -> NewEntry {
+    NewEntry {
+        kind: OtpKind::DEFAULT_TOTP,
+        secret: Secret::from_base32(secret_b32).unwrap(),
+        issuer: issuer.into(),
+        account: account.into(),
+        note: String::new(),
+        group_ids: vec![],
+        favorite: false,
+        icon: None,
+    }
+}
+
+pub fn env_with(fs: Arc<dyn FileSystem>) -> VaultEnv {
+    VaultEnv {
+        fs,
+        ..VaultEnv::default()
+    }
+}
+
+pub fn create(path: &Path) -> (VaultSession, RecoveryKey) {
+    VaultSession::create(
+        path,
+        CreateOptions {
+            password: PASSWORD,
+            kdf: FAST,
+        },
+    )
+    .unwrap()
+}
+
+pub fn create_in(path: &Path, env: VaultEnv) -> (VaultSession, RecoveryKey) {
+    VaultSession::create_in(
+        path,
+        CreateOptions {
+            password: PASSWORD,
+            kdf: FAST,
+        },
+        env,
+    )
+    .unwrap()
+}
+
+/// A deterministic random source (SHA-256 in counter mode over a seed), for the worked
+/// examples in the format documents.
+pub struct SeededRandom {
+    seed: Vec<u8>,
+    counter: AtomicU64,
+}
+
+impl SeededRandom {
+    pub fn new(seed: &[u8]) -> Self {
+        SeededRandom {
+            seed: seed.to_vec(),
+            counter: AtomicU64::new(0),
+        }
+    }
+}
+
+impl RandomSource for SeededRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), CryptoError> {
+        for chunk in buf.chunks_mut(32) {
+            let n = self.counter.fetch_add(1, Ordering::SeqCst);
+            let mut input = self.seed.clone();
+            input.extend_from_slice(&n.to_be_bytes());
+            let d = ring::digest::digest(&ring::digest::SHA256, &input);
+            chunk.copy_from_slice(&d.as_ref()[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// A clock the test moves by hand.
+pub fn manual_clock(start_ms: i64) -> (Arc<AtomicI64>, Arc<dyn Fn() -> i64 + Send + Sync>) {
+    let t = Arc::new(AtomicI64::new(start_ms));
+    let t2 = t.clone();
+    (t, Arc::new(move || t2.load(Ordering::SeqCst)))
+}
+
+pub fn system_rng() -> Arc<dyn RandomSource> {
+    Arc::new(SystemRandom::new())
+}
+
+/// What the faulty file system does to the Nth mutating operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Fail with "no space left on device".
+    NoSpace,
+    /// Fail with an I/O error.
+    Eio,
+    /// Write only the first half of the bytes and report success.
+    SilentShortWrite,
+    /// Write only the first half of the bytes, then fail.
+    ShortWriteThenError,
+}
+
+/// The real file system with one injected fault at mutating operation number `fail_at`
+/// (writes, renames, links, removes and directory syncs are counted).
+pub struct FaultyFs {
+    pub inner: OsFileSystem,
+    pub fail_at: usize,
+    pub fault: Fault,
+    pub ops: AtomicUsize,
+    pub log: Mutex<Vec<String>>,
+}
+
+impl FaultyFs {
+    pub fn new(fail_at: usize, fault: Fault) -> Self {
+        FaultyFs {
+            inner: OsFileSystem,
+            fail_at,
+            fault,
+            ops: AtomicUsize::new(0),
+            log: Mutex::new(vec![]),
+        }
+    }
+
+    fn tick(&self, what: &str) -> bool {
+        let n = self.ops.fetch_add(1, Ordering::SeqCst);
+        self.log.lock().unwrap().push(what.to_owned());
+        n == self.fail_at
+    }
+
+    fn error(&self) -> io::Error {
+        match self.fault {
+            Fault::NoSpace => io::Error::from_raw_os_error(28),
+            _ => io::Error::from_raw_os_error(5),
+        }
+    }
+}
+
+impl FileSystem for FaultyFs {
+    fn read(&self, path: &Path) -> io::Result<Option<Vec<u8>>> {
+        self.inner.read(path)
+    }
+    fn exists(&self, path: &Path) -> io::Result<bool> {
+        self.inner.exists(path)
+    }
+    fn write_synced(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        if self.tick("write") {
+            return match self.fault {
+                Fault::SilentShortWrite => self.inner.write_synced(path, &bytes[..bytes.len() / 2]),
+                Fault::ShortWriteThenError => {
+                    self.inner.write_synced(path, &bytes[..bytes.len() / 2])?;
+                    Err(io::Error::from_raw_os_error(28))
+                }
+                _ => Err(self.error()),
+            };
+        }
+        self.inner.write_synced(path, bytes)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        if self.tick("rename") {
+            return Err(self.error());
+        }
+        self.inner.rename(from, to)
+    }
+    fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()> {
+        if self.tick("link") {
+            return Err(self.error());
+        }
+        self.inner.link_or_copy(from, to)
+    }
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        if self.tick("remove") {
+            return Err(self.error());
+        }
+        self.inner.remove(path)
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        if self.tick("sync_dir") {
+            return Err(self.error());
+        }
+        self.inner.sync_dir(dir)
+    }
+    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        self.inner.list(dir)
+    }
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        self.inner.create_dir_all(dir)
+    }
+}
