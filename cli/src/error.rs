@@ -3,6 +3,8 @@
 use std::fmt::Display;
 use std::process::ExitCode;
 
+/// Exit status for an operation that failed for reasons other than the user's input.
+pub const EXIT_FAILURE: u8 = 1;
 /// Exit status for invalid input or usage (the same status clap uses).
 pub const EXIT_INVALID: u8 = 2;
 
@@ -18,6 +20,14 @@ impl CliError {
     pub fn invalid(message: impl Display) -> Self {
         CliError {
             status: EXIT_INVALID,
+            message: message.to_string(),
+        }
+    }
+
+    /// The operation failed.
+    pub fn failed(message: impl Display) -> Self {
+        CliError {
+            status: EXIT_FAILURE,
             message: message.to_string(),
         }
     }

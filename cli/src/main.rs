@@ -1,37 +1,88 @@
 //! `twofold` — the desktop client of the Twofold authenticator core.
 
 mod cmd;
+mod context;
 mod error;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::context::Global;
+
 /// Twofold: an offline-first two-factor authenticator.
 ///
-/// Exit status: 0 success, 1 the operation failed (I/O, nothing found), 2 invalid input or
-/// usage (malformed URI, bad option).
+/// Exit status: 0 success, 1 the operation failed (I/O, damaged file, nothing found),
+/// 2 invalid input, usage or credentials (malformed URI, bad option, wrong password).
 #[derive(Parser)]
 #[command(name = "twofold", version, about, long_about)]
 struct Cli {
+    #[command(flatten)]
+    global: Global,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the one-time code for an otpauth URI or a bare secret.
+    /// Print the one-time code for an otpauth URI or a bare secret (no vault needed).
     Code(cmd::code::CodeArgs),
     /// Work with otpauth:// URIs.
     #[command(subcommand)]
     Uri(cmd::uri::UriCommand),
+    /// Create a new encrypted vault and print its recovery key (once).
+    Init(cmd::vault::InitArgs),
+    /// Add an account from an otpauth:// URI or a secret.
+    Add(cmd::vault::AddArgs),
+    /// List accounts (no codes, no secrets).
+    List(cmd::vault::ListArgs),
+    /// Print the current codes once.
+    Codes(cmd::vault::CodesArgs),
+    /// Live full-screen view of the codes with search.
+    Watch,
+    /// Change an account's names, note, group, favorite or code parameters.
+    Edit(cmd::vault::EditArgs),
+    /// Move an account to the trash.
+    Rm(cmd::vault::EntryArg),
+    /// List the trash.
+    Trash(cmd::vault::TrashArgs),
+    /// Take an account out of the trash.
+    Restore(cmd::vault::EntryArg),
+    /// Delete accounts in the trash for good.
+    Purge(cmd::vault::PurgeArgs),
+    /// HOTP (counter-based) accounts.
+    #[command(subcommand)]
+    Hotp(cmd::vault::HotpCommand),
+    /// Change the vault password (rotates the vault key).
+    Passwd(cmd::vault::PasswdArgs),
+    /// Use or replace the recovery key.
+    #[command(subcommand)]
+    Recovery(cmd::vault::RecoveryCommand),
+    /// Encrypted, verified backups.
+    #[command(subcommand)]
+    Backup(cmd::backup::BackupCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Code(args) => cmd::code::run(&args),
-        Command::Uri(command) => cmd::uri::run(&command),
+    let g = &cli.global;
+    let result = match &cli.command {
+        Command::Code(args) => cmd::code::run(args),
+        Command::Uri(command) => cmd::uri::run(command),
+        Command::Init(a) => cmd::vault::init(g, a),
+        Command::Add(a) => cmd::vault::add(g, a),
+        Command::List(a) => cmd::vault::list(g, a),
+        Command::Codes(a) => cmd::vault::codes(g, a),
+        Command::Watch => cmd::watch::run(g),
+        Command::Edit(a) => cmd::vault::edit(g, a),
+        Command::Rm(a) => cmd::vault::rm(g, a),
+        Command::Trash(a) => cmd::vault::trash(g, a),
+        Command::Restore(a) => cmd::vault::restore(g, a),
+        Command::Purge(a) => cmd::vault::purge(g, a),
+        Command::Hotp(c) => cmd::vault::hotp(g, c),
+        Command::Passwd(a) => cmd::vault::passwd(g, a),
+        Command::Recovery(c) => cmd::vault::recovery(g, c),
+        Command::Backup(c) => cmd::backup::run(g, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod otp;
 pub mod secret;
 mod serde_bytes_helpers;
+pub mod time;
 pub mod uri;
 pub mod vault;
 

@@ -1,5 +1,9 @@
+pub mod backup;
 pub mod code;
+pub mod output;
 pub mod uri;
+pub mod vault;
+pub mod watch;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,4 +23,9 @@ pub fn at_ms(at: Option<u64>) -> i64 {
             .saturating_mul(1000),
         None => now_ms(),
     }
+}
+
+/// `2023-11-14 22:13:20 UTC` for milliseconds since the epoch.
+pub fn format_time(unix_ms: i64) -> String {
+    twofold_core::time::format_utc(unix_ms)
 }

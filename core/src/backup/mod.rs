@@ -308,10 +308,7 @@ fn read_backup(
     let bytes = fs
         .read(path)?
         .ok_or_else(|| VaultError::NotFound(path.display().to_string()))?;
-    open_backup(&bytes, &credential.slot()).map_err(|e| match e {
-        VaultError::Corrupt(reason) => VaultError::Corrupt(format!("backup: {reason}")),
-        other => other,
-    })
+    open_backup(&bytes, &credential.slot())
 }
 
 /// Opens a backup file and reports what it holds; with `current`, how it differs.
@@ -489,30 +486,8 @@ pub struct AutoBackupReport {
 
 /// `twofold-YYYYMMDD-HHMMSS.twfb` (UTC) for a time in milliseconds.
 pub fn auto_backup_name(unix_ms: i64) -> String {
-    let secs = unix_ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{AUTO_PREFIX}{y:04}{m:02}{d:02}-{:02}{:02}{:02}.{EXTENSION}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Proleptic Gregorian date from days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let (y, m, d, hh, mm, ss) = crate::time::utc_parts(unix_ms);
+    format!("{AUTO_PREFIX}{y:04}{m:02}{d:02}-{hh:02}{mm:02}{ss:02}.{EXTENSION}")
 }
 
 fn is_auto_backup(path: &Path) -> bool {

@@ -30,7 +30,7 @@ pub enum VaultError {
     #[error(transparent)]
     RecoveryKeyFormat(#[from] RecoveryKeyError),
     /// The file (and its previous generation) cannot be read: damaged or tampered with.
-    #[error("the vault file is damaged: {0}")]
+    #[error("the file is damaged: {0}")]
     Corrupt(String),
     /// The bytes are not a Twofold vault or backup at all.
     #[error("this is not a Twofold {0} file")]

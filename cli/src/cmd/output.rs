@@ -1,0 +1,85 @@
+//! The stable `--json` shapes (documented in the README). Secrets never appear here.
+
+use serde_json::{Value, json};
+use twofold_core::otp::OtpKind;
+use twofold_core::vault::{CodeView, Entry, Group};
+
+fn or_null(s: &str) -> Value {
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::from(s)
+    }
+}
+
+fn kind_fields(kind: &OtpKind) -> (Value, Value) {
+    match kind {
+        OtpKind::Hotp { counter, .. } => (Value::Null, Value::from(*counter)),
+        other => (Value::from(other.period().unwrap_or(30)), Value::Null),
+    }
+}
+
+/// One entry as `list --json` prints it.
+pub fn entry_json(e: &Entry, groups: &[Group]) -> Value {
+    let (period, counter) = kind_fields(&e.kind);
+    let group_names: Vec<&str> = groups
+        .iter()
+        .filter(|g| e.group_ids.contains(&g.id))
+        .map(|g| g.name.as_str())
+        .collect();
+    json!({
+        "id": e.id.to_string(),
+        "type": e.kind.type_name(),
+        "issuer": or_null(&e.issuer),
+        "account": or_null(&e.account),
+        "note": or_null(&e.note),
+        "groups": group_names,
+        "favorite": e.favorite,
+        "algorithm": e.kind.algorithm().name(),
+        "digits": e.kind.digits(),
+        "period": period,
+        "counter": counter,
+        "created_at": e.created_at,
+        "updated_at": e.updated_at,
+        "last_used_at": e.last_used_at,
+        "use_count": e.use_count,
+        "deleted_at": e.deleted_at,
+    })
+}
+
+/// One code as `codes --json` prints it.
+pub fn code_json(e: &Entry, c: &CodeView) -> Value {
+    json!({
+        "id": e.id.to_string(),
+        "type": e.kind.type_name(),
+        "issuer": or_null(&e.issuer),
+        "account": or_null(&e.account),
+        "code": c.code,
+        "next_code": c.next_code,
+        "period": if c.period == 0 { Value::Null } else { Value::from(c.period) },
+        "remaining_ms": if c.period == 0 { Value::Null } else { Value::from(c.remaining_ms) },
+    })
+}
+
+/// Splits a code for reading: `123 456`, `1234 5678`, `12345 67`; Steam codes stay whole.
+pub fn grouped(code: &str) -> String {
+    let n = code.chars().count();
+    if n < 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return code.to_owned();
+    }
+    let split = if n % 3 == 0 { n / 2 } else { n.div_ceil(2) };
+    format!("{} {}", &code[..split], &code[split..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn codes_are_grouped_for_reading() {
+        assert_eq!(grouped("123456"), "123 456");
+        assert_eq!(grouped("1234567"), "1234 567");
+        assert_eq!(grouped("12345678"), "1234 5678");
+        assert_eq!(grouped("C5V56"), "C5V56");
+    }
+}

@@ -1,0 +1,528 @@
+//! Vault commands: init, add, list, codes, edit, rm, trash, restore, purge, hotp, passwd,
+//! recovery.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::Value;
+use twofold_core::Secret;
+use twofold_core::crypto::KdfParams;
+use twofold_core::otp::{self, OtpKind};
+use twofold_core::uri;
+use twofold_core::vault::{CreateOptions, EntryUpdate, NewEntry, VaultSession};
+
+use super::code::AlgorithmArg;
+use super::output::{code_json, entry_json, grouped};
+use crate::context::{
+    Global, read_new_password, read_secret, resolve, resolve_id, vault_error, with_spinner,
+};
+use crate::error::{CliError, CliResult};
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Argon2id memory in MiB (default 64; at least 19).
+    #[arg(long, value_name = "MIB", default_value_t = KdfParams::DEFAULT.m_kib / 1024)]
+    kdf_memory: u32,
+    /// Argon2id passes (default 3; at least 2).
+    #[arg(long, value_name = "N", default_value_t = KdfParams::DEFAULT.t)]
+    kdf_passes: u32,
+}
+
+pub fn init(g: &Global, args: &InitArgs) -> CliResult {
+    let path = g.vault_path();
+    let kdf = KdfParams {
+        m_kib: args.kdf_memory.saturating_mul(1024),
+        t: args.kdf_passes,
+        p: 1,
+    };
+    kdf.check_readable().map_err(CliError::invalid)?;
+    if path.exists() {
+        return Err(CliError::invalid(format!(
+            "a vault already exists at {}",
+            path.display()
+        )));
+    }
+    let password = read_new_password(
+        g.password_file.as_deref(),
+        "--password-file or TWOFOLD_PASSWORD_FILE",
+    )?;
+    let (_, recovery) = with_spinner("Creating vault (Argon2id)…", || {
+        VaultSession::create(
+            &path,
+            CreateOptions {
+                password: &password,
+                kdf,
+            },
+        )
+    })
+    .map_err(vault_error)?;
+    println!("Created {}", path.display());
+    println!();
+    println!("Recovery key (shown only now; write it down and keep it apart from this device):");
+    println!();
+    println!("    {}", recovery.reveal().as_str());
+    println!();
+    println!("It opens the vault and its backups if you forget the password:");
+    println!("    twofold recovery unlock");
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct AddArgs {
+    /// otpauth:// URI of the account (or use --secret).
+    uri: Option<String>,
+    /// Base32 secret.
+    #[arg(long, value_name = "BASE32", conflicts_with = "uri")]
+    secret: Option<String>,
+    /// Service name.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Account name at the service.
+    #[arg(long)]
+    account: Option<String>,
+    #[arg(long, value_enum, default_value = "SHA1")]
+    algorithm: AlgorithmArg,
+    #[arg(long, default_value_t = otp::DEFAULT_DIGITS)]
+    digits: u8,
+    #[arg(long, default_value_t = otp::DEFAULT_PERIOD)]
+    period: u32,
+    /// HOTP with this starting counter.
+    #[arg(long, value_name = "N", conflicts_with = "steam")]
+    hotp: Option<u64>,
+    /// Steam Guard.
+    #[arg(long)]
+    steam: bool,
+    /// A note kept with the entry.
+    #[arg(long)]
+    note: Option<String>,
+    /// Put the entry in this group (created if missing).
+    #[arg(long)]
+    group: Option<String>,
+    /// Mark as favorite.
+    #[arg(long)]
+    favorite: bool,
+    /// Add even if the same account (secret and kind) is already in the vault.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn add(g: &Global, args: &AddArgs) -> CliResult {
+    let mut new = match (&args.uri, &args.secret) {
+        (Some(text), _) => NewEntry::from_credential(uri::parse(text).map_err(CliError::invalid)?),
+        (None, Some(b32)) => {
+            let secret = Secret::from_base32(b32).map_err(CliError::invalid)?;
+            let algorithm = args.algorithm.into();
+            let kind = if args.steam {
+                OtpKind::Steam
+            } else if let Some(counter) = args.hotp {
+                OtpKind::Hotp {
+                    algorithm,
+                    digits: args.digits,
+                    counter,
+                }
+            } else {
+                OtpKind::Totp {
+                    algorithm,
+                    digits: args.digits,
+                    period: args.period,
+                }
+            };
+            kind.validate().map_err(CliError::invalid)?;
+            NewEntry {
+                kind,
+                secret,
+                issuer: String::new(),
+                account: String::new(),
+                note: String::new(),
+                group_ids: vec![],
+                favorite: false,
+                icon: None,
+            }
+        }
+        (None, None) => return Err(CliError::invalid("give an otpauth:// URI or --secret")),
+    };
+    if let Some(v) = &args.issuer {
+        new.issuer = v.clone();
+    }
+    if let Some(v) = &args.account {
+        new.account = v.clone();
+    }
+    if let Some(v) = &args.note {
+        new.note = v.clone();
+    }
+    new.favorite = args.favorite;
+    let weak = new.secret.is_weak();
+    let (session, _) = g.unlock()?;
+    if let Some(name) = &args.group {
+        new.group_ids = vec![group_id(&session, name)?];
+    }
+    let entry = session.add_entry(new, args.force).map_err(|e| match e {
+        twofold_core::vault::VaultError::Duplicate(id) => CliError::invalid(format!(
+            "this account is already in the vault as {id}; use --force to add it again"
+        )),
+        other => vault_error(other),
+    })?;
+    if weak {
+        eprintln!(
+            "twofold: note: this secret is shorter than 128 bits (the service chose it; it still works)"
+        );
+    }
+    println!("Added {} {}", entry.id, entry.display_name());
+    Ok(())
+}
+
+fn group_id(session: &VaultSession, name: &str) -> CliResult<twofold_core::vault::GroupId> {
+    let groups = session.groups().map_err(vault_error)?;
+    match groups.iter().find(|x| x.name.eq_ignore_ascii_case(name)) {
+        Some(x) => Ok(x.id),
+        None => Ok(session.add_group(name).map_err(vault_error)?.id),
+    }
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// Only entries matching this text (issuer, account, note, group; case and accents ignored).
+    search: Vec<String>,
+    /// Print a JSON array.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn list(g: &Global, args: &ListArgs) -> CliResult {
+    let (session, _) = g.unlock()?;
+    let entries = session
+        .search(&args.search.join(" "))
+        .map_err(vault_error)?;
+    let groups = session.groups().map_err(vault_error)?;
+    if args.json {
+        let v: Vec<Value> = entries.iter().map(|e| entry_json(e, &groups)).collect();
+        println!("{}", Value::Array(v));
+        return Ok(());
+    }
+    if entries.is_empty() {
+        println!("No entries. Add one with `twofold add <otpauth-uri>`.");
+    }
+    for e in &entries {
+        let fav = if e.favorite { "★ " } else { "" };
+        println!(
+            "{}  {:<5} {fav}{}",
+            &e.id.to_string()[..8],
+            e.kind.type_name(),
+            e.display_name()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct CodesArgs {
+    /// Only entries matching this text.
+    search: Vec<String>,
+    /// Print a JSON array.
+    #[arg(long)]
+    json: bool,
+    /// Codes at this time (seconds since 1970-01-01 UTC) instead of now.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    at: Option<u64>,
+}
+
+pub fn codes(g: &Global, args: &CodesArgs) -> CliResult {
+    let (session, _) = g.unlock()?;
+    let at = super::at_ms(args.at);
+    let entries = session
+        .search(&args.search.join(" "))
+        .map_err(vault_error)?;
+    let codes = session.codes_at(at).map_err(vault_error)?;
+    let rows: Vec<_> = entries
+        .iter()
+        .filter_map(|e| codes.iter().find(|c| c.entry_id == e.id).map(|c| (e, c)))
+        .collect();
+    if args.json {
+        println!(
+            "{}",
+            Value::Array(rows.iter().map(|(e, c)| code_json(e, c)).collect())
+        );
+        return Ok(());
+    }
+    let width = rows
+        .iter()
+        .map(|(e, _)| e.display_name().chars().count())
+        .max()
+        .unwrap_or(0);
+    for (e, c) in rows {
+        let code = match &c.code {
+            Some(code) => format!(
+                "{}   ({:>2}s, next {})",
+                grouped(code),
+                c.remaining_ms.div_ceil(1000),
+                grouped(c.next_code.as_deref().unwrap_or(""))
+            ),
+            None => "(hotp: `twofold hotp next`)".to_owned(),
+        };
+        println!("{:<width$}  {code}", e.display_name());
+    }
+    let offset = session.clock_offset().map_err(vault_error)?;
+    if otp::offset_needs_warning(offset) {
+        eprintln!("twofold: warning: codes are shifted by a clock offset of {offset} s");
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct EditArgs {
+    /// Entry: id, id prefix, issuer or issuer:account.
+    entry: String,
+    #[arg(long)]
+    issuer: Option<String>,
+    #[arg(long)]
+    account: Option<String>,
+    #[arg(long)]
+    note: Option<String>,
+    /// Put the entry in this group (created if missing); an empty name removes all groups.
+    #[arg(long)]
+    group: Option<String>,
+    #[arg(long, overrides_with = "no_favorite")]
+    favorite: bool,
+    #[arg(long)]
+    no_favorite: bool,
+    /// New number of digits (TOTP/HOTP).
+    #[arg(long)]
+    digits: Option<u8>,
+    /// New period in seconds (TOTP).
+    #[arg(long)]
+    period: Option<u32>,
+}
+
+pub fn edit(g: &Global, args: &EditArgs) -> CliResult {
+    let (session, _) = g.unlock()?;
+    let entries = session.entries().map_err(vault_error)?;
+    let e = resolve(&entries, &args.entry)?;
+    let mut update = EntryUpdate {
+        issuer: args.issuer.clone(),
+        account: args.account.clone(),
+        note: args.note.clone(),
+        ..Default::default()
+    };
+    if args.favorite {
+        update.favorite = Some(true);
+    } else if args.no_favorite {
+        update.favorite = Some(false);
+    }
+    if let Some(name) = &args.group {
+        update.group_ids = Some(if name.is_empty() {
+            vec![]
+        } else {
+            vec![group_id(&session, name)?]
+        });
+    }
+    if args.digits.is_some() || args.period.is_some() {
+        update.kind = Some(match e.kind {
+            OtpKind::Totp {
+                algorithm,
+                digits,
+                period,
+            } => OtpKind::Totp {
+                algorithm,
+                digits: args.digits.unwrap_or(digits),
+                period: args.period.unwrap_or(period),
+            },
+            OtpKind::Hotp {
+                algorithm,
+                digits,
+                counter,
+            } => {
+                if args.period.is_some() {
+                    return Err(CliError::invalid("HOTP entries have no period"));
+                }
+                OtpKind::Hotp {
+                    algorithm,
+                    digits: args.digits.unwrap_or(digits),
+                    counter,
+                }
+            }
+            OtpKind::Steam => {
+                return Err(CliError::invalid(
+                    "Steam codes have fixed digits and period",
+                ));
+            }
+        });
+    }
+    let updated = session.update_entry(e.id, update).map_err(vault_error)?;
+    println!("Updated {} {}", updated.id, updated.display_name());
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct EntryArg {
+    /// Entry: id, id prefix, issuer or issuer:account.
+    entry: String,
+}
+
+pub fn rm(g: &Global, args: &EntryArg) -> CliResult {
+    let (session, _) = g.unlock()?;
+    let entries = session.entries().map_err(vault_error)?;
+    let e = resolve(&entries, &args.entry)?;
+    session.delete_entry(e.id).map_err(vault_error)?;
+    println!(
+        "Moved {} to the trash (`twofold restore {}` brings it back)",
+        e.display_name(),
+        &e.id.to_string()[..8]
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct TrashArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn trash(g: &Global, args: &TrashArgs) -> CliResult {
+    let (session, _) = g.unlock()?;
+    let entries = session.trash().map_err(vault_error)?;
+    let groups = session.groups().map_err(vault_error)?;
+    if args.json {
+        println!(
+            "{}",
+            Value::Array(entries.iter().map(|e| entry_json(e, &groups)).collect())
+        );
+        return Ok(());
+    }
+    if entries.is_empty() {
+        println!("The trash is empty.");
+    }
+    let retention = session
+        .read(|c| c.settings.trash_retention_days)
+        .map_err(vault_error)?;
+    for e in &entries {
+        println!("{}  {}", &e.id.to_string()[..8], e.display_name());
+    }
+    if !entries.is_empty() {
+        println!("(entries are purged {retention} days after deletion)");
+    }
+    Ok(())
+}
+
+pub fn restore(g: &Global, args: &EntryArg) -> CliResult {
+    let (session, _) = g.unlock()?;
+    let trashed = session.trash().map_err(vault_error)?;
+    let id = resolve_id(&trashed, &args.entry)?;
+    session.restore_entry(id).map_err(vault_error)?;
+    println!(
+        "Restored {}",
+        session.entry(id).map_err(vault_error)?.display_name()
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct PurgeArgs {
+    /// Entry in the trash to delete for good.
+    entry: Option<String>,
+    /// Empty the whole trash.
+    #[arg(long, conflicts_with = "entry")]
+    all: bool,
+}
+
+pub fn purge(g: &Global, args: &PurgeArgs) -> CliResult {
+    let (session, _) = g.unlock()?;
+    if args.all {
+        let n = session.empty_trash().map_err(vault_error)?;
+        println!("Purged {n} entries");
+        return Ok(());
+    }
+    let Some(query) = &args.entry else {
+        return Err(CliError::invalid("name an entry in the trash, or --all"));
+    };
+    let trashed = session.trash().map_err(vault_error)?;
+    let e = resolve(&trashed, query)?;
+    session.purge_entry(e.id).map_err(vault_error)?;
+    println!("Purged {}", e.display_name());
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum HotpCommand {
+    /// Advance the counter (saved first) and print the next code.
+    Next(EntryArg),
+}
+
+pub fn hotp(g: &Global, command: &HotpCommand) -> CliResult {
+    let HotpCommand::Next(args) = command;
+    let (session, _) = g.unlock()?;
+    let entries = session.entries().map_err(vault_error)?;
+    let id = resolve_id(&entries, &args.entry)?;
+    println!("{}", session.next_hotp(id).map_err(vault_error)?);
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct PasswdArgs {
+    /// Read the new password from this file instead of prompting.
+    #[arg(long, value_name = "PATH")]
+    new_password_file: Option<PathBuf>,
+}
+
+pub fn passwd(g: &Global, args: &PasswdArgs) -> CliResult {
+    let (session, _) = g.unlock()?;
+    let new = read_new_password(args.new_password_file.as_deref(), "--new-password-file")?;
+    with_spinner("Changing password (Argon2id)…", || {
+        session.change_password(&new, KdfParams::DEFAULT)
+    })
+    .map_err(vault_error)?;
+    println!(
+        "Password changed; the vault key was rotated (biometric, PIN and recovery slots still work)."
+    );
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum RecoveryCommand {
+    /// Open the vault with the recovery key and set a new password.
+    Unlock(RecoveryUnlockArgs),
+    /// Replace the recovery key with a new one (shown once).
+    Rotate,
+}
+
+#[derive(Args)]
+pub struct RecoveryUnlockArgs {
+    /// Read the recovery key from this file instead of prompting.
+    #[arg(long, value_name = "PATH")]
+    recovery_key_file: Option<PathBuf>,
+    /// Read the new password from this file instead of prompting.
+    #[arg(long, value_name = "PATH")]
+    new_password_file: Option<PathBuf>,
+}
+
+pub fn recovery(g: &Global, command: &RecoveryCommand) -> CliResult {
+    match command {
+        RecoveryCommand::Unlock(args) => {
+            let session = g.open()?;
+            let key = read_secret(
+                args.recovery_key_file.as_deref(),
+                "Recovery key: ",
+                "--recovery-key-file",
+            )?;
+            let text = String::from_utf8_lossy(&key).into_owned();
+            session
+                .unlock_with_recovery_key(&text)
+                .map_err(vault_error)?;
+            eprintln!("Recovery key accepted. Choose a new password.");
+            let new = read_new_password(args.new_password_file.as_deref(), "--new-password-file")?;
+            with_spinner("Setting new password (Argon2id)…", || {
+                session.change_password(&new, KdfParams::DEFAULT)
+            })
+            .map_err(vault_error)?;
+            println!("New password set. The recovery key still works.");
+            Ok(())
+        }
+        RecoveryCommand::Rotate => {
+            let (session, _) = g.unlock()?;
+            let key = session.rotate_recovery_key().map_err(vault_error)?;
+            println!("New recovery key (the old one no longer opens the vault or new backups):");
+            println!();
+            println!("    {}", key.reveal().as_str());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! `twofold watch`: a live full-screen view of every code, with countdown bars, the next code,
+//! search as you type, and HOTP "next code" on Enter.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use twofold_core::vault::{CodeView, Entry, EntryId, Group, VaultSession, model};
+
+use super::output::grouped;
+use crate::context::{Global, vault_error};
+use crate::error::{CliError, CliResult};
+
+/// How long a revealed HOTP code stays on screen.
+const HOTP_SHOW: Duration = Duration::from_secs(30);
+
+/// Everything the view shows besides the vault: the search text, the selection, revealed
+/// HOTP codes and a status line.
+#[derive(Default)]
+pub struct ViewState {
+    pub query: String,
+    pub selected: usize,
+    pub hotp_codes: HashMap<EntryId, (String, Instant)>,
+    pub status: String,
+}
+
+/// One visible row.
+pub struct RowData<'a> {
+    pub entry: &'a Entry,
+    pub code: Option<&'a CodeView>,
+}
+
+/// The entries that match the query, in vault order, with their codes.
+pub fn visible_rows<'a>(
+    entries: &'a [Entry],
+    groups: &[Group],
+    codes: &'a [CodeView],
+    query: &str,
+) -> Vec<RowData<'a>> {
+    entries
+        .iter()
+        .filter(|e| model::matches(e, groups, query))
+        .map(|entry| RowData {
+            entry,
+            code: codes.iter().find(|c| c.entry_id == entry.id),
+        })
+        .collect()
+}
+
+fn bar(remaining_ms: u64, period: u32, width: usize) -> String {
+    let period_ms = u64::from(period.max(1)) * 1000;
+    let filled = ((remaining_ms.min(period_ms) * width as u64).div_ceil(period_ms)) as usize;
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+/// Draws the whole screen.
+pub fn render(
+    frame: &mut Frame,
+    rows: &[RowData<'_>],
+    state: &ViewState,
+    total: usize,
+    clock_offset_s: i64,
+) {
+    let [top, body, bottom] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+
+    let search = Paragraph::new(Line::from(vec![
+        Span::raw(" Search: "),
+        Span::styled(
+            format!("{}▏", state.query),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!("   {} of {total} accounts", rows.len())),
+    ]))
+    .block(Block::default().borders(Borders::ALL).title(" Twofold "));
+    frame.render_widget(search, top);
+
+    let now = Instant::now();
+    let table_rows: Vec<Row> = rows
+        .iter()
+        .map(|r| {
+            let name = r.entry.display_name();
+            let (code, timer, next) = match (r.code.and_then(|c| c.code.as_ref()), r.code) {
+                (Some(code), Some(c)) => (
+                    grouped(code),
+                    format!(
+                        "{} {:>2}s",
+                        bar(c.remaining_ms, c.period, 10),
+                        c.remaining_ms.div_ceil(1000)
+                    ),
+                    grouped(c.next_code.as_deref().unwrap_or("")),
+                ),
+                _ => match state
+                    .hotp_codes
+                    .get(&r.entry.id)
+                    .filter(|(_, at)| now.duration_since(*at) < HOTP_SHOW)
+                {
+                    Some((code, _)) => (grouped(code), "counter".to_owned(), String::new()),
+                    None => (
+                        "••• •••".to_owned(),
+                        "Enter: next".to_owned(),
+                        String::new(),
+                    ),
+                },
+            };
+            let urgent = r
+                .code
+                .is_some_and(|c| c.period > 0 && c.remaining_ms <= 5000);
+            let code_style = if urgent {
+                Style::new().fg(Color::Red).bold()
+            } else {
+                Style::new().bold()
+            };
+            Row::new(vec![
+                Cell::from(name),
+                Cell::from(code).style(code_style),
+                Cell::from(timer),
+                Cell::from(next).style(Style::new().fg(Color::DarkGray)),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        table_rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Length(12),
+            Constraint::Length(15),
+            Constraint::Length(12),
+        ],
+    )
+    .header(Row::new(vec!["Account", "Code", "Expires", "Next"]).style(Style::new().underlined()))
+    .row_highlight_style(Style::new().reversed())
+    .block(Block::default().borders(Borders::ALL));
+    let mut table_state = TableState::default();
+    if !rows.is_empty() {
+        table_state.select(Some(state.selected.min(rows.len() - 1)));
+    }
+    frame.render_stateful_widget(table, body, &mut table_state);
+
+    let mut help =
+        String::from(" type to search · ↑↓ select · Enter: next HOTP code · Esc: clear/quit");
+    if twofold_core::otp::offset_needs_warning(clock_offset_s) {
+        help = format!(" clock offset {clock_offset_s:+} s ·{help}");
+    }
+    if !state.status.is_empty() {
+        help = format!(" {} ·{help}", state.status);
+    }
+    frame.render_widget(
+        Paragraph::new(help).style(Style::new().fg(Color::DarkGray)),
+        bottom,
+    );
+}
+
+/// What a key press does.
+pub enum Action {
+    Continue,
+    Quit,
+    NextHotp(EntryId),
+}
+
+/// Applies a key to the view state.
+pub fn handle_key(
+    state: &mut ViewState,
+    code: KeyCode,
+    modifiers: KeyModifiers,
+    rows: &[RowData<'_>],
+) -> Action {
+    match code {
+        KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => return Action::Quit,
+        KeyCode::Esc if state.query.is_empty() => return Action::Quit,
+        KeyCode::Esc => state.query.clear(),
+        KeyCode::Backspace => {
+            state.query.pop();
+        }
+        KeyCode::Up => state.selected = state.selected.saturating_sub(1),
+        KeyCode::Down => state.selected = (state.selected + 1).min(rows.len().saturating_sub(1)),
+        KeyCode::Enter => {
+            if let Some(r) = rows.get(state.selected)
+                && r.code.is_some_and(|c| c.code.is_none())
+            {
+                return Action::NextHotp(r.entry.id);
+            }
+        }
+        KeyCode::Char(c) => {
+            state.query.push(c);
+            state.selected = 0;
+        }
+        _ => {}
+    }
+    Action::Continue
+}
+
+/// Restores the terminal even when the view exits through an error or a panic.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+pub fn run(g: &Global) -> CliResult {
+    let (session, _) = g.unlock()?;
+    watch(&session)
+}
+
+fn watch(session: &VaultSession) -> CliResult {
+    let mut terminal = ratatui::try_init()
+        .map_err(|e| CliError::failed(format!("cannot start the full-screen view: {e}")))?;
+    let _guard = TerminalGuard;
+    let mut state = ViewState::default();
+    let mut entries = session.entries().map_err(vault_error)?;
+    let groups = session.groups().map_err(vault_error)?;
+    let offset = session.clock_offset().map_err(vault_error)?;
+    loop {
+        let codes = session.codes_at(super::now_ms()).map_err(vault_error)?;
+        let rows = visible_rows(&entries, &groups, &codes, &state.query);
+        terminal
+            .draw(|f| render(f, &rows, &state, entries.len(), offset))
+            .map_err(|e| CliError::failed(format!("terminal: {e}")))?;
+        if !event::poll(Duration::from_millis(200))
+            .map_err(|e| CliError::failed(format!("terminal: {e}")))?
+        {
+            continue;
+        }
+        let Event::Key(key) =
+            event::read().map_err(|e| CliError::failed(format!("terminal: {e}")))?
+        else {
+            continue;
+        };
+        if key.kind != KeyEventKind::Press {
+            continue;
+        }
+        match handle_key(&mut state, key.code, key.modifiers, &rows) {
+            Action::Continue => {}
+            Action::Quit => return Ok(()),
+            Action::NextHotp(id) => match session.next_hotp(id) {
+                Ok(code) => {
+                    state.hotp_codes.insert(id, (code, Instant::now()));
+                    state.status = "counter saved".into();
+                    entries = session.entries().map_err(vault_error)?;
+                }
+                Err(e) => state.status = e.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use twofold_core::crypto::KdfParams;
+    use twofold_core::uri;
+    use twofold_core::vault::{CreateOptions, NewEntry};
+
+    fn screen(rows: &[RowData<'_>], state: &ViewState, total: usize) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(90, 14)).unwrap();
+        terminal.draw(|f| render(f, rows, state, total, 0)).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..buffer.area.height {
+            for x in 0..buffer.area.width {
+                out.push_str(buffer[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn shows_codes_countdown_next_code_and_filters_as_you_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, _) = VaultSession::create(
+            &dir.path().join("v"),
+            CreateOptions {
+                password: b"pw",
+                kdf: KdfParams::FLOOR,
+            },
+        )
+        .unwrap();
+        for u in [
+            "otpauth://totp/GitHub:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8",
+            "otpauth://totp/B%C3%A4ckerei:bob?secret=JBSWY3DPEHPK3PXP",
+            "otpauth://hotp/Bank:carol?secret=MZXW6YTBOI&counter=0",
+        ] {
+            s.add_entry(NewEntry::from_credential(uri::parse(u).unwrap()), false)
+                .unwrap();
+        }
+        let entries = s.entries().unwrap();
+        let groups = s.groups().unwrap();
+        let codes = s.codes_at(59_000).unwrap();
+        let mut state = ViewState::default();
+
+        let rows = visible_rows(&entries, &groups, &codes, &state.query);
+        let text = screen(&rows, &state, entries.len());
+        assert!(text.contains("GitHub (alice)"), "{text}");
+        assert!(
+            text.contains("9428 7082"),
+            "RFC 6238 code at t=59, grouped:\n{text}"
+        );
+        assert!(text.contains(" 1s"), "one second left:\n{text}");
+        assert!(text.contains("Bäckerei (bob)"));
+        assert!(
+            text.contains("Enter: next"),
+            "HOTP codes are hidden until asked for:\n{text}"
+        );
+        assert!(text.contains("3 of 3 accounts"));
+
+        // Typing filters, accent-insensitively.
+        for c in "backe".chars() {
+            handle_key(&mut state, KeyCode::Char(c), KeyModifiers::NONE, &rows);
+        }
+        let rows = visible_rows(&entries, &groups, &codes, &state.query);
+        let text = screen(&rows, &state, entries.len());
+        assert!(text.contains("1 of 3 accounts"), "{text}");
+        assert!(!text.contains("GitHub"), "{text}");
+
+        // Esc clears, then quits; Enter on an HOTP row asks for its next code.
+        assert!(matches!(
+            handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &rows),
+            Action::Continue
+        ));
+        assert!(state.query.is_empty());
+        let rows = visible_rows(&entries, &groups, &codes, &state.query);
+        state.selected = 2;
+        let bank = entries[2].id;
+        assert!(
+            matches!(handle_key(&mut state, KeyCode::Enter, KeyModifiers::NONE, &rows), Action::NextHotp(id) if id == bank)
+        );
+        state
+            .hotp_codes
+            .insert(bank, (s.next_hotp(bank).unwrap(), Instant::now()));
+        let text = screen(&rows, &state, entries.len());
+        assert!(text.contains("counter"), "{text}");
+        assert!(matches!(
+            handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &rows),
+            Action::Quit
+        ));
+    }
+
+    #[test]
+    fn countdown_bar_tracks_the_period() {
+        assert_eq!(bar(30_000, 30, 10), "██████████");
+        assert_eq!(bar(15_000, 30, 10), "█████░░░░░");
+        assert_eq!(bar(1, 30, 10), "█░░░░░░░░░");
+    }
+}

@@ -1,0 +1,332 @@
+//! The vault commands end to end, as a script or a new user runs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Vault {
+    dir: tempfile::TempDir,
+}
+
+impl Vault {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "hunter2 hunter2\n").unwrap();
+        Vault { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run_with(&self, args: &[&str], password_file: Option<&Path>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
+        cmd.arg("--vault")
+            .arg(self.path("vault.twofold"))
+            .args(args)
+            .env_remove("TWOFOLD_VAULT");
+        match password_file {
+            Some(p) => cmd.env("TWOFOLD_PASSWORD_FILE", p),
+            None => cmd.env_remove("TWOFOLD_PASSWORD_FILE"),
+        };
+        cmd.output().unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, Some(&self.path("pw")))
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+
+    fn init(&self) -> String {
+        let out = self.ok(&["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
+        out.lines()
+            .map(str::trim)
+            .find(|l| l.len() == 34 && l.matches('-').count() == 6)
+            .expect("recovery key printed")
+            .to_owned()
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn init_add_list_codes_edit_trash() {
+    let v = Vault::new();
+    v.init();
+    assert!(v.path("vault.twofold").exists());
+    v.ok(&[
+        "add",
+        "otpauth://totp/GitHub:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+    ]);
+    v.ok(&[
+        "add",
+        "--secret",
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "--issuer",
+        "RFC",
+        "--account",
+        "vectors",
+        "--digits",
+        "8",
+        "--group",
+        "Work",
+    ]);
+    v.ok(&[
+        "add",
+        "--secret",
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "--issuer",
+        "Counter",
+        "--hotp",
+        "0",
+    ]);
+
+    let list = v.json(&["list", "--json"]);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    let keys: Vec<&str> = list[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "type",
+            "issuer",
+            "account",
+            "note",
+            "groups",
+            "favorite",
+            "algorithm",
+            "digits",
+            "period",
+            "counter",
+            "created_at",
+            "updated_at",
+            "last_used_at",
+            "use_count",
+            "deleted_at"
+        ]
+    );
+    assert_eq!(list[1]["groups"][0], "Work");
+    assert!(
+        !serde_json::to_string(&list).unwrap().contains("JBSWY3DP"),
+        "list never shows secrets"
+    );
+
+    let codes = v.json(&["codes", "--json", "--at", "59"]);
+    let rfc = codes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["issuer"] == "RFC")
+        .unwrap();
+    assert_eq!(rfc["code"], "94287082");
+    assert_eq!(rfc["remaining_ms"], 1000);
+    assert_eq!(rfc["period"], 30);
+    let hotp = codes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["issuer"] == "Counter")
+        .unwrap();
+    assert_eq!(hotp["code"], Value::Null);
+    let text = v.ok(&["codes", "--at", "1700000000", "github"]);
+    assert!(text.contains("324 550"), "{text}");
+    assert!(!text.contains("RFC"));
+
+    assert_eq!(v.ok(&["hotp", "next", "Counter"]).trim(), "755224");
+    assert_eq!(v.ok(&["hotp", "next", "counter"]).trim(), "287082");
+
+    v.ok(&["edit", "github", "--note", "work laptop", "--favorite"]);
+    let found = v.json(&["list", "--json", "laptop"]);
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["favorite"], true);
+
+    let dup = v.run(&["add", "otpauth://totp/Again?secret=JBSWY3DPEHPK3PXP"]);
+    assert_eq!(dup.status.code(), Some(2));
+    assert!(stderr(&dup).contains("already in the vault"));
+
+    v.ok(&["rm", "RFC"]);
+    assert_eq!(v.json(&["list", "--json"]).as_array().unwrap().len(), 2);
+    assert_eq!(v.json(&["trash", "--json"]).as_array().unwrap().len(), 1);
+    v.ok(&["restore", "rfc"]);
+    v.ok(&["rm", "RFC"]);
+    v.ok(&["purge", "--all"]);
+    assert!(v.json(&["trash", "--json"]).as_array().unwrap().is_empty());
+}
+
+#[test]
+fn credentials_are_never_guessed_or_echoed() {
+    let v = Vault::new();
+    v.init();
+    std::fs::write(v.path("wrong"), "nope\n").unwrap();
+    let o = v.run_with(&["list"], Some(&v.path("wrong")));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("wrong password"), "{}", stderr(&o));
+    // No terminal and no password file: a clear error, not a hang.
+    let o = v.run_with(&["list"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--password-file"), "{}", stderr(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_twofold"))
+        .args(["--vault", v.path("missing").to_str().unwrap(), "list"])
+        .env("TWOFOLD_PASSWORD_FILE", v.path("pw"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("twofold init"));
+}
+
+#[test]
+fn passwd_and_recovery_unlock() {
+    let v = Vault::new();
+    let recovery = v.init();
+    v.ok(&["add", "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP"]);
+    std::fs::write(v.path("new"), "a much better passphrase\n").unwrap();
+    v.ok(&[
+        "passwd",
+        "--new-password-file",
+        v.path("new").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        v.run(&["list"]).status.code(),
+        Some(2),
+        "old password no longer works"
+    );
+    assert!(v.run_with(&["list"], Some(&v.path("new"))).status.success());
+
+    // Forgot it: the recovery key sets a new one.
+    std::fs::write(v.path("rk"), format!("{}\n", recovery.to_lowercase())).unwrap();
+    std::fs::write(v.path("third"), "third passphrase\n").unwrap();
+    let o = v.run_with(
+        &[
+            "recovery",
+            "unlock",
+            "--recovery-key-file",
+            v.path("rk").to_str().unwrap(),
+            "--new-password-file",
+            v.path("third").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = v.run_with(&["list", "--json"], Some(&v.path("third")));
+    assert!(o.status.success());
+    let typo = recovery.replacen(
+        &recovery[..1],
+        if &recovery[..1] == "A" { "B" } else { "A" },
+        1,
+    );
+    std::fs::write(v.path("rk2"), typo).unwrap();
+    let o = v.run_with(
+        &[
+            "recovery",
+            "unlock",
+            "--recovery-key-file",
+            v.path("rk2").to_str().unwrap(),
+            "--new-password-file",
+            v.path("third").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("typo"), "{}", stderr(&o));
+}
+
+#[test]
+fn backup_create_verify_break_restore() {
+    let v = Vault::new();
+    let recovery = v.init();
+    v.ok(&["add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP"]);
+    v.ok(&["add", "otpauth://totp/Bank:bob?secret=GEZDGNBVGY3TQOJQ"]);
+    let file = v.path("backup.twfb");
+    let created = v.json(&[
+        "backup",
+        "create",
+        "--out",
+        file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(created["verified"], true);
+    assert_eq!(created["entry_count"], 2);
+    assert_eq!(created["kdf"]["m_kib"], 262144);
+
+    let verified = v.json(&["backup", "verify", file.to_str().unwrap(), "--json"]);
+    assert_eq!(verified["ok"], true);
+    assert_eq!(verified["entry_count"], 2);
+    assert!(verified["diff"]["missing"].as_array().unwrap().is_empty());
+
+    // The recovery key opens it too.
+    std::fs::write(v.path("rk"), &recovery).unwrap();
+    let by_key = v.json(&[
+        "backup",
+        "verify",
+        file.to_str().unwrap(),
+        "--recovery-key-file",
+        v.path("rk").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(by_key["entry_count"], 2);
+
+    // A broken copy is refused, loudly.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let n = bytes.len();
+    bytes[n - 20] ^= 0x01;
+    std::fs::write(v.path("broken.twfb"), &bytes).unwrap();
+    let o = v.run(&["backup", "verify", v.path("broken.twfb").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("does NOT verify"), "{}", stderr(&o));
+
+    // Changes show in the diff; restore brings a deleted entry back.
+    v.ok(&["rm", "bank"]);
+    v.ok(&["purge", "--all"]);
+    let diff = v.json(&["backup", "verify", file.to_str().unwrap(), "--json"]);
+    assert_eq!(diff["diff"]["extra"][0]["issuer"], "Bank");
+    let out = v.ok(&["backup", "restore", file.to_str().unwrap(), "--merge"]);
+    assert!(out.contains("1 added"), "{out}");
+    assert_eq!(v.json(&["list", "--json"]).as_array().unwrap().len(), 2);
+
+    // Separate backup password.
+    std::fs::write(v.path("bpw"), "backup only\n").unwrap();
+    let other = v.path("other.twfb");
+    v.ok(&[
+        "backup",
+        "create",
+        "--out",
+        other.to_str().unwrap(),
+        "--backup-password-file",
+        v.path("bpw").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        v.run(&["backup", "verify", other.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    v.ok(&[
+        "backup",
+        "verify",
+        other.to_str().unwrap(),
+        "--backup-password-file",
+        v.path("bpw").to_str().unwrap(),
+    ]);
+}
