@@ -1,6 +1,6 @@
 //! `codes_at` for 1, 100 and 10 000 accounts, next to (a) totp-rs used the obvious way,
 //! (b) the raw ring HMAC floor and (c) the raw RustCrypto HMAC floor (the HMAC totp-rs uses);
-//! each floor is key setup + two HMACs per account, no truncation or formatting. One run. `scripts/perf-report.py` turns the results into ratios in
+//! each floor is key setup + two HMACs per account, no truncation or formatting. One run. `scripts/perf_report.py` turns the results into ratios in
 //! `docs/performance.md`.
 
 use std::hint::black_box;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns criterion results into the tables of docs/performance.md.
 
-Usage: scripts/perf-report.py codes    (after `cargo bench -p twofold-core --bench codes`)
+Usage: scripts/perf_report.py codes    (after `cargo bench -p twofold-core --bench codes`)
 
 Each section of docs/performance.md lives between `<!-- perf:NAME -->` and `<!-- /perf:NAME -->`
 markers; this script rewrites only that part, so prose around it stays as written.
@@ -47,7 +47,7 @@ def fmt_time(ns):
 def codes_section():
     rows = [
         "Command: `cargo bench -p twofold-core --bench codes -- --warm-up-time 1 --measurement-time 4`"
-        " then `scripts/perf-report.py codes`.",
+        " then `scripts/perf_report.py codes`.",
         f"Machine: {machine()}.",
         "",
         "Each account is SHA1/6-digit/30 s with a 20-byte key; every implementation produces the"
@@ -81,17 +81,19 @@ def codes_section():
 SECTIONS = {"codes": codes_section}
 
 
-def main():
-    names = sys.argv[1:] or list(SECTIONS)
+def write_section(name, body):
+    """Replaces the text between the perf:NAME markers of docs/performance.md."""
     doc = DOC.read_text()
-    for name in names:
-        body = SECTIONS[name]()
-        pattern = re.compile(rf"(<!-- perf:{name} -->\n).*?(<!-- /perf:{name} -->)", re.S)
-        if not pattern.search(doc):
-            sys.exit(f"docs/performance.md has no perf:{name} markers")
-        doc = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), doc)
-    DOC.write_text(doc)
-    print(f"updated {DOC.relative_to(ROOT)}: {', '.join(names)}")
+    pattern = re.compile(rf"(<!-- perf:{name} -->\n).*?(<!-- /perf:{name} -->)", re.S)
+    if not pattern.search(doc):
+        sys.exit(f"docs/performance.md has no perf:{name} markers")
+    DOC.write_text(pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), doc))
+    print(f"updated {DOC.relative_to(ROOT)}: {name}")
+
+
+def main():
+    for name in sys.argv[1:] or list(SECTIONS):
+        write_section(name, SECTIONS[name]())
 
 
 if __name__ == "__main__":

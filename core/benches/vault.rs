@@ -1,0 +1,119 @@
+//! Vault costs, split the way a user feels them: unlocking = KDF + decrypt/deserialize, and
+//! saving = serialize/encrypt + durable atomic write. For 10, 1 000 and 10 000 entries.
+//! `scripts/bench-vault.py` adds peak memory and the Argon2id comparison with the C reference.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use twofold_core::Secret;
+use twofold_core::crypto::{self, KdfParams, SystemRandom};
+use twofold_core::otp::OtpKind;
+use twofold_core::vault::RecoveryKey;
+use twofold_core::vault::container::{self, Header, VAULT_MAGIC};
+use twofold_core::vault::model::{Entry, Id, VaultContent};
+use twofold_core::vault::slots::{self, NewSlot};
+use twofold_core::vault::storage::{self, OsFileSystem};
+
+fn content(n: usize) -> VaultContent {
+    let mut c = VaultContent::new();
+    for i in 0..n {
+        let key: Vec<u8> = (0..20).map(|j| (i * 31 + j) as u8).collect();
+        c.entries.push(Entry {
+            id: Id::from_random([(i % 251) as u8; 16]),
+            kind: OtpKind::DEFAULT_TOTP,
+            secret: Secret::from_bytes(key).unwrap(),
+            issuer: format!("Service number {i}"),
+            account: format!("user{i}@example.com"),
+            note: String::new(),
+            group_ids: vec![],
+            favorite: i % 10 == 0,
+            icon: None,
+            created_at: 1_700_000_000_000,
+            updated_at: 1_700_000_000_000,
+            last_used_at: None,
+            use_count: 0,
+            sort_key: i as i64 * 1024,
+            deleted_at: None,
+        });
+    }
+    c
+}
+
+/// A header with one (recovery) slot, as small as a real one.
+fn header(mk: &crypto::Key32, rng: &SystemRandom) -> Header {
+    let recovery = RecoveryKey::generate(rng).unwrap();
+    let slot = slots::create_slot(
+        VAULT_MAGIC,
+        &[7; 16],
+        NewSlot::Recovery(&recovery),
+        "r".into(),
+        0,
+        mk,
+        rng,
+    )
+    .unwrap();
+    Header {
+        vault_id: [7; 16],
+        generation: 1,
+        created_at: 0,
+        updated_at: 0,
+        slots: vec![slot],
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let rng = SystemRandom::new();
+    let mk = crypto::random_key(&rng).unwrap();
+    let header = header(&mk, &rng);
+
+    let mut kdf = c.benchmark_group("unlock_kdf");
+    kdf.sample_size(10);
+    for (name, p) in [
+        ("default_64MiB_t3", KdfParams::DEFAULT),
+        ("floor_19MiB_t2", KdfParams::FLOOR),
+    ] {
+        kdf.bench_function(name, |b| {
+            b.iter(|| crypto::argon2id(black_box(b"password"), &[1u8; 16], p).unwrap())
+        });
+    }
+    kdf.finish();
+
+    let mut open = c.benchmark_group("unlock_decrypt_deserialize");
+    for n in [10usize, 1_000, 10_000] {
+        let data = content(n);
+        let bytes = container::seal_file(VAULT_MAGIC, &header, &mk, &data, &rng).unwrap();
+        open.bench_with_input(BenchmarkId::from_parameter(n), &bytes, |b, bytes| {
+            b.iter(|| {
+                let parsed = container::parse(bytes, VAULT_MAGIC).unwrap();
+                container::open_body(&parsed, &mk).unwrap()
+            })
+        });
+    }
+    open.finish();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.twofold");
+    let mut save = c.benchmark_group("save");
+    save.sample_size(20);
+    for n in [10usize, 1_000, 10_000] {
+        let data = content(n);
+        save.bench_with_input(BenchmarkId::new("seal", n), &data, |b, data| {
+            b.iter(|| container::seal_file(VAULT_MAGIC, &header, &mk, data, &rng).unwrap())
+        });
+        save.bench_with_input(
+            BenchmarkId::new("seal_and_atomic_write", n),
+            &data,
+            |b, data| {
+                b.iter(|| {
+                    let bytes =
+                        container::seal_file(VAULT_MAGIC, &header, &mk, data, &rng).unwrap();
+                    storage::commit(&OsFileSystem, &path, &bytes, true).unwrap()
+                })
+            },
+        );
+    }
+    save.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
