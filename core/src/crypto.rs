@@ -383,6 +383,30 @@ mod tests {
     }
 
     #[test]
+    fn calibration_fills_the_target_and_respects_the_floor() {
+        // A tiny target on the floor's memory: never below 2 passes or 19 MiB.
+        let quick = calibrate(Duration::from_millis(1), KdfParams::FLOOR.m_kib).unwrap();
+        assert_eq!(
+            quick,
+            KdfParams {
+                m_kib: KdfParams::FLOOR.m_kib,
+                t: 2,
+                p: 1
+            }
+        );
+        assert!(quick.check_readable().is_ok());
+        // A longer target buys more passes at the same memory.
+        let slower = calibrate(Duration::from_millis(400), KdfParams::FLOOR.m_kib).unwrap();
+        assert_eq!(slower.m_kib, KdfParams::FLOOR.m_kib);
+        assert!(slower.t > quick.t, "{slower:?}");
+        // Memory requests below the floor are raised to it.
+        assert_eq!(
+            calibrate(Duration::from_millis(1), 1024).unwrap().m_kib,
+            KdfParams::FLOOR.m_kib
+        );
+    }
+
+    #[test]
     fn passwords_are_nfc_normalized() {
         let composed = "caf\u{e9}";
         let decomposed = "cafe\u{301}";
