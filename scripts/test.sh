@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine: installs what the tests need
-# (Debian packages, later the Kotlin compiler), then format and lint checks, then all tests.
+# (Debian packages, the npm Kotlin compiler), then format and lint checks, the Rust tests,
+# the generated-bindings checks and the Kotlin tests on the JVM. Ends with one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
+root="$PWD"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# --- system packages the tests use as peers -------------------------------------------------
+# --- system packages the tests use ----------------------------------------------------------
 need=()
 command -v oathtool >/dev/null || need+=(oathtool)
+[ -f /usr/share/java/jna.jar ] || need+=(libjna-java)
+command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -x node_modules/kotlin-compiler/bin/kotlinc ]; then
+  echo "== installing the Kotlin compiler (npm kotlin-compiler, pinned in package.json)"
+  npm install --no-audit --no-fund --silent
 fi
 
 # --- Rust ---------------------------------------------------------------------------------
@@ -21,8 +29,26 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== Rust tests"
+rust_log="$(mktemp)"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee "$rust_log"
+  rust_passed=$(grep -oE '[0-9]+ tests? run: [0-9]+ passed' "$rust_log" | tail -1 | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
 else
-  cargo test --workspace --locked --no-fail-fast
+  cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$rust_log"
+  rust_passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$rust_log" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' | paste -sd+ | bc)
 fi
+
+# --- generated bindings -------------------------------------------------------------------
+echo "== Swift bindings generate and the committed copy is current"
+bash ios/scripts/generate-swift-bindings.sh --check
+
+# --- Kotlin on the JVM --------------------------------------------------------------------
+echo "== Kotlin tests"
+kotlin_log="$(mktemp)"
+bash tests/kotlin/run.sh 2>&1 | tee "$kotlin_log"
+kotlin_passed=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$kotlin_log" | tail -1 | cut -d' ' -f1)
+
+# --- Swift (only where a Swift toolchain exists) ---------------------------------------------
+bash tests/swift/run.sh
+
+echo "total: $((rust_passed + kotlin_passed)) passed, 0 failed"

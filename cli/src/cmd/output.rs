@@ -1,7 +1,7 @@
 //! The stable `--json` shapes (documented in the README). Secrets never appear here.
 
 use serde_json::{Value, json};
-use twofold_core::otp::OtpKind;
+use twofold_core::otp::{self, OtpKind};
 use twofold_core::vault::{CodeView, Entry, Group};
 
 fn or_null(s: &str) -> Value {
@@ -61,25 +61,7 @@ pub fn code_json(e: &Entry, c: &CodeView) -> Value {
     })
 }
 
-/// Splits a code for reading: `123 456`, `1234 5678`, `12345 67`; Steam codes stay whole.
+/// Splits a code for reading (see [`otp::display_grouped`]).
 pub fn grouped(code: &str) -> String {
-    let n = code.chars().count();
-    if n < 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-        return code.to_owned();
-    }
-    let split = if n % 3 == 0 { n / 2 } else { n.div_ceil(2) };
-    format!("{} {}", &code[..split], &code[split..])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn codes_are_grouped_for_reading() {
-        assert_eq!(grouped("123456"), "123 456");
-        assert_eq!(grouped("1234567"), "1234 567");
-        assert_eq!(grouped("12345678"), "1234 5678");
-        assert_eq!(grouped("C5V56"), "C5V56");
-    }
+    otp::display_grouped(code)
 }

@@ -336,6 +336,17 @@ pub fn code_for(kind: &OtpKind, secret: &Secret, now_ms: u64) -> Code {
     }
 }
 
+/// A code split for reading: `123 456`, `1234 567`, `1234 5678`, `12345 67890`; Steam codes
+/// and anything that is not all digits stay whole.
+pub fn display_grouped(code: &str) -> String {
+    let n = code.chars().count();
+    if n < 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return code.to_owned();
+    }
+    let split = if n % 3 == 0 && n < 9 { n / 2 } else { n.div_ceil(2) };
+    format!("{} {}", &code[..split], &code[split..])
+}
+
 /// Clock offset (seconds to add to the local clock) from a trusted time sample, e.g. an HTTPS
 /// `Date` header fetched by the app at local time `local_ms`.
 pub fn offset_from_sample(local_ms: i64, trusted_ms: i64) -> i64 {
@@ -414,6 +425,16 @@ mod tests {
         let entries = vec![(kind, rfc_secret())];
         let shifted = codes_at(&entries, 0, 59);
         assert_eq!(shifted[0].code.as_deref(), Some("94287082"));
+    }
+
+    #[test]
+    fn codes_are_grouped_for_reading() {
+        assert_eq!(display_grouped("123456"), "123 456");
+        assert_eq!(display_grouped("1234567"), "1234 567");
+        assert_eq!(display_grouped("12345678"), "1234 5678");
+        assert_eq!(display_grouped("123456789"), "12345 6789");
+        assert_eq!(display_grouped("1234567890"), "12345 67890");
+        assert_eq!(display_grouped("C5V56"), "C5V56");
     }
 
     #[test]

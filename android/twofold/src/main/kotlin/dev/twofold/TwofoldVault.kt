@@ -1,0 +1,199 @@
+package dev.twofold
+
+import dev.twofold.core.BackupCheck
+import dev.twofold.core.BackupKey
+import dev.twofold.core.BackupResult
+import dev.twofold.core.ClockStatus
+import dev.twofold.core.CodeView
+import dev.twofold.core.EntryChanges
+import dev.twofold.core.EntryInput
+import dev.twofold.core.EntryView
+import dev.twofold.core.GroupView
+import dev.twofold.core.KdfSettings
+import dev.twofold.core.RestoreMode
+import dev.twofold.core.RestoreResult
+import dev.twofold.core.SlotKind
+import dev.twofold.core.SlotView
+import dev.twofold.core.TwofoldException
+import dev.twofold.core.UnlockResult
+import dev.twofold.core.UriPreview
+import dev.twofold.core.VaultSession
+import dev.twofold.core.generatePlatformKey
+import dev.twofold.core.parseOtpauthUri
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.withContext
+
+/**
+ * The idiomatic Kotlin face of one vault. Every call runs on [io] (never the main thread:
+ * key derivation takes a few hundred milliseconds, storage does fsyncs) and maps core errors
+ * to [VaultFailure]. Byte arrays given as passwords, PINs or keys are zero-filled after use.
+ * Holds no logic of its own: decisions about secrets, formats and time are the core's.
+ */
+class TwofoldVault private constructor(
+    private val session: VaultSession,
+    private val io: CoroutineDispatcher,
+) : AutoCloseable {
+    companion object {
+        /** Creates a vault and returns it unlocked with its recovery key (show it once). */
+        suspend fun create(
+            path: String,
+            password: ByteArray,
+            kdf: KdfSettings = dev.twofold.core.defaultKdf(),
+            io: CoroutineDispatcher = Dispatchers.IO,
+        ): Pair<TwofoldVault, String> = withContext(io) {
+            val session = call { password.useThenWipe { VaultSession.create(path, it, kdf) } }
+            val recovery = session.takeRecoveryKey() ?: throw VaultFailure.Internal("no recovery key")
+            TwofoldVault(session, io) to recovery
+        }
+
+        /** Opens an existing vault, locked. */
+        suspend fun open(path: String, io: CoroutineDispatcher = Dispatchers.IO): TwofoldVault =
+            withContext(io) { TwofoldVault(call { VaultSession.open(path) }, io) }
+
+        /** What an otpauth URI holds (no secret), or [VaultFailure.InvalidInput] with the reason. */
+        fun previewUri(uri: String): UriPreview = call { parseOtpauthUri(uri) }
+
+        internal inline fun <T> call(block: () -> T): T =
+            try {
+                block()
+            } catch (e: TwofoldException) {
+                throw VaultFailure.from(e)
+            }
+    }
+
+    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { call(block) }
+
+    val isUnlocked: Boolean get() = session.isUnlocked()
+
+    // ----- unlock and lock -----
+
+    suspend fun unlockWithPassword(password: ByteArray): UnlockResult =
+        onIo { password.useThenWipe { session.unlockWithPassword(it) } }
+
+    suspend fun unlockWithRecoveryKey(recoveryKey: String): UnlockResult =
+        onIo { session.unlockWithRecoveryKey(recoveryKey) }
+
+    /** Slots; readable while locked (biometric unlock reads its blob here). */
+    suspend fun slots(): List<SlotView> = onIo { session.slots() }
+
+    /** The biometric slots the given keystore can open. */
+    suspend fun platformSlots(keystore: PlatformKeystore): List<SlotView> =
+        slots().filter { it.kind == SlotKind.PLATFORM && it.platformAlias == keystore.alias }
+
+    /**
+     * The pull API in one call: read the slot's blob, let [keystore] unwrap it (this is where
+     * the biometric prompt appears), hand the key to the core, wipe it.
+     */
+    suspend fun unlockWithPlatform(keystore: PlatformKeystore): UnlockResult {
+        val slot = platformSlots(keystore).firstOrNull() ?: throw VaultFailure.NotFound("No biometric slot")
+        val key = keystore.unwrap(slot.platformBlob ?: throw VaultFailure.Corrupt("Slot without blob"))
+        return unlockWithPlatformKey(slot.id, key)
+    }
+
+    /** Second half of the pull API for apps that run the keystore themselves. */
+    suspend fun unlockWithPlatformKey(slotId: String, key: ByteArray): UnlockResult =
+        onIo { key.useThenWipe { session.unlockWithPlatformKey(slotId, it) } }
+
+    suspend fun unlockWithPin(slotId: String, pin: ByteArray, deviceKey: ByteArray): UnlockResult =
+        onIo { pin.useThenWipe { p -> deviceKey.useThenWipe { d -> session.unlockWithPin(slotId, p, d) } } }
+
+    /** Zeroizes the master key and decrypted entries in the core. */
+    fun lock() = session.lock()
+
+    // ----- slots -----
+
+    /** Enrolls biometric unlock: a fresh key from the core, wrapped by [keystore]. */
+    suspend fun enrollPlatform(keystore: PlatformKeystore, label: String): String {
+        val key = onIo { generatePlatformKey() }
+        return key.useThenWipe { k ->
+            val blob = keystore.wrap(k)
+            onIo { session.addPlatformSlot(keystore.alias, label, k, blob) }
+        }
+    }
+
+    suspend fun removeSlot(slotId: String) = onIo { session.removeSlot(slotId) }
+
+    suspend fun changePassword(newPassword: ByteArray, kdf: KdfSettings = dev.twofold.core.defaultKdf()) =
+        onIo { newPassword.useThenWipe { session.changePassword(it, kdf) } }
+
+    suspend fun rotateRecoveryKey(): String = onIo { session.rotateRecoveryKey() }
+
+    // ----- entries -----
+
+    suspend fun entries(): List<EntryView> = onIo { session.entries() }
+
+    suspend fun search(query: String): List<EntryView> = onIo { session.search(query) }
+
+    suspend fun trash(): List<EntryView> = onIo { session.trash() }
+
+    suspend fun add(input: EntryInput, allowDuplicate: Boolean = false): EntryView =
+        onIo { session.addEntry(input, allowDuplicate) }
+
+    suspend fun addFromUri(uri: String, allowDuplicate: Boolean = false): EntryView =
+        onIo { session.addEntryFromUri(uri, allowDuplicate) }
+
+    suspend fun update(id: String, changes: EntryChanges): EntryView = onIo { session.updateEntry(id, changes) }
+
+    suspend fun delete(id: String) = onIo { session.deleteEntry(id) }
+
+    suspend fun restore(id: String) = onIo { session.restoreEntry(id) }
+
+    suspend fun purge(id: String) = onIo { session.purgeEntry(id) }
+
+    suspend fun reorder(ids: List<String>) = onIo { session.reorder(ids) }
+
+    suspend fun groups(): List<GroupView> = onIo { session.groups() }
+
+    suspend fun addGroup(name: String): GroupView = onIo { session.addGroup(name) }
+
+    suspend fun deleteGroup(id: String) = onIo { session.deleteGroup(id) }
+
+    // ----- codes -----
+
+    suspend fun codesAt(unixMs: Long): List<CodeView> = onIo { session.codesAt(unixMs) }
+
+    /** Saves the advanced counter, then returns the HOTP code. */
+    suspend fun nextHotp(id: String): String = onIo { session.nextHotp(id) }
+
+    suspend fun recordUse(id: String) = onIo { session.recordUse(id) }
+
+    suspend fun recordTimeSample(localMs: Long, trustedMs: Long): ClockStatus =
+        onIo { session.recordTimeSample(localMs, trustedMs) }
+
+    /**
+     * Codes of every entry, emitted every second and exactly at each period boundary (see
+     * [codeTicker]). Collect it while the code screen is visible.
+     */
+    fun codes(clock: () -> Long = System::currentTimeMillis): Flow<List<CodeView>> =
+        codeTicker(clock) { now -> codesAt(now) }
+
+    // ----- exports and backups -----
+
+    /** Explicit export of one account's otpauth URI (secret included): re-authenticate first. */
+    suspend fun exportEntryUri(id: String): String = onIo { session.exportEntryUri(id) }
+
+    suspend fun createBackup(path: String, password: ByteArray?, sealToRecoveryKey: Boolean = true): BackupResult =
+        onIo {
+            if (password == null) session.createBackup(path, null, sealToRecoveryKey)
+            else password.useThenWipe { session.createBackup(path, it, sealToRecoveryKey) }
+        }
+
+    suspend fun autoBackup(directory: String, password: ByteArray?, keep: Int = 10): BackupResult =
+        onIo {
+            if (password == null) session.autoBackup(directory, null, keep.toUInt())
+            else password.useThenWipe { session.autoBackup(directory, it, keep.toUInt()) }
+        }
+
+    suspend fun verifyBackup(path: String, password: ByteArray): BackupCheck =
+        onIo { password.useThenWipe { session.verifyBackup(path, BackupKey.Password(it)) } }
+
+    suspend fun verifyBackupWithRecoveryKey(path: String, recoveryKey: String): BackupCheck =
+        onIo { session.verifyBackup(path, BackupKey.RecoveryKey(recoveryKey)) }
+
+    suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode): RestoreResult =
+        onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode) } }
+
+    override fun close() = session.close()
+}

@@ -1,0 +1,75 @@
+package dev.twofold
+
+import dev.twofold.core.TwofoldException
+
+/**
+ * What can go wrong, as the UI acts on it. Every core error arrives as one of these; the
+ * messages never contain secrets.
+ */
+sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception(message, cause) {
+    /** Password, PIN, recovery key or platform key is wrong: ask again. */
+    class WrongCredential(cause: Throwable? = null) : VaultFailure("Wrong password or key", cause)
+
+    /** A typed recovery key has a typo: point at the input, do not count it as a wrong try. */
+    class RecoveryKeyTypo(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /**
+     * The keystore key behind a biometric slot is gone (new fingerprint enrolled, lock screen
+     * removed). Fall back to the password and offer to re-enroll — never a lock-out.
+     */
+    class PlatformKeyInvalidated(cause: Throwable? = null) :
+        VaultFailure("Biometric unlock must be set up again", cause)
+
+    /** The file (and its previous generation) is damaged: offer restore from a backup. */
+    class Corrupt(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** Not a Twofold file, or one from a newer version. */
+    class UnsupportedFile(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** The session is locked: unlock first. */
+    class Locked(cause: Throwable? = null) : VaultFailure("The vault is locked", cause)
+
+    /** The account is already in the vault. */
+    class Duplicate(val existingId: String, cause: Throwable? = null) :
+        VaultFailure("This account is already in the vault", cause)
+
+    /** Input the user can fix; [message] says how (including otpauth URI reasons). */
+    class InvalidInput(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** Not found: vault file, entry, group or slot. */
+    class NotFound(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** Storage failed or another program changed the vault; nothing was lost. */
+    class Storage(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** A bug: report it. */
+    class Internal(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    companion object {
+        /** Maps the generated binding's exception to the UI's. */
+        fun from(e: TwofoldException): VaultFailure = when (e) {
+            is TwofoldException.WrongCredential -> WrongCredential(e)
+            is TwofoldException.RecoveryKeyTypo -> RecoveryKeyTypo(e.details, e)
+            is TwofoldException.VaultCorrupt -> Corrupt(e.details, e)
+            is TwofoldException.NotATwofoldFile -> UnsupportedFile(e.details, e)
+            is TwofoldException.UnsupportedVersion ->
+                UnsupportedFile("Made by a newer Twofold (format ${e.version})", e)
+            is TwofoldException.WeakOrHostileKdf -> UnsupportedFile(e.details, e)
+            is TwofoldException.VaultNotFound -> NotFound("No vault at ${e.path}", e)
+            is TwofoldException.VaultExists -> InvalidInput("A vault already exists at ${e.path}", e)
+            is TwofoldException.Locked -> Locked(e)
+            is TwofoldException.NoSuchEntry -> NotFound("No such entry", e)
+            is TwofoldException.NoSuchGroup -> NotFound("No such group", e)
+            is TwofoldException.NoSuchSlot -> NotFound("No key slot for this credential", e)
+            is TwofoldException.Duplicate -> Duplicate(e.existingId, e)
+            is TwofoldException.InvalidInput -> InvalidInput(e.details, e)
+            is TwofoldException.InvalidUri -> InvalidInput(e.reason, e)
+            is TwofoldException.LastPasswordSlot ->
+                InvalidInput("The vault must keep a password", e)
+            is TwofoldException.CounterExhausted -> InvalidInput("This counter cannot advance", e)
+            is TwofoldException.Conflict -> Storage("The vault changed elsewhere; unlock again", e)
+            is TwofoldException.Storage -> Storage(e.details, e)
+            is TwofoldException.Internal -> Internal(e.details, e)
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! Records and enums of the FFI surface and their conversions from core types.
+
+use twofold_core::backup::{BackupDiff, BackupReport, BackupVerification, EntrySummary, RestoreReport};
+use twofold_core::crypto::KdfParams;
+use twofold_core::otp::{Algorithm, OtpKind};
+use twofold_core::vault::{self, Entry, Group, Id, SlotInfo};
+
+use crate::error::{Result, TwofoldError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OtpType {
+    Totp,
+    Hotp,
+    Steam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HashAlgorithm {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl From<Algorithm> for HashAlgorithm {
+    fn from(a: Algorithm) -> Self {
+        match a {
+            Algorithm::Sha1 => HashAlgorithm::Sha1,
+            Algorithm::Sha256 => HashAlgorithm::Sha256,
+            Algorithm::Sha512 => HashAlgorithm::Sha512,
+        }
+    }
+}
+
+impl From<HashAlgorithm> for Algorithm {
+    fn from(a: HashAlgorithm) -> Self {
+        match a {
+            HashAlgorithm::Sha1 => Algorithm::Sha1,
+            HashAlgorithm::Sha256 => Algorithm::Sha256,
+            HashAlgorithm::Sha512 => Algorithm::Sha512,
+        }
+    }
+}
+
+/// Code parameters: `period` applies to TOTP, `counter` to HOTP; Steam ignores all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct OtpParams {
+    pub otp_type: OtpType,
+    pub algorithm: HashAlgorithm,
+    pub digits: u8,
+    pub period: u32,
+    pub counter: u64,
+}
+
+impl From<&OtpKind> for OtpParams {
+    fn from(k: &OtpKind) -> Self {
+        let (otp_type, counter) = match *k {
+            OtpKind::Totp { .. } => (OtpType::Totp, 0),
+            OtpKind::Hotp { counter, .. } => (OtpType::Hotp, counter),
+            OtpKind::Steam => (OtpType::Steam, 0),
+        };
+        OtpParams {
+            otp_type,
+            algorithm: k.algorithm().into(),
+            digits: k.digits(),
+            period: k.period().unwrap_or(0),
+            counter,
+        }
+    }
+}
+
+impl OtpParams {
+    pub(crate) fn kind(&self) -> Result<OtpKind> {
+        let kind = match self.otp_type {
+            OtpType::Totp => OtpKind::Totp { algorithm: self.algorithm.into(), digits: self.digits, period: self.period },
+            OtpType::Hotp => OtpKind::Hotp { algorithm: self.algorithm.into(), digits: self.digits, counter: self.counter },
+            OtpType::Steam => OtpKind::Steam,
+        };
+        kind.validate().map_err(|e| TwofoldError::InvalidInput { details: e.to_string() })?;
+        Ok(kind)
+    }
+}
+
+/// An account as the apps see it: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EntryView {
+    pub id: String,
+    pub params: OtpParams,
+    pub issuer: String,
+    pub account: String,
+    pub note: String,
+    pub group_ids: Vec<String>,
+    pub favorite: bool,
+    pub icon: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_used_at: Option<i64>,
+    pub use_count: u64,
+    pub deleted_at: Option<i64>,
+    /// The secret is shorter than 128 bits (works, but worth a hint).
+    pub weak_secret: bool,
+}
+
+impl From<&Entry> for EntryView {
+    fn from(e: &Entry) -> Self {
+        EntryView {
+            id: e.id.to_string(),
+            params: (&e.kind).into(),
+            issuer: e.issuer.clone(),
+            account: e.account.clone(),
+            note: e.note.clone(),
+            group_ids: e.group_ids.iter().map(Id::to_string).collect(),
+            favorite: e.favorite,
+            icon: e.icon.as_ref().map(|i| i.0.clone()),
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            last_used_at: e.last_used_at,
+            use_count: e.use_count,
+            deleted_at: e.deleted_at,
+            weak_secret: e.secret.is_weak(),
+        }
+    }
+}
+
+/// A new account: its parameters, its secret (base32, as typed or scanned) and names.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EntryInput {
+    pub params: OtpParams,
+    pub secret_base32: String,
+    pub issuer: String,
+    pub account: String,
+    pub note: String,
+    pub group_ids: Vec<String>,
+    pub favorite: bool,
+    pub icon: Option<String>,
+}
+
+/// Changes to an entry; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EntryChanges {
+    pub issuer: Option<String>,
+    pub account: Option<String>,
+    pub note: Option<String>,
+    pub params: Option<OtpParams>,
+    pub group_ids: Option<Vec<String>>,
+    pub favorite: Option<bool>,
+    /// `Some("")` removes the icon.
+    pub icon: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<&Group> for GroupView {
+    fn from(g: &Group) -> Self {
+        GroupView { id: g.id.to_string(), name: g.name.clone() }
+    }
+}
+
+/// The code of one entry at one moment. HOTP entries have no `code` until `next_hotp`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CodeView {
+    pub entry_id: String,
+    pub code: Option<String>,
+    pub next_code: Option<String>,
+    pub period: u32,
+    pub remaining_ms: u64,
+}
+
+impl From<vault::CodeView> for CodeView {
+    fn from(c: vault::CodeView) -> Self {
+        CodeView {
+            entry_id: c.entry_id.to_string(),
+            code: c.code,
+            next_code: c.next_code,
+            period: c.period,
+            remaining_ms: c.remaining_ms,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SlotKind {
+    Password,
+    Platform,
+    Recovery,
+    Pin,
+}
+
+impl From<vault::SlotKind> for SlotKind {
+    fn from(k: vault::SlotKind) -> Self {
+        match k {
+            vault::SlotKind::Password => SlotKind::Password,
+            vault::SlotKind::Platform => SlotKind::Platform,
+            vault::SlotKind::Recovery => SlotKind::Recovery,
+            vault::SlotKind::Pin => SlotKind::Pin,
+        }
+    }
+}
+
+/// A key slot. For platform and PIN slots, `platform_blob` is what the app stored when it
+/// wrapped the slot key with its keystore (the pull API hands it back for unlocking).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SlotView {
+    pub id: String,
+    pub kind: SlotKind,
+    pub label: String,
+    pub created_at: i64,
+    pub kdf: Option<KdfSettings>,
+    pub platform_alias: Option<String>,
+    pub platform_blob: Option<Vec<u8>>,
+}
+
+impl From<&SlotInfo> for SlotView {
+    fn from(s: &SlotInfo) -> Self {
+        SlotView {
+            id: hex(&s.id),
+            kind: s.kind.into(),
+            label: s.label.clone(),
+            created_at: s.created_at,
+            kdf: s.kdf.map(Into::into),
+            platform_alias: s.platform_alias.clone(),
+            platform_blob: s.platform_blob.clone(),
+        }
+    }
+}
+
+/// Argon2id cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct KdfSettings {
+    pub memory_kib: u32,
+    pub passes: u32,
+    pub parallelism: u32,
+}
+
+impl From<KdfParams> for KdfSettings {
+    fn from(p: KdfParams) -> Self {
+        KdfSettings { memory_kib: p.m_kib, passes: p.t, parallelism: p.p }
+    }
+}
+
+impl From<KdfSettings> for KdfParams {
+    fn from(s: KdfSettings) -> Self {
+        KdfParams { m_kib: s.memory_kib, t: s.passes, p: s.parallelism }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct UnlockResult {
+    /// The vault file was damaged; its previous generation was opened (tell the user).
+    pub recovered_from_previous: bool,
+    pub generation: u64,
+}
+
+impl From<vault::UnlockInfo> for UnlockResult {
+    fn from(u: vault::UnlockInfo) -> Self {
+        UnlockResult { recovered_from_previous: u.recovered_from_previous, generation: u.generation }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct ClockStatus {
+    pub offset_seconds: i64,
+    /// Past ±15 s: show a clock warning.
+    pub warn: bool,
+}
+
+/// Opens a backup.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum BackupKey {
+    Password { password: Vec<u8> },
+    RecoveryKey { key: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RestoreMode {
+    Merge,
+    Replace,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BackupResult {
+    pub path: String,
+    pub entry_count: u64,
+    pub bytes: u64,
+    pub kdf: Option<KdfSettings>,
+    pub sealed_to_recovery_key: bool,
+    /// Old automatic backups removed after this one verified.
+    pub deleted: Vec<String>,
+}
+
+impl BackupResult {
+    pub(crate) fn new(r: BackupReport, deleted: Vec<std::path::PathBuf>) -> Self {
+        BackupResult {
+            path: r.path.display().to_string(),
+            entry_count: r.entry_count as u64,
+            bytes: r.bytes as u64,
+            kdf: r.kdf.map(Into::into),
+            sealed_to_recovery_key: r.sealed_to_recovery_key,
+            deleted: deleted.iter().map(|p| p.display().to_string()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EntryRef {
+    pub id: String,
+    pub issuer: String,
+    pub account: String,
+}
+
+fn refs(v: &[EntrySummary]) -> Vec<EntryRef> {
+    v.iter().map(|e| EntryRef { id: e.id.to_string(), issuer: e.issuer.clone(), account: e.account.clone() }).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BackupDifference {
+    pub missing: Vec<EntryRef>,
+    pub changed: Vec<EntryRef>,
+    pub extra: Vec<EntryRef>,
+}
+
+impl From<&BackupDiff> for BackupDifference {
+    fn from(d: &BackupDiff) -> Self {
+        BackupDifference { missing: refs(&d.missing), changed: refs(&d.changed), extra: refs(&d.extra) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BackupCheck {
+    pub entry_count: u64,
+    pub newest_change: Option<i64>,
+    pub created_at: i64,
+    pub difference: Option<BackupDifference>,
+}
+
+impl From<BackupVerification> for BackupCheck {
+    fn from(v: BackupVerification) -> Self {
+        BackupCheck {
+            entry_count: v.entry_count as u64,
+            newest_change: v.newest_change,
+            created_at: v.created_at,
+            difference: v.diff.as_ref().map(Into::into),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct RestoreResult {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+}
+
+impl From<RestoreReport> for RestoreResult {
+    fn from(r: RestoreReport) -> Self {
+        RestoreResult { added: r.added as u64, updated: r.updated as u64, unchanged: r.unchanged as u64, removed: r.removed as u64 }
+    }
+}
+
+pub(crate) fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub(crate) fn parse_id(id: &str) -> Result<Id> {
+    Id::parse(id).ok_or_else(|| TwofoldError::InvalidInput { details: format!("'{id}' is not an id") })
+}
+
+pub(crate) fn parse_slot_id(id: &str) -> Result<[u8; 16]> {
+    let bad = || TwofoldError::InvalidInput { details: format!("'{id}' is not a slot id") };
+    if id.len() != 32 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(id.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+pub(crate) fn key32(bytes: &[u8]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+    let mut k = zeroize::Zeroizing::new([0u8; 32]);
+    if bytes.len() != 32 {
+        return Err(TwofoldError::InvalidInput { details: "a platform or device key is 32 bytes".into() });
+    }
+    k.copy_from_slice(bytes);
+    Ok(k)
+}

@@ -1,0 +1,16 @@
+//! UniFFI bindings of the Twofold core. This crate holds no logic: it converts types, keeps
+//! `Arc` handles and maps errors. Secrets enter through explicit parameters (passwords as
+//! bytes, secrets being added) and leave only through functions named `export_*` or
+//! `generate_platform_key`.
+
+uniffi::setup_scaffolding!();
+
+mod convert;
+mod error;
+mod session;
+mod uri;
+
+pub use convert::*;
+pub use error::TwofoldError;
+pub use session::VaultSession;
+pub use uri::*;

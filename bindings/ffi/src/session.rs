@@ -1,0 +1,320 @@
+//! `VaultSession`: the apps' handle on one vault. Thread-safe; every call may block (KDF,
+//! storage), so the apps call it off the main thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use twofold_core::backup::{self, BackupCredential, BackupOptions};
+use twofold_core::crypto::KdfParams;
+use twofold_core::uri;
+use twofold_core::vault::{
+    self, CreateOptions, EntryUpdate, IconRef, NewEntry, OsFileSystem, RecoveryKey,
+};
+use twofold_core::Secret;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::convert::*;
+use crate::error::{Result, TwofoldError};
+
+#[derive(uniffi::Object)]
+pub struct VaultSession {
+    inner: vault::VaultSession,
+    /// The recovery key of a vault just created, handed out once.
+    pending_recovery_key: Mutex<Option<RecoveryKey>>,
+}
+
+fn zeroizing(mut bytes: Vec<u8>) -> Zeroizing<Vec<u8>> {
+    let out = Zeroizing::new(bytes.clone());
+    bytes.zeroize();
+    out
+}
+
+fn group_ids(ids: &[String]) -> Result<Vec<vault::GroupId>> {
+    ids.iter().map(|g| parse_id(g)).collect()
+}
+
+fn new_entry(input: EntryInput) -> Result<NewEntry> {
+    let secret = Secret::from_base32(&input.secret_base32).map_err(|e| TwofoldError::InvalidInput { details: format!("secret: {e}") })?;
+    Ok(NewEntry {
+        kind: input.params.kind()?,
+        secret,
+        issuer: input.issuer,
+        account: input.account,
+        note: input.note,
+        group_ids: group_ids(&input.group_ids)?,
+        favorite: input.favorite,
+        icon: input.icon.filter(|i| !i.is_empty()).map(IconRef),
+    })
+}
+
+impl VaultSession {
+    fn wrap(inner: vault::VaultSession, recovery: Option<RecoveryKey>) -> Arc<Self> {
+        Arc::new(VaultSession { inner, pending_recovery_key: Mutex::new(recovery) })
+    }
+
+    fn backup_key<'a>(key: &'a BackupKey, parsed: &'a mut Option<RecoveryKey>) -> Result<BackupCredential<'a>> {
+        Ok(match key {
+            BackupKey::Password { password } => BackupCredential::Password(password),
+            BackupKey::RecoveryKey { key } => {
+                *parsed = Some(RecoveryKey::parse(key).map_err(|e| TwofoldError::RecoveryKeyTypo { details: e.to_string() })?);
+                BackupCredential::RecoveryKey(parsed.as_ref().expect("just set"))
+            }
+        })
+    }
+}
+
+#[uniffi::export]
+impl VaultSession {
+    /// Creates a vault (password slot + recovery slot) and returns it unlocked. The recovery
+    /// key is available once through `take_recovery_key`.
+    #[uniffi::constructor]
+    pub fn create(path: String, password: Vec<u8>, kdf: KdfSettings) -> Result<Arc<Self>> {
+        let password = zeroizing(password);
+        let (inner, recovery) = vault::VaultSession::create(Path::new(&path), CreateOptions { password: &password, kdf: kdf.into() })?;
+        Ok(Self::wrap(inner, Some(recovery)))
+    }
+
+    /// Opens an existing vault, locked.
+    #[uniffi::constructor]
+    pub fn open(path: String) -> Result<Arc<Self>> {
+        Ok(Self::wrap(vault::VaultSession::open(Path::new(&path))?, None))
+    }
+
+    /// The recovery key of a vault created by this session, exactly once; afterwards `None`.
+    pub fn take_recovery_key(&self) -> Option<String> {
+        let key = self.pending_recovery_key.lock().unwrap_or_else(|p| p.into_inner()).take();
+        key.map(|k| k.reveal().to_string())
+    }
+
+    pub fn path(&self) -> String {
+        self.inner.path().display().to_string()
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.inner.is_unlocked()
+    }
+
+    /// Key slots; available while locked (the platform-key pull API reads blobs here).
+    pub fn slots(&self) -> Result<Vec<SlotView>> {
+        Ok(self.inner.slots()?.iter().map(Into::into).collect())
+    }
+
+    pub fn unlock_with_password(&self, password: Vec<u8>) -> Result<UnlockResult> {
+        let password = zeroizing(password);
+        Ok(self.inner.unlock_with_password(&password)?.into())
+    }
+
+    pub fn unlock_with_recovery_key(&self, recovery_key: String) -> Result<UnlockResult> {
+        let key = Zeroizing::new(recovery_key);
+        Ok(self.inner.unlock_with_recovery_key(&key)?.into())
+    }
+
+    /// Second half of the pull API: the app unwrapped the slot's key with its keystore.
+    pub fn unlock_with_platform_key(&self, slot_id: String, key: Vec<u8>) -> Result<UnlockResult> {
+        let key = key32(&zeroizing(key))?;
+        Ok(self.inner.unlock_with_platform_key(parse_slot_id(&slot_id)?, &key)?.into())
+    }
+
+    pub fn unlock_with_pin(&self, slot_id: String, pin: Vec<u8>, device_key: Vec<u8>) -> Result<UnlockResult> {
+        let pin = zeroizing(pin);
+        let device_key = key32(&zeroizing(device_key))?;
+        Ok(self.inner.unlock_with_pin(parse_slot_id(&slot_id)?, &pin, &device_key)?.into())
+    }
+
+    /// Zeroizes the master key and every decrypted entry.
+    pub fn lock(&self) {
+        self.inner.lock()
+    }
+
+    // ----- slots -----
+
+    /// Adds a platform (biometric) slot from a key made by `generate_platform_key` and the
+    /// blob the app's keystore produced by wrapping it. Returns the slot id.
+    pub fn add_platform_slot(&self, alias: String, label: String, key: Vec<u8>, wrapped_blob: Vec<u8>) -> Result<String> {
+        let key = key32(&zeroizing(key))?;
+        Ok(hex(&self.inner.add_platform_slot(&alias, &label, &key, wrapped_blob)?))
+    }
+
+    /// Adds a device-bound PIN slot (the PIN alone never opens it).
+    pub fn add_pin_slot(&self, alias: String, pin: Vec<u8>, device_key: Vec<u8>, wrapped_blob: Vec<u8>, kdf: KdfSettings) -> Result<String> {
+        let pin = zeroizing(pin);
+        let device_key = key32(&zeroizing(device_key))?;
+        Ok(hex(&self.inner.add_pin_slot(&alias, &pin, &device_key, wrapped_blob, kdf.into())?))
+    }
+
+    pub fn remove_slot(&self, slot_id: String) -> Result<()> {
+        Ok(self.inner.remove_slot(parse_slot_id(&slot_id)?)?)
+    }
+
+    /// New password; rotates the master key, keeps the other slots working.
+    pub fn change_password(&self, new_password: Vec<u8>, kdf: KdfSettings) -> Result<()> {
+        let password = zeroizing(new_password);
+        Ok(self.inner.change_password(&password, kdf.into())?)
+    }
+
+    /// Replaces the recovery key; returns the new one (show it once).
+    pub fn rotate_recovery_key(&self) -> Result<String> {
+        Ok(self.inner.rotate_recovery_key()?.reveal().to_string())
+    }
+
+    // ----- entries and groups -----
+
+    pub fn entries(&self) -> Result<Vec<EntryView>> {
+        Ok(self.inner.entries()?.iter().map(Into::into).collect())
+    }
+
+    pub fn entry(&self, id: String) -> Result<EntryView> {
+        Ok((&self.inner.entry(parse_id(&id)?)?).into())
+    }
+
+    pub fn trash(&self) -> Result<Vec<EntryView>> {
+        Ok(self.inner.trash()?.iter().map(Into::into).collect())
+    }
+
+    /// Live entries matching every word of `query` (issuer, account, note, group; case and
+    /// accents ignored).
+    pub fn search(&self, query: String) -> Result<Vec<EntryView>> {
+        Ok(self.inner.search(&query)?.iter().map(Into::into).collect())
+    }
+
+    pub fn add_entry(&self, input: EntryInput, allow_duplicate: bool) -> Result<EntryView> {
+        Ok((&self.inner.add_entry(new_entry(input)?, allow_duplicate)?).into())
+    }
+
+    pub fn add_entry_from_uri(&self, uri: String, allow_duplicate: bool) -> Result<EntryView> {
+        let entry = NewEntry::from_credential(uri::parse(&uri)?);
+        Ok((&self.inner.add_entry(entry, allow_duplicate)?).into())
+    }
+
+    pub fn update_entry(&self, id: String, changes: EntryChanges) -> Result<EntryView> {
+        let update = EntryUpdate {
+            issuer: changes.issuer,
+            account: changes.account,
+            note: changes.note,
+            kind: changes.params.map(|p| p.kind()).transpose()?,
+            group_ids: changes.group_ids.as_deref().map(group_ids).transpose()?,
+            favorite: changes.favorite,
+            icon: changes.icon.map(|i| if i.is_empty() { None } else { Some(IconRef(i)) }),
+        };
+        Ok((&self.inner.update_entry(parse_id(&id)?, update)?).into())
+    }
+
+    /// To the trash.
+    pub fn delete_entry(&self, id: String) -> Result<()> {
+        Ok(self.inner.delete_entry(parse_id(&id)?)?)
+    }
+
+    pub fn restore_entry(&self, id: String) -> Result<()> {
+        Ok(self.inner.restore_entry(parse_id(&id)?)?)
+    }
+
+    /// Deletes a trashed entry for good.
+    pub fn purge_entry(&self, id: String) -> Result<()> {
+        Ok(self.inner.purge_entry(parse_id(&id)?)?)
+    }
+
+    pub fn empty_trash(&self) -> Result<u64> {
+        Ok(self.inner.empty_trash()? as u64)
+    }
+
+    /// The listed entries first, in this order.
+    pub fn reorder(&self, ids: Vec<String>) -> Result<()> {
+        let ids = ids.iter().map(|i| parse_id(i)).collect::<Result<Vec<_>>>()?;
+        Ok(self.inner.reorder(&ids)?)
+    }
+
+    pub fn groups(&self) -> Result<Vec<GroupView>> {
+        Ok(self.inner.groups()?.iter().map(Into::into).collect())
+    }
+
+    pub fn add_group(&self, name: String) -> Result<GroupView> {
+        Ok((&self.inner.add_group(&name)?).into())
+    }
+
+    pub fn rename_group(&self, id: String, name: String) -> Result<()> {
+        Ok(self.inner.rename_group(parse_id(&id)?, &name)?)
+    }
+
+    pub fn delete_group(&self, id: String) -> Result<()> {
+        Ok(self.inner.delete_group(parse_id(&id)?)?)
+    }
+
+    // ----- codes and time -----
+
+    /// Codes of every live entry at `unix_ms`, corrected by the stored clock offset.
+    pub fn codes_at(&self, unix_ms: i64) -> Result<Vec<CodeView>> {
+        Ok(self.inner.codes_at(unix_ms)?.into_iter().map(Into::into).collect())
+    }
+
+    /// Advances the HOTP counter (saved before returning) and returns the code.
+    pub fn next_hotp(&self, id: String) -> Result<String> {
+        Ok(self.inner.next_hotp(parse_id(&id)?)?)
+    }
+
+    /// The user copied or used a code.
+    pub fn record_use(&self, id: String) -> Result<()> {
+        Ok(self.inner.record_use(parse_id(&id)?)?)
+    }
+
+    pub fn clock_offset(&self) -> Result<i64> {
+        Ok(self.inner.clock_offset()?)
+    }
+
+    pub fn set_clock_offset(&self, seconds: i64) -> Result<()> {
+        Ok(self.inner.set_clock_offset(seconds)?)
+    }
+
+    /// A trusted time sample (e.g. an HTTPS `Date` header read at local time `local_ms`).
+    pub fn record_time_sample(&self, local_ms: i64, trusted_ms: i64) -> Result<ClockStatus> {
+        let (offset_seconds, warn) = self.inner.record_time_sample(local_ms, trusted_ms)?;
+        Ok(ClockStatus { offset_seconds, warn })
+    }
+
+    // ----- explicit exports -----
+
+    /// The otpauth URI of one entry, secret included. An explicit export: re-authenticate
+    /// the user before calling it.
+    pub fn export_entry_uri(&self, id: String) -> Result<String> {
+        let e = self.inner.entry(parse_id(&id)?)?;
+        Ok(uri::format(&uri::Credential { kind: e.kind, secret: e.secret.clone(), issuer: e.issuer.clone(), account: e.account.clone() }))
+    }
+
+    // ----- backups -----
+
+    /// Writes an encrypted backup to `path`, reads it back and compares it with the vault.
+    /// `password` seals it (Argon2id 256 MiB); `seal_to_recovery_key` lets the recovery key
+    /// open it too.
+    pub fn create_backup(&self, path: String, password: Option<Vec<u8>>, seal_to_recovery_key: bool) -> Result<BackupResult> {
+        let password = password.map(zeroizing);
+        let options = BackupOptions { password: password.as_deref().map(|p| p.as_slice()), recovery: seal_to_recovery_key, kdf: KdfParams::BACKUP };
+        Ok(BackupResult::new(backup::create_backup(&self.inner, Path::new(&path), &options)?, vec![]))
+    }
+
+    /// A timestamped backup in `directory`, keeping the newest `keep` automatic backups
+    /// (older ones are removed only after the new one verified).
+    pub fn auto_backup(&self, directory: String, password: Option<Vec<u8>>, keep: u32) -> Result<BackupResult> {
+        let password = password.map(zeroizing);
+        let options = BackupOptions { password: password.as_deref().map(|p| p.as_slice()), recovery: true, kdf: KdfParams::BACKUP };
+        let r = backup::auto_backup(&self.inner, &PathBuf::from(directory), &options, keep as usize)?;
+        Ok(BackupResult::new(r.created, r.deleted))
+    }
+
+    /// Opens a backup and reports its contents; when this session is unlocked, also how it
+    /// differs from the vault.
+    pub fn verify_backup(&self, path: String, key: BackupKey) -> Result<BackupCheck> {
+        let mut parsed = None;
+        let credential = Self::backup_key(&key, &mut parsed)?;
+        let current = self.inner.read(|c| c.clone()).ok();
+        Ok(backup::verify_backup(&OsFileSystem, Path::new(&path), &credential, current.as_ref())?.into())
+    }
+
+    pub fn restore_backup(&self, path: String, key: BackupKey, mode: RestoreMode) -> Result<RestoreResult> {
+        let mut parsed = None;
+        let credential = Self::backup_key(&key, &mut parsed)?;
+        let mode = match mode {
+            RestoreMode::Merge => backup::RestoreMode::Merge,
+            RestoreMode::Replace => backup::RestoreMode::Replace,
+        };
+        Ok(backup::restore_backup(&self.inner, Path::new(&path), &credential, mode)?.into())
+    }
+}

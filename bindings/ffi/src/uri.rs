@@ -1,0 +1,75 @@
+//! Free functions: otpauth URIs, code display, KDF settings, platform keys.
+
+use twofold_core::crypto::{self, KdfParams, SystemRandom};
+use twofold_core::otp;
+use twofold_core::uri::{self, Credential};
+use twofold_core::Secret;
+
+use crate::convert::{EntryInput, KdfSettings, OtpParams};
+use crate::error::{Result, TwofoldError};
+
+/// What an otpauth URI describes, without its secret (for a preview before adding).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UriPreview {
+    pub params: OtpParams,
+    pub issuer: String,
+    pub account: String,
+    pub secret_bits: u32,
+    /// Shorter than 128 bits: works, deserves a hint.
+    pub weak_secret: bool,
+}
+
+/// Parses an otpauth URI; a refusal says why in `InvalidUri.reason`.
+#[uniffi::export]
+pub fn parse_otpauth_uri(uri: String) -> Result<UriPreview> {
+    let c = uri::parse(&uri)?;
+    Ok(UriPreview {
+        params: (&c.kind).into(),
+        issuer: c.issuer.clone(),
+        account: c.account.clone(),
+        secret_bits: (c.secret.len() * 8) as u32,
+        weak_secret: c.secret.is_weak(),
+    })
+}
+
+/// The canonical otpauth URI of an account the caller describes (with the secret it gives).
+#[uniffi::export]
+pub fn format_otpauth_uri(input: EntryInput) -> Result<String> {
+    let secret = Secret::from_base32(&input.secret_base32).map_err(|e| TwofoldError::InvalidInput { details: e.to_string() })?;
+    Ok(uri::format(&Credential { kind: input.params.kind()?, secret, issuer: input.issuer, account: input.account }))
+}
+
+/// A code split for reading (`123 456`, `1234 5678`; Steam codes whole).
+#[uniffi::export]
+pub fn display_code(code: String) -> String {
+    otp::display_grouped(&code)
+}
+
+/// Whether a clock offset deserves a warning (beyond ±15 s).
+#[uniffi::export]
+pub fn clock_offset_needs_warning(offset_seconds: i64) -> bool {
+    otp::offset_needs_warning(offset_seconds)
+}
+
+/// Default Argon2id settings for a vault password (64 MiB, 3 passes).
+#[uniffi::export]
+pub fn default_kdf() -> KdfSettings {
+    KdfParams::DEFAULT.into()
+}
+
+/// Argon2id settings that take about `target_ms` on this device, using at most
+/// `max_memory_kib` (never below the 19 MiB / 2-pass floor). Slow: call off the main thread.
+#[uniffi::export]
+pub fn calibrate_kdf(target_ms: u64, max_memory_kib: u32) -> Result<KdfSettings> {
+    crypto::calibrate(std::time::Duration::from_millis(target_ms), max_memory_kib)
+        .map(Into::into)
+        .map_err(|e| TwofoldError::Internal { details: e.to_string() })
+}
+
+/// 32 random bytes for a new platform or device slot. The app wraps them with its hardware
+/// keystore, passes both to `add_platform_slot`, and zero-fills its copy.
+#[uniffi::export]
+pub fn generate_platform_key() -> Result<Vec<u8>> {
+    let key = crypto::random_key(&SystemRandom::new()).map_err(|e| TwofoldError::Internal { details: e.to_string() })?;
+    Ok(key.to_vec())
+}

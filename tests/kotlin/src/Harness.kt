@@ -1,0 +1,64 @@
+package dev.twofold.tests
+
+import kotlinx.coroutines.runBlocking
+import kotlin.system.exitProcess
+
+/** A minimal test runner: each test is a suspend block; prints `N passed, N failed`. */
+class Suite {
+    private val tests = mutableListOf<Pair<String, suspend () -> Unit>>()
+
+    fun test(name: String, body: suspend () -> Unit) {
+        tests += name to body
+    }
+
+    fun run(): Int {
+        var passed = 0
+        var failed = 0
+        for ((name, body) in tests) {
+            val start = System.nanoTime()
+            try {
+                runBlocking { body() }
+                passed++
+                println("PASS  $name (${(System.nanoTime() - start) / 1_000_000} ms)")
+            } catch (t: Throwable) {
+                failed++
+                println("FAIL  $name: $t")
+                t.printStackTrace(System.out)
+            }
+        }
+        println("$passed passed, $failed failed")
+        return failed
+    }
+}
+
+class AssertionFailed(message: String) : AssertionError(message)
+
+fun check(condition: Boolean, message: () -> String) {
+    if (!condition) throw AssertionFailed(message())
+}
+
+fun <T> assertEquals(expected: T, actual: T, what: String = "value") {
+    if (expected != actual) throw AssertionFailed("$what: expected <$expected>, got <$actual>")
+}
+
+inline fun <reified E : Throwable> assertThrows(block: () -> Unit): E {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is E) return e
+        throw AssertionFailed("expected ${E::class.simpleName}, got $e")
+    }
+    throw AssertionFailed("expected ${E::class.simpleName}, nothing was thrown")
+}
+
+suspend inline fun <reified E : Throwable> assertThrowsSuspend(crossinline block: suspend () -> Unit): E {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is E) return e
+        throw AssertionFailed("expected ${E::class.simpleName}, got $e")
+    }
+    throw AssertionFailed("expected ${E::class.simpleName}, nothing was thrown")
+}
+
+fun exitWith(failures: Int): Nothing = exitProcess(if (failures == 0) 0 else 1)
