@@ -5,6 +5,7 @@
 //! vault_bench create PATH N        write a vault (default KDF) with N entries
 //! vault_bench unlock PATH          unlock it; print kdf_ms, open_ms, peak_rss_kib as JSON
 //! vault_bench argon2 M_KIB T P K   K runs of Argon2id; print the times in ms as JSON
+//! vault_bench codes PATH K         unlock, then K calls of codes_at; print µs per call (JSON)
 //! ```
 
 use std::path::Path;
@@ -92,8 +93,32 @@ fn main() {
                 .collect();
             println!("[{}]", times.join(", "));
         }
+        Some("codes") => {
+            let s = VaultSession::open(Path::new(&args[1])).unwrap();
+            s.unlock_with_password(PASSWORD).unwrap();
+            let k: usize = args[2].parse().unwrap();
+            let now = 1_700_000_000_000i64;
+            for _ in 0..k / 10 {
+                std::hint::black_box(s.codes_at(now).unwrap());
+            }
+            let mut times: Vec<f64> = (0..k)
+                .map(|i| {
+                    let start = Instant::now();
+                    std::hint::black_box(s.codes_at(now + i as i64).unwrap());
+                    start.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            times.sort_by(|a, b| a.total_cmp(b));
+            println!(
+                "{{\"median_us\": {:.2}, \"entries\": {}}}",
+                times[times.len() / 2],
+                s.entries().unwrap().len()
+            );
+        }
         _ => {
-            eprintln!("usage: vault_bench create PATH N | unlock PATH | argon2 M_KIB T P K");
+            eprintln!(
+                "usage: vault_bench create PATH N | unlock PATH | argon2 M_KIB T P K | codes PATH K"
+            );
             std::process::exit(2);
         }
     }

@@ -29,6 +29,18 @@ mkdir -p "$build/generated"
   --library "$root/target/debug/libtwofold_ffi.so" --language kotlin \
   --out-dir "$build/generated" >/dev/null
 
+echo "== docs/ffi.md names every exported function and method"
+generated_kt="$(find "$build/generated" -name '*.kt')"
+missing=0
+# Every backticked `fun` in the bindings is an exported function or method.
+for name in $(grep -ohE 'fun `[a-zA-Z]+`' $generated_kt | tr -d '`' | awk '{print $2}' | sort -u); do
+  if ! grep -q "\b$name\b" "$root/docs/ffi.md"; then
+    echo "docs/ffi.md does not mention $name" >&2
+    missing=1
+  fi
+done
+[ "$missing" = 0 ] || exit 1
+
 classpath="$kotlin_lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar"
 echo "== kotlinc (bindings + facade + tests)"
 mapfile -t sources < <(find "$build/generated" "$root/android/twofold/src/main/kotlin" "$root/tests/kotlin/src" -name '*.kt' | sort)

@@ -1,6 +1,8 @@
 //! Records and enums of the FFI surface and their conversions from core types.
 
-use twofold_core::backup::{BackupDiff, BackupReport, BackupVerification, EntrySummary, RestoreReport};
+use twofold_core::backup::{
+    BackupDiff, BackupReport, BackupVerification, EntrySummary, RestoreReport,
+};
 use twofold_core::crypto::KdfParams;
 use twofold_core::otp::{Algorithm, OtpKind};
 use twofold_core::vault::{self, Entry, Group, Id, SlotInfo};
@@ -71,11 +73,21 @@ impl From<&OtpKind> for OtpParams {
 impl OtpParams {
     pub(crate) fn kind(&self) -> Result<OtpKind> {
         let kind = match self.otp_type {
-            OtpType::Totp => OtpKind::Totp { algorithm: self.algorithm.into(), digits: self.digits, period: self.period },
-            OtpType::Hotp => OtpKind::Hotp { algorithm: self.algorithm.into(), digits: self.digits, counter: self.counter },
+            OtpType::Totp => OtpKind::Totp {
+                algorithm: self.algorithm.into(),
+                digits: self.digits,
+                period: self.period,
+            },
+            OtpType::Hotp => OtpKind::Hotp {
+                algorithm: self.algorithm.into(),
+                digits: self.digits,
+                counter: self.counter,
+            },
             OtpType::Steam => OtpKind::Steam,
         };
-        kind.validate().map_err(|e| TwofoldError::InvalidInput { details: e.to_string() })?;
+        kind.validate().map_err(|e| TwofoldError::InvalidInput {
+            details: e.to_string(),
+        })?;
         Ok(kind)
     }
 }
@@ -155,7 +167,10 @@ pub struct GroupView {
 
 impl From<&Group> for GroupView {
     fn from(g: &Group) -> Self {
-        GroupView { id: g.id.to_string(), name: g.name.clone() }
+        GroupView {
+            id: g.id.to_string(),
+            name: g.name.clone(),
+        }
     }
 }
 
@@ -237,13 +252,21 @@ pub struct KdfSettings {
 
 impl From<KdfParams> for KdfSettings {
     fn from(p: KdfParams) -> Self {
-        KdfSettings { memory_kib: p.m_kib, passes: p.t, parallelism: p.p }
+        KdfSettings {
+            memory_kib: p.m_kib,
+            passes: p.t,
+            parallelism: p.p,
+        }
     }
 }
 
 impl From<KdfSettings> for KdfParams {
     fn from(s: KdfSettings) -> Self {
-        KdfParams { m_kib: s.memory_kib, t: s.passes, p: s.parallelism }
+        KdfParams {
+            m_kib: s.memory_kib,
+            t: s.passes,
+            p: s.parallelism,
+        }
     }
 }
 
@@ -256,7 +279,10 @@ pub struct UnlockResult {
 
 impl From<vault::UnlockInfo> for UnlockResult {
     fn from(u: vault::UnlockInfo) -> Self {
-        UnlockResult { recovered_from_previous: u.recovered_from_previous, generation: u.generation }
+        UnlockResult {
+            recovered_from_previous: u.recovered_from_previous,
+            generation: u.generation,
+        }
     }
 }
 
@@ -312,7 +338,13 @@ pub struct EntryRef {
 }
 
 fn refs(v: &[EntrySummary]) -> Vec<EntryRef> {
-    v.iter().map(|e| EntryRef { id: e.id.to_string(), issuer: e.issuer.clone(), account: e.account.clone() }).collect()
+    v.iter()
+        .map(|e| EntryRef {
+            id: e.id.to_string(),
+            issuer: e.issuer.clone(),
+            account: e.account.clone(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -324,7 +356,11 @@ pub struct BackupDifference {
 
 impl From<&BackupDiff> for BackupDifference {
     fn from(d: &BackupDiff) -> Self {
-        BackupDifference { missing: refs(&d.missing), changed: refs(&d.changed), extra: refs(&d.extra) }
+        BackupDifference {
+            missing: refs(&d.missing),
+            changed: refs(&d.changed),
+            extra: refs(&d.extra),
+        }
     }
 }
 
@@ -357,7 +393,12 @@ pub struct RestoreResult {
 
 impl From<RestoreReport> for RestoreResult {
     fn from(r: RestoreReport) -> Self {
-        RestoreResult { added: r.added as u64, updated: r.updated as u64, unchanged: r.unchanged as u64, removed: r.removed as u64 }
+        RestoreResult {
+            added: r.added as u64,
+            updated: r.updated as u64,
+            unchanged: r.unchanged as u64,
+            removed: r.removed as u64,
+        }
     }
 }
 
@@ -366,17 +407,22 @@ pub(crate) fn hex(b: &[u8]) -> String {
 }
 
 pub(crate) fn parse_id(id: &str) -> Result<Id> {
-    Id::parse(id).ok_or_else(|| TwofoldError::InvalidInput { details: format!("'{id}' is not an id") })
+    Id::parse(id).ok_or_else(|| TwofoldError::InvalidInput {
+        details: format!("'{id}' is not an id"),
+    })
 }
 
 pub(crate) fn parse_slot_id(id: &str) -> Result<[u8; 16]> {
-    let bad = || TwofoldError::InvalidInput { details: format!("'{id}' is not a slot id") };
+    let bad = || TwofoldError::InvalidInput {
+        details: format!("'{id}' is not a slot id"),
+    };
     if id.len() != 32 {
         return Err(bad());
     }
     let mut out = [0u8; 16];
     for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(id.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())?;
+        *b =
+            u8::from_str_radix(id.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())?;
     }
     Ok(out)
 }
@@ -384,7 +430,9 @@ pub(crate) fn parse_slot_id(id: &str) -> Result<[u8; 16]> {
 pub(crate) fn key32(bytes: &[u8]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
     let mut k = zeroize::Zeroizing::new([0u8; 32]);
     if bytes.len() != 32 {
-        return Err(TwofoldError::InvalidInput { details: "a platform or device key is 32 bytes".into() });
+        return Err(TwofoldError::InvalidInput {
+            details: "a platform or device key is 32 bytes".into(),
+        });
     }
     k.copy_from_slice(bytes);
     Ok(k)

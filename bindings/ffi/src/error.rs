@@ -85,15 +85,21 @@ impl From<VaultError> for TwofoldError {
             VaultError::CounterExhausted => TwofoldError::CounterExhausted,
             VaultError::Conflict => TwofoldError::Conflict,
             VaultError::Io { .. } => TwofoldError::Storage { details: message },
-            VaultError::Crypto(CryptoError::OutOfMemory { .. }) => TwofoldError::Storage { details: message },
-            VaultError::Crypto(_) | VaultError::Internal(_) => TwofoldError::Internal { details: message },
+            VaultError::Crypto(CryptoError::OutOfMemory { .. }) => {
+                TwofoldError::Storage { details: message }
+            }
+            VaultError::Crypto(_) | VaultError::Internal(_) => {
+                TwofoldError::Internal { details: message }
+            }
         }
     }
 }
 
 impl From<UriError> for TwofoldError {
     fn from(e: UriError) -> Self {
-        TwofoldError::InvalidUri { reason: e.to_string() }
+        TwofoldError::InvalidUri {
+            reason: e.to_string(),
+        }
     }
 }
 

@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use twofold_core::Secret;
 use twofold_core::backup::{self, BackupCredential, BackupOptions};
 use twofold_core::crypto::KdfParams;
 use twofold_core::uri;
 use twofold_core::vault::{
     self, CreateOptions, EntryUpdate, IconRef, NewEntry, OsFileSystem, RecoveryKey,
 };
-use twofold_core::Secret;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::convert::*;
@@ -34,7 +34,10 @@ fn group_ids(ids: &[String]) -> Result<Vec<vault::GroupId>> {
 }
 
 fn new_entry(input: EntryInput) -> Result<NewEntry> {
-    let secret = Secret::from_base32(&input.secret_base32).map_err(|e| TwofoldError::InvalidInput { details: format!("secret: {e}") })?;
+    let secret =
+        Secret::from_base32(&input.secret_base32).map_err(|e| TwofoldError::InvalidInput {
+            details: format!("secret: {e}"),
+        })?;
     Ok(NewEntry {
         kind: input.params.kind()?,
         secret,
@@ -49,14 +52,25 @@ fn new_entry(input: EntryInput) -> Result<NewEntry> {
 
 impl VaultSession {
     fn wrap(inner: vault::VaultSession, recovery: Option<RecoveryKey>) -> Arc<Self> {
-        Arc::new(VaultSession { inner, pending_recovery_key: Mutex::new(recovery) })
+        Arc::new(VaultSession {
+            inner,
+            pending_recovery_key: Mutex::new(recovery),
+        })
     }
 
-    fn backup_key<'a>(key: &'a BackupKey, parsed: &'a mut Option<RecoveryKey>) -> Result<BackupCredential<'a>> {
+    fn backup_key<'a>(
+        key: &'a BackupKey,
+        parsed: &'a mut Option<RecoveryKey>,
+    ) -> Result<BackupCredential<'a>> {
         Ok(match key {
             BackupKey::Password { password } => BackupCredential::Password(password),
             BackupKey::RecoveryKey { key } => {
-                *parsed = Some(RecoveryKey::parse(key).map_err(|e| TwofoldError::RecoveryKeyTypo { details: e.to_string() })?);
+                *parsed =
+                    Some(
+                        RecoveryKey::parse(key).map_err(|e| TwofoldError::RecoveryKeyTypo {
+                            details: e.to_string(),
+                        })?,
+                    );
                 BackupCredential::RecoveryKey(parsed.as_ref().expect("just set"))
             }
         })
@@ -70,19 +84,32 @@ impl VaultSession {
     #[uniffi::constructor]
     pub fn create(path: String, password: Vec<u8>, kdf: KdfSettings) -> Result<Arc<Self>> {
         let password = zeroizing(password);
-        let (inner, recovery) = vault::VaultSession::create(Path::new(&path), CreateOptions { password: &password, kdf: kdf.into() })?;
+        let (inner, recovery) = vault::VaultSession::create(
+            Path::new(&path),
+            CreateOptions {
+                password: &password,
+                kdf: kdf.into(),
+            },
+        )?;
         Ok(Self::wrap(inner, Some(recovery)))
     }
 
     /// Opens an existing vault, locked.
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>> {
-        Ok(Self::wrap(vault::VaultSession::open(Path::new(&path))?, None))
+        Ok(Self::wrap(
+            vault::VaultSession::open(Path::new(&path))?,
+            None,
+        ))
     }
 
     /// The recovery key of a vault created by this session, exactly once; afterwards `None`.
     pub fn take_recovery_key(&self) -> Option<String> {
-        let key = self.pending_recovery_key.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let key = self
+            .pending_recovery_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         key.map(|k| k.reveal().to_string())
     }
 
@@ -112,13 +139,24 @@ impl VaultSession {
     /// Second half of the pull API: the app unwrapped the slot's key with its keystore.
     pub fn unlock_with_platform_key(&self, slot_id: String, key: Vec<u8>) -> Result<UnlockResult> {
         let key = key32(&zeroizing(key))?;
-        Ok(self.inner.unlock_with_platform_key(parse_slot_id(&slot_id)?, &key)?.into())
+        Ok(self
+            .inner
+            .unlock_with_platform_key(parse_slot_id(&slot_id)?, &key)?
+            .into())
     }
 
-    pub fn unlock_with_pin(&self, slot_id: String, pin: Vec<u8>, device_key: Vec<u8>) -> Result<UnlockResult> {
+    pub fn unlock_with_pin(
+        &self,
+        slot_id: String,
+        pin: Vec<u8>,
+        device_key: Vec<u8>,
+    ) -> Result<UnlockResult> {
         let pin = zeroizing(pin);
         let device_key = key32(&zeroizing(device_key))?;
-        Ok(self.inner.unlock_with_pin(parse_slot_id(&slot_id)?, &pin, &device_key)?.into())
+        Ok(self
+            .inner
+            .unlock_with_pin(parse_slot_id(&slot_id)?, &pin, &device_key)?
+            .into())
     }
 
     /// Zeroizes the master key and every decrypted entry.
@@ -130,16 +168,40 @@ impl VaultSession {
 
     /// Adds a platform (biometric) slot from a key made by `generate_platform_key` and the
     /// blob the app's keystore produced by wrapping it. Returns the slot id.
-    pub fn add_platform_slot(&self, alias: String, label: String, key: Vec<u8>, wrapped_blob: Vec<u8>) -> Result<String> {
+    pub fn add_platform_slot(
+        &self,
+        alias: String,
+        label: String,
+        key: Vec<u8>,
+        wrapped_blob: Vec<u8>,
+    ) -> Result<String> {
         let key = key32(&zeroizing(key))?;
-        Ok(hex(&self.inner.add_platform_slot(&alias, &label, &key, wrapped_blob)?))
+        Ok(hex(&self.inner.add_platform_slot(
+            &alias,
+            &label,
+            &key,
+            wrapped_blob,
+        )?))
     }
 
     /// Adds a device-bound PIN slot (the PIN alone never opens it).
-    pub fn add_pin_slot(&self, alias: String, pin: Vec<u8>, device_key: Vec<u8>, wrapped_blob: Vec<u8>, kdf: KdfSettings) -> Result<String> {
+    pub fn add_pin_slot(
+        &self,
+        alias: String,
+        pin: Vec<u8>,
+        device_key: Vec<u8>,
+        wrapped_blob: Vec<u8>,
+        kdf: KdfSettings,
+    ) -> Result<String> {
         let pin = zeroizing(pin);
         let device_key = key32(&zeroizing(device_key))?;
-        Ok(hex(&self.inner.add_pin_slot(&alias, &pin, &device_key, wrapped_blob, kdf.into())?))
+        Ok(hex(&self.inner.add_pin_slot(
+            &alias,
+            &pin,
+            &device_key,
+            wrapped_blob,
+            kdf.into(),
+        )?))
     }
 
     pub fn remove_slot(&self, slot_id: String) -> Result<()> {
@@ -194,7 +256,9 @@ impl VaultSession {
             kind: changes.params.map(|p| p.kind()).transpose()?,
             group_ids: changes.group_ids.as_deref().map(group_ids).transpose()?,
             favorite: changes.favorite,
-            icon: changes.icon.map(|i| if i.is_empty() { None } else { Some(IconRef(i)) }),
+            icon: changes
+                .icon
+                .map(|i| if i.is_empty() { None } else { Some(IconRef(i)) }),
         };
         Ok((&self.inner.update_entry(parse_id(&id)?, update)?).into())
     }
@@ -219,7 +283,10 @@ impl VaultSession {
 
     /// The listed entries first, in this order.
     pub fn reorder(&self, ids: Vec<String>) -> Result<()> {
-        let ids = ids.iter().map(|i| parse_id(i)).collect::<Result<Vec<_>>>()?;
+        let ids = ids
+            .iter()
+            .map(|i| parse_id(i))
+            .collect::<Result<Vec<_>>>()?;
         Ok(self.inner.reorder(&ids)?)
     }
 
@@ -243,7 +310,12 @@ impl VaultSession {
 
     /// Codes of every live entry at `unix_ms`, corrected by the stored clock offset.
     pub fn codes_at(&self, unix_ms: i64) -> Result<Vec<CodeView>> {
-        Ok(self.inner.codes_at(unix_ms)?.into_iter().map(Into::into).collect())
+        Ok(self
+            .inner
+            .codes_at(unix_ms)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Advances the HOTP counter (saved before returning) and returns the code.
@@ -267,7 +339,10 @@ impl VaultSession {
     /// A trusted time sample (e.g. an HTTPS `Date` header read at local time `local_ms`).
     pub fn record_time_sample(&self, local_ms: i64, trusted_ms: i64) -> Result<ClockStatus> {
         let (offset_seconds, warn) = self.inner.record_time_sample(local_ms, trusted_ms)?;
-        Ok(ClockStatus { offset_seconds, warn })
+        Ok(ClockStatus {
+            offset_seconds,
+            warn,
+        })
     }
 
     // ----- explicit exports -----
@@ -276,7 +351,12 @@ impl VaultSession {
     /// the user before calling it.
     pub fn export_entry_uri(&self, id: String) -> Result<String> {
         let e = self.inner.entry(parse_id(&id)?)?;
-        Ok(uri::format(&uri::Credential { kind: e.kind, secret: e.secret.clone(), issuer: e.issuer.clone(), account: e.account.clone() }))
+        Ok(uri::format(&uri::Credential {
+            kind: e.kind,
+            secret: e.secret.clone(),
+            issuer: e.issuer.clone(),
+            account: e.account.clone(),
+        }))
     }
 
     // ----- backups -----
@@ -284,18 +364,44 @@ impl VaultSession {
     /// Writes an encrypted backup to `path`, reads it back and compares it with the vault.
     /// `password` seals it (Argon2id 256 MiB); `seal_to_recovery_key` lets the recovery key
     /// open it too.
-    pub fn create_backup(&self, path: String, password: Option<Vec<u8>>, seal_to_recovery_key: bool) -> Result<BackupResult> {
+    pub fn create_backup(
+        &self,
+        path: String,
+        password: Option<Vec<u8>>,
+        seal_to_recovery_key: bool,
+    ) -> Result<BackupResult> {
         let password = password.map(zeroizing);
-        let options = BackupOptions { password: password.as_deref().map(|p| p.as_slice()), recovery: seal_to_recovery_key, kdf: KdfParams::BACKUP };
-        Ok(BackupResult::new(backup::create_backup(&self.inner, Path::new(&path), &options)?, vec![]))
+        let options = BackupOptions {
+            password: password.as_deref().map(|p| p.as_slice()),
+            recovery: seal_to_recovery_key,
+            kdf: KdfParams::BACKUP,
+        };
+        Ok(BackupResult::new(
+            backup::create_backup(&self.inner, Path::new(&path), &options)?,
+            vec![],
+        ))
     }
 
     /// A timestamped backup in `directory`, keeping the newest `keep` automatic backups
     /// (older ones are removed only after the new one verified).
-    pub fn auto_backup(&self, directory: String, password: Option<Vec<u8>>, keep: u32) -> Result<BackupResult> {
+    pub fn auto_backup(
+        &self,
+        directory: String,
+        password: Option<Vec<u8>>,
+        keep: u32,
+    ) -> Result<BackupResult> {
         let password = password.map(zeroizing);
-        let options = BackupOptions { password: password.as_deref().map(|p| p.as_slice()), recovery: true, kdf: KdfParams::BACKUP };
-        let r = backup::auto_backup(&self.inner, &PathBuf::from(directory), &options, keep as usize)?;
+        let options = BackupOptions {
+            password: password.as_deref().map(|p| p.as_slice()),
+            recovery: true,
+            kdf: KdfParams::BACKUP,
+        };
+        let r = backup::auto_backup(
+            &self.inner,
+            &PathBuf::from(directory),
+            &options,
+            keep as usize,
+        )?;
         Ok(BackupResult::new(r.created, r.deleted))
     }
 
@@ -305,10 +411,21 @@ impl VaultSession {
         let mut parsed = None;
         let credential = Self::backup_key(&key, &mut parsed)?;
         let current = self.inner.read(|c| c.clone()).ok();
-        Ok(backup::verify_backup(&OsFileSystem, Path::new(&path), &credential, current.as_ref())?.into())
+        Ok(backup::verify_backup(
+            &OsFileSystem,
+            Path::new(&path),
+            &credential,
+            current.as_ref(),
+        )?
+        .into())
     }
 
-    pub fn restore_backup(&self, path: String, key: BackupKey, mode: RestoreMode) -> Result<RestoreResult> {
+    pub fn restore_backup(
+        &self,
+        path: String,
+        key: BackupKey,
+        mode: RestoreMode,
+    ) -> Result<RestoreResult> {
         let mut parsed = None;
         let credential = Self::backup_key(&key, &mut parsed)?;
         let mode = match mode {

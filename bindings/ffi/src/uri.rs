@@ -1,9 +1,9 @@
 //! Free functions: otpauth URIs, code display, KDF settings, platform keys.
 
+use twofold_core::Secret;
 use twofold_core::crypto::{self, KdfParams, SystemRandom};
 use twofold_core::otp;
 use twofold_core::uri::{self, Credential};
-use twofold_core::Secret;
 
 use crate::convert::{EntryInput, KdfSettings, OtpParams};
 use crate::error::{Result, TwofoldError};
@@ -35,8 +35,16 @@ pub fn parse_otpauth_uri(uri: String) -> Result<UriPreview> {
 /// The canonical otpauth URI of an account the caller describes (with the secret it gives).
 #[uniffi::export]
 pub fn format_otpauth_uri(input: EntryInput) -> Result<String> {
-    let secret = Secret::from_base32(&input.secret_base32).map_err(|e| TwofoldError::InvalidInput { details: e.to_string() })?;
-    Ok(uri::format(&Credential { kind: input.params.kind()?, secret, issuer: input.issuer, account: input.account }))
+    let secret =
+        Secret::from_base32(&input.secret_base32).map_err(|e| TwofoldError::InvalidInput {
+            details: e.to_string(),
+        })?;
+    Ok(uri::format(&Credential {
+        kind: input.params.kind()?,
+        secret,
+        issuer: input.issuer,
+        account: input.account,
+    }))
 }
 
 /// A code split for reading (`123 456`, `1234 5678`; Steam codes whole).
@@ -63,13 +71,17 @@ pub fn default_kdf() -> KdfSettings {
 pub fn calibrate_kdf(target_ms: u64, max_memory_kib: u32) -> Result<KdfSettings> {
     crypto::calibrate(std::time::Duration::from_millis(target_ms), max_memory_kib)
         .map(Into::into)
-        .map_err(|e| TwofoldError::Internal { details: e.to_string() })
+        .map_err(|e| TwofoldError::Internal {
+            details: e.to_string(),
+        })
 }
 
 /// 32 random bytes for a new platform or device slot. The app wraps them with its hardware
 /// keystore, passes both to `add_platform_slot`, and zero-fills its copy.
 #[uniffi::export]
 pub fn generate_platform_key() -> Result<Vec<u8>> {
-    let key = crypto::random_key(&SystemRandom::new()).map_err(|e| TwofoldError::Internal { details: e.to_string() })?;
+    let key = crypto::random_key(&SystemRandom::new()).map_err(|e| TwofoldError::Internal {
+        details: e.to_string(),
+    })?;
     Ok(key.to_vec())
 }

@@ -1,0 +1,201 @@
+import Foundation
+import TwofoldFFI
+
+/// The Swift face of one vault. Every call is `async throws`, runs off the main actor (key
+/// derivation takes a few hundred milliseconds, storage does fsyncs) and throws
+/// `VaultFailure`. Passwords, PINs and keys passed `inout` are wiped after use. No logic of
+/// its own: decisions about secrets, formats and time are the core's.
+public final class TwofoldVault: @unchecked Sendable {
+    let session: VaultSession
+
+    private init(session: VaultSession) {
+        self.session = session
+    }
+
+    /// Runs blocking core work on a background task and maps its errors.
+    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Task.detached(priority: .userInitiated) {
+            do {
+                return try work()
+            } catch {
+                throw VaultFailure.from(error)
+            }
+        }.value
+    }
+
+    /// Creates a vault and returns it unlocked with its recovery key (show it once).
+    public static func create(path: String, password: inout Data, kdf: KdfSettings = defaultKdf()) async throws
+        -> (vault: TwofoldVault, recoveryKey: String)
+    {
+        let bytes = password
+        password.wipe()
+        let session = try await run { try VaultSession.create(path: path, password: bytes, kdf: kdf) }
+        guard let recovery = session.takeRecoveryKey() else { throw VaultFailure.internal("no recovery key") }
+        return (TwofoldVault(session: session), recovery)
+    }
+
+    /// Opens an existing vault, locked.
+    public static func open(path: String) async throws -> TwofoldVault {
+        TwofoldVault(session: try await run { try VaultSession.open(path: path) })
+    }
+
+    /// What an otpauth URI holds (no secret), or `.invalidInput(reason)`.
+    public static func previewUri(_ uri: String) throws -> UriPreview {
+        do { return try parseOtpauthUri(uri: uri) } catch { throw VaultFailure.from(error) }
+    }
+
+    public var isUnlocked: Bool { session.isUnlocked() }
+
+    // MARK: unlock and lock
+
+    @discardableResult
+    public func unlock(password: inout Data) async throws -> UnlockResult {
+        let bytes = password
+        password.wipe()
+        return try await Self.run { [session] in try session.unlockWithPassword(password: bytes) }
+    }
+
+    @discardableResult
+    public func unlock(recoveryKey: String) async throws -> UnlockResult {
+        try await Self.run { [session] in try session.unlockWithRecoveryKey(recoveryKey: recoveryKey) }
+    }
+
+    /// Slots, readable while locked (biometric unlock reads its blob here).
+    public func slots() async throws -> [SlotView] {
+        try await Self.run { [session] in try session.slots() }
+    }
+
+    /// The pull API in one call: read the blob, let the keystore unwrap it (biometric prompt),
+    /// hand the key to the core, wipe it.
+    @discardableResult
+    public func unlock(with keystore: PlatformKeystore) async throws -> UnlockResult {
+        guard let slot = try await slots().first(where: { $0.kind == .platform && $0.platformAlias == keystore.alias }),
+              let blob = slot.platformBlob
+        else { throw VaultFailure.notFound("No biometric slot") }
+        var key = try await keystore.unwrap(blob)
+        defer { key.wipe() }
+        let bytes = key
+        return try await Self.run { [session] in try session.unlockWithPlatformKey(slotId: slot.id, key: bytes) }
+    }
+
+    /// Zeroizes the master key and decrypted entries in the core.
+    public func lock() {
+        session.lock()
+    }
+
+    // MARK: slots
+
+    /// Enrolls biometric unlock: a fresh key from the core, wrapped by the keystore.
+    @discardableResult
+    public func enrollPlatform(_ keystore: PlatformKeystore, label: String) async throws -> String {
+        var key = try await Self.run { try generatePlatformKey() }
+        defer { key.wipe() }
+        let blob = try await keystore.wrap(key)
+        let bytes = key
+        return try await Self.run { [session] in
+            try session.addPlatformSlot(alias: keystore.alias, label: label, key: bytes, wrappedBlob: blob)
+        }
+    }
+
+    public func removeSlot(_ slotId: String) async throws {
+        try await Self.run { [session] in try session.removeSlot(slotId: slotId) }
+    }
+
+    public func changePassword(_ newPassword: inout Data, kdf: KdfSettings = defaultKdf()) async throws {
+        let bytes = newPassword
+        newPassword.wipe()
+        try await Self.run { [session] in try session.changePassword(newPassword: bytes, kdf: kdf) }
+    }
+
+    // MARK: entries
+
+    public func entries() async throws -> [EntryView] { try await Self.run { [session] in try session.entries() } }
+
+    public func search(_ query: String) async throws -> [EntryView] {
+        try await Self.run { [session] in try session.search(query: query) }
+    }
+
+    @discardableResult
+    public func add(_ input: EntryInput, allowDuplicate: Bool = false) async throws -> EntryView {
+        try await Self.run { [session] in try session.addEntry(input: input, allowDuplicate: allowDuplicate) }
+    }
+
+    @discardableResult
+    public func add(uri: String, allowDuplicate: Bool = false) async throws -> EntryView {
+        try await Self.run { [session] in try session.addEntryFromUri(uri: uri, allowDuplicate: allowDuplicate) }
+    }
+
+    @discardableResult
+    public func update(_ id: String, _ changes: EntryChanges) async throws -> EntryView {
+        try await Self.run { [session] in try session.updateEntry(id: id, changes: changes) }
+    }
+
+    public func delete(_ id: String) async throws { try await Self.run { [session] in try session.deleteEntry(id: id) } }
+    public func restore(_ id: String) async throws { try await Self.run { [session] in try session.restoreEntry(id: id) } }
+    public func purge(_ id: String) async throws { try await Self.run { [session] in try session.purgeEntry(id: id) } }
+    public func trash() async throws -> [EntryView] { try await Self.run { [session] in try session.trash() } }
+    public func groups() async throws -> [GroupView] { try await Self.run { [session] in try session.groups() } }
+
+    // MARK: codes
+
+    public func codes(at date: Date) async throws -> [CodeView] {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        return try await Self.run { [session] in try session.codesAt(unixMs: ms) }
+    }
+
+    /// Saves the advanced counter, then returns the HOTP code.
+    public func nextHotp(_ id: String) async throws -> String {
+        try await Self.run { [session] in try session.nextHotp(id: id) }
+    }
+
+    public func recordUse(_ id: String) async throws { try await Self.run { [session] in try session.recordUse(id: id) } }
+
+    public func recordTimeSample(local: Date, trusted: Date) async throws -> ClockStatus {
+        let l = Int64(local.timeIntervalSince1970 * 1000), t = Int64(trusted.timeIntervalSince1970 * 1000)
+        return try await Self.run { [session] in try session.recordTimeSample(localMs: l, trustedMs: t) }
+    }
+
+    /// Codes of every entry, every second and at each period boundary (see `codeTicker`).
+    public func codes(clock: @escaping @Sendable () -> Date = { Date() }) -> AsyncThrowingStream<[CodeView], Error> {
+        codeTicker(clock: clock) { [self] date in try await self.codes(at: date) }
+    }
+
+    // MARK: exports and backups
+
+    /// Explicit export of one account's otpauth URI (secret included): re-authenticate first.
+    public func exportEntryUri(_ id: String) async throws -> String {
+        try await Self.run { [session] in try session.exportEntryUri(id: id) }
+    }
+
+    public func createBackup(path: String, password: inout Data?, sealToRecoveryKey: Bool = true) async throws -> BackupResult {
+        let bytes = password
+        password?.wipe()
+        return try await Self.run { [session] in
+            try session.createBackup(path: path, password: bytes, sealToRecoveryKey: sealToRecoveryKey)
+        }
+    }
+
+    public func autoBackup(directory: String, password: inout Data?, keep: UInt32 = 10) async throws -> BackupResult {
+        let bytes = password
+        password?.wipe()
+        return try await Self.run { [session] in try session.autoBackup(directory: directory, password: bytes, keep: keep) }
+    }
+
+    public func verifyBackup(path: String, password: inout Data) async throws -> BackupCheck {
+        let bytes = password
+        password.wipe()
+        return try await Self.run { [session] in try session.verifyBackup(path: path, key: .password(password: bytes)) }
+    }
+
+    public func verifyBackup(path: String, recoveryKey: String) async throws -> BackupCheck {
+        try await Self.run { [session] in try session.verifyBackup(path: path, key: .recoveryKey(key: recoveryKey)) }
+    }
+
+    public func restoreBackup(path: String, password: inout Data, mode: RestoreMode) async throws -> RestoreResult {
+        let bytes = password
+        password.wipe()
+        return try await Self.run { [session] in
+            try session.restoreBackup(path: path, key: .password(password: bytes), mode: mode)
+        }
+    }
+}
