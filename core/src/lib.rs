@@ -15,7 +15,9 @@
 
 pub mod backup;
 pub mod crypto;
+pub mod interop;
 pub mod otp;
+pub mod qr;
 pub mod secret;
 mod serde_bytes_helpers;
 pub mod time;

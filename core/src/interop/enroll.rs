@@ -1,0 +1,92 @@
+//! Enrollment from scanned text: one entry point for whatever a camera or image read.
+//! `otpauth://` → a preview of one account; `otpauth-migration://` → the accounts in it, with
+//! multi-QR Google exports accumulated across scans ("2 of 3 codes scanned", which are
+//! missing). Duplicates are reported by [`super::add_to_vault`] when the user confirms.
+
+use super::ImportedEntry;
+use super::google::{self, BatchCollector, BatchProgress};
+use crate::uri;
+
+/// What one scan produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOutcome {
+    /// One account to preview and confirm.
+    Account(ImportedEntry),
+    /// Part of a Google export. When `progress.is_complete()`, `accounts` holds every account of
+    /// the export (and `errors` those that could not be read); before that both are empty.
+    Migration {
+        progress: BatchProgress,
+        accounts: Vec<ImportedEntry>,
+        errors: Vec<String>,
+    },
+}
+
+/// Why scanned text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    #[error("{0}")]
+    InvalidUri(#[from] uri::UriError),
+    #[error("this Google Authenticator code cannot be read: {0}")]
+    InvalidMigration(String),
+    #[error("this QR code is not an authenticator code")]
+    NotAnAuthenticatorCode,
+}
+
+/// A scanning session (keeps partial Google exports between scans).
+#[derive(Debug, Default, Clone)]
+pub struct Enrollment {
+    batches: BatchCollector,
+}
+
+impl Enrollment {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn scan(&mut self, text: &str) -> Result<ScanOutcome, ScanError> {
+        let text = text.trim();
+        let lower = text.get(..20).unwrap_or(text).to_ascii_lowercase();
+        if lower.starts_with("otpauth-migration://") {
+            let part = google::decode_uri(text).map_err(ScanError::InvalidMigration)?;
+            let id = part.batch_id;
+            let progress = self
+                .batches
+                .add(part)
+                .map_err(ScanError::InvalidMigration)?;
+            if !progress.is_complete() {
+                return Ok(ScanOutcome::Migration {
+                    progress,
+                    accounts: vec![],
+                    errors: vec![],
+                });
+            }
+            let (mut accounts, mut errors) = (Vec::new(), Vec::new());
+            for (n, a) in self.batches.take(id).into_iter().enumerate() {
+                match a {
+                    Ok(e) => accounts.push(e),
+                    Err(reason) => errors.push(format!("account {}: {reason}", n + 1)),
+                }
+            }
+            return Ok(ScanOutcome::Migration {
+                progress,
+                accounts,
+                errors,
+            });
+        }
+        if lower.starts_with("otpauth://") {
+            return Ok(ScanOutcome::Account(ImportedEntry::from_credential(
+                uri::parse(text)?,
+            )));
+        }
+        Err(ScanError::NotAnAuthenticatorCode)
+    }
+
+    /// Progress of every unfinished Google export.
+    pub fn pending(&self) -> Vec<BatchProgress> {
+        self.batches
+            .batch_ids()
+            .into_iter()
+            .filter_map(|id| self.batches.progress(id))
+            .collect()
+    }
+}

@@ -1,0 +1,343 @@
+//! Import from and export to other authenticator apps' formats.
+//!
+//! An import never stops at the first bad entry: it returns every entry it could read plus a
+//! per-item error list. Whole-file problems — a missing or wrong password, a damaged file, an
+//! unknown format, hostile sizes or parameters — are distinct [`ImportError`]s. Facts about each
+//! format are in `../shared/FORMATS.md`; one module per app.
+
+pub mod aegis;
+pub mod andotp;
+pub mod bitwarden;
+pub mod cxf;
+pub mod enroll;
+pub mod ente;
+pub mod freeotp;
+pub mod google;
+pub mod otpauth_list;
+pub mod proton;
+mod support;
+pub mod twofas;
+
+use crate::otp::OtpKind;
+use crate::secret::Secret;
+use crate::uri::Credential;
+
+/// Largest file an import reads (real exports are kilobytes).
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+/// Most entries one import yields.
+pub const MAX_IMPORT_ENTRIES: usize = 100_000;
+
+/// An account read from another app's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedEntry {
+    pub kind: OtpKind,
+    pub secret: Secret,
+    pub issuer: String,
+    pub account: String,
+    pub note: String,
+    pub favorite: bool,
+    /// Group / tag / folder names the source app had.
+    pub groups: Vec<String>,
+}
+
+impl ImportedEntry {
+    pub fn from_credential(c: Credential) -> Self {
+        ImportedEntry {
+            kind: c.kind,
+            secret: c.secret.clone(),
+            issuer: c.issuer.clone(),
+            account: c.account.clone(),
+            note: String::new(),
+            favorite: false,
+            groups: Vec::new(),
+        }
+    }
+
+    /// "Issuer (account)" for messages.
+    pub fn label(&self) -> String {
+        match (self.issuer.is_empty(), self.account.is_empty()) {
+            (false, false) => format!("{} ({})", self.issuer, self.account),
+            (false, true) => self.issuer.clone(),
+            (true, false) => self.account.clone(),
+            (true, true) => "(unnamed)".into(),
+        }
+    }
+}
+
+/// One entry that could not be read, and why (never containing its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError {
+    /// 0-based position of the item in the file.
+    pub index: usize,
+    /// What the file called it, when that much was readable.
+    pub label: String,
+    pub reason: String,
+}
+
+/// The result of reading a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub format: Format,
+    pub entries: Vec<ImportedEntry>,
+    pub errors: Vec<ItemError>,
+}
+
+/// Formats we read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// One otpauth:// (or otpauth-migration://) URI per line; also Ente Auth's plain export.
+    OtpauthList,
+    Aegis,
+    TwoFas,
+    AndOtp,
+    /// andOTP's encrypted binary backup (current or old layout).
+    AndOtpEncrypted,
+    BitwardenJson,
+    BitwardenCsv,
+    EnteEncrypted,
+    FreeOtpPlus,
+    Proton,
+    /// Google Authenticator `otpauth-migration://` URIs (one or several lines).
+    GoogleMigration,
+}
+
+impl Format {
+    pub const ALL: [Format; 11] = [
+        Format::OtpauthList,
+        Format::Aegis,
+        Format::TwoFas,
+        Format::AndOtp,
+        Format::AndOtpEncrypted,
+        Format::BitwardenJson,
+        Format::BitwardenCsv,
+        Format::EnteEncrypted,
+        Format::FreeOtpPlus,
+        Format::Proton,
+        Format::GoogleMigration,
+    ];
+
+    /// Short name used by the CLI (`--format`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::OtpauthList => "otpauth",
+            Format::Aegis => "aegis",
+            Format::TwoFas => "2fas",
+            Format::AndOtp => "andotp",
+            Format::AndOtpEncrypted => "andotp-encrypted",
+            Format::BitwardenJson => "bitwarden",
+            Format::BitwardenCsv => "bitwarden-csv",
+            Format::EnteEncrypted => "ente-encrypted",
+            Format::FreeOtpPlus => "freeotp-plus",
+            Format::Proton => "proton",
+            Format::GoogleMigration => "google",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        let n = name.to_ascii_lowercase();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == n)
+            .or(match n.as_str() {
+                "ente" | "otpauth-list" | "uri" | "uris" => Some(Format::OtpauthList),
+                "twofas" => Some(Format::TwoFas),
+                "bitwarden-json" => Some(Format::BitwardenJson),
+                "freeotp" | "freeotp+" => Some(Format::FreeOtpPlus),
+                "google-migration" | "google-authenticator" => Some(Format::GoogleMigration),
+                _ => None,
+            })
+    }
+}
+
+/// Why a whole file could not be imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is encrypted: a password is needed")]
+    PasswordRequired,
+    #[error("wrong password for this file")]
+    WrongPassword,
+    #[error("the file is damaged: {0}")]
+    Damaged(String),
+    #[error("not a format Twofold can import (tried: {0})")]
+    UnknownFormat(String),
+    #[error("the file is too large ({0} bytes; at most {MAX_IMPORT_BYTES})")]
+    TooLarge(usize),
+    #[error("the file holds too many entries (more than {MAX_IMPORT_ENTRIES})")]
+    TooManyEntries,
+    #[error("the file's key derivation parameters are unsafe to run: {0}")]
+    HostileParameters(String),
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+/// Guesses the format from the bytes (content, not file name).
+pub fn detect(bytes: &[u8]) -> Option<Format> {
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .map(|t| t.trim_start_matches('\u{feff}').trim());
+    if let Some(text) = text {
+        if text.starts_with('{') || text.starts_with('[') {
+            return support::detect_json(text);
+        }
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap_or("");
+        if first.starts_with("otpauth-migration://") {
+            return Some(Format::GoogleMigration);
+        }
+        if first.starts_with("otpauth://") {
+            return Some(Format::OtpauthList);
+        }
+        if first.to_ascii_lowercase().contains("login_totp") {
+            return Some(Format::BitwardenCsv);
+        }
+    }
+    if andotp::looks_encrypted(bytes) {
+        return Some(Format::AndOtpEncrypted);
+    }
+    None
+}
+
+/// Reads a file: auto-detects the format unless given, decrypts with `password` when needed.
+pub fn import(
+    bytes: &[u8],
+    format: Option<Format>,
+    password: Option<&[u8]>,
+) -> Result<ImportReport, ImportError> {
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge(bytes.len()));
+    }
+    let format = match format.or_else(|| detect(bytes)) {
+        Some(f) => f,
+        None => {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            return Err(ImportError::UnknownFormat(names.join(", ")));
+        }
+    };
+    let mut report = match format {
+        Format::OtpauthList => otpauth_list::import(support::text(bytes)?),
+        Format::GoogleMigration => google::import_text(support::text(bytes)?),
+        Format::Aegis => aegis::import(support::text(bytes)?, password),
+        Format::TwoFas => twofas::import(support::text(bytes)?, password),
+        Format::AndOtp => andotp::import_plain(support::text(bytes)?),
+        Format::AndOtpEncrypted => andotp::import_encrypted(bytes, password),
+        Format::BitwardenJson => bitwarden::import_json(support::text(bytes)?, password),
+        Format::BitwardenCsv => bitwarden::import_csv(support::text(bytes)?),
+        Format::EnteEncrypted => ente::import_encrypted(support::text(bytes)?, password),
+        Format::FreeOtpPlus => freeotp::import(support::text(bytes)?),
+        Format::Proton => proton::import(support::text(bytes)?, password),
+    }?;
+    report.format = format;
+    if report.entries.len() > MAX_IMPORT_ENTRIES {
+        return Err(ImportError::TooManyEntries);
+    }
+    Ok(report)
+}
+
+/// What adding imported entries to a vault did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AddOutcome {
+    /// Ids of the entries added.
+    pub added: Vec<crate::vault::EntryId>,
+    /// Labels of entries skipped because the vault (or this import) already has the same
+    /// secret and kind.
+    pub duplicates: Vec<String>,
+}
+
+/// Adds imported entries to an unlocked vault in one write. Duplicates (same secret and kind
+/// as a live entry, or as an earlier entry of this import) are skipped and reported, not
+/// doubled; group names are matched case-insensitively or created.
+pub fn add_to_vault(
+    session: &crate::vault::VaultSession,
+    entries: Vec<ImportedEntry>,
+) -> Result<AddOutcome, crate::vault::VaultError> {
+    use crate::vault::{
+        Entry, Group, Id, VaultError,
+        session::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN},
+    };
+    let rng = session.env().rng.clone();
+    let mut ids = Vec::with_capacity(entries.len() * 2);
+    for _ in 0..entries.len() * 2 {
+        ids.push(Id::from_random(crate::crypto::random_array(rng.as_ref())?));
+    }
+    let clip = |s: &str, max: usize| s.trim().chars().take(max).collect::<String>();
+    session.modify(move |content, now| {
+        let mut ids = ids.into_iter();
+        let mut outcome = AddOutcome::default();
+        let mut sort_key = content.next_sort_key();
+        for e in entries {
+            e.kind
+                .validate()
+                .map_err(|err| VaultError::InvalidInput(err.to_string()))?;
+            if content
+                .entries
+                .iter()
+                .any(|x| x.deleted_at.is_none() && x.same_account(&e.kind, &e.secret))
+            {
+                outcome.duplicates.push(e.label());
+                continue;
+            }
+            if content.entries.len() >= MAX_ENTRIES {
+                return Err(VaultError::InvalidInput(format!(
+                    "a vault holds at most {MAX_ENTRIES} entries"
+                )));
+            }
+            let mut group_ids = Vec::new();
+            for name in e
+                .groups
+                .iter()
+                .map(|g| clip(g, MAX_NAME_LEN))
+                .filter(|g| !g.is_empty())
+            {
+                let id = match content
+                    .groups
+                    .iter()
+                    .find(|g| g.name.eq_ignore_ascii_case(&name))
+                {
+                    Some(g) => g.id,
+                    None => {
+                        let id = ids.next().expect("enough ids");
+                        let key = content
+                            .groups
+                            .iter()
+                            .map(|g| g.sort_key)
+                            .max()
+                            .map_or(0, |m| m + 1024);
+                        content.groups.push(Group {
+                            id,
+                            name,
+                            sort_key: key,
+                        });
+                        id
+                    }
+                };
+                if !group_ids.contains(&id) {
+                    group_ids.push(id);
+                }
+            }
+            let id = ids.next().expect("enough ids");
+            content.entries.push(Entry {
+                id,
+                kind: e.kind,
+                secret: e.secret.clone(),
+                issuer: clip(&e.issuer, MAX_NAME_LEN),
+                account: clip(&e.account, MAX_NAME_LEN),
+                note: clip(&e.note, MAX_NOTE_LEN),
+                group_ids,
+                favorite: e.favorite,
+                icon: None,
+                created_at: now,
+                updated_at: now,
+                last_used_at: None,
+                use_count: 0,
+                sort_key,
+                deleted_at: None,
+            });
+            sort_key = sort_key.saturating_add(1024);
+            outcome.added.push(id);
+        }
+        Ok(outcome)
+    })
+}

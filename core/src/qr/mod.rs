@@ -1,0 +1,347 @@
+//! QR codes: decoding from camera luma frames (what CameraX's Y plane gives: width, height,
+//! row stride, bytes) and from image files (PNG, JPEG), and encoding for exports and the
+//! transfer protocol (PNG, a module matrix for native drawing, and terminal text).
+//!
+//! The decoder is rxing (a ZXing port), chosen by measurement on a degraded test set
+//! (`docs/performance.md`, `scripts/bench_qr.py`): it decoded the most of the pure-Rust
+//! candidates and was the fastest of all four decoders measured. When a frame yields nothing,
+//! we retry once on a contrast-stretched copy, which recovers washed-out and low-contrast
+//! screens.
+
+use std::io::Cursor;
+
+use image::ImageReader;
+
+/// Largest frame or image side we accept.
+pub const MAX_SIDE: u32 = 8192;
+/// Largest image file we decode.
+pub const MAX_IMAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a frame or image could not be examined (not finding a code is `Ok(None)`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QrError {
+    #[error("invalid frame: {0}")]
+    InvalidFrame(String),
+    #[error("not a readable PNG or JPEG image: {0}")]
+    InvalidImage(String),
+    #[error("the text does not fit in a QR code")]
+    TooLong,
+}
+
+/// A greyscale camera frame: `data[y * row_stride + x]` is the luma of pixel (x, y).
+#[derive(Debug, Clone, Copy)]
+pub struct LumaFrame<'a> {
+    pub width: u32,
+    pub height: u32,
+    pub row_stride: u32,
+    pub data: &'a [u8],
+}
+
+impl LumaFrame<'_> {
+    fn packed(&self) -> Result<Vec<u8>, QrError> {
+        let (w, h, s) = (
+            self.width as usize,
+            self.height as usize,
+            self.row_stride as usize,
+        );
+        if w == 0 || h == 0 || self.width > MAX_SIDE || self.height > MAX_SIDE {
+            return Err(QrError::InvalidFrame(format!(
+                "{}×{} is not a usable size",
+                self.width, self.height
+            )));
+        }
+        if s < w {
+            return Err(QrError::InvalidFrame(format!(
+                "row stride {s} is smaller than the width {w}"
+            )));
+        }
+        let needed = s * (h - 1) + w;
+        if self.data.len() < needed {
+            return Err(QrError::InvalidFrame(format!(
+                "{} bytes for a frame that needs {needed}",
+                self.data.len()
+            )));
+        }
+        if s == w {
+            return Ok(self.data[..w * h].to_vec());
+        }
+        let mut out = Vec::with_capacity(w * h);
+        for y in 0..h {
+            out.extend_from_slice(&self.data[y * s..y * s + w]);
+        }
+        Ok(out)
+    }
+}
+
+fn rxing_decode(luma: Vec<u8>, width: u32, height: u32) -> Option<String> {
+    let mut hints = rxing::DecodeHints::default()
+        .with(rxing::DecodeHintValue::TryHarder(true))
+        .with(rxing::DecodeHintValue::AlsoInverted(true));
+    rxing::helpers::detect_in_luma_with_hints(
+        luma,
+        width,
+        height,
+        Some(rxing::BarcodeFormat::QR_CODE),
+        &mut hints,
+    )
+    .ok()
+    .map(|r| r.getText().to_owned())
+}
+
+/// Stretches the 1st–99th percentile of brightness to the full range.
+fn stretch_contrast(luma: &[u8]) -> Vec<u8> {
+    let mut histogram = [0usize; 256];
+    for &v in luma {
+        histogram[usize::from(v)] += 1;
+    }
+    let cut = luma.len() / 100;
+    let (mut lo, mut seen) = (0usize, 0usize);
+    while lo < 255 && seen + histogram[lo] <= cut {
+        seen += histogram[lo];
+        lo += 1;
+    }
+    let (mut hi, mut seen) = (255usize, 0usize);
+    while hi > 0 && seen + histogram[hi] <= cut {
+        seen += histogram[hi];
+        hi -= 1;
+    }
+    if hi <= lo {
+        return luma.to_vec();
+    }
+    let span = (hi - lo) as f32;
+    luma.iter()
+        .map(|&v| (((usize::from(v).clamp(lo, hi) - lo) as f32 / span) * 255.0).round() as u8)
+        .collect()
+}
+
+fn decode_packed(luma: Vec<u8>, width: u32, height: u32) -> Option<String> {
+    let stretched = stretch_contrast(&luma);
+    rxing_decode(luma, width, height).or_else(|| rxing_decode(stretched, width, height))
+}
+
+/// Decodes the QR code in a camera frame. `Ok(None)` when there is none (or it is unreadable).
+pub fn decode_luma(frame: LumaFrame<'_>) -> Result<Option<String>, QrError> {
+    let luma = frame.packed()?;
+    Ok(decode_packed(luma, frame.width, frame.height))
+}
+
+/// Decodes the QR code in a PNG or JPEG file.
+pub fn decode_image(bytes: &[u8]) -> Result<Option<String>, QrError> {
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(QrError::InvalidImage(format!(
+            "{} bytes is too large",
+            bytes.len()
+        )));
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| QrError::InvalidImage(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| QrError::InvalidImage(e.to_string()))?
+        .to_luma8();
+    let (w, h) = img.dimensions();
+    Ok(decode_packed(img.into_raw(), w, h))
+}
+
+/// Error-correction level for encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EcLevel {
+    L,
+    M,
+    Q,
+    H,
+}
+
+impl From<EcLevel> for qrcode::EcLevel {
+    fn from(l: EcLevel) -> Self {
+        match l {
+            EcLevel::L => qrcode::EcLevel::L,
+            EcLevel::M => qrcode::EcLevel::M,
+            EcLevel::Q => qrcode::EcLevel::Q,
+            EcLevel::H => qrcode::EcLevel::H,
+        }
+    }
+}
+
+/// The modules of a QR code: `size × size`, row-major, `true` = dark. No quiet zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrMatrix {
+    pub size: usize,
+    pub dark: Vec<bool>,
+}
+
+/// Encodes text (byte mode, or alphanumeric mode automatically when the text allows it).
+pub fn encode(text: &str, ec: EcLevel) -> Result<QrMatrix, QrError> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), ec.into())
+        .map_err(|_| QrError::TooLong)?;
+    let size = code.width();
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Ok(QrMatrix { size, dark })
+}
+
+impl QrMatrix {
+    /// A greyscale PNG with a 4-module quiet zone, `scale` pixels per module.
+    pub fn to_png(&self, scale: u32) -> Vec<u8> {
+        let scale = scale.max(1) as usize;
+        let side = (self.size + 8) * scale;
+        let mut px = vec![255u8; side * side];
+        for y in 0..self.size {
+            for x in 0..self.size {
+                if self.dark[y * self.size + x] {
+                    for dy in 0..scale {
+                        let row = ((y + 4) * scale + dy) * side;
+                        px[row + (x + 4) * scale..row + (x + 5) * scale].fill(0);
+                    }
+                }
+            }
+        }
+        let img = image::GrayImage::from_raw(side as u32, side as u32, px).expect("sized buffer");
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+            .expect("PNG encoding to memory");
+        out
+    }
+
+    /// Text for a terminal: two rows of modules per line with half blocks, quiet zone included,
+    /// dark modules drawn as spaces on a light background (scans on dark and light themes).
+    pub fn to_terminal(&self) -> String {
+        let n = self.size as isize;
+        let dark = |x: isize, y: isize| {
+            x >= 0 && y >= 0 && x < n && y < n && self.dark[(y * n + x) as usize]
+        };
+        let mut out = String::new();
+        let mut y = -2;
+        while y < n + 2 {
+            for x in -2..n + 2 {
+                out.push(match (dark(x, y), dark(x, y + 1)) {
+                    (false, false) => '█',
+                    (true, false) => '▄',
+                    (false, true) => '▀',
+                    (true, true) => ' ',
+                });
+            }
+            out.push('\n');
+            y += 2;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame_of(m: &QrMatrix, scale: usize, stride_pad: usize) -> (Vec<u8>, u32, u32, u32) {
+        let side = (m.size + 8) * scale;
+        let stride = side + stride_pad;
+        let mut data = vec![255u8; stride * side];
+        for y in 0..side {
+            for x in 0..side {
+                let (mx, my) = ((x / scale) as isize - 4, (y / scale) as isize - 4);
+                if mx >= 0
+                    && my >= 0
+                    && (mx as usize) < m.size
+                    && (my as usize) < m.size
+                    && m.dark[my as usize * m.size + mx as usize]
+                {
+                    data[y * stride + x] = 0;
+                }
+            }
+        }
+        (data, side as u32, side as u32, stride as u32)
+    }
+
+    #[test]
+    fn round_trip_through_a_padded_camera_frame() {
+        let text = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example";
+        let m = encode(text, EcLevel::M).unwrap();
+        let (data, w, h, stride) = frame_of(&m, 4, 37);
+        let got = decode_luma(LumaFrame {
+            width: w,
+            height: h,
+            row_stride: stride,
+            data: &data,
+        })
+        .unwrap();
+        assert_eq!(got.as_deref(), Some(text));
+    }
+
+    #[test]
+    fn png_round_trip_and_empty_frames() {
+        let text = "OTPX1 ALPHANUMERIC 0123456789 $%*+-./:";
+        let png = encode(text, EcLevel::M).unwrap().to_png(6);
+        assert_eq!(decode_image(&png).unwrap().as_deref(), Some(text));
+        let blank = vec![128u8; 64 * 64];
+        assert_eq!(
+            decode_luma(LumaFrame {
+                width: 64,
+                height: 64,
+                row_stride: 64,
+                data: &blank
+            })
+            .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn bad_frames_and_images_are_errors_not_panics() {
+        let data = vec![0u8; 100];
+        for (w, h, s) in [(0, 10, 10), (10, 10, 5), (20, 20, 20), (9000, 1, 9000)] {
+            assert!(
+                decode_luma(LumaFrame {
+                    width: w,
+                    height: h,
+                    row_stride: s,
+                    data: &data
+                })
+                .is_err(),
+                "{w}x{h}/{s}"
+            );
+        }
+        assert!(decode_image(b"not an image").is_err());
+        let png = encode("x", EcLevel::L).unwrap().to_png(2);
+        assert!(decode_image(&png[..png.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn low_contrast_is_recovered_by_stretching() {
+        let text = "otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP";
+        let m = encode(text, EcLevel::M).unwrap();
+        let (mut data, w, h, s) = frame_of(&m, 5, 0);
+        for v in data.iter_mut() {
+            *v = if *v == 0 { 118 } else { 132 };
+        }
+        assert_eq!(
+            decode_luma(LumaFrame {
+                width: w,
+                height: h,
+                row_stride: s,
+                data: &data
+            })
+            .unwrap()
+            .as_deref(),
+            Some(text)
+        );
+    }
+
+    #[test]
+    fn terminal_rendering_has_half_blocks_and_a_quiet_zone() {
+        let m = encode("hello", EcLevel::L).unwrap();
+        let t = m.to_terminal();
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), (m.size + 4).div_ceil(2));
+        assert!(lines[0].chars().all(|c| c == '█'));
+        assert_eq!(lines[0].chars().count(), m.size + 4);
+    }
+}
