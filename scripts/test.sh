@@ -10,6 +10,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # --- system packages the tests use ----------------------------------------------------------
 need=()
 command -v oathtool >/dev/null || need+=(oathtool)
+command -v zbarimg >/dev/null || need+=(zbar-tools)
+python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
 [ -f /usr/share/java/jna.jar ] || need+=(libjna-java)
 command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v npm >/dev/null || need+=(npm)
@@ -21,6 +23,13 @@ fi
 if [ ! -x node_modules/kotlin-compiler/bin/kotlinc ]; then
   echo "== installing the Kotlin compiler (npm kotlin-compiler, pinned in package.json)"
   npm install --no-audit --no-fund --silent
+fi
+
+# Independent crypto peers for the interop tests (Python cryptography, PyNaCl, argon2-cffi).
+if [ ! -x target/test-venv/bin/python ] || ! target/test-venv/bin/python -c 'import nacl, cryptography, argon2' 2>/dev/null; then
+  echo "== installing the interop test peers (PyPI) into target/test-venv"
+  python3 -m venv target/test-venv
+  target/test-venv/bin/pip install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
 fi
 
 # --- Rust ---------------------------------------------------------------------------------

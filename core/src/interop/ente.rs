@@ -83,7 +83,9 @@ fn mac(k: &[u8; 32], nonce: &[u8; 12], tag_block: &[u8; 64], ciphertext: &[u8]) 
     // No associated data: zero-length AD and no padding for it.
     input.extend_from_slice(tag_block);
     input.extend_from_slice(ciphertext);
-    input.resize(input.len() + (16 - (64 + ciphertext.len()) % 16) % 16, 0);
+    // libsodium pads with `(0x10 - 64 + mlen) & 0xf` zero bytes, which is `mlen mod 16` — not
+    // the usual "up to a multiple of 16". Matching it exactly is what makes the tags agree.
+    input.resize(input.len() + ciphertext.len() % 16, 0);
     input.extend_from_slice(&0u64.to_le_bytes());
     input.extend_from_slice(&((64 + ciphertext.len()) as u64).to_le_bytes());
     let poly = Poly1305::new_from_slice(&poly_key[..32]).expect("32-byte key");
