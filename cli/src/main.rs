@@ -61,6 +61,16 @@ enum Command {
     /// Encrypted, verified backups.
     #[command(subcommand)]
     Backup(cmd::backup::BackupCommand),
+    /// QR codes in image files.
+    #[command(subcommand)]
+    Qr(cmd::interop::QrCommand),
+    /// Add accounts from photos or screenshots of QR codes (with preview and confirmation).
+    Scan(cmd::interop::ScanArgs),
+    /// Import another authenticator app's export (Aegis, 2FAS, andOTP, Bitwarden, Ente,
+    /// FreeOTP+, Proton, Google Authenticator, otpauth lists).
+    Import(cmd::interop::ImportArgs),
+    /// Export accounts (otpauth list, Aegis, Google QR codes, CXF, backup).
+    Export(cmd::interop::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +93,10 @@ fn main() -> ExitCode {
         Command::Passwd(a) => cmd::vault::passwd(g, a),
         Command::Recovery(c) => cmd::vault::recovery(g, c),
         Command::Backup(c) => cmd::backup::run(g, c),
+        Command::Qr(c) => cmd::interop::qr(c),
+        Command::Scan(a) => cmd::interop::scan(g, a),
+        Command::Import(a) => cmd::interop::import(g, a),
+        Command::Export(a) => cmd::interop::export(g, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

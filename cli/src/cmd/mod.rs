@@ -1,5 +1,6 @@
 pub mod backup;
 pub mod code;
+pub mod interop;
 pub mod output;
 pub mod uri;
 pub mod vault;

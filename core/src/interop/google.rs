@@ -216,7 +216,7 @@ impl BatchProgress {
     /// "2 of 3 codes scanned (missing: 3)" — 1-based for people.
     pub fn describe(&self) -> String {
         if self.is_complete() {
-            format!("all {} codes scanned", self.total)
+            format!("complete: {} of {} codes scanned", self.total, self.total)
         } else {
             let missing: Vec<String> = self.missing.iter().map(|i| (i + 1).to_string()).collect();
             format!(
