@@ -37,7 +37,11 @@ impl Env {
 
     fn ok(&self, vault: &str, args: &[&str]) -> String {
         let o = self.run(vault, args);
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     }
 }
@@ -54,16 +58,34 @@ fn photo_of(text: &str, path: &Path) {
     let mut seed = 12345u32;
     for (x, y, px) in img.enumerate_pixels_mut() {
         let (dx, dy) = (x as f64 - w as f64 / 2.0, y as f64 - h as f64 / 2.0);
-        let (u, v) = (dx * angle.cos() + dy * angle.sin() + side / 2.0, -dx * angle.sin() + dy * angle.cos() + side / 2.0);
-        let (mx, my) = ((u / module).floor() as isize - 4, (v / module).floor() as isize - 4);
+        let (u, v) = (
+            dx * angle.cos() + dy * angle.sin() + side / 2.0,
+            -dx * angle.sin() + dy * angle.cos() + side / 2.0,
+        );
+        let (mx, my) = (
+            (u / module).floor() as isize - 4,
+            (v / module).floor() as isize - 4,
+        );
         let inside = u >= 0.0 && v >= 0.0 && u < side && v < side;
-        let dark = inside && mx >= 0 && my >= 0 && (mx as usize) < m.size && (my as usize) < m.size && m.dark[my as usize * m.size + mx as usize];
+        let dark = inside
+            && mx >= 0
+            && my >= 0
+            && (mx as usize) < m.size
+            && (my as usize) < m.size
+            && m.dark[my as usize * m.size + mx as usize];
         seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
         let noise = (seed >> 16) as i32 % 31 - 15;
-        let base = if !inside { 150 } else if dark { 40 } else { 215 };
+        let base = if !inside {
+            150
+        } else if dark {
+            40
+        } else {
+            215
+        };
         *px = image::Luma([(base + noise).clamp(0, 255) as u8]);
     }
-    img.save_with_format(path, image::ImageFormat::Jpeg).unwrap();
+    img.save_with_format(path, image::ImageFormat::Jpeg)
+        .unwrap();
 }
 
 #[test]
@@ -72,18 +94,31 @@ fn scan_enrolls_from_a_photo_and_qr_decode_reads_it() {
     let uri = "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
     let photo = env.p("photo.jpg");
     photo_of(uri, &photo);
-    assert_eq!(env.ok("a", &["qr", "decode", photo.to_str().unwrap()]).trim(), uri);
+    assert_eq!(
+        env.ok("a", &["qr", "decode", photo.to_str().unwrap()])
+            .trim(),
+        uri
+    );
     let out = env.ok("a", &["scan", photo.to_str().unwrap(), "--yes"]);
-    assert!(out.contains("Example (alice@example.com) [totp · SHA1, 6 digits, 30 s]"), "{out}");
+    assert!(
+        out.contains("Example (alice@example.com) [totp · SHA1, 6 digits, 30 s]"),
+        "{out}"
+    );
     assert!(out.contains("Added 1 account."), "{out}");
-    let codes: Value = serde_json::from_str(&env.ok("a", &["codes", "--json", "--at", "1700000000"])).unwrap();
+    let codes: Value =
+        serde_json::from_str(&env.ok("a", &["codes", "--json", "--at", "1700000000"])).unwrap();
     assert_eq!(codes[0]["code"], "324550");
     // Scanning it again reports the duplicate instead of doubling it.
     let out = env.ok("a", &["scan", photo.to_str().unwrap(), "--yes"]);
-    assert!(out.contains("already in the vault, skipped: Example (alice@example.com)"), "{out}");
+    assert!(
+        out.contains("already in the vault, skipped: Example (alice@example.com)"),
+        "{out}"
+    );
     // No code in an image: exit status 1.
     let blank = env.p("blank.png");
-    image::GrayImage::from_pixel(64, 64, image::Luma([200])).save(&blank).unwrap();
+    image::GrayImage::from_pixel(64, 64, image::Luma([200]))
+        .save(&blank)
+        .unwrap();
     let o = env.run("a", &["qr", "decode", blank.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no QR code found"));
@@ -92,9 +127,27 @@ fn scan_enrolls_from_a_photo_and_qr_decode_reads_it() {
 #[test]
 fn export_then_import_every_format_into_a_fresh_vault() {
     let env = Env::new();
-    env.ok("a", &["add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub"]);
-    env.ok("a", &["add", "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQ&counter=7"]);
-    env.ok("a", &["add", "otpauth://totp/Wide:w?secret=MZXW6YTBOI&algorithm=SHA512&digits=8"]);
+    env.ok(
+        "a",
+        &[
+            "add",
+            "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+        ],
+    );
+    env.ok(
+        "a",
+        &[
+            "add",
+            "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQ&counter=7",
+        ],
+    );
+    env.ok(
+        "a",
+        &[
+            "add",
+            "otpauth://totp/Wide:w?secret=MZXW6YTBOI&algorithm=SHA512&digits=8",
+        ],
+    );
     let fpw = env.p("filepw");
     for (format, file, expect) in [
         ("otpauth", "o.txt", 3u64),
@@ -103,7 +156,18 @@ fn export_then_import_every_format_into_a_fresh_vault() {
         ("cxf", "c.json", 0),
     ] {
         let out = env.p(file);
-        env.ok("a", &["export", "--format", format, "--out", out.to_str().unwrap(), "--file-password-file", fpw.to_str().unwrap()]);
+        env.ok(
+            "a",
+            &[
+                "export",
+                "--format",
+                format,
+                "--out",
+                out.to_str().unwrap(),
+                "--file-password-file",
+                fpw.to_str().unwrap(),
+            ],
+        );
         if format == "cxf" {
             let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
             assert_eq!(v["accounts"][0]["items"].as_array().unwrap().len(), 2);
@@ -112,25 +176,63 @@ fn export_then_import_every_format_into_a_fresh_vault() {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600, "{format}");
+            assert_eq!(
+                std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+                0o600,
+                "{format}"
+            );
         }
         let vault = format!("fresh-{format}");
         env.ok(&vault, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
-        let summary: Value = serde_json::from_str(&env.ok(&vault, &["import", out.to_str().unwrap(), "--file-password-file", fpw.to_str().unwrap(), "--json"])).unwrap();
-        assert_eq!(summary["imported"].as_u64(), Some(expect), "{format}: {summary}");
+        let summary: Value = serde_json::from_str(&env.ok(
+            &vault,
+            &[
+                "import",
+                out.to_str().unwrap(),
+                "--file-password-file",
+                fpw.to_str().unwrap(),
+                "--json",
+            ],
+        ))
+        .unwrap();
+        assert_eq!(
+            summary["imported"].as_u64(),
+            Some(expect),
+            "{format}: {summary}"
+        );
         assert!(summary["failed"].as_array().unwrap().is_empty());
     }
     // Google QR export: PNGs plus the URIs, only what the format can hold.
     let folder = env.p("google");
-    let out = env.ok("a", &["export", "--format", "google-qr", "--out", folder.to_str().unwrap()]);
+    let out = env.ok(
+        "a",
+        &[
+            "export",
+            "--format",
+            "google-qr",
+            "--out",
+            folder.to_str().unwrap(),
+        ],
+    );
     assert!(out.contains("not exported: Wide (w)"), "{out}");
     let png = folder.join("google-1.png");
-    env.ok("fresh-g", &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
+    env.ok(
+        "fresh-g",
+        &["init", "--kdf-memory", "19", "--kdf-passes", "2"],
+    );
     let out = env.ok("fresh-g", &["scan", png.to_str().unwrap(), "--yes"]);
     assert!(out.contains("Added 2 accounts."), "{out}");
     // Wrong and missing file passwords are distinct, clear errors.
     std::fs::write(env.p("wrong"), "nope\n").unwrap();
-    let o = env.run("a", &["import", env.p("ae.json").to_str().unwrap(), "--file-password-file", env.p("wrong").to_str().unwrap()]);
+    let o = env.run(
+        "a",
+        &[
+            "import",
+            env.p("ae.json").to_str().unwrap(),
+            "--file-password-file",
+            env.p("wrong").to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("wrong password for this file"));
     let o = env.run("a", &["import", env.p("ae.json").to_str().unwrap()]);
@@ -143,11 +245,15 @@ fn import_reports_failures_per_item() {
     let env = Env::new();
     let list = env.p("list.txt");
     std::fs::write(&list, "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP\ngarbage\notpauth://totp/B:b?secret=GEZDGNBVGY3TQOJQ\n").unwrap();
-    let summary: Value = serde_json::from_str(&env.ok("a", &["import", list.to_str().unwrap(), "--json"])).unwrap();
+    let summary: Value =
+        serde_json::from_str(&env.ok("a", &["import", list.to_str().unwrap(), "--json"])).unwrap();
     assert_eq!(summary["format"], "otpauth");
     assert_eq!(summary["imported"], 2);
     assert_eq!(summary["failed"][0]["index"], 1);
     let text = env.ok("a", &["import", list.to_str().unwrap()]);
-    assert!(text.contains("already in the vault, skipped: A (a)"), "{text}");
+    assert!(
+        text.contains("already in the vault, skipped: A (a)"),
+        "{text}"
+    );
     assert!(text.contains("could not import line 2"), "{text}");
 }

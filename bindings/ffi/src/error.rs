@@ -59,8 +59,56 @@ pub enum TwofoldError {
     /// was written but not confirmed durable).
     #[error("{details}")]
     Storage { details: String },
+    /// An encrypted export file needs its password.
+    #[error("this file is encrypted: enter its password")]
+    FilePasswordRequired,
+    /// An import file is damaged.
+    #[error("{details}")]
+    DamagedFile { details: String },
+    /// Not a format Twofold can import, or a variant it does not support.
+    #[error("{details}")]
+    UnsupportedFormat { details: String },
+    /// An import file with absurd sizes or parameters (refused before doing the work).
+    #[error("{details}")]
+    HostileFile { details: String },
     #[error("{details}")]
     Internal { details: String },
+}
+
+impl From<twofold_core::interop::ImportError> for TwofoldError {
+    fn from(e: twofold_core::interop::ImportError) -> Self {
+        use twofold_core::interop::ImportError as I;
+        let details = e.to_string();
+        match e {
+            I::PasswordRequired => TwofoldError::FilePasswordRequired,
+            I::WrongPassword => TwofoldError::WrongCredential,
+            I::Damaged(_) => TwofoldError::DamagedFile { details },
+            I::UnknownFormat(_) | I::Unsupported(_) => TwofoldError::UnsupportedFormat { details },
+            I::TooLarge(_) | I::TooManyEntries | I::HostileParameters(_) => {
+                TwofoldError::HostileFile { details }
+            }
+        }
+    }
+}
+
+impl From<twofold_core::qr::QrError> for TwofoldError {
+    fn from(e: twofold_core::qr::QrError) -> Self {
+        TwofoldError::InvalidInput {
+            details: e.to_string(),
+        }
+    }
+}
+
+impl From<twofold_core::interop::enroll::ScanError> for TwofoldError {
+    fn from(e: twofold_core::interop::enroll::ScanError) -> Self {
+        use twofold_core::interop::enroll::ScanError as S;
+        match e {
+            S::InvalidUri(u) => u.into(),
+            other => TwofoldError::InvalidInput {
+                details: other.to_string(),
+            },
+        }
+    }
 }
 
 impl From<VaultError> for TwofoldError {

@@ -7,10 +7,12 @@ uniffi::setup_scaffolding!();
 
 mod convert;
 mod error;
+mod interop;
 mod session;
 mod uri;
 
 pub use convert::*;
 pub use error::TwofoldError;
+pub use interop::*;
 pub use session::VaultSession;
 pub use uri::*;

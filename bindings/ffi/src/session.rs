@@ -18,7 +18,7 @@ use crate::error::{Result, TwofoldError};
 
 #[derive(uniffi::Object)]
 pub struct VaultSession {
-    inner: vault::VaultSession,
+    pub(crate) inner: vault::VaultSession,
     /// The recovery key of a vault just created, handed out once.
     pending_recovery_key: Mutex<Option<RecoveryKey>>,
 }

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use twofold_core::backup::{self, BackupOptions};
 use twofold_core::crypto::SystemRandom;
 use twofold_core::interop::enroll::{Enrollment, ScanOutcome};
-use twofold_core::interop::{self, Format, ImportError, ImportedEntry, aegis, cxf, google, otpauth_list};
+use twofold_core::interop::{
+    self, Format, ImportError, ImportedEntry, aegis, cxf, google, otpauth_list,
+};
 use twofold_core::qr;
 use twofold_core::vault::Entry;
 
@@ -31,7 +33,8 @@ pub fn qr(command: &QrCommand) -> CliResult {
     let QrCommand::Decode(args) = command;
     let mut found = 0;
     for path in &args.images {
-        let bytes = std::fs::read(path).map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
         match qr::decode_image(&bytes) {
             Ok(Some(text)) => {
                 found += 1;
@@ -54,8 +57,12 @@ pub fn qr(command: &QrCommand) -> CliResult {
 fn describe(e: &ImportedEntry) -> String {
     let k = &e.kind;
     let params = match k.period() {
-        Some(p) if k.type_name() != "steam" => format!("{}, {} digits, {p} s", k.algorithm().name(), k.digits()),
-        _ if k.type_name() == "hotp" => format!("{}, {} digits, counter", k.algorithm().name(), k.digits()),
+        Some(p) if k.type_name() != "steam" => {
+            format!("{}, {} digits, {p} s", k.algorithm().name(), k.digits())
+        }
+        _ if k.type_name() == "hotp" => {
+            format!("{}, {} digits, counter", k.algorithm().name(), k.digits())
+        }
         _ => "Steam Guard".to_owned(),
     };
     format!("{} [{} · {params}]", e.label(), k.type_name())
@@ -68,7 +75,9 @@ fn confirm(question: &str) -> CliResult<bool> {
     print!("{question} [y/N] ");
     std::io::stdout().flush().ok();
     let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).map_err(|e| CliError::failed(e.to_string()))?;
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::failed(e.to_string()))?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
@@ -87,7 +96,8 @@ pub fn scan(g: &Global, args: &ScanArgs) -> CliResult {
     let mut accounts = Vec::new();
     let mut problems = 0;
     for path in &args.images {
-        let bytes = std::fs::read(path).map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
         let text = match qr::decode_image(&bytes) {
             Ok(Some(t)) => t,
             Ok(None) => {
@@ -103,8 +113,16 @@ pub fn scan(g: &Global, args: &ScanArgs) -> CliResult {
         };
         match enrollment.scan(&text) {
             Ok(ScanOutcome::Account(e)) => accounts.push(e),
-            Ok(ScanOutcome::Migration { progress, accounts: got, errors }) => {
-                println!("{}: Google Authenticator export, {}", path.display(), progress.describe());
+            Ok(ScanOutcome::Migration {
+                progress,
+                accounts: got,
+                errors,
+            }) => {
+                println!(
+                    "{}: Google Authenticator export, {}",
+                    path.display(),
+                    progress.describe()
+                );
                 accounts.extend(got);
                 for e in errors {
                     eprintln!("  skipped {e}");
@@ -117,12 +135,19 @@ pub fn scan(g: &Global, args: &ScanArgs) -> CliResult {
         }
     }
     for p in enrollment.pending() {
-        eprintln!("twofold: incomplete Google export: {} — scan the missing codes too", p.describe());
+        eprintln!(
+            "twofold: incomplete Google export: {} — scan the missing codes too",
+            p.describe()
+        );
     }
     if accounts.is_empty() {
         return Err(CliError::failed("nothing to add"));
     }
-    println!("Found {} account{}:", accounts.len(), if accounts.len() == 1 { "" } else { "s" });
+    println!(
+        "Found {} account{}:",
+        accounts.len(),
+        if accounts.len() == 1 { "" } else { "s" }
+    );
     for a in &accounts {
         println!("  {}", describe(a));
     }
@@ -132,7 +157,11 @@ pub fn scan(g: &Global, args: &ScanArgs) -> CliResult {
     }
     let (session, _) = g.unlock()?;
     let outcome = interop::add_to_vault(&session, accounts).map_err(vault_error)?;
-    println!("Added {} account{}.", outcome.added.len(), if outcome.added.len() == 1 { "" } else { "s" });
+    println!(
+        "Added {} account{}.",
+        outcome.added.len(),
+        if outcome.added.len() == 1 { "" } else { "s" }
+    );
     for d in &outcome.duplicates {
         println!("  already in the vault, skipped: {d}");
     }
@@ -159,9 +188,13 @@ pub struct ImportArgs {
 }
 
 pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
-    let bytes = std::fs::read(&args.file).map_err(|e| CliError::failed(format!("{}: {e}", args.file.display())))?;
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| CliError::failed(format!("{}: {e}", args.file.display())))?;
     let format = match &args.format {
-        Some(name) => Some(Format::from_name(name).ok_or_else(|| CliError::invalid(format!("unknown format '{name}'")))?),
+        Some(name) => Some(
+            Format::from_name(name)
+                .ok_or_else(|| CliError::invalid(format!("unknown format '{name}'")))?,
+        ),
         None => None,
     };
     let mut password = match &args.file_password_file {
@@ -173,10 +206,18 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
             interop::import(&bytes, format, password.as_deref().map(|p| p.as_slice()))
         });
         match attempt {
-            Err(ImportError::PasswordRequired) if password.is_none() && std::io::stdin().is_terminal() => {
-                password = Some(read_secret(None, "Password of the export file: ", "--file-password-file")?);
+            Err(ImportError::PasswordRequired)
+                if password.is_none() && std::io::stdin().is_terminal() =>
+            {
+                password = Some(read_secret(
+                    None,
+                    "Password of the export file: ",
+                    "--file-password-file",
+                )?);
             }
-            Err(e @ (ImportError::PasswordRequired | ImportError::WrongPassword)) => return Err(CliError::invalid(e)),
+            Err(e @ (ImportError::PasswordRequired | ImportError::WrongPassword)) => {
+                return Err(CliError::invalid(e));
+            }
             Err(e) => return Err(CliError::failed(e)),
             Ok(r) => break r,
         }
@@ -185,7 +226,11 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
     let read = report.entries.len();
     let outcome = interop::add_to_vault(&session, report.entries).map_err(vault_error)?;
     if args.json {
-        let failed: Vec<Value> = report.errors.iter().map(|e| json!({"index": e.index, "label": e.label, "reason": e.reason})).collect();
+        let failed: Vec<Value> = report
+            .errors
+            .iter()
+            .map(|e| json!({"index": e.index, "label": e.label, "reason": e.reason}))
+            .collect();
         println!(
             "{}",
             json!({
@@ -197,12 +242,26 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
             })
         );
     } else {
-        println!("Imported {} of {read} accounts from {} ({}).", outcome.added.len(), args.file.display(), report.format.name());
+        println!(
+            "Imported {} of {read} accounts from {} ({}).",
+            outcome.added.len(),
+            args.file.display(),
+            report.format.name()
+        );
         for d in &outcome.duplicates {
             println!("  already in the vault, skipped: {d}");
         }
         for e in &report.errors {
-            println!("  could not import {} (item {}): {}", if e.label.is_empty() { "an entry" } else { &e.label }, e.index + 1, e.reason);
+            println!(
+                "  could not import {} (item {}): {}",
+                if e.label.is_empty() {
+                    "an entry"
+                } else {
+                    &e.label
+                },
+                e.index + 1,
+                e.reason
+            );
         }
     }
     Ok(())
@@ -238,7 +297,8 @@ pub struct ExportArgs {
 
 fn write_private(path: &Path, bytes: &[u8]) -> CliResult {
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| CliError::failed(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::failed(format!("{}: {e}", dir.display())))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -247,8 +307,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> CliResult {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut f = options.open(path).map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| CliError::failed(format!("{}: {e}", path.display())))
+    let mut f = options
+        .open(path)
+        .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))
 }
 
 pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
@@ -260,10 +324,19 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
     let file_password = || -> CliResult<_> {
         match &args.file_password_file {
             Some(p) => read_secret(Some(p), "", "--file-password-file"),
-            None => read_secret(None, "Password for the export file: ", "--file-password-file"),
+            None => read_secret(
+                None,
+                "Password for the export file: ",
+                "--file-password-file",
+            ),
         }
     };
-    let plain_warning = || eprintln!("twofold: warning: {} holds your secrets unencrypted; keep it safe and delete it after use", args.out.display());
+    let plain_warning = || {
+        eprintln!(
+            "twofold: warning: {} holds your secrets unencrypted; keep it safe and delete it after use",
+            args.out.display()
+        )
+    };
     match args.format {
         ExportFormat::Otpauth => {
             write_private(&args.out, otpauth_list::export(&refs).as_bytes())?;
@@ -271,21 +344,38 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
             println!("Exported {} accounts to {}", refs.len(), args.out.display());
         }
         ExportFormat::Aegis => {
-            write_private(&args.out, aegis::export_plain(&refs, &groups, &rng).map_err(CliError::failed)?.as_bytes())?;
+            write_private(
+                &args.out,
+                aegis::export_plain(&refs, &groups, &rng)
+                    .map_err(CliError::failed)?
+                    .as_bytes(),
+            )?;
             plain_warning();
             println!("Exported {} accounts to {}", refs.len(), args.out.display());
         }
         ExportFormat::AegisEncrypted => {
             let pw = file_password()?;
-            let doc = with_spinner("Encrypting (scrypt)…", || aegis::export_encrypted(&refs, &groups, &pw, &rng)).map_err(CliError::failed)?;
+            let doc = with_spinner("Encrypting (scrypt)…", || {
+                aegis::export_encrypted(&refs, &groups, &pw, &rng)
+            })
+            .map_err(CliError::failed)?;
             write_private(&args.out, doc.as_bytes())?;
-            println!("Exported {} accounts to {} (encrypted; Aegis opens it with that password)", refs.len(), args.out.display());
+            println!(
+                "Exported {} accounts to {} (encrypted; Aegis opens it with that password)",
+                refs.len(),
+                args.out.display()
+            );
         }
         ExportFormat::Cxf => {
-            let (doc, skipped) = cxf::export(&refs, super::now_ms(), &rng).map_err(CliError::failed)?;
+            let (doc, skipped) =
+                cxf::export(&refs, super::now_ms(), &rng).map_err(CliError::failed)?;
             write_private(&args.out, doc.as_bytes())?;
             plain_warning();
-            println!("Exported {} accounts to {}", refs.len() - skipped.len(), args.out.display());
+            println!(
+                "Exported {} accounts to {}",
+                refs.len() - skipped.len(),
+                args.out.display()
+            );
             for s in skipped {
                 println!("  not exported: {} ({})", s.label, s.reason);
             }
@@ -294,14 +384,28 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
             let mut id = [0u8; 4];
             twofold_core::crypto::RandomSource::fill(&rng, &mut id).map_err(CliError::failed)?;
             let (uris, skipped) = google::export(&refs, i32::from_be_bytes(id) & 0x7fff_ffff);
-            std::fs::create_dir_all(&args.out).map_err(|e| CliError::failed(format!("{}: {e}", args.out.display())))?;
+            std::fs::create_dir_all(&args.out)
+                .map_err(|e| CliError::failed(format!("{}: {e}", args.out.display())))?;
             for (n, uri) in uris.iter().enumerate() {
-                let png = qr::encode(uri, qr::EcLevel::M).map_err(CliError::failed)?.to_png(6);
+                let png = qr::encode(uri, qr::EcLevel::M)
+                    .map_err(CliError::failed)?
+                    .to_png(6);
                 write_private(&args.out.join(format!("google-{}.png", n + 1)), &png)?;
             }
-            write_private(&args.out.join("uris.txt"), format!("{}\n", uris.join("\n")).as_bytes())?;
-            eprintln!("twofold: warning: Google's transfer codes carry the secrets unencrypted; show them only to your own phone");
-            println!("Wrote {} QR code{} ({} accounts) to {}", uris.len(), if uris.len() == 1 { "" } else { "s" }, refs.len() - skipped.len(), args.out.display());
+            write_private(
+                &args.out.join("uris.txt"),
+                format!("{}\n", uris.join("\n")).as_bytes(),
+            )?;
+            eprintln!(
+                "twofold: warning: Google's transfer codes carry the secrets unencrypted; show them only to your own phone"
+            );
+            println!(
+                "Wrote {} QR code{} ({} accounts) to {}",
+                uris.len(),
+                if uris.len() == 1 { "" } else { "s" },
+                refs.len() - skipped.len(),
+                args.out.display()
+            );
             for s in skipped {
                 println!("  not exported: {} ({})", s.label, s.reason);
             }
@@ -315,7 +419,11 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
                 backup::create_backup(&session, &args.out, &BackupOptions::new(Some(&pw)))
             })
             .map_err(vault_error)?;
-            println!("Backup written and verified: {} ({} entries)", report.path.display(), report.entry_count);
+            println!(
+                "Backup written and verified: {} ({} entries)",
+                report.path.display(),
+                report.entry_count
+            );
         }
     }
     Ok(())

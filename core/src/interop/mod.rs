@@ -53,6 +53,11 @@ impl ImportedEntry {
         }
     }
 
+    /// Same secret and kind of code as another imported entry.
+    pub fn same_account(&self, other: &ImportedEntry) -> bool {
+        self.secret == other.secret && crate::vault::model::same_kind(&self.kind, &other.kind)
+    }
+
     /// "Issuer (account)" for messages.
     pub fn label(&self) -> String {
         match (self.issuer.is_empty(), self.account.is_empty()) {

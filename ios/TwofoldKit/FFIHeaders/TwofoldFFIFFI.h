@@ -243,6 +243,77 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
+uint64_t uniffi_twofold_ffi_fn_clone_enrollment(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_ENROLLMENT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_ENROLLMENT
+void uniffi_twofold_ffi_fn_free_enrollment(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_ENROLLMENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_ENROLLMENT_NEW
+uint64_t uniffi_twofold_ffi_fn_constructor_enrollment_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_ACCOUNTS
+RustBuffer uniffi_twofold_ffi_fn_method_enrollment_accounts(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_ADD_TO
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_ADD_TO
+RustBuffer uniffi_twofold_ffi_fn_method_enrollment_add_to(uint64_t ptr, uint64_t vault, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_REMOVE
+void uniffi_twofold_ffi_fn_method_enrollment_remove(uint64_t ptr, uint32_t index, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN
+RustBuffer uniffi_twofold_ffi_fn_method_enrollment_scan(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_IMPORTSESSION
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_IMPORTSESSION
+uint64_t uniffi_twofold_ffi_fn_clone_importsession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_IMPORTSESSION
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_IMPORTSESSION
+void uniffi_twofold_ffi_fn_free_importsession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_IMPORTSESSION_READ
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_IMPORTSESSION_READ
+uint64_t uniffi_twofold_ffi_fn_constructor_importsession_read(RustBuffer bytes, RustBuffer format, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_ACCOUNTS
+RustBuffer uniffi_twofold_ffi_fn_method_importsession_accounts(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_ADD_TO
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_ADD_TO
+RustBuffer uniffi_twofold_ffi_fn_method_importsession_add_to(uint64_t ptr, uint64_t vault, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_ERRORS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_ERRORS
+RustBuffer uniffi_twofold_ffi_fn_method_importsession_errors(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_FORMAT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_FORMAT
+RustBuffer uniffi_twofold_ffi_fn_method_importsession_format(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_VAULTSESSION
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_VAULTSESSION
 uint64_t uniffi_twofold_ffi_fn_clone_vaultsession(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -261,6 +332,26 @@ uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_create(RustBuffer path, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_VAULTSESSION_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_VAULTSESSION_OPEN
 uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_open(RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_AEGIS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_AEGIS
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_export_aegis(uint64_t ptr, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_CXF
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_CXF
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_export_cxf(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_GOOGLE_MIGRATION
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_GOOGLE_MIGRATION
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_export_google_migration(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_OTPAUTH_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_OTPAUTH_LIST
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_export_otpauth_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_ADD_ENTRY
@@ -466,6 +557,26 @@ RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_update_entry(uint64_t ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_verify_backup(uint64_t ptr, RustBuffer path, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_IMAGE
+RustBuffer uniffi_twofold_ffi_fn_func_decode_qr_image(RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_LUMA
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_LUMA
+RustBuffer uniffi_twofold_ffi_fn_func_decode_qr_luma(uint32_t width, uint32_t height, uint32_t row_stride, RustBuffer luma, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_ENCODE_QR
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_ENCODE_QR
+RustBuffer uniffi_twofold_ffi_fn_func_encode_qr(RustBuffer text, RustBuffer correction, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_ENCODE_QR_PNG
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_ENCODE_QR_PNG
+RustBuffer uniffi_twofold_ffi_fn_func_encode_qr_png(RustBuffer text, RustBuffer correction, uint32_t scale, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_CALIBRATE_KDF
@@ -765,6 +876,30 @@ void ffi_twofold_ffi_rust_future_free_void(uint64_t handle
 void ffi_twofold_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_DECODE_QR_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_DECODE_QR_IMAGE
+uint16_t uniffi_twofold_ffi_checksum_func_decode_qr_image(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_DECODE_QR_LUMA
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_DECODE_QR_LUMA
+uint16_t uniffi_twofold_ffi_checksum_func_decode_qr_luma(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR
+uint16_t uniffi_twofold_ffi_checksum_func_encode_qr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR_PNG
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR_PNG
+uint16_t uniffi_twofold_ffi_checksum_func_encode_qr_png(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_CALIBRATE_KDF
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_CALIBRATE_KDF
 uint16_t uniffi_twofold_ffi_checksum_func_calibrate_kdf(void
@@ -804,6 +939,78 @@ uint16_t uniffi_twofold_ffi_checksum_func_generate_platform_key(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PARSE_OTPAUTH_URI
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PARSE_OTPAUTH_URI
 uint16_t uniffi_twofold_ffi_checksum_func_parse_otpauth_uri(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_ACCOUNTS
+uint16_t uniffi_twofold_ffi_checksum_method_enrollment_accounts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_ADD_TO
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_ADD_TO
+uint16_t uniffi_twofold_ffi_checksum_method_enrollment_add_to(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_REMOVE
+uint16_t uniffi_twofold_ffi_checksum_method_enrollment_remove(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN
+uint16_t uniffi_twofold_ffi_checksum_method_enrollment_scan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_ACCOUNTS
+uint16_t uniffi_twofold_ffi_checksum_method_importsession_accounts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_ADD_TO
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_ADD_TO
+uint16_t uniffi_twofold_ffi_checksum_method_importsession_add_to(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_ERRORS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_ERRORS
+uint16_t uniffi_twofold_ffi_checksum_method_importsession_errors(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_FORMAT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_FORMAT
+uint16_t uniffi_twofold_ffi_checksum_method_importsession_format(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_AEGIS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_AEGIS
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_CXF
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_CXF
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_export_cxf(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_GOOGLE_MIGRATION
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_GOOGLE_MIGRATION
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_export_google_migration(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_OTPAUTH_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_OTPAUTH_LIST
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_export_otpauth_list(void
     
 );
 #endif
@@ -1050,6 +1257,18 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_update_entry(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_BACKUP
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_ENROLLMENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_ENROLLMENT_NEW
+uint16_t uniffi_twofold_ffi_checksum_constructor_enrollment_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_IMPORTSESSION_READ
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_IMPORTSESSION_READ
+uint16_t uniffi_twofold_ffi_checksum_constructor_importsession_read(void
     
 );
 #endif

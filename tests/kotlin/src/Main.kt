@@ -218,5 +218,6 @@ fun main() {
         check(changed.remainingMs > 29_000uL) { "a fresh period: ${changed.remainingMs}" }
     }
 
+    registerInteropTests(suite)
     exitWith(suite.run())
 }

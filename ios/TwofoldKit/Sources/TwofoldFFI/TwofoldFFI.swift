@@ -633,7 +633,397 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 
+/**
+ * A scanning session: feed it every decoded QR text; it keeps partial Google exports and
+ * the accounts found until `add_to` puts them in a vault.
+ */
+public protocol EnrollmentProtocol: AnyObject, Sendable {
+    
+    /**
+     * Every account found so far.
+     */
+    func accounts()  -> [ImportedPreview]
+    
+    /**
+     * Adds the found accounts to the vault (duplicates reported, not doubled) and clears them.
+     */
+    func addTo(vault: VaultSession) throws  -> AddResult
+    
+    /**
+     * Forgets one found account (the user unticked it).
+     */
+    func remove(index: UInt32) 
+    
+    /**
+     * Takes the text of one scanned code. Repeated scans of the same code are harmless.
+     */
+    func scan(text: String) throws  -> ScanResult
+    
+}
+/**
+ * A scanning session: feed it every decoded QR text; it keeps partial Google exports and
+ * the accounts found until `add_to` puts them in a vault.
+ */
+open class Enrollment: EnrollmentProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_enrollment(self.handle, $0) }
+    }
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_enrollment_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_enrollment(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Every account found so far.
+     */
+open func accounts() -> [ImportedPreview]  {
+    return try!  FfiConverterSequenceTypeImportedPreview.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_enrollment_accounts(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds the found accounts to the vault (duplicates reported, not doubled) and clears them.
+     */
+open func addTo(vault: VaultSession)throws  -> AddResult  {
+    return try  FfiConverterTypeAddResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_enrollment_add_to(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVaultSession_lower(vault),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Forgets one found account (the user unticked it).
+     */
+open func remove(index: UInt32)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_enrollment_remove(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(index),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Takes the text of one scanned code. Repeated scans of the same code are harmless.
+     */
+open func scan(text: String)throws  -> ScanResult  {
+    return try  FfiConverterTypeScanResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_enrollment_scan(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrollment: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Enrollment
+
+    public static func lift(_ handle: UInt64) throws -> Enrollment {
+        return Enrollment(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Enrollment) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Enrollment {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Enrollment, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollment_lift(_ handle: UInt64) throws -> Enrollment {
+    return try FfiConverterTypeEnrollment.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollment_lower(_ value: Enrollment) -> UInt64 {
+    return FfiConverterTypeEnrollment.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A read import file, held until the user confirms (secrets stay in Rust).
+ */
+public protocol ImportSessionProtocol: AnyObject, Sendable {
+    
+    func accounts()  -> [ImportedPreview]
+    
+    /**
+     * Adds the accounts to the vault; duplicates are reported, not doubled.
+     */
+    func addTo(vault: VaultSession) throws  -> AddResult
+    
+    func errors()  -> [ImportItemError]
+    
+    func format()  -> String
+    
+}
+/**
+ * A read import file, held until the user confirms (secrets stay in Rust).
+ */
+open class ImportSession: ImportSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_importsession(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_importsession(handle, $0) }
+    }
+
+    
+    /**
+     * Reads another app's export. `format` is a name (`aegis`, `2fas`, …) or `None` to
+     * detect it; `password` for encrypted exports (`FilePasswordRequired` asks for one).
+     */
+public static func read(bytes: Data, format: String?, password: Data?)throws  -> ImportSession  {
+    return try  FfiConverterTypeImportSession_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_importsession_read(
+        FfiConverterData.lower(bytes),
+        FfiConverterOptionString.lower(format),
+        FfiConverterOptionData.lower(password),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+open func accounts() -> [ImportedPreview]  {
+    return try!  FfiConverterSequenceTypeImportedPreview.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_importsession_accounts(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds the accounts to the vault; duplicates are reported, not doubled.
+     */
+open func addTo(vault: VaultSession)throws  -> AddResult  {
+    return try  FfiConverterTypeAddResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_importsession_add_to(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVaultSession_lower(vault),uniffiCallStatus
+    )
+})
+}
+    
+open func errors() -> [ImportItemError]  {
+    return try!  FfiConverterSequenceTypeImportItemError.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_importsession_errors(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func format() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_importsession_format(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImportSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ImportSession
+
+    public static func lift(_ handle: UInt64) throws -> ImportSession {
+        return ImportSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ImportSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ImportSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportSession_lift(_ handle: UInt64) throws -> ImportSession {
+    return try FfiConverterTypeImportSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportSession_lower(_ value: ImportSession) -> UInt64 {
+    return FfiConverterTypeImportSession.lower(value)
+}
+
+
+
+
+
+
 public protocol VaultSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Aegis JSON; encrypted with Aegis's parameters when `password` is given.
+     */
+    func exportAegis(password: Data?) throws  -> String
+    
+    /**
+     * FIDO CXF JSON with the TOTP accounts.
+     */
+    func exportCxf(nowMs: Int64) throws  -> TextExport
+    
+    /**
+     * Google Authenticator transfer codes (only what that format can hold).
+     */
+    func exportGoogleMigration() throws  -> GoogleExport
+    
+    /**
+     * otpauth:// URIs, one per line.
+     */
+    func exportOtpauthList() throws  -> String
     
     func addEntry(input: EntryInput, allowDuplicate: Bool) throws  -> EntryView
     
@@ -864,6 +1254,56 @@ public static func `open`(path: String)throws  -> VaultSession  {
 }
     
 
+    
+    /**
+     * Aegis JSON; encrypted with Aegis's parameters when `password` is given.
+     */
+open func exportAegis(password: Data?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_export_aegis(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionData.lower(password),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * FIDO CXF JSON with the TOTP accounts.
+     */
+open func exportCxf(nowMs: Int64)throws  -> TextExport  {
+    return try  FfiConverterTypeTextExport_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_export_cxf(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Google Authenticator transfer codes (only what that format can hold).
+     */
+open func exportGoogleMigration()throws  -> GoogleExport  {
+    return try  FfiConverterTypeGoogleExport_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_export_google_migration(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * otpauth:// URIs, one per line.
+     */
+open func exportOtpauthList()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_export_otpauth_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
     
 open func addEntry(input: EntryInput, allowDuplicate: Bool)throws  -> EntryView  {
     return try  FfiConverterTypeEntryView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -1389,6 +1829,69 @@ public func FfiConverterTypeVaultSession_lower(_ value: VaultSession) -> UInt64 
 }
 
 
+
+
+/**
+ * What adding accounts to a vault did.
+ */
+public struct AddResult: Equatable, Hashable {
+    public var addedIds: [String]
+    /**
+     * Accounts already in the vault (same secret and kind), skipped.
+     */
+    public var duplicates: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(addedIds: [String], 
+        /**
+         * Accounts already in the vault (same secret and kind), skipped.
+         */duplicates: [String]) {
+        self.addedIds = addedIds
+        self.duplicates = duplicates
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AddResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddResult {
+        return
+            try AddResult(
+                addedIds: FfiConverterSequenceString.read(from: &buf), 
+                duplicates: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AddResult, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.addedIds, into: &buf)
+        FfiConverterSequenceString.write(value.duplicates, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddResult_lift(_ buf: RustBuffer) throws -> AddResult {
+    return try FfiConverterTypeAddResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddResult_lower(_ value: AddResult) -> RustBuffer {
+    return FfiConverterTypeAddResult.lower(value)
+}
 
 
 public struct BackupCheck: Equatable, Hashable {
@@ -2049,6 +2552,143 @@ public func FfiConverterTypeEntryView_lower(_ value: EntryView) -> RustBuffer {
 }
 
 
+/**
+ * Progress of a multi-QR Google export.
+ */
+public struct ExportProgress: Equatable, Hashable {
+    public var scanned: UInt32
+    public var total: UInt32
+    /**
+     * 1-based numbers of the codes still missing.
+     */
+    public var missing: [UInt32]
+    /**
+     * "2 of 3 codes scanned (missing: 3)".
+     */
+    public var description: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(scanned: UInt32, total: UInt32, 
+        /**
+         * 1-based numbers of the codes still missing.
+         */missing: [UInt32], 
+        /**
+         * "2 of 3 codes scanned (missing: 3)".
+         */description: String) {
+        self.scanned = scanned
+        self.total = total
+        self.missing = missing
+        self.description = description
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExportProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportProgress {
+        return
+            try ExportProgress(
+                scanned: FfiConverterUInt32.read(from: &buf), 
+                total: FfiConverterUInt32.read(from: &buf), 
+                missing: FfiConverterSequenceUInt32.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExportProgress, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.scanned, into: &buf)
+        FfiConverterUInt32.write(value.total, into: &buf)
+        FfiConverterSequenceUInt32.write(value.missing, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportProgress_lift(_ buf: RustBuffer) throws -> ExportProgress {
+    return try FfiConverterTypeExportProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportProgress_lower(_ value: ExportProgress) -> RustBuffer {
+    return FfiConverterTypeExportProgress.lower(value)
+}
+
+
+public struct GoogleExport: Equatable, Hashable {
+    /**
+     * One `otpauth-migration://` URI per QR code, in order.
+     */
+    public var uris: [String]
+    public var skipped: [SkippedEntry]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * One `otpauth-migration://` URI per QR code, in order.
+         */uris: [String], skipped: [SkippedEntry]) {
+        self.uris = uris
+        self.skipped = skipped
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GoogleExport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGoogleExport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GoogleExport {
+        return
+            try GoogleExport(
+                uris: FfiConverterSequenceString.read(from: &buf), 
+                skipped: FfiConverterSequenceTypeSkippedEntry.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GoogleExport, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.uris, into: &buf)
+        FfiConverterSequenceTypeSkippedEntry.write(value.skipped, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGoogleExport_lift(_ buf: RustBuffer) throws -> GoogleExport {
+    return try FfiConverterTypeGoogleExport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGoogleExport_lower(_ value: GoogleExport) -> RustBuffer {
+    return FfiConverterTypeGoogleExport.lower(value)
+}
+
+
 public struct GroupView: Equatable, Hashable {
     public var id: String
     public var name: String
@@ -2100,6 +2740,144 @@ public func FfiConverterTypeGroupView_lift(_ buf: RustBuffer) throws -> GroupVie
 #endif
 public func FfiConverterTypeGroupView_lower(_ value: GroupView) -> RustBuffer {
     return FfiConverterTypeGroupView.lower(value)
+}
+
+
+/**
+ * One entry of an import file that could not be read.
+ */
+public struct ImportItemError: Equatable, Hashable {
+    public var index: UInt32
+    public var label: String
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(index: UInt32, label: String, reason: String) {
+        self.index = index
+        self.label = label
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ImportItemError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImportItemError: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportItemError {
+        return
+            try ImportItemError(
+                index: FfiConverterUInt32.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ImportItemError, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.index, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportItemError_lift(_ buf: RustBuffer) throws -> ImportItemError {
+    return try FfiConverterTypeImportItemError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportItemError_lower(_ value: ImportItemError) -> RustBuffer {
+    return FfiConverterTypeImportItemError.lower(value)
+}
+
+
+/**
+ * An account read from a QR code or an import file, without its secret (for previews).
+ */
+public struct ImportedPreview: Equatable, Hashable {
+    public var issuer: String
+    public var account: String
+    public var params: OtpParams
+    public var note: String
+    public var groups: [String]
+    public var favorite: Bool
+    public var weakSecret: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(issuer: String, account: String, params: OtpParams, note: String, groups: [String], favorite: Bool, weakSecret: Bool) {
+        self.issuer = issuer
+        self.account = account
+        self.params = params
+        self.note = note
+        self.groups = groups
+        self.favorite = favorite
+        self.weakSecret = weakSecret
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ImportedPreview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImportedPreview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportedPreview {
+        return
+            try ImportedPreview(
+                issuer: FfiConverterString.read(from: &buf), 
+                account: FfiConverterString.read(from: &buf), 
+                params: FfiConverterTypeOtpParams.read(from: &buf), 
+                note: FfiConverterString.read(from: &buf), 
+                groups: FfiConverterSequenceString.read(from: &buf), 
+                favorite: FfiConverterBool.read(from: &buf), 
+                weakSecret: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ImportedPreview, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterString.write(value.account, into: &buf)
+        FfiConverterTypeOtpParams.write(value.params, into: &buf)
+        FfiConverterString.write(value.note, into: &buf)
+        FfiConverterSequenceString.write(value.groups, into: &buf)
+        FfiConverterBool.write(value.favorite, into: &buf)
+        FfiConverterBool.write(value.weakSecret, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportedPreview_lift(_ buf: RustBuffer) throws -> ImportedPreview {
+    return try FfiConverterTypeImportedPreview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportedPreview_lower(_ value: ImportedPreview) -> RustBuffer {
+    return FfiConverterTypeImportedPreview.lower(value)
 }
 
 
@@ -2233,6 +3011,63 @@ public func FfiConverterTypeOtpParams_lower(_ value: OtpParams) -> RustBuffer {
 }
 
 
+/**
+ * A QR code's modules for native drawing: `size × size`, row-major, 1 = dark, no quiet zone.
+ */
+public struct QrMatrix: Equatable, Hashable {
+    public var size: UInt32
+    public var modules: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(size: UInt32, modules: Data) {
+        self.size = size
+        self.modules = modules
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QrMatrix: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrMatrix: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrMatrix {
+        return
+            try QrMatrix(
+                size: FfiConverterUInt32.read(from: &buf), 
+                modules: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QrMatrix, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.size, into: &buf)
+        FfiConverterData.write(value.modules, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrMatrix_lift(_ buf: RustBuffer) throws -> QrMatrix {
+    return try FfiConverterTypeQrMatrix.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrMatrix_lower(_ value: QrMatrix) -> RustBuffer {
+    return FfiConverterTypeQrMatrix.lower(value)
+}
+
+
 public struct RestoreResult: Equatable, Hashable {
     public var added: UInt64
     public var updated: UInt64
@@ -2292,6 +3127,144 @@ public func FfiConverterTypeRestoreResult_lift(_ buf: RustBuffer) throws -> Rest
 #endif
 public func FfiConverterTypeRestoreResult_lower(_ value: RestoreResult) -> RustBuffer {
     return FfiConverterTypeRestoreResult.lower(value)
+}
+
+
+/**
+ * What one scan added to the enrollment.
+ */
+public struct ScanResult: Equatable, Hashable {
+    /**
+     * Accounts this scan made available (one for otpauth://; a whole export when its last
+     * code arrives).
+     */
+    public var newAccounts: [ImportedPreview]
+    /**
+     * For Google exports: where the export stands.
+     */
+    public var progress: ExportProgress?
+    /**
+     * Accounts in the export that could not be read.
+     */
+    public var errors: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Accounts this scan made available (one for otpauth://; a whole export when its last
+         * code arrives).
+         */newAccounts: [ImportedPreview], 
+        /**
+         * For Google exports: where the export stands.
+         */progress: ExportProgress?, 
+        /**
+         * Accounts in the export that could not be read.
+         */errors: [String]) {
+        self.newAccounts = newAccounts
+        self.progress = progress
+        self.errors = errors
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanResult {
+        return
+            try ScanResult(
+                newAccounts: FfiConverterSequenceTypeImportedPreview.read(from: &buf), 
+                progress: FfiConverterOptionTypeExportProgress.read(from: &buf), 
+                errors: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanResult, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeImportedPreview.write(value.newAccounts, into: &buf)
+        FfiConverterOptionTypeExportProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceString.write(value.errors, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanResult_lift(_ buf: RustBuffer) throws -> ScanResult {
+    return try FfiConverterTypeScanResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanResult_lower(_ value: ScanResult) -> RustBuffer {
+    return FfiConverterTypeScanResult.lower(value)
+}
+
+
+/**
+ * An entry an export format could not hold.
+ */
+public struct SkippedEntry: Equatable, Hashable {
+    public var label: String
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(label: String, reason: String) {
+        self.label = label
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SkippedEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkippedEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkippedEntry {
+        return
+            try SkippedEntry(
+                label: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SkippedEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedEntry_lift(_ buf: RustBuffer) throws -> SkippedEntry {
+    return try FfiConverterTypeSkippedEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedEntry_lower(_ value: SkippedEntry) -> RustBuffer {
+    return FfiConverterTypeSkippedEntry.lower(value)
 }
 
 
@@ -2370,6 +3343,60 @@ public func FfiConverterTypeSlotView_lift(_ buf: RustBuffer) throws -> SlotView 
 #endif
 public func FfiConverterTypeSlotView_lower(_ value: SlotView) -> RustBuffer {
     return FfiConverterTypeSlotView.lower(value)
+}
+
+
+public struct TextExport: Equatable, Hashable {
+    public var content: String
+    public var skipped: [SkippedEntry]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(content: String, skipped: [SkippedEntry]) {
+        self.content = content
+        self.skipped = skipped
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TextExport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTextExport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TextExport {
+        return
+            try TextExport(
+                content: FfiConverterString.read(from: &buf), 
+                skipped: FfiConverterSequenceTypeSkippedEntry.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TextExport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.content, into: &buf)
+        FfiConverterSequenceTypeSkippedEntry.write(value.skipped, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTextExport_lift(_ buf: RustBuffer) throws -> TextExport {
+    return try FfiConverterTypeTextExport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTextExport_lower(_ value: TextExport) -> RustBuffer {
+    return FfiConverterTypeTextExport.lower(value)
 }
 
 
@@ -2730,6 +3757,86 @@ public func FfiConverterTypeOtpType_lower(_ value: OtpType) -> RustBuffer {
 
 
 
+public enum QrErrorCorrection: Equatable, Hashable {
+    
+    case low
+    case medium
+    case quartile
+    case high
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension QrErrorCorrection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrErrorCorrection: FfiConverterRustBuffer {
+    typealias SwiftType = QrErrorCorrection
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrErrorCorrection {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .low
+        
+        case 2: return .medium
+        
+        case 3: return .quartile
+        
+        case 4: return .high
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: QrErrorCorrection, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .low:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .medium:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .quartile:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .high:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrErrorCorrection_lift(_ buf: RustBuffer) throws -> QrErrorCorrection {
+    return try FfiConverterTypeQrErrorCorrection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrErrorCorrection_lower(_ value: QrErrorCorrection) -> RustBuffer {
+    return FfiConverterTypeQrErrorCorrection.lower(value)
+}
+
+
+
+
 public enum RestoreMode: Equatable, Hashable {
     
     case merge
@@ -2955,6 +4062,25 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Storage(details: String
     )
+    /**
+     * An encrypted export file needs its password.
+     */
+    case FilePasswordRequired
+    /**
+     * An import file is damaged.
+     */
+    case DamagedFile(details: String
+    )
+    /**
+     * Not a format Twofold can import, or a variant it does not support.
+     */
+    case UnsupportedFormat(details: String
+    )
+    /**
+     * An import file with absurd sizes or parameters (refused before doing the work).
+     */
+    case HostileFile(details: String
+    )
     case Internal(details: String
     )
 
@@ -3031,7 +4157,17 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
         case 19: return .Storage(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .Internal(
+        case 20: return .FilePasswordRequired
+        case 21: return .DamagedFile(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .UnsupportedFormat(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 23: return .HostileFile(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 24: return .Internal(
             details: try FfiConverterString.read(from: &buf)
             )
 
@@ -3135,8 +4271,27 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .Internal(details):
+        case .FilePasswordRequired:
             writeInt(&buf, Int32(20))
+        
+        
+        case let .DamagedFile(details):
+            writeInt(&buf, Int32(21))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .UnsupportedFormat(details):
+            writeInt(&buf, Int32(22))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .HostileFile(details):
+            writeInt(&buf, Int32(23))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .Internal(details):
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(details, into: &buf)
             
         }
@@ -3281,6 +4436,30 @@ fileprivate struct FfiConverterOptionTypeBackupDifference: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeExportProgress: FfiConverterRustBuffer {
+    typealias SwiftType = ExportProgress?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeExportProgress.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeExportProgress.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeKdfSettings: FfiConverterRustBuffer {
     typealias SwiftType = KdfSettings?
 
@@ -3347,6 +4526,31 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
         case 1: return try FfiConverterSequenceString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt32]
+
+    public static func write(_ value: [UInt32], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt32.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt32] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt32]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt32.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -3478,6 +4682,81 @@ fileprivate struct FfiConverterSequenceTypeGroupView: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeImportItemError: FfiConverterRustBuffer {
+    typealias SwiftType = [ImportItemError]
+
+    public static func write(_ value: [ImportItemError], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeImportItemError.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ImportItemError] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ImportItemError]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeImportItemError.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeImportedPreview: FfiConverterRustBuffer {
+    typealias SwiftType = [ImportedPreview]
+
+    public static func write(_ value: [ImportedPreview], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeImportedPreview.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ImportedPreview] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ImportedPreview]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeImportedPreview.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSkippedEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [SkippedEntry]
+
+    public static func write(_ value: [SkippedEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkippedEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SkippedEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SkippedEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkippedEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSlotView: FfiConverterRustBuffer {
     typealias SwiftType = [SlotView]
 
@@ -3498,6 +4777,54 @@ fileprivate struct FfiConverterSequenceTypeSlotView: FfiConverterRustBuffer {
         }
         return seq
     }
+}
+/**
+ * Decodes the QR code in a PNG or JPEG (photos, screenshots).
+ */
+public func decodeQrImage(bytes: Data)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_decode_qr_image(
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+})
+}
+/**
+ * Decodes the QR code in a camera frame (CameraX's Y plane: width, height, row stride,
+ * bytes). `None` when the frame holds no readable code.
+ */
+public func decodeQrLuma(width: UInt32, height: UInt32, rowStride: UInt32, luma: Data)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_decode_qr_luma(
+        FfiConverterUInt32.lower(width),
+        FfiConverterUInt32.lower(height),
+        FfiConverterUInt32.lower(rowStride),
+        FfiConverterData.lower(luma),uniffiCallStatus
+    )
+})
+}
+public func encodeQr(text: String, correction: QrErrorCorrection)throws  -> QrMatrix  {
+    return try  FfiConverterTypeQrMatrix_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_encode_qr(
+        FfiConverterString.lower(text),
+        FfiConverterTypeQrErrorCorrection_lower(correction),uniffiCallStatus
+    )
+})
+}
+/**
+ * A PNG of a QR code (quiet zone included), `scale` pixels per module.
+ */
+public func encodeQrPng(text: String, correction: QrErrorCorrection, scale: UInt32)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_encode_qr_png(
+        FfiConverterString.lower(text),
+        FfiConverterTypeQrErrorCorrection_lower(correction),
+        FfiConverterUInt32.lower(scale),uniffiCallStatus
+    )
+})
 }
 /**
  * Argon2id settings that take about `target_ms` on this device, using at most
@@ -3593,6 +4920,18 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_twofold_ffi_checksum_func_decode_qr_image() != 955) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_decode_qr_luma() != 61322) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_encode_qr() != 25695) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_encode_qr_png() != 31265) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_func_calibrate_kdf() != 22530) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3612,6 +4951,42 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_parse_otpauth_uri() != 29876) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_enrollment_accounts() != 24272) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_enrollment_add_to() != 45141) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_enrollment_remove() != 43113) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_enrollment_scan() != 16847) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_importsession_accounts() != 19492) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_importsession_add_to() != 15709) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_importsession_errors() != 15389) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_importsession_format() != 55455) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis() != 45444) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_cxf() != 49064) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_google_migration() != 30439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_otpauth_list() != 8304) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry() != 33244) {
@@ -3735,6 +5110,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup() != 48559) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 33757) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_importsession_read() != 8901) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_vaultsession_create() != 6784) {

@@ -11,6 +11,8 @@ public enum VaultFailure: Error, Equatable, Sendable {
     /// The Secure Enclave key behind biometric unlock is gone (biometry changed): fall back
     /// to the password and offer to re-enroll — never a lock-out.
     case platformKeyInvalidated
+    /// An encrypted import file needs its password.
+    case passwordRequired
     /// The file and its previous generation are damaged: offer a restore from backup.
     case corrupt(String)
     /// Not a Twofold file, a newer format, or unsafe parameters.
@@ -48,6 +50,10 @@ public enum VaultFailure: Error, Equatable, Sendable {
         case .CounterExhausted: return .invalidInput("This counter cannot advance")
         case .Conflict: return .storage("The vault changed elsewhere; unlock again")
         case let .Storage(details): return .storage(details)
+        case .FilePasswordRequired: return .passwordRequired
+        case let .DamagedFile(details): return .corrupt(details)
+        case let .UnsupportedFormat(details): return .unsupportedFile(details)
+        case let .HostileFile(details): return .unsupportedFile(details)
         case let .Internal(details): return .internal(details)
         }
     }

@@ -1,5 +1,6 @@
 package dev.twofold
 
+import dev.twofold.core.AddResult
 import dev.twofold.core.BackupCheck
 import dev.twofold.core.BackupKey
 import dev.twofold.core.BackupResult
@@ -8,12 +9,15 @@ import dev.twofold.core.CodeView
 import dev.twofold.core.EntryChanges
 import dev.twofold.core.EntryInput
 import dev.twofold.core.EntryView
+import dev.twofold.core.GoogleExport
 import dev.twofold.core.GroupView
+import dev.twofold.core.ImportSession
 import dev.twofold.core.KdfSettings
 import dev.twofold.core.RestoreMode
 import dev.twofold.core.RestoreResult
 import dev.twofold.core.SlotKind
 import dev.twofold.core.SlotView
+import dev.twofold.core.TextExport
 import dev.twofold.core.TwofoldException
 import dev.twofold.core.UnlockResult
 import dev.twofold.core.UriPreview
@@ -32,8 +36,8 @@ import kotlinx.coroutines.withContext
  * Holds no logic of its own: decisions about secrets, formats and time are the core's.
  */
 class TwofoldVault private constructor(
-    private val session: VaultSession,
-    private val io: CoroutineDispatcher,
+    internal val session: VaultSession,
+    internal val io: CoroutineDispatcher,
 ) : AutoCloseable {
     companion object {
         /** Creates a vault and returns it unlocked with its recovery key (show it once). */
@@ -194,6 +198,21 @@ class TwofoldVault private constructor(
 
     suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode): RestoreResult =
         onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode) } }
+
+    /** otpauth:// URIs of every account, one per line (explicit export: re-authenticate first). */
+    suspend fun exportOtpauthList(): String = onIo { session.exportOtpauthList() }
+
+    /** Aegis JSON, encrypted with Aegis's parameters when [password] is given. */
+    suspend fun exportAegis(password: ByteArray?): String =
+        onIo { if (password == null) session.exportAegis(null) else password.useThenWipe { session.exportAegis(it) } }
+
+    /** Google Authenticator transfer codes, for what that format can hold. */
+    suspend fun exportGoogleMigration(): GoogleExport = onIo { session.exportGoogleMigration() }
+
+    suspend fun exportCxf(nowMs: Long = System.currentTimeMillis()): TextExport = onIo { session.exportCxf(nowMs) }
+
+    /** Adds the accounts an import read (duplicates reported, not doubled). */
+    suspend fun addImported(import: ImportSession): AddResult = onIo { import.addTo(session) }
 
     override fun close() = session.close()
 }

@@ -20,6 +20,9 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
     class PlatformKeyInvalidated(cause: Throwable? = null) :
         VaultFailure("Biometric unlock must be set up again", cause)
 
+    /** An encrypted import file needs its password: ask for it. */
+    class PasswordRequired(cause: Throwable? = null) : VaultFailure("This file is encrypted: enter its password", cause)
+
     /** The file (and its previous generation) is damaged: offer restore from a backup. */
     class Corrupt(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
 
@@ -69,6 +72,10 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
             is TwofoldException.CounterExhausted -> InvalidInput("This counter cannot advance", e)
             is TwofoldException.Conflict -> Storage("The vault changed elsewhere; unlock again", e)
             is TwofoldException.Storage -> Storage(e.details, e)
+            is TwofoldException.FilePasswordRequired -> PasswordRequired(e)
+            is TwofoldException.DamagedFile -> Corrupt(e.details, e)
+            is TwofoldException.UnsupportedFormat -> UnsupportedFile(e.details, e)
+            is TwofoldException.HostileFile -> UnsupportedFile(e.details, e)
             is TwofoldException.Internal -> Internal(e.details, e)
         }
     }

@@ -1,0 +1,78 @@
+package dev.twofold
+
+import dev.twofold.core.AddResult
+import dev.twofold.core.Enrollment
+import dev.twofold.core.ImportSession
+import dev.twofold.core.ImportedPreview
+import dev.twofold.core.QrErrorCorrection
+import dev.twofold.core.QrMatrix
+import dev.twofold.core.ScanResult
+import dev.twofold.core.TwofoldException
+import dev.twofold.core.decodeQrImage
+import dev.twofold.core.decodeQrLuma
+import dev.twofold.core.encodeQr
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+
+private suspend fun <T> onIo(io: CoroutineDispatcher, block: () -> T): T =
+    withContext(io) {
+        try {
+            block()
+        } catch (e: TwofoldException) {
+            throw VaultFailure.from(e)
+        }
+    }
+
+/** QR decoding for the camera and for images, done in the core (works without Play services). */
+object TwofoldQr {
+    /** The text of the QR code in a camera frame's Y plane, or null. */
+    suspend fun decodeLuma(
+        width: Int,
+        height: Int,
+        rowStride: Int,
+        luma: ByteArray,
+        io: CoroutineDispatcher = Dispatchers.Default,
+    ): String? = onIo(io) { decodeQrLuma(width.toUInt(), height.toUInt(), rowStride.toUInt(), luma) }
+
+    /** The text of the QR code in a PNG or JPEG, or null. */
+    suspend fun decodeImage(bytes: ByteArray, io: CoroutineDispatcher = Dispatchers.Default): String? =
+        onIo(io) { decodeQrImage(bytes) }
+
+    /** Modules of a QR code for drawing (invites, transfer frames, Google export codes). */
+    fun matrix(text: String, correction: QrErrorCorrection = QrErrorCorrection.MEDIUM): QrMatrix =
+        try {
+            encodeQr(text, correction)
+        } catch (e: TwofoldException) {
+            throw VaultFailure.from(e)
+        }
+}
+
+/**
+ * A camera enrollment: every decoded QR text goes to [scan]; single accounts and whole Google
+ * exports (accumulated across codes, with progress) collect until [addTo] confirms them.
+ */
+class EnrollmentScanner(private val io: CoroutineDispatcher = Dispatchers.Default) : AutoCloseable {
+    private val enrollment = Enrollment()
+
+    suspend fun scan(text: String): ScanResult = onIo(io) { enrollment.scan(text) }
+
+    fun accounts(): List<ImportedPreview> = enrollment.accounts()
+
+    fun remove(index: Int) = enrollment.remove(index.toUInt())
+
+    suspend fun addTo(vault: TwofoldVault): AddResult = onIo(vault.io) { enrollment.addTo(vault.session) }
+
+    override fun close() = enrollment.close()
+}
+
+/** Reads another app's export; [password] (wiped after use) for encrypted ones. */
+suspend fun readImport(
+    bytes: ByteArray,
+    password: ByteArray? = null,
+    format: String? = null,
+    io: CoroutineDispatcher = Dispatchers.IO,
+): ImportSession = onIo(io) {
+    if (password == null) ImportSession.read(bytes, format, null)
+    else password.useThenWipe { ImportSession.read(bytes, format, it) }
+}

@@ -1,0 +1,73 @@
+package dev.twofold.tests
+
+import dev.twofold.EnrollmentScanner
+import dev.twofold.TwofoldQr
+import dev.twofold.VaultFailure
+import dev.twofold.readImport
+import java.io.File
+
+/** Renders a QR matrix into a camera-like Y plane: 4 px per module, padded rows, grey border. */
+fun lumaFrame(modules: ByteArray, size: Int, width: Int, height: Int, rowStride: Int): ByteArray {
+    val frame = ByteArray(rowStride * height) { 0x90.toByte() }
+    val scale = 4
+    val side = (size + 8) * scale
+    val x0 = (width - side) / 2
+    val y0 = (height - side) / 2
+    for (y in 0 until side) for (x in 0 until side) {
+        val mx = x / scale - 4
+        val my = y / scale - 4
+        val dark = mx in 0 until size && my in 0 until size && modules[my * size + mx] == 1.toByte()
+        frame[(y0 + y) * rowStride + x0 + x] = if (dark) 0x10 else 0xE0.toByte()
+    }
+    return frame
+}
+
+fun registerInteropTests(suite: Suite) {
+    suite.test("decode_qr_luma reads a CameraX-style Y plane with row padding") {
+        val uri = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example"
+        val m = TwofoldQr.matrix(uri)
+        val frame = lumaFrame(m.modules, m.size.toInt(), 640, 480, 704)
+        assertEquals(uri, TwofoldQr.decodeLuma(640, 480, 704, frame), "decoded text")
+        assertEquals(null, TwofoldQr.decodeLuma(640, 480, 704, ByteArray(704 * 480) { 0x80.toByte() }), "blank frame")
+        assertThrowsSuspend<VaultFailure.InvalidInput> { TwofoldQr.decodeLuma(640, 480, 600, frame) }
+    }
+
+    suite.test("enrollment accumulates a multi-QR Google export and reports duplicates") {
+        val (source, _) = newVault()
+        for (i in 0 until 12) {
+            source.addFromUri("otpauth://totp/Service$i:user?secret=${"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".substring(i, i + 16)}AAAAAAAA")
+        }
+        val export = source.exportGoogleMigration()
+        assertEquals(2, export.uris.size, "12 accounts in codes of 10")
+        val scanner = EnrollmentScanner()
+        val first = scanner.scan(export.uris[0])
+        assertEquals("1 of 2 codes scanned (missing: 2)", first.progress!!.description, "progress")
+        check(first.newAccounts.isEmpty()) { "nothing until the export is complete" }
+        scanner.scan(export.uris[0])
+        val second = scanner.scan(export.uris[1])
+        assertEquals(12, second.newAccounts.size, "all accounts once complete")
+        val (target, _) = newVault()
+        assertEquals(12, scanner.addTo(target).addedIds.size, "added")
+        scanner.scan("otpauth://totp/Service0:user?secret=ABCDEFGHIJKLMNOPAAAAAAAA")
+        assertEquals(listOf("Service0 (user)"), scanner.addTo(target).duplicates, "duplicate reported")
+        assertThrowsSuspend<VaultFailure.InvalidInput> { scanner.scan("https://example.com") }
+    }
+
+    suite.test("import an encrypted Aegis export: password required, wrong password, then accounts") {
+        val (source, _) = newVault()
+        source.addFromUri("otpauth://totp/A:a?secret=$RFC_SHA1")
+        source.addFromUri("otpauth://hotp/B:b?secret=$RFC_SHA256&counter=3")
+        val bytes = source.exportAegis(pw("file password")).toByteArray()
+        assertThrowsSuspend<VaultFailure.PasswordRequired> { readImport(bytes) }
+        assertThrowsSuspend<VaultFailure.WrongCredential> { readImport(bytes, pw("nope")) }
+        val password = pw("file password")
+        val import = readImport(bytes, password)
+        check(password.all { it == 0.toByte() }) { "file password wiped" }
+        assertEquals("aegis", import.format(), "detected format")
+        assertEquals(listOf("A", "B"), import.accounts().map { it.issuer }, "previews")
+        val (target, _) = newVault()
+        assertEquals(2, target.addImported(import).addedIds.size, "added")
+        val garbage = File.createTempFile("junk", ".bin").apply { writeBytes(byteArrayOf(1, 2, 3)) }
+        assertThrowsSuspend<VaultFailure.UnsupportedFile> { readImport(garbage.readBytes()) }
+    }
+}
