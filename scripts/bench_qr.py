@@ -6,6 +6,8 @@ perspective, blur, noise, low contrast, inverted, small in a large frame, JPEG a
 Google migration codes), measures rqrr and rxing on it, then zbar (Debian zbar-tools: `zbarimg`
 for the success rate, its libzbar through pyzbar for in-process timing) and zxing-cpp (PyPI) on
 the same images, all in one run. Times are decode-only, per 1280x720 frame, median of 5.
+The `twofold` row is what ships: `twofold_core::qr::decode_luma` (rxing, then one retry on a
+contrast-stretched copy).
 
 Usage: scripts/bench_qr.py
 """
@@ -65,11 +67,11 @@ def main():
         zbarimg[c["file"]] = c["expected"] in r.stdout.splitlines()
     by_file = {p["file"]: p for p in peers}
     rows = []
-    decoders = ["rqrr", "rxing", "zxing-cpp", "zbar"]
+    decoders = ["twofold", "rqrr", "rxing", "zxing-cpp", "zbar"]
     results = {d: [] for d in decoders}
     for c in cases:
         p = by_file[c["file"]]
-        for d in ("rqrr", "rxing"):
+        for d in ("twofold", "rqrr", "rxing"):
             results[d].append(c[d])
         for d in ("zxing-cpp", "zbar"):
             results[d].append(p[d])

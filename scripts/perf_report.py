@@ -78,7 +78,19 @@ def codes_section():
     return "\n".join(rows)
 
 
-SECTIONS = {"codes": codes_section}
+def import_section():
+    return "\n".join([
+        "Command: `cargo bench -p twofold-core --bench interop` then `scripts/perf_report.py import`.",
+        f"Machine: {machine()}.",
+        "",
+        "| 10 000-entry Aegis export | import time |",
+        "|---|---:|",
+        f"| plain JSON | {fmt_time(mean_ns('import_aegis_10000', 'plain'))} |",
+        f"| encrypted (scrypt N=32768 r=8 p=1, AES-256-GCM) | {fmt_time(mean_ns('import_aegis_10000', 'encrypted'))} |",
+    ])
+
+
+SECTIONS = {"codes": codes_section, "import": import_section}
 
 
 def write_section(name, body):

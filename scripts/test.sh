@@ -57,6 +57,10 @@ kotlin_log="$(mktemp)"
 bash tests/kotlin/run.sh 2>&1 | tee "$kotlin_log"
 kotlin_passed=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$kotlin_log" | tail -1 | cut -d' ' -f1)
 
+# --- fuzz targets, each briefly -------------------------------------------------------------
+echo "== fuzz targets (cargo-fuzz, ${FUZZ_SECONDS:-5} s each)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-5}" bash scripts/fuzz.sh
+
 # --- Swift (only where a Swift toolchain exists) ---------------------------------------------
 bash tests/swift/run.sh
 

@@ -238,6 +238,12 @@ fn decode_rxing(g: &Gray) -> Option<String> {
         .map(|r| r.getText().to_owned())
 }
 
+fn decode_twofold(g: &Gray) -> Option<String> {
+    twofold_core::qr::decode_luma(twofold_core::qr::LumaFrame { width: g.w as u32, height: g.h as u32, row_stride: g.w as u32, data: &g.px })
+        .ok()
+        .flatten()
+}
+
 /// A Google Authenticator migration URI with `n` accounts (dense codes).
 fn migration_uri(n: usize, seed: u8) -> String {
     let mut payload = Vec::new();
@@ -299,7 +305,7 @@ fn main() {
         save(g, &file);
         let expected = &payloads.iter().find(|(n, _, _)| name.starts_with(&format!("{n}-"))).unwrap().1;
         let mut row = serde_json::json!({"file": file.file_name().unwrap().to_str().unwrap(), "expected": expected});
-        for (decoder, f) in [("rqrr", decode_rqrr as fn(&Gray) -> Option<String>), ("rxing", decode_rxing)] {
+        for (decoder, f) in [("rqrr", decode_rqrr as fn(&Gray) -> Option<String>), ("rxing", decode_rxing), ("twofold", decode_twofold)] {
             // Median of 5 runs.
             let mut times = Vec::new();
             let mut got = None;
