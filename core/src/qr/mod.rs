@@ -38,7 +38,8 @@ pub struct LumaFrame<'a> {
 }
 
 impl LumaFrame<'_> {
-    fn packed(&self) -> Result<Vec<u8>, QrError> {
+    /// The pixels without row padding (borrowed when there is none).
+    fn packed(&self) -> Result<std::borrow::Cow<'_, [u8]>, QrError> {
         let (w, h, s) = (
             self.width as usize,
             self.height as usize,
@@ -63,21 +64,21 @@ impl LumaFrame<'_> {
             )));
         }
         if s == w {
-            return Ok(self.data[..w * h].to_vec());
+            return Ok(std::borrow::Cow::Borrowed(&self.data[..w * h]));
         }
         let mut out = Vec::with_capacity(w * h);
         for y in 0..h {
             out.extend_from_slice(&self.data[y * s..y * s + w]);
         }
-        Ok(out)
+        Ok(std::borrow::Cow::Owned(out))
     }
 }
 
-fn rxing_decode(luma: Vec<u8>, width: u32, height: u32) -> Option<String> {
+fn rxing_decode(luma: &[u8], width: u32, height: u32) -> Option<String> {
     let mut hints = rxing::DecodeHints::default()
         .with(rxing::DecodeHintValue::TryHarder(true))
         .with(rxing::DecodeHintValue::AlsoInverted(true));
-    rxing::helpers::detect_in_luma_with_hints(
+    rxing::helpers::detect_in_luma_slice_with_hints(
         luma,
         width,
         height,
@@ -114,15 +115,16 @@ fn stretch_contrast(luma: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-fn decode_packed(luma: Vec<u8>, width: u32, height: u32) -> Option<String> {
-    let stretched = stretch_contrast(&luma);
-    rxing_decode(luma, width, height).or_else(|| rxing_decode(stretched, width, height))
+fn decode_packed(luma: &[u8], width: u32, height: u32) -> Option<String> {
+    // The contrast-stretched retry costs a pass over the frame, so only frames that failed pay it.
+    rxing_decode(luma, width, height)
+        .or_else(|| rxing_decode(&stretch_contrast(luma), width, height))
 }
 
 /// Decodes the QR code in a camera frame. `Ok(None)` when there is none (or it is unreadable).
 pub fn decode_luma(frame: LumaFrame<'_>) -> Result<Option<String>, QrError> {
     let luma = frame.packed()?;
-    Ok(decode_packed(luma, frame.width, frame.height))
+    Ok(decode_packed(&luma, frame.width, frame.height))
 }
 
 /// Decodes the QR code in a PNG or JPEG file.
@@ -146,7 +148,7 @@ pub fn decode_image(bytes: &[u8]) -> Result<Option<String>, QrError> {
         .map_err(|e| QrError::InvalidImage(e.to_string()))?
         .to_luma8();
     let (w, h) = img.dimensions();
-    Ok(decode_packed(img.into_raw(), w, h))
+    Ok(decode_packed(img.as_raw(), w, h))
 }
 
 /// Error-correction level for encoding.
