@@ -21,6 +21,7 @@ pub mod qr;
 pub mod secret;
 mod serde_bytes_helpers;
 pub mod time;
+pub mod transfer;
 pub mod uri;
 pub mod vault;
 
