@@ -204,3 +204,37 @@ impl FileSystem for FaultyFs {
         self.inner.create_dir_all(dir)
     }
 }
+
+// ----- generated examples in the docs -----
+
+/// Byte range of the text between `<!-- example:NAME -->` and `<!-- /example:NAME -->`.
+pub fn section_range(doc: &str, name: &str) -> std::ops::Range<usize> {
+    let start_marker = format!("<!-- example:{name} -->\n");
+    let end_marker = format!("<!-- /example:{name} -->");
+    let start = doc
+        .find(&start_marker)
+        .unwrap_or_else(|| panic!("no {start_marker}"))
+        + start_marker.len();
+    let end = doc[start..].find(&end_marker).unwrap() + start;
+    start..end
+}
+
+pub fn section<'a>(doc: &'a str, name: &str) -> &'a str {
+    &doc[section_range(doc, name)]
+}
+
+pub fn check_or_update(file: &str, name: &str, text: &str) {
+    let path = format!("{}/../docs/{file}", env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(&path).unwrap();
+    if std::env::var_os("TWOFOLD_UPDATE_DOCS").is_some() {
+        let mut updated = doc.clone();
+        updated.replace_range(section_range(&doc, name), text);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        section(&doc, name),
+        text,
+        "{file} is out of date: run TWOFOLD_UPDATE_DOCS=1 cargo test --test format_examples"
+    );
+}
