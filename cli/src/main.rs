@@ -71,6 +71,9 @@ enum Command {
     Import(cmd::interop::ImportArgs),
     /// Export accounts (otpauth list, Aegis, Google QR codes, CXF, backup).
     Export(cmd::interop::ExportArgs),
+    /// Move accounts to another device: encrypted animated QR codes or the LAN (OTPX/1).
+    #[command(subcommand)]
+    Transfer(cmd::transfer::TransferCommand),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => cmd::interop::scan(g, a),
         Command::Import(a) => cmd::interop::import(g, a),
         Command::Export(a) => cmd::interop::export(g, a),
+        Command::Transfer(c) => cmd::transfer::run(g, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
