@@ -71,6 +71,15 @@ pub enum TwofoldError {
     /// An import file with absurd sizes or parameters (refused before doing the work).
     #[error("{details}")]
     HostileFile { details: String },
+    /// The transfer invite expired: show a new one.
+    #[error("the transfer invite has expired")]
+    TransferExpired,
+    /// A frame or invite was refused (another session, altered, second sender, not OTPX/1).
+    #[error("{details}")]
+    TransferRejected { details: String },
+    /// The transfer failed (data did not decrypt, network, timeout).
+    #[error("{details}")]
+    TransferFailed { details: String },
     #[error("{details}")]
     Internal { details: String },
 }

@@ -9,10 +9,12 @@ mod convert;
 mod error;
 mod interop;
 mod session;
+mod transfer;
 mod uri;
 
 pub use convert::*;
 pub use error::TwofoldError;
 pub use interop::*;
 pub use session::VaultSession;
+pub use transfer::*;
 pub use uri::*;

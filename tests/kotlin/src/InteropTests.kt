@@ -71,3 +71,34 @@ fun registerInteropTests(suite: Suite) {
         assertThrowsSuspend<VaultFailure.UnsupportedFile> { readImport(garbage.readBytes()) }
     }
 }
+
+fun registerTransferTests(suite: Suite) {
+    suite.test("a full OTPX/1 transfer between two vault sessions, a quarter of the frames lost") {
+        val (old, _) = newVault()
+        for (i in 0 until 40) {
+            val alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+            val secret = "JBSWY3DPEHPK3P" + alphabet[i % 32] + alphabet[i / 32]
+            old.addFromUri("otpauth://totp/Service$i:me?secret=$secret", allowDuplicate = true)
+        }
+        val (new, _) = newVault()
+        val incoming = dev.twofold.IncomingTransfer.start(ttlSeconds = 120)
+        val outgoing = dev.twofold.OutgoingTransfer.start(old, incoming.inviteText())
+        var n = 0L
+        var progress = incoming.receiveFrame(outgoing.frame(n++))
+        while (!progress.complete) {
+            val frame = outgoing.frame(n++)
+            if (n % 4 == 0L) continue
+            progress = incoming.receiveFrame(frame)
+            check(n < 10_000) { "never completed" }
+        }
+        assertEquals(outgoing.confirmationCode, incoming.confirmationCode(), "both screens show the same code")
+        assertEquals(40, incoming.preview().size, "preview")
+        check(new.entries().isEmpty()) { "nothing imported before accept" }
+        assertEquals(40, incoming.acceptInto(new).addedIds.size, "accepted")
+        assertEquals(old.codesAt(59_000).mapNotNull { it.code }.sorted(), new.codesAt(59_000).mapNotNull { it.code }.sorted(), "same codes on both devices")
+        // A frame of this finished session offered to a fresh one is refused as another session's.
+        val other = dev.twofold.IncomingTransfer.start()
+        assertThrowsSuspend<VaultFailure.TransferRejected> { other.receiveFrame(outgoing.frame(0)) }
+        assertThrowsSuspend<VaultFailure.TransferExpired> { other.receiveFrame(outgoing.frame(0), nowSeconds = System.currentTimeMillis() / 1000 + 3600) }
+    }
+}

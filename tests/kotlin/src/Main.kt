@@ -219,5 +219,6 @@ fun main() {
     }
 
     registerInteropTests(suite)
+    registerTransferTests(suite)
     exitWith(suite.run())
 }

@@ -1003,6 +1003,456 @@ public func FfiConverterTypeImportSession_lower(_ value: ImportSession) -> UInt6
 
 
 
+/**
+ * The new device's side: shows the invite, collects frames (or the LAN blob), shows the
+ * confirmation code and a preview, adds the accounts only on `accept_into`.
+ */
+public protocol TransferReceiverProtocol: AnyObject, Sendable {
+    
+    /**
+     * The user confirmed the codes match: add the accounts (duplicates reported).
+     */
+    func acceptInto(vault: VaultSession) throws  -> AddResult
+    
+    /**
+     * The 6-digit code to compare with the old device, once complete.
+     */
+    func confirmationCode() throws  -> String?
+    
+    func expiresAt() throws  -> UInt64
+    
+    /**
+     * The invite text to show as a QR code (`encodeQr(text, MEDIUM)`).
+     */
+    func inviteText() throws  -> String
+    
+    /**
+     * The accounts received (no secrets), once complete.
+     */
+    func preview() throws  -> [ImportedPreview]
+    
+    func progress() throws  -> TransferProgress
+    
+    /**
+     * One scanned frame (any order; duplicates harmless).
+     */
+    func receiveFrame(text: String, nowSeconds: UInt64) throws  -> TransferProgress
+    
+    /**
+     * Waits (blocking, up to `timeout_ms`) for the sender on the invite's LAN address.
+     */
+    func receiveLan(timeoutMs: UInt64, nowSeconds: UInt64) throws 
+    
+}
+/**
+ * The new device's side: shows the invite, collects frames (or the LAN blob), shows the
+ * confirmation code and a preview, adds the accounts only on `accept_into`.
+ */
+open class TransferReceiver: TransferReceiverProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_transferreceiver(self.handle, $0) }
+    }
+    /**
+     * A session valid for `ttl_seconds` (at most 600) from `now_seconds`; `lan` ("host:port")
+     * to also accept the LAN transport.
+     */
+public convenience init(nowSeconds: UInt64, ttlSeconds: UInt64, lan: String?)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_transferreceiver_new(
+        FfiConverterUInt64.lower(nowSeconds),
+        FfiConverterUInt64.lower(ttlSeconds),
+        FfiConverterOptionString.lower(lan),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_transferreceiver(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The user confirmed the codes match: add the accounts (duplicates reported).
+     */
+open func acceptInto(vault: VaultSession)throws  -> AddResult  {
+    return try  FfiConverterTypeAddResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_accept_into(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVaultSession_lower(vault),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The 6-digit code to compare with the old device, once complete.
+     */
+open func confirmationCode()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_confirmation_code(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func expiresAt()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_expires_at(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The invite text to show as a QR code (`encodeQr(text, MEDIUM)`).
+     */
+open func inviteText()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_invite_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The accounts received (no secrets), once complete.
+     */
+open func preview()throws  -> [ImportedPreview]  {
+    return try  FfiConverterSequenceTypeImportedPreview.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_preview(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func progress()throws  -> TransferProgress  {
+    return try  FfiConverterTypeTransferProgress_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_progress(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One scanned frame (any order; duplicates harmless).
+     */
+open func receiveFrame(text: String, nowSeconds: UInt64)throws  -> TransferProgress  {
+    return try  FfiConverterTypeTransferProgress_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_receive_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Waits (blocking, up to `timeout_ms`) for the sender on the invite's LAN address.
+     */
+open func receiveLan(timeoutMs: UInt64, nowSeconds: UInt64)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_receive_lan(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timeoutMs),
+        FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferReceiver: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TransferReceiver
+
+    public static func lift(_ handle: UInt64) throws -> TransferReceiver {
+        return TransferReceiver(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TransferReceiver) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferReceiver {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TransferReceiver, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferReceiver_lift(_ handle: UInt64) throws -> TransferReceiver {
+    return try FfiConverterTypeTransferReceiver.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferReceiver_lower(_ value: TransferReceiver) -> UInt64 {
+    return FfiConverterTypeTransferReceiver.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The old device's side: seals the chosen accounts for a scanned invite.
+ */
+public protocol TransferSenderProtocol: AnyObject, Sendable {
+    
+    func confirmationCode()  -> String
+    
+    /**
+     * Frame `n` of the endless stream; show them in order, about 6 per second, looping on.
+     */
+    func frame(n: UInt64)  -> String
+    
+    /**
+     * Sends over the invite's LAN address (blocking, up to `timeout_ms`).
+     */
+    func sendLan(timeoutMs: UInt64) throws 
+    
+    /**
+     * Frames a lossless receiver needs.
+     */
+    func sourceFrames()  -> UInt64
+    
+}
+/**
+ * The old device's side: seals the chosen accounts for a scanned invite.
+ */
+open class TransferSender: TransferSenderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_transfersender(self.handle, $0) }
+    }
+    /**
+     * Seals the accounts with `entry_ids` (all when empty) of the unlocked `vault` for the
+     * invite. Frames are sized for QR `qr_version` (0: the default, 15). Re-authenticate the
+     * user first: this takes secrets out of the vault (sealed).
+     */
+public convenience init(vault: VaultSession, inviteText: String, entryIds: [String], nowSeconds: UInt64, qrVersion: UInt8)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_transfersender_new(
+        FfiConverterTypeVaultSession_lower(vault),
+        FfiConverterString.lower(inviteText),
+        FfiConverterSequenceString.lower(entryIds),
+        FfiConverterUInt64.lower(nowSeconds),
+        FfiConverterUInt8.lower(qrVersion),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_transfersender(handle, $0) }
+    }
+
+    
+
+    
+open func confirmationCode() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transfersender_confirmation_code(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Frame `n` of the endless stream; show them in order, about 6 per second, looping on.
+     */
+open func frame(n: UInt64) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transfersender_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(n),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sends over the invite's LAN address (blocking, up to `timeout_ms`).
+     */
+open func sendLan(timeoutMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transfersender_send_lan(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Frames a lossless receiver needs.
+     */
+open func sourceFrames() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transfersender_source_frames(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferSender: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TransferSender
+
+    public static func lift(_ handle: UInt64) throws -> TransferSender {
+        return TransferSender(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TransferSender) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferSender {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TransferSender, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferSender_lift(_ handle: UInt64) throws -> TransferSender {
+    return try FfiConverterTypeTransferSender.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferSender_lower(_ value: TransferSender) -> UInt64 {
+    return FfiConverterTypeTransferSender.lower(value)
+}
+
+
+
+
+
+
 public protocol VaultSessionProtocol: AnyObject, Sendable {
     
     /**
@@ -3400,6 +3850,64 @@ public func FfiConverterTypeTextExport_lower(_ value: TextExport) -> RustBuffer 
 }
 
 
+public struct TransferProgress: Equatable, Hashable {
+    public var received: UInt32
+    public var needed: UInt32
+    public var complete: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(received: UInt32, needed: UInt32, complete: Bool) {
+        self.received = received
+        self.needed = needed
+        self.complete = complete
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TransferProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferProgress {
+        return
+            try TransferProgress(
+                received: FfiConverterUInt32.read(from: &buf), 
+                needed: FfiConverterUInt32.read(from: &buf), 
+                complete: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TransferProgress, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.received, into: &buf)
+        FfiConverterUInt32.write(value.needed, into: &buf)
+        FfiConverterBool.write(value.complete, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferProgress_lift(_ buf: RustBuffer) throws -> TransferProgress {
+    return try FfiConverterTypeTransferProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferProgress_lower(_ value: TransferProgress) -> RustBuffer {
+    return FfiConverterTypeTransferProgress.lower(value)
+}
+
+
 public struct UnlockResult: Equatable, Hashable {
     /**
      * The vault file was damaged; its previous generation was opened (tell the user).
@@ -4081,6 +4589,20 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case HostileFile(details: String
     )
+    /**
+     * The transfer invite expired: show a new one.
+     */
+    case TransferExpired
+    /**
+     * A frame or invite was refused (another session, altered, second sender, not OTPX/1).
+     */
+    case TransferRejected(details: String
+    )
+    /**
+     * The transfer failed (data did not decrypt, network, timeout).
+     */
+    case TransferFailed(details: String
+    )
     case Internal(details: String
     )
 
@@ -4167,7 +4689,14 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
         case 23: return .HostileFile(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .Internal(
+        case 24: return .TransferExpired
+        case 25: return .TransferRejected(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 26: return .TransferFailed(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 27: return .Internal(
             details: try FfiConverterString.read(from: &buf)
             )
 
@@ -4290,8 +4819,22 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .Internal(details):
+        case .TransferExpired:
             writeInt(&buf, Int32(24))
+        
+        
+        case let .TransferRejected(details):
+            writeInt(&buf, Int32(25))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .TransferFailed(details):
+            writeInt(&buf, Int32(26))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .Internal(details):
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(details, into: &buf)
             
         }
@@ -5112,6 +5655,42 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup() != 48559) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_accept_into() != 58703) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_confirmation_code() != 60145) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_expires_at() != 52585) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_invite_text() != 9242) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_preview() != 50806) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_progress() != 59824) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_frame() != 27820) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_lan() != 15880) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_confirmation_code() != 6890) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_frame() != 63039) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_send_lan() != 9500) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_source_frames() != 34817) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 33757) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5122,6 +5701,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_vaultsession_open() != 56220) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_transferreceiver_new() != 62590) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_transfersender_new() != 58919) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -24,6 +24,12 @@ public enum VaultFailure: Error, Equatable, Sendable {
     case notFound(String)
     /// Storage failed or the vault changed elsewhere; nothing was lost.
     case storage(String)
+    /// The transfer invite expired: show a new one.
+    case transferExpired
+    /// A scanned frame or invite was refused (another session, altered, a second sender).
+    case transferRejected(String)
+    /// The transfer failed (did not decrypt, network, timeout).
+    case transferFailed(String)
     case `internal`(String)
 
     /// Maps a generated-binding error (or anything else) to the UI's failure.
@@ -54,6 +60,9 @@ public enum VaultFailure: Error, Equatable, Sendable {
         case let .DamagedFile(details): return .corrupt(details)
         case let .UnsupportedFormat(details): return .unsupportedFile(details)
         case let .HostileFile(details): return .unsupportedFile(details)
+        case .TransferExpired: return .transferExpired
+        case let .TransferRejected(details): return .transferRejected(details)
+        case let .TransferFailed(details): return .transferFailed(details)
         case let .Internal(details): return .internal(details)
         }
     }

@@ -45,6 +45,15 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
     /** Storage failed or another program changed the vault; nothing was lost. */
     class Storage(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
 
+    /** The transfer invite expired: show a new one. */
+    class TransferExpired(cause: Throwable? = null) : VaultFailure("The transfer code expired; show a new one", cause)
+
+    /** A scanned frame or invite was refused (another session, altered, a second sender). */
+    class TransferRejected(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** The transfer failed (did not decrypt, network, timeout); start again. */
+    class TransferFailed(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
     /** A bug: report it. */
     class Internal(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
 
@@ -76,6 +85,9 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
             is TwofoldException.DamagedFile -> Corrupt(e.details, e)
             is TwofoldException.UnsupportedFormat -> UnsupportedFile(e.details, e)
             is TwofoldException.HostileFile -> UnsupportedFile(e.details, e)
+            is TwofoldException.TransferExpired -> TransferExpired(e)
+            is TwofoldException.TransferRejected -> TransferRejected(e.details, e)
+            is TwofoldException.TransferFailed -> TransferFailed(e.details, e)
             is TwofoldException.Internal -> Internal(e.details, e)
         }
     }

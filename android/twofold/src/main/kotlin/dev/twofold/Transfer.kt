@@ -1,0 +1,87 @@
+package dev.twofold
+
+import dev.twofold.core.AddResult
+import dev.twofold.core.TransferProgress
+import dev.twofold.core.TransferReceiver
+import dev.twofold.core.TransferSender
+import dev.twofold.core.TwofoldException
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.withContext
+
+private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T =
+    withContext(io) {
+        try {
+            block()
+        } catch (e: TwofoldException) {
+            throw VaultFailure.from(e)
+        }
+    }
+
+private fun nowSeconds(): Long = System.currentTimeMillis() / 1000
+
+/** New device: a transfer session. Show [inviteText] as a QR code, feed scanned frames. */
+class IncomingTransfer private constructor(
+    private val receiver: TransferReceiver,
+    private val io: CoroutineDispatcher,
+) : AutoCloseable {
+    companion object {
+        suspend fun start(ttlSeconds: Long = 600, lan: String? = null, io: CoroutineDispatcher = Dispatchers.IO): IncomingTransfer =
+            call(io) { IncomingTransfer(TransferReceiver(nowSeconds().toULong(), ttlSeconds.toULong(), lan), io) }
+    }
+
+    suspend fun inviteText(): String = call(io) { receiver.inviteText() }
+
+    /** One decoded frame text from the camera; duplicates and order do not matter. */
+    suspend fun receiveFrame(text: String, nowSeconds: Long = nowSeconds()): TransferProgress =
+        call(io) { receiver.receiveFrame(text, nowSeconds.toULong()) }
+
+    suspend fun receiveLan(timeoutMillis: Long): Unit = call(io) { receiver.receiveLan(timeoutMillis.toULong(), nowSeconds().toULong()) }
+
+    suspend fun confirmationCode(): String? = call(io) { receiver.confirmationCode() }
+
+    suspend fun preview() = call(io) { receiver.preview() }
+
+    /** After the user confirmed both screens show the same code. */
+    suspend fun acceptInto(vault: TwofoldVault): AddResult = call(io) { receiver.acceptInto(vault.session) }
+
+    override fun close() = receiver.close()
+}
+
+/** Old device: seals accounts for a scanned invite and produces the animated frames. */
+class OutgoingTransfer private constructor(private val sender: TransferSender, private val io: CoroutineDispatcher) : AutoCloseable {
+    companion object {
+        /** Re-authenticate the user before calling: the chosen accounts leave the vault (sealed). */
+        suspend fun start(
+            vault: TwofoldVault,
+            inviteText: String,
+            entryIds: List<String> = emptyList(),
+            qrVersion: Int = 0,
+            io: CoroutineDispatcher = Dispatchers.IO,
+        ): OutgoingTransfer =
+            call(io) { OutgoingTransfer(TransferSender(vault.session, inviteText, entryIds, nowSeconds().toULong(), qrVersion.toUByte()), io) }
+    }
+
+    val confirmationCode: String get() = sender.confirmationCode()
+
+    val sourceFrames: Long get() = sender.sourceFrames().toLong()
+
+    /** Frame texts to show as QR codes, [perSecond] of them a second, endlessly. */
+    fun frames(perSecond: Int = 6): Flow<String> = flow {
+        var n = 0uL
+        while (true) {
+            emit(sender.frame(n))
+            n++
+            delay(1000L / perSecond)
+        }
+    }
+
+    fun frame(n: Long): String = sender.frame(n.toULong())
+
+    suspend fun sendLan(timeoutMillis: Long): Unit = call(io) { sender.sendLan(timeoutMillis.toULong()) }
+
+    override fun close() = sender.close()
+}
