@@ -90,7 +90,13 @@ def import_section():
     ])
 
 
-SECTIONS = {"codes": codes_section, "import": import_section}
+def transfer_section():
+    out = subprocess.run(["cargo", "run", "--release", "-q", "-p", "twofold-core", "--example", "transfer_bench"],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return out.rstrip("\n")
+
+
+SECTIONS = {"codes": codes_section, "import": import_section, "transfer": transfer_section}
 
 
 def write_section(name, body):
