@@ -133,15 +133,7 @@ impl TransferReceiver {
             Ok(r.preview()
                 .unwrap_or_default()
                 .iter()
-                .map(|e| ImportedPreview {
-                    issuer: e.issuer.clone(),
-                    account: e.account.clone(),
-                    params: (&e.kind).into(),
-                    note: e.note.clone(),
-                    groups: e.groups.clone(),
-                    favorite: e.favorite,
-                    weak_secret: e.secret.is_weak(),
-                })
+                .map(Into::into)
                 .collect())
         })
     }

@@ -262,11 +262,7 @@ fn verify(g: &Global, args: &VerifyArgs) -> CliResult {
 }
 
 fn name(e: &EntrySummary) -> String {
-    match (e.issuer.is_empty(), e.account.is_empty()) {
-        (false, false) => format!("{} ({})", e.issuer, e.account),
-        (false, true) => e.issuer.clone(),
-        _ => e.account.clone(),
-    }
+    twofold_core::vault::model::label(&e.issuer, &e.account)
 }
 
 fn restore(g: &Global, args: &RestoreArgs) -> CliResult {

@@ -1,7 +1,7 @@
 //! `twofold qr decode`, `scan`, `import`, `export`.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ use twofold_core::interop::{
 use twofold_core::qr;
 use twofold_core::vault::Entry;
 
-use crate::context::{Global, read_secret, vault_error, with_spinner};
+use crate::context::{Global, read_secret, vault_error, with_spinner, write_private};
 use crate::error::{CliError, CliResult};
 
 #[derive(Subcommand)]
@@ -293,26 +293,6 @@ pub struct ExportArgs {
     /// Password for aegis-encrypted and backup (backup defaults to the vault password).
     #[arg(long, value_name = "PATH")]
     file_password_file: Option<PathBuf>,
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> CliResult {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::failed(format!("{}: {e}", dir.display())))?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options
-        .open(path)
-        .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))
 }
 
 pub fn export(g: &Global, args: &ExportArgs) -> CliResult {

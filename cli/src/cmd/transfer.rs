@@ -13,7 +13,7 @@ use twofold_core::transfer::{
 };
 use twofold_core::vault::Entry;
 
-use crate::context::{Global, resolve, vault_error};
+use crate::context::{Global, resolve, vault_error, write_private};
 use crate::error::{CliError, CliResult};
 
 #[derive(Subcommand)]
@@ -98,22 +98,6 @@ fn transfer_error(e: TransferError) -> CliError {
         TransferError::Network(_) | TransferError::Timeout => CliError::failed(e),
         other => CliError::invalid(other),
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> CliResult {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options
-        .open(path)
-        .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))
 }
 
 pub fn run(g: &Global, command: &TransferCommand) -> CliResult {
@@ -361,12 +345,7 @@ fn receive(g: &Global, args: &ReceiveArgs) -> CliResult {
         if preview.len() == 1 { "" } else { "s" }
     );
     for e in preview {
-        let name = match (e.issuer.is_empty(), e.account.is_empty()) {
-            (false, false) => format!("{} ({})", e.issuer, e.account),
-            (false, true) => e.issuer.clone(),
-            _ => e.account.clone(),
-        };
-        println!("  {name} [{}]", e.kind.type_name());
+        println!("  {} [{}]", e.label(), e.kind.type_name());
     }
     if !args.accept {
         println!(

@@ -82,7 +82,8 @@ pub fn decode_uri(uri: &str) -> Result<MigrationPart, String> {
         return Err("the data parameter is too long".into());
     }
     // Percent-decode only: a '+' here is base64, not a space.
-    let decoded = percent_decode(data).ok_or("malformed percent-encoding in data")?;
+    let decoded =
+        crate::uri::percent_decode_with(data, false).ok_or("malformed percent-encoding in data")?;
     let mut raw = decode_base64(&decoded).ok_or("data is not valid base64")?;
     let mut payload =
         MigrationPayload::decode(raw.as_slice()).map_err(|_| "data is not a migration payload")?;
@@ -104,23 +105,6 @@ pub fn decode_uri(uri: &str) -> Result<MigrationPart, String> {
         batch_size: size as usize,
         accounts,
     })
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(h, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn decode_base64(s: &str) -> Option<Vec<u8>> {

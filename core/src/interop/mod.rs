@@ -27,16 +27,20 @@ pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 /// Most entries one import yields.
 pub const MAX_IMPORT_ENTRIES: usize = 100_000;
 
-/// An account read from another app's file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An account read from another app's file, a QR code or a transfer (where it is also the
+/// wire format of one account, see `docs/transfer-protocol.md` §3).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportedEntry {
     pub kind: OtpKind,
     pub secret: Secret,
     pub issuer: String,
     pub account: String,
+    #[serde(default)]
     pub note: String,
+    #[serde(default)]
     pub favorite: bool,
     /// Group / tag / folder names the source app had.
+    #[serde(default)]
     pub groups: Vec<String>,
 }
 
@@ -60,12 +64,7 @@ impl ImportedEntry {
 
     /// "Issuer (account)" for messages.
     pub fn label(&self) -> String {
-        match (self.issuer.is_empty(), self.account.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.account),
-            (false, true) => self.issuer.clone(),
-            (true, false) => self.account.clone(),
-            (true, true) => "(unnamed)".into(),
-        }
+        crate::vault::model::label(&self.issuer, &self.account)
     }
 }
 

@@ -47,7 +47,7 @@ fn apply_code_display(line: &str, entry: &mut ImportedEntry) {
         let Some(value) = pair.strip_prefix("codeDisplay=") else {
             continue;
         };
-        let Some(decoded) = percent_decode(value) else {
+        let Some(decoded) = uri::percent_decode(value) else {
             return;
         };
         let Ok(v) = serde_json::from_str::<Value>(&decoded) else {
@@ -66,30 +66,6 @@ fn apply_code_display(line: &str, entry: &mut ImportedEntry) {
             entry.note = note.chars().take(4096).collect();
         }
     }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(h, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The export: one canonical otpauth URI per line.

@@ -20,8 +20,6 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::crypto::{self, RandomSource};
 use crate::interop::ImportedEntry;
-use crate::otp::OtpKind;
-use crate::secret::Secret;
 use crate::serde_bytes_helpers::array;
 use crate::vault::{Entry, Group};
 
@@ -172,20 +170,8 @@ impl Invite {
     }
 }
 
-/// One account inside a transfer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TransferEntry {
-    pub kind: OtpKind,
-    pub secret: Secret,
-    pub issuer: String,
-    pub account: String,
-    #[serde(default)]
-    pub note: String,
-    #[serde(default)]
-    pub favorite: bool,
-    #[serde(default)]
-    pub groups: Vec<String>,
-}
+/// One account inside a transfer: the same shape an import produces.
+pub type TransferEntry = ImportedEntry;
 
 /// The sealed plaintext.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,7 +189,7 @@ impl TransferPayload {
             created_at,
             entries: entries
                 .iter()
-                .map(|e| TransferEntry {
+                .map(|e| ImportedEntry {
                     kind: e.kind,
                     secret: e.secret.clone(),
                     issuer: e.issuer.clone(),
@@ -514,19 +500,7 @@ impl TransferReceiver {
     /// [`crate::interop::add_to_vault`].
     pub fn accept(mut self) -> Result<Vec<ImportedEntry>, TransferError> {
         let (_, payload) = self.opened.take().ok_or(TransferError::Incomplete)?;
-        Ok(payload
-            .entries
-            .into_iter()
-            .map(|e| ImportedEntry {
-                kind: e.kind,
-                secret: e.secret.clone(),
-                issuer: e.issuer.clone(),
-                account: e.account.clone(),
-                note: e.note.clone(),
-                favorite: e.favorite,
-                groups: e.groups.clone(),
-            })
-            .collect())
+        Ok(payload.entries)
     }
 }
 

@@ -260,7 +260,12 @@ fn short(s: &str) -> String {
 }
 
 /// Decodes `%XX` escapes and `+` (as a space). `None` for a bad escape or invalid UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    percent_decode_with(s, true)
+}
+
+/// Decodes `%XX` escapes; `+` becomes a space only when `plus_is_space` (not in base64 data).
+pub(crate) fn percent_decode_with(s: &str, plus_is_space: bool) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -273,7 +278,7 @@ fn percent_decode(s: &str) -> Option<String> {
                 out.push((hi * 16 + lo) as u8);
                 i += 3;
             }
-            b'+' => {
+            b'+' if plus_is_space => {
                 out.push(b' ');
                 i += 1;
             }

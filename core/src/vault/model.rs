@@ -120,12 +120,18 @@ impl Entry {
 
     /// "Issuer (account)", "Issuer" or "account" — for lists and messages.
     pub fn display_name(&self) -> String {
-        match (self.issuer.is_empty(), self.account.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.account),
-            (false, true) => self.issuer.clone(),
-            (true, false) => self.account.clone(),
-            (true, true) => "(unnamed)".to_owned(),
-        }
+        label(&self.issuer, &self.account)
+    }
+}
+
+/// How an account is named in lists and messages: "Issuer (account)", "Issuer", "account" or
+/// "(unnamed)".
+pub fn label(issuer: &str, account: &str) -> String {
+    match (issuer.is_empty(), account.is_empty()) {
+        (false, false) => format!("{issuer} ({account})"),
+        (false, true) => issuer.to_owned(),
+        (true, false) => account.to_owned(),
+        (true, true) => "(unnamed)".to_owned(),
     }
 }
 

@@ -905,26 +905,14 @@ impl VaultSession {
         self.commit(open, Some(slots), content, rotated, now)
     }
 
-    /// Adds a platform (biometric) slot. The app generated `key` (see
-    /// [`crate::crypto::random_key`]), wrapped it with its hardware keystore into
-    /// `wrapped_blob`, and hands both over; the core keeps only the blob and a public key.
-    pub fn add_platform_slot(
-        &self,
-        alias: &str,
-        label: &str,
-        key: &[u8; 32],
-        wrapped_blob: Vec<u8>,
-    ) -> Result<[u8; 16], VaultError> {
+    /// Creates a slot from `spec`, wraps the master key into it and commits. Returns its id.
+    fn add_slot(&self, spec: NewSlot<'_>, label: &str) -> Result<[u8; 16], VaultError> {
         let mut new_id = [0u8; 16];
         self.change_slots(|slots, header, mk, now| {
             let slot = slots::create_slot(
                 VAULT_MAGIC,
                 &header.vault_id,
-                NewSlot::Platform {
-                    alias: alias.to_owned(),
-                    key,
-                    wrapped_blob,
-                },
+                spec,
                 label.to_owned(),
                 now,
                 mk,
@@ -935,6 +923,26 @@ impl VaultSession {
             Ok(None)
         })?;
         Ok(new_id)
+    }
+
+    /// Adds a platform (biometric) slot. The app generated `key` (see
+    /// [`crate::crypto::random_key`]), wrapped it with its hardware keystore into
+    /// `wrapped_blob`, and hands both over; the core keeps only the blob and a public key.
+    pub fn add_platform_slot(
+        &self,
+        alias: &str,
+        label: &str,
+        key: &[u8; 32],
+        wrapped_blob: Vec<u8>,
+    ) -> Result<[u8; 16], VaultError> {
+        self.add_slot(
+            NewSlot::Platform {
+                alias: alias.to_owned(),
+                key,
+                wrapped_blob,
+            },
+            label,
+        )
     }
 
     /// Adds a device-bound PIN slot: the PIN alone never opens it, it needs `device_key`
@@ -947,28 +955,16 @@ impl VaultSession {
         wrapped_blob: Vec<u8>,
         params: KdfParams,
     ) -> Result<[u8; 16], VaultError> {
-        let mut new_id = [0u8; 16];
-        self.change_slots(|slots, header, mk, now| {
-            let slot = slots::create_slot(
-                VAULT_MAGIC,
-                &header.vault_id,
-                NewSlot::Pin {
-                    alias: alias.to_owned(),
-                    pin,
-                    device_key,
-                    wrapped_blob,
-                    params,
-                },
-                "PIN".into(),
-                now,
-                mk,
-                self.env.rng.as_ref(),
-            )?;
-            new_id = slot.id;
-            slots.push(slot);
-            Ok(None)
-        })?;
-        Ok(new_id)
+        self.add_slot(
+            NewSlot::Pin {
+                alias: alias.to_owned(),
+                pin,
+                device_key,
+                wrapped_blob,
+                params,
+            },
+            "PIN",
+        )
     }
 
     /// Adds another password slot.
@@ -978,22 +974,7 @@ impl VaultSession {
         params: KdfParams,
         label: &str,
     ) -> Result<[u8; 16], VaultError> {
-        let mut new_id = [0u8; 16];
-        self.change_slots(|slots, header, mk, now| {
-            let slot = slots::create_slot(
-                VAULT_MAGIC,
-                &header.vault_id,
-                NewSlot::Password { password, params },
-                label.to_owned(),
-                now,
-                mk,
-                self.env.rng.as_ref(),
-            )?;
-            new_id = slot.id;
-            slots.push(slot);
-            Ok(None)
-        })?;
-        Ok(new_id)
+        self.add_slot(NewSlot::Password { password, params }, label)
     }
 
     /// Removes a slot. The last password slot cannot be removed.
