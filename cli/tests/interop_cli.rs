@@ -257,3 +257,57 @@ fn import_reports_failures_per_item() {
     );
     assert!(text.contains("could not import line 2"), "{text}");
 }
+
+/// Opt-in: every real third-party sample in ../shared/corpus imports through `twofold import`
+/// with all its accounts and no failures (the core conformance test checks every field).
+#[test]
+fn every_corpus_sample_imports_through_the_cli() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    if !corpus.is_dir() {
+        println!("conformance: ../shared/corpus is absent — skipped");
+        return;
+    }
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(corpus.join("aegis-test-resources/expected.json")).unwrap(),
+    )
+    .unwrap();
+    let mut files: Vec<(PathBuf, u64)> = expected["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                corpus
+                    .join("aegis-test-resources")
+                    .join(f["file"].as_str().unwrap()),
+                f["entry_count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    files.push((corpus.join("google-migration/example_export.txt"), 6));
+    let env = Env::new();
+    std::fs::write(env.p("test.pw"), "test\n").unwrap();
+    for (n, (file, count)) in files.iter().enumerate() {
+        let vault = format!("corpus-{n}");
+        env.ok(&vault, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
+        let out = env.ok(
+            &vault,
+            &[
+                "import",
+                file.to_str().unwrap(),
+                "--file-password-file",
+                env.p("test.pw").to_str().unwrap(),
+                "--json",
+            ],
+        );
+        let summary: Value = serde_json::from_str(&out).unwrap();
+        let added = summary["imported"].as_u64().unwrap()
+            + summary["duplicates"].as_array().unwrap().len() as u64;
+        assert_eq!(added, *count, "{}: {summary}", file.display());
+        assert!(
+            summary["failed"].as_array().unwrap().is_empty(),
+            "{}: {summary}",
+            file.display()
+        );
+    }
+}

@@ -178,10 +178,49 @@ pub struct QrMatrix {
     pub dark: Vec<bool>,
 }
 
-/// Encodes text (byte mode, or alphanumeric mode automatically when the text allows it).
+const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+/// The smallest code holding `text` as one alphanumeric segment, if the text allows it.
+fn alphanumeric_code(text: &str, ec: qrcode::EcLevel) -> Option<qrcode::QrCode> {
+    if !text.bytes().all(|b| ALPHANUMERIC.contains(&b)) {
+        return None;
+    }
+    (1..=40).find_map(|v| {
+        let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(v));
+        let capacity = bits.max_len(ec).ok()?;
+        bits.push_alphanumeric_data(text.as_bytes()).ok()?;
+        // The library does not refuse data longer than the version holds on this path (it
+        // asserts later), so check the capacity ourselves before finishing the code.
+        if bits.len() > capacity {
+            return None;
+        }
+        bits.push_terminator(ec).ok()?;
+        if bits.len() != capacity {
+            return None;
+        }
+        qrcode::QrCode::with_bits(bits, ec).ok()
+    })
+}
+
+/// Encodes text in the smallest code: the library's mixed-mode segmentation, or a single
+/// alphanumeric segment when that is smaller. (The segmentation heuristic sometimes splits
+/// Base45 text into digit runs that cost more than they save; transfer frames must fit the QR
+/// version they were sized for.)
 pub fn encode(text: &str, ec: EcLevel) -> Result<QrMatrix, QrError> {
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), ec.into())
-        .map_err(|_| QrError::TooLong)?;
+    let level = ec.into();
+    let mixed = qrcode::QrCode::with_error_correction_level(text.as_bytes(), level).ok();
+    let code = match (mixed, alphanumeric_code(text, level)) {
+        (Some(m), Some(a)) => {
+            if a.width() < m.width() {
+                a
+            } else {
+                m
+            }
+        }
+        (Some(m), None) => m,
+        (None, Some(a)) => a,
+        (None, None) => return Err(QrError::TooLong),
+    };
     let size = code.width();
     let dark = code
         .to_colors()
@@ -335,6 +374,23 @@ mod tests {
             .as_deref(),
             Some(text)
         );
+    }
+
+    #[test]
+    fn alphanumeric_text_gets_the_smallest_version_without_panicking() {
+        // Base45-like text at the edge of version 15's capacity (600 characters at level M),
+        // with digit runs that tempt the mixed-mode segmentation into a larger code.
+        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+        let mut x = 7u32;
+        for trial in 0..60 {
+            let mut text = String::from("OTPX1F");
+            while text.len() < 599 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                text.push(alphabet[(x >> 16) as usize % alphabet.len()] as char);
+            }
+            assert_eq!(encode(&text, EcLevel::M).unwrap().size, 77, "trial {trial}");
+        }
+        assert_eq!(encode(&"A".repeat(601), EcLevel::M).unwrap().size, 81);
     }
 
     #[test]
