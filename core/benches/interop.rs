@@ -10,23 +10,17 @@ use twofold_core::vault::model::{Entry, Id};
 
 fn entries(n: usize) -> Vec<Entry> {
     (0..n)
-        .map(|i| Entry {
-            id: Id::from_random([(i % 251) as u8; 16]),
-            kind: OtpKind::DEFAULT_TOTP,
-            secret: Secret::from_bytes((0..20).map(|j| (i * 13 + j) as u8).collect::<Vec<u8>>())
-                .unwrap(),
-            issuer: format!("Service {i}"),
-            account: format!("user{i}@example.com"),
-            note: String::new(),
-            group_ids: vec![],
-            favorite: false,
-            icon: None,
-            created_at: 0,
-            updated_at: 0,
-            last_used_at: None,
-            use_count: 0,
-            sort_key: i as i64,
-            deleted_at: None,
+        .map(|i| {
+            Entry::new(
+                Id::from_random([(i % 251) as u8; 16]),
+                OtpKind::DEFAULT_TOTP,
+                Secret::from_bytes((0..20).map(|j| (i * 13 + j) as u8).collect::<Vec<u8>>())
+                    .unwrap(),
+                format!("Service {i}"),
+                format!("user{i}@example.com"),
+                0,
+                i as i64,
+            )
         })
         .collect()
 }

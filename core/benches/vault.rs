@@ -18,23 +18,17 @@ fn content(n: usize) -> VaultContent {
     let mut c = VaultContent::new();
     for i in 0..n {
         let key: Vec<u8> = (0..20).map(|j| (i * 31 + j) as u8).collect();
-        c.entries.push(Entry {
-            id: Id::from_random([(i % 251) as u8; 16]),
-            kind: OtpKind::DEFAULT_TOTP,
-            secret: Secret::from_bytes(key).unwrap(),
-            issuer: format!("Service number {i}"),
-            account: format!("user{i}@example.com"),
-            note: String::new(),
-            group_ids: vec![],
-            favorite: i % 10 == 0,
-            icon: None,
-            created_at: 1_700_000_000_000,
-            updated_at: 1_700_000_000_000,
-            last_used_at: None,
-            use_count: 0,
-            sort_key: i as i64 * 1024,
-            deleted_at: None,
-        });
+        let mut e = Entry::new(
+            Id::from_random([(i % 251) as u8; 16]),
+            OtpKind::DEFAULT_TOTP,
+            Secret::from_bytes(key).unwrap(),
+            format!("Service number {i}"),
+            format!("user{i}@example.com"),
+            1_700_000_000_000,
+            i as i64 * 1024,
+        );
+        e.favorite = i % 10 == 0;
+        c.entries.push(e);
     }
     c
 }

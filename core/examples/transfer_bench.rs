@@ -43,22 +43,16 @@ fn entries(p: &TransferPayload) -> Vec<Entry> {
     p.entries
         .iter()
         .enumerate()
-        .map(|(i, e)| Entry {
-            id: Id::from_random([i as u8; 16]),
-            kind: e.kind,
-            secret: e.secret.clone(),
-            issuer: e.issuer.clone(),
-            account: e.account.clone(),
-            note: String::new(),
-            group_ids: vec![],
-            favorite: false,
-            icon: None,
-            created_at: 0,
-            updated_at: 0,
-            last_used_at: None,
-            use_count: 0,
-            sort_key: i as i64,
-            deleted_at: None,
+        .map(|(i, e)| {
+            Entry::new(
+                Id::from_random([i as u8; 16]),
+                e.kind,
+                e.secret.clone(),
+                e.issuer.clone(),
+                e.account.clone(),
+                0,
+                i as i64,
+            )
         })
         .collect()
 }

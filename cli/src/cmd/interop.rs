@@ -155,18 +155,21 @@ pub fn scan(g: &Global, args: &ScanArgs) -> CliResult {
         println!("Nothing added.");
         return Ok(());
     }
-    let (session, _) = g.unlock()?;
-    let outcome = interop::add_to_vault(&session, accounts).map_err(vault_error)?;
-    println!(
-        "Added {} account{}.",
-        outcome.added.len(),
-        if outcome.added.len() == 1 { "" } else { "s" }
-    );
-    for d in &outcome.duplicates {
-        println!("  already in the vault, skipped: {d}");
-    }
+    add_accounts(g, accounts)?;
     if problems > 0 {
         eprintln!("twofold: {problems} image(s) could not be used");
+    }
+    Ok(())
+}
+
+/// Unlocks the vault, adds accounts (skipping duplicates) and says what happened.
+pub fn add_accounts(g: &Global, accounts: Vec<ImportedEntry>) -> CliResult {
+    let (session, _) = g.unlock()?;
+    let outcome = interop::add_to_vault(&session, accounts).map_err(vault_error)?;
+    let n = outcome.added.len();
+    println!("Added {n} account{}.", if n == 1 { "" } else { "s" });
+    for d in &outcome.duplicates {
+        println!("  already in the vault, skipped: {d}");
     }
     Ok(())
 }

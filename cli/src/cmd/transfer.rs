@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use twofold_core::interop;
 use twofold_core::qr;
 use twofold_core::transfer::{
     Invite, TransferError, TransferPayload, TransferReceiver, TransferSender, frames, lan,
@@ -354,16 +353,7 @@ fn receive(g: &Global, args: &ReceiveArgs) -> CliResult {
         return Ok(());
     }
     let accounts = receiver.accept().map_err(transfer_error)?;
-    let (session, _) = g.unlock()?;
-    let outcome = interop::add_to_vault(&session, accounts).map_err(vault_error)?;
-    println!(
-        "Added {} account{}.",
-        outcome.added.len(),
-        if outcome.added.len() == 1 { "" } else { "s" }
-    );
-    for d in &outcome.duplicates {
-        println!("  already in the vault, skipped: {d}");
-    }
+    super::interop::add_accounts(g, accounts)?;
     let _ = std::fs::remove_file(&args.session);
     Ok(())
 }

@@ -322,23 +322,19 @@ pub fn add_to_vault(
                 }
             }
             let id = ids.next().expect("enough ids");
-            content.entries.push(Entry {
+            let mut entry = Entry::new(
                 id,
-                kind: e.kind,
-                secret: e.secret.clone(),
-                issuer: clip(&e.issuer, MAX_NAME_LEN),
-                account: clip(&e.account, MAX_NAME_LEN),
-                note: clip(&e.note, MAX_NOTE_LEN),
-                group_ids,
-                favorite: e.favorite,
-                icon: None,
-                created_at: now,
-                updated_at: now,
-                last_used_at: None,
-                use_count: 0,
+                e.kind,
+                e.secret.clone(),
+                clip(&e.issuer, MAX_NAME_LEN),
+                clip(&e.account, MAX_NAME_LEN),
+                now,
                 sort_key,
-                deleted_at: None,
-            });
+            );
+            entry.note = clip(&e.note, MAX_NOTE_LEN);
+            entry.group_ids = group_ids;
+            entry.favorite = e.favorite;
+            content.entries.push(entry);
             sort_key = sort_key.saturating_add(1024);
             outcome.added.push(id);
         }

@@ -112,6 +112,36 @@ impl OtpSource for Entry {
 }
 
 impl Entry {
+    /// A new entry created at `now` with the given position; no note, groups, icon or
+    /// favorite, never used.
+    pub fn new(
+        id: EntryId,
+        kind: OtpKind,
+        secret: Secret,
+        issuer: String,
+        account: String,
+        now: i64,
+        sort_key: i64,
+    ) -> Self {
+        Entry {
+            id,
+            kind,
+            secret,
+            issuer,
+            account,
+            note: String::new(),
+            group_ids: Vec::new(),
+            favorite: false,
+            icon: None,
+            created_at: now,
+            updated_at: now,
+            last_used_at: None,
+            use_count: 0,
+            sort_key,
+            deleted_at: None,
+        }
+    }
+
     /// Whether this entry is the same account as another: same secret and kind of code
     /// (counters and names may differ).
     pub fn same_account(&self, kind: &OtpKind, secret: &Secret) -> bool {

@@ -561,23 +561,19 @@ impl VaultSession {
                     return Err(VaultError::NoSuchGroup(g.to_string()));
                 }
             }
-            let entry = Entry {
+            let mut entry = Entry::new(
                 id,
-                kind: new.kind,
-                secret: new.secret.clone(),
+                new.kind,
+                new.secret.clone(),
                 issuer,
                 account,
-                note,
-                group_ids: new.group_ids.clone(),
-                favorite: new.favorite,
-                icon: new.icon.clone(),
-                created_at: now,
-                updated_at: now,
-                last_used_at: None,
-                use_count: 0,
-                sort_key: c.next_sort_key(),
-                deleted_at: None,
-            };
+                now,
+                c.next_sort_key(),
+            );
+            entry.note = note;
+            entry.group_ids = new.group_ids.clone();
+            entry.favorite = new.favorite;
+            entry.icon = new.icon.clone();
             c.entries.push(entry.clone());
             Ok(entry)
         })
@@ -601,28 +597,24 @@ impl VaultSession {
                 n.kind
                     .validate()
                     .map_err(|e| VaultError::InvalidInput(e.to_string()))?;
-                let entry = Entry {
+                let mut entry = Entry::new(
                     id,
-                    kind: n.kind,
-                    secret: n.secret.clone(),
-                    issuer: check_name("issuer", &n.issuer, MAX_NAME_LEN)?,
-                    account: check_name("account", &n.account, MAX_NAME_LEN)?,
-                    note: check_name("note", &n.note, MAX_NOTE_LEN)?,
-                    group_ids: n
-                        .group_ids
-                        .iter()
-                        .filter(|g| c.groups.iter().any(|x| &x.id == *g))
-                        .copied()
-                        .collect(),
-                    favorite: n.favorite,
-                    icon: n.icon.clone(),
-                    created_at: now,
-                    updated_at: now,
-                    last_used_at: None,
-                    use_count: 0,
+                    n.kind,
+                    n.secret.clone(),
+                    check_name("issuer", &n.issuer, MAX_NAME_LEN)?,
+                    check_name("account", &n.account, MAX_NAME_LEN)?,
+                    now,
                     sort_key,
-                    deleted_at: None,
-                };
+                );
+                entry.note = check_name("note", &n.note, MAX_NOTE_LEN)?;
+                entry.group_ids = n
+                    .group_ids
+                    .iter()
+                    .filter(|g| c.groups.iter().any(|x| &x.id == *g))
+                    .copied()
+                    .collect();
+                entry.favorite = n.favorite;
+                entry.icon = n.icon.clone();
                 sort_key = sort_key.saturating_add(1024);
                 c.entries.push(entry.clone());
                 added.push(entry);
