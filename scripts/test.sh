@@ -44,7 +44,7 @@ if cargo nextest --version >/dev/null 2>&1; then
   rust_passed=$(grep -oE '[0-9]+ tests? run: [0-9]+ passed' "$rust_log" | tail -1 | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
 else
   cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$rust_log"
-  rust_passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$rust_log" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' | paste -sd+ | bc)
+  rust_passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$rust_log" | grep -oE '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 fi
 
 # --- generated bindings -------------------------------------------------------------------
