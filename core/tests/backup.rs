@@ -368,3 +368,30 @@ fn automatic_backups_rotate_and_keep_the_newest_verified() {
     assert!(auto_backup(&s2, &backups, &fast(Some(BACKUP_PW)), 1).is_err());
     assert_eq!(std::fs::read_dir(&backups).unwrap().count(), before);
 }
+
+#[test]
+fn prepared_backups_for_document_providers_are_confirmed_from_what_was_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, recovery) = create(&dir.path().join("v"));
+    s.add_entry(totp("A", "a", G), false).unwrap();
+    let prepared = backup::PreparedBackup::new(&s, &fast(Some(BACKUP_PW))).unwrap();
+    let written = prepared.bytes().to_vec();
+    // What a flaky provider returns instead is refused: truncated, or one byte off.
+    let doc = std::path::Path::new("content://backups/twofold.twfb");
+    assert!(matches!(
+        prepared.confirm(&written[..written.len() - 1], doc),
+        Err(VaultError::Corrupt(_))
+    ));
+    let mut flipped = written.clone();
+    flipped[100] ^= 1;
+    assert!(matches!(
+        prepared.confirm(&flipped, doc),
+        Err(VaultError::Corrupt(_))
+    ));
+    let report = prepared.confirm(&written, doc).unwrap();
+    assert_eq!((report.entry_count, report.bytes), (1, written.len()));
+    // The bytes are a complete backup: verify them without any file.
+    let v = backup::verify_backup_bytes(&written, &BackupCredential::RecoveryKey(&recovery), None)
+        .unwrap();
+    assert_eq!(v.entry_count, 1);
+}

@@ -435,3 +435,57 @@ impl VaultSession {
         Ok(backup::restore_backup(&self.inner, Path::new(&path), &credential, mode)?.into())
     }
 }
+
+/// A sealed backup waiting to be written by the app (Storage Access Framework, iCloud Drive)
+/// and confirmed from what the provider returns when read back.
+#[derive(uniffi::Object)]
+pub struct PendingBackup {
+    inner: backup::PreparedBackup,
+}
+
+#[uniffi::export]
+impl PendingBackup {
+    /// The file to write.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.inner.bytes().to_vec()
+    }
+
+    /// Confirms the backup from the bytes read back from where it was written; `name` is
+    /// only reported back. Fails (`VaultCorrupt`) unless they are exactly what was written and
+    /// decrypt to the vault's content.
+    pub fn confirm(&self, read_back: Vec<u8>, name: String) -> Result<BackupResult> {
+        Ok(BackupResult::new(
+            self.inner.confirm(&read_back, Path::new(&name))?,
+            vec![],
+        ))
+    }
+}
+
+#[uniffi::export]
+impl VaultSession {
+    /// Seals a backup in memory for the app to write itself (document providers). Only a
+    /// backup confirmed with `PendingBackup.confirm` counts as made.
+    pub fn prepare_backup(
+        &self,
+        password: Option<Vec<u8>>,
+        seal_to_recovery_key: bool,
+    ) -> Result<Arc<PendingBackup>> {
+        let password = password.map(zeroizing);
+        let options = BackupOptions {
+            password: password.as_deref().map(|p| p.as_slice()),
+            recovery: seal_to_recovery_key,
+            kdf: KdfParams::BACKUP,
+        };
+        Ok(Arc::new(PendingBackup {
+            inner: backup::PreparedBackup::new(&self.inner, &options)?,
+        }))
+    }
+
+    /// `verify_backup` for bytes the app read from a document provider.
+    pub fn verify_backup_bytes(&self, bytes: Vec<u8>, key: BackupKey) -> Result<BackupCheck> {
+        let mut parsed = None;
+        let credential = Self::backup_key(&key, &mut parsed)?;
+        let current = self.inner.read(|c| c.clone()).ok();
+        Ok(backup::verify_backup_bytes(&bytes, &credential, current.as_ref())?.into())
+    }
+}

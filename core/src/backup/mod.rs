@@ -190,6 +190,51 @@ fn seal(
     })
 }
 
+/// A sealed backup that is not yet confirmed: write [`PreparedBackup::bytes`] wherever the
+/// app keeps backups (a file, a Storage Access Framework document, iCloud Drive), read them
+/// back, and hand what was read to [`PreparedBackup::confirm`]. Only a confirmed backup counts
+/// as made.
+pub struct PreparedBackup {
+    sealed: Sealed,
+    content: VaultContent,
+    recovery_public: Option<[u8; 32]>,
+    sealed_to_recovery_key: bool,
+}
+
+impl PreparedBackup {
+    /// Seals the vault's current content.
+    pub fn new(session: &VaultSession, options: &BackupOptions<'_>) -> Result<Self, VaultError> {
+        let (content, generation) = session.snapshot()?;
+        let sealed = seal(session, &content, generation, options)?;
+        let recovery_public = session.recovery_public_key()?.filter(|_| options.recovery);
+        Ok(PreparedBackup {
+            sealed,
+            content,
+            recovery_public,
+            sealed_to_recovery_key: options.recovery,
+        })
+    }
+
+    /// The file to write.
+    pub fn bytes(&self) -> &[u8] {
+        &self.sealed.bytes
+    }
+
+    /// Checks what storage returned: byte for byte what was written, every slot we hold keys
+    /// for unwraps, the recovery slot is sealed to this vault's recovery key, and the body
+    /// decrypts to the vault's content. `path` is only reported back.
+    pub fn confirm(&self, read_back: &[u8], path: &Path) -> Result<BackupReport, VaultError> {
+        verify_bytes(read_back, &self.sealed, &self.content, self.recovery_public)?;
+        Ok(BackupReport {
+            path: path.to_path_buf(),
+            entry_count: self.content.live_entries().len(),
+            bytes: self.sealed.bytes.len(),
+            kdf: self.sealed.kdf,
+            sealed_to_recovery_key: self.sealed_to_recovery_key,
+        })
+    }
+}
+
 /// Creates a backup at `path` and verifies it: the file is read back from storage, every
 /// slot we hold keys for is unwrapped, the body is decrypted and compared with the vault.
 /// Only then is the report returned.
@@ -198,45 +243,30 @@ pub fn create_backup(
     path: &Path,
     options: &BackupOptions<'_>,
 ) -> Result<BackupReport, VaultError> {
-    let (content, generation) = session.snapshot()?;
-    let sealed = seal(session, &content, generation, options)?;
+    let prepared = PreparedBackup::new(session, options)?;
     let fs = session.env().fs.as_ref();
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs.create_dir_all(dir)?;
     }
-    storage::commit(fs, path, &sealed.bytes, false)?;
-    verify_written(
-        fs,
-        path,
-        &sealed,
-        &content,
-        session.recovery_public_key()?.filter(|_| options.recovery),
-    )?;
-    Ok(BackupReport {
-        path: path.to_path_buf(),
-        entry_count: content.live_entries().len(),
-        bytes: sealed.bytes.len(),
-        kdf: sealed.kdf,
-        sealed_to_recovery_key: options.recovery,
-    })
+    storage::commit(fs, path, prepared.bytes(), false)?;
+    let read_back = fs.read(path)?.ok_or_else(|| {
+        VaultError::Corrupt("the backup did not verify after writing: the file is missing".into())
+    })?;
+    prepared.confirm(&read_back, path)
 }
 
-fn verify_written(
-    fs: &dyn FileSystem,
-    path: &Path,
+fn verify_bytes(
+    bytes: &[u8],
     sealed: &Sealed,
     content: &VaultContent,
     recovery_public: Option<[u8; 32]>,
 ) -> Result<(), VaultError> {
     let failed =
         |why: &str| VaultError::Corrupt(format!("the backup did not verify after writing: {why}"));
-    let bytes = fs
-        .read(path)?
-        .ok_or_else(|| failed("the file is missing"))?;
     if bytes != sealed.bytes {
         return Err(failed("the file on storage differs from what was written"));
     }
-    let parsed = container::parse(&bytes, BACKUP_MAGIC)?;
+    let parsed = container::parse(bytes, BACKUP_MAGIC)?;
     let mut unwrapped = 0;
     for slot in &parsed.header.slots {
         match slot.kind {
@@ -318,7 +348,19 @@ pub fn verify_backup(
     credential: &BackupCredential<'_>,
     current: Option<&VaultContent>,
 ) -> Result<BackupVerification, VaultError> {
-    let (header, content) = read_backup(fs, path, credential)?;
+    let bytes = fs
+        .read(path)?
+        .ok_or_else(|| VaultError::NotFound(path.display().to_string()))?;
+    verify_backup_bytes(&bytes, credential, current)
+}
+
+/// [`verify_backup`] for backup bytes the app read itself (e.g. from a document provider).
+pub fn verify_backup_bytes(
+    bytes: &[u8],
+    credential: &BackupCredential<'_>,
+    current: Option<&VaultContent>,
+) -> Result<BackupVerification, VaultError> {
+    let (header, content) = open_backup(bytes, &credential.slot())?;
     Ok(BackupVerification {
         entry_count: content.live_entries().len(),
         newest_change: content.newest_change(),

@@ -314,6 +314,26 @@ RustBuffer uniffi_twofold_ffi_fn_method_importsession_errors(uint64_t ptr, RustC
 RustBuffer uniffi_twofold_ffi_fn_method_importsession_format(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_PENDINGBACKUP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_PENDINGBACKUP
+uint64_t uniffi_twofold_ffi_fn_clone_pendingbackup(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_PENDINGBACKUP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_PENDINGBACKUP
+void uniffi_twofold_ffi_fn_free_pendingbackup(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGBACKUP_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGBACKUP_BYTES
+RustBuffer uniffi_twofold_ffi_fn_method_pendingbackup_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGBACKUP_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGBACKUP_CONFIRM
+RustBuffer uniffi_twofold_ffi_fn_method_pendingbackup_confirm(uint64_t ptr, RustBuffer read_back, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_VAULTSESSION
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_VAULTSESSION
 uint64_t uniffi_twofold_ffi_fn_clone_vaultsession(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -459,6 +479,11 @@ RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_next_hotp(uint64_t ptr, Rus
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_path(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PREPARE_BACKUP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PREPARE_BACKUP
+uint64_t uniffi_twofold_ffi_fn_method_vaultsession_prepare_backup(uint64_t ptr, RustBuffer password, int8_t seal_to_recovery_key, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PURGE_ENTRY
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PURGE_ENTRY
 void uniffi_twofold_ffi_fn_method_vaultsession_purge_entry(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -557,6 +582,11 @@ RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_update_entry(uint64_t ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_verify_backup(uint64_t ptr, RustBuffer path, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP_BYTES
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_verify_backup_bytes(uint64_t ptr, RustBuffer bytes, RustBuffer key, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_TRANSFERRECEIVER
@@ -1080,6 +1110,18 @@ uint16_t uniffi_twofold_ffi_checksum_method_importsession_format(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGBACKUP_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGBACKUP_BYTES
+uint16_t uniffi_twofold_ffi_checksum_method_pendingbackup_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGBACKUP_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGBACKUP_CONFIRM
+uint16_t uniffi_twofold_ffi_checksum_method_pendingbackup_confirm(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_AEGIS
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_AEGIS
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis(void
@@ -1230,6 +1272,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_path(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PREPARE_BACKUP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PREPARE_BACKUP
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_prepare_backup(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PURGE_ENTRY
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PURGE_ENTRY
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_purge_entry(void
@@ -1347,6 +1395,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_update_entry(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_BACKUP
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_BACKUP_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_BACKUP_BYTES
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup_bytes(void
     
 );
 #endif

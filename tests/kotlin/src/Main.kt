@@ -184,6 +184,18 @@ fun main() {
         assertThrowsSuspend<VaultFailure.Corrupt> { vault.verifyBackup(file, pw("backup pass")) }
     }
 
+    suite.test("a backup written through a document provider is confirmed from what was read back") {
+        val (vault, _) = newVault()
+        vault.addFromUri("otpauth://totp/A:a?secret=$RFC_SHA1")
+        var stored = ByteArray(0)
+        val result = vault.backupToDocument(pw("doc pass"), "content://backups/twofold.twfb") { bytes -> stored = bytes.copyOf(); stored.copyOf() }
+        assertEquals(1uL, result.entryCount, "confirmed")
+        assertEquals(1uL, vault.verifyBackupBytes(stored, pw("doc pass")).entryCount, "verifies from bytes")
+        assertThrowsSuspend<VaultFailure.Corrupt> {
+            vault.backupToDocument(pw("doc pass"), "content://x") { bytes -> bytes.copyOf(bytes.size - 1) }
+        }
+    }
+
     suite.test("many coroutines call at once") {
         val (vault, _) = newVault()
         val h = vault.addFromUri("otpauth://hotp/Shared:h?secret=$RFC_SHA1&counter=0")

@@ -1004,6 +1004,160 @@ public func FfiConverterTypeImportSession_lower(_ value: ImportSession) -> UInt6
 
 
 /**
+ * A sealed backup waiting to be written by the app (Storage Access Framework, iCloud Drive)
+ * and confirmed from what the provider returns when read back.
+ */
+public protocol PendingBackupProtocol: AnyObject, Sendable {
+    
+    /**
+     * The file to write.
+     */
+    func bytes()  -> Data
+    
+    /**
+     * Confirms the backup from the bytes read back from where it was written; `name` is
+     * only reported back. Fails (`VaultCorrupt`) unless they are exactly what was written and
+     * decrypt to the vault's content.
+     */
+    func confirm(readBack: Data, name: String) throws  -> BackupResult
+    
+}
+/**
+ * A sealed backup waiting to be written by the app (Storage Access Framework, iCloud Drive)
+ * and confirmed from what the provider returns when read back.
+ */
+open class PendingBackup: PendingBackupProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_pendingbackup(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_pendingbackup(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The file to write.
+     */
+open func bytes() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_pendingbackup_bytes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Confirms the backup from the bytes read back from where it was written; `name` is
+     * only reported back. Fails (`VaultCorrupt`) unless they are exactly what was written and
+     * decrypt to the vault's content.
+     */
+open func confirm(readBack: Data, name: String)throws  -> BackupResult  {
+    return try  FfiConverterTypeBackupResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_pendingbackup_confirm(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(readBack),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingBackup: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PendingBackup
+
+    public static func lift(_ handle: UInt64) throws -> PendingBackup {
+        return PendingBackup(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PendingBackup) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingBackup {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PendingBackup, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingBackup_lift(_ handle: UInt64) throws -> PendingBackup {
+    return try FfiConverterTypePendingBackup.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingBackup_lower(_ value: PendingBackup) -> UInt64 {
+    return FfiConverterTypePendingBackup.lower(value)
+}
+
+
+
+
+
+
+/**
  * The new device's side: shows the invite, collects frames (or the LAN blob), shows the
  * confirmation code and a preview, adds the accounts only on `accept_into`.
  */
@@ -1553,6 +1707,12 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func path()  -> String
     
     /**
+     * Seals a backup in memory for the app to write itself (document providers). Only a
+     * backup confirmed with `PendingBackup.confirm` counts as made.
+     */
+    func prepareBackup(password: Data?, sealToRecoveryKey: Bool) throws  -> PendingBackup
+    
+    /**
      * Deletes a trashed entry for good.
      */
     func purgeEntry(id: String) throws 
@@ -1623,6 +1783,11 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      * differs from the vault.
      */
     func verifyBackup(path: String, key: BackupKey) throws  -> BackupCheck
+    
+    /**
+     * `verify_backup` for bytes the app read from a document provider.
+     */
+    func verifyBackupBytes(bytes: Data, key: BackupKey) throws  -> BackupCheck
     
 }
 open class VaultSession: VaultSessionProtocol, @unchecked Sendable {
@@ -2004,6 +2169,21 @@ open func path() -> String  {
 }
     
     /**
+     * Seals a backup in memory for the app to write itself (document providers). Only a
+     * backup confirmed with `PendingBackup.confirm` counts as made.
+     */
+open func prepareBackup(password: Data?, sealToRecoveryKey: Bool)throws  -> PendingBackup  {
+    return try  FfiConverterTypePendingBackup_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_prepare_backup(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionData.lower(password),
+        FfiConverterBool.lower(sealToRecoveryKey),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Deletes a trashed entry for good.
      */
 open func purgeEntry(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -2228,6 +2408,20 @@ open func verifyBackup(path: String, key: BackupKey)throws  -> BackupCheck  {
     uniffi_twofold_ffi_fn_method_vaultsession_verify_backup(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(path),
+        FfiConverterTypeBackupKey_lower(key),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `verify_backup` for bytes the app read from a document provider.
+     */
+open func verifyBackupBytes(bytes: Data, key: BackupKey)throws  -> BackupCheck  {
+    return try  FfiConverterTypeBackupCheck_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_verify_backup_bytes(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),
         FfiConverterTypeBackupKey_lower(key),uniffiCallStatus
     )
 })
@@ -5520,6 +5714,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_importsession_format() != 55455) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_pendingbackup_bytes() != 54847) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_pendingbackup_confirm() != 7078) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis() != 45444) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5595,6 +5795,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_path() != 4952) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_prepare_backup() != 65295) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_purge_entry() != 49284) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5653,6 +5856,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup() != 48559) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup_bytes() != 13217) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_accept_into() != 58703) {

@@ -63,3 +63,16 @@ public extension TwofoldVault {
         try await Self.run { [session] in try session.exportGoogleMigration() }
     }
 }
+
+public extension TwofoldVault {
+    /// A backup for the file exporter / a security-scoped folder: `write` stores the bytes
+    /// and returns what reading them back gives; the backup counts only if that matches and
+    /// decrypts to the vault.
+    func backupToDocument(password: inout Data?, name: String, write: (Data) async throws -> Data) async throws -> BackupResult {
+        let pw = password
+        password?.wipe()
+        let pending = try await Self.run { [session] in try session.prepareBackup(password: pw, sealToRecoveryKey: true) }
+        let readBack = try await write(pending.bytes())
+        return try await Self.run { try pending.confirm(readBack: readBack, name: name) }
+    }
+}

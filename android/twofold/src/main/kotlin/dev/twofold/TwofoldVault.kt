@@ -196,6 +196,22 @@ class TwofoldVault private constructor(
     suspend fun verifyBackupWithRecoveryKey(path: String, recoveryKey: String): BackupCheck =
         onIo { session.verifyBackup(path, BackupKey.RecoveryKey(recoveryKey)) }
 
+    /**
+     * A backup for a document provider (Storage Access Framework): [write] stores the bytes and
+     * returns what reading the document back gives; the backup counts only if that matches and
+     * decrypts to the vault.
+     */
+    suspend fun backupToDocument(password: ByteArray?, name: String, write: suspend (ByteArray) -> ByteArray): BackupResult {
+        val pending = onIo { if (password == null) session.prepareBackup(null, true) else password.useThenWipe { session.prepareBackup(it, true) } }
+        return pending.use { p ->
+            val readBack = write(p.bytes())
+            onIo { p.confirm(readBack, name) }
+        }
+    }
+
+    suspend fun verifyBackupBytes(bytes: ByteArray, password: ByteArray): BackupCheck =
+        onIo { password.useThenWipe { session.verifyBackupBytes(bytes, BackupKey.Password(it)) } }
+
     suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode): RestoreResult =
         onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode) } }
 
