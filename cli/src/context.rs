@@ -134,8 +134,13 @@ pub fn read_new_password(file: Option<&Path>, how: &str) -> CliResult<Zeroizing<
             return Err(CliError::invalid("the passwords do not match"));
         }
     }
-    if first.len() < 8 {
-        eprintln!("twofold: warning: a password shorter than 8 characters is easy to guess");
+    let strength = twofold_core::vault::strength::estimate(&first);
+    if !strength.acceptable {
+        let hint = strength.feedback.first().map(String::as_str).unwrap_or("");
+        eprintln!(
+            "twofold: warning: this password is easy to guess ({}/4). {hint}",
+            strength.score
+        );
     }
     Ok(first)
 }

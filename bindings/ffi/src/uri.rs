@@ -85,3 +85,28 @@ pub fn generate_platform_key() -> Result<Vec<u8>> {
     })?;
     Ok(key.to_vec())
 }
+
+/// How strong a new password looks (for the create-vault and change-password screens).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PasswordStrength {
+    /// 0 (trivial) to 4 (strong).
+    pub score: u8,
+    pub guesses_log10: f64,
+    /// Let it through without an explicit "use anyway".
+    pub acceptable: bool,
+    /// Hints, most important first.
+    pub feedback: Vec<String>,
+}
+
+/// Strength feedback for a password being typed; the bytes are wiped after use.
+#[uniffi::export]
+pub fn password_strength(password: Vec<u8>) -> PasswordStrength {
+    let password = zeroize::Zeroizing::new(password);
+    let s = twofold_core::vault::strength::estimate(&password);
+    PasswordStrength {
+        score: s.score,
+        guesses_log10: s.guesses_log10,
+        acceptable: s.acceptable,
+        feedback: s.feedback,
+    }
+}

@@ -7,6 +7,7 @@ pub mod recovery;
 pub mod session;
 pub mod slots;
 pub mod storage;
+pub mod strength;
 
 pub use container::SlotKind;
 pub use model::{Entry, EntryId, Group, GroupId, IconRef, Id, Settings, VaultContent};

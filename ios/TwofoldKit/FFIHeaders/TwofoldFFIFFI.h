@@ -736,6 +736,11 @@ RustBuffer uniffi_twofold_ffi_fn_func_generate_platform_key(RustCallStatus *_Non
 RustBuffer uniffi_twofold_ffi_fn_func_parse_otpauth_uri(RustBuffer uri, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_PASSWORD_STRENGTH
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_PASSWORD_STRENGTH
+RustBuffer uniffi_twofold_ffi_fn_func_password_strength(RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_TWOFOLD_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_TWOFOLD_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_twofold_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -1059,6 +1064,12 @@ uint16_t uniffi_twofold_ffi_checksum_func_generate_platform_key(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PARSE_OTPAUTH_URI
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PARSE_OTPAUTH_URI
 uint16_t uniffi_twofold_ffi_checksum_func_parse_otpauth_uri(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PASSWORD_STRENGTH
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PASSWORD_STRENGTH
+uint16_t uniffi_twofold_ffi_checksum_func_password_strength(void
     
 );
 #endif

@@ -545,6 +545,22 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -3656,6 +3672,89 @@ public func FfiConverterTypeOtpParams_lower(_ value: OtpParams) -> RustBuffer {
 
 
 /**
+ * How strong a new password looks (for the create-vault and change-password screens).
+ */
+public struct PasswordStrength: Equatable, Hashable {
+    /**
+     * 0 (trivial) to 4 (strong).
+     */
+    public var score: UInt8
+    public var guessesLog10: Double
+    /**
+     * Let it through without an explicit "use anyway".
+     */
+    public var acceptable: Bool
+    /**
+     * Hints, most important first.
+     */
+    public var feedback: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * 0 (trivial) to 4 (strong).
+         */score: UInt8, guessesLog10: Double, 
+        /**
+         * Let it through without an explicit "use anyway".
+         */acceptable: Bool, 
+        /**
+         * Hints, most important first.
+         */feedback: [String]) {
+        self.score = score
+        self.guessesLog10 = guessesLog10
+        self.acceptable = acceptable
+        self.feedback = feedback
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PasswordStrength: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasswordStrength: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasswordStrength {
+        return
+            try PasswordStrength(
+                score: FfiConverterUInt8.read(from: &buf), 
+                guessesLog10: FfiConverterDouble.read(from: &buf), 
+                acceptable: FfiConverterBool.read(from: &buf), 
+                feedback: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PasswordStrength, into buf: inout [UInt8]) {
+        FfiConverterUInt8.write(value.score, into: &buf)
+        FfiConverterDouble.write(value.guessesLog10, into: &buf)
+        FfiConverterBool.write(value.acceptable, into: &buf)
+        FfiConverterSequenceString.write(value.feedback, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordStrength_lift(_ buf: RustBuffer) throws -> PasswordStrength {
+    return try FfiConverterTypePasswordStrength.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordStrength_lower(_ value: PasswordStrength) -> RustBuffer {
+    return FfiConverterTypePasswordStrength.lower(value)
+}
+
+
+/**
  * A QR code's modules for native drawing: `size × size`, row-major, 1 = dark, no quiet zone.
  */
 public struct QrMatrix: Equatable, Hashable {
@@ -5641,6 +5740,17 @@ public func parseOtpauthUri(uri: String)throws  -> UriPreview  {
     )
 })
 }
+/**
+ * Strength feedback for a password being typed; the bytes are wiped after use.
+ */
+public func passwordStrength(password: Data) -> PasswordStrength  {
+    return try!  FfiConverterTypePasswordStrength_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_password_strength(
+        FfiConverterData.lower(password),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -5688,6 +5798,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_parse_otpauth_uri() != 29876) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_password_strength() != 17914) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_enrollment_accounts() != 24272) {
