@@ -314,13 +314,6 @@ pub fn ephemeral_agree(
     Ok((public, Zeroizing::new(shared.to_bytes())))
 }
 
-/// Measures how long `f` takes (for progress and benchmark reporting).
-pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let start = Instant::now();
-    let out = f();
-    (out, start.elapsed())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,7 +63,6 @@ pub fn bytes_for_qr_version(version: i16) -> usize {
 /// The sender's endless frame source.
 pub struct FrameStream {
     encoder: Encoder,
-    oti: ObjectTransmissionInformation,
     header: Vec<u8>,
     key: [u8; 32],
 }
@@ -86,7 +85,6 @@ impl FrameStream {
         header.extend_from_slice(&oti.serialize());
         Ok(FrameStream {
             encoder,
-            oti,
             header,
             key: frame_key(invite.psk(), &invite.session_id),
         })
@@ -121,10 +119,6 @@ impl FrameStream {
         let tag = mac(&self.key, &bytes);
         bytes.extend_from_slice(&tag);
         format!("{FRAME_PREFIX}{}", base45::encode(&bytes))
-    }
-
-    pub fn oti(&self) -> ObjectTransmissionInformation {
-        self.oti
     }
 }
 

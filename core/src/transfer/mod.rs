@@ -503,8 +503,3 @@ impl TransferReceiver {
         Ok(payload.entries)
     }
 }
-
-/// The sender's view of `ReceiverState::lan` etc. is in the invite; LAN helpers live in [`lan`].
-pub fn invite_lan(invite: &Invite) -> Option<&str> {
-    invite.lan.as_deref()
-}
