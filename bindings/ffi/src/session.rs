@@ -461,6 +461,20 @@ impl PendingBackup {
     }
 }
 
+/// The name for an automatic backup made at `unix_ms` (`twofold-YYYYMMDD-HHMMSS.twfb`, UTC),
+/// for apps that write backups into a document-provider folder themselves.
+#[uniffi::export]
+pub fn auto_backup_name(unix_ms: i64) -> String {
+    backup::auto_backup_name(unix_ms)
+}
+
+/// Which automatic backups in a folder listing to delete so the newest `keep` remain;
+/// `newest` (the one just confirmed) is never among them and other files are never named.
+#[uniffi::export]
+pub fn auto_backups_to_delete(names: Vec<String>, keep: u32, newest: String) -> Vec<String> {
+    backup::auto_backups_to_delete(&names, keep as usize, &newest)
+}
+
 #[uniffi::export]
 impl VaultSession {
     /// Seals a backup in memory for the app to write itself (document providers). Only a

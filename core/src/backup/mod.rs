@@ -558,25 +558,36 @@ pub fn auto_backup(
         path = dir.join(base.replace(&format!(".{EXTENSION}"), &format!("-{n}.{EXTENSION}")));
     }
     let created = create_backup(session, &path, options)?;
-    let mut existing: Vec<PathBuf> = fs
-        .list(dir)?
-        .into_iter()
-        .filter(|p| is_auto_backup(p))
-        .collect();
-    existing.sort();
-    let keep = keep.max(1);
+    let existing = fs.list(dir)?;
     let mut deleted = Vec::new();
-    if existing.len() > keep {
-        let excess = existing.len() - keep;
-        for old in existing.into_iter().take(excess) {
-            if old == created.path {
-                continue;
-            }
-            fs.remove(&old)?;
-            deleted.push(old);
-        }
+    for old in auto_backups_to_delete(&existing, keep, &created.path) {
+        fs.remove(&old)?;
+        deleted.push(old);
     }
     Ok(AutoBackupReport { created, deleted })
+}
+
+/// Which automatic backups among `existing` (other files are never touched) to remove so
+/// that the newest `keep` (at least 1) remain; `newest` (the backup just verified) is never
+/// among them. Names sort by time, so the oldest go first. Used for plain directories and by
+/// the apps for document-provider folders, which they can only list by name.
+pub fn auto_backups_to_delete<P: AsRef<Path> + Clone + PartialEq>(
+    existing: &[P],
+    keep: usize,
+    newest: &P,
+) -> Vec<P> {
+    let mut autos: Vec<&P> = existing
+        .iter()
+        .filter(|p| is_auto_backup(p.as_ref()))
+        .collect();
+    autos.sort_by(|a, b| a.as_ref().file_name().cmp(&b.as_ref().file_name()));
+    let excess = autos.len().saturating_sub(keep.max(1));
+    autos
+        .into_iter()
+        .take(excess)
+        .filter(|p| *p != newest)
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -595,5 +606,27 @@ mod tests {
             "twofold-20000229-000000.twfb"
         );
         assert!(auto_backup_name(1_700_000_000_000) < auto_backup_name(1_700_000_001_000));
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_and_never_touches_other_files() {
+        let names: Vec<String> = [
+            "twofold-20240103-000000.twfb",
+            "notes.txt",
+            "twofold-20240101-000000.twfb",
+            "my-backup.twfb",
+            "twofold-20240102-000000.twfb",
+        ]
+        .map(String::from)
+        .to_vec();
+        let newest = "twofold-20240103-000000.twfb".to_string();
+        assert_eq!(
+            auto_backups_to_delete(&names, 2, &newest),
+            vec!["twofold-20240101-000000.twfb".to_string()]
+        );
+        assert!(auto_backups_to_delete(&names, 3, &newest).is_empty());
+        // keep 0 still keeps one: the new backup.
+        assert_eq!(auto_backups_to_delete(&names, 0, &newest).len(), 2);
+        assert!(!auto_backups_to_delete(&names, 0, &newest).contains(&newest));
     }
 }

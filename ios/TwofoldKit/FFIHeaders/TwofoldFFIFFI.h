@@ -699,6 +699,16 @@ RustBuffer uniffi_twofold_ffi_fn_func_encode_qr(RustBuffer text, RustBuffer corr
 RustBuffer uniffi_twofold_ffi_fn_func_encode_qr_png(RustBuffer text, RustBuffer correction, uint32_t scale, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_BACKUP_NAME
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_BACKUP_NAME
+RustBuffer uniffi_twofold_ffi_fn_func_auto_backup_name(int64_t unix_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_BACKUPS_TO_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_BACKUPS_TO_DELETE
+RustBuffer uniffi_twofold_ffi_fn_func_auto_backups_to_delete(RustBuffer names, uint32_t keep, RustBuffer newest, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_CALIBRATE_KDF
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_CALIBRATE_KDF
 RustBuffer uniffi_twofold_ffi_fn_func_calibrate_kdf(uint64_t target_ms, uint32_t max_memory_kib, RustCallStatus *_Nonnull out_status
@@ -1022,6 +1032,18 @@ uint16_t uniffi_twofold_ffi_checksum_func_encode_qr(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR_PNG
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR_PNG
 uint16_t uniffi_twofold_ffi_checksum_func_encode_qr_png(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_BACKUP_NAME
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_BACKUP_NAME
+uint16_t uniffi_twofold_ffi_checksum_func_auto_backup_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_BACKUPS_TO_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_BACKUPS_TO_DELETE
+uint16_t uniffi_twofold_ffi_checksum_func_auto_backups_to_delete(void
     
 );
 #endif

@@ -5663,6 +5663,32 @@ public func encodeQrPng(text: String, correction: QrErrorCorrection, scale: UInt
 })
 }
 /**
+ * The name for an automatic backup made at `unix_ms` (`twofold-YYYYMMDD-HHMMSS.twfb`, UTC),
+ * for apps that write backups into a document-provider folder themselves.
+ */
+public func autoBackupName(unixMs: Int64) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_auto_backup_name(
+        FfiConverterInt64.lower(unixMs),uniffiCallStatus
+    )
+})
+}
+/**
+ * Which automatic backups in a folder listing to delete so the newest `keep` remain;
+ * `newest` (the one just confirmed) is never among them and other files are never named.
+ */
+public func autoBackupsToDelete(names: [String], keep: UInt32, newest: String) -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_auto_backups_to_delete(
+        FfiConverterSequenceString.lower(names),
+        FfiConverterUInt32.lower(keep),
+        FfiConverterString.lower(newest),uniffiCallStatus
+    )
+})
+}
+/**
  * Argon2id settings that take about `target_ms` on this device, using at most
  * `max_memory_kib` (never below the 19 MiB / 2-pass floor). Slow: call off the main thread.
  */
@@ -5777,6 +5803,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_encode_qr_png() != 31265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_auto_backup_name() != 27418) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_auto_backups_to_delete() != 29484) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_calibrate_kdf() != 22530) {
