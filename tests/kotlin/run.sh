@@ -2,7 +2,8 @@
 # Kotlin tests on the JVM: builds libtwofold_ffi.so, generates the Kotlin bindings with the
 # pinned uniffi-bindgen, compiles bindings + the :twofold facade + these tests with kotlinc
 # (npm package kotlin-compiler) and JNA (Debian libjna-java), and runs them against the host
-# library. Prints `N passed, N failed`; exits non-zero on any failure.
+# library, together with the Android app's view models (android/app/.../model, plain Kotlin)
+# and their tests. Prints `N passed, N failed`; exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -42,8 +43,9 @@ done
 [ "$missing" = 0 ] || exit 1
 
 classpath="$kotlin_lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar"
-echo "== kotlinc (bindings + facade + tests)"
-mapfile -t sources < <(find "$build/generated" "$root/android/twofold/src/main/kotlin" "$root/tests/kotlin/src" -name '*.kt' | sort)
+echo "== kotlinc (bindings + facade + app view models + tests)"
+mapfile -t sources < <(find "$build/generated" "$root/android/twofold/src/main/kotlin" \
+  "$root/android/app/src/main/kotlin/dev/twofold/app/model" "$root/tests/kotlin/src" -name '*.kt' | sort)
 "$kotlinc" -nowarn -jvm-target 17 -cp "$classpath" -d "$build/tests.jar" "${sources[@]}"
 
 echo "== running on the JVM against target/debug/libtwofold_ffi.so"

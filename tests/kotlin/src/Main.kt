@@ -232,5 +232,6 @@ fun main() {
 
     registerInteropTests(suite)
     registerTransferTests(suite)
+    registerAppTests(suite)
     exitWith(suite.run())
 }

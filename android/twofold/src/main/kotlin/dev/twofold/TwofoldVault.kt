@@ -212,6 +212,9 @@ class TwofoldVault private constructor(
     suspend fun verifyBackupBytes(bytes: ByteArray, password: ByteArray): BackupCheck =
         onIo { password.useThenWipe { session.verifyBackupBytes(bytes, BackupKey.Password(it)) } }
 
+    suspend fun verifyBackupBytesWithRecoveryKey(bytes: ByteArray, recoveryKey: String): BackupCheck =
+        onIo { session.verifyBackupBytes(bytes, BackupKey.RecoveryKey(recoveryKey)) }
+
     suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode): RestoreResult =
         onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode) } }
 

@@ -1,0 +1,112 @@
+package dev.twofold.app.model
+
+import dev.twofold.TwofoldVault
+import dev.twofold.VaultFailure
+import dev.twofold.core.BackupCheck
+import dev.twofold.core.autoBackupName
+import dev.twofold.core.autoBackupsToDelete
+import dev.twofold.toWipedUtf8
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+
+/**
+ * Automatic backups into a folder the user picked, and checking a backup file. A backup is
+ * sealed to the vault's recovery key (so no password is needed to make one and the recovery
+ * key restores it), written, read back and verified by the core before it counts; only then
+ * are the oldest automatic backups beyond [keep] deleted (the core picks which).
+ */
+class BackupModel(
+    private val vault: TwofoldVault,
+    private val settings: SettingsStore,
+    private val scope: CoroutineScope,
+    private val folderFor: (String) -> BackupFolder,
+    private val clock: () -> Long = System::currentTimeMillis,
+    private val keep: Int = 10,
+) {
+    data class State(
+        val folderName: String? = null,
+        val last: BackupStatus? = null,
+        val lastError: String? = null,
+        val busy: Boolean = false,
+        /** Result of checking a backup file on the verify screen. */
+        val check: BackupCheck? = null,
+        val checkError: String? = null,
+        /** The file to check needs a password or the recovery key. */
+        val checkFile: ByteArray? = null,
+    )
+
+    private val _state = MutableStateFlow(load())
+    val state: StateFlow<State> = _state.asStateFlow()
+    private val running = Mutex()
+
+    private fun load() = State(
+        folderName = settings.backupFolderName,
+        last = settings.lastBackup,
+        lastError = settings.lastBackupError,
+    )
+
+    /** The user picked a folder (its SAF tree URI and display name); backs up at once. */
+    fun chooseFolder(uri: String, name: String): Job {
+        settings.backupFolder = uri
+        settings.backupFolderName = name
+        _state.value = load()
+        return backupNow()
+    }
+
+    fun stopAutomaticBackups() {
+        settings.backupFolder = null
+        settings.backupFolderName = null
+        _state.value = load()
+    }
+
+    /** After every change to the vault, and from the backup screen. No folder: nothing to do. */
+    fun backupNow(): Job = scope.launch {
+        val uri = settings.backupFolder ?: return@launch
+        running.withLock {
+            _state.update { it.copy(busy = true) }
+            try {
+                val folder = folderFor(uri)
+                val name = autoBackupName(clock())
+                val result = vault.backupToDocument(null, name) { bytes -> folder.writeAndReadBack(name, bytes) }
+                val status = BackupStatus(clock(), name, result.entryCount.toLong())
+                settings.lastBackup = status
+                settings.lastBackupError = null
+                for (old in autoBackupsToDelete(folder.list(), keep.toUInt(), name)) folder.delete(old)
+            } catch (e: VaultFailure) {
+                settings.lastBackupError = e.message
+            } catch (e: java.io.IOException) {
+                settings.lastBackupError = "The backup folder could not be written: ${e.message}"
+            } finally {
+                _state.value = load()
+            }
+        }
+    }
+
+    /** A backup file the user picked to check; asks for its password or recovery key. */
+    fun pickBackupToVerify(bytes: ByteArray) = _state.update { it.copy(checkFile = bytes, check = null, checkError = null) }
+
+    fun verifyWithPassword(password: CharArray): Job = verify { bytes -> vault.verifyBackupBytes(bytes, password.toWipedUtf8()) }
+
+    fun verifyWithRecoveryKey(recoveryKey: String): Job =
+        verify { bytes -> vault.verifyBackupBytesWithRecoveryKey(bytes, recoveryKey) }
+
+    private fun verify(check: suspend (ByteArray) -> BackupCheck): Job = scope.launch {
+        val bytes = _state.value.checkFile ?: return@launch
+        _state.update { it.copy(busy = true, checkError = null) }
+        try {
+            val result = check(bytes)
+            _state.update { it.copy(busy = false, check = result) }
+        } catch (_: VaultFailure.WrongCredential) {
+            _state.update { it.copy(busy = false, checkError = "Wrong password or recovery key for this backup") }
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(busy = false, checkError = e.message) }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package dev.twofold.app.model
+
+import dev.twofold.EnrollmentScanner
+import dev.twofold.TwofoldQr
+import dev.twofold.TwofoldVault
+import dev.twofold.VaultFailure
+import dev.twofold.core.AddResult
+import dev.twofold.core.EntryInput
+import dev.twofold.core.ExportProgress
+import dev.twofold.core.HashAlgorithm
+import dev.twofold.core.ImportItemError
+import dev.twofold.core.ImportSession
+import dev.twofold.core.ImportedPreview
+import dev.twofold.core.OtpParams
+import dev.twofold.core.OtpType
+import dev.twofold.readImport
+import dev.twofold.toWipedUtf8
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+
+/**
+ * Adding accounts: QR codes from the camera (each frame's text from the core's decoder) or a
+ * picture, Google's multi-code exports with progress, an otpauth URI typed or pasted, manual
+ * entry, and other apps' export files. Everything scanned or read is previewed (no secrets
+ * leave the core) and added only when the user confirms. The core validates and explains.
+ */
+class EnrollModel(
+    private val vault: TwofoldVault,
+    private val scope: CoroutineScope,
+    private val io: CoroutineDispatcher,
+    private val onChanged: () -> Unit = {},
+) {
+    /** Fields of the manual-entry form, as typed. */
+    data class Manual(
+        val issuer: String = "",
+        val account: String = "",
+        val secret: String = "",
+        val type: OtpType = OtpType.TOTP,
+        val algorithm: HashAlgorithm = HashAlgorithm.SHA1,
+        val digits: String = "6",
+        val period: String = "30",
+        val counter: String = "0",
+    )
+
+    data class State(
+        /** Accounts scanned or read and waiting for confirmation. */
+        val pending: List<ImportedPreview> = emptyList(),
+        /** Google multi-code export: "2 of 3 codes scanned" and which are missing. */
+        val progress: ExportProgress? = null,
+        /** Why scanned codes or file items could not be read (the rest still import). */
+        val problems: List<String> = emptyList(),
+        /** An import file is encrypted: ask for its password. */
+        val filePasswordNeeded: Boolean = false,
+        val importFormat: String? = null,
+        val busy: Boolean = false,
+        val error: String? = null,
+        val result: AddResult? = null,
+        val manual: Manual = Manual(),
+    )
+
+    private val _state = MutableStateFlow(State())
+    val state: StateFlow<State> = _state.asStateFlow()
+
+    private val scanner = EnrollmentScanner(io)
+    private var import: ImportSession? = null
+    private var pendingFile: ByteArray? = null
+    private var lastText: String? = null
+    private val scanLock = Mutex()
+
+    /** A QR text from the camera (called for every decoded frame; repeats are ignored). */
+    fun scanned(text: String): Job = scope.launch {
+        scanLock.withLock {
+            if (text == lastText) return@launch
+            lastText = text
+            try {
+                val r = scanner.scan(text)
+                _state.update {
+                    it.copy(
+                        pending = scanner.accounts(),
+                        progress = r.progress ?: it.progress,
+                        problems = it.problems + r.errors,
+                        error = null,
+                        result = null,
+                    )
+                }
+            } catch (e: VaultFailure) {
+                _state.update { it.copy(problems = it.problems + (e.message ?: "Unreadable code")) }
+            }
+        }
+    }
+
+    /** A photo or screenshot (PNG/JPEG bytes). */
+    fun picture(bytes: ByteArray): Job = scope.launch {
+        val text = try {
+            TwofoldQr.decodeImage(bytes, io)
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(error = e.message) }
+            return@launch
+        }
+        if (text == null) _state.update { it.copy(error = "No QR code found in this picture") }
+        else scanned(text).join()
+    }
+
+    /** Untick one scanned account before adding. */
+    fun removePending(index: Int) {
+        scanner.remove(index)
+        _state.update { it.copy(pending = scanner.accounts()) }
+    }
+
+    /** Adds the scanned accounts, or the accounts of the read file. */
+    fun confirm(): Job = scope.launch {
+        _state.update { it.copy(busy = true, error = null) }
+        try {
+            val session = import
+            val result = if (session != null) vault.addImported(session) else scanner.addTo(vault)
+            import?.close()
+            import = null
+            lastText = null
+            _state.update { State(result = result) }
+            onChanged()
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(busy = false, error = e.message) }
+        }
+    }
+
+    /** An otpauth:// URI typed or pasted: validated and described by the core, then added. */
+    fun addUri(uri: String): Job = scope.launch {
+        try {
+            TwofoldVault.previewUri(uri.trim())
+            scanned(uri.trim()).join()
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(error = e.message) }
+        }
+    }
+
+    fun editManual(change: (Manual) -> Manual) = _state.update { it.copy(manual = change(it.manual), error = null) }
+
+    /** Adds the manual entry; the core checks the secret and parameters and says what is wrong. */
+    fun addManual(allowDuplicate: Boolean = false): Job = scope.launch {
+        val m = _state.value.manual
+        val digits = m.digits.toUByteOrNull()
+        val period = m.period.toUIntOrNull()
+        val counter = m.counter.toULongOrNull()
+        val fieldError = when {
+            digits == null -> "Digits must be a number"
+            period == null -> "The period must be a number of seconds"
+            counter == null -> "The counter must be a whole number"
+            else -> null
+        }
+        if (fieldError != null) {
+            _state.update { it.copy(error = fieldError) }
+            return@launch
+        }
+        val input = EntryInput(
+            params = OtpParams(m.type, m.algorithm, digits!!, period!!, counter!!),
+            secretBase32 = m.secret,
+            issuer = m.issuer.trim(),
+            account = m.account.trim(),
+            note = "",
+            groupIds = emptyList(),
+            favorite = false,
+            icon = null,
+        )
+        _state.update { it.copy(busy = true, error = null) }
+        try {
+            val added = vault.add(input, allowDuplicate)
+            _state.update { State(result = AddResult(listOf(added.id), emptyList())) }
+            onChanged()
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(busy = false, error = e.message) }
+        }
+    }
+
+    /** Another app's export file (read through the Storage Access Framework). */
+    fun importFile(bytes: ByteArray, password: CharArray? = null): Job = scope.launch {
+        _state.update { it.copy(busy = true, error = null) }
+        try {
+            val session = readImport(bytes, password?.toWipedUtf8(), io = io)
+            import?.close()
+            import = session
+            pendingFile?.fill(0)
+            pendingFile = null
+            _state.update {
+                it.copy(
+                    busy = false,
+                    filePasswordNeeded = false,
+                    importFormat = session.format(),
+                    pending = session.accounts(),
+                    problems = session.errors().map(::describe),
+                )
+            }
+        } catch (_: VaultFailure.PasswordRequired) {
+            pendingFile = bytes
+            _state.update { it.copy(busy = false, filePasswordNeeded = true) }
+        } catch (_: VaultFailure.WrongCredential) {
+            pendingFile = bytes
+            _state.update { it.copy(busy = false, filePasswordNeeded = true, error = "Wrong password for this file") }
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(busy = false, error = e.message) }
+        }
+    }
+
+    /** The password for the encrypted file read last. */
+    fun filePassword(password: CharArray): Job {
+        val bytes = pendingFile ?: return scope.launch { }
+        return importFile(bytes, password)
+    }
+
+    fun cancel() {
+        import?.close()
+        import = null
+        pendingFile?.fill(0)
+        pendingFile = null
+        lastText = null
+        for (i in scanner.accounts().indices.reversed()) scanner.remove(i)
+        _state.value = State()
+    }
+
+    private fun describe(e: ImportItemError): String =
+        "#${e.index.toInt() + 1} ${e.label.ifBlank { "(no name)" }}: ${e.reason}"
+}

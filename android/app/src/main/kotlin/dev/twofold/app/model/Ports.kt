@@ -1,0 +1,71 @@
+package dev.twofold.app.model
+
+/**
+ * What the view models need from the platform, as small interfaces. The Android glue in
+ * `dev.twofold.app.platform` implements them (ClipboardManager, SharedPreferences, the Storage
+ * Access Framework, the network time clock); the JVM tests use in-memory versions. None of them
+ * makes a decision about secrets, formats or time: those are the core's.
+ */
+
+/** The system clipboard. */
+interface Clipboard {
+    /** Copies [text], marked sensitive so the system neither previews nor syncs it. */
+    fun copySensitive(text: String)
+
+    /** Clears the clipboard if it still holds what [copySensitive] put there last. */
+    fun clearIfStillOurs()
+}
+
+/** Non-secret app settings (SharedPreferences on Android). */
+interface SettingsStore {
+    /** Seconds in the background before the vault locks; 0 locks at once, -1 never. */
+    var autoLockSeconds: Int
+
+    /** Hide codes until tapped. */
+    var tapToReveal: Boolean
+
+    /** The backup folder the user picked (a SAF tree URI), and its name for display. */
+    var backupFolder: String?
+    var backupFolderName: String?
+
+    /** The last backup that was written and verified by reading it back. */
+    var lastBackup: BackupStatus?
+
+    /** Why the last automatic backup failed, until one succeeds. */
+    var lastBackupError: String?
+
+    /** The user was told biometric unlock must be set up again (invalidated key). */
+    var biometricNeedsReenroll: Boolean
+}
+
+data class BackupStatus(val atMs: Long, val name: String, val entryCount: Long)
+
+/** A folder of backups the app can write, read and list (a SAF document tree). */
+interface BackupFolder {
+    /** Writes a new document [name] with [bytes]; returns what reading the document back gives. */
+    suspend fun writeAndReadBack(name: String, bytes: ByteArray): ByteArray
+
+    /** Names of the documents in the folder. */
+    suspend fun list(): List<String>
+
+    suspend fun delete(name: String)
+}
+
+/** A time the system trusts more than the user-settable clock (network time), or null. */
+fun interface TrustedTime {
+    fun nowMs(): Long?
+}
+
+/** The user dismissed the biometric prompt: not an error, nothing to report. */
+class BiometricCancelled : Exception("Cancelled")
+
+/** A plain in-memory [SettingsStore], for tests and previews. */
+class MemorySettings : SettingsStore {
+    override var autoLockSeconds = 30
+    override var tapToReveal = false
+    override var backupFolder: String? = null
+    override var backupFolderName: String? = null
+    override var lastBackup: BackupStatus? = null
+    override var lastBackupError: String? = null
+    override var biometricNeedsReenroll = false
+}

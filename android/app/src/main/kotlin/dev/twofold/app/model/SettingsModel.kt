@@ -1,0 +1,139 @@
+package dev.twofold.app.model
+
+import dev.twofold.PlatformKeystore
+import dev.twofold.TwofoldVault
+import dev.twofold.VaultFailure
+import dev.twofold.core.PasswordStrength
+import dev.twofold.core.passwordStrength
+import dev.twofold.toWipedUtf8
+import dev.twofold.useThenWipe
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+
+/**
+ * Security settings: auto-lock delay, tap-to-reveal, biometric unlock on/off and re-enrollment
+ * after the keystore invalidated its key, password change, and a new recovery key.
+ */
+class SettingsModel(
+    private val vault: TwofoldVault,
+    private val keystore: PlatformKeystore?,
+    private val settings: SettingsStore,
+    private val scope: CoroutineScope,
+    private val io: CoroutineDispatcher,
+) {
+    data class State(
+        val autoLockSeconds: Int = 30,
+        val tapToReveal: Boolean = false,
+        val biometricsAvailable: Boolean = false,
+        val biometricsEnabled: Boolean = false,
+        val biometricsNeedReenroll: Boolean = false,
+        val newPasswordStrength: PasswordStrength? = null,
+        /** A new recovery key, shown once. */
+        val newRecoveryKey: String? = null,
+        val busy: Boolean = false,
+        val message: String? = null,
+    )
+
+    private val _state = MutableStateFlow(State())
+    val state: StateFlow<State> = _state.asStateFlow()
+
+    fun load(): Job = scope.launch {
+        val enabled = keystore != null && runCatching { vault.platformSlots(keystore).isNotEmpty() }.getOrDefault(false)
+        _state.update {
+            it.copy(
+                autoLockSeconds = settings.autoLockSeconds,
+                tapToReveal = settings.tapToReveal,
+                biometricsAvailable = keystore != null,
+                biometricsEnabled = enabled && !settings.biometricNeedsReenroll,
+                biometricsNeedReenroll = settings.biometricNeedsReenroll,
+            )
+        }
+    }
+
+    fun setAutoLock(seconds: Int) {
+        settings.autoLockSeconds = seconds
+        _state.update { it.copy(autoLockSeconds = seconds) }
+    }
+
+    fun setTapToReveal(on: Boolean) {
+        settings.tapToReveal = on
+        _state.update { it.copy(tapToReveal = on) }
+    }
+
+    /** Turns biometric unlock on, replacing any stale slot of this keystore (re-enrollment). */
+    fun enableBiometrics(): Job = run {
+        val ks = keystore ?: throw VaultFailure.NotFound("No biometric hardware")
+        val stale = vault.platformSlots(ks).map { it.id }
+        val fresh = vault.enrollPlatform(ks, "Biometric unlock")
+        for (id in stale) if (id != fresh) vault.removeSlot(id)
+        settings.biometricNeedsReenroll = false
+        "Biometric unlock is on"
+    }
+
+    fun disableBiometrics(): Job = run {
+        val ks = keystore ?: return@run "Biometric unlock is off"
+        for (slot in vault.platformSlots(ks)) vault.removeSlot(slot.id)
+        settings.biometricNeedsReenroll = false
+        "Biometric unlock is off"
+    }
+
+    fun newPasswordChanged(password: CharArray): Job = scope.launch {
+        val bytes = password.toWipedUtf8()
+        val strength = withContext(io) { bytes.useThenWipe { passwordStrength(it) } }
+        _state.update { it.copy(newPasswordStrength = strength) }
+    }
+
+    /** Re-authenticates with the current password, then sets the new one. */
+    fun changePassword(current: CharArray, new: CharArray, confirmation: CharArray): Job {
+        val same = new.contentEquals(confirmation)
+        confirmation.fill('\u0000')
+        val currentBytes = current.toWipedUtf8()
+        val newBytes = new.toWipedUtf8()
+        return run {
+            try {
+                if (!same) throw VaultFailure.InvalidInput("The new passwords do not match")
+                val strength = withContext(io) { newBytes.copyOf().useThenWipe { passwordStrength(it) } }
+                if (!strength.acceptable) throw VaultFailure.InvalidInput(strength.feedback.firstOrNull() ?: "Choose a longer password")
+                try {
+                    vault.unlockWithPassword(currentBytes)
+                } catch (_: VaultFailure.WrongCredential) {
+                    throw VaultFailure.InvalidInput("The current password is wrong")
+                }
+                vault.changePassword(newBytes)
+                "Password changed"
+            } finally {
+                currentBytes.fill(0)
+                newBytes.fill(0)
+            }
+        }
+    }
+
+    /** Replaces the recovery key (the old one stops working); the new one is shown once. */
+    fun rotateRecoveryKey(): Job = run {
+        val key = vault.rotateRecoveryKey()
+        _state.update { it.copy(newRecoveryKey = key) }
+        "Write down the new recovery key; the old one no longer works"
+    }
+
+    fun recoveryKeyWrittenDown() = _state.update { it.copy(newRecoveryKey = null, message = null) }
+
+    private fun run(block: suspend () -> String): Job = scope.launch {
+        _state.update { it.copy(busy = true, message = null) }
+        val message = try {
+            block()
+        } catch (_: BiometricCancelled) {
+            null
+        } catch (e: VaultFailure) {
+            e.message
+        }
+        _state.update { it.copy(busy = false, message = message) }
+        load().join()
+    }
+}

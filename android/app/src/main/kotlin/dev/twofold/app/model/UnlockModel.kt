@@ -1,0 +1,128 @@
+package dev.twofold.app.model
+
+import dev.twofold.PlatformKeystore
+import dev.twofold.TwofoldVault
+import dev.twofold.VaultFailure
+import dev.twofold.core.PasswordStrength
+import dev.twofold.core.passwordStrength
+import dev.twofold.toWipedUtf8
+import dev.twofold.useThenWipe
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+
+/**
+ * Unlocking: biometrics when a slot for this device's keystore exists, the password, or the
+ * recovery key (after which a new password must be set). A keystore key invalidated by a new
+ * biometric enrollment falls back to the password and marks biometrics for re-enrollment —
+ * never a lock-out. There is no attempt limit: the core's key derivation is the throttle.
+ */
+class UnlockModel(
+    private val vault: TwofoldVault,
+    private val keystore: PlatformKeystore?,
+    private val settings: SettingsStore,
+    private val scope: CoroutineScope,
+    private val io: CoroutineDispatcher,
+    private val onUnlocked: (TwofoldVault) -> Unit,
+) {
+    enum class Mode { PASSWORD, RECOVERY_KEY, NEW_PASSWORD }
+
+    data class State(
+        val mode: Mode = Mode.PASSWORD,
+        val biometricAvailable: Boolean = false,
+        val busy: Boolean = false,
+        val error: String? = null,
+        /** The vault's current file was damaged; the previous generation was opened. */
+        val recoveredFromPrevious: Boolean = false,
+        val newPasswordStrength: PasswordStrength? = null,
+    )
+
+    private val _state = MutableStateFlow(State())
+    val state: StateFlow<State> = _state.asStateFlow()
+
+    /** Reads the slots (possible while locked) to know whether to offer biometrics. */
+    fun load(): Job = scope.launch {
+        val hasSlot = keystore != null && !settings.biometricNeedsReenroll &&
+            runCatching { vault.platformSlots(keystore).isNotEmpty() }.getOrDefault(false)
+        _state.update { it.copy(biometricAvailable = hasSlot) }
+    }
+
+    fun unlockWithBiometrics(): Job = attempt {
+        val ks = keystore ?: return@attempt
+        try {
+            finish(vault.unlockWithPlatform(ks).recoveredFromPrevious)
+        } catch (e: VaultFailure.PlatformKeyInvalidated) {
+            settings.biometricNeedsReenroll = true
+            _state.update {
+                it.copy(biometricAvailable = false, error = "Biometrics changed on this phone. Unlock with your password; you can then set up biometric unlock again.")
+            }
+        }
+    }
+
+    fun unlockWithPassword(password: CharArray): Job {
+        val bytes = password.toWipedUtf8()
+        return attempt { finish(vault.unlockWithPassword(bytes).recoveredFromPrevious) }
+    }
+
+    fun useRecoveryKey() = _state.update { it.copy(mode = Mode.RECOVERY_KEY, error = null) }
+
+    fun usePassword() = _state.update { it.copy(mode = Mode.PASSWORD, error = null) }
+
+    /** Unlocks with the recovery key, then asks for a new password (the old one is forgotten). */
+    fun unlockWithRecoveryKey(typed: String): Job = attempt {
+        val info = vault.unlockWithRecoveryKey(typed)
+        _state.update { it.copy(mode = Mode.NEW_PASSWORD, busy = false, recoveredFromPrevious = info.recoveredFromPrevious) }
+    }
+
+    fun newPasswordChanged(password: CharArray): Job = scope.launch {
+        val bytes = password.toWipedUtf8()
+        val strength = withContext(io) { bytes.useThenWipe { passwordStrength(it) } }
+        _state.update { it.copy(newPasswordStrength = strength, error = null) }
+    }
+
+    /** After a recovery-key unlock: the new password replaces the old one. */
+    fun setNewPassword(password: CharArray, confirmation: CharArray): Job {
+        val same = password.contentEquals(confirmation)
+        confirmation.fill('\u0000')
+        val bytes = password.toWipedUtf8()
+        return attempt {
+            if (!same) {
+                bytes.fill(0)
+                throw VaultFailure.InvalidInput("The passwords do not match")
+            }
+            val strength = withContext(io) { bytes.copyOf().useThenWipe { passwordStrength(it) } }
+            if (!strength.acceptable) {
+                bytes.fill(0)
+                throw VaultFailure.InvalidInput(strength.feedback.firstOrNull() ?: "Choose a longer password")
+            }
+            vault.changePassword(bytes)
+            finish(_state.value.recoveredFromPrevious)
+        }
+    }
+
+    private fun finish(recovered: Boolean) {
+        _state.update { it.copy(busy = false, error = null, recoveredFromPrevious = recovered) }
+        onUnlocked(vault)
+    }
+
+    private fun attempt(block: suspend () -> Unit): Job = scope.launch {
+        _state.update { it.copy(busy = true, error = null) }
+        try {
+            block()
+        } catch (_: BiometricCancelled) {
+        } catch (e: VaultFailure.WrongCredential) {
+            val what = if (_state.value.mode == Mode.RECOVERY_KEY) "recovery key" else "password"
+            _state.update { it.copy(error = "Wrong $what") }
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(error = e.message) }
+        } finally {
+            _state.update { it.copy(busy = false) }
+        }
+    }
+}

@@ -1,0 +1,505 @@
+package dev.twofold.tests
+
+import dev.twofold.TwofoldVault
+import dev.twofold.app.model.AppModel
+import dev.twofold.app.model.BackupFolder
+import dev.twofold.app.model.BackupModel
+import dev.twofold.app.model.Clipboard
+import dev.twofold.app.model.CodesModel
+import dev.twofold.app.model.EnrollModel
+import dev.twofold.app.model.ExportModel
+import dev.twofold.app.model.MemorySettings
+import dev.twofold.app.model.OnboardingModel
+import dev.twofold.app.model.Reauthentication
+import dev.twofold.app.model.ReceiveModel
+import dev.twofold.app.model.Route
+import dev.twofold.app.model.SendModel
+import dev.twofold.app.model.SettingsModel
+import dev.twofold.app.model.UnlockModel
+import dev.twofold.core.OtpType
+import dev.twofold.core.QrErrorCorrection
+import dev.twofold.core.SlotKind
+import dev.twofold.core.encodeQrPng
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.ExperimentalCoroutinesApi
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.newSingleThreadContext
+import kotlinx.coroutines.withTimeout
+import java.io.File
+
+/** A single-threaded scope, like Android's main thread that runs the view models. */
+@OptIn(ExperimentalCoroutinesApi::class, kotlinx.coroutines.DelicateCoroutinesApi::class)
+suspend fun withMainScope(body: suspend (CoroutineScope) -> Unit) {
+    val main = newSingleThreadContext("test-main")
+    val scope = CoroutineScope(SupervisorJob() + main)
+    try {
+        body(scope)
+    } finally {
+        scope.cancel()
+        main.close()
+    }
+}
+
+suspend fun <T> StateFlow<T>.await(what: String, predicate: (T) -> Boolean): T =
+    try {
+        withTimeout(20_000) { first(predicate) }
+    } catch (e: kotlinx.coroutines.TimeoutCancellationException) {
+        throw AssertionFailed("timed out waiting for $what; state is $value")
+    }
+
+/** A clock the test moves by hand, and a sleep that returns only when the test lets it. */
+class ManualTime(var nowMs: Long) {
+    val sleeps = Channel<Pair<Long, CompletableDeferred<Unit>>>(Channel.UNLIMITED)
+
+    suspend fun sleep(ms: Long) {
+        val gate = CompletableDeferred<Unit>()
+        sleeps.send(ms to gate)
+        gate.await()
+    }
+
+    /** Waits for the model to start sleeping; returns how long it asked for and its gate. */
+    suspend fun nextSleep(): Pair<Long, CompletableDeferred<Unit>> = withTimeout(10_000) { sleeps.receive() }
+}
+
+class RecordingClipboard : Clipboard {
+    var content: String? = null
+    var sensitive = false
+
+    override fun copySensitive(text: String) {
+        content = text
+        sensitive = true
+    }
+
+    override fun clearIfStillOurs() {
+        content = null
+    }
+}
+
+/** A backup folder in memory; [damage] flips a byte of what is read back (a bad provider). */
+class MemoryFolder(var damage: Boolean = false) : BackupFolder {
+    val files = sortedMapOf<String, ByteArray>()
+
+    override suspend fun writeAndReadBack(name: String, bytes: ByteArray): ByteArray {
+        files[name] = bytes.copyOf()
+        return files.getValue(name).copyOf().also { if (damage) it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
+    }
+
+    override suspend fun list(): List<String> = files.keys.toList()
+
+    override suspend fun delete(name: String) {
+        files.remove(name)
+    }
+}
+
+private const val GITHUB = "otpauth://totp/GitHub:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub"
+private const val STRONG = "violet-anchor-tundra-93-orbit"
+
+fun registerAppTests(suite: Suite) {
+    suite.test("app: onboarding judges the password, shows the recovery key once, checks it, enrolls biometrics") {
+        withMainScope { scope ->
+            val path = File(tempDir(), "vault.twofold").path
+            val keystore = SoftwareKeystore("twofold-bio")
+            val app = AppModel(path, keystore, MemorySettings(), scope, monotonicMs = { 0 })
+            app.start().join()
+            assertEquals(Route.Onboarding, app.route.value, "no vault: onboarding")
+            val m = app.onboarding(FLOOR)
+            m.passwordChanged("password1".toCharArray()).join()
+            check(m.state.value.strength!!.score < 2u) { "a common password scores low" }
+            m.create("password1".toCharArray(), "password1".toCharArray()).join()
+            check(m.state.value.error != null && m.state.value.step == OnboardingModel.Step.ChoosePassword) { "weak password refused: ${m.state.value}" }
+            m.create(STRONG.toCharArray(), "$STRONG!".toCharArray()).join()
+            assertEquals("The passwords do not match", m.state.value.error, "mismatch")
+            m.create(STRONG.toCharArray(), STRONG.toCharArray()).join()
+            val shown = m.state.value.step as OnboardingModel.Step.ShowRecoveryKey
+            m.recoveryKeyWrittenDown()
+            assertEquals(OnboardingModel.Step.ConfirmRecoveryKey, m.state.value.step, "asked to type it back")
+            m.confirmRecoveryKey("AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA").join()
+            check(m.state.value.error != null && m.state.value.step == OnboardingModel.Step.ConfirmRecoveryKey) { "a wrong key is refused" }
+            val typo = shown.recoveryKey.dropLast(1) + if (shown.recoveryKey.last() == 'A') "B" else "A"
+            m.confirmRecoveryKey(typo).join()
+            check(m.state.value.step == OnboardingModel.Step.ConfirmRecoveryKey) { "a typo is refused" }
+            m.confirmRecoveryKey(shown.recoveryKey.lowercase().replace("-", " ")).join()
+            assertEquals(OnboardingModel.Step.OfferBiometrics, m.state.value.step, "then biometrics are offered")
+            m.enableBiometrics().join()
+            val route = app.route.value as Route.Unlocked
+            assertEquals(1, route.vault.platformSlots(keystore).size, "one biometric slot")
+            check(route.vault.slots().any { it.kind == SlotKind.RECOVERY }) { "recovery slot" }
+        }
+    }
+
+    suite.test("app: unlock by password and biometrics; invalidated biometrics fall back and re-enroll") {
+        withMainScope { scope ->
+            val dir = tempDir()
+            val path = File(dir, "vault.twofold").path
+            val keystore = SoftwareKeystore("twofold-bio")
+            TwofoldVault.create(path, pw(), FLOOR).first.apply { enrollPlatform(keystore, "bio") }.close()
+            val settings = MemorySettings()
+            val app = AppModel(path, keystore, settings, scope, monotonicMs = { 0 })
+            app.start().join()
+            val locked = app.route.value as Route.Locked
+            val unlock = app.unlock(locked.vault)
+            unlock.load().join()
+            check(unlock.state.value.biometricAvailable) { "biometrics offered" }
+            unlock.unlockWithPassword("wrong".toCharArray()).join()
+            assertEquals("Wrong password", unlock.state.value.error, "wrong password")
+            check(app.route.value is Route.Locked) { "still locked" }
+            unlock.unlockWithBiometrics().join()
+            check(app.route.value is Route.Unlocked) { "biometric unlock" }
+            app.lock()
+            check(!locked.vault.isUnlocked) { "locked in the core" }
+
+            keystore.invalidate() // a new fingerprint was enrolled
+            unlock.unlockWithBiometrics().join()
+            check(unlock.state.value.error!!.contains("password")) { "told to use the password: ${unlock.state.value.error}" }
+            check(!unlock.state.value.biometricAvailable && settings.biometricNeedsReenroll) { "biometrics marked for re-enrollment" }
+            unlock.unlockWithPassword(PASSWORD.toCharArray()).join()
+            val vault = (app.route.value as Route.Unlocked).vault
+            val fresh = SoftwareKeystore("twofold-bio")
+            val settingsModel = SettingsModel(vault, fresh, settings, scope, Dispatchers.IO)
+            settingsModel.load().join()
+            check(settingsModel.state.value.biometricsNeedReenroll) { "settings offer re-enrollment" }
+            settingsModel.enableBiometrics().join()
+            assertEquals(1, vault.platformSlots(fresh).size, "the stale slot was replaced")
+            check(!settings.biometricNeedsReenroll) { "flag cleared" }
+            app.lock()
+            val again = app.unlock(vault)
+            again.load().join()
+            check(again.state.value.biometricAvailable) { "offered again" }
+        }
+    }
+
+    suite.test("app: recovery-key unlock requires a new password, which then works") {
+        withMainScope { scope ->
+            val path = File(tempDir(), "vault.twofold").path
+            val (created, recovery) = TwofoldVault.create(path, pw(), FLOOR)
+            created.addFromUri(GITHUB)
+            created.close()
+            val app = AppModel(path, null, MemorySettings(), scope, monotonicMs = { 0 })
+            app.start().join()
+            val vault = (app.route.value as Route.Locked).vault
+            val unlock = app.unlock(vault)
+            unlock.useRecoveryKey()
+            unlock.unlockWithRecoveryKey(recovery).join()
+            assertEquals(UnlockModel.Mode.NEW_PASSWORD, unlock.state.value.mode, "asks for a new password")
+            check(app.route.value is Route.Locked) { "not in before the new password is set" }
+            unlock.setNewPassword("short".toCharArray(), "short".toCharArray()).join()
+            check(unlock.state.value.error != null) { "weak new password refused" }
+            unlock.setNewPassword(STRONG.toCharArray(), STRONG.toCharArray()).join()
+            check(app.route.value is Route.Unlocked) { "unlocked" }
+            vault.lock()
+            assertThrowsSuspend<dev.twofold.VaultFailure.WrongCredential> { vault.unlockWithPassword(pw()) }
+            vault.unlockWithPassword(pw(STRONG))
+            assertEquals(1, vault.entries().size, "accounts kept")
+        }
+    }
+
+    suite.test("app: auto-lock after the delay in the background, also when the process was frozen") {
+        withMainScope { scope ->
+            val path = File(tempDir(), "vault.twofold").path
+            TwofoldVault.create(path, pw(), FLOOR).first.close()
+            val time = ManualTime(0)
+            val settings = MemorySettings().apply { autoLockSeconds = 60 }
+            val app = AppModel(path, null, settings, scope, monotonicMs = { time.nowMs }, sleep = time::sleep)
+            app.start().join()
+            app.unlock((app.route.value as Route.Locked).vault).unlockWithPassword(PASSWORD.toCharArray()).join()
+            check(app.route.value is Route.Unlocked) { "unlocked" }
+
+            app.onBackground()
+            val (asked, gate) = time.nextSleep()
+            assertEquals(60_000L, asked, "lock timer")
+            time.nowMs += 10_000
+            app.onForeground()
+            check(app.route.value is Route.Unlocked) { "back within the delay: still unlocked" }
+            gate.complete(Unit)
+            check(app.route.value is Route.Unlocked) { "the cancelled timer does not lock" }
+
+            app.onBackground()
+            val (_, gate2) = time.nextSleep()
+            gate2.complete(Unit)
+            app.route.await("locked by the timer") { it is Route.Locked }
+
+            app.unlock((app.route.value as Route.Locked).vault).unlockWithPassword(PASSWORD.toCharArray()).join()
+            app.onBackground()
+            time.nextSleep() // the timer never fires: the process was frozen
+            time.nowMs += 61_000
+            app.onForeground()
+            check(app.route.value is Route.Locked) { "locked on return after the delay" }
+        }
+    }
+
+    suite.test("app: code list groups digits, orders favorites, searches, filters groups, shows next code") {
+        withMainScope { scope ->
+            val (vault, _) = newVault()
+            vault.add(totp(RFC_SHA1, "Zeta"))
+            vault.addFromUri("otpauth://totp/Ébay:bob?secret=$RFC_SHA256&issuer=%C3%89bay&digits=6")
+            vault.addFromUri("otpauth://hotp/Bank:carol?secret=$RFC_SHA1&counter=0&issuer=Bank")
+            val clip = RecordingClipboard()
+            val time = ManualTime(59_000)
+            val codes = CodesModel(vault, MemorySettings(), clip, { null }, scope, clock = { time.nowMs }, sleep = time::sleep)
+            codes.start()
+            var s = codes.state.await("codes") { st -> st.rows.size == 3 && st.rows.first().code != null }
+            val zeta = s.rows.first { it.issuer == "Zeta" }
+            assertEquals("9428 7082", zeta.code, "RFC 6238 SHA-1 at 59 s, grouped")
+            assertEquals(1000L, zeta.remainingMs, "one second left")
+            val bank = s.rows.first { it.issuer == "Bank" }
+            check(bank.hotp && bank.code == null) { "HOTP shows no code until asked" }
+
+            codes.showNext(zeta.id)
+            s = codes.state.await("next code") { st -> st.rows.first { it.id == zeta.id }.showingNext }
+            assertEquals(displayOf(vault, zeta.id, 60_000), s.rows.first { it.id == zeta.id }.nextCode, "next code = code of the next period")
+
+            codes.toggleFavorite(s.rows.first { it.issuer == "Bank" }.id).join()
+            assertEquals("Bank", codes.state.value.rows.first().issuer, "favorite first")
+
+            codes.search("ebay").join()
+            assertEquals(listOf("Ébay"), codes.state.value.rows.map { it.issuer }, "accent-insensitive search by the core")
+            codes.search("").join()
+
+            codes.addGroup("Work").join()
+            val work = codes.state.value.groups.single()
+            codes.setGroups(zeta.id, listOf(work.id)).join()
+            codes.selectGroup(work.id)
+            assertEquals(listOf("Zeta"), codes.state.value.rows.map { it.issuer }, "group filter")
+            codes.selectGroup(null)
+
+            codes.nextHotp(bank.id).join()
+            assertEquals("755 224", codes.state.value.rows.first { it.id == bank.id }.code, "RFC 4226 counter 0")
+            codes.nextHotp(bank.id).join()
+            assertEquals("287 082", codes.state.value.rows.first { it.id == bank.id }.code, "RFC 4226 counter 1")
+
+            codes.delete(zeta.id).join()
+            check(codes.state.value.rows.none { it.id == zeta.id }) { "deleted" }
+            codes.undoDelete().join()
+            check(codes.state.value.rows.any { it.id == zeta.id }) { "undo restores" }
+            codes.stop()
+        }
+    }
+
+    suite.test("app: copy puts the raw code on a sensitive clipboard and clears it after 30 s; tap to reveal") {
+        withMainScope { scope ->
+            val (vault, _) = newVault()
+            val id = vault.add(totp(RFC_SHA1, "Zeta")).id
+            val clip = RecordingClipboard()
+            val time = ManualTime(59_000)
+            val settings = MemorySettings().apply { tapToReveal = true }
+            val codes = CodesModel(vault, settings, clip, { null }, scope, clock = { time.nowMs }, sleep = time::sleep)
+            codes.start()
+            val row = codes.state.await("row") { it.rows.isNotEmpty() }.rows.single()
+            check(row.hidden && row.code == null && row.nextCode == null) { "hidden until tapped: $row" }
+            codes.copy(id).join()
+            assertEquals("94287082", clip.content, "copied without the grouping space")
+            check(clip.sensitive) { "marked sensitive" }
+            check(!codes.state.value.rows.single().hidden) { "copy reveals" }
+            assertEquals(1uL, vault.entries().single().useCount, "use recorded")
+            val (delay, gate) = time.nextSleep()
+            assertEquals(30_000L, delay, "clears after 30 s")
+            gate.complete(Unit)
+            withTimeout(5_000) { while (clip.content != null) kotlinx.coroutines.delay(10) }
+            codes.stop()
+        }
+    }
+
+    suite.test("app: a clock that is off is measured against trusted time and warned about") {
+        withMainScope { scope ->
+            val (vault, _) = newVault()
+            vault.add(totp(RFC_SHA1, "Zeta"))
+            val local = 59_000L - 120_000L // the phone is two minutes slow
+            val codes = CodesModel(vault, MemorySettings(), RecordingClipboard(), { 59_000L }, scope, clock = { local })
+            codes.start()
+            val s = codes.state.await("warning and code") { it.clockOffsetWarning != null && it.rows.firstOrNull()?.code != null }
+            assertEquals(120L, s.clockOffsetWarning, "offset in seconds")
+            assertEquals("9428 7082", s.rows.single().code, "the core corrects the code")
+            codes.stop()
+        }
+    }
+
+    suite.test("app: enrollment by QR text, picture, Google multi-QR, URI and manual entry, with core messages") {
+        withMainScope { scope ->
+            val (vault, _) = newVault()
+            val m = EnrollModel(vault, scope, Dispatchers.IO)
+            m.scanned(GITHUB).join()
+            m.scanned(GITHUB).join() // the camera sees the same code every frame
+            assertEquals(1, m.state.value.pending.size, "one preview")
+            assertEquals("GitHub", m.state.value.pending.single().issuer, "preview")
+            check(vault.entries().isEmpty()) { "nothing added before confirming" }
+            m.confirm().join()
+            assertEquals(1, m.state.value.result!!.addedIds.size, "added")
+
+            val png = encodeQrPng("otpauth://totp/Pic:me?secret=$RFC_SHA256&issuer=Pic", QrErrorCorrection.MEDIUM, 4u)
+            m.picture(png).join()
+            assertEquals("Pic", m.state.value.pending.single().issuer, "decoded from a picture")
+            m.confirm().join()
+
+            val (source, _) = newVault()
+            for (i in 0 until 12) source.addFromUri("otpauth://totp/S$i:u?secret=${"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".substring(i, i + 16)}")
+            val google = source.exportGoogleMigration().uris
+            m.scanned(google[1]).join()
+            assertEquals("1 of 2 codes scanned (missing: 1)", m.state.value.progress!!.description, "progress")
+            m.scanned(google[0]).join()
+            assertEquals(12, m.state.value.pending.size, "complete export")
+            m.removePending(0)
+            m.confirm().join()
+            assertEquals(11, m.state.value.result!!.addedIds.size, "unticked one left out")
+
+            m.addUri("otpauth://totp/X?secret=not-base32!").join()
+            check(m.state.value.error!!.isNotBlank() && m.state.value.pending.isEmpty()) { "bad URI explained: ${m.state.value}" }
+
+            m.editManual { it.copy(issuer = "Manual", account = "me", secret = "ab!") }
+            m.addManual().join()
+            val secretError = m.state.value.error
+            check(secretError != null && secretError.contains("secret", ignoreCase = true)) { "core says the secret is wrong: $secretError" }
+            m.editManual { it.copy(digits = "x") }
+            m.addManual().join()
+            assertEquals("Digits must be a number", m.state.value.error, "field check")
+            m.editManual { it.copy(digits = "12", secret = RFC_SHA1) }
+            m.addManual().join()
+            check(m.state.value.error!!.contains("digit", ignoreCase = true)) { "core refuses 12 digits: ${m.state.value.error}" }
+            m.editManual { it.copy(digits = "6", type = OtpType.HOTP, counter = "5", secret = "jbsw y3dp ehpk 3pxp") }
+            m.addManual().join()
+            assertEquals(1, m.state.value.result!!.addedIds.size, "manual entry added")
+            assertEquals(1 + 1 + 11 + 1, vault.entries().size, "all accounts in the vault")
+        }
+    }
+
+    suite.test("app: importing an encrypted file asks for its password, previews, reports duplicates") {
+        withMainScope { scope ->
+            val (source, _) = newVault()
+            source.addFromUri(GITHUB)
+            source.addFromUri("otpauth://totp/B:b?secret=$RFC_SHA256")
+            val file = source.exportAegis(pw("file password")).toByteArray()
+            val (vault, _) = newVault()
+            vault.addFromUri(GITHUB)
+            val m = EnrollModel(vault, scope, Dispatchers.IO)
+            m.importFile(file).join()
+            check(m.state.value.filePasswordNeeded) { "asks for the file's password" }
+            m.filePassword("nope".toCharArray()).join()
+            assertEquals("Wrong password for this file", m.state.value.error, "wrong password")
+            m.filePassword("file password".toCharArray()).join()
+            assertEquals("aegis", m.state.value.importFormat, "format")
+            assertEquals(listOf("GitHub", "B"), m.state.value.pending.map { it.issuer }, "preview")
+            m.confirm().join()
+            val r = m.state.value.result!!
+            assertEquals(1, r.addedIds.size, "one new")
+            assertEquals(1, r.duplicates.size, "one duplicate reported, not doubled")
+            m.importFile(byteArrayOf(1, 2, 3)).join()
+            check(m.state.value.error != null) { "garbage file refused with a message" }
+        }
+    }
+
+    suite.test("app: automatic backups are verified, pruned by the core, and failures are shown") {
+        withMainScope { scope ->
+            val (vault, recovery) = newVault()
+            vault.addFromUri(GITHUB)
+            val settings = MemorySettings()
+            val folder = MemoryFolder()
+            folder.files["notes.txt"] = byteArrayOf(1)
+            var now = 1_700_000_000_000L
+            val m = BackupModel(vault, settings, scope, { folder }, clock = { now })
+            m.backupNow().join()
+            check(folder.files.size == 1) { "no folder chosen: nothing written" }
+            m.chooseFolder("content://tree/backups", "Backups").join()
+            val last = m.state.value.last!!
+            assertEquals("twofold-20231114-221320.twfb", last.name, "name from the core")
+            assertEquals(1L, last.entryCount, "entries")
+            repeat(11) {
+                now += 60_000
+                m.backupNow().join()
+            }
+            assertEquals(11, folder.files.size, "10 automatic backups kept, other files untouched")
+            check("notes.txt" in folder.files && "twofold-20231114-221320.twfb" !in folder.files) { "oldest removed" }
+
+            folder.damage = true
+            now += 60_000
+            m.backupNow().join()
+            check(m.state.value.lastError != null) { "a backup that does not read back is a failure" }
+            assertEquals(last.name.let { m.state.value.last!!.name }, settings.lastBackup!!.name, "the last good backup is still shown")
+            check(m.state.value.last!!.atMs < now) { "last good backup unchanged" }
+
+            m.pickBackupToVerify(folder.files.getValue(settings.lastBackup!!.name))
+            m.verifyWithRecoveryKey("AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA").join()
+            check(m.state.value.checkError != null) { "wrong key" }
+            m.verifyWithRecoveryKey(recovery).join()
+            assertEquals(1uL, m.state.value.check!!.entryCount, "verified")
+        }
+    }
+
+    suite.test("app: exports need re-authentication and are checked after saving") {
+        withMainScope { scope ->
+            val (vault, _) = newVault()
+            vault.addFromUri(GITHUB)
+            vault.addFromUri("otpauth://hotp/H:h?secret=$RFC_SHA1&counter=2")
+            val m = ExportModel(vault, Reauthentication(vault, null), scope)
+            var saved: ByteArray? = null
+            val sink: suspend (ByteArray) -> ByteArray = { b -> saved = b.copyOf(); saved!!.copyOf() }
+            m.export(ExportModel.Format.OTPAUTH_LIST, write = sink).join()
+            check(saved == null && m.state.value.error != null) { "not before re-authentication" }
+            m.authenticateWithPassword("wrong".toCharArray()).join()
+            check(!m.state.value.authenticated) { "wrong password" }
+            m.authenticateWithPassword(PASSWORD.toCharArray()).join()
+            check(m.state.value.authenticated) { "re-authenticated" }
+            m.export(ExportModel.Format.OTPAUTH_LIST, write = sink).join()
+            assertEquals(2, String(saved!!).lines().count { it.startsWith("otpauth://") }, "two URIs")
+            assertEquals("twofold-accounts.txt", m.state.value.saved, "saved")
+
+            m.export(ExportModel.Format.TWOFOLD_BACKUP, write = sink).join()
+            check(m.state.value.error != null) { "an exported backup needs a password" }
+            m.export(ExportModel.Format.TWOFOLD_BACKUP, "export pw".toCharArray(), write = sink).join()
+            check(m.state.value.saved!!.startsWith("twofold-export-")) { "backup saved: ${m.state.value}" }
+            assertEquals(2uL, vault.verifyBackupBytes(saved!!, pw("export pw")).entryCount, "the exported backup opens")
+
+            m.export(ExportModel.Format.GOOGLE_QR).join()
+            assertEquals(1, m.state.value.googleCodes.size, "one Google code")
+            m.export(ExportModel.Format.CXF, write = sink).join()
+            assertEquals(1, m.state.value.skipped.size, "CXF skips HOTP, and says so")
+
+            m.export(ExportModel.Format.AEGIS_PLAIN, write = { b -> b.copyOf(b.size - 1) }).join()
+            check(m.state.value.error!!.contains("read back")) { "a truncated save is reported: ${m.state.value.error}" }
+            m.close()
+            check(!m.state.value.authenticated) { "leaving ends the re-authentication" }
+        }
+    }
+
+    suite.test("app: transfer between two phones: invite, re-auth, selection, frames, matching codes, accept") {
+        withMainScope { scope ->
+            val (old, _) = newVault()
+            for (i in 0 until 6) old.addFromUri("otpauth://totp/Svc$i:me?secret=${"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".substring(i, i + 16)}")
+            val (new, _) = newVault()
+            val receive = ReceiveModel(new, scope)
+            receive.begin().join()
+            val invite = receive.state.value.invite!!
+            val send = SendModel(old, Reauthentication(old, null), scope, framesPerSecond = 200)
+            send.inviteScanned(invite)
+            send.send().join()
+            check(send.state.value.confirmationCode == null) { "nothing sent before re-authentication" }
+            send.authenticateWithPassword(PASSWORD.toCharArray()).join()
+            assertEquals(6, send.state.value.selected.size, "all selected")
+            send.toggle(send.state.value.accounts.first().id)
+            send.send().join()
+            val code = send.state.value.confirmationCode!!
+            receive.frame(GITHUB).join()
+            check(receive.state.value.error != null) { "a stray QR is refused, scanning goes on" }
+            var last: String? = null
+            while (receive.state.value.confirmationCode == null) {
+                val f = send.state.await("a new frame") { it.frame != null && it.frame != last }.frame!!
+                last = f
+                receive.frame(f).join()
+            }
+            assertEquals(code, receive.state.value.confirmationCode, "both phones show the same code")
+            assertEquals(5, receive.state.value.preview.size, "preview of the chosen accounts")
+            check(new.entries().isEmpty()) { "nothing added before accept" }
+            receive.accept().join()
+            assertEquals(5, receive.state.value.result!!.addedIds.size, "accepted")
+            send.finish()
+            assertEquals(null, send.state.value.frame, "frames stop")
+        }
+    }
+}
+
+private suspend fun displayOf(vault: TwofoldVault, id: String, atMs: Long): String =
+    dev.twofold.core.displayCode(vault.codesAt(atMs).first { it.entryId == id }.code!!)
