@@ -83,6 +83,8 @@ class BackupModel(
                 settings.lastBackupError = e.message
             } catch (e: java.io.IOException) {
                 settings.lastBackupError = "The backup folder could not be written: ${e.message}"
+            } catch (_: SecurityException) {
+                settings.lastBackupError = "Twofold lost access to the backup folder; choose it again"
             } finally {
                 _state.value = load()
             }

@@ -214,6 +214,9 @@ class EnrollModel(
         return importFile(bytes, password)
     }
 
+    /** The platform could not read the picked file or picture. */
+    fun unreadable(message: String) = _state.update { it.copy(busy = false, error = message) }
+
     fun cancel() {
         import?.close()
         import = null

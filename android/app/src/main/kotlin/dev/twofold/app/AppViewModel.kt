@@ -1,0 +1,122 @@
+package dev.twofold.app
+
+import android.app.Application
+import android.content.Intent
+import android.net.Uri
+import android.os.SystemClock
+import androidx.fragment.app.FragmentActivity
+import androidx.lifecycle.AndroidViewModel
+import androidx.lifecycle.DefaultLifecycleObserver
+import androidx.lifecycle.LifecycleOwner
+import androidx.lifecycle.ProcessLifecycleOwner
+import androidx.lifecycle.viewModelScope
+import dev.twofold.TwofoldVault
+import dev.twofold.app.model.AppModel
+import dev.twofold.app.model.BackupModel
+import dev.twofold.app.model.CodesModel
+import dev.twofold.app.model.EnrollModel
+import dev.twofold.app.model.ExportModel
+import dev.twofold.app.model.Reauthentication
+import dev.twofold.app.model.ReceiveModel
+import dev.twofold.app.model.SendModel
+import dev.twofold.app.model.SettingsModel
+import dev.twofold.app.model.UnlockModel
+import dev.twofold.app.platform.AndroidClipboard
+import dev.twofold.app.platform.BiometricKeystore
+import dev.twofold.app.platform.NetworkTime
+import dev.twofold.app.platform.PrefsSettings
+import dev.twofold.app.platform.SafBackupFolder
+import kotlinx.coroutines.Dispatchers
+import java.io.File
+import java.lang.ref.WeakReference
+
+/**
+ * Glue: owns the plain-Kotlin models for the lifetime of the app's task, runs them on the main
+ * thread's scope, and connects them to Android services. No decisions are made here.
+ */
+class AppViewModel(application: Application) : AndroidViewModel(application) {
+    private var activity = WeakReference<FragmentActivity>(null)
+    private val settings = PrefsSettings(application)
+    val keystore = BiometricKeystore.availableOn(application) { activity.get() }
+
+    val app = AppModel(
+        vaultPath = File(application.noBackupFilesDir, "vault.twofold").path,
+        keystore = keystore,
+        settings = settings,
+        scope = viewModelScope,
+        monotonicMs = SystemClock::elapsedRealtime,
+    )
+
+    private val lifecycle = object : DefaultLifecycleObserver {
+        override fun onStop(owner: LifecycleOwner) = app.onBackground()
+
+        override fun onStart(owner: LifecycleOwner) = app.onForeground()
+    }
+
+    init {
+        ProcessLifecycleOwner.get().lifecycle.addObserver(lifecycle)
+        app.start()
+    }
+
+    fun attach(host: FragmentActivity) {
+        activity = WeakReference(host)
+    }
+
+    /** Kept here, not in the composition, so a rotation never loses a step (or the recovery key). */
+    val onboarding by lazy { app.onboarding() }
+
+    private var unlock: Pair<TwofoldVault, UnlockModel>? = null
+
+    fun unlockModel(vault: TwofoldVault): UnlockModel =
+        unlock?.takeIf { it.first === vault }?.second ?: app.unlock(vault).also {
+            it.load()
+            unlock = vault to it
+        }
+
+    /** The models of one unlocked session; made again after every unlock. */
+    inner class Unlocked(val vault: TwofoldVault) {
+        private val context = getApplication<Application>()
+        private val reauth = Reauthentication(vault, keystore)
+        val backup = BackupModel(vault, settings, viewModelScope, { uri -> SafBackupFolder(context, uri) })
+        private val changed: () -> Unit = { backup.backupNow() }
+        val codes = CodesModel(vault, settings, AndroidClipboard(context), NetworkTime, viewModelScope, onChanged = changed)
+        val enroll = EnrollModel(vault, viewModelScope, Dispatchers.IO, onChanged = changed)
+        val export = ExportModel(vault, reauth, viewModelScope)
+        val receive = ReceiveModel(vault, viewModelScope, onChanged = changed)
+        val send = SendModel(vault, reauth, viewModelScope)
+        val security = SettingsModel(vault, keystore, settings, viewModelScope, Dispatchers.IO)
+
+        /** Keeps access to the folder the user picked across restarts. */
+        fun chooseBackupFolder(uri: Uri, name: String) {
+            context.contentResolver.takePersistableUriPermission(
+                uri,
+                Intent.FLAG_GRANT_READ_URI_PERMISSION or Intent.FLAG_GRANT_WRITE_URI_PERMISSION,
+            )
+            backup.chooseFolder(uri.toString(), name)
+        }
+    }
+
+    private var unlocked: Unlocked? = null
+
+    fun unlocked(vault: TwofoldVault): Unlocked {
+        unlock = null // the next lock starts with a fresh unlock screen
+        return unlocked?.takeIf { it.vault === vault } ?: Unlocked(vault).also { unlocked = it }
+    }
+
+    /** Forget the unlocked session's models (their state may hold previews) on lock. */
+    fun locked() {
+        unlocked?.let {
+            it.codes.stop()
+            it.export.close()
+            it.send.finish()
+            it.receive.cancel()
+            it.enroll.cancel()
+        }
+        unlocked = null
+    }
+
+    override fun onCleared() {
+        ProcessLifecycleOwner.get().lifecycle.removeObserver(lifecycle)
+        locked()
+    }
+}
