@@ -31,7 +31,7 @@ module TwofoldFFIFFI {
 }
 MAP
 cp ios/TwofoldKit/Sources/TwofoldFFI/*.swift "$pkg/Sources/TwofoldFFI/"
-cp ios/TwofoldKit/Sources/TwofoldKit/*.swift "$pkg/Sources/TwofoldKit/"
+cp -r ios/TwofoldKit/Sources/TwofoldKit/. "$pkg/Sources/TwofoldKit/"
 cp -r tests/swift/Tests/TwofoldKitTests "$pkg/Tests/"
 cat > "$pkg/Package.swift" <<'SWIFT'
 // swift-tools-version:5.9

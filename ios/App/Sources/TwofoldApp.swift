@@ -1,0 +1,128 @@
+import SwiftUI
+import TwofoldKit
+import UIKit
+
+/// The app: one `AppModel`, the lock on background, and the privacy shield that blanks the
+/// UI while the screen is recorded or mirrored and in the app-switcher snapshot.
+@main
+struct TwofoldApp: App {
+    @State private var session = AppSession()
+    @Environment(\.scenePhase) private var scenePhase
+    @State private var captured = false
+
+    var body: some Scene {
+        WindowGroup {
+            ZStack {
+                RootView(session: session)
+                if scenePhase != .active || captured {
+                    // Covers the snapshot iOS takes for the app switcher and any recording.
+                    PrivacyShield()
+                }
+            }
+            .task { await session.app.start() }
+            .onReceive(NotificationCenter.default.publisher(for: UIScreen.capturedDidChangeNotification)) { note in
+                captured = (note.object as? UIScreen)?.isCaptured ?? false
+            }
+        }
+        .onChange(of: scenePhase) { _, phase in
+            switch phase {
+            case .background: session.app.didEnterBackground()
+            case .active: session.app.willEnterForeground()
+            default: break
+            }
+        }
+    }
+}
+
+struct PrivacyShield: View {
+    var body: some View {
+        ZStack {
+            Color(uiColor: .systemBackground).ignoresSafeArea()
+            Image(systemName: "lock.shield").font(.system(size: 64)).foregroundStyle(.secondary)
+        }
+    }
+}
+
+/// Where the vault lives: Application Support, excluded from iCloud/iTunes backup (Twofold
+/// makes its own encrypted backups), with complete file protection.
+enum VaultLocation {
+    static var path: String {
+        let fm = FileManager.default
+        var dir = fm.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0].appendingPathComponent("Twofold", isDirectory: true)
+        try? fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.protectionKey: FileProtectionType.complete])
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try? dir.setResourceValues(values)
+        return dir.appendingPathComponent("vault.twofold").path
+    }
+}
+
+/// Owns the models for the app's lifetime and makes the unlocked session's models after each
+/// unlock. Glue only.
+@MainActor @Observable
+final class AppSession {
+    let settings = DefaultsSettings()
+    let keystore = SecureEnclaveKeystore.available()
+    let app: AppModel
+    private(set) var onboarding: OnboardingModel?
+    private var unlock: (TwofoldVault, UnlockModel)?
+    private var unlocked: Unlocked?
+
+    init() {
+        app = AppModel(
+            vaultPath: VaultLocation.path,
+            keystore: keystore,
+            settings: settings,
+            uptime: { ProcessInfo.processInfo.systemUptime }
+        )
+    }
+
+    func onboardingModel() -> OnboardingModel {
+        if let onboarding { return onboarding }
+        let m = app.makeOnboarding()
+        onboarding = m
+        return m
+    }
+
+    func unlockModel(_ vault: TwofoldVault) -> UnlockModel {
+        if let current = unlock, current.0 === vault { return current.1 }
+        let m = app.makeUnlock(vault)
+        unlock = (vault, m)
+        unlocked = nil
+        return m
+    }
+
+    func unlockedModels(_ vault: TwofoldVault) -> Unlocked {
+        unlock = nil
+        if let unlocked, unlocked.vault === vault { return unlocked }
+        let u = Unlocked(vault: vault, keystore: keystore, settings: settings)
+        unlocked = u
+        return u
+    }
+
+    @MainActor
+    final class Unlocked {
+        let vault: TwofoldVault
+        let backup: BackupModel
+        let codes: CodesModel
+        let enroll: EnrollModel
+        let export: ExportModel
+        let receive: ReceiveModel
+        let send: SendModel
+        let security: SettingsModel
+
+        init(vault: TwofoldVault, keystore: SecureEnclaveKeystore?, settings: DefaultsSettings) {
+            self.vault = vault
+            let backup = BackupModel(vault: vault, settings: settings, folderFor: { BookmarkFolder(bookmark: $0) })
+            let changed: () -> Void = { Task { await backup.backupNow() } }
+            self.backup = backup
+            codes = CodesModel(vault: vault, settings: settings, clipboard: PasteboardClipboard(), onChanged: changed)
+            enroll = EnrollModel(vault: vault, onChanged: changed)
+            let reauth = Reauthentication(vault: vault, keystore: keystore)
+            export = ExportModel(vault: vault, reauth: reauth)
+            receive = ReceiveModel(vault: vault, onChanged: changed)
+            send = SendModel(vault: vault, reauth: reauth)
+            security = SettingsModel(vault: vault, keystore: keystore, settings: settings)
+        }
+    }
+}

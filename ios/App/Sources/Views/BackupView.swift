@@ -1,0 +1,72 @@
+import SwiftUI
+import TwofoldKit
+import UniformTypeIdentifiers
+
+/// Automatic backups (folder, status, back up now) and checking any backup file.
+struct BackupView: View {
+    let model: BackupModel
+    @State private var pickingFolder = false
+    @State private var pickingBackup = false
+    @State private var secret = ""
+    @State private var pickError: String?
+
+    var body: some View {
+        Form {
+            Section {
+                Text("After every change Twofold writes an encrypted backup into a folder you choose (on this iPhone or in iCloud Drive), reads it back and checks it opens. Your recovery key opens these backups. The newest 10 are kept.")
+                if let name = model.folderName {
+                    Text("Folder: \(name)")
+                    if let last = model.last {
+                        Text("Last verified backup: \(last.name), \(last.at, style: .relative) ago, \(last.entryCount) accounts")
+                    }
+                    ErrorText(message: model.lastError.map { "The last backup failed: \($0)" })
+                    Button(model.busy ? "Backing up…" : "Back up now") { Task { await model.backupNow() } }.disabled(model.busy)
+                    Button("Change folder") { pickingFolder = true }
+                    Button("Stop automatic backups", role: .destructive) { model.stopAutomaticBackups() }
+                } else {
+                    Button("Choose backup folder") { pickingFolder = true }
+                }
+                ErrorText(message: pickError)
+            }
+            .fileImporter(isPresented: $pickingFolder, allowedContentTypes: [.folder]) { result in
+                do {
+                    let url = try result.get()
+                    let bookmark = try BookmarkFolder.bookmark(for: url)
+                    Task { await model.chooseFolder(bookmark: bookmark, name: url.lastPathComponent) }
+                    pickError = nil
+                } catch {
+                    pickError = "That folder cannot be used: \(error.localizedDescription)"
+                }
+            }
+            Section("Check a backup") {
+                Text("Open any Twofold backup to see that it decrypts and how it differs from this vault.")
+                Button("Choose backup file") { pickingBackup = true }
+                if model.checkFile != nil {
+                    SecureField("Backup password or recovery key", text: $secret)
+                    Button("Check with this password") { Task { await model.verify(password: secret) } }.disabled(secret.isEmpty || model.busy)
+                    Button("Check with this recovery key") { Task { await model.verify(recoveryKey: secret) } }.disabled(secret.isEmpty || model.busy)
+                }
+                ErrorText(message: model.checkError)
+                if let c = model.check {
+                    Text("This backup opens: \(c.entryCount) accounts, made \(Date(timeIntervalSince1970: TimeInterval(c.createdAt) / 1000), style: .relative) ago.")
+                    if let d = c.difference, !(d.missing.isEmpty && d.changed.isEmpty && d.extra.isEmpty) {
+                        if !d.missing.isEmpty { Text("Not in the backup: " + d.missing.map { $0.issuer.isEmpty ? $0.account : $0.issuer }.joined(separator: ", ")) }
+                        if !d.changed.isEmpty { Text("Changed since: " + d.changed.map { $0.issuer.isEmpty ? $0.account : $0.issuer }.joined(separator: ", ")) }
+                        if !d.extra.isEmpty { Text("Only in the backup: " + d.extra.map { $0.issuer.isEmpty ? $0.account : $0.issuer }.joined(separator: ", ")) }
+                    } else {
+                        Text("It holds exactly what this vault holds.")
+                    }
+                }
+            }
+            .fileImporter(isPresented: $pickingBackup, allowedContentTypes: [.data]) { result in
+                do {
+                    model.pickBackupToVerify(try readPickedFile(try result.get()))
+                    pickError = nil
+                } catch {
+                    pickError = "The file could not be read: \(error.localizedDescription)"
+                }
+            }
+        }
+        .navigationTitle("Backups")
+    }
+}

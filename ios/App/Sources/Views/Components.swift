@@ -1,0 +1,96 @@
+import SwiftUI
+import TwofoldFFI
+import TwofoldKit
+import UniformTypeIdentifiers
+
+/// A QR code drawn from the core's module matrix (invites, transfer frames, Google export).
+struct QRCodeView: View {
+    let text: String
+
+    var body: some View {
+        let matrix = try? TwofoldQr.matrix(text)
+        Canvas { context, size in
+            guard let matrix else { return }
+            let n = Int(matrix.size)
+            let cell = min(size.width, size.height) / CGFloat(n)
+            for y in 0..<n {
+                for x in 0..<n where matrix.modules[y * n + x] == 1 {
+                    context.fill(Path(CGRect(x: CGFloat(x) * cell, y: CGFloat(y) * cell, width: cell + 0.5, height: cell + 0.5)), with: .color(.black))
+                }
+            }
+        }
+        .aspectRatio(1, contentMode: .fit)
+        .padding(12)
+        .background(Color.white)
+        .accessibilityLabel("QR code")
+    }
+}
+
+/// The core's verdict on a new password.
+struct StrengthMeter: View {
+    let strength: PasswordStrength?
+
+    var body: some View {
+        if let strength {
+            VStack(alignment: .leading, spacing: 4) {
+                ProgressView(value: Double(strength.score) + 1, total: 5)
+                Text(["Very weak", "Weak", "Fair", "Strong", "Very strong"][min(4, Int(strength.score))]).font(.caption)
+                ForEach(strength.feedback, id: \.self) { Text($0).font(.caption2) }
+            }
+        }
+    }
+}
+
+struct ErrorText: View {
+    let message: String?
+
+    var body: some View {
+        if let message { Text(message).foregroundStyle(.red).font(.callout) }
+    }
+}
+
+/// Bridges the file exporter to the models' `write` closure: present, wait for the user to
+/// pick a place, then read the saved file back so the model can check it.
+@MainActor @Observable
+final class ExportCoordinator {
+    var presenting = false
+    var document = BytesDocument(data: Data())
+    var name = ""
+    fileprivate var continuation: CheckedContinuation<Data, Error>?
+
+    func write(_ bytes: Data, name: String) async throws -> Data {
+        document = BytesDocument(data: bytes)
+        self.name = name
+        presenting = true
+        return try await withCheckedThrowingContinuation { continuation = $0 }
+    }
+
+    func finished(_ result: Result<URL, Error>) {
+        let c = continuation
+        continuation = nil
+        document = BytesDocument(data: Data())
+        switch result {
+        case let .success(url):
+            c?.resume(with: Result { try readPickedFile(url) })
+        case let .failure(error):
+            c?.resume(throwing: VaultFailure.storage(error.localizedDescription))
+        }
+    }
+}
+
+extension ExportCoordinator {
+    func cancelled() {
+        let c = continuation
+        continuation = nil
+        c?.resume(throwing: VaultFailure.storage("Not saved"))
+    }
+}
+
+struct BytesDocument: FileDocument {
+    static var readableContentTypes: [UTType] { [.data] }
+    var data: Data
+
+    init(data: Data) { self.data = data }
+    init(configuration: ReadConfiguration) throws { data = configuration.file.regularFileContents ?? Data() }
+    func fileWrapper(configuration: WriteConfiguration) throws -> FileWrapper { FileWrapper(regularFileWithContents: data) }
+}

@@ -1,0 +1,47 @@
+import SwiftUI
+import TwofoldKit
+
+struct RootView: View {
+    let session: AppSession
+
+    var body: some View {
+        switch session.app.route {
+        case .loading:
+            ProgressView()
+        case .onboarding:
+            OnboardingView(model: session.onboardingModel())
+        case let .failed(message):
+            Text(message).padding()
+        case let .locked(vault):
+            UnlockView(model: session.unlockModel(vault))
+        case let .unlocked(vault):
+            UnlockedView(models: session.unlockedModels(vault), lock: session.app.lock, biometrics: session.keystore != nil)
+        }
+    }
+}
+
+private struct UnlockedView: View {
+    let models: AppSession.Unlocked
+    let lock: () -> Void
+    let biometrics: Bool
+
+    var body: some View {
+        NavigationStack {
+            CodesView(model: models.codes, backup: models.backup, lock: lock)
+                .navigationDestination(for: Screen.self) { screen in
+                    switch screen {
+                    case .add: AddView(model: models.enroll)
+                    case .backup: BackupView(model: models.backup)
+                    case .export: ExportView(model: models.export)
+                    case .receive: ReceiveView(model: models.receive)
+                    case .send: SendView(model: models.send, biometrics: biometrics)
+                    case .settings: SettingsView(model: models.security)
+                    }
+                }
+        }
+    }
+}
+
+enum Screen: Hashable {
+    case add, backup, export, receive, send, settings
+}

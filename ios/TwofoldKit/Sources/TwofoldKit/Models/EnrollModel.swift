@@ -1,0 +1,179 @@
+import Foundation
+import Observation
+import TwofoldFFI
+
+/// Adding accounts: QR texts from the camera (AVFoundation reads them) or pictures (the core
+/// decodes them), Google multi-code exports with progress, otpauth links, manual entry, and
+/// other apps' export files. Everything is previewed and added only when confirmed.
+@MainActor @Observable
+public final class EnrollModel {
+    public struct Manual: Equatable {
+        public var issuer = ""
+        public var account = ""
+        public var secret = ""
+        public var type: OtpType = .totp
+        public var algorithm: HashAlgorithm = .sha1
+        public var digits = "6"
+        public var period = "30"
+        public var counter = "0"
+        public init() {}
+    }
+
+    public private(set) var pending: [ImportedPreview] = []
+    public private(set) var progress: ExportProgress?
+    public private(set) var problems: [String] = []
+    public private(set) var filePasswordNeeded = false
+    public private(set) var importFormat: String?
+    public private(set) var busy = false
+    public var error: String?
+    public private(set) var result: AddResult?
+    public var manual = Manual()
+
+    private let vault: TwofoldVault
+    private let onChanged: () -> Void
+    private var scanner = EnrollmentScanner()
+    private var importSession: ImportSession?
+    private var pendingFile: Data?
+    private var lastText: String?
+
+    public init(vault: TwofoldVault, onChanged: @escaping () -> Void = {}) {
+        self.vault = vault
+        self.onChanged = onChanged
+    }
+
+    /// A QR text from the camera (every frame; repeats are ignored).
+    public func scanned(_ text: String) async {
+        guard text != lastText else { return }
+        lastText = text
+        do {
+            let r = try await scanner.scan(text)
+            pending = scanner.accounts()
+            if let p = r.progress { progress = p }
+            problems += r.errors
+            error = nil
+            result = nil
+        } catch {
+            problems.append(VaultFailure.from(error).message)
+        }
+    }
+
+    /// A photo or screenshot (PNG/JPEG/HEIC converted to PNG by the app).
+    public func picture(_ bytes: Data) async {
+        do {
+            guard let text = try await TwofoldQr.decode(image: bytes) else {
+                error = "No QR code found in this picture"
+                return
+            }
+            await scanned(text)
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    public func removePending(at index: Int) {
+        scanner.remove(at: index)
+        pending = scanner.accounts()
+    }
+
+    public func confirm() async {
+        busy = true
+        defer { busy = false }
+        do {
+            let r: AddResult
+            if let session = importSession { r = try await vault.addImported(session) } else { r = try await scanner.add(to: vault) }
+            reset()
+            result = r
+            onChanged()
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    public func add(uri: String) async {
+        let trimmed = uri.trimmingCharacters(in: .whitespacesAndNewlines)
+        do {
+            _ = try TwofoldVault.previewUri(trimmed)
+            await scanned(trimmed)
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    /// Adds the manual entry; the core checks the secret and parameters and says what is wrong.
+    public func addManual(allowDuplicate: Bool = false) async {
+        let m = manual
+        guard let digits = UInt8(m.digits) else { error = "Digits must be a number"; return }
+        guard let period = UInt32(m.period) else { error = "The period must be a number of seconds"; return }
+        guard let counter = UInt64(m.counter) else { error = "The counter must be a whole number"; return }
+        let input = EntryInput(
+            params: OtpParams(otpType: m.type, algorithm: m.algorithm, digits: digits, period: period, counter: counter),
+            secretBase32: m.secret,
+            issuer: m.issuer.trimmingCharacters(in: .whitespaces),
+            account: m.account.trimmingCharacters(in: .whitespaces),
+            note: "",
+            groupIds: [],
+            favorite: false,
+            icon: nil
+        )
+        busy = true
+        defer { busy = false }
+        do {
+            let added = try await vault.add(input, allowDuplicate: allowDuplicate)
+            reset()
+            result = AddResult(addedIds: [added.id], duplicates: [])
+            onChanged()
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    /// Another app's export file (from the file importer).
+    public func importFile(_ bytes: Data, password: String? = nil) async {
+        busy = true
+        defer { busy = false }
+        error = nil
+        do {
+            var pw: Data? = password.map(\.utf8Data)
+            let session = try await TwofoldVault.readImport(bytes, password: &pw)
+            importSession = session
+            pendingFile = nil
+            filePasswordNeeded = false
+            importFormat = session.format()
+            pending = session.accounts()
+            problems = session.errors().map { "#\($0.index + 1) \($0.label.isEmpty ? "(no name)" : $0.label): \($0.reason)" }
+        } catch VaultFailure.passwordRequired {
+            pendingFile = bytes
+            filePasswordNeeded = true
+        } catch VaultFailure.wrongCredential {
+            pendingFile = bytes
+            filePasswordNeeded = true
+            error = "Wrong password for this file"
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    public func filePassword(_ password: String) async {
+        guard let bytes = pendingFile else { return }
+        await importFile(bytes, password: password)
+    }
+
+    public func cancel() {
+        reset()
+        result = nil
+    }
+
+    private func reset() {
+        scanner = EnrollmentScanner()
+        importSession = nil
+        pendingFile = nil
+        lastText = nil
+        pending = []
+        progress = nil
+        problems = []
+        filePasswordNeeded = false
+        importFormat = nil
+        error = nil
+        manual = Manual()
+    }
+}

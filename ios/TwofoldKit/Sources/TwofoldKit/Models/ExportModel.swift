@@ -1,0 +1,155 @@
+import Foundation
+import Observation
+import TwofoldFFI
+
+/// Proving it is still the owner before secrets leave (exports, sending a transfer): the
+/// password or biometrics must open the vault again.
+public struct Reauthentication: Sendable {
+    let vault: TwofoldVault
+    let keystore: PlatformKeystore?
+
+    public init(vault: TwofoldVault, keystore: PlatformKeystore?) {
+        self.vault = vault
+        self.keystore = keystore
+    }
+
+    func with(password: String) async throws {
+        var bytes = password.utf8Data
+        try await vault.unlock(password: &bytes)
+    }
+
+    func withBiometrics() async throws {
+        guard let keystore else { throw VaultFailure.notFound("No biometric unlock on this device") }
+        try await vault.unlock(with: keystore)
+    }
+
+    func hasBiometrics() async -> Bool {
+        guard let keystore else { return false }
+        return ((try? await vault.platformSlots(keystore)) ?? []).isEmpty == false
+    }
+}
+
+/// The export screen: after re-authentication, a file for the file exporter (checked by
+/// reading it back) or Google Authenticator QR codes on screen.
+@MainActor @Observable
+public final class ExportModel {
+    public enum Format: String, CaseIterable, Identifiable {
+        case twofoldBackup = "Twofold backup (encrypted)"
+        case aegisEncrypted = "Aegis (encrypted)"
+        case aegisPlain = "Aegis (not encrypted)"
+        case otpauthList = "otpauth:// links (not encrypted)"
+        case cxf = "Credential Exchange (CXF, not encrypted)"
+        case googleQr = "Google Authenticator QR codes"
+        public var id: String { rawValue }
+        public var needsPassword: Bool { self == .twofoldBackup || self == .aegisEncrypted }
+    }
+
+    public private(set) var authenticated = false
+    public private(set) var biometricAvailable = false
+    public private(set) var busy = false
+    public private(set) var error: String?
+    public private(set) var googleCodes: [String] = []
+    public private(set) var skipped: [SkippedEntry] = []
+    public private(set) var saved: String?
+
+    private let vault: TwofoldVault
+    private let reauth: Reauthentication
+    private let clock: () -> Date
+
+    public init(vault: TwofoldVault, reauth: Reauthentication, clock: @escaping () -> Date = { Date() }) {
+        self.vault = vault
+        self.reauth = reauth
+        self.clock = clock
+    }
+
+    public func load() async { biometricAvailable = await reauth.hasBiometrics() }
+
+    public func authenticate(password: String) async { await authenticate { try await self.reauth.with(password: password) } }
+
+    public func authenticateWithBiometrics() async { await authenticate { try await self.reauth.withBiometrics() } }
+
+    private func authenticate(_ body: () async throws -> Void) async {
+        busy = true
+        defer { busy = false }
+        do {
+            try await body()
+            authenticated = true
+            error = nil
+        } catch is BiometricCancelled {
+        } catch VaultFailure.wrongCredential {
+            error = "Wrong password"
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    public func fileName(_ format: Format) -> String {
+        switch format {
+        case .twofoldBackup:
+            return autoBackupName(unixMs: Int64(clock().timeIntervalSince1970 * 1000)).replacingOccurrences(of: "twofold-", with: "twofold-export-")
+        case .aegisEncrypted, .aegisPlain: return "aegis-export.json"
+        case .otpauthList: return "twofold-accounts.txt"
+        case .cxf: return "twofold-export.cxf.json"
+        case .googleQr: return ""
+        }
+    }
+
+    /// Produces the export; files go to `write`, which returns what reading the saved file back
+    /// gives — it counts as saved only when that matches (and, for a backup, decrypts).
+    public func export(_ format: Format, password: String? = nil, write: ((Data) async throws -> Data)? = nil) async {
+        guard authenticated else { error = "Confirm it is you first"; return }
+        busy = true
+        defer { busy = false }
+        error = nil
+        googleCodes = []
+        skipped = []
+        saved = nil
+        do {
+            if format.needsPassword && (password ?? "").isEmpty {
+                throw VaultFailure.invalidInput("Choose a password for the exported file")
+            }
+            if format == .googleQr {
+                let g = try await vault.exportGoogleMigration()
+                googleCodes = g.uris
+                skipped = g.skipped
+                return
+            }
+            guard let write else { throw VaultFailure.invalidInput("Choose where to save the file") }
+            let name = fileName(format)
+            if format == .twofoldBackup {
+                var pw: Data? = password.map(\.utf8Data)
+                _ = try await vault.backupToDocument(password: &pw, name: name, write: write)
+                saved = name
+                return
+            }
+            let text: String
+            switch format {
+            case .aegisEncrypted, .aegisPlain:
+                var pw: Data? = format == .aegisEncrypted ? password.map(\.utf8Data) : nil
+                text = try await vault.exportAegis(password: &pw)
+            case .otpauthList:
+                text = try await vault.exportOtpauthList()
+            default:
+                let c = try await vault.exportCxf(now: clock())
+                skipped = c.skipped
+                text = c.content
+            }
+            let bytes = Data(text.utf8)
+            guard try await write(bytes) == bytes else {
+                throw VaultFailure.storage("The saved file does not read back the same; save it again")
+            }
+            saved = name
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    /// Leaving the screen ends the re-authentication and drops the codes on screen.
+    public func close() {
+        authenticated = false
+        googleCodes = []
+        skipped = []
+        saved = nil
+        error = nil
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+// What the view models need from the platform, as small protocols. The app implements them
+// (UIPasteboard, UserDefaults, security-scoped folders); the XCTests use in-memory versions.
+// None of them decides anything about secrets, formats or time: that is the core's.
+
+/// The system pasteboard.
+public protocol Clipboard: AnyObject {
+    /// Copies `text` for this device only, expiring after `seconds` (UIPasteboard does both).
+    func copySensitive(_ text: String, expiresAfter seconds: TimeInterval)
+}
+
+/// Non-secret app settings (UserDefaults in the app).
+public protocol SettingsStore: AnyObject {
+    /// Seconds in the background before the vault locks; 0 locks at once, -1 never.
+    var autoLockSeconds: Int { get set }
+    var tapToReveal: Bool { get set }
+    /// A security-scoped bookmark of the backup folder, and its name for display.
+    var backupFolderBookmark: Data? { get set }
+    var backupFolderName: String? { get set }
+    var lastBackup: BackupStatus? { get set }
+    var lastBackupError: String? { get set }
+    var biometricNeedsReenroll: Bool { get set }
+}
+
+public struct BackupStatus: Codable, Equatable, Sendable {
+    public var at: Date
+    public var name: String
+    public var entryCount: UInt64
+
+    public init(at: Date, name: String, entryCount: UInt64) {
+        self.at = at
+        self.name = name
+        self.entryCount = entryCount
+    }
+}
+
+/// A folder of backups: a security-scoped URL in the app (iCloud Drive allowed: backups are
+/// end-to-end encrypted).
+public protocol BackupFolder: Sendable {
+    /// Writes a new file `name`; returns what reading it back gives.
+    func writeAndReadBack(name: String, bytes: Data) async throws -> Data
+    func list() async throws -> [String]
+    func delete(name: String) async throws
+}
+
+/// The user dismissed the biometric prompt: not an error.
+public struct BiometricCancelled: Error, Sendable {
+    public init() {}
+}
+
+/// Plain in-memory settings, for tests and previews.
+public final class MemorySettings: SettingsStore {
+    public var autoLockSeconds = 30
+    public var tapToReveal = false
+    public var backupFolderBookmark: Data?
+    public var backupFolderName: String?
+    public var lastBackup: BackupStatus?
+    public var lastBackupError: String?
+    public var biometricNeedsReenroll = false
+
+    public init() {}
+}
+
+extension String {
+    /// UTF-8 bytes of a typed password, for the core (which wipes its copy).
+    var utf8Data: Data { Data(utf8) }
+}
+
+extension VaultFailure {
+    /// The text to show for a failure.
+    public var message: String {
+        switch self {
+        case .wrongCredential: return "Wrong password or key"
+        case let .recoveryKeyTypo(s), let .corrupt(s), let .unsupportedFile(s), let .invalidInput(s),
+             let .notFound(s), let .storage(s), let .transferRejected(s), let .transferFailed(s), let .internal(s):
+            return s
+        case .platformKeyInvalidated: return "Biometric unlock must be set up again"
+        case .passwordRequired: return "This file is encrypted: enter its password"
+        case .locked: return "The vault is locked"
+        case .duplicate: return "This account is already in the vault"
+        case .transferExpired: return "The transfer code expired; show a new one"
+        }
+    }
+}
+
+/// Runs `body`, turning any failure into the message to show (nil on success or cancel).
+@MainActor
+func attempt(_ body: () async throws -> Void) async -> String? {
+    do {
+        try await body()
+        return nil
+    } catch is BiometricCancelled {
+        return nil
+    } catch {
+        return VaultFailure.from(error).message
+    }
+}

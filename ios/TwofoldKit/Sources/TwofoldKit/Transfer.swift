@@ -1,0 +1,92 @@
+import Foundation
+import TwofoldFFI
+
+private func nowSeconds() -> UInt64 { UInt64(Date().timeIntervalSince1970) }
+
+/// New device: a transfer session. Show `inviteText()` as a QR code, feed scanned frames.
+public final class IncomingTransfer: @unchecked Sendable {
+    private let receiver: TransferReceiver
+
+    private init(_ receiver: TransferReceiver) { self.receiver = receiver }
+
+    public static func start(ttlSeconds: UInt64 = 600) async throws -> IncomingTransfer {
+        IncomingTransfer(try await TwofoldVault.run { try TransferReceiver(nowSeconds: nowSeconds(), ttlSeconds: ttlSeconds, lan: nil) })
+    }
+
+    public func inviteText() async throws -> String { try await TwofoldVault.run { [receiver] in try receiver.inviteText() } }
+
+    /// One decoded frame from the camera; duplicates and order do not matter.
+    public func receiveFrame(_ text: String, nowSeconds now: UInt64 = nowSeconds()) async throws -> TransferProgress {
+        try await TwofoldVault.run { [receiver] in try receiver.receiveFrame(text: text, nowSeconds: now) }
+    }
+
+    public func confirmationCode() async throws -> String? { try await TwofoldVault.run { [receiver] in try receiver.confirmationCode() } }
+
+    public func preview() async throws -> [ImportedPreview] { try await TwofoldVault.run { [receiver] in try receiver.preview() } }
+
+    /// After the user confirmed both screens show the same code.
+    public func accept(into vault: TwofoldVault) async throws -> AddResult {
+        try await TwofoldVault.run { [receiver] in try receiver.acceptInto(vault: vault.session) }
+    }
+}
+
+/// Old device: seals accounts for a scanned invite and produces the animated frames.
+public final class OutgoingTransfer: @unchecked Sendable {
+    private let sender: TransferSender
+
+    private init(_ sender: TransferSender) { self.sender = sender }
+
+    /// Re-authenticate the user before calling: the chosen accounts leave the vault (sealed).
+    public static func start(vault: TwofoldVault, invite: String, entryIds: [String] = [], qrVersion: UInt8 = 0) async throws -> OutgoingTransfer {
+        OutgoingTransfer(try await TwofoldVault.run {
+            try TransferSender(vault: vault.session, inviteText: invite, entryIds: entryIds, nowSeconds: nowSeconds(), qrVersion: qrVersion)
+        })
+    }
+
+    public var confirmationCode: String { sender.confirmationCode() }
+
+    public func frame(_ n: UInt64) -> String { sender.frame(n: n) }
+
+    /// Frame texts to show as QR codes, `perSecond` a second, until the consumer stops.
+    public func frames(perSecond: Int = 6) -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let task = Task { [sender] in
+                var n: UInt64 = 0
+                while !Task.isCancelled {
+                    continuation.yield(sender.frame(n: n))
+                    n += 1
+                    try? await Task.sleep(nanoseconds: 1_000_000_000 / UInt64(max(1, perSecond)))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+public extension TwofoldVault {
+    /// The biometric slots the given keystore can open.
+    func platformSlots(_ keystore: PlatformKeystore) async throws -> [SlotView] {
+        try await slots().filter { $0.kind == .platform && $0.platformAlias == keystore.alias }
+    }
+
+    func rotateRecoveryKey() async throws -> String { try await Self.run { [session] in try session.rotateRecoveryKey() } }
+
+    @discardableResult
+    func addGroup(_ name: String) async throws -> GroupView { try await Self.run { [session] in try session.addGroup(name: name) } }
+
+    func verifyBackupBytes(_ bytes: Data, password: inout Data) async throws -> BackupCheck {
+        let pw = password
+        password.wipe()
+        return try await Self.run { [session] in try session.verifyBackupBytes(bytes: bytes, key: .password(password: pw)) }
+    }
+
+    func verifyBackupBytes(_ bytes: Data, recoveryKey: String) async throws -> BackupCheck {
+        try await Self.run { [session] in try session.verifyBackupBytes(bytes: bytes, key: .recoveryKey(key: recoveryKey)) }
+    }
+
+    func exportCxf(now: Date = Date()) async throws -> TextExport {
+        let ms = Int64(now.timeIntervalSince1970 * 1000)
+        return try await Self.run { [session] in try session.exportCxf(nowMs: ms) }
+    }
+}
