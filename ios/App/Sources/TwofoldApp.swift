@@ -1,3 +1,4 @@
+import Combine
 import SwiftUI
 import TwofoldKit
 import UIKit
@@ -19,7 +20,10 @@ struct TwofoldApp: App {
                     PrivacyShield()
                 }
             }
-            .task { await session.app.start() }
+            .task {
+                captured = UIApplication.shared.connectedScenes.compactMap { ($0 as? UIWindowScene)?.screen.isCaptured }.contains(true)
+                await session.app.start()
+            }
             .onReceive(NotificationCenter.default.publisher(for: UIScreen.capturedDidChangeNotification)) { note in
                 captured = (note.object as? UIScreen)?.isCaptured ?? false
             }
@@ -61,14 +65,19 @@ enum VaultLocation {
 /// unlock. Glue only.
 @MainActor @Observable
 final class AppSession {
-    let settings = DefaultsSettings()
-    let keystore = SecureEnclaveKeystore.available()
+    let settings: DefaultsSettings
+    let keystore: SecureEnclaveKeystore?
     let app: AppModel
-    private(set) var onboarding: OnboardingModel?
-    private var unlock: (TwofoldVault, UnlockModel)?
-    private var unlocked: Unlocked?
+    // Caches filled while views are built: not observed, so reading them never loops.
+    @ObservationIgnored private var onboarding: OnboardingModel?
+    @ObservationIgnored private var unlock: (TwofoldVault, UnlockModel)?
+    @ObservationIgnored private var unlocked: Unlocked?
 
     init() {
+        let settings = DefaultsSettings()
+        let keystore = SecureEnclaveKeystore.available()
+        self.settings = settings
+        self.keystore = keystore
         app = AppModel(
             vaultPath: VaultLocation.path,
             keystore: keystore,

@@ -5,6 +5,7 @@ import TwofoldKit
 struct CodesView: View {
     @Bindable var model: CodesModel
     let backup: BackupModel
+    let open: (Screen) -> Void
     let lock: () -> Void
     @State private var query = ""
     @State private var editing: CodesModel.Row?
@@ -15,7 +16,7 @@ struct CodesView: View {
                 Text("This iPhone's clock is \(abs(offset)) s \(offset > 0 ? "behind" : "ahead"). Codes are corrected, but set the time automatically in Settings.")
                     .foregroundStyle(.red)
             }
-            NavigationLink(value: Screen.backup) { BackupStatusLine(model: backup) }
+            Button { open(.backup) } label: { BackupStatusLine(model: backup) }
             if !model.groups.isEmpty {
                 ScrollView(.horizontal, showsIndicators: false) {
                     HStack {
@@ -44,13 +45,13 @@ struct CodesView: View {
             ToolbarItem(placement: .topBarLeading) { Button("Lock", systemImage: "lock", action: lock) }
             ToolbarItemGroup(placement: .topBarTrailing) {
                 Menu {
-                    NavigationLink("Backups", value: Screen.backup)
-                    NavigationLink("Export", value: Screen.export)
-                    NavigationLink("Receive from another phone", value: Screen.receive)
-                    NavigationLink("Send to another phone", value: Screen.send)
-                    NavigationLink("Settings", value: Screen.settings)
+                    Button("Backups") { open(.backup) }
+                    Button("Export") { open(.export) }
+                    Button("Receive from another phone") { open(.receive) }
+                    Button("Send to another phone") { open(.send) }
+                    Button("Settings") { open(.settings) }
                 } label: { Image(systemName: "ellipsis.circle") }
-                NavigationLink(value: Screen.add) { Image(systemName: "plus") }
+                Button { open(.add) } label: { Image(systemName: "plus") }.accessibilityLabel("Add account")
             }
         }
         // Codes tick only while the list is on screen.

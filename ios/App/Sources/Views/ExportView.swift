@@ -1,5 +1,6 @@
 import SwiftUI
 import TwofoldKit
+import UniformTypeIdentifiers
 
 /// Export: confirm it is you, pick a format, save with the file exporter (checked by reading
 /// the saved file back) or show Google Authenticator codes.

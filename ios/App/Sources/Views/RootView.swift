@@ -24,10 +24,11 @@ private struct UnlockedView: View {
     let models: AppSession.Unlocked
     let lock: () -> Void
     let biometrics: Bool
+    @State private var path: [Screen] = []
 
     var body: some View {
-        NavigationStack {
-            CodesView(model: models.codes, backup: models.backup, lock: lock)
+        NavigationStack(path: $path) {
+            CodesView(model: models.codes, backup: models.backup, open: { path.append($0) }, lock: lock)
                 .navigationDestination(for: Screen.self) { screen in
                     switch screen {
                     case .add: AddView(model: models.enroll)

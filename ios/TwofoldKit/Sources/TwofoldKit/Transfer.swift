@@ -16,8 +16,9 @@ public final class IncomingTransfer: @unchecked Sendable {
     public func inviteText() async throws -> String { try await TwofoldVault.run { [receiver] in try receiver.inviteText() } }
 
     /// One decoded frame from the camera; duplicates and order do not matter.
-    public func receiveFrame(_ text: String, nowSeconds now: UInt64 = nowSeconds()) async throws -> TransferProgress {
-        try await TwofoldVault.run { [receiver] in try receiver.receiveFrame(text: text, nowSeconds: now) }
+    public func receiveFrame(_ text: String, nowSeconds now: UInt64? = nil) async throws -> TransferProgress {
+        let at = now ?? nowSeconds()
+        return try await TwofoldVault.run { [receiver] in try receiver.receiveFrame(text: text, nowSeconds: at) }
     }
 
     public func confirmationCode() async throws -> String? { try await TwofoldVault.run { [receiver] in try receiver.confirmationCode() } }

@@ -72,7 +72,8 @@ public final class BackupModel {
                 }
                 settings.lastBackup = BackupStatus(at: now, name: name, entryCount: r.entryCount)
                 settings.lastBackupError = nil
-                for old in autoBackupsToDelete(names: try await folder.list(), keep: keep, newest: name) {
+                let names = try await folder.list()
+                for old in autoBackupsToDelete(names: names, keep: keep, newest: name) {
                     try await folder.delete(name: old)
                 }
             } catch {

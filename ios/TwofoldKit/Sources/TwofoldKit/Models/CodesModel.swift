@@ -93,10 +93,15 @@ public final class CodesModel {
 
     public func reload() async {
         do {
-            entries = query.trimmingCharacters(in: .whitespaces).isEmpty ? try await vault.entries() : try await vault.search(query)
+            if query.trimmingCharacters(in: .whitespaces).isEmpty {
+                entries = try await vault.entries()
+            } else {
+                entries = try await vault.search(query)
+            }
             groups = try await vault.groups()
             if codes.isEmpty {
-                codes = Dictionary(uniqueKeysWithValues: try await vault.codes(at: clock()).map { ($0.entryId, $0) })
+                let list = try await vault.codes(at: clock())
+                codes = Dictionary(uniqueKeysWithValues: list.map { ($0.entryId, $0) })
             }
             loaded = true
             publish()
@@ -150,19 +155,19 @@ public final class CodesModel {
 
     public func toggleFavorite(_ id: String) async {
         guard let entry = entries.first(where: { $0.id == id }) else { return }
-        await change { try await self.vault.update(id, EntryChanges(issuer: nil, account: nil, note: nil, params: nil, groupIds: nil, favorite: !entry.favorite, icon: nil)) }
+        await change { _ = try await self.vault.update(id, EntryChanges(issuer: nil, account: nil, note: nil, params: nil, groupIds: nil, favorite: !entry.favorite, icon: nil)) }
     }
 
     public func setGroups(_ id: String, _ groupIds: [String]) async {
-        await change { try await self.vault.update(id, EntryChanges(issuer: nil, account: nil, note: nil, params: nil, groupIds: groupIds, favorite: nil, icon: nil)) }
+        await change { _ = try await self.vault.update(id, EntryChanges(issuer: nil, account: nil, note: nil, params: nil, groupIds: groupIds, favorite: nil, icon: nil)) }
     }
 
     public func rename(_ id: String, issuer: String, account: String) async {
-        await change { try await self.vault.update(id, EntryChanges(issuer: issuer, account: account, note: nil, params: nil, groupIds: nil, favorite: nil, icon: nil)) }
+        await change { _ = try await self.vault.update(id, EntryChanges(issuer: issuer, account: account, note: nil, params: nil, groupIds: nil, favorite: nil, icon: nil)) }
     }
 
     public func addGroup(_ name: String) async {
-        await change { try await self.vault.addGroup(name) }
+        await change { _ = try await self.vault.addGroup(name) }
     }
 
     /// Moves to the trash, with undo.
