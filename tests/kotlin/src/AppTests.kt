@@ -46,6 +46,10 @@ suspend fun withMainScope(body: suspend (CoroutineScope) -> Unit) {
     }
 }
 
+/** Runs [block] on the scope's thread: the models, like Android's, are called from one thread. */
+suspend fun <T> CoroutineScope.onMain(block: () -> T): T =
+    kotlinx.coroutines.withContext(coroutineContext[kotlin.coroutines.ContinuationInterceptor]!!) { block() }
+
 suspend fun <T> StateFlow<T>.await(what: String, predicate: (T) -> Boolean): T =
     try {
         withTimeout(20_000) { first(predicate) }
@@ -64,7 +68,12 @@ class ManualTime(var nowMs: Long) {
     }
 
     /** Waits for the model to start sleeping; returns how long it asked for and its gate. */
-    suspend fun nextSleep(): Pair<Long, CompletableDeferred<Unit>> = withTimeout(10_000) { sleeps.receive() }
+    suspend fun nextSleep(what: String): Pair<Long, CompletableDeferred<Unit>> =
+        try {
+            withTimeout(10_000) { sleeps.receive() }
+        } catch (e: kotlinx.coroutines.TimeoutCancellationException) {
+            throw AssertionFailed("no sleep started: $what")
+        }
 }
 
 class RecordingClipboard : Clipboard {
@@ -151,7 +160,7 @@ fun registerAppTests(suite: Suite) {
             check(app.route.value is Route.Locked) { "still locked" }
             unlock.unlockWithBiometrics().join()
             check(app.route.value is Route.Unlocked) { "biometric unlock" }
-            app.lock()
+            scope.onMain { app.lock() }
             check(!locked.vault.isUnlocked) { "locked in the core" }
 
             keystore.invalidate() // a new fingerprint was enrolled
@@ -167,7 +176,7 @@ fun registerAppTests(suite: Suite) {
             settingsModel.enableBiometrics().join()
             assertEquals(1, vault.platformSlots(fresh).size, "the stale slot was replaced")
             check(!settings.biometricNeedsReenroll) { "flag cleared" }
-            app.lock()
+            scope.onMain { app.lock() }
             val again = app.unlock(vault)
             again.load().join()
             check(again.state.value.biometricAvailable) { "offered again" }
@@ -210,25 +219,25 @@ fun registerAppTests(suite: Suite) {
             app.unlock((app.route.value as Route.Locked).vault).unlockWithPassword(PASSWORD.toCharArray()).join()
             check(app.route.value is Route.Unlocked) { "unlocked" }
 
-            app.onBackground()
-            val (asked, gate) = time.nextSleep()
+            scope.onMain { app.onBackground() }
+            val (asked, gate) = time.nextSleep("first lock timer")
             assertEquals(60_000L, asked, "lock timer")
             time.nowMs += 10_000
-            app.onForeground()
+            scope.onMain { app.onForeground() }
             check(app.route.value is Route.Unlocked) { "back within the delay: still unlocked" }
             gate.complete(Unit)
             check(app.route.value is Route.Unlocked) { "the cancelled timer does not lock" }
 
-            app.onBackground()
-            val (_, gate2) = time.nextSleep()
+            scope.onMain { app.onBackground() }
+            val (_, gate2) = time.nextSleep("second lock timer")
             gate2.complete(Unit)
             app.route.await("locked by the timer") { it is Route.Locked }
 
             app.unlock((app.route.value as Route.Locked).vault).unlockWithPassword(PASSWORD.toCharArray()).join()
-            app.onBackground()
-            time.nextSleep() // the timer never fires: the process was frozen
+            scope.onMain { app.onBackground() }
+            time.nextSleep("third lock timer") // it never fires: the process was frozen
             time.nowMs += 61_000
-            app.onForeground()
+            scope.onMain { app.onForeground() }
             check(app.route.value is Route.Locked) { "locked on return after the delay" }
         }
     }
@@ -250,7 +259,7 @@ fun registerAppTests(suite: Suite) {
             val bank = s.rows.first { it.issuer == "Bank" }
             check(bank.hotp && bank.code == null) { "HOTP shows no code until asked" }
 
-            codes.showNext(zeta.id)
+            scope.onMain { codes.showNext(zeta.id) }
             s = codes.state.await("next code") { st -> st.rows.first { it.id == zeta.id }.showingNext }
             assertEquals(displayOf(vault, zeta.id, 60_000), s.rows.first { it.id == zeta.id }.nextCode, "next code = code of the next period")
 
@@ -264,10 +273,9 @@ fun registerAppTests(suite: Suite) {
             codes.addGroup("Work").join()
             val work = codes.state.value.groups.single()
             codes.setGroups(zeta.id, listOf(work.id)).join()
-            codes.selectGroup(work.id)
+            scope.onMain { codes.selectGroup(work.id) }
             assertEquals(listOf("Zeta"), codes.state.value.rows.map { it.issuer }, "group filter")
-            codes.selectGroup(null)
-
+            scope.onMain { codes.selectGroup(null) }
             codes.nextHotp(bank.id).join()
             assertEquals("755 224", codes.state.value.rows.first { it.id == bank.id }.code, "RFC 4226 counter 0")
             codes.nextHotp(bank.id).join()
@@ -277,7 +285,7 @@ fun registerAppTests(suite: Suite) {
             check(codes.state.value.rows.none { it.id == zeta.id }) { "deleted" }
             codes.undoDelete().join()
             check(codes.state.value.rows.any { it.id == zeta.id }) { "undo restores" }
-            codes.stop()
+            scope.onMain { codes.stop() }
         }
     }
 
@@ -297,11 +305,11 @@ fun registerAppTests(suite: Suite) {
             check(clip.sensitive) { "marked sensitive" }
             check(!codes.state.value.rows.single().hidden) { "copy reveals" }
             assertEquals(1uL, vault.entries().single().useCount, "use recorded")
-            val (delay, gate) = time.nextSleep()
+            val (delay, gate) = time.nextSleep("clipboard timer")
             assertEquals(30_000L, delay, "clears after 30 s")
             gate.complete(Unit)
             withTimeout(5_000) { while (clip.content != null) kotlinx.coroutines.delay(10) }
-            codes.stop()
+            scope.onMain { codes.stop() }
         }
     }
 
@@ -315,7 +323,7 @@ fun registerAppTests(suite: Suite) {
             val s = codes.state.await("warning and code") { it.clockOffsetWarning != null && it.rows.firstOrNull()?.code != null }
             assertEquals(120L, s.clockOffsetWarning, "offset in seconds")
             assertEquals("9428 7082", s.rows.single().code, "the core corrects the code")
-            codes.stop()
+            scope.onMain { codes.stop() }
         }
     }
 
@@ -343,7 +351,7 @@ fun registerAppTests(suite: Suite) {
             assertEquals("1 of 2 codes scanned (missing: 1)", m.state.value.progress!!.description, "progress")
             m.scanned(google[0]).join()
             assertEquals(12, m.state.value.pending.size, "complete export")
-            m.removePending(0)
+            scope.onMain { m.removePending(0) }
             m.confirm().join()
             assertEquals(11, m.state.value.result!!.addedIds.size, "unticked one left out")
 
@@ -474,12 +482,12 @@ fun registerAppTests(suite: Suite) {
             receive.begin().join()
             val invite = receive.state.value.invite!!
             val send = SendModel(old, Reauthentication(old, null), scope, framesPerSecond = 200)
-            send.inviteScanned(invite)
+            scope.onMain { send.inviteScanned(invite) }
             send.send().join()
             check(send.state.value.confirmationCode == null) { "nothing sent before re-authentication" }
             send.authenticateWithPassword(PASSWORD.toCharArray()).join()
             assertEquals(6, send.state.value.selected.size, "all selected")
-            send.toggle(send.state.value.accounts.first().id)
+            scope.onMain { send.toggle(send.state.value.accounts.first().id) }
             send.send().join()
             val code = send.state.value.confirmationCode!!
             receive.frame(GITHUB).join()
@@ -495,7 +503,7 @@ fun registerAppTests(suite: Suite) {
             check(new.entries().isEmpty()) { "nothing added before accept" }
             receive.accept().join()
             assertEquals(5, receive.state.value.result!!.addedIds.size, "accepted")
-            send.finish()
+            scope.onMain { send.finish() }
             assertEquals(null, send.state.value.frame, "frames stop")
         }
     }

@@ -7,8 +7,10 @@ import kotlin.system.exitProcess
 class Suite {
     private val tests = mutableListOf<Pair<String, suspend () -> Unit>>()
 
+    /** TWOFOLD_KOTLIN_ONLY=text runs only the tests whose name contains it (for debugging). */
     fun test(name: String, body: suspend () -> Unit) {
-        tests += name to body
+        val only = System.getenv("TWOFOLD_KOTLIN_ONLY")
+        if (only == null || name.contains(only)) tests += name to body
     }
 
     fun run(): Int {

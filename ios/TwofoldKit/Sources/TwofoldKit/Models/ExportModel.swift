@@ -27,6 +27,28 @@ public struct Reauthentication: Sendable {
         guard let keystore else { return false }
         return ((try? await vault.platformSlots(keystore)) ?? []).isEmpty == false
     }
+
+    enum Outcome: Equatable {
+        case confirmed
+        /// The user closed the biometric prompt: nothing to report.
+        case cancelled
+        case refused(String)
+    }
+
+    /// Runs one proof (password or biometrics, plus what must follow it) and says how it went.
+    @MainActor
+    func prove(_ proof: () async throws -> Void) async -> Outcome {
+        do {
+            try await proof()
+            return .confirmed
+        } catch is BiometricCancelled {
+            return .cancelled
+        } catch VaultFailure.wrongCredential {
+            return .refused("Wrong password")
+        } catch {
+            return .refused(VaultFailure.from(error).message)
+        }
+    }
 }
 
 /// The export screen: after re-authentication, a file for the file exporter (checked by
@@ -68,19 +90,12 @@ public final class ExportModel {
 
     public func authenticateWithBiometrics() async { await authenticate { try await self.reauth.withBiometrics() } }
 
-    private func authenticate(_ body: () async throws -> Void) async {
+    private func authenticate(_ proof: () async throws -> Void) async {
         busy = true
         defer { busy = false }
-        do {
-            try await body()
-            authenticated = true
-            error = nil
-        } catch is BiometricCancelled {
-        } catch VaultFailure.wrongCredential {
-            error = "Wrong password"
-        } catch {
-            self.error = VaultFailure.from(error).message
-        }
+        let outcome = await reauth.prove(proof)
+        authenticated = outcome == .confirmed
+        if case let .refused(message) = outcome { error = message } else { error = nil }
     }
 
     public func fileName(_ format: Format) -> String {

@@ -42,9 +42,9 @@ public final class OnboardingModel {
     public func create(password: String, confirmation: String) async {
         guard password == confirmation else { error = "The passwords do not match"; return }
         let verdict = passwordStrength(password: password.utf8Data)
-        guard verdict.acceptable else {
+        if let why = verdict.refusal {
             strength = verdict
-            error = verdict.feedback.first ?? "Choose a longer password"
+            error = why
             return
         }
         busy = true

@@ -67,6 +67,13 @@ extension String {
     var utf8Data: Data { Data(utf8) }
 }
 
+extension PasswordStrength {
+    /// Nil when the core accepts the password; otherwise what to tell the user.
+    public var refusal: String? {
+        acceptable ? nil : (feedback.first ?? "Choose a longer password")
+    }
+}
+
 extension VaultFailure {
     /// The text to show for a failure.
     public var message: String {

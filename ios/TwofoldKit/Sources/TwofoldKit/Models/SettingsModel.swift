@@ -76,8 +76,7 @@ public final class SettingsModel {
     public func changePassword(current: String, new: String, confirmation: String) async {
         await run {
             guard new == confirmation else { throw VaultFailure.invalidInput("The new passwords do not match") }
-            let verdict = passwordStrength(password: new.utf8Data)
-            guard verdict.acceptable else { throw VaultFailure.invalidInput(verdict.feedback.first ?? "Choose a longer password") }
+            if let why = passwordStrength(password: new.utf8Data).refusal { throw VaultFailure.invalidInput(why) }
             var currentBytes = current.utf8Data
             do {
                 try await self.vault.unlock(password: &currentBytes)

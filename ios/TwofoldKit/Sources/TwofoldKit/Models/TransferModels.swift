@@ -112,21 +112,18 @@ public final class SendModel {
 
     public func authenticateWithBiometrics() async { await authenticate { try await self.reauth.withBiometrics() } }
 
-    private func authenticate(_ body: () async throws -> Void) async {
+    private func authenticate(_ proof: () async throws -> Void) async {
         busy = true
         defer { busy = false }
-        do {
-            try await body()
-            accounts = try await vault.entries()
-            selected = Set(accounts.map(\.id))
-            authenticated = true
-            error = nil
-        } catch is BiometricCancelled {
-        } catch VaultFailure.wrongCredential {
-            error = "Wrong password"
-        } catch {
-            self.error = VaultFailure.from(error).message
+        var all: [EntryView] = []
+        let outcome = await reauth.prove {
+            try await proof()
+            all = try await self.vault.entries()
         }
+        accounts = all
+        selected = Set(all.map(\.id))
+        authenticated = outcome == .confirmed
+        if case let .refused(message) = outcome { error = message } else { error = nil }
     }
 
     public func inviteScanned(_ text: String) {

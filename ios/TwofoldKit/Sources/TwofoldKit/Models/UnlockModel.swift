@@ -73,8 +73,7 @@ public final class UnlockModel {
     public func setNewPassword(_ password: String, confirmation: String) async {
         await run {
             guard password == confirmation else { throw VaultFailure.invalidInput("The passwords do not match") }
-            let verdict = passwordStrength(password: password.utf8Data)
-            guard verdict.acceptable else { throw VaultFailure.invalidInput(verdict.feedback.first ?? "Choose a longer password") }
+            if let why = passwordStrength(password: password.utf8Data).refusal { throw VaultFailure.invalidInput(why) }
             var bytes = password.utf8Data
             try await self.vault.changePassword(&bytes)
             self.finish(self.recoveredFromPrevious)

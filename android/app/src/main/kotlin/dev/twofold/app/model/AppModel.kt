@@ -35,6 +35,9 @@ sealed interface Route {
  * screens, and locks after the app spent [SettingsStore.autoLockSeconds] in the background.
  * The lock timer runs while backgrounded and is checked again on return (the process may have
  * been frozen, so the timer alone is not trusted).
+ *
+ * Like every model here it is confined to one thread: [scope] runs on the main thread and
+ * the glue calls it from there.
  */
 class AppModel(
     private val vaultPath: String,

@@ -29,6 +29,28 @@ class Reauthentication(private val vault: TwofoldVault, val keystore: PlatformKe
     }
 
     suspend fun hasBiometrics(): Boolean = keystore != null && vault.platformSlots(keystore).isNotEmpty()
+
+    sealed interface Outcome {
+        data object Confirmed : Outcome
+
+        /** The user closed the biometric prompt: nothing to report. */
+        data object Cancelled : Outcome
+
+        data class Refused(val message: String) : Outcome
+    }
+
+    /** Runs one proof (password or biometrics, plus what must follow it) and says how it went. */
+    suspend fun prove(proof: suspend Reauthentication.() -> Unit): Outcome =
+        try {
+            proof()
+            Outcome.Confirmed
+        } catch (_: BiometricCancelled) {
+            Outcome.Cancelled
+        } catch (_: VaultFailure.WrongCredential) {
+            Outcome.Refused("Wrong password")
+        } catch (e: VaultFailure) {
+            Outcome.Refused(e.message ?: "Not confirmed")
+        }
 }
 
 /**
@@ -72,21 +94,19 @@ class ExportModel(
         _state.update { it.copy(biometricAvailable = bio) }
     }
 
-    fun authenticateWithPassword(password: CharArray): Job = authenticate { reauth.withPassword(password) }
+    fun authenticateWithPassword(password: CharArray): Job = authenticate { withPassword(password) }
 
-    fun authenticateWithBiometrics(): Job = authenticate { reauth.withBiometrics() }
+    fun authenticateWithBiometrics(): Job = authenticate { withBiometrics() }
 
-    private fun authenticate(block: suspend () -> Unit): Job = scope.launch {
+    private fun authenticate(proof: suspend Reauthentication.() -> Unit): Job = scope.launch {
         _state.update { it.copy(busy = true, error = null) }
-        try {
-            block()
-            _state.update { it.copy(busy = false, authenticated = true) }
-        } catch (_: BiometricCancelled) {
-            _state.update { it.copy(busy = false) }
-        } catch (_: VaultFailure.WrongCredential) {
-            _state.update { it.copy(busy = false, error = "Wrong password") }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+        val outcome = reauth.prove(proof)
+        _state.update {
+            it.copy(
+                busy = false,
+                authenticated = outcome == Reauthentication.Outcome.Confirmed,
+                error = (outcome as? Reauthentication.Outcome.Refused)?.message,
+            )
         }
     }
 

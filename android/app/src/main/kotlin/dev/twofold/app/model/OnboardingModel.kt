@@ -6,9 +6,7 @@ import dev.twofold.VaultFailure
 import dev.twofold.core.KdfSettings
 import dev.twofold.core.PasswordStrength
 import dev.twofold.core.defaultKdf
-import dev.twofold.core.passwordStrength
 import dev.twofold.toWipedUtf8
-import dev.twofold.useThenWipe
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -17,7 +15,6 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.withContext
 
 /**
  * Creating a vault: choose a password (strength judged by the core), see the recovery key
@@ -61,9 +58,8 @@ class OnboardingModel(
 
     /** Live feedback while typing; [password] is wiped. */
     fun passwordChanged(password: CharArray): Job = scope.launch {
-        val bytes = password.toWipedUtf8()
-        val strength = withContext(io) { bytes.useThenWipe { passwordStrength(it) } }
-        _state.update { it.copy(strength = if (bytes.isEmpty()) null else strength, error = null) }
+        val strength = passwordFeedback(password, io)
+        _state.update { it.copy(strength = strength, error = null) }
     }
 
     /** Creates the vault when both entries match and the core finds the password acceptable. */
@@ -76,10 +72,10 @@ class OnboardingModel(
             return@launch
         }
         val bytes = password.toWipedUtf8()
-        val strength = withContext(io) { bytes.copyOf().useThenWipe { passwordStrength(it) } }
-        if (!strength.acceptable) {
+        val strength = judgePassword(bytes, io)
+        val why = strength.refusal
+        if (why != null) {
             bytes.fill(0)
-            val why = strength.feedback.firstOrNull() ?: "Choose a longer password"
             _state.update { it.copy(strength = strength, error = why) }
             return@launch
         }

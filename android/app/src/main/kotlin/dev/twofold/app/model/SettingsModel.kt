@@ -4,9 +4,7 @@ import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.PasswordStrength
-import dev.twofold.core.passwordStrength
 import dev.twofold.toWipedUtf8
-import dev.twofold.useThenWipe
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -15,7 +13,6 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.withContext
 
 /**
  * Security settings: auto-lock delay, tap-to-reveal, biometric unlock on/off and re-enrollment
@@ -85,8 +82,7 @@ class SettingsModel(
     }
 
     fun newPasswordChanged(password: CharArray): Job = scope.launch {
-        val bytes = password.toWipedUtf8()
-        val strength = withContext(io) { bytes.useThenWipe { passwordStrength(it) } }
+        val strength = passwordFeedback(password, io)
         _state.update { it.copy(newPasswordStrength = strength) }
     }
 
@@ -99,8 +95,7 @@ class SettingsModel(
         return run {
             try {
                 if (!same) throw VaultFailure.InvalidInput("The new passwords do not match")
-                val strength = withContext(io) { newBytes.copyOf().useThenWipe { passwordStrength(it) } }
-                if (!strength.acceptable) throw VaultFailure.InvalidInput(strength.feedback.firstOrNull() ?: "Choose a longer password")
+                judgePassword(newBytes, io).refusal?.let { throw VaultFailure.InvalidInput(it) }
                 try {
                     vault.unlockWithPassword(currentBytes)
                 } catch (_: VaultFailure.WrongCredential) {

@@ -134,22 +134,26 @@ class SendModel(
     private var transfer: OutgoingTransfer? = null
     private var frames: Job? = null
 
-    fun authenticateWithPassword(password: CharArray): Job = authenticate { reauth.withPassword(password) }
+    fun authenticateWithPassword(password: CharArray): Job = authenticate { withPassword(password) }
 
-    fun authenticateWithBiometrics(): Job = authenticate { reauth.withBiometrics() }
+    fun authenticateWithBiometrics(): Job = authenticate { withBiometrics() }
 
-    private fun authenticate(block: suspend () -> Unit): Job = scope.launch {
+    private fun authenticate(proof: suspend Reauthentication.() -> Unit): Job = scope.launch {
         _state.update { it.copy(busy = true, error = null) }
-        try {
-            block()
-            val all = vault.entries()
-            _state.update { it.copy(authenticated = true, busy = false, accounts = all, selected = all.map { e -> e.id }.toSet()) }
-        } catch (_: BiometricCancelled) {
-            _state.update { it.copy(busy = false) }
-        } catch (_: VaultFailure.WrongCredential) {
-            _state.update { it.copy(busy = false, error = "Wrong password") }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+        var all = emptyList<EntryView>()
+        val outcome = reauth.prove {
+            proof()
+            all = vault.entries()
+        }
+        val confirmed = outcome == Reauthentication.Outcome.Confirmed
+        _state.update {
+            it.copy(
+                busy = false,
+                authenticated = confirmed,
+                accounts = all,
+                selected = all.map { e -> e.id }.toSet(),
+                error = (outcome as? Reauthentication.Outcome.Refused)?.message,
+            )
         }
     }
 

@@ -4,9 +4,7 @@ import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.PasswordStrength
-import dev.twofold.core.passwordStrength
 import dev.twofold.toWipedUtf8
-import dev.twofold.useThenWipe
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -15,7 +13,6 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.withContext
 
 /**
  * Unlocking: biometrics when a slot for this device's keystore exists, the password, or the
@@ -81,8 +78,7 @@ class UnlockModel(
     }
 
     fun newPasswordChanged(password: CharArray): Job = scope.launch {
-        val bytes = password.toWipedUtf8()
-        val strength = withContext(io) { bytes.useThenWipe { passwordStrength(it) } }
+        val strength = passwordFeedback(password, io)
         _state.update { it.copy(newPasswordStrength = strength, error = null) }
     }
 
@@ -96,10 +92,9 @@ class UnlockModel(
                 bytes.fill(0)
                 throw VaultFailure.InvalidInput("The passwords do not match")
             }
-            val strength = withContext(io) { bytes.copyOf().useThenWipe { passwordStrength(it) } }
-            if (!strength.acceptable) {
+            judgePassword(bytes, io).refusal?.let {
                 bytes.fill(0)
-                throw VaultFailure.InvalidInput(strength.feedback.firstOrNull() ?: "Choose a longer password")
+                throw VaultFailure.InvalidInput(it)
             }
             vault.changePassword(bytes)
             finish(_state.value.recoveredFromPrevious)
