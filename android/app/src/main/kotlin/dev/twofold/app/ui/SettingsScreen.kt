@@ -1,5 +1,6 @@
 package dev.twofold.app.ui
 
+import androidx.compose.foundation.horizontalScroll
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -38,7 +39,7 @@ fun SettingsScreen(model: SettingsModel, back: () -> Unit) {
     Column(Modifier.fillMaxSize().padding(24.dp).verticalScroll(rememberScrollState()), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text("Settings", style = MaterialTheme.typography.headlineSmall)
         Text("Lock when Twofold is in the background for")
-        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        Row(Modifier.horizontalScroll(rememberScrollState()), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             autoLockChoices.forEach { (seconds, label) ->
                 FilterChip(state.autoLockSeconds == seconds, { model.setAutoLock(seconds) }, label = { Text(label) })
             }

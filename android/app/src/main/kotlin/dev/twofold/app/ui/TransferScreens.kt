@@ -58,17 +58,21 @@ fun ReceiveScreen(model: ReceiveModel, back: () -> Unit) {
                 ErrorText(state.error)
                 Button(onClick = { model.begin() }) { Text("Start again") }
             }
-            state.progress == null && state.invite != null -> {
-                Text("1. On the old phone, open Twofold › Send to another phone and scan this code.")
-                QrImage(state.invite!!, Modifier.fillMaxWidth())
-                Text("2. Then point this camera at the codes the old phone shows.")
-                QrCamera(onText = { model.frame(it) }, modifier = Modifier.fillMaxWidth().height(240.dp))
-            }
-            state.progress != null -> {
-                val p = state.progress!!
-                Text("Receiving… ${p.received} of about ${p.needed} pieces")
-                LinearProgressIndicator(progress = { (p.received.toFloat() / p.needed.toFloat().coerceAtLeast(1f)).coerceAtMost(1f) }, modifier = Modifier.fillMaxWidth())
-                QrCamera(onText = { model.frame(it) }, modifier = Modifier.fillMaxWidth().height(320.dp))
+            state.invite != null -> {
+                val p = state.progress
+                if (p == null) {
+                    Text("1. On the old phone, open Twofold › Send to another phone and scan this code.")
+                    QrImage(state.invite!!, Modifier.fillMaxWidth())
+                    Text("2. Then point this camera at the codes the old phone shows.")
+                } else {
+                    Text("Receiving… ${p.received} of about ${p.needed} pieces")
+                    LinearProgressIndicator(
+                        progress = { (p.received.toFloat() / p.needed.toFloat().coerceAtLeast(1f)).coerceAtMost(1f) },
+                        modifier = Modifier.fillMaxWidth(),
+                    )
+                }
+                // One camera for the whole receive, so it is not rebound when progress starts.
+                QrCamera(onText = { model.frame(it) }, modifier = Modifier.fillMaxWidth().height(280.dp))
             }
         }
         if (!state.expired) ErrorText(state.error)
