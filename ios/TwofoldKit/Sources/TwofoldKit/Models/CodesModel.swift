@@ -52,6 +52,7 @@ public final class CodesModel {
     private var revealed: Set<String> = []
     private var hotpCodes: [String: String] = [:]
     private var longPressed: String?
+    private var clockChecked = false
 
     public init(
         vault: TwofoldVault,
@@ -85,7 +86,10 @@ public final class CodesModel {
         hotpCodes.removeAll()
     }
 
+    /// Once a session: recording the sample writes the vault.
     private func checkClock() async {
+        guard !clockChecked else { return }
+        clockChecked = true
         guard let trusted = trustedTime(),
               let status = try? await vault.recordTimeSample(local: clock(), trusted: trusted) else { return }
         clockOffsetWarning = status.warn ? status.offsetSeconds : nil

@@ -80,8 +80,9 @@ class CodesModel(
     private var longPressed: String? = null
     private var ticker: Job? = null
     private var clipboardClear: Job? = null
+    private var clockChecked = false
 
-    /** While the list is on screen: codes tick; entries load; the clock is checked once. */
+    /** While the list is on screen: codes tick; entries load; the clock is checked once a session. */
     fun start(): Job {
         ticker?.cancel()
         val job = scope.launch {
@@ -104,6 +105,8 @@ class CodesModel(
     }
 
     private suspend fun checkClock() {
+        if (clockChecked) return
+        clockChecked = true
         val trusted = trustedTime.nowMs() ?: return
         val status = runCatching { vault.recordTimeSample(clock(), trusted) }.getOrNull() ?: return
         _state.update { it.copy(clockOffsetWarning = if (status.warn) status.offsetSeconds else null) }
