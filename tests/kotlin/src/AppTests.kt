@@ -120,6 +120,12 @@ fun registerAppTests(suite: Suite) {
             val m = app.onboarding(FLOOR)
             m.passwordChanged("password1".toCharArray()).join()
             check(m.state.value.strength!!.score < 2u) { "a common password scores low" }
+            // Typing fast: only the last keystroke's verdict stays.
+            val burst = (1..STRONG.length).map { n -> m.passwordChanged(STRONG.take(n).toCharArray()) }
+            burst.last().join()
+            check(m.state.value.strength!!.acceptable) { "the verdict is the full password's: ${m.state.value.strength}" }
+            m.passwordChanged(CharArray(0)).join()
+            assertEquals(null, m.state.value.strength, "an empty field shows no verdict")
             m.create("password1".toCharArray(), "password1".toCharArray()).join()
             check(m.state.value.error != null && m.state.value.step == OnboardingModel.Step.ChoosePassword) { "weak password refused: ${m.state.value}" }
             m.create(STRONG.toCharArray(), "$STRONG!".toCharArray()).join()

@@ -115,8 +115,10 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
         unlocked = null
     }
 
+    /** The task is finishing (the user left the app with Back): lock before the models go. */
     override fun onCleared() {
         ProcessLifecycleOwner.get().lifecycle.removeObserver(lifecycle)
+        app.lock()
         locked()
     }
 }

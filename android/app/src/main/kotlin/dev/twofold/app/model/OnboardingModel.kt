@@ -57,10 +57,9 @@ class OnboardingModel(
     private var recoveryKey: String? = null
 
     /** Live feedback while typing; [password] is wiped. */
-    fun passwordChanged(password: CharArray): Job = scope.launch {
-        val strength = passwordFeedback(password, io)
-        _state.update { it.copy(strength = strength, error = null) }
-    }
+    private val feedback = PasswordFeedback(scope, io) { s -> _state.update { it.copy(strength = s, error = null) } }
+
+    fun passwordChanged(password: CharArray): Job = feedback.typed(password)
 
     /** Creates the vault when both entries match and the core finds the password acceptable. */
     fun create(password: CharArray, confirmation: CharArray): Job = scope.launch {

@@ -81,10 +81,9 @@ class SettingsModel(
         "Biometric unlock is off"
     }
 
-    fun newPasswordChanged(password: CharArray): Job = scope.launch {
-        val strength = passwordFeedback(password, io)
-        _state.update { it.copy(newPasswordStrength = strength) }
-    }
+    private val feedback = PasswordFeedback(scope, io) { s -> _state.update { it.copy(newPasswordStrength = s) } }
+
+    fun newPasswordChanged(password: CharArray): Job = feedback.typed(password)
 
     /** Re-authenticates with the current password, then sets the new one. */
     fun changePassword(current: CharArray, new: CharArray, confirmation: CharArray): Job {

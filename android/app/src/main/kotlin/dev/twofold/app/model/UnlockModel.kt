@@ -77,10 +77,9 @@ class UnlockModel(
         _state.update { it.copy(mode = Mode.NEW_PASSWORD, busy = false, recoveredFromPrevious = info.recoveredFromPrevious) }
     }
 
-    fun newPasswordChanged(password: CharArray): Job = scope.launch {
-        val strength = passwordFeedback(password, io)
-        _state.update { it.copy(newPasswordStrength = strength, error = null) }
-    }
+    private val feedback = PasswordFeedback(scope, io) { s -> _state.update { it.copy(newPasswordStrength = s, error = null) } }
+
+    fun newPasswordChanged(password: CharArray): Job = feedback.typed(password)
 
     /** After a recovery-key unlock: the new password replaces the old one. */
     fun setNewPassword(password: CharArray, confirmation: CharArray): Job {
