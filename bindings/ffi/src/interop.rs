@@ -299,6 +299,18 @@ impl ImportSession {
             .collect()
     }
 
+    /// Leaves one account out (the user unticked it in the preview).
+    pub fn remove(&self, index: u32) {
+        let entries = &mut self
+            .report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries;
+        if (index as usize) < entries.len() {
+            entries.remove(index as usize);
+        }
+    }
+
     /// Adds the accounts to the vault; duplicates are reported, not doubled.
     pub fn add_to(&self, vault: Arc<VaultSession>) -> Result<AddResult> {
         let entries = std::mem::take(

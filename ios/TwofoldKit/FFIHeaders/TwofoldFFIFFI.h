@@ -314,6 +314,11 @@ RustBuffer uniffi_twofold_ffi_fn_method_importsession_errors(uint64_t ptr, RustC
 RustBuffer uniffi_twofold_ffi_fn_method_importsession_format(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_REMOVE
+void uniffi_twofold_ffi_fn_method_importsession_remove(uint64_t ptr, uint32_t index, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_PENDINGBACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_PENDINGBACKUP
 uint64_t uniffi_twofold_ffi_fn_clone_pendingbackup(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1140,6 +1145,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_importsession_errors(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_FORMAT
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_FORMAT
 uint16_t uniffi_twofold_ffi_checksum_method_importsession_format(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_IMPORTSESSION_REMOVE
+uint16_t uniffi_twofold_ffi_checksum_method_importsession_remove(void
     
 );
 #endif

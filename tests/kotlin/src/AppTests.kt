@@ -381,11 +381,12 @@ fun registerAppTests(suite: Suite) {
         }
     }
 
-    suite.test("app: importing an encrypted file asks for its password, previews, reports duplicates") {
+    suite.test("app: importing an encrypted file asks for its password, previews, unticks, reports duplicates") {
         withMainScope { scope ->
             val (source, _) = newVault()
             source.addFromUri(GITHUB)
             source.addFromUri("otpauth://totp/B:b?secret=$RFC_SHA256")
+            source.addFromUri("otpauth://totp/C:c?secret=$RFC_SHA1&issuer=C")
             val file = source.exportAegis(pw("file password")).toByteArray()
             val (vault, _) = newVault()
             vault.addFromUri(GITHUB)
@@ -396,11 +397,14 @@ fun registerAppTests(suite: Suite) {
             assertEquals("Wrong password for this file", m.state.value.error, "wrong password")
             m.filePassword("file password".toCharArray()).join()
             assertEquals("aegis", m.state.value.importFormat, "format")
-            assertEquals(listOf("GitHub", "B"), m.state.value.pending.map { it.issuer }, "preview")
+            assertEquals(listOf("GitHub", "B", "C"), m.state.value.pending.map { it.issuer }, "preview")
+            scope.onMain { m.removePending(2) }
+            assertEquals(listOf("GitHub", "B"), m.state.value.pending.map { it.issuer }, "C unticked")
             m.confirm().join()
             val r = m.state.value.result!!
             assertEquals(1, r.addedIds.size, "one new")
             assertEquals(1, r.duplicates.size, "one duplicate reported, not doubled")
+            check(vault.entries().none { it.issuer == "C" }) { "the unticked account was not added" }
             m.importFile(byteArrayOf(1, 2, 3)).join()
             check(m.state.value.error != null) { "garbage file refused with a message" }
         }

@@ -100,10 +100,8 @@ struct AddView: View {
                                 Text(p.issuer.isEmpty ? p.account : p.issuer)
                                 Text("\(p.account) · \(p.params.digits) digits\(p.weakSecret ? " · weak secret" : "")").font(.caption)
                             }
-                            if model.importFormat == nil {
-                                Spacer()
-                                Button("Remove") { model.removePending(at: i) }.buttonStyle(.borderless)
-                            }
+                            Spacer()
+                            Button("Remove") { model.removePending(at: i) }.buttonStyle(.borderless)
                         }
                     }
                     Button("Add \(model.pending.count) account(s)") { Task { await model.confirm() } }.disabled(model.busy)

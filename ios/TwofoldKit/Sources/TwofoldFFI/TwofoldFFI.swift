@@ -857,6 +857,11 @@ public protocol ImportSessionProtocol: AnyObject, Sendable {
     
     func format()  -> String
     
+    /**
+     * Leaves one account out (the user unticked it in the preview).
+     */
+    func remove(index: UInt32) 
+    
 }
 /**
  * A read import file, held until the user confirms (secrets stay in Rust).
@@ -967,6 +972,18 @@ open func format() -> String  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Leaves one account out (the user unticked it in the preview).
+     */
+open func remove(index: UInt32)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_importsession_remove(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(index),uniffiCallStatus
+    )
+}
 }
     
 
@@ -5857,6 +5874,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_importsession_format() != 55455) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_importsession_remove() != 49989) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_pendingbackup_bytes() != 54847) {

@@ -70,9 +70,15 @@ public final class EnrollModel {
         }
     }
 
+    /// Untick one scanned or imported account before adding.
     public func removePending(at index: Int) {
-        scanner.remove(at: index)
-        pending = scanner.accounts()
+        if let session = importSession {
+            session.remove(index: UInt32(index))
+            pending = session.accounts()
+        } else {
+            scanner.remove(at: index)
+            pending = scanner.accounts()
+        }
     }
 
     public func confirm() async {

@@ -109,10 +109,17 @@ class EnrollModel(
         else scanned(text).join()
     }
 
-    /** Untick one scanned account before adding. */
+    /** Untick one scanned or imported account before adding. */
     fun removePending(index: Int) {
-        scanner.remove(index)
-        _state.update { it.copy(pending = scanner.accounts()) }
+        val session = import
+        val left = if (session != null) {
+            session.remove(index.toUInt())
+            session.accounts()
+        } else {
+            scanner.remove(index)
+            scanner.accounts()
+        }
+        _state.update { it.copy(pending = left) }
     }
 
     /** Adds the scanned accounts, or the accounts of the read file. */

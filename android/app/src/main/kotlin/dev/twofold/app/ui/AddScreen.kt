@@ -87,9 +87,7 @@ private fun Pending(model: EnrollModel, state: EnrollModel.State) {
             supportingContent = {
                 Text(p.account + " · ${p.params.otpType.name} · ${p.params.digits} digits" + if (p.weakSecret) " · weak secret" else "")
             },
-            trailingContent = {
-                if (state.importFormat == null) TextButton(onClick = { model.removePending(i) }) { Text("Remove") }
-            },
+            trailingContent = { TextButton(onClick = { model.removePending(i) }) { Text("Remove") } },
         )
     }
     Button(enabled = !state.busy, onClick = { model.confirm() }) { Text("Add ${state.pending.size} account(s)") }
