@@ -71,13 +71,8 @@ fn entry(e: &Value) -> Result<ImportedEntry, String> {
         })
         .unwrap_or_default();
     Ok(ImportedEntry {
-        kind,
-        secret,
-        issuer,
-        account,
-        note: String::new(),
-        favorite: false,
         groups,
+        ..ImportedEntry::new(kind, secret, issuer, account)
     })
 }
 

@@ -27,29 +27,21 @@ fn from_totp(
 ) -> Result<ImportedEntry, String> {
     let totp = totp.trim();
     let mut entry = if let Some(secret) = totp.strip_prefix("steam://") {
-        ImportedEntry {
-            kind: OtpKind::Steam,
-            secret: support::secret_b32(secret)?,
-            issuer: String::new(),
-            account: String::new(),
-            note: String::new(),
-            favorite: false,
-            groups: vec![],
-        }
+        ImportedEntry::new(
+            OtpKind::Steam,
+            support::secret_b32(secret)?,
+            String::new(),
+            String::new(),
+        )
     } else if totp.to_ascii_lowercase().starts_with("otpauth://") {
         ImportedEntry::from_credential(uri::parse(totp).map_err(|e| e.to_string())?)
     } else {
-        let mut e = ImportedEntry {
-            kind: OtpKind::DEFAULT_TOTP,
-            secret: support::secret_b32(totp)?,
-            issuer: String::new(),
-            account: username.to_owned(),
-            note: String::new(),
-            favorite: false,
-            groups: vec![],
-        };
-        e.issuer = name.to_owned();
-        e
+        ImportedEntry::new(
+            OtpKind::DEFAULT_TOTP,
+            support::secret_b32(totp)?,
+            name.to_owned(),
+            username.to_owned(),
+        )
     };
     let mut note = notes.to_owned();
     if entry.issuer.is_empty() && entry.account.is_empty() && !name.is_empty() {

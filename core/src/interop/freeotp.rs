@@ -43,13 +43,10 @@ fn entry(t: &Value) -> Result<ImportedEntry, String> {
         "" => str_field(t, "issuerInt"),
         s => s,
     };
-    Ok(ImportedEntry {
+    Ok(ImportedEntry::new(
         kind,
         secret,
-        issuer: issuer.to_owned(),
-        account: str_field(t, "label").to_owned(),
-        note: String::new(),
-        favorite: false,
-        groups: Vec::new(),
-    })
+        issuer.to_owned(),
+        str_field(t, "label").to_owned(),
+    ))
 }

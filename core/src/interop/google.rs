@@ -157,15 +157,7 @@ fn account(p: &mut OtpParameters) -> Result<ImportedEntry, String> {
             account = rest.trim().to_owned();
         }
     }
-    Ok(ImportedEntry {
-        kind,
-        secret,
-        issuer,
-        account,
-        note: String::new(),
-        favorite: false,
-        groups: vec![],
-    })
+    Ok(ImportedEntry::new(kind, secret, issuer, account))
 }
 
 /// Accumulates parts of multi-QR exports (batches) until every part is there.

@@ -45,16 +45,26 @@ pub struct ImportedEntry {
 }
 
 impl ImportedEntry {
-    pub fn from_credential(c: Credential) -> Self {
+    /// An account with no note, not a favorite, in no group.
+    pub fn new(kind: OtpKind, secret: Secret, issuer: String, account: String) -> Self {
         ImportedEntry {
-            kind: c.kind,
-            secret: c.secret.clone(),
-            issuer: c.issuer.clone(),
-            account: c.account.clone(),
+            kind,
+            secret,
+            issuer,
+            account,
             note: String::new(),
             favorite: false,
             groups: Vec::new(),
         }
+    }
+
+    pub fn from_credential(c: Credential) -> Self {
+        Self::new(
+            c.kind,
+            c.secret.clone(),
+            c.issuer.clone(),
+            c.account.clone(),
+        )
     }
 
     /// Same secret and kind of code as another imported entry.
