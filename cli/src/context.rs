@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use twofold_core::vault::{Entry, EntryId, Id, VaultError, VaultSession};
+use twofold_core::crypto::KdfLimit;
+use twofold_core::vault::{
+    Entry, EntryId, FileTrustStore, Id, UnlockInfo, VaultEnv, VaultError, VaultSession,
+};
 use zeroize::Zeroizing;
 
 use crate::error::{CliError, CliResult};
@@ -27,6 +30,10 @@ pub struct Global {
         env = "TWOFOLD_PASSWORD_FILE"
     )]
     pub password_file: Option<PathBuf>,
+    /// Open a vault whose key derivation is above the 256 MiB limit (only vaults made by
+    /// Twofold 0.1 with --kdf-memory above 256 need this).
+    #[arg(long, global = true)]
+    pub allow_heavy_kdf: bool,
 }
 
 /// The platform data directory for Twofold.
@@ -48,7 +55,45 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(".twofold")
 }
 
+/// The platform config directory for Twofold (where the trust records live): never next to
+/// the vault, so whoever can replace a synced vault file cannot reset what this device saw.
+pub fn config_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("TWOFOLD_CONFIG_DIR").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if cfg!(target_os = "macos") {
+        if let Some(h) = home {
+            return h.join("Library/Preferences/twofold");
+        }
+    } else if cfg!(windows) {
+        if let Some(a) = std::env::var_os("LOCALAPPDATA") {
+            return PathBuf::from(a).join("twofold");
+        }
+    } else if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("twofold");
+    } else if let Some(h) = home {
+        return h.join(".config/twofold");
+    }
+    PathBuf::from(".twofold-config")
+}
+
 impl Global {
+    /// The session environment: the real file system, and this device's trust record for
+    /// the vault in the config directory.
+    pub fn env(&self) -> VaultEnv {
+        let trust = FileTrustStore::for_vault(&config_dir().join("trust"), &self.vault_path());
+        VaultEnv {
+            trust: Some(std::sync::Arc::new(trust)),
+            kdf_limit: if self.allow_heavy_kdf {
+                KdfLimit::V1
+            } else {
+                KdfLimit::DEFAULT
+            },
+            ..VaultEnv::default()
+        }
+    }
+
     pub fn vault_path(&self) -> PathBuf {
         self.vault
             .clone()
@@ -67,7 +112,7 @@ impl Global {
     /// Opens the vault, locked.
     pub fn open(&self) -> CliResult<VaultSession> {
         let path = self.vault_path();
-        VaultSession::open(&path).map_err(|e| match e {
+        VaultSession::open_in(&path, self.env()).map_err(|e| match e {
             VaultError::NotFound(_) => CliError::failed(format!(
                 "no vault at {} (create one with `twofold init`, or pass --vault)",
                 path.display()
@@ -84,14 +129,35 @@ impl Global {
             session.unlock_with_password(&password)
         })
         .map_err(vault_error)?;
-        if info.recovered_from_previous {
-            eprintln!(
-                "twofold: warning: the vault file was damaged; opened the previous generation ({}). \
-                 The next change rewrites it.",
-                info.generation
-            );
-        }
+        report_unlock(&info);
         Ok((session, password))
+    }
+}
+
+/// Tells the user what an unlock found and repaired (on stderr).
+pub fn report_unlock(info: &UnlockInfo) {
+    if info.recovered_from_previous {
+        eprintln!(
+            "twofold: warning: the vault file was damaged; opened the previous generation and \
+             rewrote the vault from it (generation {}).",
+            info.generation
+        );
+    }
+    if let Some(v) = info.upgraded_from {
+        eprintln!("twofold: upgraded the vault from format {v} to format 2.");
+    }
+    if info.removed_pin_slots > 0 {
+        eprintln!(
+            "twofold: removed {} PIN slot(s) locked by too many wrong PINs.",
+            info.removed_pin_slots
+        );
+    }
+    if info.unendorsed_slots > 0 {
+        eprintln!(
+            "twofold: note: {} key slot(s) made before format 2 are confirmed the next time \
+             they open the vault; confirm the recovery key now with `twofold recovery confirm`.",
+            info.unendorsed_slots
+        );
     }
 }
 
@@ -173,7 +239,14 @@ pub fn vault_error(e: VaultError) -> CliError {
         | VaultError::NoSuchEntry(_)
         | VaultError::NoSuchGroup(_)
         | VaultError::LastPasswordSlot
+        | VaultError::PinLocked
         | VaultError::NotAContainer(_) => CliError::invalid(e),
+        VaultError::Unverified(_) | VaultError::RolledBack { .. } | VaultError::Forged => {
+            CliError::failed(format!(
+                "{e}. If this vault file is yours, `twofold trust accept` opens it anyway (asks \
+                 for the password)"
+            ))
+        }
         other => CliError::failed(other),
     }
 }

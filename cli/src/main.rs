@@ -58,6 +58,9 @@ enum Command {
     /// Use or replace the recovery key.
     #[command(subcommand)]
     Recovery(cmd::vault::RecoveryCommand),
+    /// What this device trusts about the vault file; accept a file it would refuse.
+    #[command(subcommand)]
+    Trust(cmd::vault::TrustCommand),
     /// Encrypted, verified backups.
     #[command(subcommand)]
     Backup(cmd::backup::BackupCommand),
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Hotp(c) => cmd::vault::hotp(g, c),
         Command::Passwd(a) => cmd::vault::passwd(g, a),
         Command::Recovery(c) => cmd::vault::recovery(g, c),
+        Command::Trust(c) => cmd::vault::trust(g, c),
         Command::Backup(c) => cmd::backup::run(g, c),
         Command::Qr(c) => cmd::interop::qr(c),
         Command::Scan(a) => cmd::interop::scan(g, a),

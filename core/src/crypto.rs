@@ -141,17 +141,28 @@ impl KdfParams {
         t: 2,
         p: 1,
     };
-    /// Above these a file is hostile: we refuse rather than allocate or spin.
-    pub const MAX_M_KIB: u32 = 1024 * 1024;
-    pub const MAX_T: u32 = 64;
-    pub const MAX_P: u32 = 16;
+    /// Above these a file is hostile: we refuse rather than allocate or spin. The ceiling is
+    /// what a phone survives (256 MiB), with the passes a backup's memory fallback can reach
+    /// (256 MiB × 3 → 128 × 6 → 64 × 12).
+    pub const MAX_M_KIB: u32 = 256 * 1024;
+    pub const MAX_T: u32 = 12;
+    pub const MAX_P: u32 = 4;
 
-    /// Whether a file carrying these parameters may be opened.
+    /// Whether a file carrying these parameters may be opened under the default limit.
     pub fn check_readable(&self) -> Result<(), KdfRejection> {
+        self.check_within(KdfLimit::DEFAULT)
+    }
+
+    /// Whether a file carrying these parameters may be opened under `limit`.
+    pub fn check_within(&self, limit: KdfLimit) -> Result<(), KdfRejection> {
         if self.m_kib < Self::FLOOR.m_kib || self.t < Self::FLOOR.t || self.p == 0 {
             return Err(KdfRejection::BelowFloor(*self));
         }
-        if self.m_kib > Self::MAX_M_KIB || self.t > Self::MAX_T || self.p > Self::MAX_P {
+        if self.m_kib > limit.max_m_kib
+            || self.t > limit.max_t
+            || self.p > Self::MAX_P
+            || self.work() > limit.max_work
+        {
             return Err(KdfRejection::AboveLimit(*self));
         }
         // Argon2 needs at least 8 KiB per lane.
@@ -160,6 +171,37 @@ impl KdfParams {
         }
         Ok(())
     }
+
+    /// Argon2id work: memory in KiB times passes.
+    pub fn work(&self) -> u64 {
+        u64::from(self.m_kib) * u64::from(self.t)
+    }
+}
+
+/// The most Argon2id work a file may ask for before anything runs. The default is what a
+/// phone survives; a desktop may raise it for its own vault (see `VaultEnv::kdf_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfLimit {
+    pub max_m_kib: u32,
+    pub max_t: u32,
+    /// Memory (KiB) × passes.
+    pub max_work: u64,
+}
+
+impl KdfLimit {
+    /// 256 MiB, 12 passes, and at most the work of the backup default (256 MiB × 3).
+    pub const DEFAULT: KdfLimit = KdfLimit {
+        max_m_kib: KdfParams::MAX_M_KIB,
+        max_t: KdfParams::MAX_T,
+        max_work: 256 * 1024 * 3,
+    };
+    /// What format version 1 allowed (1 GiB, 64 passes): only for opening a vault made with
+    /// such parameters by Twofold 0.1.
+    pub const V1: KdfLimit = KdfLimit {
+        max_m_kib: 1024 * 1024,
+        max_t: 64,
+        max_work: 1024 * 1024 * 64,
+    };
 }
 
 impl std::fmt::Display for KdfParams {
@@ -179,7 +221,9 @@ impl std::fmt::Display for KdfParams {
 pub enum KdfRejection {
     #[error("key derivation parameters ({0}) are below the minimum of 19 MiB and 2 passes")]
     BelowFloor(KdfParams),
-    #[error("key derivation parameters ({0}) exceed what any Twofold file uses")]
+    #[error(
+        "key derivation parameters ({0}) exceed the limit of 256 MiB, 12 passes and the work of 256 MiB × 3"
+    )]
     AboveLimit(KdfParams),
 }
 
@@ -268,7 +312,10 @@ pub fn calibrate(target: Duration, max_m_kib: u32) -> Result<KdfParams, CryptoEr
         let per_pass = start.elapsed().max(Duration::from_micros(1));
         let passes = (target.as_secs_f64() / per_pass.as_secs_f64()).floor() as u32;
         if passes >= KdfParams::FLOOR.t || m_kib / 2 < KdfParams::FLOOR.m_kib {
-            let t = passes.clamp(KdfParams::FLOOR.t, KdfParams::MAX_T);
+            // Never more work than a reader accepts.
+            let max_t = (KdfLimit::DEFAULT.max_work / u64::from(m_kib))
+                .min(u64::from(KdfParams::MAX_T)) as u32;
+            let t = passes.clamp(KdfParams::FLOOR.t, max_t.max(KdfParams::FLOOR.t));
             return Ok(KdfParams { m_kib, t, p: 1 });
         }
         // Too slow even for two passes: use less memory.
@@ -312,6 +359,98 @@ pub fn ephemeral_agree(
     let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
     let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(*peer));
     Ok((public, Zeroizing::new(shared.to_bytes())))
+}
+
+/// An Ed25519 signing key (format v2 vault and backup signatures). The seed lives inside the
+/// encrypted vault body; the key is wiped on drop.
+pub struct SigningKey(ed25519_dalek::SigningKey);
+
+impl SigningKey {
+    /// A new random key.
+    pub fn generate(rng: &dyn RandomSource) -> Result<Self, CryptoError> {
+        let seed = random_key(rng)?;
+        Ok(Self::from_seed(&seed))
+    }
+
+    /// The key of a 32-byte seed.
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        SigningKey(ed25519_dalek::SigningKey::from_bytes(seed))
+    }
+
+    /// The seed, to be stored encrypted.
+    pub fn seed(&self) -> Key32 {
+        Zeroizing::new(self.0.to_bytes())
+    }
+
+    /// The verification key.
+    pub fn public(&self) -> [u8; 32] {
+        self.0.verifying_key().to_bytes()
+    }
+
+    /// Signs `message` (deterministic, RFC 8032).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        self.0.sign(message).to_bytes()
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey(public {})", hex(&self.public()))
+    }
+}
+
+/// Whether `signature` is a valid Ed25519 signature of `message` by `public` (strict
+/// verification: no malleable or small-order encodings).
+pub fn verify_signature(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public) else {
+        return false;
+    };
+    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+        .is_ok()
+}
+
+/// HMAC-SHA256.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let tag = ring::hmac::sign(&key, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tag.as_ref());
+    out
+}
+
+/// Whether `tag` is HMAC-SHA256(key, data), compared in constant time.
+pub fn hmac_sha256_verify(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    ring::hmac::verify(&key, data, tag).is_ok()
+}
+
+/// SHA-256.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// The padded length of `len` bytes: Padmé (Nikitin et al., PETS 2019) above a 4 KiB
+/// minimum. The size then tells at most O(log log len) bits, and the overhead is at most
+/// about 12 %.
+pub fn padded_len(len: usize) -> usize {
+    const MIN: usize = 4096;
+    if len <= MIN {
+        return MIN;
+    }
+    let e = usize::BITS - 1 - len.leading_zeros(); // floor(log2 len)
+    let s = u32::BITS - e.leading_zeros(); // floor(log2 e) + 1
+    let last_bits = e - s;
+    let mask = (1usize << last_bits) - 1;
+    (len + mask) & !mask
+}
+
+/// Lower-case hex, for messages about public values (never secrets).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -368,7 +507,7 @@ mod tests {
         };
         assert!(one_pass.check_readable().is_err());
         let huge = KdfParams {
-            m_kib: 4 * 1024 * 1024,
+            m_kib: 512 * 1024,
             t: 3,
             p: 1,
         };
@@ -397,6 +536,68 @@ mod tests {
             calibrate(Duration::from_millis(1), 1024).unwrap().m_kib,
             KdfParams::FLOOR.m_kib
         );
+    }
+
+    #[test]
+    fn kdf_work_budget_allows_the_backup_fallback_and_nothing_heavier() {
+        for (m, t) in [(256, 3), (128, 6), (64, 12), (64, 3), (19, 2)] {
+            let p = KdfParams {
+                m_kib: m * 1024,
+                t,
+                p: 1,
+            };
+            assert!(p.check_readable().is_ok(), "{p}");
+        }
+        for (m, t) in [(256, 4), (128, 7), (64, 13), (19, 13)] {
+            let p = KdfParams {
+                m_kib: m * 1024,
+                t,
+                p: 1,
+            };
+            assert_eq!(p.check_readable(), Err(KdfRejection::AboveLimit(p)));
+        }
+        let v1_heavy = KdfParams {
+            m_kib: 1024 * 1024,
+            t: 4,
+            p: 1,
+        };
+        assert!(v1_heavy.check_readable().is_err());
+        assert!(v1_heavy.check_within(KdfLimit::V1).is_ok());
+    }
+
+    #[test]
+    fn signatures_verify_and_reject_any_change() {
+        let rng = SystemRandom::new();
+        let key = SigningKey::generate(&rng).unwrap();
+        let sig = key.sign(b"message");
+        assert!(verify_signature(&key.public(), b"message", &sig));
+        assert!(!verify_signature(&key.public(), b"messagf", &sig));
+        let mut bad = sig;
+        bad[10] ^= 1;
+        assert!(!verify_signature(&key.public(), b"message", &bad));
+        let again = SigningKey::from_seed(&key.seed());
+        assert_eq!(again.public(), key.public());
+        assert!(!format!("{key:?}").contains(&hex(key.seed().as_ref())));
+        // ring, an independent implementation, agrees.
+        let ring_key =
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key.public());
+        assert!(ring_key.verify(b"message", &sig).is_ok());
+    }
+
+    #[test]
+    fn padme_buckets() {
+        assert_eq!(padded_len(0), 4096);
+        assert_eq!(padded_len(4096), 4096);
+        assert_eq!(padded_len(4097), 4352);
+        for len in [5000usize, 10_000, 100_000, 1_000_000, 30_000_000] {
+            let p = padded_len(len);
+            assert!(
+                p >= len && (p - len) as f64 <= len as f64 * 0.12,
+                "{len} -> {p}"
+            );
+        }
+        // Many sizes share one bucket.
+        assert_eq!(padded_len(100_001), padded_len(100_100));
     }
 
     #[test]

@@ -262,6 +262,7 @@ fn restore_merge_adds_missing_keeps_newer_and_never_moves_counters_back() {
         &file,
         &BackupCredential::Password(BACKUP_PW),
         RestoreMode::Merge,
+        false,
     )
     .unwrap();
     assert_eq!((r.added, r.updated, r.unchanged), (1, 0, 1));
@@ -278,6 +279,7 @@ fn restore_merge_adds_missing_keeps_newer_and_never_moves_counters_back() {
         &file,
         &BackupCredential::Password(BACKUP_PW),
         RestoreMode::Merge,
+        false,
     )
     .unwrap();
     assert_eq!(r.added, 0);
@@ -304,6 +306,7 @@ fn restore_replace_takes_the_backup_but_keeps_slots_and_counters() {
         &file,
         &BackupCredential::Password(BACKUP_PW),
         RestoreMode::Replace,
+        false,
     )
     .unwrap();
     assert_eq!((r.added, r.removed), (0, 1));

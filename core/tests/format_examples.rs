@@ -2,9 +2,10 @@
 //!
 //! Each example is generated here from fixed inputs (a seeded random source, a fixed clock and
 //! password) and must equal the text in the document, so the documents cannot drift from the
-//! code. Then the example file is decrypted again by following the document's steps with the
-//! primitives alone (Argon2id, HKDF-SHA256, X25519, XChaCha20-Poly1305), without the
-//! container module, so the document is a working specification.
+//! code. Then the example file is checked and decrypted again by following the document's
+//! steps with independent primitives alone (ring's Ed25519 and the RustCrypto HMAC, Argon2id,
+//! HKDF-SHA256, X25519 and XChaCha20-Poly1305), without the container module, so the document
+//! is a working specification.
 //!
 //! After a deliberate format change: `TWOFOLD_UPDATE_DOCS=1 cargo test --test format_examples`.
 
@@ -17,13 +18,16 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use common::*;
 use hkdf::Hkdf;
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 use twofold_core::backup::{BackupOptions, create_backup};
-use twofold_core::crypto::KdfParams;
+use twofold_core::crypto::{KdfLimit, KdfParams};
 use twofold_core::vault::container::{self, BACKUP_MAGIC, VAULT_MAGIC};
-use twofold_core::vault::{CreateOptions, OsFileSystem, VaultEnv, VaultSession};
+use twofold_core::vault::{
+    CreateOptions, MemoryTrustStore, OsFileSystem, VaultContent, VaultEnv, VaultSession,
+};
 
-const SEED: &[u8] = b"twofold worked example";
+const SEED: &[u8] = b"twofold worked example v2";
 const CLOCK_MS: i64 = 1_700_000_000_000;
 const EXAMPLE_PASSWORD: &str = "correct horse battery staple";
 const BACKUP_PASSWORD: &str = "backup passphrase";
@@ -56,6 +60,8 @@ fn env() -> VaultEnv {
         fs: Arc::new(OsFileSystem),
         rng: Arc::new(SeededRandom::new(SEED)),
         clock,
+        trust: None,
+        kdf_limit: KdfLimit::DEFAULT,
     }
 }
 
@@ -67,27 +73,52 @@ fn hkdf32(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
     out
 }
 
-/// The file's parts, by the document's framing rules.
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// The file's parts, by the document's framing rules (§1).
 struct Framed {
     header: Vec<u8>,
     aad: Vec<u8>,
     nonce: [u8; 24],
     ciphertext: Vec<u8>,
+    signed: Vec<u8>,
+    signatures: Vec<[u8; 64]>,
 }
 
-fn frame(file: &[u8]) -> Framed {
+fn frame(file: &[u8], signer_count: usize) -> Framed {
     let header_len = u32::from_be_bytes(file[6..10].try_into().unwrap()) as usize;
     let end = 10 + header_len;
+    let body_end = file.len() - 64 * signer_count;
     Framed {
         header: file[10..end].to_vec(),
         aad: file[..end].to_vec(),
         nonce: file[end..end + 24].try_into().unwrap(),
-        ciphertext: file[end + 24..].to_vec(),
+        ciphertext: file[end + 24..body_end].to_vec(),
+        signed: file[..body_end].to_vec(),
+        signatures: file[body_end..]
+            .chunks(64)
+            .map(|c| c.try_into().unwrap())
+            .collect(),
     }
 }
 
-/// Derives the slot key pair from credential material per the document.
-fn slot_keys(ikm: &[u8], kind: &str) -> (x25519_dalek::StaticSecret, [u8; 32]) {
+/// §1: every signer's Ed25519 signature over `"twofold/v2/sign" ‖ everything before them`.
+fn verify_signatures_by_hand(framed: &Framed, signers: &[[u8; 32]]) {
+    let mut message = b"twofold/v2/sign".to_vec();
+    message.extend_from_slice(&framed.signed);
+    for (signer, signature) in signers.iter().zip(&framed.signatures) {
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, signer)
+            .verify(&message, signature)
+            .expect("the documented signature verifies");
+    }
+}
+
+/// §3.1: the slot key pair and the endorsement key from credential material.
+fn slot_keys(ikm: &[u8], kind: &str) -> (x25519_dalek::StaticSecret, [u8; 32], [u8; 32]) {
     let sk = hkdf32(
         ikm,
         b"twofold/v1/slot",
@@ -95,10 +126,38 @@ fn slot_keys(ikm: &[u8], kind: &str) -> (x25519_dalek::StaticSecret, [u8; 32]) {
     );
     let secret = x25519_dalek::StaticSecret::from(sk);
     let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
-    (secret, public)
+    let endorse = hkdf32(
+        ikm,
+        b"twofold/v2/slot",
+        format!("twofold/v2/endorse/{kind}").as_bytes(),
+    );
+    (secret, public, endorse)
 }
 
-/// Unwraps the master key from a slot, by hand.
+fn kind_code(kind: twofold_core::vault::SlotKind) -> u8 {
+    match kind {
+        twofold_core::vault::SlotKind::Password => 1,
+        twofold_core::vault::SlotKind::Platform => 2,
+        twofold_core::vault::SlotKind::Recovery => 3,
+        twofold_core::vault::SlotKind::Pin => 4,
+    }
+}
+
+/// §3.4: the endorsement MAC, computed by hand; returns it.
+fn endorsement_by_hand(vault_id: &[u8; 16], slot: &container::Slot, key: &[u8; 32]) -> [u8; 32] {
+    let e = slot.endorsement.as_ref().expect("endorsed");
+    let mut input = b"twofold/v2/endorse".to_vec();
+    input.extend_from_slice(vault_id);
+    input.extend_from_slice(&slot.id);
+    input.push(kind_code(slot.kind));
+    input.extend_from_slice(&slot.public_key);
+    input.extend_from_slice(&e.signer);
+    let mac = hmac_sha256(key, &input);
+    assert_eq!(mac, e.mac, "the documented endorsement matches");
+    mac
+}
+
+/// §3.3: unwraps the master key from a slot, by hand.
 fn unwrap_by_hand(
     magic: &[u8; 4],
     header: &container::Header,
@@ -112,18 +171,13 @@ fn unwrap_by_hand(
     let mut ikm = shared.to_vec();
     ikm.extend_from_slice(&slot.wrap.ephemeral);
     ikm.extend_from_slice(&slot.public_key);
-    let kek = hkdf32(&ikm, &header.vault_id, b"twofold/v1/wrap");
+    let kek = hkdf32(&ikm, &header.vault_id, b"twofold/v2/wrap");
     // Slot AAD as the document spells it out.
-    let mut aad = b"twofold/v1/slot".to_vec();
+    let mut aad = b"twofold/v2/slot".to_vec();
     aad.extend_from_slice(magic);
     aad.extend_from_slice(&header.vault_id);
     aad.extend_from_slice(&slot.id);
-    aad.push(match slot.kind {
-        twofold_core::vault::SlotKind::Password => 1,
-        twofold_core::vault::SlotKind::Platform => 2,
-        twofold_core::vault::SlotKind::Recovery => 3,
-        twofold_core::vault::SlotKind::Pin => 4,
-    });
+    aad.push(kind_code(slot.kind));
     match &slot.kdf {
         Some(k) => {
             aad.push(1);
@@ -152,9 +206,10 @@ fn unwrap_by_hand(
     mk.try_into().unwrap()
 }
 
-fn open_body_by_hand(framed: &Framed, vault_id: &[u8; 16], mk: &[u8; 32]) -> Vec<u8> {
-    let body_key = hkdf32(mk, vault_id, b"twofold/v1/body");
-    XChaCha20Poly1305::new(&body_key.into())
+/// §4: decrypts the body and strips its padding; returns (padded length, body).
+fn open_body_by_hand(framed: &Framed, vault_id: &[u8; 16], mk: &[u8; 32]) -> (usize, Vec<u8>) {
+    let body_key = hkdf32(mk, vault_id, b"twofold/v2/body");
+    let padded = XChaCha20Poly1305::new(&body_key.into())
         .decrypt(
             &XNonce::from(framed.nonce),
             Payload {
@@ -162,7 +217,10 @@ fn open_body_by_hand(framed: &Framed, vault_id: &[u8; 16], mk: &[u8; 32]) -> Vec
                 aad: &framed.aad,
             },
         )
-        .expect("the documented body steps decrypt the body")
+        .expect("the documented body steps decrypt the body");
+    let len = u32::from_be_bytes(padded[..4].try_into().unwrap()) as usize;
+    assert!(padded[4 + len..].iter().all(|b| *b == 0));
+    (padded.len(), padded[4..4 + len].to_vec())
 }
 
 fn argon2id(password: &[u8], salt: &[u8], k: &container::SlotKdf) -> [u8; 32] {
@@ -172,6 +230,60 @@ fn argon2id(password: &[u8], salt: &[u8], k: &container::SlotKdf) -> [u8; 32] {
         .hash_password_into(password, salt, &mut out)
         .unwrap();
     out
+}
+
+/// The vault body as §4 documents it.
+#[derive(serde::Deserialize)]
+struct DocumentedVaultBody {
+    content: VaultContent,
+    signers: Vec<serde_bytes_buf::Buf>,
+    slots: Vec<DocumentedSlotMeta>,
+    #[allow(dead_code)]
+    updated_at: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct DocumentedSlotMeta {
+    #[allow(dead_code)]
+    id: serde_bytes_buf::Buf,
+    label: String,
+    #[allow(dead_code)]
+    created_at: i64,
+}
+
+/// The backup body as backup-format.md documents it.
+#[derive(serde::Deserialize)]
+struct DocumentedBackupBody {
+    content: VaultContent,
+    created_at: i64,
+}
+
+/// A MessagePack `bin`, read without the crate's helpers.
+mod serde_bytes_buf {
+    pub struct Buf(pub Vec<u8>);
+
+    impl<'de> serde::Deserialize<'de> for Buf {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl serde::de::Visitor<'_> for V {
+                type Value = Buf;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("bytes")
+                }
+                fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Buf, E> {
+                    Ok(Buf(v.to_vec()))
+                }
+            }
+            d.deserialize_bytes(V)
+        }
+    }
+}
+
+/// The public key of an Ed25519 seed, by ring.
+fn ed25519_public(seed: &[u8]) -> [u8; 32] {
+    use ring::signature::KeyPair;
+    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed).unwrap();
+    pair.public_key().as_ref().try_into().unwrap()
 }
 
 struct Example {
@@ -193,16 +305,18 @@ fn generate() -> Example {
     .unwrap();
     let e = session.add_entry(entry(EXAMPLE_URI), false).unwrap();
     let file = std::fs::read(&path).unwrap();
-    let framed = frame(&file);
     let parsed = container::parse(&file, VAULT_MAGIC).unwrap();
     let h = &parsed.header;
+    let framed = frame(&file, h.signers.len());
+    verify_signatures_by_hand(&framed, &h.signers);
 
     // Every intermediate value, recomputed by hand from the inputs.
     let pw_slot = &h.slots[0];
     let kdf = pw_slot.kdf.as_ref().unwrap();
     let stretched = argon2id(EXAMPLE_PASSWORD.as_bytes(), &kdf.salt, kdf);
-    let (pw_secret, pw_public) = slot_keys(&stretched, "password");
+    let (pw_secret, pw_public, pw_endorse) = slot_keys(&stretched, "password");
     assert_eq!(pw_public, pw_slot.public_key);
+    let pw_mac = endorsement_by_hand(&h.vault_id, pw_slot, &pw_endorse);
     let mk = unwrap_by_hand(&VAULT_MAGIC, h, 0, &pw_secret);
     let recovery_bytes = {
         // The recovery key's 16 bytes are the base32 decoding of its first 26 characters.
@@ -214,11 +328,22 @@ fn generate() -> Example {
             .collect();
         twofold_core::uri::base32::decode(&text).unwrap()[..16].to_vec()
     };
-    let (rec_secret, rec_public) = slot_keys(&recovery_bytes, "recovery");
+    let (rec_secret, rec_public, rec_endorse) = slot_keys(&recovery_bytes, "recovery");
     assert_eq!(rec_public, h.slots[1].public_key);
+    let rec_mac = endorsement_by_hand(&h.vault_id, &h.slots[1], &rec_endorse);
     assert_eq!(unwrap_by_hand(&VAULT_MAGIC, h, 1, &rec_secret), mk);
-    let body = open_body_by_hand(&framed, &h.vault_id, &mk);
-    let body_key = hkdf32(&mk, &h.vault_id, b"twofold/v1/body");
+    let (padded_len, body) = open_body_by_hand(&framed, &h.vault_id, &mk);
+    let decoded: DocumentedVaultBody = rmp_serde::from_slice(&body).unwrap();
+    assert_eq!(decoded.content.entries.len(), 1);
+    assert_eq!(decoded.slots[0].label, "password");
+    assert_eq!(decoded.signers.len(), 1);
+    let seed = &decoded.signers[0].0;
+    assert_eq!(
+        ed25519_public(seed),
+        h.signers[0],
+        "the body's seed is the signer's"
+    );
+    let body_key = hkdf32(&mk, &h.vault_id, b"twofold/v2/body");
 
     let mut t = String::new();
     writeln!(t, "Inputs:").unwrap();
@@ -248,16 +373,21 @@ fn generate() -> Example {
     for (name, value) in [
         ("master key MK", hex(&mk)),
         ("vault_id", hex(&h.vault_id)),
+        ("signing key seed", hex(seed)),
+        ("signing public key", hex(&h.signers[0])),
         ("recovery key (printed)", recovery.reveal().to_string()),
         ("recovery key bytes", hex(&recovery_bytes)),
         ("password slot id", hex(&pw_slot.id)),
         ("password slot salt", hex(&kdf.salt)),
         ("Argon2id(password, salt)", hex(&stretched)),
         ("password slot public key", hex(&pw_public)),
+        ("password endorsement key", hex(&pw_endorse)),
+        ("password endorsement MAC", hex(&pw_mac)),
         ("password slot ephemeral", hex(&pw_slot.wrap.ephemeral)),
         ("password slot nonce", hex(&pw_slot.wrap.nonce)),
         ("password slot wrapped MK", hex(&pw_slot.wrap.ciphertext)),
         ("recovery slot public key", hex(&rec_public)),
+        ("recovery endorsement MAC", hex(&rec_mac)),
         ("K_body", hex(&body_key)),
         ("body nonce", hex(&framed.nonce)),
         ("entry id", e.id.to_string()),
@@ -276,9 +406,25 @@ fn generate() -> Example {
     writeln!(t).unwrap();
     writeln!(t, "```\n{}\n```", hex_block(&framed.header)).unwrap();
     writeln!(t).unwrap();
-    writeln!(t, "Decrypted body ({} bytes of MessagePack):", body.len()).unwrap();
+    writeln!(
+        t,
+        "Decrypted body ({} bytes of MessagePack, padded to {} bytes before encryption):",
+        body.len(),
+        padded_len
+    )
+    .unwrap();
     writeln!(t).unwrap();
     writeln!(t, "```\n{}\n```", hex_block(&body)).unwrap();
+    writeln!(t).unwrap();
+    writeln!(
+        t,
+        "Signature ({} of {} bytes):",
+        framed.signatures.len(),
+        64
+    )
+    .unwrap();
+    writeln!(t).unwrap();
+    writeln!(t, "```\n{}\n```", hex_block(&framed.signatures[0])).unwrap();
     writeln!(t).unwrap();
     writeln!(
         t,
@@ -303,20 +449,31 @@ fn generate() -> Example {
     )
     .unwrap();
     let bfile = std::fs::read(&backup_path).unwrap();
-    let bframed = frame(&bfile);
     let bparsed = container::parse(&bfile, BACKUP_MAGIC).unwrap();
     let bh = &bparsed.header;
+    let bframed = frame(&bfile, bh.signers.len());
+    assert_eq!(bh.origin, Some(h.vault_id));
+    assert_eq!(bh.signers, h.signers, "signed by the vault's key");
+    verify_signatures_by_hand(&bframed, &bh.signers);
     let bkdf = bh.slots[0].kdf.as_ref().unwrap();
     let bstretched = argon2id(BACKUP_PASSWORD.as_bytes(), &bkdf.salt, bkdf);
-    let (bsecret, _) = slot_keys(&bstretched, "password");
+    let (bsecret, _, bendorse) = slot_keys(&bstretched, "password");
+    // Endorsements in a backup are computed over the vault's id (`origin`).
+    let bmac = endorsement_by_hand(&h.vault_id, &bh.slots[0], &bendorse);
+    endorsement_by_hand(&h.vault_id, &bh.slots[1], &rec_endorse);
     let bmk = unwrap_by_hand(&BACKUP_MAGIC, bh, 0, &bsecret);
     assert_eq!(
         unwrap_by_hand(&BACKUP_MAGIC, bh, 1, &rec_secret),
         bmk,
         "the vault's recovery key opens the backup"
     );
-    let bbody = open_body_by_hand(&bframed, &bh.vault_id, &bmk);
-    assert_eq!(bbody, body, "the backup body is the vault content");
+    let (bpadded, bbody) = open_body_by_hand(&bframed, &bh.vault_id, &bmk);
+    let bdecoded: DocumentedBackupBody = rmp_serde::from_slice(&bbody).unwrap();
+    assert_eq!(
+        bdecoded.content, decoded.content,
+        "the backup holds the vault content"
+    );
+    assert_eq!(bdecoded.created_at, CLOCK_MS);
 
     let mut b = String::new();
     writeln!(b, "Inputs: the vault of the vault-format example, right after its entry was added (same random stream, same clock); backup password `{BACKUP_PASSWORD}` with Argon2id m = {} KiB, t = {}, p = {} (real backups use 256 MiB; the example uses the floor so the test stays fast); sealed to the vault's recovery key too.", bkdf.m_kib, bkdf.t, bkdf.p).unwrap();
@@ -325,8 +482,11 @@ fn generate() -> Example {
     for (name, value) in [
         ("backup master key", hex(&bmk)),
         ("backup id (vault_id)", hex(&bh.vault_id)),
+        ("origin (the vault's id)", hex(&h.vault_id)),
+        ("signer (the vault's key)", hex(&bh.signers[0])),
         ("password slot salt", hex(&bkdf.salt)),
         ("Argon2id(password, salt)", hex(&bstretched)),
+        ("password endorsement MAC", hex(&bmac)),
         ("recovery slot public key", hex(&bh.slots[1].public_key)),
         ("body nonce", hex(&bframed.nonce)),
     ] {
@@ -334,7 +494,22 @@ fn generate() -> Example {
     }
     writeln!(b, "```").unwrap();
     writeln!(b).unwrap();
-    writeln!(b, "The decrypted body is byte for byte the vault example's body. Complete file ({} bytes, SHA-256 {}):", bfile.len(), hex(&Sha256::digest(&bfile))).unwrap();
+    writeln!(
+        b,
+        "Decrypted body ({} bytes of MessagePack, padded to {bpadded} bytes):",
+        bbody.len()
+    )
+    .unwrap();
+    writeln!(b).unwrap();
+    writeln!(b, "```\n{}\n```", hex_block(&bbody)).unwrap();
+    writeln!(b).unwrap();
+    writeln!(
+        b,
+        "Complete file ({} bytes, SHA-256 {}):",
+        bfile.len(),
+        hex(&Sha256::digest(&bfile))
+    )
+    .unwrap();
     writeln!(b).unwrap();
     writeln!(b, "```\n{}\n```", hex_block(&bfile)).unwrap();
     Example {
@@ -350,31 +525,57 @@ fn documents_match_the_code_and_decrypt_by_their_own_steps() {
     check_or_update("backup-format.md", "backup", &ex.backup_text);
 }
 
+/// The last hex block of a document section.
+fn documented_file(doc: &str, name: &str) -> Vec<u8> {
+    let path = format!("{}/../docs/{doc}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let sec = section(&text, name);
+    let block = sec.rsplit("```\n").nth(1).unwrap();
+    unhex(&block.replace('\n', ""))
+}
+
+fn session_for(file: &[u8]) -> (tempfile::TempDir, VaultSession) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("doc.twofold");
+    std::fs::write(&p, file).unwrap();
+    let env = VaultEnv {
+        trust: Some(Arc::new(MemoryTrustStore::new())),
+        ..VaultEnv::default()
+    };
+    let s = VaultSession::open_in(&p, env).unwrap();
+    (dir, s)
+}
+
 #[test]
 fn the_documented_file_decrypts_from_its_hex_alone() {
-    // Read the complete file back out of the document and open it with the password.
-    let doc = std::fs::read_to_string(format!(
-        "{}/../docs/vault-format.md",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let sec = section(&doc, "vault");
-    let block = sec.rsplit("```\n").nth(1).unwrap();
-    let file = unhex(&block.replace('\n', ""));
-    assert_eq!(&file[..4], b"TWFV");
-    let s = VaultSession::open_in(
-        &{
-            let dir = tempfile::tempdir().unwrap().keep();
-            let p = dir.join("doc.twofold");
-            std::fs::write(&p, &file).unwrap();
-            p
-        },
-        VaultEnv::default(),
-    )
-    .unwrap();
+    let file = documented_file("vault-format.md", "vault");
+    assert_eq!(&file[..6], b"TWFV\x00\x02");
+    let (_dir, s) = session_for(&file);
     s.unlock_with_password(EXAMPLE_PASSWORD.as_bytes()).unwrap();
     let entries = s.entries().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].issuer, "Example");
     assert_eq!(entries[0].secret.to_base32(), "JBSWY3DPEHPK3PXP");
+}
+
+#[test]
+fn the_format_1_example_kept_in_the_document_still_opens_and_upgrades() {
+    let file = documented_file("vault-format.md", "vault-v1");
+    assert_eq!(&file[..6], b"TWFV\x00\x01");
+    let (dir, s) = session_for(&file);
+    // Format 1 cannot be authenticated: the user accepts it once, and it becomes format 2.
+    assert!(matches!(
+        s.unlock_with_password(EXAMPLE_PASSWORD.as_bytes()),
+        Err(twofold_core::vault::VaultError::Unverified(_))
+    ));
+    let info = s
+        .unlock_with_password_accepting_untrusted(EXAMPLE_PASSWORD.as_bytes())
+        .unwrap();
+    assert_eq!(info.upgraded_from, Some(1));
+    assert_eq!(
+        s.entries().unwrap()[0].secret.to_base32(),
+        "JBSWY3DPEHPK3PXP"
+    );
+    let upgraded = std::fs::read(dir.path().join("doc.twofold")).unwrap();
+    assert_eq!(&upgraded[..6], b"TWFV\x00\x02");
 }

@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use twofold_core::crypto::{self, KdfParams, SystemRandom};
+use twofold_core::crypto::{self, KdfLimit, KdfParams, SystemRandom};
 use twofold_core::otp::{Algorithm, OtpKind};
 use twofold_core::vault::container::{self, VAULT_MAGIC};
 use twofold_core::vault::storage::prev_path;
@@ -101,7 +101,7 @@ fn creating_over_an_existing_vault_is_refused() {
 fn platform_key_pull_flow_and_pin_slot() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v");
-    let (s, _) = create(&path);
+    let (s, _, trust) = create_trusted(&path);
     s.add_entry(totp("A", "a", G), false).unwrap();
     // The app makes a 32-byte key, wraps it with its keystore, hands over key and blob.
     let platform_key = crypto::random_key(&SystemRandom::new()).unwrap();
@@ -121,12 +121,12 @@ fn platform_key_pull_flow_and_pin_slot() {
             b"482916",
             &device_key,
             b"device-blob".to_vec(),
-            FAST,
+            PIN_KDF,
         )
         .unwrap();
     drop(s);
 
-    let s = VaultSession::open(&path).unwrap();
+    let s = open_trusted(&path, &trust);
     // Locked: the app reads the blob for its slot…
     let slots = s.slots().unwrap();
     let platform = slots.iter().find(|x| x.kind == SlotKind::Platform).unwrap();
@@ -156,8 +156,21 @@ fn platform_key_pull_flow_and_pin_slot() {
     );
     s.unlock_with_pin(pin_slot, b"482916", &device_key).unwrap();
     assert!(s.is_unlocked());
+    // New PINs: six digits or more, digits only, and Argon2id at the default cost or more.
+    for (pin, kdf) in [
+        (&b"12345"[..], PIN_KDF),
+        (&b"12345a"[..], PIN_KDF),
+        (&b"123456"[..], FAST),
+    ] {
+        assert!(matches!(
+            s.add_pin_slot("x", pin, &device_key, vec![], kdf),
+            Err(VaultError::InvalidInput(_))
+        ));
+    }
+    // Without a trust store (which counts wrong PINs) there are no PIN slots.
+    let (plain, _) = create(&dir.path().join("plain"));
     assert!(matches!(
-        s.add_pin_slot("x", b"12", &device_key, vec![], FAST),
+        plain.add_pin_slot("x", b"482916", &device_key, vec![], PIN_KDF),
         Err(VaultError::InvalidInput(_))
     ));
 }
@@ -191,12 +204,13 @@ fn password_change_rotates_master_key_and_keeps_other_slots() {
 
     // The old file's master key does not open the new file: the key was rotated.
     let old = container::parse(&old_file, VAULT_MAGIC).unwrap();
-    let (_, old_mk) = twofold_core::vault::slots::unlock(
-        VAULT_MAGIC,
-        &old.header,
+    let old_mk = twofold_core::vault::slots::unlock(
+        &old,
         &twofold_core::vault::SlotCredential::Password(PASSWORD),
+        KdfLimit::DEFAULT,
     )
-    .unwrap();
+    .unwrap()
+    .master_key;
     let new = container::parse(&new_file, VAULT_MAGIC).unwrap();
     assert!(container::open_body(&new, &old_mk).is_err());
 }
@@ -473,30 +487,6 @@ fn truncated_files_are_corrupt() {
     );
 }
 
-fn rewrite_header(bytes: &[u8], edit: impl FnOnce(&mut container::Header)) -> Vec<u8> {
-    let parsed = container::parse(bytes, VAULT_MAGIC).unwrap();
-    let mut header = parsed.header.clone();
-    edit(&mut header);
-    let h = rmp_serde_encode(&header);
-    let mut out = Vec::new();
-    out.extend_from_slice(&bytes[..6]);
-    out.extend_from_slice(&(h.len() as u32).to_be_bytes());
-    out.extend_from_slice(&h);
-    out.extend_from_slice(&parsed.nonce);
-    out.extend_from_slice(&parsed.ciphertext);
-    out
-}
-
-fn rmp_serde_encode(h: &container::Header) -> Vec<u8> {
-    // The header is plain MessagePack with named fields; re-encode through the public parser's
-    // inverse by sealing a throwaway file and cutting out its header.
-    let rng = SystemRandom::new();
-    let key = crypto::random_key(&rng).unwrap();
-    let file = container::seal_file(VAULT_MAGIC, h, &key, &Default::default(), &rng).unwrap();
-    let len = u32::from_be_bytes([file[6], file[7], file[8], file[9]]) as usize;
-    file[10..10 + len].to_vec()
-}
-
 #[test]
 fn kdf_parameters_below_the_floor_or_absurd_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -509,7 +499,9 @@ fn kdf_parameters_below_the_floor_or_absurd_are_refused() {
         (64, 100),
         (4 * 1024 * 1024, 3),
     ] {
-        let weak = rewrite_header(&bytes, |h| {
+        // Whoever plants such a file signs it with a key of their own: the parameters are
+        // checked before any Argon2id runs, before the endorsement could expose the forgery.
+        let weak = resign(&bytes, |h| {
             let kdf = h.slots[0].kdf.as_mut().unwrap();
             kdf.m_kib = m;
             kdf.t = t;
@@ -519,7 +511,14 @@ fn kdf_parameters_below_the_floor_or_absurd_are_refused() {
         let r = VaultSession::open(&lone)
             .unwrap()
             .unlock_with_password(PASSWORD);
-        assert!(matches!(r, Err(VaultError::Kdf(_))), "m={m} t={t}: {r:?}");
+        if m < 19 * 1024 || t < 2 {
+            assert!(matches!(r, Err(VaultError::Kdf(_))), "m={m} t={t}: {r:?}");
+        } else {
+            assert!(
+                matches!(r, Err(VaultError::HostileFile(_))),
+                "m={m} t={t}: {r:?}"
+            );
+        }
     }
     // Creating one is refused too.
     let weak = KdfParams {
@@ -553,14 +552,15 @@ fn damaged_current_file_falls_back_to_previous_generation() {
     std::fs::write(&path, &bytes).unwrap();
 
     let s = VaultSession::open(&path).unwrap();
+    let prev_before = std::fs::read(prev_path(&path)).unwrap();
     let info = s.unlock_with_password(PASSWORD).unwrap();
     assert!(info.recovered_from_previous);
-    assert_eq!(info.generation, gen_b - 1);
+    // The unlock rewrote the damaged file from the previous generation (its content, one
+    // generation on) and kept the good previous generation.
+    assert_eq!(info.generation, gen_b);
     assert_eq!(s.entries().unwrap().len(), 1);
-    // The next write replaces the damaged file and keeps the good previous generation.
-    let prev_before = std::fs::read(prev_path(&path)).unwrap();
-    s.add_entry(totp("C", "c", "MZXW6YTBOI"), false).unwrap();
     assert_eq!(std::fs::read(prev_path(&path)).unwrap(), prev_before);
+    s.add_entry(totp("C", "c", "MZXW6YTBOI"), false).unwrap();
     drop(s);
     let s = VaultSession::open(&path).unwrap();
     assert!(
@@ -588,13 +588,19 @@ fn a_wrong_password_never_falls_back_to_the_previous_generation() {
     let (s, _) = create(&path);
     s.change_password(b"new", FAST).unwrap();
     drop(s);
-    // `.prev` still opens with the old password, but the current file is intact, so the old
-    // password is simply wrong.
+    // The current file is intact, so the old password is simply wrong…
     let s = VaultSession::open(&path).unwrap();
     assert_eq!(
         s.unlock_with_password(PASSWORD),
         Err(VaultError::WrongCredential)
     );
+    // …and `.prev` holds the new generation, not one the old password opens.
+    let prev = VaultSession::open(&prev_path(&path)).unwrap();
+    assert_eq!(
+        prev.unlock_with_password(PASSWORD),
+        Err(VaultError::WrongCredential)
+    );
+    prev.unlock_with_password(b"new").unwrap();
 }
 
 #[test]

@@ -226,6 +226,9 @@ pub struct SlotView {
     pub kdf: Option<KdfSettings>,
     pub platform_alias: Option<String>,
     pub platform_blob: Option<Vec<u8>>,
+    /// False only for a slot carried over from a format 1 vault that has not opened the
+    /// vault since (the recovery key can be confirmed with `confirmRecoveryKey`).
+    pub endorsed: bool,
 }
 
 impl From<&SlotInfo> for SlotView {
@@ -238,6 +241,7 @@ impl From<&SlotInfo> for SlotView {
             kdf: s.kdf.map(Into::into),
             platform_alias: s.platform_alias.clone(),
             platform_blob: s.platform_blob.clone(),
+            endorsed: s.endorsed,
         }
     }
 }
@@ -275,6 +279,14 @@ pub struct UnlockResult {
     /// The vault file was damaged; its previous generation was opened (tell the user).
     pub recovered_from_previous: bool,
     pub generation: u64,
+    /// The file was in this older format and was rewritten as format 2.
+    pub upgraded_from: Option<u16>,
+    /// An untrusted file was accepted on purpose (and rewritten under fresh keys).
+    pub accepted_untrusted: bool,
+    /// PIN slots locked by too many wrong PINs that this unlock removed (tell the user).
+    pub removed_pin_slots: u32,
+    /// Slots from a format 1 vault not yet confirmed (suggest confirming the recovery key).
+    pub unendorsed_slots: u32,
 }
 
 impl From<vault::UnlockInfo> for UnlockResult {
@@ -282,6 +294,10 @@ impl From<vault::UnlockInfo> for UnlockResult {
         UnlockResult {
             recovered_from_previous: u.recovered_from_previous,
             generation: u.generation,
+            upgraded_from: u.upgraded_from,
+            accepted_untrusted: u.accepted_untrusted,
+            removed_pin_slots: u.removed_pin_slots as u32,
+            unendorsed_slots: u.unendorsed_slots as u32,
         }
     }
 }
@@ -370,6 +386,11 @@ pub struct BackupCheck {
     pub newest_change: Option<i64>,
     pub created_at: i64,
     pub difference: Option<BackupDifference>,
+    /// Container format of the file (1: made by Twofold 0.1).
+    pub format_version: u16,
+    /// Made by a holder of the vault's credentials. When false, say so and restore only
+    /// with `acceptUnverified` after the user confirmed.
+    pub authenticated: bool,
 }
 
 impl From<BackupVerification> for BackupCheck {
@@ -379,6 +400,8 @@ impl From<BackupVerification> for BackupCheck {
             newest_change: v.newest_change,
             created_at: v.created_at,
             difference: v.diff.as_ref().map(Into::into),
+            format_version: v.format_version,
+            authenticated: v.authenticated,
         }
     }
 }
@@ -389,6 +412,7 @@ pub struct RestoreResult {
     pub updated: u64,
     pub unchanged: u64,
     pub removed: u64,
+    pub authenticated: bool,
 }
 
 impl From<RestoreReport> for RestoreResult {
@@ -398,6 +422,7 @@ impl From<RestoreReport> for RestoreResult {
             updated: r.updated as u64,
             unchanged: r.unchanged as u64,
             removed: r.removed as u64,
+            authenticated: r.authenticated,
         }
     }
 }

@@ -15,13 +15,34 @@ pub enum TwofoldError {
     /// The file is damaged or was tampered with (and so is its previous generation).
     #[error("{details}")]
     VaultCorrupt { details: String },
+    /// A well-formed file not written with this vault's keys (or not descending from those
+    /// this device last saw): someone may have forged it. Nothing was opened or changed.
+    #[error("{details}")]
+    VaultForged { details: String },
+    /// The file is older than the one this device last saw: an old copy was put back. The
+    /// user may accept it on purpose with the password (`unlockWithPasswordAcceptingRollback`).
+    #[error("{details}")]
+    VaultRolledBack {
+        found: u64,
+        expected: u64,
+        details: String,
+    },
+    /// The file opened but cannot be shown to be this vault's with what the device knows
+    /// (made by Twofold 0.1, or a slot not confirmed since the upgrade, on a device with no
+    /// record): ask the user, then `unlockWithPasswordAcceptingUntrusted`. For backups,
+    /// `restoreBackup(..., acceptUnverified = true)`.
+    #[error("{details}")]
+    Unverified { details: String },
+    /// Too many wrong PINs: unlock with the password or biometrics; the PIN is then removed.
+    #[error("too many wrong PINs")]
+    PinLocked,
     /// Not a Twofold vault or backup file.
     #[error("{details}")]
     NotATwofoldFile { details: String },
     /// Written by a newer Twofold.
     #[error("unsupported format version {version}")]
     UnsupportedVersion { version: u16 },
-    /// KDF parameters below the floor or absurdly high.
+    /// KDF parameters below the floor.
     #[error("{details}")]
     WeakOrHostileKdf { details: String },
     #[error("no vault at {path}")]
@@ -127,6 +148,15 @@ impl From<VaultError> for TwofoldError {
             VaultError::WrongCredential => TwofoldError::WrongCredential,
             VaultError::RecoveryKeyFormat(_) => TwofoldError::RecoveryKeyTypo { details: message },
             VaultError::Corrupt(_) => TwofoldError::VaultCorrupt { details: message },
+            VaultError::Forged => TwofoldError::VaultForged { details: message },
+            VaultError::RolledBack { found, expected } => TwofoldError::VaultRolledBack {
+                found,
+                expected,
+                details: message,
+            },
+            VaultError::HostileFile(_) => TwofoldError::HostileFile { details: message },
+            VaultError::PinLocked => TwofoldError::PinLocked,
+            VaultError::Unverified(_) => TwofoldError::Unverified { details: message },
             VaultError::NotAContainer(_) => TwofoldError::NotATwofoldFile { details: message },
             VaultError::UnsupportedVersion(version) => TwofoldError::UnsupportedVersion { version },
             VaultError::Kdf(_) => TwofoldError::WeakOrHostileKdf { details: message },
@@ -156,6 +186,14 @@ impl From<UriError> for TwofoldError {
     fn from(e: UriError) -> Self {
         TwofoldError::InvalidUri {
             reason: e.to_string(),
+        }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for TwofoldError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        TwofoldError::Internal {
+            details: format!("the app's callback failed: {}", e.reason),
         }
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod interop;
 mod session;
 mod transfer;
+mod trust;
 mod uri;
 
 pub use convert::*;
@@ -17,4 +18,5 @@ pub use error::TwofoldError;
 pub use interop::*;
 pub use session::VaultSession;
 pub use transfer::*;
+pub use trust::TrustStore;
 pub use uri::*;

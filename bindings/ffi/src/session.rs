@@ -15,6 +15,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::convert::*;
 use crate::error::{Result, TwofoldError};
+use crate::trust::{ForeignTrust, TrustStore};
 
 #[derive(uniffi::Object)]
 pub struct VaultSession {
@@ -27,6 +28,14 @@ fn zeroizing(mut bytes: Vec<u8>) -> Zeroizing<Vec<u8>> {
     let out = Zeroizing::new(bytes.clone());
     bytes.zeroize();
     out
+}
+
+/// The session environment with the app's trust store.
+fn env(trust: Arc<dyn TrustStore>) -> vault::VaultEnv {
+    vault::VaultEnv {
+        trust: Some(Arc::new(ForeignTrust(trust))),
+        ..vault::VaultEnv::default()
+    }
 }
 
 fn group_ids(ids: &[String]) -> Result<Vec<vault::GroupId>> {
@@ -80,25 +89,34 @@ impl VaultSession {
 #[uniffi::export]
 impl VaultSession {
     /// Creates a vault (password slot + recovery slot) and returns it unlocked. The recovery
-    /// key is available once through `take_recovery_key`.
+    /// key is available once through `take_recovery_key`. `trust` is where the app keeps the
+    /// device's record of the vault (see `TrustStore`).
     #[uniffi::constructor]
-    pub fn create(path: String, password: Vec<u8>, kdf: KdfSettings) -> Result<Arc<Self>> {
+    pub fn create(
+        path: String,
+        password: Vec<u8>,
+        kdf: KdfSettings,
+        trust: Arc<dyn TrustStore>,
+    ) -> Result<Arc<Self>> {
         let password = zeroizing(password);
-        let (inner, recovery) = vault::VaultSession::create(
+        let (inner, recovery) = vault::VaultSession::create_in(
             Path::new(&path),
             CreateOptions {
                 password: &password,
                 kdf: kdf.into(),
             },
+            env(trust),
         )?;
         Ok(Self::wrap(inner, Some(recovery)))
     }
 
-    /// Opens an existing vault, locked.
+    /// Opens an existing vault, locked. `trust` is where the app keeps the device's record of
+    /// the vault: files older than it, or not written with keys descending from it, are
+    /// refused, and wrong PINs are counted there.
     #[uniffi::constructor]
-    pub fn open(path: String) -> Result<Arc<Self>> {
+    pub fn open(path: String, trust: Arc<dyn TrustStore>) -> Result<Arc<Self>> {
         Ok(Self::wrap(
-            vault::VaultSession::open(Path::new(&path))?,
+            vault::VaultSession::open_in(Path::new(&path), env(trust))?,
             None,
         ))
     }
@@ -131,9 +149,37 @@ impl VaultSession {
         Ok(self.inner.unlock_with_password(&password)?.into())
     }
 
+    /// Opens a file the device would refuse (`VaultRolledBack`, `VaultForged`, `Unverified`)
+    /// because the user said it is theirs; it is rewritten under fresh keys. Password only.
+    pub fn unlock_with_password_accepting_untrusted(
+        &self,
+        password: Vec<u8>,
+    ) -> Result<UnlockResult> {
+        let password = zeroizing(password);
+        Ok(self
+            .inner
+            .unlock_with_password_accepting_untrusted(&password)?
+            .into())
+    }
+
     pub fn unlock_with_recovery_key(&self, recovery_key: String) -> Result<UnlockResult> {
         let key = Zeroizing::new(recovery_key);
         Ok(self.inner.unlock_with_recovery_key(&key)?.into())
+    }
+
+    /// Checks a typed recovery key against the vault (unlocked); a slot carried over from
+    /// format 1 vouches for the vault from then on.
+    pub fn confirm_recovery_key(&self, recovery_key: String) -> Result<()> {
+        let text = Zeroizing::new(recovery_key);
+        let key = RecoveryKey::parse(&text).map_err(|e| TwofoldError::RecoveryKeyTypo {
+            details: e.to_string(),
+        })?;
+        Ok(self.inner.confirm_recovery_key(&key)?)
+    }
+
+    /// Wrong PINs in a row for a PIN slot (at 5 the slot is locked).
+    pub fn pin_failures(&self, slot_id: String) -> Result<u32> {
+        Ok(self.inner.pin_failures(parse_slot_id(&slot_id)?)?)
     }
 
     /// Second half of the pull API: the app unwrapped the slot's key with its keystore.
@@ -204,6 +250,28 @@ impl VaultSession {
         )?))
     }
 
+    /// Biometric re-enrollment in one commit: the new platform slot replaces the old one.
+    /// Delete the old hardware key only after this returns; if it fails, the old slot still
+    /// works. Returns the new slot id.
+    pub fn replace_platform_slot(
+        &self,
+        old_slot_id: String,
+        alias: String,
+        label: String,
+        key: Vec<u8>,
+        wrapped_blob: Vec<u8>,
+    ) -> Result<String> {
+        let key = key32(&zeroizing(key))?;
+        Ok(hex(&self.inner.replace_platform_slot(
+            parse_slot_id(&old_slot_id)?,
+            &alias,
+            &label,
+            &key,
+            wrapped_blob,
+        )?))
+    }
+
+    /// Removes a slot; the keys rotate, so its credential opens nothing written afterwards.
     pub fn remove_slot(&self, slot_id: String) -> Result<()> {
         Ok(self.inner.remove_slot(parse_slot_id(&slot_id)?)?)
     }
@@ -420,11 +488,15 @@ impl VaultSession {
         .into())
     }
 
+    /// Restores a backup. An unauthenticated backup (made by Twofold 0.1, or opened by a
+    /// recovery key not confirmed since the upgrade) is `Unverified` unless
+    /// `accept_unverified` (the user said it is theirs).
     pub fn restore_backup(
         &self,
         path: String,
         key: BackupKey,
         mode: RestoreMode,
+        accept_unverified: bool,
     ) -> Result<RestoreResult> {
         let mut parsed = None;
         let credential = Self::backup_key(&key, &mut parsed)?;
@@ -432,7 +504,14 @@ impl VaultSession {
             RestoreMode::Merge => backup::RestoreMode::Merge,
             RestoreMode::Replace => backup::RestoreMode::Replace,
         };
-        Ok(backup::restore_backup(&self.inner, Path::new(&path), &credential, mode)?.into())
+        Ok(backup::restore_backup(
+            &self.inner,
+            Path::new(&path),
+            &credential,
+            mode,
+            accept_unverified,
+        )?
+        .into())
     }
 }
 

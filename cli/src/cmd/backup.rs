@@ -70,6 +70,10 @@ pub struct RestoreArgs {
     /// Make the vault's entries exactly the backup's (slots and passwords stay).
     #[arg(long)]
     replace: bool,
+    /// Restore a backup that cannot be authenticated (made by Twofold 0.1, or opened by a
+    /// recovery key not confirmed since the upgrade) because you know it is yours.
+    #[arg(long)]
+    accept_unverified: bool,
     #[command(flatten)]
     credential: CredentialArgs,
 }
@@ -231,6 +235,8 @@ fn verify(g: &Global, args: &VerifyArgs) -> CliResult {
                 "newest_change": v.newest_change,
                 "created_at": v.created_at,
                 "diff": v.diff.as_ref().map(diff_json),
+                "format_version": v.format_version,
+                "authenticated": v.authenticated,
             })
         );
         return Ok(());
@@ -242,6 +248,17 @@ fn verify(g: &Global, args: &VerifyArgs) -> CliResult {
     );
     if let Some(t) = v.newest_change {
         println!("  newest change: {}", super::format_time(t));
+    }
+    if !v.authenticated {
+        println!(
+            "  NOT authenticated: {} — restore it only if you know it is yours \
+             (`backup restore --accept-unverified`)",
+            if v.format_version == 1 {
+                "made by Twofold 0.1 (format 1), which cannot show who made it"
+            } else {
+                "the key that opened it does not vouch for the keys that signed it"
+            }
+        );
     }
     match &v.diff {
         None => println!("  (not compared with the vault)"),
@@ -284,9 +301,20 @@ fn restore(g: &Global, args: &RestoreArgs) -> CliResult {
         RestoreMode::Merge
     };
     let r = with_spinner("Restoring (Argon2id)…", || {
-        backup::restore_backup(&session, &args.file, &cred.backup(), mode)
+        backup::restore_backup(
+            &session,
+            &args.file,
+            &cred.backup(),
+            mode,
+            args.accept_unverified,
+        )
     })
-    .map_err(vault_error)?;
+    .map_err(|e| match e {
+        VaultError::Unverified(_) => CliError::failed(format!(
+            "{e}. If you know this backup is yours, add --accept-unverified"
+        )),
+        other => vault_error(other),
+    })?;
     println!(
         "Restored from {}: {} added, {} updated, {} unchanged, {} removed",
         args.file.display(),

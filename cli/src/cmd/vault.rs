@@ -9,12 +9,16 @@ use twofold_core::Secret;
 use twofold_core::crypto::KdfParams;
 use twofold_core::otp::{self, OtpKind};
 use twofold_core::uri;
-use twofold_core::vault::{CreateOptions, EntryUpdate, NewEntry, VaultSession};
+use twofold_core::vault::{
+    CreateOptions, EntryUpdate, FileTrustStore, NewEntry, RecoveryKey, TrustRecord, TrustStore,
+    VaultSession,
+};
 
 use super::code::AlgorithmArg;
 use super::output::{code_json, entry_json, grouped};
 use crate::context::{
-    Global, read_new_password, read_secret, resolve, resolve_id, vault_error, with_spinner,
+    Global, read_new_password, read_secret, report_unlock, resolve, resolve_id, vault_error,
+    with_spinner,
 };
 use crate::error::{CliError, CliResult};
 
@@ -47,12 +51,13 @@ pub fn init(g: &Global, args: &InitArgs) -> CliResult {
         "--password-file or TWOFOLD_PASSWORD_FILE",
     )?;
     let (_, recovery) = with_spinner("Creating vault (Argon2id)…", || {
-        VaultSession::create(
+        VaultSession::create_in(
             &path,
             CreateOptions {
                 password: &password,
                 kdf,
             },
+            g.env(),
         )
     })
     .map_err(vault_error)?;
@@ -482,6 +487,16 @@ pub enum RecoveryCommand {
     Unlock(RecoveryUnlockArgs),
     /// Replace the recovery key with a new one (shown once).
     Rotate,
+    /// Type the recovery key to check it (and, for a vault upgraded from format 1, to let
+    /// its slot vouch for the vault from now on). Changes nothing else.
+    Confirm(RecoveryKeyFileArg),
+}
+
+#[derive(Args)]
+pub struct RecoveryKeyFileArg {
+    /// Read the recovery key from this file instead of prompting.
+    #[arg(long, value_name = "PATH")]
+    recovery_key_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -503,10 +518,11 @@ pub fn recovery(g: &Global, command: &RecoveryCommand) -> CliResult {
                 "Recovery key: ",
                 "--recovery-key-file",
             )?;
-            let text = String::from_utf8_lossy(&key).into_owned();
-            session
+            let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&key).into_owned());
+            let info = session
                 .unlock_with_recovery_key(&text)
                 .map_err(vault_error)?;
+            report_unlock(&info);
             eprintln!("Recovery key accepted. Choose a new password.");
             let new = read_new_password(args.new_password_file.as_deref(), "--new-password-file")?;
             with_spinner("Setting new password (Argon2id)…", || {
@@ -522,6 +538,88 @@ pub fn recovery(g: &Global, command: &RecoveryCommand) -> CliResult {
             println!("New recovery key (the old one no longer opens the vault or new backups):");
             println!();
             println!("    {}", key.reveal().as_str());
+            Ok(())
+        }
+        RecoveryCommand::Confirm(args) => {
+            let (session, _) = g.unlock()?;
+            let key = read_secret(
+                args.recovery_key_file.as_deref(),
+                "Recovery key: ",
+                "--recovery-key-file",
+            )?;
+            let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&key).into_owned());
+            let key = RecoveryKey::parse(&text).map_err(|e| vault_error(e.into()))?;
+            session.confirm_recovery_key(&key).map_err(vault_error)?;
+            println!("The recovery key is correct: it opens this vault and its backups.");
+            Ok(())
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum TrustCommand {
+    /// Open a vault file this device would refuse — older than the one it last saw,
+    /// written with other keys, or made by Twofold 0.1 — because you know it is yours. It
+    /// is rewritten under fresh keys that this device then trusts (asks for the password).
+    Accept,
+    /// What this device remembers about the vault (to notice files put back or forged).
+    Status,
+}
+
+pub fn trust(g: &Global, command: &TrustCommand) -> CliResult {
+    match command {
+        TrustCommand::Accept => {
+            let session = g.open()?;
+            let password = g.password("Vault password: ")?;
+            let info = with_spinner("Unlocking (Argon2id)…", || {
+                session.unlock_with_password_accepting_untrusted(&password)
+            })
+            .map_err(vault_error)?;
+            report_unlock(&info);
+            if info.accepted_untrusted {
+                println!(
+                    "Accepted the vault file as yours and rewrote it under fresh keys \
+                     (generation {}).",
+                    info.generation
+                );
+            } else {
+                println!(
+                    "The vault file was already trusted on this device (generation {}).",
+                    info.generation
+                );
+            }
+            Ok(())
+        }
+        TrustCommand::Status => {
+            let store = FileTrustStore::for_vault(
+                &crate::context::config_dir().join("trust"),
+                &g.vault_path(),
+            );
+            let record = store
+                .load()
+                .map_err(|e| CliError::failed(format!("{}: {e}", store.path().display())))?
+                .as_deref()
+                .and_then(TrustRecord::decode);
+            match record {
+                None => println!(
+                    "No record of this vault on this device yet ({}); the next unlock makes one.",
+                    store.path().display()
+                ),
+                Some(r) => {
+                    println!("record:       {}", store.path().display());
+                    println!("vault id:     {}", twofold_core::crypto::hex(&r.vault_id));
+                    println!("generation:   {} (older files are refused)", r.generation);
+                    println!(
+                        "signing key:  {}",
+                        twofold_core::crypto::hex(&r.signer[..8])
+                    );
+                    println!("HOTP floors:  {} account(s)", r.hotp.len());
+                    let locked = r.locked_pin_slots().len();
+                    if locked > 0 {
+                        println!("locked PINs:  {locked}");
+                    }
+                }
+            }
             Ok(())
         }
     }

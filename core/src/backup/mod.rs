@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::crypto::{self, KdfParams, Key32};
 use crate::otp::OtpKind;
-use crate::vault::container::{self, BACKUP_MAGIC, Header, SlotKind};
+use crate::vault::container::{self, AnyParsed, BACKUP_MAGIC, Header, SlotKind};
 use crate::vault::model::{Entry, EntryId, VaultContent, same_kind};
 use crate::vault::recovery::RecoveryKey;
-use crate::vault::slots::{self, NewSlot, SlotCredential};
+use crate::vault::slots::{self, NewSlot, SlotCredential, SlotSecrets};
 use crate::vault::storage::{self, FileSystem};
 use crate::vault::{VaultError, VaultSession};
 
@@ -94,6 +94,10 @@ pub struct BackupVerification {
     pub created_at: i64,
     /// Present when compared against an unlocked vault.
     pub diff: Option<BackupDiff>,
+    /// Container version of the file.
+    pub format_version: u16,
+    /// Made by a holder of the vault's credentials (see [`OpenedBackup::authenticated`]).
+    pub authenticated: bool,
 }
 
 /// How a restore combines the backup with the vault.
@@ -112,15 +116,33 @@ pub struct RestoreReport {
     pub updated: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// The backup was authenticated (see [`OpenedBackup::authenticated`]).
+    pub authenticated: bool,
 }
 
 /// Seals `content` into backup bytes. Returns the bytes, the parameters used, and what is
-/// needed to verify the file afterwards (the password slot's key pair and the master key).
+/// needed to verify the file afterwards (the password slot's secrets and the master key).
 struct Sealed {
     bytes: Vec<u8>,
     kdf: Option<KdfParams>,
     master_key: Key32,
-    password_keys: Option<crypto::SlotKeyPair>,
+    password: Option<SlotSecrets>,
+    /// The vault's recovery slot the backup's recovery slot copies.
+    recovery: Option<container::Slot>,
+}
+
+/// The plaintext of a version 2 backup body.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BackupBody {
+    content: VaultContent,
+    /// When the backup was made (ms).
+    created_at: i64,
+}
+
+#[derive(serde::Serialize)]
+struct BackupBodyRef<'a> {
+    content: &'a VaultContent,
+    created_at: i64,
 }
 
 fn seal(
@@ -132,42 +154,53 @@ fn seal(
     let env = session.env();
     let rng = env.rng.as_ref();
     let now = (env.clock)();
+    let keys = session.backup_keys()?;
     let master_key = crypto::random_key(rng)?;
     let backup_id: [u8; 16] = crypto::random_array(rng)?;
     let mut header_slots = Vec::new();
+    let mut signers = vec![keys.current];
     let mut kdf = None;
-    let mut password_keys = None;
-    if let Some(password) = options.password {
-        let (slot, keys) = slots::create_slot_with_keys(
+    let mut password = None;
+    if let Some(pw) = options.password {
+        let (mut slot, secrets) = slots::create_slot(
             BACKUP_MAGIC,
             &backup_id,
             NewSlot::PasswordWithFallback {
-                password,
+                password: pw,
                 params: options.kdf,
                 floor_m_kib: KdfParams::BACKUP_FLOOR_M_KIB.min(options.kdf.m_kib),
             },
-            "backup password".into(),
-            now,
             &master_key,
             rng,
         )?;
+        // Endorsements in a backup refer to the vault it came from (`origin`).
+        container::endorse(
+            &mut slot,
+            &keys.vault_id,
+            &secrets.endorse_key,
+            signers[0].public(),
+        );
         kdf = slot.kdf.as_ref().map(|k| k.params());
-        password_keys = Some(keys);
+        password = Some(secrets);
         header_slots.push(slot);
     }
+    let mut recovery = None;
     if options.recovery {
-        let public = session
-            .recovery_public_key()?
-            .ok_or(VaultError::NoSuchSlot)?;
-        header_slots.push(slots::recovery_slot_for_public_key(
-            BACKUP_MAGIC,
-            &backup_id,
-            public,
-            "recovery key".into(),
-            now,
-            &master_key,
-            rng,
-        )?);
+        let vault_slot = keys.recovery.ok_or(VaultError::NoSuchSlot)?;
+        // The same slot id, public key and endorsement as in the vault, so the vault's
+        // recovery key both opens and authenticates the backup.
+        let mut slot = vault_slot.clone();
+        container::wrap_master_key(BACKUP_MAGIC, &backup_id, &mut slot, &master_key, rng)?;
+        if let (Some(e), Some(signer)) = (&slot.endorsement, keys.recovery_signer) {
+            if e.signer != signers[0].public() {
+                signers.push(signer);
+            }
+        } else {
+            // Carried over from a version 1 vault and not confirmed since: not endorsed.
+            slot.endorsement = None;
+        }
+        recovery = Some(vault_slot);
+        header_slots.push(slot);
     }
     if header_slots.is_empty() {
         return Err(VaultError::InvalidInput(
@@ -177,16 +210,26 @@ fn seal(
     let header = Header {
         vault_id: backup_id,
         generation,
-        created_at: now,
-        updated_at: now,
+        origin: Some(keys.vault_id),
+        signers: signers.iter().map(crypto::SigningKey::public).collect(),
+        succession: None,
         slots: header_slots,
     };
-    let bytes = container::seal_file(BACKUP_MAGIC, &header, &master_key, content, rng)?;
+    let body = zeroize::Zeroizing::new(
+        rmp_serde::to_vec_named(&BackupBodyRef {
+            content,
+            created_at: now,
+        })
+        .map_err(|e| VaultError::Internal(e.to_string()))?,
+    );
+    let signer_refs: Vec<&crypto::SigningKey> = signers.iter().collect();
+    let bytes = container::seal_file(BACKUP_MAGIC, &header, &master_key, &body, &signer_refs, rng)?;
     Ok(Sealed {
         bytes,
         kdf,
         master_key,
-        password_keys,
+        password,
+        recovery,
     })
 }
 
@@ -197,7 +240,6 @@ fn seal(
 pub struct PreparedBackup {
     sealed: Sealed,
     content: VaultContent,
-    recovery_public: Option<[u8; 32]>,
     sealed_to_recovery_key: bool,
 }
 
@@ -206,11 +248,9 @@ impl PreparedBackup {
     pub fn new(session: &VaultSession, options: &BackupOptions<'_>) -> Result<Self, VaultError> {
         let (content, generation) = session.snapshot()?;
         let sealed = seal(session, &content, generation, options)?;
-        let recovery_public = session.recovery_public_key()?.filter(|_| options.recovery);
         Ok(PreparedBackup {
             sealed,
             content,
-            recovery_public,
             sealed_to_recovery_key: options.recovery,
         })
     }
@@ -220,11 +260,11 @@ impl PreparedBackup {
         &self.sealed.bytes
     }
 
-    /// Checks what storage returned: byte for byte what was written, every slot we hold keys
-    /// for unwraps, the recovery slot is sealed to this vault's recovery key, and the body
-    /// decrypts to the vault's content. `path` is only reported back.
+    /// Checks what storage returned: byte for byte what was written, every signature, the
+    /// password slot unwraps and vouches for the vault's signing key, the recovery slot is
+    /// this vault's, and the body decrypts to the vault's content. `path` is only reported.
     pub fn confirm(&self, read_back: &[u8], path: &Path) -> Result<BackupReport, VaultError> {
-        verify_bytes(read_back, &self.sealed, &self.content, self.recovery_public)?;
+        verify_bytes(read_back, &self.sealed, &self.content)?;
         Ok(BackupReport {
             path: path.to_path_buf(),
             entry_count: self.content.live_entries().len(),
@@ -248,71 +288,123 @@ pub fn create_backup(
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs.create_dir_all(dir)?;
     }
-    storage::commit(fs, path, prepared.bytes(), false)?;
+    storage::commit(fs, path, prepared.bytes(), storage::Prev::Leave)?;
     let read_back = fs.read(path)?.ok_or_else(|| {
         VaultError::Corrupt("the backup did not verify after writing: the file is missing".into())
     })?;
     prepared.confirm(&read_back, path)
 }
 
-fn verify_bytes(
-    bytes: &[u8],
-    sealed: &Sealed,
-    content: &VaultContent,
-    recovery_public: Option<[u8; 32]>,
-) -> Result<(), VaultError> {
+fn verify_bytes(bytes: &[u8], sealed: &Sealed, content: &VaultContent) -> Result<(), VaultError> {
     let failed =
         |why: &str| VaultError::Corrupt(format!("the backup did not verify after writing: {why}"));
     if bytes != sealed.bytes {
         return Err(failed("the file on storage differs from what was written"));
     }
     let parsed = container::parse(bytes, BACKUP_MAGIC)?;
+    let header = &parsed.header;
     let mut unwrapped = 0;
-    for slot in &parsed.header.slots {
+    for slot in &header.slots {
         match slot.kind {
             SlotKind::Password => {
-                let keys = sealed
-                    .password_keys
+                let secrets = sealed
+                    .password
                     .as_ref()
                     .ok_or_else(|| failed("unexpected password slot"))?;
-                let mk =
-                    container::unwrap_master_key(BACKUP_MAGIC, &parsed.header.vault_id, slot, keys)
-                        .map_err(|_| failed("the password slot does not open"))?;
+                let mk = container::unwrap_master_key(
+                    BACKUP_MAGIC,
+                    &header.vault_id,
+                    slot,
+                    &secrets.keys,
+                )
+                .map_err(|_| failed("the password slot does not open"))?;
                 if *mk != *sealed.master_key {
                     return Err(failed("the password slot holds the wrong key"));
+                }
+                if !slots::is_endorsed_by(header, slot, &secrets.endorse_key) {
+                    return Err(failed(
+                        "the password slot does not vouch for the vault's key",
+                    ));
                 }
                 unwrapped += 1;
             }
             SlotKind::Recovery => {
-                if Some(slot.public_key) != recovery_public {
+                let ours = sealed.recovery.as_ref();
+                if ours.map(|s| (s.id, s.public_key)) != Some((slot.id, slot.public_key)) {
                     return Err(failed(
                         "the recovery slot is not sealed to this vault's recovery key",
                     ));
+                }
+                if ours.and_then(|s| s.endorsement.as_ref()) != slot.endorsement.as_ref() {
+                    return Err(failed("the recovery slot's endorsement is not the vault's"));
                 }
             }
             _ => return Err(failed("unexpected slot kind")),
         }
     }
-    let read_back = container::open_body(&parsed, &sealed.master_key)
+    let plaintext = container::open_body(&parsed, &sealed.master_key)
         .map_err(|_| failed("the body does not decrypt"))?;
-    if &read_back != content {
+    let body: BackupBody =
+        rmp_serde::from_slice(&plaintext).map_err(|_| failed("the body is not readable"))?;
+    if &body.content != content {
         return Err(failed("the decrypted content differs from the vault"));
     }
-    if sealed.password_keys.is_some() && unwrapped == 0 {
+    if sealed.password.is_some() && unwrapped == 0 {
         return Err(failed("the password slot is missing"));
     }
     Ok(())
 }
 
-/// Opens backup bytes with a password or the recovery key.
+/// What an opened backup holds.
+#[derive(Debug, Clone)]
+pub struct OpenedBackup {
+    pub content: VaultContent,
+    /// When it was made (ms).
+    pub created_at: i64,
+    /// Generation of the vault it was made from.
+    pub generation: u64,
+    /// Container version of the file (1: made by Twofold 0.1).
+    pub format_version: u16,
+    /// The slot that opened it vouches for the keys that signed it, so it was made by a
+    /// holder of this vault's credentials. False for version 1 backups and for backups whose
+    /// recovery slot came from a version 1 vault and was opened by the recovery key before
+    /// it was confirmed.
+    pub authenticated: bool,
+}
+
+/// Opens backup bytes with a password or the recovery key. A backup whose slot matches the
+/// credential but does not vouch for the keys that signed it is [`VaultError::Forged`].
 pub fn open_backup(
     bytes: &[u8],
     credential: &SlotCredential<'_>,
-) -> Result<(Header, VaultContent), VaultError> {
-    let parsed = container::parse(bytes, BACKUP_MAGIC)?;
-    let (_, mk) = slots::unlock(BACKUP_MAGIC, &parsed.header, credential)?;
-    let content = container::open_body(&parsed, &mk)?;
-    Ok((parsed.header, content))
+) -> Result<OpenedBackup, VaultError> {
+    let limit = crypto::KdfLimit::DEFAULT;
+    match container::parse_any(bytes, BACKUP_MAGIC)? {
+        AnyParsed::V2(parsed) => {
+            let opened = slots::unlock(&parsed, credential, limit)?;
+            let plaintext = container::open_body(&parsed, &opened.master_key)?;
+            let body: BackupBody = rmp_serde::from_slice(&plaintext)
+                .map_err(|_| VaultError::Corrupt("the decrypted body is not readable".into()))?;
+            Ok(OpenedBackup {
+                content: body.content,
+                created_at: body.created_at,
+                generation: parsed.header.generation,
+                format_version: container::FORMAT_VERSION,
+                authenticated: opened.endorsed,
+            })
+        }
+        AnyParsed::V1(parsed) => {
+            let opened = slots::unlock_v1(&parsed, credential, limit)?;
+            let content = container::v1::open_body(&parsed, &opened.master_key)?;
+            Ok(OpenedBackup {
+                content,
+                created_at: parsed.header.created_at,
+                generation: parsed.header.generation,
+                format_version: container::v1::FORMAT_VERSION,
+                authenticated: false,
+            })
+        }
+    }
 }
 
 /// A credential for a backup: its password or the recovery key.
@@ -334,7 +426,7 @@ fn read_backup(
     fs: &dyn FileSystem,
     path: &Path,
     credential: &BackupCredential<'_>,
-) -> Result<(Header, VaultContent), VaultError> {
+) -> Result<OpenedBackup, VaultError> {
     let bytes = fs
         .read(path)?
         .ok_or_else(|| VaultError::NotFound(path.display().to_string()))?;
@@ -360,12 +452,14 @@ pub fn verify_backup_bytes(
     credential: &BackupCredential<'_>,
     current: Option<&VaultContent>,
 ) -> Result<BackupVerification, VaultError> {
-    let (header, content) = open_backup(bytes, &credential.slot())?;
+    let opened = open_backup(bytes, &credential.slot())?;
     Ok(BackupVerification {
-        entry_count: content.live_entries().len(),
-        newest_change: content.newest_change(),
-        created_at: header.created_at,
-        diff: current.map(|c| diff(c, &content)),
+        entry_count: opened.content.live_entries().len(),
+        newest_change: opened.content.newest_change(),
+        created_at: opened.created_at,
+        diff: current.map(|c| diff(c, &opened.content)),
+        format_version: opened.format_version,
+        authenticated: opened.authenticated,
     })
 }
 
@@ -435,9 +529,50 @@ pub fn restore_backup(
     path: &Path,
     credential: &BackupCredential<'_>,
     mode: RestoreMode,
+    accept_unverified: bool,
 ) -> Result<RestoreReport, VaultError> {
-    let (_, backup) = read_backup(session.env().fs.as_ref(), path, credential)?;
-    session.modify(|vault, _now| Ok(apply_restore(vault, backup, mode)))
+    let opened = read_backup(session.env().fs.as_ref(), path, credential)?;
+    restore_content(session, opened, mode, accept_unverified)
+}
+
+/// Restores opened backup content into the unlocked session, checked like an import: an
+/// unauthenticated backup (format 1, or opened by a slot that does not vouch for its keys)
+/// needs `accept_unverified`, the backup's settings must be in range, and a merge may not
+/// exceed the vault's entry limit.
+pub fn restore_content(
+    session: &VaultSession,
+    opened: OpenedBackup,
+    mode: RestoreMode,
+    accept_unverified: bool,
+) -> Result<RestoreReport, VaultError> {
+    if !opened.authenticated && !accept_unverified {
+        return Err(VaultError::Unverified(if opened.format_version == 1 {
+            "the backup was written by Twofold 0.1 (format 1), which cannot show who made it".into()
+        } else {
+            "the key that opened the backup does not vouch for the keys that signed it".into()
+        }));
+    }
+    if mode == RestoreMode::Replace {
+        opened
+            .content
+            .settings
+            .validate()
+            .map_err(|why| VaultError::HostileFile(format!("the backup's settings: {why}")))?;
+    }
+    let authenticated = opened.authenticated;
+    let mut report = session.modify(|vault, _now| {
+        let report = apply_restore(vault, opened.content, mode);
+        if vault.entries.len() > crate::vault::session::MAX_ENTRIES {
+            return Err(VaultError::InvalidInput(format!(
+                "the restored vault would hold {} entries; a vault holds at most {}",
+                vault.entries.len(),
+                crate::vault::session::MAX_ENTRIES
+            )));
+        }
+        Ok(report)
+    })?;
+    report.authenticated = authenticated;
+    Ok(report)
 }
 
 fn apply_restore(

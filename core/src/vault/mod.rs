@@ -8,15 +8,18 @@ pub mod session;
 pub mod slots;
 pub mod storage;
 pub mod strength;
+pub mod trust;
 
 pub use container::SlotKind;
 pub use model::{Entry, EntryId, Group, GroupId, IconRef, Id, Settings, VaultContent};
 pub use recovery::{RecoveryKey, RecoveryKeyError};
 pub use session::{
-    CodeView, CreateOptions, EntryUpdate, NewEntry, SlotInfo, UnlockInfo, VaultEnv, VaultSession,
+    CodeView, CreateOptions, EntryUpdate, NewEntry, SlotInfo, UnlockInfo, UnlockOptions, VaultEnv,
+    VaultSession,
 };
 pub use slots::SlotCredential;
 pub use storage::{FileSystem, OsFileSystem};
+pub use trust::{FileTrustStore, MemoryTrustStore, TrustRecord, TrustStore};
 
 use crate::crypto::{CryptoError, KdfRejection};
 
@@ -33,13 +36,41 @@ pub enum VaultError {
     /// The file (and its previous generation) cannot be read: damaged or tampered with.
     #[error("the file is damaged: {0}")]
     Corrupt(String),
+    /// The file is well formed and signed, but not with keys a slot of this vault vouches
+    /// for (or not by keys descending from those this device last saw): someone who does not
+    /// hold this vault's credentials wrote it. Nothing was opened or changed.
+    #[error(
+        "this file was not written with this vault's keys: it may have been forged (nothing was opened or changed)"
+    )]
+    Forged,
+    /// The file is older than the one this device last opened: an old copy was put back.
+    #[error(
+        "this file is older than the one this device last opened (generation {found}, expected at least {expected}): an old copy may have been put back; nothing was changed"
+    )]
+    RolledBack { found: u64, expected: u64 },
+    /// The file opened with the credential but cannot be shown to be this vault's with what
+    /// this device knows: written by Twofold 0.1 (format 1, which has no authenticity), or
+    /// opened by a slot that has not vouched for the file's keys since that upgrade, on a
+    /// device with no record of the vault. Nothing was changed; opening it needs the user's
+    /// explicit consent (`UnlockOptions::accept_untrusted`).
+    #[error("this file cannot be shown to be yours ({0}); nothing was changed")]
+    Unverified(String),
+    /// A file asks for more work or memory than any Twofold file needs; refused before
+    /// doing it.
+    #[error("refused before doing the work: {0}")]
+    HostileFile(String),
+    /// Too many wrong PINs: the PIN slot is locked and is removed at the next unlock.
+    #[error(
+        "too many wrong PINs: unlock with your password or biometrics (the PIN is then removed)"
+    )]
+    PinLocked,
     /// The bytes are not a Twofold vault or backup at all.
     #[error("this is not a Twofold {0} file")]
     NotAContainer(&'static str),
     /// Written by a newer Twofold.
     #[error("this file uses format version {0}, which this version of Twofold cannot read")]
     UnsupportedVersion(u16),
-    /// The KDF parameters of a file are below the floor or absurdly high.
+    /// The KDF parameters of a file are below the floor.
     #[error(transparent)]
     Kdf(KdfRejection),
     /// No vault exists at the path.
@@ -80,6 +111,15 @@ pub enum VaultError {
     Io { kind: String, message: String },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<KdfRejection> for VaultError {
+    fn from(e: KdfRejection) -> Self {
+        match e {
+            KdfRejection::BelowFloor(_) => VaultError::Kdf(e),
+            KdfRejection::AboveLimit(_) => VaultError::HostileFile(e.to_string()),
+        }
+    }
 }
 
 impl From<std::io::Error> for VaultError {

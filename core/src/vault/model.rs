@@ -207,6 +207,30 @@ fn default_retention() -> u32 {
     30
 }
 
+/// Largest clock offset accepted: a device clock more than a year off is not plausible.
+pub const MAX_CLOCK_OFFSET_S: i64 = 366 * 24 * 3600;
+/// Longest trash retention (ten years).
+pub const MAX_TRASH_RETENTION_DAYS: u32 = 3650;
+
+impl Settings {
+    /// Whether every setting is in range (settings from a backup are checked like input).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.clock_offset_s.unsigned_abs() > MAX_CLOCK_OFFSET_S.unsigned_abs() {
+            return Err(format!(
+                "a clock offset of {} s is more than a year",
+                self.clock_offset_s
+            ));
+        }
+        if !(1..=MAX_TRASH_RETENTION_DAYS).contains(&self.trash_retention_days) {
+            return Err(format!(
+                "trash retention must be 1 to {MAX_TRASH_RETENTION_DAYS} days, not {}",
+                self.trash_retention_days
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {

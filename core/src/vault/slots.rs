@@ -1,15 +1,20 @@
-//! Key slots: turning a credential into the slot's key pair, creating slots, and unlocking a
-//! header with a credential.
+//! Key slots: turning a credential into the slot's key pair and endorsement key, creating
+//! slots, and opening a header with a credential under a bounded amount of work.
 
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, KdfParams, Key32, RandomSource, SlotKeyPair};
+use crate::crypto::{self, KdfLimit, KdfParams, Key32, RandomSource, SlotKeyPair, hkdf32};
 use crate::vault::VaultError;
-use crate::vault::container::{self, Header, PlatformRef, Slot, SlotKdf, SlotKind};
+use crate::vault::container::{
+    self, Header, MAX_PASSWORD_SLOTS_TRIED, Parsed, PlatformRef, Slot, SlotKdf, SlotKind, v1,
+};
 use crate::vault::recovery::RecoveryKey;
 
-/// Shortest PIN accepted for a PIN slot.
-pub const MIN_PIN_LEN: usize = 4;
+/// Shortest PIN accepted for a new PIN slot (digits only).
+pub const MIN_PIN_LEN: usize = 6;
+/// A PIN slot's Argon2id must cost at least this much: a 6-digit PIN is only as strong as
+/// the work per guess once the device key is known (`docs/threat-model.md`).
+pub const MIN_PIN_KDF: KdfParams = KdfParams::DEFAULT;
 
 /// Something that opens a slot.
 pub enum SlotCredential<'a> {
@@ -30,54 +35,100 @@ pub enum SlotCredential<'a> {
     },
 }
 
+/// What a credential yields for one slot: the X25519 key pair that unwraps the master key,
+/// and the key of the slot's endorsement MAC.
+pub struct SlotSecrets {
+    pub keys: SlotKeyPair,
+    pub endorse_key: Key32,
+}
+
+impl SlotSecrets {
+    /// Both keys from a slot's input keying material (`docs/vault-format.md` §3).
+    pub fn derive(ikm: &[u8], kind: SlotKind) -> Self {
+        let info = format!("twofold/v2/endorse/{}", kind.label());
+        SlotSecrets {
+            keys: SlotKeyPair::derive(ikm, kind.label()),
+            endorse_key: hkdf32(ikm, b"twofold/v2/slot", info.as_bytes()),
+        }
+    }
+}
+
+/// The parts of a slot that decide whether and how a credential applies (v1 and v2).
+trait SlotView {
+    fn kind(&self) -> SlotKind;
+    fn id(&self) -> [u8; 16];
+    fn kdf(&self) -> Option<&SlotKdf>;
+}
+
+impl SlotView for Slot {
+    fn kind(&self) -> SlotKind {
+        self.kind
+    }
+    fn id(&self) -> [u8; 16] {
+        self.id
+    }
+    fn kdf(&self) -> Option<&SlotKdf> {
+        self.kdf.as_ref()
+    }
+}
+
+impl SlotView for v1::Slot {
+    fn kind(&self) -> SlotKind {
+        self.kind
+    }
+    fn id(&self) -> [u8; 16] {
+        self.id
+    }
+    fn kdf(&self) -> Option<&SlotKdf> {
+        self.kdf.as_ref()
+    }
+}
+
 impl SlotCredential<'_> {
-    fn applies_to(&self, slot: &Slot) -> bool {
+    fn kind(&self) -> SlotKind {
         match self {
-            SlotCredential::Password(_) => slot.kind == SlotKind::Password,
-            SlotCredential::Recovery(_) => slot.kind == SlotKind::Recovery,
-            SlotCredential::Platform { slot_id, .. } => {
-                slot.kind == SlotKind::Platform && &slot.id == slot_id
-            }
-            SlotCredential::Pin { slot_id, .. } => {
-                slot.kind == SlotKind::Pin && &slot.id == slot_id
-            }
+            SlotCredential::Password(_) => SlotKind::Password,
+            SlotCredential::Recovery(_) => SlotKind::Recovery,
+            SlotCredential::Platform { .. } => SlotKind::Platform,
+            SlotCredential::Pin { .. } => SlotKind::Pin,
         }
     }
 
-    /// Derives the slot's key pair (runs Argon2id for password and PIN slots).
-    fn key_pair(&self, slot: &Slot) -> Result<SlotKeyPair, VaultError> {
-        match self {
+    fn applies_to(&self, slot: &dyn SlotView) -> bool {
+        slot.kind() == self.kind()
+            && match self {
+                SlotCredential::Platform { slot_id, .. } | SlotCredential::Pin { slot_id, .. } => {
+                    slot.id() == *slot_id
+                }
+                _ => true,
+            }
+    }
+
+    /// Derives the slot's secrets (runs Argon2id for password and PIN slots, after checking
+    /// the parameters against `limit`).
+    fn secrets(&self, slot: &dyn SlotView, limit: KdfLimit) -> Result<SlotSecrets, VaultError> {
+        let kdf = || -> Result<&SlotKdf, VaultError> {
+            let kdf = slot
+                .kdf()
+                .ok_or_else(|| VaultError::Corrupt("slot without KDF".into()))?;
+            kdf.params().check_within(limit).map_err(VaultError::from)?;
+            Ok(kdf)
+        };
+        Ok(match self {
             SlotCredential::Password(pw) => {
-                let kdf = slot
-                    .kdf
-                    .as_ref()
-                    .ok_or(VaultError::Corrupt("password slot without KDF".into()))?;
+                let kdf = kdf()?;
                 let ikm =
                     crypto::argon2id(&crypto::normalize_password(pw), &kdf.salt, kdf.params())?;
-                Ok(SlotKeyPair::derive(
-                    ikm.as_ref(),
-                    SlotKind::Password.label(),
-                ))
+                SlotSecrets::derive(ikm.as_ref(), SlotKind::Password)
             }
-            SlotCredential::Recovery(key) => {
-                Ok(SlotKeyPair::derive(key.bytes(), SlotKind::Recovery.label()))
-            }
+            SlotCredential::Recovery(key) => SlotSecrets::derive(key.bytes(), SlotKind::Recovery),
             SlotCredential::Platform { key, .. } => {
-                Ok(SlotKeyPair::derive(*key, SlotKind::Platform.label()))
+                SlotSecrets::derive(key.as_ref(), SlotKind::Platform)
             }
             SlotCredential::Pin {
                 pin, device_key, ..
-            } => {
-                let kdf = slot
-                    .kdf
-                    .as_ref()
-                    .ok_or(VaultError::Corrupt("PIN slot without KDF".into()))?;
-                Ok(SlotKeyPair::derive(
-                    &pin_ikm(pin, device_key, kdf)?,
-                    SlotKind::Pin.label(),
-                ))
-            }
-        }
+            } => SlotSecrets::derive(&pin_ikm(pin, device_key, kdf()?)?, SlotKind::Pin),
+        })
     }
 }
 
@@ -93,30 +144,105 @@ fn pin_ikm(
     Ok(ikm)
 }
 
-/// Tries every slot the credential applies to. Returns the slot index and the master key.
-pub fn unlock(
-    magic: [u8; 4],
-    header: &Header,
+/// The slots a credential is tried against, in file order, with the work bounded: at most
+/// [`MAX_PASSWORD_SLOTS_TRIED`] password slots (each an Argon2id run); platform and PIN
+/// credentials name their slot.
+fn candidates<'s, S: SlotView>(
+    slots: &'s [S],
     credential: &SlotCredential<'_>,
-) -> Result<(usize, Key32), VaultError> {
-    let mut applicable = false;
-    for (index, slot) in header.slots.iter().enumerate() {
-        if !credential.applies_to(slot) {
+) -> Vec<(usize, &'s S)> {
+    let limit = match credential {
+        SlotCredential::Password(_) => MAX_PASSWORD_SLOTS_TRIED,
+        _ => slots.len(),
+    };
+    slots
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| credential.applies_to(*s))
+        .take(limit)
+        .collect()
+}
+
+/// A slot a credential opened.
+pub struct Opened {
+    /// Index of the slot in the header.
+    pub index: usize,
+    pub master_key: Key32,
+    pub endorse_key: Key32,
+    /// The slot endorses one of the file's signers (false: a slot from a v1 file, not yet
+    /// endorsed — the file is not authenticated by it).
+    pub endorsed: bool,
+}
+
+/// Opens a version 2 header with a credential. A credential that matches a slot's public
+/// key but not its endorsement is [`VaultError::Forged`]: someone who does not hold this
+/// vault's keys wrote the file.
+pub fn unlock(
+    parsed: &Parsed,
+    credential: &SlotCredential<'_>,
+    limit: KdfLimit,
+) -> Result<Opened, VaultError> {
+    let header = &parsed.header;
+    let candidates = candidates(&header.slots, credential);
+    if candidates.is_empty() {
+        return Err(VaultError::NoSuchSlot);
+    }
+    for (index, slot) in candidates {
+        let secrets = credential.secrets(slot, limit)?;
+        if secrets.keys.public != slot.public_key {
             continue;
         }
-        applicable = true;
-        let keys = credential.key_pair(slot)?;
-        match container::unwrap_master_key(magic, &header.vault_id, slot, &keys) {
-            Ok(mk) => return Ok((index, mk)),
+        let endorsed = match &slot.endorsement {
+            Some(_) => {
+                if !container::endorsement_valid(
+                    slot,
+                    &header.endorsement_vault_id(),
+                    &secrets.endorse_key,
+                ) {
+                    return Err(VaultError::Forged);
+                }
+                true
+            }
+            None => false,
+        };
+        let master_key =
+            container::unwrap_master_key(parsed.magic, &header.vault_id, slot, &secrets.keys)?;
+        return Ok(Opened {
+            index,
+            master_key,
+            endorse_key: secrets.endorse_key,
+            endorsed,
+        });
+    }
+    Err(VaultError::WrongCredential)
+}
+
+/// Opens a version 1 header with a credential (not authenticated: v1 has no endorsements).
+pub fn unlock_v1(
+    parsed: &v1::Parsed,
+    credential: &SlotCredential<'_>,
+    limit: KdfLimit,
+) -> Result<Opened, VaultError> {
+    let candidates = candidates(&parsed.header.slots, credential);
+    if candidates.is_empty() {
+        return Err(VaultError::NoSuchSlot);
+    }
+    for (index, slot) in candidates {
+        let secrets = credential.secrets(slot, limit)?;
+        match v1::unwrap_master_key(parsed, slot, &secrets.keys) {
+            Ok(master_key) => {
+                return Ok(Opened {
+                    index,
+                    master_key,
+                    endorse_key: secrets.endorse_key,
+                    endorsed: false,
+                });
+            }
             Err(VaultError::WrongCredential) => continue,
             Err(other) => return Err(other),
         }
     }
-    if applicable {
-        Err(VaultError::WrongCredential)
-    } else {
-        Err(VaultError::NoSuchSlot)
-    }
+    Err(VaultError::WrongCredential)
 }
 
 /// What a new slot is made from.
@@ -147,7 +273,7 @@ pub enum NewSlot<'a> {
     },
 }
 
-type SlotParts = (SlotKind, SlotKeyPair, Option<SlotKdf>, Option<PlatformRef>);
+type SlotParts = (SlotKind, SlotSecrets, Option<SlotKdf>, Option<PlatformRef>);
 
 fn new_slot_password(
     password: &[u8],
@@ -160,7 +286,7 @@ fn new_slot_password(
             "the password must not be empty".into(),
         ));
     }
-    params.check_readable().map_err(VaultError::Kdf)?;
+    params.check_readable().map_err(VaultError::from)?;
     let salt: [u8; 16] = crypto::random_array(rng)?;
     let floor = floor_m_kib.max(KdfParams::FLOOR.m_kib);
     let (ikm, used) = crypto::argon2id_with_fallback(
@@ -169,66 +295,47 @@ fn new_slot_password(
         params,
         floor,
     )?;
-    let keys = SlotKeyPair::derive(ikm.as_ref(), SlotKind::Password.label());
+    let secrets = SlotSecrets::derive(ikm.as_ref(), SlotKind::Password);
     let kdf = SlotKdf {
         m_kib: used.m_kib,
         t: used.t,
         p: used.p,
         salt: salt.to_vec(),
     };
-    Ok((SlotKind::Password, keys, Some(kdf), None))
+    Ok((SlotKind::Password, secrets, Some(kdf), None))
 }
 
-/// Builds a slot (public key and parameters) and wraps `master_key` into it.
+fn check_keystore_ref(alias: &str, blob: &[u8]) -> Result<(), VaultError> {
+    if alias.len() > container::MAX_ALIAS_LEN || blob.len() > container::MAX_BLOB_LEN {
+        return Err(VaultError::InvalidInput(
+            "the keystore alias or blob is too long".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a new PIN: at least [`MIN_PIN_LEN`] digits, nothing else.
+pub fn check_new_pin(pin: &[u8]) -> Result<(), VaultError> {
+    if pin.len() < MIN_PIN_LEN || !pin.iter().all(u8::is_ascii_digit) {
+        return Err(VaultError::InvalidInput(format!(
+            "a PIN is at least {MIN_PIN_LEN} digits"
+        )));
+    }
+    Ok(())
+}
+
+/// Builds a slot (public key and parameters), wraps `master_key` into it, and returns it with
+/// the credential's secrets (to endorse the file's signer and to verify a file just written).
+/// The slot is not endorsed yet.
 pub fn create_slot(
     magic: [u8; 4],
     vault_id: &[u8; 16],
     spec: NewSlot<'_>,
-    label: String,
-    now: i64,
     master_key: &Key32,
     rng: &dyn RandomSource,
-) -> Result<Slot, VaultError> {
-    create_slot_with_keys(magic, vault_id, spec, label, now, master_key, rng).map(|(slot, _)| slot)
-}
-
-/// A recovery slot wrapping `master_key` to a known recovery public key, without the
-/// recovery key itself (backups sealed to the vault's recovery key).
-pub fn recovery_slot_for_public_key(
-    magic: [u8; 4],
-    vault_id: &[u8; 16],
-    public_key: [u8; 32],
-    label: String,
-    now: i64,
-    master_key: &Key32,
-    rng: &dyn RandomSource,
-) -> Result<Slot, VaultError> {
-    let mut slot = Slot {
-        id: crypto::random_array(rng)?,
-        kind: SlotKind::Recovery,
-        label,
-        created_at: now,
-        public_key,
-        kdf: None,
-        platform: None,
-        wrap: container::empty_wrap(),
-    };
-    container::wrap_master_key(magic, vault_id, &mut slot, master_key, rng)?;
-    Ok(slot)
-}
-
-/// [`create_slot`], also returning the slot's key pair (to verify a file just written).
-pub fn create_slot_with_keys(
-    magic: [u8; 4],
-    vault_id: &[u8; 16],
-    spec: NewSlot<'_>,
-    label: String,
-    now: i64,
-    master_key: &Key32,
-    rng: &dyn RandomSource,
-) -> Result<(Slot, SlotKeyPair), VaultError> {
+) -> Result<(Slot, SlotSecrets), VaultError> {
     let id: [u8; 16] = crypto::random_array(rng)?;
-    let (kind, keys, kdf, platform) = match spec {
+    let (kind, secrets, kdf, platform) = match spec {
         NewSlot::Password { password, params } => {
             new_slot_password(password, params, params.m_kib, rng)?
         }
@@ -237,19 +344,21 @@ pub fn create_slot_with_keys(
             params,
             floor_m_kib,
         } => new_slot_password(password, params, floor_m_kib, rng)?,
-        NewSlot::Recovery(key) => {
-            let keys = SlotKeyPair::derive(key.bytes(), SlotKind::Recovery.label());
-            (SlotKind::Recovery, keys, None, None)
-        }
+        NewSlot::Recovery(key) => (
+            SlotKind::Recovery,
+            SlotSecrets::derive(key.bytes(), SlotKind::Recovery),
+            None,
+            None,
+        ),
         NewSlot::Platform {
             alias,
             key,
             wrapped_blob,
         } => {
-            let keys = SlotKeyPair::derive(key, SlotKind::Platform.label());
+            check_keystore_ref(&alias, &wrapped_blob)?;
             (
                 SlotKind::Platform,
-                keys,
+                SlotSecrets::derive(key, SlotKind::Platform),
                 None,
                 Some(PlatformRef {
                     alias,
@@ -264,12 +373,14 @@ pub fn create_slot_with_keys(
             wrapped_blob,
             params,
         } => {
-            if pin.len() < MIN_PIN_LEN {
+            check_new_pin(pin)?;
+            check_keystore_ref(&alias, &wrapped_blob)?;
+            params.check_readable().map_err(VaultError::from)?;
+            if params.work() < MIN_PIN_KDF.work() || params.m_kib < MIN_PIN_KDF.m_kib {
                 return Err(VaultError::InvalidInput(format!(
-                    "a PIN needs at least {MIN_PIN_LEN} characters"
+                    "a PIN slot needs Argon2id of at least {MIN_PIN_KDF}"
                 )));
             }
-            params.check_readable().map_err(VaultError::Kdf)?;
             let salt: [u8; 16] = crypto::random_array(rng)?;
             let kdf = SlotKdf {
                 m_kib: params.m_kib,
@@ -277,10 +388,10 @@ pub fn create_slot_with_keys(
                 p: params.p,
                 salt: salt.to_vec(),
             };
-            let keys = SlotKeyPair::derive(&pin_ikm(pin, device_key, &kdf)?, SlotKind::Pin.label());
+            let secrets = SlotSecrets::derive(&pin_ikm(pin, device_key, &kdf)?, SlotKind::Pin);
             (
                 SlotKind::Pin,
-                keys,
+                secrets,
                 Some(kdf),
                 Some(PlatformRef {
                     alias,
@@ -292,13 +403,17 @@ pub fn create_slot_with_keys(
     let mut slot = Slot {
         id,
         kind,
-        label,
-        created_at: now,
-        public_key: keys.public,
+        public_key: secrets.keys.public,
         kdf,
         platform,
         wrap: container::empty_wrap(),
+        endorsement: None,
     };
     container::wrap_master_key(magic, vault_id, &mut slot, master_key, rng)?;
-    Ok((slot, keys))
+    Ok((slot, secrets))
+}
+
+/// The slot's endorsement verifies under `endorse_key` (a file just written, or a backup).
+pub fn is_endorsed_by(header: &Header, slot: &Slot, endorse_key: &Key32) -> bool {
+    container::endorsement_valid(slot, &header.endorsement_vault_id(), endorse_key)
 }

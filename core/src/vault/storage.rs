@@ -1,8 +1,8 @@
 //! Durable storage of vault files.
 //!
 //! Every write goes to a temporary file that is fsynced and read back, the current file is
-//! hard-linked (or copied) to `<name>.prev`, the temporary file is renamed over the current
-//! one, and the directory is fsynced. At every instant the current file is either the old or
+//! hard-linked (or copied) to `<name>.prev` (or, after a credential change, the new file is),
+//! the temporary file is renamed over the current one, and the directory is fsynced. At every instant the current file is either the old or
 //! the new complete generation. File-system access goes through [`FileSystem`] so tests can
 //! inject ENOSPC, EIO and short writes.
 
@@ -150,17 +150,28 @@ impl From<CommitError> for crate::vault::VaultError {
     }
 }
 
-/// Replaces `path` with `bytes` atomically and durably. With `keep_prev`, the file being
-/// replaced becomes `<path>.prev`. Unless the error says `applied`, the file at `path` is
-/// untouched on error.
+/// What happens to `<path>.prev` when `path` is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prev {
+    /// The file being replaced becomes `<path>.prev` (the previous generation is kept).
+    Rotate,
+    /// `<path>.prev` is left as it is (the file being replaced is damaged, or there is none).
+    Leave,
+    /// `<path>.prev` becomes a copy of the new file *before* the new file takes `path`, so no
+    /// older generation survives (after a credential was revoked).
+    SameAsNew,
+}
+
+/// Replaces `path` with `bytes` atomically and durably, handling `<path>.prev` as `prev`
+/// says. Unless the error says `applied`, the file at `path` is untouched on error.
 pub fn commit(
     fs: &dyn FileSystem,
     path: &Path,
     bytes: &[u8],
-    keep_prev: bool,
+    prev: Prev,
 ) -> Result<(), CommitError> {
     let tmp = sibling(path, "tmp");
-    match commit_inner(fs, path, &tmp, bytes, keep_prev) {
+    match commit_inner(fs, path, &tmp, bytes, prev) {
         Ok(()) => {}
         Err(error) => {
             let _ = fs.remove(&tmp);
@@ -183,7 +194,7 @@ fn commit_inner(
     path: &Path,
     tmp: &Path,
     bytes: &[u8],
-    keep_prev: bool,
+    prev: Prev,
 ) -> io::Result<()> {
     let dir = parent_dir(path);
     fs.remove(tmp)?;
@@ -197,10 +208,15 @@ fn commit_inner(
             ));
         }
     }
-    if keep_prev && fs.exists(path)? {
+    let prev_source = match prev {
+        Prev::Rotate if fs.exists(path)? => Some(path),
+        Prev::SameAsNew => Some(tmp),
+        _ => None,
+    };
+    if let Some(source) = prev_source {
         let prev_tmp = sibling(path, "prev.tmp");
         fs.remove(&prev_tmp)?;
-        fs.link_or_copy(path, &prev_tmp)?;
+        fs.link_or_copy(source, &prev_tmp)?;
         fs.rename(&prev_tmp, &prev_path(path))?;
         fs.sync_dir(&dir)?;
     }

@@ -11,7 +11,8 @@ use twofold_core::crypto::{CryptoError, KdfParams, RandomSource, SystemRandom};
 use twofold_core::otp::OtpKind;
 use twofold_core::uri;
 use twofold_core::vault::{
-    CreateOptions, FileSystem, NewEntry, OsFileSystem, RecoveryKey, VaultEnv, VaultSession,
+    CreateOptions, FileSystem, MemoryTrustStore, NewEntry, OsFileSystem, RecoveryKey, TrustStore,
+    VaultEnv, VaultSession,
 };
 
 pub const PASSWORD: &[u8] = b"correct horse battery staple";
@@ -41,6 +42,29 @@ pub fn env_with(fs: Arc<dyn FileSystem>) -> VaultEnv {
         ..VaultEnv::default()
     }
 }
+
+/// An environment with an in-memory trust record (what the apps keep in the keystore).
+pub fn trusted_env(trust: &Arc<MemoryTrustStore>) -> VaultEnv {
+    VaultEnv {
+        trust: Some(trust.clone() as Arc<dyn TrustStore>),
+        ..VaultEnv::default()
+    }
+}
+
+/// A new vault on a device that keeps a trust record; returns the record's store too.
+pub fn create_trusted(path: &Path) -> (VaultSession, RecoveryKey, Arc<MemoryTrustStore>) {
+    let trust = Arc::new(MemoryTrustStore::new());
+    let (s, r) = create_in(path, trusted_env(&trust));
+    (s, r, trust)
+}
+
+/// Opens a vault on the device whose trust record is `trust`.
+pub fn open_trusted(path: &Path, trust: &Arc<MemoryTrustStore>) -> VaultSession {
+    VaultSession::open_in(path, trusted_env(trust)).unwrap()
+}
+
+/// PIN slots need Argon2id at the default cost or more.
+pub const PIN_KDF: KdfParams = KdfParams::DEFAULT;
 
 pub fn create(path: &Path) -> (VaultSession, RecoveryKey) {
     VaultSession::create(
@@ -237,4 +261,73 @@ pub fn check_or_update(file: &str, name: &str, text: &str) {
         text,
         "{file} is out of date: run TWOFOLD_UPDATE_DOCS=1 cargo test --test format_examples"
     );
+}
+
+// ----- forging files, as an attacker with write access would -----
+
+/// The parts of a version 2 file, cut by the documented framing.
+pub struct Cut {
+    pub header: twofold_core::vault::container::Header,
+    pub nonce_and_body: Vec<u8>,
+}
+
+pub fn cut(bytes: &[u8]) -> Cut {
+    let parsed =
+        twofold_core::vault::container::parse(bytes, [bytes[0], bytes[1], bytes[2], bytes[3]])
+            .unwrap();
+    let header_len = u32::from_be_bytes(bytes[6..10].try_into().unwrap()) as usize;
+    let body_end = bytes.len() - 64 * parsed.header.signers.len();
+    Cut {
+        header: parsed.header,
+        nonce_and_body: bytes[10 + header_len..body_end].to_vec(),
+    }
+}
+
+/// Assembles a file from a header and an encrypted body and signs it with `keys` (which
+/// become the header's signers).
+pub fn assemble(
+    magic: [u8; 4],
+    mut header: twofold_core::vault::container::Header,
+    nonce_and_body: &[u8],
+    keys: &[&twofold_core::crypto::SigningKey],
+) -> Vec<u8> {
+    header.signers = keys.iter().map(|k| k.public()).collect();
+    let h = rmp_serde::to_vec_named(&header).unwrap();
+    let mut out = magic.to_vec();
+    out.extend_from_slice(&2u16.to_be_bytes());
+    out.extend_from_slice(&(h.len() as u32).to_be_bytes());
+    out.extend_from_slice(&h);
+    out.extend_from_slice(nonce_and_body);
+    let mut message = b"twofold/v2/sign".to_vec();
+    message.extend_from_slice(&out);
+    for k in keys {
+        out.extend_from_slice(&k.sign(&message));
+    }
+    out
+}
+
+/// Edits a file's header and signs it again with an attacker's own key (endorsements keep
+/// their MACs but now name the attacker's key, so they no longer verify).
+pub fn resign(
+    bytes: &[u8],
+    edit: impl FnOnce(&mut twofold_core::vault::container::Header),
+) -> Vec<u8> {
+    let Cut {
+        mut header,
+        nonce_and_body,
+    } = cut(bytes);
+    edit(&mut header);
+    let attacker = twofold_core::crypto::SigningKey::from_seed(&[0xa7; 32]);
+    for slot in &mut header.slots {
+        if let Some(e) = slot.endorsement.as_mut() {
+            e.signer = attacker.public();
+        }
+    }
+    header.succession = None;
+    assemble(
+        [bytes[0], bytes[1], bytes[2], bytes[3]],
+        header,
+        &nonce_and_body,
+        &[&attacker],
+    )
 }

@@ -1,0 +1,404 @@
+//! The one transaction engine: every change is applied to a copy, sealed, written, and only
+//! then made the session's state; key rotation ("rekey") for every credential change.
+
+use super::*;
+use crate::vault::container::Succession;
+use crate::vault::slots::SlotSecrets;
+
+/// One write of the vault.
+pub(super) struct Change {
+    pub(super) content: VaultContent,
+    /// New header (slots, signers); `None` keeps the current one.
+    pub(super) header: Option<Header>,
+    /// New signing keys (same order as the new header's signers).
+    pub(super) signers: Option<Vec<SigningKey>>,
+    pub(super) master_key: Option<Key32>,
+    pub(super) slot_meta: Option<Vec<SlotMeta>>,
+    /// A credential is revoked: no older generation may survive, `.prev` included.
+    pub(super) revokes: bool,
+}
+
+impl Change {
+    /// A change of content only.
+    pub(super) fn content(content: VaultContent) -> Self {
+        Change {
+            content,
+            header: None,
+            signers: None,
+            master_key: None,
+            slot_meta: None,
+            revokes: false,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct VaultBodyRef<'a> {
+    content: &'a VaultContent,
+    signers: Vec<Seed>,
+    slots: &'a [SlotMeta],
+    updated_at: i64,
+}
+
+/// Seals a vault file: the body holds the content, the signing seeds and the slot labels.
+pub(super) fn seal(
+    header: &Header,
+    master_key: &Key32,
+    content: &VaultContent,
+    signers: &[SigningKey],
+    slot_meta: &[SlotMeta],
+    now: i64,
+    rng: &dyn RandomSource,
+) -> Result<Vec<u8>, VaultError> {
+    let body = VaultBodyRef {
+        content,
+        signers: signers.iter().map(|k| Seed(*k.seed())).collect(),
+        slots: slot_meta,
+        updated_at: now,
+    };
+    let plaintext = zeroize::Zeroizing::new(
+        rmp_serde::to_vec_named(&body).map_err(|e| VaultError::Internal(e.to_string()))?,
+    );
+    let keys: Vec<&SigningKey> = signers.iter().collect();
+    container::seal_file(VAULT_MAGIC, header, master_key, &plaintext, &keys, rng)
+}
+
+/// Drops trashed entries older than the retention period.
+fn purge_expired(content: &mut VaultContent, now: i64) {
+    let keep_ms = i64::from(content.settings.trash_retention_days) * 24 * 3600 * 1000;
+    content.entries.retain(|e| match e.deleted_at {
+        Some(t) => now.saturating_sub(t) < keep_ms,
+        None => true,
+    });
+}
+
+/// Raises every HOTP counter to the highest this device saw: a code once shown is never
+/// shown again, whatever older file, backup or accepted rollback the content came from.
+pub(super) fn apply_hotp_floors(content: &mut VaultContent, trust: Option<&TrustRecord>) -> bool {
+    let Some(trust) = trust else {
+        return false;
+    };
+    let mut raised = false;
+    for e in &mut content.entries {
+        if let OtpKind::Hotp {
+            algorithm,
+            digits,
+            counter,
+        } = e.kind
+            && let Some(floor) = trust.hotp_floor(e.id)
+            && floor > counter
+        {
+            e.kind = OtpKind::Hotp {
+                algorithm,
+                digits,
+                counter: floor,
+            };
+            raised = true;
+        }
+    }
+    raised
+}
+
+impl VaultSession {
+    /// Applies `change` to a copy of the content, commits it, then makes it current.
+    pub(super) fn mutate<R>(
+        &self,
+        change: impl FnOnce(&mut VaultContent, i64) -> Result<R, VaultError>,
+    ) -> Result<R, VaultError> {
+        let mut guard = self.write_state();
+        let open = guard.as_mut().ok_or(VaultError::Locked)?;
+        let now = self.now();
+        let mut content = open.content.clone();
+        let result = change(&mut content, now)?;
+        self.commit(open, Change::content(content))?;
+        Ok(result)
+    }
+
+    /// Applies an arbitrary change to the content in one commit (merge restore, imports).
+    pub fn modify<R>(
+        &self,
+        change: impl FnOnce(&mut VaultContent, i64) -> Result<R, VaultError>,
+    ) -> Result<R, VaultError> {
+        self.mutate(change)
+    }
+
+    /// Writes a new generation and publishes it to the session.
+    pub(super) fn commit(&self, open: &mut Unlocked, change: Change) -> Result<(), VaultError> {
+        let now = self.now();
+        let Change {
+            mut content,
+            header,
+            signers,
+            master_key,
+            slot_meta,
+            revokes,
+        } = change;
+        purge_expired(&mut content, now);
+        apply_hotp_floors(&mut content, open.trust.as_ref());
+        if !open.current_damaged {
+            // Refuse to overwrite a generation written by someone else since we loaded.
+            if let Some(bytes) = self.env.fs.read(&self.path)?
+                && let Some((_, generation)) = container::peek(&bytes, VAULT_MAGIC)
+                && generation != open.header.generation
+            {
+                return Err(VaultError::Conflict);
+            }
+        }
+        let mut header = header.unwrap_or_else(|| open.header.clone());
+        header.generation = open
+            .header
+            .generation
+            .max(open.min_generation)
+            .checked_add(1)
+            .ok_or(VaultError::Internal("generation overflow".into()))?;
+        let bytes = seal(
+            &header,
+            master_key.as_ref().unwrap_or(&open.master_key),
+            &content,
+            signers.as_deref().unwrap_or(&open.signers),
+            slot_meta.as_deref().unwrap_or(&open.slot_meta),
+            now,
+            self.env.rng.as_ref(),
+        )?;
+        let prev = if revokes {
+            storage::Prev::SameAsNew
+        } else if open.current_damaged {
+            storage::Prev::Leave
+        } else {
+            storage::Prev::Rotate
+        };
+        let result = storage::commit(self.env.fs.as_ref(), &self.path, &bytes, prev);
+        if let Err(e) = &result
+            && !e.applied
+        {
+            return result.map_err(VaultError::from);
+        }
+        // The new generation is on disk (perhaps not yet durably): the session follows it.
+        open.header = header;
+        open.content = content;
+        if let Some(s) = signers {
+            open.signers = s;
+        }
+        if let Some(k) = master_key {
+            open.master_key = k;
+        }
+        if let Some(m) = slot_meta {
+            open.slot_meta = m;
+        }
+        open.current_damaged = false;
+        open.usage_dirty = false;
+        open.min_generation = 0;
+        self.store_trust(open, false);
+        result.map_err(VaultError::from)
+    }
+
+    /// Brings the trust record up to the session's state and stores it. A failure to store
+    /// is not an error of the write that happened: the record only lags (it never moves
+    /// backwards), which narrows nothing but rollback detection.
+    pub(super) fn store_trust(&self, open: &mut Unlocked, fresh: bool) {
+        let Some(store) = &self.env.trust else {
+            return;
+        };
+        let header = &open.header;
+        let mut record = match (&open.trust, fresh) {
+            (Some(r), false) if r.vault_id == header.vault_id => r.clone(),
+            _ => TrustRecord::new(header.vault_id, 0, header.signers[0]),
+        };
+        record.generation = record.generation.max(header.generation);
+        record.signer = header.signers[0];
+        let mut hotp = Vec::new();
+        for e in &open.content.entries {
+            if let OtpKind::Hotp { counter, .. } = e.kind {
+                let floor = record.hotp_floor(e.id).unwrap_or(0).max(counter);
+                hotp.push((e.id, floor));
+            }
+        }
+        record.hotp = hotp;
+        record
+            .pin_failures
+            .retain(|p| header.slots.iter().any(|s| s.id == p.slot_id));
+        // Only this session writes unendorsed slots (carried over from format 1).
+        record.legacy_slots = header
+            .slots
+            .iter()
+            .filter(|s| s.endorsement.is_none())
+            .map(|s| s.id)
+            .collect();
+        let _ = store.store(&record.encode());
+        open.trust = Some(record);
+    }
+
+    /// Changes the slots with a fresh master key and signing key: every credential change
+    /// goes through here. `edit` adds and removes slots on a [`Rekey`]; slots whose secret
+    /// is present (new ones, and the one this session was unlocked with) endorse the new
+    /// signing key at once, the others keep their endorsement of an older key, which stays
+    /// listed (and signing) until they are next used. No older generation survives.
+    pub(super) fn rekey<R>(
+        &self,
+        edit: impl FnOnce(&mut Rekey<'_>) -> Result<R, VaultError>,
+    ) -> Result<R, VaultError> {
+        let mut guard = self.write_state();
+        let open = guard.as_mut().ok_or(VaultError::Locked)?;
+        let rng = self.env.rng.as_ref();
+        let master_key = crypto::random_key(rng)?;
+        let vault_id = open.header.vault_id;
+        let mut plan = Rekey {
+            slots: open.header.slots.clone(),
+            meta: open.slot_meta.clone(),
+            present: Vec::new(),
+            master_key: &master_key,
+            vault_id,
+            now: self.now(),
+            rng,
+        };
+        let result = edit(&mut plan)?;
+        let Rekey {
+            mut slots,
+            mut meta,
+            mut present,
+            ..
+        } = plan;
+        if !slots.iter().any(|s| s.kind == SlotKind::Password) {
+            return Err(VaultError::LastPasswordSlot);
+        }
+        if let Some((id, key)) = &open.unlocked_with
+            && !present.iter().any(|(p, _)| p == id)
+        {
+            present.push((*id, key.clone()));
+        }
+        let signer = SigningKey::generate(rng)?;
+        for slot in &mut slots {
+            container::wrap_master_key(VAULT_MAGIC, &vault_id, slot, &master_key, rng)?;
+            if let Some((_, key)) = present.iter().find(|(id, _)| *id == slot.id) {
+                container::endorse(slot, &vault_id, key, signer.public());
+            }
+        }
+        let mut signers = vec![signer];
+        for old in &open.signers {
+            if endorsed_by_some(&slots, &old.public()) {
+                signers.push(SigningKey::from_seed(&old.seed()));
+            }
+        }
+        let previous = &open.signers[0];
+        let succession = Succession {
+            previous: previous.public(),
+            signature: previous.sign(&container::succession_message(
+                &vault_id,
+                &signers[0].public(),
+            )),
+        };
+        meta.retain(|m| slots.iter().any(|s| s.id == m.id));
+        let header = Header {
+            vault_id,
+            generation: open.header.generation,
+            origin: None,
+            signers: signers.iter().map(SigningKey::public).collect(),
+            succession: Some(succession),
+            slots,
+        };
+        let unlocked_slot_kept = open
+            .unlocked_with
+            .as_ref()
+            .is_some_and(|(id, _)| header.slots.iter().any(|s| s.id == *id));
+        let content = open.content.clone();
+        self.commit(
+            open,
+            Change {
+                content,
+                header: Some(header),
+                signers: Some(signers),
+                master_key: Some(master_key),
+                slot_meta: Some(meta),
+                revokes: true,
+            },
+        )?;
+        if !unlocked_slot_kept {
+            open.unlocked_with = None;
+        }
+        Ok(result)
+    }
+
+    /// A header change that revokes nothing (a slot added, a slot re-endorsed): same master
+    /// key and signers; signers no slot endorses any more (but the current one) are dropped.
+    pub(super) fn change_header(
+        &self,
+        open: &mut Unlocked,
+        edit: impl FnOnce(&mut Header, &mut Vec<SlotMeta>) -> Result<(), VaultError>,
+    ) -> Result<(), VaultError> {
+        let mut header = open.header.clone();
+        let mut meta = open.slot_meta.clone();
+        edit(&mut header, &mut meta)?;
+        let current = header.signers[0];
+        let keep: Vec<bool> = open
+            .signers
+            .iter()
+            .map(|k| k.public() == current || endorsed_by_some(&header.slots, &k.public()))
+            .collect();
+        let signers: Vec<SigningKey> = open
+            .signers
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(s, _)| SigningKey::from_seed(&s.seed()))
+            .collect();
+        header.signers = signers.iter().map(SigningKey::public).collect();
+        let content = open.content.clone();
+        self.commit(
+            open,
+            Change {
+                content,
+                header: Some(header),
+                signers: Some(signers),
+                master_key: None,
+                slot_meta: Some(meta),
+                revokes: false,
+            },
+        )
+    }
+}
+
+fn endorsed_by_some(slots: &[container::Slot], signer: &[u8; 32]) -> bool {
+    slots
+        .iter()
+        .any(|s| s.endorsement.as_ref().is_some_and(|e| &e.signer == signer))
+}
+
+/// A planned key rotation: the slots as they will be, and the secrets of those present.
+pub(super) struct Rekey<'a> {
+    slots: Vec<container::Slot>,
+    meta: Vec<SlotMeta>,
+    present: Vec<([u8; 16], Key32)>,
+    master_key: &'a Key32,
+    vault_id: [u8; 16],
+    now: i64,
+    rng: &'a dyn RandomSource,
+}
+
+impl Rekey<'_> {
+    /// Adds a slot made from `spec`; it endorses the new signing key. Returns its id.
+    pub(super) fn add(&mut self, spec: NewSlot<'_>, label: &str) -> Result<[u8; 16], VaultError> {
+        let (slot, SlotSecrets { endorse_key, .. }) =
+            slot_ops::create_slot(VAULT_MAGIC, &self.vault_id, spec, self.master_key, self.rng)?;
+        let id = slot.id;
+        self.present.push((id, endorse_key));
+        self.meta.push(SlotMeta {
+            id,
+            label: label.to_owned(),
+            created_at: self.now,
+        });
+        self.slots.push(slot);
+        Ok(id)
+    }
+
+    /// Removes the slots `remove` selects; returns how many.
+    pub(super) fn remove(&mut self, remove: impl Fn(&container::Slot) -> bool) -> usize {
+        let before = self.slots.len();
+        self.slots.retain(|s| !remove(s));
+        before - self.slots.len()
+    }
+
+    /// The slots as planned.
+    pub(super) fn slots(&self) -> &[container::Slot] {
+        &self.slots
+    }
+}
