@@ -87,7 +87,7 @@ fn kill_a_writer_200_times() {
         let mut delay = [0u8; 1];
         rng.fill(&mut delay).unwrap();
         // Let the child get past start-up and into its write loop, then kill it anywhere.
-        std::thread::sleep(Duration::from_millis(20 + u64::from(delay[0]) % 80));
+        std::thread::sleep(Duration::from_millis(40 + u64::from(delay[0]) % 120));
         child.kill().unwrap();
         let _ = child.wait();
         let out = BufReader::new(child.stdout.take().unwrap());

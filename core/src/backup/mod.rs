@@ -3,6 +3,7 @@
 //! after it was read back from storage, decrypted and compared with the vault.
 //! `docs/backup-format.md` is the normative description.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::crypto::{self, KdfParams, Key32};
@@ -575,6 +576,62 @@ pub fn restore_content(
     Ok(report)
 }
 
+/// Finds entries by id, and live entries by account (same secret and kind), without a
+/// scan per lookup: restores of 100 000 entries stay linear.
+struct AccountIndex {
+    by_id: HashMap<EntryId, usize>,
+    by_secret: HashMap<[u8; 16], Vec<usize>>,
+    /// Only live entries are found by account.
+    live_only: bool,
+}
+
+/// A bucket key for a secret (a truncated hash; matches are confirmed by comparing).
+fn secret_bucket(e: &Entry) -> [u8; 16] {
+    let digest = crypto::sha256(e.secret.expose());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+impl AccountIndex {
+    fn new(entries: &[Entry], live_only: bool) -> Self {
+        let mut index = AccountIndex {
+            by_id: HashMap::with_capacity(entries.len()),
+            by_secret: HashMap::with_capacity(entries.len()),
+            live_only,
+        };
+        for (i, e) in entries.iter().enumerate() {
+            index.insert(i, e);
+        }
+        index
+    }
+
+    fn insert(&mut self, at: usize, e: &Entry) {
+        self.by_id.entry(e.id).or_insert(at);
+        if e.deleted_at.is_none() || !self.live_only {
+            self.by_secret.entry(secret_bucket(e)).or_default().push(at);
+        }
+    }
+
+    fn by_id(&self, id: EntryId) -> Option<usize> {
+        self.by_id.get(&id).copied()
+    }
+
+    /// An (indexed) entry that is the same account as `e`.
+    fn same_account(&self, entries: &[Entry], e: &Entry) -> Option<usize> {
+        self.by_secret
+            .get(&secret_bucket(e))?
+            .iter()
+            .copied()
+            .find(|&i| entries[i].same_account(&e.kind, &e.secret))
+    }
+
+    /// By id, else by account.
+    fn find(&self, entries: &[Entry], e: &Entry) -> Option<usize> {
+        self.by_id(e.id).or_else(|| self.same_account(entries, e))
+    }
+}
+
 fn apply_restore(
     vault: &mut VaultContent,
     backup: VaultContent,
@@ -584,12 +641,10 @@ fn apply_restore(
     match mode {
         RestoreMode::Replace => {
             let old = std::mem::take(&mut vault.entries);
-            let mut entries = backup.entries.clone();
+            let old_index = AccountIndex::new(&old, false);
+            let mut entries = backup.entries;
             for e in &mut entries {
-                if let Some(prev) = old
-                    .iter()
-                    .find(|o| o.id == e.id || o.same_account(&e.kind, &e.secret))
-                {
+                if let Some(prev) = old_index.find(&old, e).map(|i| &old[i]) {
                     keep_highest_counter(e, prev);
                     if same_content(e, prev) {
                         report.unchanged += 1
@@ -600,17 +655,14 @@ fn apply_restore(
                     report.added += 1;
                 }
             }
+            let new_index = AccountIndex::new(&entries, false);
             report.removed = old
                 .iter()
-                .filter(|o| {
-                    !entries
-                        .iter()
-                        .any(|e| e.id == o.id || e.same_account(&o.kind, &o.secret))
-                })
+                .filter(|o| new_index.find(&entries, o).is_none())
                 .count();
             vault.entries = entries;
-            vault.groups = backup.groups.clone();
-            vault.settings = backup.settings.clone();
+            vault.groups = backup.groups;
+            vault.settings = backup.settings;
         }
         RestoreMode::Merge => {
             for g in &backup.groups {
@@ -618,32 +670,29 @@ fn apply_restore(
                     vault.groups.push(g.clone());
                 }
             }
+            let mut index = AccountIndex::new(&vault.entries, true);
             let mut next_sort = vault.next_sort_key();
             for b in backup.entries.iter().filter(|b| b.deleted_at.is_none()) {
-                if let Some(v) = vault.entry_mut(b.id) {
+                if let Some(i) = index.by_id(b.id) {
+                    let v = &mut vault.entries[i];
                     if b.updated_at > v.updated_at && !same_content(v, b) {
                         let mut newer = b.clone();
                         keep_highest_counter(&mut newer, v);
                         newer.sort_key = v.sort_key;
-                        newer.deleted_at = v.deleted_at.filter(|_| false);
                         *v = newer;
                         report.updated += 1;
                     } else {
-                        let theirs = b.clone();
-                        keep_highest_counter(v, &theirs);
+                        keep_highest_counter(v, b);
                         report.unchanged += 1;
                     }
-                } else if let Some(v) = vault
-                    .entries
-                    .iter_mut()
-                    .find(|v| v.deleted_at.is_none() && v.same_account(&b.kind, &b.secret))
-                {
-                    keep_highest_counter(v, b);
+                } else if let Some(i) = index.same_account(&vault.entries, b) {
+                    keep_highest_counter(&mut vault.entries[i], b);
                     report.unchanged += 1;
                 } else {
                     let mut added = b.clone();
                     added.sort_key = next_sort;
                     next_sort = next_sort.saturating_add(1024);
+                    index.insert(vault.entries.len(), &added);
                     vault.entries.push(added);
                     report.added += 1;
                 }

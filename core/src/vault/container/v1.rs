@@ -63,10 +63,22 @@ pub struct Parsed {
     ciphertext: Vec<u8>,
 }
 
-/// Parses a v1 file (the caller has checked magic and version).
+/// Parses a v1 file. Like the v1 reader always did, any other version is refused as
+/// [`VaultError::UnsupportedVersion`] — which is what Twofold 0.1 says of a version 2 file.
 pub fn parse(bytes: &[u8], magic: [u8; 4]) -> Result<Parsed, VaultError> {
     if bytes.len() > MAX_FILE_LEN || bytes.len() < PREFIX_LEN {
         return Err(corrupt("the file's length is implausible"));
+    }
+    if bytes[..4] != magic {
+        return Err(VaultError::NotAContainer(if magic == super::VAULT_MAGIC {
+            "vault"
+        } else {
+            "backup"
+        }));
+    }
+    let version = u16::from_be_bytes([bytes[4], bytes[5]]);
+    if version != FORMAT_VERSION {
+        return Err(VaultError::UnsupportedVersion(version));
     }
     let header_len = u32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]) as usize;
     if header_len > MAX_HEADER_LEN {

@@ -206,14 +206,16 @@ impl VaultSession {
         };
         record.generation = record.generation.max(header.generation);
         record.signer = header.signers[0];
-        let mut hotp = Vec::new();
+        // Floors are kept for entries that are gone too: a purged HOTP entry restored from
+        // an old backup must not show its old codes again.
         for e in &open.content.entries {
             if let OtpKind::Hotp { counter, .. } = e.kind {
-                let floor = record.hotp_floor(e.id).unwrap_or(0).max(counter);
-                hotp.push((e.id, floor));
+                match record.hotp.iter_mut().find(|(id, _)| *id == e.id) {
+                    Some((_, floor)) => *floor = (*floor).max(counter),
+                    None => record.hotp.push((e.id, counter)),
+                }
             }
         }
-        record.hotp = hotp;
         record
             .pin_failures
             .retain(|p| header.slots.iter().any(|s| s.id == p.slot_id));
