@@ -25,7 +25,8 @@ impl Vault {
         cmd.arg("--vault")
             .arg(self.path("vault.twofold"))
             .args(args)
-            .env_remove("TWOFOLD_VAULT");
+            .env_remove("TWOFOLD_VAULT")
+            .env("TWOFOLD_CONFIG_DIR", self.path("config"));
         match password_file {
             Some(p) => cmd.env("TWOFOLD_PASSWORD_FILE", p),
             None => cmd.env_remove("TWOFOLD_PASSWORD_FILE"),
@@ -329,4 +330,141 @@ fn backup_create_verify_break_restore() {
         "--backup-password-file",
         v.path("bpw").to_str().unwrap(),
     ]);
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/v1")
+        .join(name)
+}
+
+#[test]
+fn a_vault_from_twofold_0_1_is_upgraded_once_the_user_accepts_it() {
+    let v = Vault::new();
+    std::fs::copy(fixture("vault.twofold"), v.path("vault.twofold")).unwrap();
+    std::fs::write(v.path("pw"), "v1 fixture password\n").unwrap();
+    // Not opened silently: one line says why and what to do; nothing is changed.
+    let o = v.run(&["list"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("format 1") && err.contains("twofold trust accept"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(v.path("vault.twofold")).unwrap(),
+        std::fs::read(fixture("vault.twofold")).unwrap()
+    );
+    let o = v.run(&["trust", "accept"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("upgraded the vault from format 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("recovery confirm"), "{}", stderr(&o));
+    let list = v.json(&["list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    let codes = v.json(&["codes", "--json", "--at", "1700000000"]);
+    let github = codes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["issuer"] == "GitHub")
+        .unwrap();
+    // JBSWY3DPEHPK3PXP at 1700000000 + 3 s (the vault's clock offset): the same step.
+    assert_eq!(github["code"], "324550");
+    // The recovery key confirms against the upgraded vault.
+    std::fs::write(v.path("rk"), "ZPIU-EG6Q-O62B-YQGD-G7FD-TFVK-XYO2\n").unwrap();
+    let o = v.run(&[
+        "recovery",
+        "confirm",
+        "--recovery-key-file",
+        v.path("rk").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let status = v.ok(&["trust", "status"]);
+    assert!(status.contains("generation:"), "{status}");
+}
+
+#[test]
+fn a_vault_file_put_back_or_forged_is_refused_in_one_line() {
+    let v = Vault::new();
+    v.init();
+    v.ok(&[
+        "add",
+        "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQ&counter=5",
+    ]);
+    let old = std::fs::read(v.path("vault.twofold")).unwrap();
+    let at = |n: &str| {
+        v.ok(&[
+            "code",
+            "--secret",
+            "GEZDGNBVGY3TQOJQ",
+            "--hotp",
+            "--counter",
+            n,
+        ])
+        .trim()
+        .to_owned()
+    };
+    assert_eq!(v.ok(&["hotp", "next", "bank"]).trim(), at("5"));
+    v.ok(&["add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP"]);
+    std::fs::write(v.path("vault.twofold"), &old).unwrap();
+    let o = v.run(&["list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).lines().count(), 1);
+    assert!(
+        stderr(&o).contains("older than the one this device last opened"),
+        "{}",
+        stderr(&o)
+    );
+    // Accepted on purpose: the counter does not go back, so the code shown is not shown again.
+    v.ok(&["trust", "accept"]);
+    assert_eq!(v.ok(&["hotp", "next", "bank"]).trim(), at("6"));
+
+    // A file of someone else's vault put in its place is foreign to this device.
+    let other = Vault::new();
+    other.init();
+    std::fs::copy(other.path("vault.twofold"), v.path("vault.twofold")).unwrap();
+    std::fs::copy(other.path("pw"), v.path("pw")).unwrap();
+    let o = v.run(&["list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("forged"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_unauthenticated_backup_restores_only_with_accept_unverified() {
+    let v = Vault::new();
+    v.init();
+    std::fs::write(v.path("bpw"), "v1 backup password\n").unwrap();
+    let backup = fixture("backup.twfb");
+    let verified = v.json(&[
+        "backup",
+        "verify",
+        backup.to_str().unwrap(),
+        "--backup-password-file",
+        v.path("bpw").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(verified["authenticated"], false);
+    assert_eq!(verified["format_version"], 1);
+    let bpw = v.path("bpw");
+    let args = [
+        "backup",
+        "restore",
+        backup.to_str().unwrap(),
+        "--merge",
+        "--backup-password-file",
+        bpw.to_str().unwrap(),
+    ];
+    let o = v.run(&args);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--accept-unverified"), "{}", stderr(&o));
+    assert!(v.json(&["list", "--json"]).as_array().unwrap().is_empty());
+    let mut accepted = args.to_vec();
+    accepted.push("--accept-unverified");
+    let out = v.ok(&accepted);
+    assert!(out.contains("3 added"), "{out}");
 }
