@@ -13,6 +13,7 @@ use raptorq::{Decoder, Encoder, EncodingPacket, ObjectTransmissionInformation, P
 
 use super::{Invite, MAX_BLOB_BYTES, TransferError, VERSION, check_prefix, ct_eq, sender_tag};
 use crate::crypto::hkdf32;
+use crate::qr::EcLevel;
 
 /// Text prefix of a frame.
 pub const FRAME_PREFIX: &str = "OTPX2F";
@@ -21,11 +22,14 @@ const HEADER: usize = 2 + 1 + 8 + 8 + 12;
 const MAC_LEN: usize = 8;
 /// Bytes a frame spends besides its symbol.
 pub const OVERHEAD: usize = HEADER + 4 + MAC_LEN;
-/// Default QR version of a frame (measured in docs/performance.md: the largest that phone
-/// cameras and zbar read reliably from a 1280×720 picture of a screen).
-pub const DEFAULT_QR_VERSION: i16 = 20;
-/// Default error-correction level of a frame.
-pub const DEFAULT_EC_LEVEL: qrcode::EcLevel = qrcode::EcLevel::L;
+/// Default QR version of a frame: 77×77 modules. Measured in docs/performance.md (section
+/// transfer): the largest version that our decoder and zbar read from (nearly) all camera-like
+/// 1280×720 pictures of a screen, the code spanning half of the picture's height or more.
+/// Larger versions carry more per frame but fail at a distance — and a distance that fails,
+/// fails for every frame, which no fountain code repairs.
+pub const DEFAULT_QR_VERSION: i16 = 15;
+/// Default error-correction level of a frame (L gains 26 % capacity but reads less often).
+pub const DEFAULT_EC_LEVEL: EcLevel = EcLevel::M;
 const MAX_FRAME_TEXT: usize = 8 * 1024;
 /// Symbol alignment (RFC 6330 `Al`) and the smallest symbol a receiver accepts.
 const ALIGNMENT: u8 = 8;
@@ -49,7 +53,8 @@ fn mac(key: &[u8; 32], data: &[u8]) -> [u8; MAC_LEN] {
 
 /// Largest frame (bytes before Base45) that fits a QR code of `version` at `ec` in
 /// alphanumeric mode.
-pub fn bytes_for_qr(version: i16, ec: qrcode::EcLevel) -> usize {
+pub fn bytes_for_qr(version: i16, ec: EcLevel) -> usize {
+    let ec: qrcode::EcLevel = ec.into();
     let fits = |chars: usize| {
         let text = "A".repeat(chars);
         qrcode::QrCode::with_version(text.as_bytes(), qrcode::Version::Normal(version), ec).is_ok()
@@ -66,7 +71,7 @@ pub fn bytes_for_qr(version: i16, ec: qrcode::EcLevel) -> usize {
 
 /// [`bytes_for_qr`] at error-correction level M (the level invites and replies use).
 pub fn bytes_for_qr_version(version: i16) -> usize {
-    bytes_for_qr(version, qrcode::EcLevel::M)
+    bytes_for_qr(version, EcLevel::M)
 }
 
 /// Frame bytes of the default QR version and level.
@@ -117,7 +122,9 @@ pub fn check_parameters(oti: &ObjectTransmissionInformation) -> Result<(), Trans
     }
     let per_block = kt.div_ceil(z);
     if per_block > 56_403 {
-        return bad(format!("{per_block} source symbols in one block (at most 56 403)"));
+        return bad(format!(
+            "{per_block} source symbols in one block (at most 56 403)"
+        ));
     }
     Ok(())
 }

@@ -41,7 +41,11 @@ fn net(e: std::io::Error) -> TransferError {
 }
 
 /// Reads exactly `buf.len()` bytes before `deadline` (each read waits at most what is left).
-fn read_until(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), TransferError> {
+fn read_until(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> Result<(), TransferError> {
     let mut got = 0;
     while got < buf.len() {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -63,7 +67,11 @@ fn read_until(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Resu
     Ok(())
 }
 
-fn write_until(stream: &mut TcpStream, data: &[u8], deadline: Instant) -> Result<(), TransferError> {
+fn write_until(
+    stream: &mut TcpStream,
+    data: &[u8],
+    deadline: Instant,
+) -> Result<(), TransferError> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
         return Err(TransferError::Timeout);
@@ -156,7 +164,9 @@ pub fn receive(
                         None
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
+                Err(e)
+                    if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted =>
+                {
                     (p.since.elapsed() > HELLO_TIMEOUT).then_some(false)
                 }
                 Err(_) => Some(false),

@@ -82,7 +82,9 @@ pub enum TransferError {
     Oversized(u64),
     #[error("this frame's coding parameters are not acceptable: {0}")]
     BadParameters(String),
-    #[error("refusing the LAN address {0}: only private, link-local or loopback IP addresses are used")]
+    #[error(
+        "refusing the LAN address {0}: only private, link-local or loopback IP addresses are used"
+    )]
     ForbiddenAddress(String),
     #[error("not a reply from the new device: {0}")]
     InvalidReply(String),
@@ -124,7 +126,10 @@ fn version_message(v: u8) -> String {
 }
 
 /// `OTPX<digit><kind>` of another version → [`TransferError::UnsupportedVersion`].
-pub(crate) fn check_prefix<'a>(text: &'a str, kind: char) -> Option<Result<&'a str, TransferError>> {
+pub(crate) fn check_prefix<'a>(
+    text: &'a str,
+    kind: char,
+) -> Option<Result<&'a str, TransferError>> {
     let b = text.as_bytes();
     if b.len() < 6 || !text.starts_with("OTPX") || b[5] != kind as u8 || !b[4].is_ascii_digit() {
         return None;
@@ -239,7 +244,10 @@ impl Invite {
 
     /// `OTPX2I` + Base45 of the bytes (QR alphanumeric mode).
     pub fn to_text(&self) -> String {
-        format!("{INVITE_PREFIX}{}", base45::encode(self.to_bytes().as_slice()))
+        format!(
+            "{INVITE_PREFIX}{}",
+            base45::encode(self.to_bytes().as_slice())
+        )
     }
 
     /// Parses an invite text; checks the expiry against `now_s` and the LAN address.
@@ -371,8 +379,11 @@ fn export_code_key(
     session_id: &[u8; 16],
 ) -> Zeroizing<[u8; 32]> {
     let mut key = Zeroizing::new([0u8; 32]);
-    export(&[CONFIRMATION_LABEL, session_id.as_slice()].concat(), key.as_mut())
-        .expect("32-byte export");
+    export(
+        &[CONFIRMATION_LABEL, session_id.as_slice()].concat(),
+        key.as_mut(),
+    )
+    .expect("32-byte export");
     key
 }
 
@@ -515,6 +526,13 @@ impl SenderState {
         ))
     }
 
+    /// Test hook: the code this sealing would show for another nonce (what a grinding
+    /// attacker computes for his own sealings).
+    #[doc(hidden)]
+    pub fn code_for_nonce(&self, nonce: &[u8; NONCE_LEN], digits: u32) -> String {
+        format_code(code_value(&self.code_key, &self.session_id, nonce), digits)
+    }
+
     pub fn sender_tag(&self) -> [u8; 8] {
         self.sender_tag
     }
@@ -562,8 +580,7 @@ impl TransferSender {
             &mut HpkeRng(rng),
         )
         .map_err(|e| TransferError::Invalid(format!("HPKE: {e:?}")))?;
-        let code_key =
-            export_code_key(|l, out| ctx.export(l, out), &invite.session_id);
+        let code_key = export_code_key(|l, out| ctx.export(l, out), &invite.session_id);
         let ct = ctx
             .seal(&plain, &invite.session_id)
             .map_err(|e| TransferError::Invalid(format!("HPKE: {e:?}")))?;
@@ -804,10 +821,7 @@ impl TransferReceiver {
             &info(&self.state.session_id),
         )
         .map_err(|_| TransferError::Decryption)?;
-        let code_key = export_code_key(
-            |l, out| ctx.export(l, out),
-            &self.state.session_id,
-        );
+        let code_key = export_code_key(|l, out| ctx.export(l, out), &self.state.session_id);
         self.state.locked_enc = enc.to_vec();
         self.opened = Some(Opened {
             code_key,

@@ -58,6 +58,12 @@ impl Interner {
 
 /// The plaintext for `payload`; compressed when that is smaller.
 pub fn encode(payload: &TransferPayload) -> Zeroizing<Vec<u8>> {
+    encode_with(payload, true)
+}
+
+/// [`encode`] with compression switched off or on (the benchmark measures both).
+#[doc(hidden)]
+pub fn encode_with(payload: &TransferPayload, compress: bool) -> Zeroizing<Vec<u8>> {
     let mut table = Interner(Vec::new());
     let mut body = Zeroizing::new(Vec::with_capacity(64 * payload.entries.len() + 16));
     put_varint(&mut body, payload.entries.len() as u64);
@@ -127,9 +133,13 @@ pub fn encode(payload: &TransferPayload) -> Zeroizing<Vec<u8>> {
     }
     plain.extend_from_slice(&body);
     drop(body);
-    let packed = Zeroizing::new(miniz_oxide::deflate::compress_to_vec(&plain, 9));
+    let packed = Zeroizing::new(if compress {
+        miniz_oxide::deflate::compress_to_vec(&plain, 9)
+    } else {
+        Vec::new()
+    });
     let mut out = Zeroizing::new(Vec::with_capacity(plain.len() + 1));
-    if packed.len() + 8 < plain.len() {
+    if compress && packed.len() + 8 < plain.len() {
         out.push(DEFLATE);
         put_varint(&mut out, plain.len() as u64);
         out.extend_from_slice(&packed);
