@@ -3,6 +3,7 @@
 mod cmd;
 mod context;
 mod error;
+mod private_file;
 
 use std::process::ExitCode;
 

@@ -143,7 +143,11 @@ fn generate() -> Vectors {
         writeln!(t, "```\n{}\n```", wrap(f)).unwrap();
     }
     writeln!(t).unwrap();
-    writeln!(t, "Reply (shown by the receiver once it locked the sender):").unwrap();
+    writeln!(
+        t,
+        "Reply (shown by the receiver once it locked the sender):"
+    )
+    .unwrap();
     writeln!(t).unwrap();
     writeln!(t, "```\n{reply_text}\n```").unwrap();
     Vectors {
@@ -174,7 +178,11 @@ fn the_documented_frames_complete_a_transfer() {
         }
     }
     assert!(progress.unwrap().complete, "{progress:?}");
-    assert_eq!(receiver.reply().unwrap().to_text(), v.reply, "the same nonce");
+    assert_eq!(
+        receiver.reply().unwrap().to_text(),
+        v.reply,
+        "the same nonce"
+    );
     Reply::parse(&v.reply).unwrap();
     assert_eq!(receiver.confirmation_code(), Some(v.code.clone()));
     let accounts = receiver.accept().unwrap();
