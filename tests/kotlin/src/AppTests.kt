@@ -334,7 +334,7 @@ fun registerAppTests(suite: Suite) {
         }
     }
 
-    suite.test("app: enrollment by QR text, picture, Google multi-QR, URI and manual entry, with core messages") {
+    suite.test("app: enrollment by camera frame, picture, Google multi-QR, URI and manual entry, with core messages") {
         withMainScope { scope ->
             val (vault, _) = newVault()
             val m = EnrollModel(vault, scope, Dispatchers.IO)

@@ -10,7 +10,7 @@ public enum TwofoldQr {
     }
 
     public static func decode(width: UInt32, height: UInt32, rowStride: UInt32, luma: Data) async throws -> String? {
-        try await TwofoldVault.run { try decodeQrLuma(width: width, height: height, rowStride: rowStride, luma: luma) }
+        try await TwofoldVault.run { try decodeQrLuma(width: width, height: height, rowStride: rowStride, lumaBytes: luma) }
     }
 
     /// Modules for drawing a code (invites, transfer frames, Google export codes).
