@@ -327,8 +327,9 @@ fn main() {
             .collect();
         let bytes: usize = uris.iter().map(String::len).sum();
         google_rows.push(format!(
-            "| {n} | {} codes (QR version {}–{}, {bytes} characters, secrets in plaintext), each scanned by hand | {source} source frames, sealed, any {source}+ of the stream |",
+            "| {n} | {} code{} (QR version {}–{}, {bytes} characters, secrets in plaintext), each scanned by hand | {source} source frames, sealed, any {source}+ of the stream |",
             uris.len(),
+            if uris.len() == 1 { "" } else { "s" },
             versions.iter().min().unwrap(),
             versions.iter().max().unwrap()
         ));

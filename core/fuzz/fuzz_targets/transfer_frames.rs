@@ -113,7 +113,11 @@ fn build(f: &Fixture, c: &Crafted) -> String {
         Length::Wild(l) => l & 0xff_ffff_ffff,
     };
     let mut b = b"OX".to_vec();
-    b.push(if c.version % 8 == 0 { c.version } else { 2 });
+    b.push(if c.version.is_multiple_of(8) {
+        c.version
+    } else {
+        2
+    });
     if c.right_session {
         b.extend_from_slice(&f.invite.session_id[..8]);
     } else {
@@ -123,7 +127,9 @@ fn build(f: &Fixture, c: &Crafted) -> String {
     let l = len.to_be_bytes();
     let ts = t.to_be_bytes();
     let n = c.sub_blocks.to_be_bytes();
-    b.extend_from_slice(&[l[3], l[4], l[5], l[6], l[7], 0, ts[0], ts[1], c.blocks, n[0], n[1]]);
+    b.extend_from_slice(&[
+        l[3], l[4], l[5], l[6], l[7], 0, ts[0], ts[1], c.blocks, n[0], n[1],
+    ]);
     b.push(c.alignment);
     b.push(c.block);
     b.extend_from_slice(&(c.symbol_id & 0xff_ffff).to_be_bytes()[1..]);

@@ -262,7 +262,7 @@ pub fn parse(text: &str) -> Result<(FrameInfo, Vec<u8>), TransferError> {
 }
 
 /// Recomputes a frame's MAC (tests and the fuzz target build authentic hostile frames).
-pub fn seal_frame_bytes(key: &[u8; 32], bytes: &mut Vec<u8>) {
+pub fn seal_frame_bytes(key: &[u8; 32], bytes: &mut [u8]) {
     let len = bytes.len();
     if len < MAC_LEN {
         return;

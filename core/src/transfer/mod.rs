@@ -126,10 +126,7 @@ fn version_message(v: u8) -> String {
 }
 
 /// `OTPX<digit><kind>` of another version → [`TransferError::UnsupportedVersion`].
-pub(crate) fn check_prefix<'a>(
-    text: &'a str,
-    kind: char,
-) -> Option<Result<&'a str, TransferError>> {
+pub(crate) fn check_prefix(text: &str, kind: char) -> Option<Result<&str, TransferError>> {
     let b = text.as_bytes();
     if b.len() < 6 || !text.starts_with("OTPX") || b[5] != kind as u8 || !b[4].is_ascii_digit() {
         return None;
@@ -710,7 +707,7 @@ impl TransferReceiver {
             locked_enc: Vec::new(),
             blob: Vec::new(),
         };
-        Ok(Self::from_state(state)?)
+        Self::from_state(state)
     }
 
     fn from_state(state: ReceiverState) -> Result<Self, TransferError> {
