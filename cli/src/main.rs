@@ -72,7 +72,7 @@ enum Command {
     Import(cmd::interop::ImportArgs),
     /// Export accounts (otpauth list, Aegis, Google QR codes, CXF, backup).
     Export(cmd::interop::ExportArgs),
-    /// Move accounts to another device: encrypted animated QR codes or the LAN (OTPX/1).
+    /// Move accounts to another device: encrypted animated QR codes or the LAN (OTPX/2).
     #[command(subcommand)]
     Transfer(cmd::transfer::TransferCommand),
 }

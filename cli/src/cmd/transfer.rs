@@ -526,7 +526,8 @@ fn receive(g: &Global, args: &ReceiveArgs) -> CliResult {
         "--codes-match",
     )? {
         let _ = std::fs::remove_file(&args.session);
-        println!("Nothing added; the transfer is cancelled.");
+        let _ = std::fs::remove_file(&png_path);
+        println!("Nothing added; the transfer is cancelled. Start again with a new invite.");
         return Ok(());
     }
     let accounts = receiver.accept().map_err(transfer_error)?;
