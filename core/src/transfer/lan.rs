@@ -118,6 +118,7 @@ pub fn receive(
 ) -> Result<Incoming, TransferError> {
     let deadline = Instant::now() + timeout;
     listener.set_nonblocking(true).map_err(net)?;
+    let session_tag: [u8; 8] = receiver.invite().session_id[..8].try_into().expect("8");
     let mut pending: Vec<Pending> = Vec::new();
     let (mut stream, hello) = 'outer: loop {
         if Instant::now() >= deadline {
@@ -154,8 +155,7 @@ pub fn receive(
                     let b = &p.buf;
                     let magic_ok = MAGIC[..b.len().min(6)] == b[..b.len().min(6)];
                     let tag_ok = b.len() <= 6
-                        || receiver.invite().session_id[..(b.len() - 6).min(8)]
-                            == b[6..b.len().min(14)];
+                        || session_tag[..(b.len() - 6).min(8)] == b[6..b.len().min(14)];
                     if !magic_ok || !tag_ok {
                         Some(false)
                     } else if b.len() == HELLO {

@@ -121,6 +121,10 @@ fun registerTransferTests(suite: Suite) {
         val other = dev.twofold.IncomingTransfer.start()
         assertThrowsSuspend<VaultFailure.TransferRejected> { other.receiveFrame(outgoing.frame(0)) }
         assertThrowsSuspend<VaultFailure.TransferExpired> { other.receiveFrame(outgoing.frame(0), nowSeconds = System.currentTimeMillis() / 1000 + 3600) }
+        // An OTPX/1 invite (from the committed fixtures) is refused: update the other device.
+        val otpx1 = File("core/tests/fixtures/otpx1/invite.txt").readText().trim()
+        val old1 = assertThrowsSuspend<VaultFailure.TransferRejected> { dev.twofold.OutgoingTransfer.start(old, otpx1) }
+        check(old1.message!!.contains("update Twofold on the other device")) { "${old1.message}" }
         // The reply of another session is refused by the old device.
         assertThrowsSuspend<VaultFailure.TransferRejected> { outgoing.acceptReply("OTPX2R" + reply.substring(6).reversed()) }
     }
