@@ -523,6 +523,35 @@ fun registerAppTests(suite: Suite) {
             scope.onMain { send.finish() }
         }
     }
+
+    suite.test("app: transfer over the LAN: the destination is shown first, the accounts leave only after 'codes match'") {
+        withMainScope { scope ->
+            val (old, _) = newVault()
+            old.addFromUri("otpauth://totp/Lan:me?secret=JBSWY3DPEHPK3PXP")
+            val (new, _) = newVault()
+            val port = java.net.ServerSocket(0).use { it.localPort }
+            val receive = ReceiveModel(new, scope, lanAddress = { "127.0.0.1:$port" })
+            receive.begin().join()
+            check(receive.state.value.lanOffered) { "the invite offers the LAN" }
+            val send = SendModel(old, Reauthentication(old, null), scope, framesPerSecond = 50)
+            send.authenticateWithPassword(PASSWORD.toCharArray()).join()
+            scope.onMain { send.scanned(receive.state.value.invite!!) }
+            send.send().join()
+            assertEquals("127.0.0.1:$port", send.state.value.lanDestination, "the destination to show and ask about")
+            check(send.state.value.confirmationCode == null) { "no code before the new phone answers" }
+            val waiting = receive.receiveLan(15_000)
+            send.sendOverLan(15_000).join()
+            val code = send.state.value.confirmationCode!!
+            check(send.state.value.lanWaitingForMatch && new.entries().isEmpty()) { "nothing sent before the user says the codes match" }
+            val sending = send.codesMatch()
+            waiting.join()
+            assertEquals(code, receive.state.value.confirmationCode, "same code on both phones")
+            receive.accept().join()
+            sending.join()
+            check(send.state.value.sent) { "the old phone hears the new phone accepted: ${send.state.value}" }
+            assertEquals(1, new.entries().size, "added")
+        }
+    }
 }
 
 private suspend fun displayOf(vault: TwofoldVault, id: String, atMs: Long): String =
