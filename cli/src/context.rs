@@ -299,24 +299,5 @@ pub fn resolve_id(entries: &[Entry], query: &str) -> CliResult<EntryId> {
     resolve(entries, query).map(|e| e.id)
 }
 
-/// Writes a file only its owner can read (0600 on Unix), creating its folder, synced.
-pub fn write_private(path: &Path, bytes: &[u8]) -> CliResult {
-    use std::io::Write;
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::failed(format!("{}: {e}", dir.display())))?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options
-        .open(path)
-        .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))
-}
+/// The one writer of files that can hold a secret (see [`crate::private_file`]).
+pub use crate::private_file::write_private;

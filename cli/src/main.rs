@@ -3,6 +3,7 @@
 mod cmd;
 mod context;
 mod error;
+mod private_file;
 
 use std::process::ExitCode;
 
@@ -74,7 +75,7 @@ enum Command {
     Import(cmd::interop::ImportArgs),
     /// Export accounts (otpauth list, Aegis, Google QR codes, CXF, backup).
     Export(cmd::interop::ExportArgs),
-    /// Move accounts to another device: encrypted animated QR codes or the LAN (OTPX/1).
+    /// Move accounts to another device: encrypted animated QR codes or the LAN (OTPX/2).
     #[command(subcommand)]
     Transfer(cmd::transfer::TransferCommand),
 }

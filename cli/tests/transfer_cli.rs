@@ -1,5 +1,7 @@
-//! `twofold transfer` between two vaults on one machine: frames with 30 % dropped, the LAN,
-//! and an expired invite.
+//! `twofold transfer` (OTPX/2) between two vaults on one machine: frames with 30 % dropped and
+//! the reply step, the LAN with its questions, expired invites, OTPX/1 data, and the private
+//! files every secret-bearing output goes through (0600, replaced not rewritten, symlinks not
+//! followed).
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -56,6 +58,19 @@ impl Two {
     }
 }
 
+#[cfg(unix)]
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn line_in(text: &str, prefix: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no '{prefix}' in {text}"))
+        .to_owned()
+}
+
 fn code_in(text: &str) -> String {
     text.lines()
         .find_map(|l| l.strip_prefix("Confirmation code: "))
@@ -103,7 +118,7 @@ fn two_vault_transfer_with_30_percent_of_frames_dropped() {
             png.to_str().unwrap(),
         ],
     );
-    assert!(invite.lines().last().unwrap().starts_with("OTPX1I"));
+    assert!(invite.lines().last().unwrap().starts_with("OTPX2I"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -112,7 +127,10 @@ fn two_vault_transfer_with_30_percent_of_frames_dropped() {
             0o600
         );
     }
+    #[cfg(unix)]
+    assert_eq!(mode(&png), 0o600, "the invite PNG holds the PSK");
     let frames = t.p("frames");
+    let sender_state = t.p("sender.bin");
     let sent = t.ok(
         "old",
         &[
@@ -120,13 +138,26 @@ fn two_vault_transfer_with_30_percent_of_frames_dropped() {
             "send",
             "--invite",
             png.to_str().unwrap(),
+            "--session",
+            sender_state.to_str().unwrap(),
             "--frames-dir",
             frames.to_str().unwrap(),
             "--count",
             "40",
         ],
     );
-    let code = code_in(&sent);
+    assert!(
+        !sent.contains("Confirmation code"),
+        "the sender shows no code before the reply: {sent}"
+    );
+    #[cfg(unix)]
+    for f in [
+        sender_state.clone(),
+        frames.join("frames.txt"),
+        frames.join("frame-0000.png"),
+    ] {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
     // Drop every third and a few more: 30 % of the 40 images.
     for n in (0..40).filter(|n| n % 3 == 0 || *n == 7).take(12) {
         std::fs::remove_file(frames.join(format!("frame-{n:04}.png"))).unwrap();
@@ -142,13 +173,44 @@ fn two_vault_transfer_with_30_percent_of_frames_dropped() {
             frames.to_str().unwrap(),
         ],
     );
-    assert_eq!(code_in(&preview), code, "both screens show the same code");
+    let code = code_in(&preview);
     assert!(preview.contains("26 accounts:"), "{preview}");
     assert!(preview.contains("Nothing added yet"));
+    assert!(line_in(&preview, "Reply: ").starts_with("OTPX2R"));
+    let reply_png = PathBuf::from(line_in(&preview, "Reply QR code: "));
+    #[cfg(unix)]
+    assert_eq!(mode(&reply_png), 0o600);
     assert!(
         t.ok("new", &["list", "--json"]).trim() == "[]",
         "nothing imported before --accept"
     );
+    // The old device reads the reply (from its picture) and only now shows its code.
+    let confirmed = t.ok(
+        "old",
+        &[
+            "transfer",
+            "send",
+            "--session",
+            sender_state.to_str().unwrap(),
+            "--reply",
+            reply_png.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code_in(&confirmed), code, "both screens show the same code");
+    // --accept asks whether the codes match; without a terminal a script must say so.
+    let o = t.run(
+        "new",
+        &[
+            "transfer",
+            "receive",
+            "--session",
+            session.to_str().unwrap(),
+            "--accept",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--codes-match"));
+    assert!(t.ok("new", &["list", "--json"]).trim() == "[]");
     let done = t.ok(
         "new",
         &[
@@ -156,9 +218,8 @@ fn two_vault_transfer_with_30_percent_of_frames_dropped() {
             "receive",
             "--session",
             session.to_str().unwrap(),
-            "--frames",
-            frames.to_str().unwrap(),
             "--accept",
+            "--codes-match",
         ],
     );
     assert!(done.contains("Added 26 accounts."), "{done}");
@@ -214,6 +275,29 @@ fn lan_transfer_between_two_processes() {
         ],
     );
     let invite_text = invite.lines().last().unwrap().to_owned();
+    // The sender shows the destination and asks; a script must name it, and a wrong one is
+    // refused before anything is sent.
+    let o = t.run(
+        "old",
+        &["transfer", "send", "--invite", &invite_text, "--lan"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--to"), "{o:?}");
+    let o = t.run(
+        "old",
+        &[
+            "transfer",
+            "send",
+            "--invite",
+            &invite_text,
+            "--lan",
+            "--to",
+            "127.0.0.1:1",
+            "--codes-match",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("names {addr}")));
     let receiver = t
         .cmd(
             "new",
@@ -226,6 +310,7 @@ fn lan_transfer_between_two_processes() {
                 "--timeout",
                 "20",
                 "--accept",
+                "--codes-match",
             ],
         )
         .stdout(Stdio::piped())
@@ -236,7 +321,18 @@ fn lan_transfer_between_two_processes() {
     for _ in 0..50 {
         let o = t.run(
             "old",
-            &["transfer", "send", "--invite", &invite_text, "--lan"],
+            &[
+                "transfer",
+                "send",
+                "--invite",
+                &invite_text,
+                "--lan",
+                "--to",
+                &addr,
+                "--codes-match",
+                "--timeout",
+                "20",
+            ],
         );
         if o.status.success() {
             sent = Some(String::from_utf8(o.stdout).unwrap());
@@ -253,6 +349,7 @@ fn lan_transfer_between_two_processes() {
         String::from_utf8_lossy(&received.stderr)
     );
     assert_eq!(code_in(&received_text), code_in(&sent));
+    assert!(sent.contains("the new device accepted"), "{sent}");
     assert!(
         received_text.contains("Added 1 account."),
         "{received_text}"
@@ -287,6 +384,8 @@ fn expired_invites_and_foreign_frames_are_refused() {
             "send",
             "--invite",
             &text,
+            "--session",
+            t.p("x.bin").to_str().unwrap(),
             "--frames-dir",
             t.p("f").to_str().unwrap(),
         ],
@@ -306,6 +405,8 @@ fn expired_invites_and_foreign_frames_are_refused() {
             "send",
             "--invite",
             invite2.lines().last().unwrap(),
+            "--session",
+            t.p("y.bin").to_str().unwrap(),
             "--frames-dir",
             t.p("f2").to_str().unwrap(),
             "--count",
@@ -328,7 +429,121 @@ fn expired_invites_and_foreign_frames_are_refused() {
             t.p("f2/frames.txt").to_str().unwrap(),
         ],
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("another transfer session"), "{err}");
+}
+
+#[test]
+fn otpx1_invites_and_frames_are_refused_with_update_the_other_device() {
+    let t = Two::new();
+    t.ok(
+        "old",
+        &["add", "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP"],
+    );
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/otpx1");
+    let invite = std::fs::read_to_string(format!("{fixtures}/invite.txt")).unwrap();
+    let o = t.run(
+        "old",
+        &[
+            "transfer",
+            "send",
+            "--invite",
+            invite.trim(),
+            "--session",
+            t.p("s.bin").to_str().unwrap(),
+            "--frames-dir",
+            t.p("f").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("update Twofold on the other device"), "{err}");
+    let session = t.p("new.bin");
+    t.ok(
+        "new",
+        &["transfer", "invite", "--session", session.to_str().unwrap()],
+    );
+    let o = t.run(
+        "new",
+        &[
+            "transfer",
+            "receive",
+            "--session",
+            session.to_str().unwrap(),
+            "--frames",
+            &format!("{fixtures}/frames.txt"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("update Twofold on the other device"), "{err}");
+}
+
+/// Every output that can hold a secret goes through one writer: a pre-existing world-readable
+/// target ends up 0600 with the new content, and a symlink at the target is replaced, not
+/// followed (the file it pointed to is untouched).
+#[cfg(unix)]
+#[test]
+fn secret_outputs_replace_0644_targets_and_never_follow_symlinks() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Two::new();
+    t.ok(
+        "old",
+        &["add", "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP"],
+    );
+    let export = t.p("export.txt");
+    std::fs::write(&export, "old content").unwrap();
+    std::fs::set_permissions(&export, std::fs::Permissions::from_mode(0o644)).unwrap();
+    t.ok(
+        "old",
+        &[
+            "export",
+            "--format",
+            "otpauth",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(mode(&export), 0o600);
+    assert!(
+        std::fs::read_to_string(&export)
+            .unwrap()
+            .contains("JBSWY3DPEHPK3PXP")
+    );
+
+    let victim = t.p("victim.txt");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for (i, args) in [
+        vec!["export", "--format", "aegis", "--out"],
+        vec!["transfer", "invite", "--session", "{other}", "--png"],
+        vec!["transfer", "invite", "--png", "{other}", "--session"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let link = t.p(&format!("link{i}"));
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let other = t.p(&format!("other{i}"));
+        let mut argv: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{other}", other.to_str().unwrap()))
+            .collect();
+        argv.push(link.to_str().unwrap().to_owned());
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        t.ok(if i == 0 { "old" } else { "new" }, &argv);
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "untouched",
+            "{argv:?}"
+        );
+        assert!(
+            !std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(mode(&link), 0o600, "{argv:?}");
+    }
 }

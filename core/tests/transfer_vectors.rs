@@ -1,5 +1,5 @@
 //! The test vectors in docs/transfer-protocol.md: fixed randomness and time give an exact
-//! invite, sealed blob, frames and confirmation code. The document must match the code
+//! invite, plaintext, sealed blob, frames, reply and confirmation code. The document must match the code
 //! (`TWOFOLD_UPDATE_DOCS=1 cargo test --test transfer_vectors` after a deliberate change), and
 //! the documented frames, fed to a receiver restored from the documented state, complete the
 //! transfer with the documented code.
@@ -13,7 +13,7 @@ use twofold_core::Secret;
 use twofold_core::otp::{Algorithm, OtpKind};
 use twofold_core::transfer::frames;
 use twofold_core::transfer::{
-    Invite, TransferEntry, TransferPayload, TransferReceiver, TransferSender,
+    Invite, Reply, TransferEntry, TransferPayload, TransferReceiver, TransferSender, payload,
 };
 
 const NOW: u64 = 1_700_000_000;
@@ -34,17 +34,18 @@ struct Vectors {
     text: String,
     state: Vec<u8>,
     frames: Vec<String>,
+    reply: String,
     code: String,
 }
 
 fn generate() -> Vectors {
-    let receiver_rng = SeededRandom::new(b"otpx/1 receiver vector");
+    let receiver_rng = SeededRandom::new(b"otpx/2 receiver vector");
     let receiver =
         TransferReceiver::new(NOW, 300, Some("192.168.1.20:47000".into()), &receiver_rng).unwrap();
     let invite_text = receiver.invite().to_text();
     let invite = Invite::parse(&invite_text, NOW).unwrap();
     let payload = TransferPayload {
-        version: 1,
+        version: 2,
         created_at: 1_700_000_000_000,
         entries: vec![
             TransferEntry {
@@ -71,27 +72,41 @@ fn generate() -> Vectors {
             },
         ],
     };
-    let sender_rng = SeededRandom::new(b"otpx/1 sender vector");
+    let sender_rng = SeededRandom::new(b"otpx/2 sender vector");
     let frame_bytes = frames::bytes_for_qr_version(12);
-    let sender = TransferSender::new(invite.clone(), &payload, frame_bytes, &sender_rng).unwrap();
-    let frames: Vec<String> = (0..4).map(|n| sender.frame(n)).collect();
+    let mut sender =
+        TransferSender::new(invite.clone(), &payload, frame_bytes, &sender_rng).unwrap();
+    let frames: Vec<String> = (0..3).map(|n| sender.frame(n)).collect();
     let invite_bytes = invite.to_bytes();
+    let plaintext = payload::encode(&payload);
+    let state = receiver.state_bytes().to_vec();
+    // The receiver collects the frames, locks the sender, reveals its nonce in the reply.
+    let mut receiver = receiver;
+    for f in &frames {
+        if receiver.receive_frame(f, NOW + 5).unwrap().complete {
+            break;
+        }
+    }
+    let reply = receiver.reply().unwrap();
+    let reply_text = reply.to_text();
+    let code = sender.accept_reply(&reply, NOW + 6).unwrap();
+    assert_eq!(receiver.confirmation_code(), Some(code.clone()));
     let mut t = String::new();
-    writeln!(t, "Inputs: time {NOW} ({}); receiver randomness SHA-256(`otpx/1 receiver vector` ‖ counter), sender randomness SHA-256(`otpx/1 sender vector` ‖ counter) (as in the vault example); invite lifetime 300 s; LAN address `192.168.1.20:47000`; frames sized for QR version 12 ({frame_bytes} bytes); two accounts (`Example`/`alice@example.com`, SHA1 TOTP, secret `JBSWY3DPEHPK3PXP`, favorite, group `Work`; `Bank`/`bob`, SHA1 HOTP counter 7, secret `GEZDGNBVGY3TQOJQ`), `created_at` 1700000000000.", twofold_core::time::format_utc(NOW as i64 * 1000)).unwrap();
+    writeln!(t, "Inputs: time {NOW} ({}); receiver randomness SHA-256(`otpx/2 receiver vector` ‖ counter), sender randomness SHA-256(`otpx/2 sender vector` ‖ counter) (as in the vault example); invite lifetime 300 s; LAN address `192.168.1.20:47000`; frames sized for QR version 12 at level M ({frame_bytes} bytes); two accounts (`Example`/`alice@example.com`, SHA1 TOTP, secret `JBSWY3DPEHPK3PXP`, favorite, group `Work`; `Bank`/`bob`, SHA1 HOTP counter 7, secret `GEZDGNBVGY3TQOJQ`), `created_at` 1700000000000.", twofold_core::time::format_utc(NOW as i64 * 1000)).unwrap();
     writeln!(t).unwrap();
     writeln!(t, "```").unwrap();
     for (name, value) in [
         ("session id", hex(&invite.session_id)),
         ("receiver public key", hex(&invite.receiver_public)),
-        ("PSK", hex(&invite_bytes[49..81])),
+        ("PSK", hex(invite.psk())),
+        ("receiver nonce n_R", hex(reply.nonce())),
+        ("nonce commitment", hex(&invite.nonce_commitment)),
         ("expires at", invite.expires_at.to_string()),
         (
             "frame key",
-            hex(&frames::frame_key(
-                &invite_bytes[49..81].try_into().unwrap(),
-                &invite.session_id,
-            )),
+            hex(&frames::frame_key(invite.psk(), &invite.session_id)),
         ),
+        ("plaintext length", plaintext.len().to_string()),
         ("HPKE enc (first 32 blob bytes)", hex(&sender.blob()[..32])),
         ("sealed blob length", sender.blob().len().to_string()),
         (
@@ -99,7 +114,8 @@ fn generate() -> Vectors {
             hex(ring::digest::digest(&ring::digest::SHA256, sender.blob()).as_ref()),
         ),
         ("source frames", sender.source_frames().to_string()),
-        ("confirmation code", sender.confirmation_code().to_owned()),
+        ("sender tag", hex(&reply.sender_tag)),
+        ("confirmation code", code.clone()),
     ] {
         writeln!(t, "{name:<31} {value}").unwrap();
     }
@@ -113,6 +129,10 @@ fn generate() -> Vectors {
     writeln!(t).unwrap();
     writeln!(t, "```\n{}\n```", wrap(&invite_text)).unwrap();
     writeln!(t).unwrap();
+    writeln!(t, "Plaintext (§3, {} bytes):", plaintext.len()).unwrap();
+    writeln!(t).unwrap();
+    writeln!(t, "```\n{}\n```", wrap(&hex(&plaintext))).unwrap();
+    writeln!(t).unwrap();
     writeln!(t, "Sealed blob:").unwrap();
     writeln!(t).unwrap();
     writeln!(t, "```\n{}\n```", wrap(&hex(sender.blob()))).unwrap();
@@ -122,11 +142,20 @@ fn generate() -> Vectors {
         writeln!(t).unwrap();
         writeln!(t, "```\n{}\n```", wrap(f)).unwrap();
     }
+    writeln!(t).unwrap();
+    writeln!(
+        t,
+        "Reply (shown by the receiver once it locked the sender):"
+    )
+    .unwrap();
+    writeln!(t).unwrap();
+    writeln!(t, "```\n{reply_text}\n```").unwrap();
     Vectors {
         text: t,
-        state: receiver.state_bytes(),
+        state,
         frames,
-        code: sender.confirmation_code().to_owned(),
+        reply: reply_text,
+        code,
     }
 }
 
@@ -140,8 +169,8 @@ fn the_documented_frames_complete_a_transfer() {
     let v = generate();
     let mut receiver = TransferReceiver::from_state_bytes(&v.state).unwrap();
     let mut progress = None;
-    // Any large-enough subset in any order: two repair frames suffice for two source symbols.
-    for n in [3usize, 2] {
+    // Any large-enough subset in any order: repair frames alone suffice.
+    for n in [2usize, 1] {
         let p = receiver.receive_frame(&v.frames[n], NOW + 10).unwrap();
         progress = Some(p);
         if p.complete {
@@ -149,7 +178,13 @@ fn the_documented_frames_complete_a_transfer() {
         }
     }
     assert!(progress.unwrap().complete, "{progress:?}");
-    assert_eq!(receiver.confirmation_code(), Some(v.code.as_str()));
+    assert_eq!(
+        receiver.reply().unwrap().to_text(),
+        v.reply,
+        "the same nonce"
+    );
+    Reply::parse(&v.reply).unwrap();
+    assert_eq!(receiver.confirmation_code(), Some(v.code.clone()));
     let accounts = receiver.accept().unwrap();
     assert_eq!(accounts[0].groups, ["Work"]);
     assert_eq!(accounts[1].secret.to_base32(), "GEZDGNBVGY3TQOJQ");

@@ -42,6 +42,9 @@ for name in $(grep -ohE 'fun `[a-zA-Z]+`' $generated_kt | tr -d '`' | awk '{prin
 done
 [ "$missing" = 0 ] || exit 1
 
+echo "== docs/ffi.md lists every call that carries a secret"
+python3 "$root/tests/kotlin/secret_calls.py" "$root/docs/ffi.md" $generated_kt
+
 classpath="$kotlin_lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar"
 echo "== kotlinc (bindings + facade + app view models + tests)"
 mapfile -t sources < <(find "$build/generated" "$root/android/twofold/src/main/kotlin" \

@@ -133,17 +133,48 @@ impl From<&Entry> for EntryView {
     }
 }
 
-/// A new account: its parameters, its secret (base32, as typed or scanned) and names.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A new account: its parameters, its secret and names. `secret` is the base32 text as typed,
+/// in UTF-8 bytes (never a String: the facades wipe the array after the call).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EntryInput {
     pub params: OtpParams,
-    pub secret_base32: String,
+    pub secret: Vec<u8>,
     pub issuer: String,
     pub account: String,
     pub note: String,
     pub group_ids: Vec<String>,
     pub favorite: bool,
     pub icon: Option<String>,
+}
+
+impl std::fmt::Debug for EntryInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryInput")
+            .field("params", &self.params)
+            .field("issuer", &self.issuer)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Text that carries a secret, handed over as UTF-8 bytes: a zeroizing string (the input
+/// bytes are wiped on every path).
+pub(crate) fn secret_text(bytes: Vec<u8>) -> crate::error::Result<zeroize::Zeroizing<String>> {
+    use zeroize::Zeroize;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(zeroize::Zeroizing::new(s)),
+        Err(e) => {
+            e.into_bytes().zeroize();
+            Err(crate::error::TwofoldError::InvalidInput {
+                details: "the text is not UTF-8".into(),
+            })
+        }
+    }
+}
+
+/// A secret-bearing text leaving the core as bytes.
+pub(crate) fn secret_bytes(text: String) -> Vec<u8> {
+    text.into_bytes()
 }
 
 /// Changes to an entry; `None` leaves a field as it is.

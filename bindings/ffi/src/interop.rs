@@ -11,31 +11,59 @@ use twofold_core::qr;
 use twofold_core::vault::Entry;
 use zeroize::Zeroizing;
 
-use crate::convert::OtpParams;
+use crate::convert::{OtpParams, secret_bytes};
 use crate::error::{Result, TwofoldError};
 use crate::session::VaultSession;
 
+/// Text of a QR code that may cross the FFI: anything but an account's secret. otpauth and
+/// Google export codes are refused here — enroll them with `Enrollment.scan_luma` /
+/// `scan_image`, which keep the secret in the core.
+fn without_secrets(text: Option<String>) -> Result<Option<String>> {
+    match text {
+        Some(t) if enroll::holds_secret(&t) => {
+            let mut t = Zeroizing::new(t);
+            t.clear();
+            Err(TwofoldError::InvalidInput {
+                details: "this QR code holds an account and its secret: add it on the Add \
+                          screen (Enrollment.scanLuma / scanImage)"
+                    .into(),
+            })
+        }
+        other => Ok(other),
+    }
+}
+
+fn luma<'a>(width: u32, height: u32, row_stride: u32, data: &'a [u8]) -> qr::LumaFrame<'a> {
+    qr::LumaFrame {
+        width,
+        height,
+        row_stride,
+        data,
+    }
+}
+
 /// Decodes the QR code in a camera frame (CameraX's Y plane: width, height, row stride,
-/// bytes). `None` when the frame holds no readable code.
+/// bytes) for transfer invites, frames and replies. `None` when the frame holds no readable
+/// code; `InvalidInput` for an otpauth or Google export code (use `Enrollment.scan_luma`).
 #[uniffi::export]
 pub fn decode_qr_luma(
     width: u32,
     height: u32,
     row_stride: u32,
-    luma: Vec<u8>,
+    luma_bytes: Vec<u8>,
 ) -> Result<Option<String>> {
-    Ok(qr::decode_luma(qr::LumaFrame {
+    without_secrets(qr::decode_luma(luma(
         width,
         height,
         row_stride,
-        data: &luma,
-    })?)
+        &luma_bytes,
+    ))?)
 }
 
-/// Decodes the QR code in a PNG or JPEG (photos, screenshots).
+/// Decodes the QR code in a PNG or JPEG, like `decode_qr_luma`.
 #[uniffi::export]
 pub fn decode_qr_image(bytes: Vec<u8>) -> Result<Option<String>> {
-    Ok(qr::decode_image(&bytes)?)
+    without_secrets(qr::decode_image(&bytes)?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -64,11 +92,7 @@ fn ec(level: QrErrorCorrection) -> qr::EcLevel {
 
 #[uniffi::export]
 pub fn encode_qr(text: String, correction: QrErrorCorrection) -> Result<QrMatrix> {
-    let m = qr::encode(&text, ec(correction))?;
-    Ok(QrMatrix {
-        size: m.size as u32,
-        modules: m.dark.iter().map(|&d| u8::from(d)).collect(),
-    })
+    Ok(matrix(qr::encode(&text, ec(correction))?))
 }
 
 /// A PNG of a QR code (quiet zone included), `scale` pixels per module.
@@ -142,8 +166,9 @@ fn add(vault: &VaultSession, entries: Vec<ImportedEntry>) -> Result<AddResult> {
     })
 }
 
-/// A scanning session: feed it every decoded QR text; it keeps partial Google exports and
-/// the accounts found until `add_to` puts them in a vault.
+/// A scanning session: feed it camera frames (`scan_luma`), pictures (`scan_image`) or typed
+/// text (`scan_text`, as bytes); it decodes in the core, keeps partial Google exports and the
+/// accounts found until `add_to` puts them in a vault. Only previews come back.
 #[derive(uniffi::Object)]
 pub struct Enrollment {
     inner: Mutex<enroll::Enrollment>,
@@ -160,13 +185,46 @@ impl Enrollment {
         })
     }
 
-    /// Takes the text of one scanned code. Repeated scans of the same code are harmless.
-    pub fn scan(&self, text: String) -> Result<ScanResult> {
+    /// Decodes the QR code in a camera frame's Y plane and enrolls what it holds: `None` when
+    /// the frame has no readable code. Repeated scans of the same code are harmless.
+    pub fn scan_luma(
+        &self,
+        width: u32,
+        height: u32,
+        row_stride: u32,
+        luma_bytes: Vec<u8>,
+    ) -> Result<Option<ScanResult>> {
+        let text = qr::decode_luma(luma(width, height, row_stride, &luma_bytes))?;
+        self.scan_decoded(text.map(Zeroizing::new))
+    }
+
+    /// Decodes the QR code in a PNG or JPEG and enrolls what it holds; `None` without a code.
+    pub fn scan_image(&self, bytes: Vec<u8>) -> Result<Option<ScanResult>> {
+        let text = qr::decode_image(&bytes)?;
+        self.scan_decoded(text.map(Zeroizing::new))
+    }
+
+    /// A typed or pasted otpauth:// (or otpauth-migration://) URI, as UTF-8 bytes (the caller
+    /// wipes its copy).
+    pub fn scan_text(&self, text: Vec<u8>) -> Result<ScanResult> {
+        self.scan_one(&crate::convert::secret_text(text)?)
+    }
+}
+
+impl Enrollment {
+    fn scan_decoded(&self, text: Option<Zeroizing<String>>) -> Result<Option<ScanResult>> {
+        match text {
+            Some(t) => self.scan_one(&t).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn scan_one(&self, text: &str) -> Result<ScanResult> {
         let outcome = self
             .inner
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .scan(&text)?;
+            .scan(text)?;
         let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
         Ok(match outcome {
             ScanOutcome::Account(e) => {
@@ -200,7 +258,10 @@ impl Enrollment {
             }
         })
     }
+}
 
+#[uniffi::export]
+impl Enrollment {
     /// Every account found so far.
     pub fn accounts(&self) -> Vec<ImportedPreview> {
         self.found
@@ -331,17 +392,27 @@ pub struct SkippedEntry {
     pub reason: String,
 }
 
+/// An export file's bytes (UTF-8 text with the secrets: the caller writes it where the user
+/// chose and wipes it).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TextExport {
-    pub content: String,
+    pub content: Vec<u8>,
     pub skipped: Vec<SkippedEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct GoogleExport {
-    /// One `otpauth-migration://` URI per QR code, in order.
-    pub uris: Vec<String>,
+    /// One QR code per `otpauth-migration://` URI, in order, ready to draw (the URIs with the
+    /// secrets in them stay in the core).
+    pub codes: Vec<QrMatrix>,
     pub skipped: Vec<SkippedEntry>,
+}
+
+fn matrix(m: qr::QrMatrix) -> QrMatrix {
+    QrMatrix {
+        size: m.size as u32,
+        modules: m.dark.iter().map(|&d| u8::from(d)).collect(),
+    }
 }
 
 fn skipped(v: Vec<cxf::Skipped>) -> Vec<SkippedEntry> {
@@ -359,31 +430,31 @@ fn internal(e: impl std::fmt::Display) -> TwofoldError {
     }
 }
 
-/// Explicit exports. Every one of these carries the secrets out of the core: re-authenticate
-/// the user before calling them.
+/// Explicit exports. Every one of these carries the secrets out of the core, as bytes the
+/// facades wipe after writing them: re-authenticate the user before calling them.
 #[uniffi::export]
 impl VaultSession {
-    /// otpauth:// URIs, one per line.
-    pub fn export_otpauth_list(&self) -> Result<String> {
+    /// otpauth:// URIs, one per line (UTF-8).
+    pub fn export_otpauth_list(&self) -> Result<Vec<u8>> {
         let entries = self.inner.entries()?;
-        Ok(otpauth_list::export(
+        Ok(secret_bytes(otpauth_list::export(
             &entries.iter().collect::<Vec<&Entry>>(),
-        ))
+        )))
     }
 
-    /// Aegis JSON; encrypted with Aegis's parameters when `password` is given.
-    pub fn export_aegis(&self, password: Option<Vec<u8>>) -> Result<String> {
+    /// Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
+    pub fn export_aegis(&self, password: Option<Vec<u8>>) -> Result<Vec<u8>> {
         let entries = self.inner.entries()?;
         let refs: Vec<&Entry> = entries.iter().collect();
         let groups = self.inner.groups()?;
         let rng = SystemRandom::new();
-        Ok(match password.map(Zeroizing::new) {
+        Ok(secret_bytes(match password.map(Zeroizing::new) {
             Some(pw) => aegis::export_encrypted(&refs, &groups, &pw, &rng)?,
             None => aegis::export_plain(&refs, &groups, &rng)?,
-        })
+        }))
     }
 
-    /// Google Authenticator transfer codes (only what that format can hold).
+    /// Google Authenticator transfer codes (only what that format can hold), drawn.
     pub fn export_google_migration(&self) -> Result<GoogleExport> {
         let entries = self.inner.entries()?;
         let mut id = [0u8; 4];
@@ -392,8 +463,13 @@ impl VaultSession {
             &entries.iter().collect::<Vec<&Entry>>(),
             i32::from_be_bytes(id) & 0x7fff_ffff,
         );
+        let uris: Vec<Zeroizing<String>> = uris.into_iter().map(Zeroizing::new).collect();
+        let codes = uris
+            .iter()
+            .map(|u| qr::encode(u, qr::EcLevel::M).map(matrix))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(GoogleExport {
-            uris,
+            codes,
             skipped: skipped(s),
         })
     }
@@ -408,7 +484,7 @@ impl VaultSession {
         )
         .map_err(internal)?;
         Ok(TextExport {
-            content,
+            content: secret_bytes(content),
             skipped: skipped(s),
         })
     }

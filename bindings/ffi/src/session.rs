@@ -42,11 +42,11 @@ fn group_ids(ids: &[String]) -> Result<Vec<vault::GroupId>> {
     ids.iter().map(|g| parse_id(g)).collect()
 }
 
-fn new_entry(input: EntryInput) -> Result<NewEntry> {
-    let secret =
-        Secret::from_base32(&input.secret_base32).map_err(|e| TwofoldError::InvalidInput {
-            details: format!("secret: {e}"),
-        })?;
+fn new_entry(mut input: EntryInput) -> Result<NewEntry> {
+    let text = crate::convert::secret_text(std::mem::take(&mut input.secret))?;
+    let secret = Secret::from_base32(&text).map_err(|e| TwofoldError::InvalidInput {
+        details: format!("secret: {e}"),
+    })?;
     Ok(NewEntry {
         kind: input.params.kind()?,
         secret,
@@ -311,7 +311,9 @@ impl VaultSession {
         Ok((&self.inner.add_entry(new_entry(input)?, allow_duplicate)?).into())
     }
 
-    pub fn add_entry_from_uri(&self, uri: String, allow_duplicate: bool) -> Result<EntryView> {
+    /// An otpauth URI as UTF-8 bytes (it holds the secret; the facades wipe their copy).
+    pub fn add_entry_from_uri(&self, uri: Vec<u8>, allow_duplicate: bool) -> Result<EntryView> {
+        let uri = crate::convert::secret_text(uri)?;
         let entry = NewEntry::from_credential(uri::parse(&uri)?);
         Ok((&self.inner.add_entry(entry, allow_duplicate)?).into())
     }
@@ -417,14 +419,16 @@ impl VaultSession {
 
     /// The otpauth URI of one entry, secret included. An explicit export: re-authenticate
     /// the user before calling it.
-    pub fn export_entry_uri(&self, id: String) -> Result<String> {
+    pub fn export_entry_uri(&self, id: String) -> Result<Vec<u8>> {
         let e = self.inner.entry(parse_id(&id)?)?;
-        Ok(uri::format(&uri::Credential {
-            kind: e.kind,
-            secret: e.secret.clone(),
-            issuer: e.issuer.clone(),
-            account: e.account.clone(),
-        }))
+        Ok(crate::convert::secret_bytes(uri::format(
+            &uri::Credential {
+                kind: e.kind,
+                secret: e.secret.clone(),
+                issuer: e.issuer.clone(),
+                account: e.account.clone(),
+            },
+        )))
     }
 
     // ----- backups -----

@@ -1,11 +1,12 @@
-//! OTPX/1 transfer objects for the apps: the new device runs a `TransferReceiver`, the old
-//! one a `TransferSender`. Blocking calls (LAN) belong off the main thread.
+//! OTPX/2 transfer objects for the apps: the new device runs a `TransferReceiver`, the old
+//! one a `TransferSender`. Blocking calls (LAN) belong off the main thread. The receiver's
+//! reply (shown once a sender is locked) goes to the sender, which only then has a code.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use twofold_core::crypto::SystemRandom;
-use twofold_core::transfer::{self, Invite, TransferError, TransferPayload, frames, lan};
+use twofold_core::transfer::{self, Invite, Reply, TransferError, TransferPayload, frames, lan};
 use twofold_core::vault::Entry;
 
 use crate::convert::parse_id;
@@ -23,10 +24,17 @@ impl From<TransferError> for TwofoldError {
             | TransferError::TamperedFrame
             | TransferError::NotAFrame
             | TransferError::InvalidInvite(_)
+            | TransferError::UnsupportedVersion(_)
+            | TransferError::BadParameters(_)
+            | TransferError::ForbiddenAddress(_)
+            | TransferError::InvalidReply(_)
+            | TransferError::ReplyForAnotherSender
+            | TransferError::TamperedReply
             | TransferError::Oversized(_) => TwofoldError::TransferRejected { details },
             TransferError::Incomplete => TwofoldError::InvalidInput { details },
             TransferError::Decryption
             | TransferError::BadPayload(_)
+            | TransferError::Refused(_)
             | TransferError::Network(_)
             | TransferError::Timeout
             | TransferError::Invalid(_) => TwofoldError::TransferFailed { details },
@@ -56,6 +64,14 @@ impl From<transfer::Progress> for TransferProgress {
 #[derive(uniffi::Object)]
 pub struct TransferReceiver {
     inner: Mutex<Option<transfer::TransferReceiver>>,
+    /// A LAN sender waiting for the user's decision.
+    lan: Mutex<Option<lan::Incoming>>,
+}
+
+fn system_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl TransferReceiver {
@@ -78,6 +94,7 @@ impl TransferReceiver {
             transfer::TransferReceiver::new(now_seconds, ttl_seconds, lan, &SystemRandom::new())?;
         Ok(Arc::new(TransferReceiver {
             inner: Mutex::new(Some(r)),
+            lan: Mutex::new(None),
         }))
     }
 
@@ -95,9 +112,12 @@ impl TransferReceiver {
         self.with(|r| Ok(r.receive_frame(&text, now_seconds)?.into()))
     }
 
-    /// Waits (blocking, up to `timeout_ms`) for the sender on the invite's LAN address.
-    pub fn receive_lan(&self, timeout_ms: u64, now_seconds: u64) -> Result<()> {
-        self.with(|r| {
+    /// Waits (blocking, `timeout_ms` for the whole exchange) for the sender on the invite's
+    /// LAN address; returns once its accounts arrived (then show `confirmation_code()` and
+    /// `preview()`, and `accept_into` or `reject`). The expiry is checked against the clock
+    /// whenever data arrives.
+    pub fn receive_lan(&self, timeout_ms: u64) -> Result<()> {
+        let incoming = self.with(|r| {
             let addr = r
                 .invite()
                 .lan
@@ -113,18 +133,27 @@ impl TransferReceiver {
                 listener,
                 r,
                 Duration::from_millis(timeout_ms),
-                now_seconds,
+                &system_now,
+                &mut |_| {},
             )?)
-        })
+        })?;
+        *self.lan.lock().unwrap_or_else(|p| p.into_inner()) = Some(incoming);
+        Ok(())
+    }
+
+    /// The reply to show the old device (as a QR code, `encodeQr(text, MEDIUM)`), once a
+    /// sender is locked: it reveals this session's nonce so the old device can show its code.
+    pub fn reply_text(&self) -> Result<Option<String>> {
+        self.with(|r| Ok(r.reply().map(|x| x.to_text())))
     }
 
     pub fn progress(&self) -> Result<TransferProgress> {
         self.with(|r| Ok(r.progress().into()))
     }
 
-    /// The 6-digit code to compare with the old device, once complete.
+    /// The 6-digit code to compare with the old device, once a sender is locked.
     pub fn confirmation_code(&self) -> Result<Option<String>> {
-        self.with(|r| Ok(r.confirmation_code().map(str::to_owned)))
+        self.with(|r| Ok(r.confirmation_code()))
     }
 
     /// The accounts received (no secrets), once complete.
@@ -149,25 +178,47 @@ impl TransferReceiver {
                 details: "this transfer was already accepted".into(),
             })?;
         let accounts = receiver.accept()?;
-        let outcome = twofold_core::interop::add_to_vault(&vault.inner, accounts)?;
+        let lan = self.lan.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let outcome = twofold_core::interop::add_to_vault(&vault.inner, accounts);
+        if let Some(incoming) = lan {
+            let _ = incoming.answer(outcome.is_ok());
+        }
+        let outcome = outcome?;
         Ok(AddResult {
             added_ids: outcome.added.iter().map(|i| i.to_string()).collect(),
             duplicates: outcome.duplicates,
         })
     }
+
+    /// The codes differ (or the user gave up): nothing is added; a LAN sender is told no.
+    pub fn reject(&self) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(incoming) = self.lan.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = incoming.answer(false);
+        }
+    }
 }
 
-/// The old device's side: seals the chosen accounts for a scanned invite.
+/// The old device's side: seals the chosen accounts for a scanned invite, shows frames (or
+/// uses the LAN), reads the new device's reply, and only then has a code.
 #[derive(uniffi::Object)]
 pub struct TransferSender {
-    inner: transfer::TransferSender,
+    inner: Mutex<transfer::TransferSender>,
+    lan: Mutex<Option<lan::Outgoing>>,
+}
+
+impl TransferSender {
+    fn sender(&self) -> std::sync::MutexGuard<'_, transfer::TransferSender> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[uniffi::export]
 impl TransferSender {
     /// Seals the accounts with `entry_ids` (all when empty) of the unlocked `vault` for the
-    /// invite. Frames are sized for QR `qr_version` (0: the default, 15). Re-authenticate the
-    /// user first: this takes secrets out of the vault (sealed).
+    /// invite. Frames are sized for QR `qr_version` (0: the default, 15) at level MEDIUM.
+    /// Re-authenticate the user first: this takes secrets out of the vault (sealed). Refuses an
+    /// invite whose LAN address is not a private IP literal.
     #[uniffi::constructor]
     pub fn new(
         vault: Arc<VaultSession>,
@@ -200,32 +251,75 @@ impl TransferSender {
         let inner = transfer::TransferSender::new(
             invite,
             &payload,
-            frames::bytes_for_qr_version(version),
+            frames::bytes_for_qr(version, frames::DEFAULT_EC_LEVEL),
             &SystemRandom::new(),
         )?;
-        Ok(Arc::new(TransferSender { inner }))
+        Ok(Arc::new(TransferSender {
+            inner: Mutex::new(inner),
+            lan: Mutex::new(None),
+        }))
     }
 
-    pub fn confirmation_code(&self) -> String {
-        self.inner.confirmation_code().to_owned()
+    /// Where a LAN transfer would go (a private IP and port), to show the user and ask before
+    /// `connect_lan`; `None` when the invite has no LAN address.
+    pub fn lan_destination(&self) -> Option<String> {
+        self.sender().invite().lan.clone()
     }
 
-    /// Frame `n` of the endless stream; show them in order, about 6 per second, looping on.
+    /// The new device's reply (scanned text): checked against the invite; returns the code.
+    /// `TransferRejected` when it names another sender (someone else sent to the new device:
+    /// tell the user to stop) or does not open the invite's commitment.
+    pub fn accept_reply(&self, reply_text: String, now_seconds: u64) -> Result<String> {
+        let reply = Reply::parse(&reply_text)?;
+        Ok(self.sender().accept_reply(&reply, now_seconds)?)
+    }
+
+    /// The 6-digit code, once the reply was accepted (`None` before: show no code).
+    pub fn confirmation_code(&self) -> Option<String> {
+        self.sender().confirmation_code()
+    }
+
+    /// Frame `n` of the endless stream; show them in order, about 6 per second, looping on,
+    /// at error correction MEDIUM.
     pub fn frame(&self, n: u64) -> String {
-        self.inner.frame(n)
+        self.sender().frame(n)
     }
 
     /// Frames a lossless receiver needs.
     pub fn source_frames(&self) -> u64 {
-        self.inner.source_frames() as u64
+        self.sender().source_frames() as u64
     }
 
-    /// Sends over the invite's LAN address (blocking, up to `timeout_ms`).
-    pub fn send_lan(&self, timeout_ms: u64) -> Result<()> {
-        Ok(lan::send(
-            self.inner.invite(),
-            self.inner.blob(),
+    /// Connects to the invite's LAN address (blocking; `timeout_ms` bounds the whole exchange,
+    /// `finish_lan` included), sends the hello and takes the nonce: returns the code to show.
+    /// Ask the user first (`lan_destination`).
+    pub fn connect_lan(&self, timeout_ms: u64) -> Result<String> {
+        let out = lan::connect(
+            &mut self.sender(),
             Duration::from_millis(timeout_ms),
-        )?)
+            &system_now,
+        )?;
+        let code = out.confirmation_code().to_owned();
+        *self.lan.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
+        Ok(code)
+    }
+
+    /// The user confirmed both screens show the same code: send the accounts (blocking) and
+    /// wait for the new device's user. `TransferFailed` when they were refused.
+    pub fn finish_lan(&self) -> Result<()> {
+        let out = self
+            .lan
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| TwofoldError::InvalidInput {
+                details: "connect_lan first".into(),
+            })?;
+        Ok(out.send(&self.sender())?)
+    }
+
+    /// The codes differ: close the LAN connection; nothing is sent.
+    pub fn cancel_lan(&self) {
+        self.lan.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 }

@@ -19,9 +19,11 @@ pub struct UriPreview {
     pub weak_secret: bool,
 }
 
-/// Parses an otpauth URI; a refusal says why in `InvalidUri.reason`.
+/// Parses an otpauth URI (UTF-8 bytes: it holds the secret); a refusal says why in
+/// `InvalidUri.reason`.
 #[uniffi::export]
-pub fn parse_otpauth_uri(uri: String) -> Result<UriPreview> {
+pub fn parse_otpauth_uri(uri: Vec<u8>) -> Result<UriPreview> {
+    let uri = crate::convert::secret_text(uri)?;
     let c = uri::parse(&uri)?;
     Ok(UriPreview {
         params: (&c.kind).into(),
@@ -32,19 +34,20 @@ pub fn parse_otpauth_uri(uri: String) -> Result<UriPreview> {
     })
 }
 
-/// The canonical otpauth URI of an account the caller describes (with the secret it gives).
+/// The canonical otpauth URI (UTF-8 bytes) of an account the caller describes (with the
+/// secret it gives).
 #[uniffi::export]
-pub fn format_otpauth_uri(input: EntryInput) -> Result<String> {
-    let secret =
-        Secret::from_base32(&input.secret_base32).map_err(|e| TwofoldError::InvalidInput {
-            details: e.to_string(),
-        })?;
-    Ok(uri::format(&Credential {
+pub fn format_otpauth_uri(mut input: EntryInput) -> Result<Vec<u8>> {
+    let text = crate::convert::secret_text(std::mem::take(&mut input.secret))?;
+    let secret = Secret::from_base32(&text).map_err(|e| TwofoldError::InvalidInput {
+        details: e.to_string(),
+    })?;
+    Ok(crate::convert::secret_bytes(uri::format(&Credential {
         kind: input.params.kind()?,
         secret,
         issuer: input.issuer,
         account: input.account,
-    }))
+    })))
 }
 
 /// A code split for reading (`123 456`, `1234 5678`; Steam codes whole).

@@ -1,14 +1,29 @@
-//! `twofold transfer invite|send|receive`: OTPX/1 between two vaults, scriptable on one
-//! machine (frames as PNG files and text) or over the LAN.
+//! `twofold transfer invite|send|receive`: OTPX/2 between two vaults, scriptable on one
+//! machine (frames and the reply as PNG files and text) or over the LAN.
+//!
+//! Files flow (each step a command; every file is written 0600 through `write_private`):
+//!
+//! 1. new device: `transfer invite --session S --png invite.png`
+//! 2. old device: `transfer send --invite invite.png --session T --frames-dir F`
+//! 3. new device: `transfer receive --session S --frames F` — prints its code, writes the
+//!    reply (text and PNG); nothing is added yet
+//! 4. old device: `transfer send --session T --reply reply.png` — prints its code
+//! 5. new device: `transfer receive --session S --accept` — asks whether the codes match
+//!    (scripts say `--codes-match`), then adds the accounts
+//!
+//! LAN: `transfer receive --session S --lan --accept` and `transfer send --invite … --lan`;
+//! one connection, both sides ask whether the codes match, the sender asks before connecting.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use twofold_core::qr;
+use twofold_core::transfer::{Invite, check_lan_address};
 use twofold_core::transfer::{
-    Invite, TransferError, TransferPayload, TransferReceiver, TransferSender, frames, lan,
+    Reply, SenderState, TransferError, TransferPayload, TransferReceiver, TransferSender, frames,
+    lan,
 };
 use twofold_core::vault::Entry;
 
@@ -19,10 +34,11 @@ use crate::error::{CliError, CliResult};
 pub enum TransferCommand {
     /// On the NEW device: start a session and show the invite (text, terminal QR, --png).
     Invite(InviteArgs),
-    /// On the OLD device: seal accounts for an invite and show or write the frames.
+    /// On the OLD device: seal accounts for an invite and show or write the frames (or send
+    /// over the LAN); with --reply, read the new device's reply and show the code.
     Send(SendArgs),
-    /// On the NEW device: collect the frames (or the LAN transfer), show the code and preview;
-    /// with --accept, add the accounts.
+    /// On the NEW device: collect the frames (or the LAN transfer), show the code, the reply
+    /// and a preview; with --accept, add the accounts once you confirmed the codes match.
     Receive(ReceiveArgs),
 }
 
@@ -31,10 +47,11 @@ pub struct InviteArgs {
     /// Where to keep the session's secret state (written with mode 0600).
     #[arg(long, value_name = "FILE")]
     session: PathBuf,
-    /// Also receive over the LAN on this address (host:port).
-    #[arg(long, value_name = "ADDR:PORT")]
+    /// Also receive over the LAN on this address: a private IP literal with port
+    /// (192.168.1.20:47000, [fe80::1]:47000).
+    #[arg(long, value_name = "IP:PORT")]
     lan: Option<String>,
-    /// Write the invite QR code as a PNG.
+    /// Write the invite QR code as a PNG (mode 0600: it holds the session's PSK).
     #[arg(long, value_name = "PATH")]
     png: Option<PathBuf>,
     /// Seconds the invite stays valid (at most 600).
@@ -45,13 +62,19 @@ pub struct InviteArgs {
 #[derive(Args)]
 pub struct SendArgs {
     /// The invite: its text, or an image of its QR code.
-    #[arg(long)]
-    invite: String,
+    #[arg(long, required_unless_present = "reply")]
+    invite: Option<String>,
+    /// Where to keep what checks the reply (0600); needed with --frames-dir and --reply.
+    #[arg(long, value_name = "FILE")]
+    session: Option<PathBuf>,
+    /// The new device's reply (its text, or an image of its QR code): shows the code.
+    #[arg(long, value_name = "TEXT_OR_IMAGE", requires = "session", conflicts_with_all = ["invite", "frames_dir", "lan"])]
+    reply: Option<String>,
     /// Only these entries (ids, id prefixes, issuers); default: every account.
     #[arg(long, num_args = 1..)]
     ids: Vec<String>,
     /// Write frames as PNG files plus frames.txt into this folder.
-    #[arg(long, value_name = "DIR", conflicts_with = "lan")]
+    #[arg(long, value_name = "DIR", conflicts_with = "lan", requires = "session")]
     frames_dir: Option<PathBuf>,
     /// How many frames to write (default: twice what a lossless receiver needs, plus 10).
     #[arg(long, requires = "frames_dir")]
@@ -59,6 +82,16 @@ pub struct SendArgs {
     /// Send over TCP to the invite's LAN address instead of showing frames.
     #[arg(long)]
     lan: bool,
+    /// The LAN address you expect (scripts): refuse if the invite names another; without it
+    /// you are asked on the terminal.
+    #[arg(long, value_name = "IP:PORT", requires = "lan")]
+    to: Option<String>,
+    /// You compared the codes on both screens and they match (scripts; otherwise asked).
+    #[arg(long, requires = "lan")]
+    codes_match: bool,
+    /// Seconds for the whole LAN exchange, including the time the users take to compare.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
     /// QR version of the frames (larger: fewer frames, harder to scan).
     #[arg(long, default_value_t = frames::DEFAULT_QR_VERSION, value_parser = clap::value_parser!(i16).range(5..=30))]
     qr_version: i16,
@@ -66,26 +99,28 @@ pub struct SendArgs {
 
 #[derive(Args)]
 pub struct ReceiveArgs {
-    /// The session file written by `transfer invite`.
+    /// The session file written by `transfer invite` (updated as the transfer progresses).
     #[arg(long, value_name = "FILE")]
     session: PathBuf,
     /// A folder of frame images, an image, or a text file with one frame per line.
-    #[arg(
-        long,
-        value_name = "DIR_OR_FILE",
-        conflicts_with = "lan",
-        required_unless_present = "lan"
-    )]
+    #[arg(long, value_name = "DIR_OR_FILE", conflicts_with = "lan")]
     frames: Option<PathBuf>,
-    /// Wait for the sender on the invite's LAN address.
-    #[arg(long)]
+    /// Wait for the sender on the invite's LAN address (needs --accept: you decide while the
+    /// sender waits).
+    #[arg(long, requires = "accept")]
     lan: bool,
-    /// Seconds to wait for a LAN sender.
+    /// Seconds for the whole LAN exchange.
     #[arg(long, default_value_t = 120)]
     timeout: u64,
-    /// Add the accounts (after you compared the confirmation code on both screens).
+    /// Where to write the reply's QR code (default: next to the session file).
+    #[arg(long, value_name = "PATH")]
+    reply_png: Option<PathBuf>,
+    /// Add the accounts: asks whether the codes on both screens match.
     #[arg(long)]
     accept: bool,
+    /// With --accept in scripts: you compared the codes and they match.
+    #[arg(long, requires = "accept")]
+    codes_match: bool,
 }
 
 fn now_s() -> u64 {
@@ -94,7 +129,9 @@ fn now_s() -> u64 {
 
 fn transfer_error(e: TransferError) -> CliError {
     match e {
-        TransferError::Network(_) | TransferError::Timeout => CliError::failed(e),
+        TransferError::Network(_) | TransferError::Timeout | TransferError::Refused(_) => {
+            CliError::failed(e)
+        }
         other => CliError::invalid(other),
     }
 }
@@ -102,9 +139,31 @@ fn transfer_error(e: TransferError) -> CliError {
 pub fn run(g: &Global, command: &TransferCommand) -> CliResult {
     match command {
         TransferCommand::Invite(a) => invite(a),
-        TransferCommand::Send(a) => send(g, a),
+        TransferCommand::Send(a) => match &a.reply {
+            Some(reply) => send_reply(a, reply),
+            None => send(g, a),
+        },
         TransferCommand::Receive(a) => receive(g, a),
     }
+}
+
+/// Asks `question` on the terminal; `flag` answers yes for scripts.
+fn ask(question: &str, flag: bool, flag_name: &str) -> CliResult<bool> {
+    if flag {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::invalid(format!(
+            "no terminal to ask \"{question}\"; check and pass {flag_name}"
+        )));
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
 fn invite(args: &InviteArgs) -> CliResult {
@@ -115,8 +174,7 @@ fn invite(args: &InviteArgs) -> CliResult {
     let text = receiver.invite().to_text();
     let matrix = qr::encode(&text, qr::EcLevel::M).map_err(CliError::failed)?;
     if let Some(png) = &args.png {
-        std::fs::write(png, matrix.to_png(6))
-            .map_err(|e| CliError::failed(format!("{}: {e}", png.display())))?;
+        write_private(png, &matrix.to_png(6))?;
     }
     print!("{}", matrix.to_terminal());
     println!("{text}");
@@ -127,12 +185,13 @@ fn invite(args: &InviteArgs) -> CliResult {
     Ok(())
 }
 
-fn read_invite(arg: &str) -> CliResult<String> {
+/// Text given on the command line, or read from a text file or a QR image.
+fn read_code_text(arg: &str, prefix: &str) -> CliResult<String> {
     let path = Path::new(arg);
     if path.is_file() {
         let bytes = std::fs::read(path).map_err(|e| CliError::failed(format!("{arg}: {e}")))?;
         if let Ok(text) = std::str::from_utf8(&bytes)
-            && text.trim().starts_with("OTPX1I")
+            && text.trim().starts_with(prefix)
         {
             return Ok(text.trim().to_owned());
         }
@@ -143,8 +202,18 @@ fn read_invite(arg: &str) -> CliResult<String> {
     Ok(arg.trim().to_owned())
 }
 
+fn read_session(path: &Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| CliError::failed(format!("{}: {e}", path.display())))
+}
+
 fn send(g: &Global, args: &SendArgs) -> CliResult {
-    let invite = Invite::parse(&read_invite(&args.invite)?, now_s()).map_err(transfer_error)?;
+    let invite_text = read_code_text(args.invite.as_deref().unwrap_or_default(), "OTPX")?;
+    let invite = Invite::parse(&invite_text, now_s()).map_err(transfer_error)?;
+    if args.lan && invite.lan.is_none() {
+        return Err(CliError::invalid(
+            "this invite has no LAN address (the new device needs `transfer invite --lan`)",
+        ));
+    }
     let (session, _) = g.unlock()?;
     let all = session.entries().map_err(vault_error)?;
     let chosen: Vec<&Entry> = if args.ids.is_empty() {
@@ -158,61 +227,135 @@ fn send(g: &Global, args: &SendArgs) -> CliResult {
     if chosen.is_empty() {
         return Err(CliError::invalid("no accounts to send"));
     }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if args.lan {
+        // Show the destination and ask before anything leaves the device.
+        let dest = invite.lan.clone().expect("checked above");
+        check_lan_address(&dest).map_err(transfer_error)?;
+        match &args.to {
+            Some(to) if *to != dest => {
+                return Err(CliError::invalid(format!(
+                    "the invite names {dest}, not {to}; refusing to send"
+                )));
+            }
+            Some(_) => {}
+            None => {
+                let question = format!(
+                    "Send {} account{} to {dest} on the local network?",
+                    chosen.len(),
+                    plural(chosen.len())
+                );
+                if !ask(&question, false, "--to ADDRESS")? {
+                    println!("Nothing sent.");
+                    return Ok(());
+                }
+            }
+        }
+    }
     let payload = TransferPayload::from_entries(
         &chosen,
         &session.groups().map_err(vault_error)?,
         super::now_ms(),
     );
     let rng = twofold_core::crypto::SystemRandom::new();
-    let sender = TransferSender::new(
-        invite,
-        &payload,
-        frames::bytes_for_qr_version(args.qr_version),
-        &rng,
-    )
-    .map_err(transfer_error)?;
+    let frame_bytes = frames::bytes_for_qr(args.qr_version, frames::DEFAULT_EC_LEVEL);
+    let mut sender =
+        TransferSender::new(invite, &payload, frame_bytes, &rng).map_err(transfer_error)?;
     drop(payload);
-    eprintln!(
-        "Sending {} account{}.",
-        chosen.len(),
-        if chosen.len() == 1 { "" } else { "s" }
-    );
-    println!("Confirmation code: {}", sender.confirmation_code());
+    eprintln!("Sending {} account{}.", chosen.len(), plural(chosen.len()));
     if args.lan {
-        lan::send(sender.invite(), sender.blob(), Duration::from_secs(30))
-            .map_err(transfer_error)?;
-        println!(
-            "Sent over the LAN; the new device accepted the data. Check that it shows the same code."
-        );
-        return Ok(());
+        return send_lan(&mut sender, args);
+    }
+    if let Some(path) = &args.session {
+        write_private(path, &sender.state().to_bytes())?;
     }
     match &args.frames_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| CliError::failed(format!("{}: {e}", dir.display())))?;
             let count = args.count.unwrap_or(sender.source_frames() as u64 * 2 + 10);
             let mut lines = String::new();
             for n in 0..count {
                 let text = sender.frame(n);
-                let png = qr::encode(&text, qr::EcLevel::M)
+                let png = qr::encode(&text, frames::DEFAULT_EC_LEVEL)
                     .map_err(CliError::failed)?
                     .to_png(4);
-                std::fs::write(dir.join(format!("frame-{n:04}.png")), png)
-                    .map_err(|e| CliError::failed(format!("{}: {e}", dir.display())))?;
+                write_private(&dir.join(format!("frame-{n:04}.png")), &png)?;
                 lines.push_str(&text);
                 lines.push('\n');
             }
-            std::fs::write(dir.join("frames.txt"), lines)
-                .map_err(|e| CliError::failed(format!("{}: {e}", dir.display())))?;
+            write_private(&dir.join("frames.txt"), lines.as_bytes())?;
             println!(
                 "Wrote {count} frames to {} (a receiver needs about {}).",
                 dir.display(),
                 sender.source_frames()
             );
+            println!(
+                "When the new device shows its reply, run `twofold transfer send --session {} --reply REPLY` to see the code.",
+                args.session
+                    .as_deref()
+                    .unwrap_or(Path::new("FILE"))
+                    .display()
+            );
             Ok(())
         }
-        None => animate(&sender),
+        None => {
+            animate(&sender)?;
+            if !std::io::stdin().is_terminal() {
+                return Ok(());
+            }
+            print!("The new device's reply (its text, or a picture of it), empty to stop: ");
+            std::io::stdout().flush().ok();
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| CliError::failed(e.to_string()))?;
+            if line.trim().is_empty() {
+                return Ok(());
+            }
+            let reply =
+                Reply::parse(&read_code_text(line.trim(), "OTPX")?).map_err(transfer_error)?;
+            let code = sender
+                .accept_reply(&reply, now_s())
+                .map_err(transfer_error)?;
+            print_sender_code(&code);
+            Ok(())
+        }
     }
+}
+
+fn print_sender_code(code: &str) {
+    println!("Confirmation code: {code}");
+    println!(
+        "Accept on the new device only if it shows the same code. If it shows another one, cancel on both: someone else may be in between."
+    );
+}
+
+fn send_reply(args: &SendArgs, reply: &str) -> CliResult {
+    let path = args.session.as_deref().expect("clap requires --session");
+    let mut state = SenderState::from_bytes(&read_session(path)?).map_err(transfer_error)?;
+    let reply = Reply::parse(&read_code_text(reply, "OTPX")?).map_err(transfer_error)?;
+    let code = state
+        .accept_reply(&reply, now_s())
+        .map_err(transfer_error)?;
+    write_private(path, &state.to_bytes())?;
+    print_sender_code(&code);
+    Ok(())
+}
+
+fn send_lan(sender: &mut TransferSender, args: &SendArgs) -> CliResult {
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let out = lan::connect(sender, timeout, &now_s).map_err(transfer_error)?;
+    print_sender_code(out.confirmation_code());
+    if !ask(
+        "Does the new device show the same code?",
+        args.codes_match,
+        "--codes-match",
+    )? {
+        println!("Cancelled; the accounts were not sent.");
+        return Ok(());
+    }
+    out.send(sender).map_err(transfer_error)?;
+    println!("Sent over the LAN; the new device accepted the accounts.");
+    Ok(())
 }
 
 /// Full-screen animated QR frames at 6 per second until Esc, q or Ctrl-C.
@@ -226,15 +369,15 @@ fn animate(sender: &TransferSender) -> CliResult {
     let result = (|| -> CliResult {
         let mut n = 0u64;
         loop {
-            let matrix = qr::encode(&sender.frame(n), qr::EcLevel::M).map_err(CliError::failed)?;
+            let matrix =
+                qr::encode(&sender.frame(n), frames::DEFAULT_EC_LEVEL).map_err(CliError::failed)?;
             execute!(out, cursor::MoveTo(0, 0)).map_err(term)?;
             for line in matrix.to_terminal().lines() {
                 write!(out, "{line}\r\n").map_err(term)?;
             }
             write!(
                 out,
-                "\r\nConfirmation code: {}   frame {n}   (Esc to stop)\r\n",
-                sender.confirmation_code()
+                "\r\nframe {n}. When the new device shows its reply, press Esc and enter it.\r\n"
             )
             .map_err(term)?;
             out.flush().map_err(term)?;
@@ -280,7 +423,7 @@ fn frame_texts(path: &Path) -> CliResult<Vec<String>> {
     }
     let bytes = read(path)?;
     match std::str::from_utf8(&bytes) {
-        Ok(text) if text.trim_start().starts_with("OTPX1F") => {
+        Ok(text) if text.trim_start().starts_with("OTPX") => {
             Ok(text.lines().map(str::to_owned).collect())
         }
         _ => Ok(qr::decode_image(&bytes)
@@ -290,52 +433,44 @@ fn frame_texts(path: &Path) -> CliResult<Vec<String>> {
     }
 }
 
-fn receive(g: &Global, args: &ReceiveArgs) -> CliResult {
-    let state = std::fs::read(&args.session)
-        .map_err(|e| CliError::failed(format!("{}: {e}", args.session.display())))?;
-    let mut receiver = TransferReceiver::from_state_bytes(&state).map_err(transfer_error)?;
-    if args.lan {
-        let addr = receiver.invite().lan.clone().ok_or_else(|| {
-            CliError::invalid("this session has no LAN address (use --lan on `transfer invite`)")
-        })?;
-        let listener = std::net::TcpListener::bind(&addr)
-            .map_err(|e| CliError::failed(format!("cannot listen on {addr}: {e}")))?;
-        eprintln!("Waiting for the sender on {addr} …");
-        lan::receive(
-            listener,
-            &mut receiver,
-            Duration::from_secs(args.timeout),
-            now_s(),
-        )
-        .map_err(transfer_error)?;
-    } else if let Some(path) = &args.frames {
-        let texts = frame_texts(path)?;
-        let mut rejected = 0;
-        for text in &texts {
-            match receiver.receive_frame(text, now_s()) {
-                Ok(p) if p.complete => break,
-                Ok(p) => eprint!("\rframes: {} of about {} needed", p.received, p.needed),
-                Err(e @ TransferError::Expired) => return Err(transfer_error(e)),
-                Err(e) => {
-                    rejected += 1;
-                    if rejected <= 3 {
-                        eprintln!("\nrejected a frame: {e}");
-                    }
+fn collect_frames(receiver: &mut TransferReceiver, path: &Path) -> CliResult {
+    let texts = frame_texts(path)?;
+    let mut rejected = 0;
+    let mut first_error = None;
+    for text in &texts {
+        match receiver.receive_frame(text, now_s()) {
+            Ok(p) if p.complete => break,
+            Ok(p) => eprint!("\rframes: {} of about {} needed", p.received, p.needed),
+            Err(e @ (TransferError::Expired | TransferError::Decryption)) => {
+                return Err(transfer_error(e));
+            }
+            Err(e) => {
+                rejected += 1;
+                if rejected <= 3 {
+                    eprintln!("\nrejected a frame: {e}");
                 }
+                first_error.get_or_insert(e);
             }
         }
-        eprintln!();
-        let p = receiver.progress();
-        if !p.complete {
-            return Err(CliError::failed(format!(
-                "not enough frames yet: {} of about {} needed ({} read, {rejected} rejected)",
-                p.received,
-                p.needed,
-                texts.len()
-            )));
-        }
     }
-    let code = receiver.confirmation_code().expect("complete").to_owned();
+    eprintln!();
+    let p = receiver.progress();
+    if p.complete {
+        return Ok(());
+    }
+    match first_error {
+        Some(e) if p.received == 0 => Err(transfer_error(e)),
+        _ => Err(CliError::failed(format!(
+            "not enough frames yet: {} of about {} needed ({} read, {rejected} rejected)",
+            p.received,
+            p.needed,
+            texts.len()
+        ))),
+    }
+}
+
+fn show_received(receiver: &TransferReceiver) {
+    let code = receiver.confirmation_code().expect("complete");
     let preview = receiver.preview().expect("complete");
     println!("Confirmation code: {code}");
     println!(
@@ -346,14 +481,106 @@ fn receive(g: &Global, args: &ReceiveArgs) -> CliResult {
     for e in preview {
         println!("  {} [{}]", e.label(), e.kind.type_name());
     }
+}
+
+fn receive(g: &Global, args: &ReceiveArgs) -> CliResult {
+    let mut receiver = TransferReceiver::from_state_bytes(&read_session(&args.session)?)
+        .map_err(transfer_error)?;
+    if args.lan {
+        return receive_lan(g, args, receiver);
+    }
+    if let Some(path) = &args.frames {
+        if !receiver.progress().complete {
+            collect_frames(&mut receiver, path)?;
+            // The sender is locked now: keep it (and the nonce) for the following steps.
+            write_private(&args.session, &receiver.state_bytes())?;
+        }
+    } else if !receiver.progress().complete {
+        return Err(CliError::invalid(
+            "nothing received yet: pass --frames (or --lan)",
+        ));
+    }
+    show_received(&receiver);
+    let reply = receiver.reply().expect("complete").to_text();
+    let png_path = args.reply_png.clone().unwrap_or_else(|| {
+        let mut p = args.session.clone().into_os_string();
+        p.push(".reply.png");
+        PathBuf::from(p)
+    });
+    let png = qr::encode(&reply, qr::EcLevel::M)
+        .map_err(CliError::failed)?
+        .to_png(6);
+    write_private(&png_path, &png)?;
+    println!("Reply: {reply}");
+    println!("Reply QR code: {}", png_path.display());
     if !args.accept {
         println!(
-            "Nothing added yet. If the old device shows the same code, run again with --accept."
+            "Nothing added yet. Show the reply to the old device (`twofold transfer send --session … --reply …`); if it then shows the same code, run again with --accept."
         );
+        return Ok(());
+    }
+    let code = receiver.confirmation_code().expect("complete");
+    if !ask(
+        &format!("Does the old device show the same code, {code}?"),
+        args.codes_match,
+        "--codes-match",
+    )? {
+        let _ = std::fs::remove_file(&args.session);
+        let _ = std::fs::remove_file(&png_path);
+        println!("Nothing added; the transfer is cancelled. Start again with a new invite.");
         return Ok(());
     }
     let accounts = receiver.accept().map_err(transfer_error)?;
     super::interop::add_accounts(g, accounts)?;
+    let _ = std::fs::remove_file(&args.session);
+    let _ = std::fs::remove_file(&png_path);
+    Ok(())
+}
+
+fn receive_lan(g: &Global, args: &ReceiveArgs, mut receiver: TransferReceiver) -> CliResult {
+    let addr = receiver.invite().lan.clone().ok_or_else(|| {
+        CliError::invalid("this session has no LAN address (use --lan on `transfer invite`)")
+    })?;
+    let listener = std::net::TcpListener::bind(&addr)
+        .map_err(|e| CliError::failed(format!("cannot listen on {addr}: {e}")))?;
+    eprintln!("Waiting for the sender on {addr} …");
+    let incoming = lan::receive(
+        listener,
+        &mut receiver,
+        Duration::from_secs(args.timeout.max(1)),
+        &now_s,
+        &mut |r| {
+            if let Some(code) = r.confirmation_code() {
+                println!("Confirmation code: {code}");
+                std::io::stdout().flush().ok();
+            }
+        },
+    )
+    .map_err(transfer_error)?;
+    let preview = receiver.preview().expect("complete");
+    println!(
+        "{} account{}:",
+        preview.len(),
+        if preview.len() == 1 { "" } else { "s" }
+    );
+    for e in preview {
+        println!("  {} [{}]", e.label(), e.kind.type_name());
+    }
+    let code = receiver.confirmation_code().expect("locked");
+    if !ask(
+        &format!("Does the old device show the same code, {code}?"),
+        args.codes_match,
+        "--codes-match",
+    )? {
+        let _ = incoming.answer(false);
+        let _ = std::fs::remove_file(&args.session);
+        println!("Nothing added; the transfer is cancelled.");
+        return Ok(());
+    }
+    let accounts = receiver.accept().map_err(transfer_error)?;
+    let added = super::interop::add_accounts(g, accounts);
+    let _ = incoming.answer(added.is_ok());
+    added?;
     let _ = std::fs::remove_file(&args.session);
     Ok(())
 }

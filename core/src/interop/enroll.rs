@@ -38,6 +38,14 @@ pub struct Enrollment {
     batches: BatchCollector,
 }
 
+/// Whether scanned text is an account code (`otpauth://` or a Google `otpauth-migration://`
+/// export), i.e. text that carries a secret and must stay in the core.
+pub fn holds_secret(text: &str) -> bool {
+    let text = text.trim_start();
+    let lower = text.get(..20).unwrap_or(text).to_ascii_lowercase();
+    lower.starts_with("otpauth://") || lower.starts_with("otpauth-migration://")
+}
+
 impl Enrollment {
     pub fn new() -> Self {
         Self::default()

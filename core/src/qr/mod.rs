@@ -151,6 +151,15 @@ pub fn decode_image(bytes: &[u8]) -> Result<Option<String>, QrError> {
     Ok(decode_packed(img.as_raw(), w, h))
 }
 
+/// A PNG of a greyscale picture (`width × height`, tightly packed).
+pub fn luma_png(width: u32, height: u32, luma: &[u8]) -> Vec<u8> {
+    let img = image::GrayImage::from_raw(width, height, luma.to_vec()).expect("sized buffer");
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("PNG encoding to memory");
+    out
+}
+
 /// Error-correction level for encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EcLevel {
@@ -250,6 +259,77 @@ impl QrMatrix {
         let mut out = Vec::new();
         img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
             .expect("PNG encoding to memory");
+        out
+    }
+
+    /// A 1280×720 greyscale camera picture of this code shown on a screen (test and benchmark
+    /// support): the code, quiet zone included, spans `fill` of the picture's height, turned
+    /// by a few degrees, sampled with a lens blur, low contrast, uneven lighting and sensor
+    /// noise, all drawn from `seed`. Returns the luma plane (row stride 1280).
+    #[doc(hidden)]
+    pub fn camera_picture(&self, fill: f32, seed: u64) -> Vec<u8> {
+        const W: usize = 1280;
+        const H: usize = 720;
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut rnd = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f32 / (1u64 << 53) as f32
+        };
+        let side = (self.size + 8) as f32;
+        let px_per_module = fill.clamp(0.1, 1.0) * H as f32 / side;
+        let angle = (rnd() - 0.5) * 8f32.to_radians();
+        let (sin, cos) = angle.sin_cos();
+        let cx = W as f32 / 2.0 + (rnd() - 0.5) * 80.0;
+        let cy = H as f32 / 2.0 + (rnd() - 0.5) * 40.0;
+        let (dark, light) = (40.0 + rnd() * 30.0, 170.0 + rnd() * 50.0);
+        let module = |mx: f32, my: f32| -> f32 {
+            // Screen coordinates → module grid (quiet zone included), light outside.
+            let (x, y) = (mx + 4.0, my + 4.0);
+            if x < 0.0 || y < 0.0 || x >= side || y >= side {
+                return 0.0;
+            }
+            let (ix, iy) = (x as usize, y as usize);
+            if ix < 4 || iy < 4 || ix >= self.size + 4 || iy >= self.size + 4 {
+                return 0.0;
+            }
+            f32::from(u8::from(self.dark[(iy - 4) * self.size + (ix - 4)]))
+        };
+        let mut sharp = vec![0f32; W * H];
+        for y in 0..H {
+            for x in 0..W {
+                let dx = x as f32 - cx;
+                let dy = y as f32 - cy;
+                let u = (cos * dx + sin * dy) / px_per_module + side / 2.0 - 4.0;
+                let v = (-sin * dx + cos * dy) / px_per_module + side / 2.0 - 4.0;
+                sharp[y * W + x] = module(u, v);
+            }
+        }
+        // Lens blur: a 3×3 box twice (about one pixel of defocus).
+        let mut blurred = sharp.clone();
+        for _ in 0..2 {
+            let src = blurred.clone();
+            for y in 1..H - 1 {
+                for x in 1..W - 1 {
+                    let mut acc = 0.0;
+                    for k in [y - 1, y, y + 1] {
+                        acc += src[k * W + x - 1] + src[k * W + x] + src[k * W + x + 1];
+                    }
+                    blurred[y * W + x] = acc / 9.0;
+                }
+            }
+        }
+        let mut out = vec![0u8; W * H];
+        let tilt = rnd() * 0.35;
+        for y in 0..H {
+            for x in 0..W {
+                let shade = 1.0 - tilt * (x as f32 / W as f32);
+                let level = light + (dark - light) * blurred[y * W + x];
+                let noise = (rnd() + rnd() + rnd() - 1.5) * 14.0;
+                out[y * W + x] = (level * shade + noise).clamp(0.0, 255.0) as u8;
+            }
+        }
         out
     }
 

@@ -274,9 +274,19 @@ RustBuffer uniffi_twofold_ffi_fn_method_enrollment_add_to(uint64_t ptr, uint64_t
 void uniffi_twofold_ffi_fn_method_enrollment_remove(uint64_t ptr, uint32_t index, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN
-#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN
-RustBuffer uniffi_twofold_ffi_fn_method_enrollment_scan(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN_IMAGE
+RustBuffer uniffi_twofold_ffi_fn_method_enrollment_scan_image(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN_LUMA
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN_LUMA
+RustBuffer uniffi_twofold_ffi_fn_method_enrollment_scan_luma(uint64_t ptr, uint32_t width, uint32_t height, uint32_t row_stride, RustBuffer luma_bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_ENROLLMENT_SCAN_TEXT
+RustBuffer uniffi_twofold_ffi_fn_method_enrollment_scan_text(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_IMPORTSESSION
@@ -646,7 +656,17 @@ RustBuffer uniffi_twofold_ffi_fn_method_transferreceiver_receive_frame(uint64_t 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERRECEIVER_RECEIVE_LAN
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERRECEIVER_RECEIVE_LAN
-void uniffi_twofold_ffi_fn_method_transferreceiver_receive_lan(uint64_t ptr, uint64_t timeout_ms, uint64_t now_seconds, RustCallStatus *_Nonnull out_status
+void uniffi_twofold_ffi_fn_method_transferreceiver_receive_lan(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERRECEIVER_REJECT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERRECEIVER_REJECT
+void uniffi_twofold_ffi_fn_method_transferreceiver_reject(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERRECEIVER_REPLY_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERRECEIVER_REPLY_TEXT
+RustBuffer uniffi_twofold_ffi_fn_method_transferreceiver_reply_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_TRANSFERSENDER
@@ -664,9 +684,29 @@ void uniffi_twofold_ffi_fn_free_transfersender(uint64_t handle, RustCallStatus *
 uint64_t uniffi_twofold_ffi_fn_constructor_transfersender_new(uint64_t vault, RustBuffer invite_text, RustBuffer entry_ids, uint64_t now_seconds, uint8_t qr_version, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_ACCEPT_REPLY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_ACCEPT_REPLY
+RustBuffer uniffi_twofold_ffi_fn_method_transfersender_accept_reply(uint64_t ptr, RustBuffer reply_text, uint64_t now_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_CANCEL_LAN
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_CANCEL_LAN
+void uniffi_twofold_ffi_fn_method_transfersender_cancel_lan(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_CONFIRMATION_CODE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_CONFIRMATION_CODE
 RustBuffer uniffi_twofold_ffi_fn_method_transfersender_confirmation_code(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_CONNECT_LAN
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_CONNECT_LAN
+RustBuffer uniffi_twofold_ffi_fn_method_transfersender_connect_lan(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_FINISH_LAN
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_FINISH_LAN
+void uniffi_twofold_ffi_fn_method_transfersender_finish_lan(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_FRAME
@@ -674,9 +714,9 @@ RustBuffer uniffi_twofold_ffi_fn_method_transfersender_confirmation_code(uint64_
 RustBuffer uniffi_twofold_ffi_fn_method_transfersender_frame(uint64_t ptr, uint64_t n, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_SEND_LAN
-#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_SEND_LAN
-void uniffi_twofold_ffi_fn_method_transfersender_send_lan(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_LAN_DESTINATION
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_LAN_DESTINATION
+RustBuffer uniffi_twofold_ffi_fn_method_transfersender_lan_destination(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_SOURCE_FRAMES
@@ -691,7 +731,7 @@ RustBuffer uniffi_twofold_ffi_fn_func_decode_qr_image(RustBuffer bytes, RustCall
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_LUMA
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_LUMA
-RustBuffer uniffi_twofold_ffi_fn_func_decode_qr_luma(uint32_t width, uint32_t height, uint32_t row_stride, RustBuffer luma, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_twofold_ffi_fn_func_decode_qr_luma(uint32_t width, uint32_t height, uint32_t row_stride, RustBuffer luma_bytes, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_ENCODE_QR
@@ -1118,9 +1158,21 @@ uint16_t uniffi_twofold_ffi_checksum_method_enrollment_remove(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN
-#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN
-uint16_t uniffi_twofold_ffi_checksum_method_enrollment_scan(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN_IMAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN_IMAGE
+uint16_t uniffi_twofold_ffi_checksum_method_enrollment_scan_image(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN_LUMA
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN_LUMA
+uint16_t uniffi_twofold_ffi_checksum_method_enrollment_scan_luma(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_SCAN_TEXT
+uint16_t uniffi_twofold_ffi_checksum_method_enrollment_scan_text(void
     
 );
 #endif
@@ -1496,9 +1548,45 @@ uint16_t uniffi_twofold_ffi_checksum_method_transferreceiver_receive_lan(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERRECEIVER_REJECT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERRECEIVER_REJECT
+uint16_t uniffi_twofold_ffi_checksum_method_transferreceiver_reject(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERRECEIVER_REPLY_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERRECEIVER_REPLY_TEXT
+uint16_t uniffi_twofold_ffi_checksum_method_transferreceiver_reply_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_ACCEPT_REPLY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_ACCEPT_REPLY
+uint16_t uniffi_twofold_ffi_checksum_method_transfersender_accept_reply(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_CANCEL_LAN
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_CANCEL_LAN
+uint16_t uniffi_twofold_ffi_checksum_method_transfersender_cancel_lan(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_CONFIRMATION_CODE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_CONFIRMATION_CODE
 uint16_t uniffi_twofold_ffi_checksum_method_transfersender_confirmation_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_CONNECT_LAN
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_CONNECT_LAN
+uint16_t uniffi_twofold_ffi_checksum_method_transfersender_connect_lan(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_FINISH_LAN
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_FINISH_LAN
+uint16_t uniffi_twofold_ffi_checksum_method_transfersender_finish_lan(void
     
 );
 #endif
@@ -1508,9 +1596,9 @@ uint16_t uniffi_twofold_ffi_checksum_method_transfersender_frame(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_SEND_LAN
-#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_SEND_LAN
-uint16_t uniffi_twofold_ffi_checksum_method_transfersender_send_lan(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_LAN_DESTINATION
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_LAN_DESTINATION
+uint16_t uniffi_twofold_ffi_checksum_method_transfersender_lan_destination(void
     
 );
 #endif

@@ -1,5 +1,6 @@
 package dev.twofold.tests
 
+import dev.twofold.TwofoldQr
 import dev.twofold.TwofoldVault
 import dev.twofold.app.model.AppModel
 import dev.twofold.app.model.BackupFolder
@@ -333,12 +334,14 @@ fun registerAppTests(suite: Suite) {
         }
     }
 
-    suite.test("app: enrollment by QR text, picture, Google multi-QR, URI and manual entry, with core messages") {
+    suite.test("app: enrollment by camera frame, picture, Google multi-QR, URI and manual entry, with core messages") {
         withMainScope { scope ->
             val (vault, _) = newVault()
             val m = EnrollModel(vault, scope, Dispatchers.IO)
-            m.scanned(GITHUB).join()
-            m.scanned(GITHUB).join() // the camera sees the same code every frame
+            val github = TwofoldQr.matrix(GITHUB)
+            m.cameraFrame(1280, 720, 1280, cameraFrame(github)).join()
+            m.cameraFrame(1280, 720, 1280, cameraFrame(github)).join() // the camera sees the same code every frame
+            m.cameraFrame(1280, 720, 1280, ByteArray(1280 * 720) { 0x80.toByte() }).join() // and frames without one
             assertEquals(1, m.state.value.pending.size, "one preview")
             assertEquals("GitHub", m.state.value.pending.single().issuer, "preview")
             check(vault.entries().isEmpty()) { "nothing added before confirming" }
@@ -352,16 +355,16 @@ fun registerAppTests(suite: Suite) {
 
             val (source, _) = newVault()
             for (i in 0 until 12) source.addFromUri("otpauth://totp/S$i:u?secret=${"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".substring(i, i + 16)}")
-            val google = source.exportGoogleMigration().uris
-            m.scanned(google[1]).join()
+            val google = source.exportGoogleMigration().codes
+            m.cameraFrame(1280, 720, 1280, cameraFrame(google[1])).join()
             assertEquals("1 of 2 codes scanned (missing: 1)", m.state.value.progress!!.description, "progress")
-            m.scanned(google[0]).join()
+            m.cameraFrame(1280, 720, 1280, cameraFrame(google[0])).join()
             assertEquals(12, m.state.value.pending.size, "complete export")
             scope.onMain { m.removePending(0) }
             m.confirm().join()
             assertEquals(11, m.state.value.result!!.addedIds.size, "unticked one left out")
 
-            m.addUri("otpauth://totp/X?secret=not-base32!").join()
+            m.addUri("otpauth://totp/X?secret=not-base32!".toCharArray()).join()
             check(m.state.value.error!!.isNotBlank() && m.state.value.pending.isEmpty()) { "bad URI explained: ${m.state.value}" }
 
             m.editManual { it.copy(issuer = "Manual", account = "me", secret = "ab!") }
@@ -387,7 +390,7 @@ fun registerAppTests(suite: Suite) {
             source.addFromUri(GITHUB)
             source.addFromUri("otpauth://totp/B:b?secret=$RFC_SHA256")
             source.addFromUri("otpauth://totp/C:c?secret=$RFC_SHA1&issuer=C")
-            val file = source.exportAegis(pw("file password")).toByteArray()
+            val file = source.exportAegis(pw("file password")) { it.copyOf() }
             val (vault, _) = newVault()
             vault.addFromUri(GITHUB)
             val m = EnrollModel(vault, scope, Dispatchers.IO)
@@ -499,7 +502,7 @@ fun registerAppTests(suite: Suite) {
             assertEquals(6, send.state.value.selected.size, "all selected")
             scope.onMain { send.toggle(send.state.value.accounts.first().id) }
             send.send().join()
-            val code = send.state.value.confirmationCode!!
+            check(send.state.value.awaitingReply && send.state.value.confirmationCode == null) { "no code before the reply" }
             receive.frame(GITHUB).join()
             check(receive.state.value.error != null) { "a stray QR is refused, scanning goes on" }
             var last: String? = null
@@ -508,13 +511,45 @@ fun registerAppTests(suite: Suite) {
                 last = f
                 receive.frame(f).join()
             }
+            val reply = receive.state.value.reply!!
+            send.replyScanned(reply).join()
+            val code = send.state.value.confirmationCode!!
             assertEquals(code, receive.state.value.confirmationCode, "both phones show the same code")
+            assertEquals(null, send.state.value.frame, "frames stop once the reply is in")
             assertEquals(5, receive.state.value.preview.size, "preview of the chosen accounts")
             check(new.entries().isEmpty()) { "nothing added before accept" }
             receive.accept().join()
             assertEquals(5, receive.state.value.result!!.addedIds.size, "accepted")
             scope.onMain { send.finish() }
-            assertEquals(null, send.state.value.frame, "frames stop")
+        }
+    }
+
+    suite.test("app: transfer over the LAN: the destination is shown first, the accounts leave only after 'codes match'") {
+        withMainScope { scope ->
+            val (old, _) = newVault()
+            old.addFromUri("otpauth://totp/Lan:me?secret=JBSWY3DPEHPK3PXP")
+            val (new, _) = newVault()
+            val port = java.net.ServerSocket(0).use { it.localPort }
+            val receive = ReceiveModel(new, scope, lanAddress = { "127.0.0.1:$port" })
+            receive.begin().join()
+            check(receive.state.value.lanOffered) { "the invite offers the LAN" }
+            val send = SendModel(old, Reauthentication(old, null), scope, framesPerSecond = 50)
+            send.authenticateWithPassword(PASSWORD.toCharArray()).join()
+            scope.onMain { send.scanned(receive.state.value.invite!!) }
+            send.send().join()
+            assertEquals("127.0.0.1:$port", send.state.value.lanDestination, "the destination to show and ask about")
+            check(send.state.value.confirmationCode == null) { "no code before the new phone answers" }
+            val waiting = receive.receiveLan(15_000)
+            send.sendOverLan(15_000).join()
+            val code = send.state.value.confirmationCode!!
+            check(send.state.value.lanWaitingForMatch && new.entries().isEmpty()) { "nothing sent before the user says the codes match" }
+            val sending = send.codesMatch()
+            waiting.join()
+            assertEquals(code, receive.state.value.confirmationCode, "same code on both phones")
+            receive.accept().join()
+            sending.join()
+            check(send.state.value.sent) { "the old phone hears the new phone accepted: ${send.state.value}" }
+            assertEquals(1, new.entries().size, "added")
         }
     }
 }

@@ -64,3 +64,9 @@ suspend inline fun <reified E : Throwable> assertThrowsSuspend(crossinline block
 }
 
 fun exitWith(failures: Int): Nothing = exitProcess(if (failures == 0) 0 else 1)
+
+/** Tests write URIs as literals; the facade takes the bytes (and wipes them). */
+suspend fun dev.twofold.TwofoldVault.addFromUri(uri: String, allowDuplicate: Boolean = false) =
+    addFromUri(uri.toByteArray(Charsets.UTF_8), allowDuplicate)
+
+fun dev.twofold.TwofoldVault.Companion.previewUri(uri: String) = previewUri(uri.toByteArray(Charsets.UTF_8))

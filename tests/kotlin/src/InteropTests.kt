@@ -4,6 +4,8 @@ import dev.twofold.EnrollmentScanner
 import dev.twofold.TwofoldQr
 import dev.twofold.VaultFailure
 import dev.twofold.readImport
+import dev.twofold.core.QrMatrix
+import kotlinx.coroutines.async
 import java.io.File
 
 /** Renders a QR matrix into a camera-like Y plane: 4 px per module, padded rows, grey border. */
@@ -22,12 +24,25 @@ fun lumaFrame(modules: ByteArray, size: Int, width: Int, height: Int, rowStride:
     return frame
 }
 
+/** A 1280×720 camera frame (row stride 1280) showing the code. */
+fun cameraFrame(m: QrMatrix): ByteArray = lumaFrame(m.modules, m.size.toInt(), 1280, 720, 1280)
+
 fun registerInteropTests(suite: Suite) {
-    suite.test("decode_qr_luma reads a CameraX-style Y plane with row padding") {
-        val uri = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example"
-        val m = TwofoldQr.matrix(uri)
+    suite.test("decode_qr_luma reads a CameraX-style Y plane with row padding; account codes stay in the core") {
+        val invite = "OTPX2RABCDEFGH0123456789"
+        val m = TwofoldQr.matrix(invite)
         val frame = lumaFrame(m.modules, m.size.toInt(), 640, 480, 704)
-        assertEquals(uri, TwofoldQr.decodeLuma(640, 480, 704, frame), "decoded text")
+        assertEquals(invite, TwofoldQr.decodeLuma(640, 480, 704, frame), "decoded text")
+        // An account QR code never comes back as text: only the enrollment scanner reads it.
+        val uri = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example"
+        val account = TwofoldQr.matrix(uri)
+        val accountFrame = lumaFrame(account.modules, account.size.toInt(), 640, 480, 704)
+        val refused = assertThrowsSuspend<VaultFailure.InvalidInput> { TwofoldQr.decodeLuma(640, 480, 704, accountFrame) }
+        check(!refused.message!!.contains("JBSWY3DPEHPK3PXP")) { "no secret in the error" }
+        val scanner = EnrollmentScanner()
+        val r = scanner.scanLuma(640, 480, 704, accountFrame)!!
+        assertEquals("Example", r.newAccounts.single().issuer, "enrolled from the pixels, preview only")
+        assertEquals(null, scanner.scanLuma(640, 480, 704, ByteArray(704 * 480) { 0x80.toByte() }), "no code in the frame")
         assertEquals(null, TwofoldQr.decodeLuma(640, 480, 704, ByteArray(704 * 480) { 0x80.toByte() }), "blank frame")
         assertThrowsSuspend<VaultFailure.InvalidInput> { TwofoldQr.decodeLuma(640, 480, 600, frame) }
     }
@@ -38,26 +53,28 @@ fun registerInteropTests(suite: Suite) {
             source.addFromUri("otpauth://totp/Service$i:user?secret=${"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".substring(i, i + 16)}AAAAAAAA")
         }
         val export = source.exportGoogleMigration()
-        assertEquals(2, export.uris.size, "12 accounts in codes of 10")
+        assertEquals(2, export.codes.size, "12 accounts in codes of 10")
         val scanner = EnrollmentScanner()
-        val first = scanner.scan(export.uris[0])
+        val first = scanner.scanLuma(1280, 720, 1280, cameraFrame(export.codes[0]))!!
         assertEquals("1 of 2 codes scanned (missing: 2)", first.progress!!.description, "progress")
         check(first.newAccounts.isEmpty()) { "nothing until the export is complete" }
-        scanner.scan(export.uris[0])
-        val second = scanner.scan(export.uris[1])
+        scanner.scanLuma(1280, 720, 1280, cameraFrame(export.codes[0]))
+        val second = scanner.scanLuma(1280, 720, 1280, cameraFrame(export.codes[1]))!!
         assertEquals(12, second.newAccounts.size, "all accounts once complete")
         val (target, _) = newVault()
         assertEquals(12, scanner.addTo(target).addedIds.size, "added")
-        scanner.scan("otpauth://totp/Service0:user?secret=ABCDEFGHIJKLMNOPAAAAAAAA")
+        val typed = "otpauth://totp/Service0:user?secret=ABCDEFGHIJKLMNOPAAAAAAAA".toByteArray(Charsets.UTF_8)
+        scanner.scanText(typed)
+        check(typed.all { it == 0.toByte() }) { "typed URI wiped" }
         assertEquals(listOf("Service0 (user)"), scanner.addTo(target).duplicates, "duplicate reported")
-        assertThrowsSuspend<VaultFailure.InvalidInput> { scanner.scan("https://example.com") }
+        assertThrowsSuspend<VaultFailure.InvalidInput> { scanner.scanText("https://example.com".toByteArray()) }
     }
 
     suite.test("import an encrypted Aegis export: password required, wrong password, then accounts") {
         val (source, _) = newVault()
         source.addFromUri("otpauth://totp/A:a?secret=$RFC_SHA1")
         source.addFromUri("otpauth://hotp/B:b?secret=$RFC_SHA256&counter=3")
-        val bytes = source.exportAegis(pw("file password")).toByteArray()
+        val bytes = source.exportAegis(pw("file password")) { it.copyOf() }
         assertThrowsSuspend<VaultFailure.PasswordRequired> { readImport(bytes) }
         assertThrowsSuspend<VaultFailure.WrongCredential> { readImport(bytes, pw("nope")) }
         val password = pw("file password")
@@ -73,7 +90,7 @@ fun registerInteropTests(suite: Suite) {
 }
 
 fun registerTransferTests(suite: Suite) {
-    suite.test("a full OTPX/1 transfer between two vault sessions, a quarter of the frames lost") {
+    suite.test("a full OTPX/2 transfer between two vault sessions, a quarter of the frames lost, with the reply") {
         val (old, _) = newVault()
         for (i in 0 until 40) {
             val alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -91,7 +108,11 @@ fun registerTransferTests(suite: Suite) {
             progress = incoming.receiveFrame(frame)
             check(n < 10_000) { "never completed" }
         }
-        assertEquals(outgoing.confirmationCode, incoming.confirmationCode(), "both screens show the same code")
+        assertEquals(null, outgoing.confirmationCode, "the old device has no code before the reply")
+        val reply = incoming.replyText()!!
+        check(reply.startsWith("OTPX2R")) { reply }
+        val code = outgoing.acceptReply(reply)
+        assertEquals(code, incoming.confirmationCode(), "both screens show the same code")
         assertEquals(40, incoming.preview().size, "preview")
         check(new.entries().isEmpty()) { "nothing imported before accept" }
         assertEquals(40, incoming.acceptInto(new).addedIds.size, "accepted")
@@ -100,5 +121,41 @@ fun registerTransferTests(suite: Suite) {
         val other = dev.twofold.IncomingTransfer.start()
         assertThrowsSuspend<VaultFailure.TransferRejected> { other.receiveFrame(outgoing.frame(0)) }
         assertThrowsSuspend<VaultFailure.TransferExpired> { other.receiveFrame(outgoing.frame(0), nowSeconds = System.currentTimeMillis() / 1000 + 3600) }
+        // An OTPX/1 invite (from the committed fixtures) is refused: update the other device.
+        val otpx1 = File("core/tests/fixtures/otpx1/invite.txt").readText().trim()
+        val old1 = assertThrowsSuspend<VaultFailure.TransferRejected> { dev.twofold.OutgoingTransfer.start(old, otpx1) }
+        check(old1.message!!.contains("update Twofold on the other device")) { "${old1.message}" }
+        // The reply of another session is refused by the old device.
+        assertThrowsSuspend<VaultFailure.TransferRejected> { outgoing.acceptReply("OTPX2R" + reply.substring(6).reversed()) }
+    }
+
+    suite.test("OTPX/2 over the LAN on loopback: destination shown, codes before the accounts leave, accept") {
+        val (old, _) = newVault()
+        old.addFromUri("otpauth://totp/Lan:me?secret=JBSWY3DPEHPK3PXP")
+        val (new, _) = newVault()
+        val port = java.net.ServerSocket(0).use { it.localPort }
+        val incoming = dev.twofold.IncomingTransfer.start(lan = "127.0.0.1:$port")
+        val outgoing = dev.twofold.OutgoingTransfer.start(old, incoming.inviteText())
+        assertEquals("127.0.0.1:$port", outgoing.lanDestination, "the destination to show before sending")
+        kotlinx.coroutines.coroutineScope {
+            val received = async(kotlinx.coroutines.Dispatchers.IO) { incoming.receiveLan(15_000) }
+            var code: String? = null
+            for (attempt in 0 until 50) {
+                code = try {
+                    outgoing.connectLan(15_000)
+                } catch (e: VaultFailure) {
+                    kotlinx.coroutines.delay(100)
+                    null
+                }
+                if (code != null) break
+            }
+            val finished = async(kotlinx.coroutines.Dispatchers.IO) { outgoing.finishLan() }
+            received.await()
+            assertEquals(code, incoming.confirmationCode(), "same code on both devices")
+            assertEquals(1, incoming.acceptInto(new).addedIds.size, "accepted")
+            finished.await()
+        }
+        // A phishing invite with a public address is refused when it is made.
+        assertThrowsSuspend<VaultFailure.TransferRejected> { dev.twofold.IncomingTransfer.start(lan = "8.8.8.8:53") }
     }
 }

@@ -33,7 +33,7 @@ fun pw(text: String = PASSWORD) = text.toByteArray(Charsets.UTF_8)
 fun totp(secret: String, issuer: String, algorithm: HashAlgorithm = HashAlgorithm.SHA1, digits: Int = 8) =
     EntryInput(
         params = OtpParams(OtpType.TOTP, algorithm, digits.toUByte(), 30u, 0uL),
-        secretBase32 = secret,
+        secret = secret.toByteArray(Charsets.UTF_8),
         issuer = issuer,
         account = "rfc6238",
         note = "",
@@ -125,7 +125,7 @@ fun main() {
         assertEquals(OtpType.HOTP, preview.params.otpType, "type")
         assertEquals(7uL, preview.params.counter, "counter")
         check(preview.weakSecret) { "80-bit secret flagged" }
-        val uri = dev.twofold.core.formatOtpauthUri(totp(RFC_SHA1, "Acme Co"))
+        val uri = String(dev.twofold.core.formatOtpauthUri(totp(RFC_SHA1, "Acme Co")), Charsets.UTF_8)
         check(uri.startsWith("otpauth://totp/Acme%20Co:rfc6238?secret=$RFC_SHA1")) { uri }
     }
 
@@ -231,6 +231,34 @@ fun main() {
     }
 
     registerInteropTests(suite)
+    suite.test("secret inputs and explicit exports cross as byte arrays the facade wipes") {
+        val (vault, _) = newVault()
+        val input = totp(RFC_SHA1, "Wipe")
+        val secret = input.secret
+        vault.add(input)
+        check(secret.all { it == 0.toByte() }) { "EntryInput.secret wiped after add" }
+        val uri = "otpauth://totp/U:u?secret=$RFC_SHA256".toByteArray(Charsets.UTF_8)
+        vault.addFromUri(uri, false)
+        check(uri.all { it == 0.toByte() }) { "URI bytes wiped after addFromUri" }
+        var seen: ByteArray? = null
+        val list = vault.exportOtpauthList { seen = it; String(it, Charsets.UTF_8) }
+        check(list.contains(RFC_SHA1) && list.contains(RFC_SHA256)) { "export has the secrets" }
+        check(seen!!.all { it == 0.toByte() }) { "otpauth export wiped after use" }
+        seen = null
+        vault.exportAegis(null) { seen = it }
+        check(seen!!.isNotEmpty() && seen!!.all { it == 0.toByte() }) { "Aegis export wiped after use" }
+        seen = null
+        vault.exportCxf { bytes, _ -> seen = bytes }
+        check(seen!!.all { it == 0.toByte() }) { "CXF export wiped after use" }
+        seen = null
+        val one = vault.exportEntryUri(vault.entries().first().id) { seen = it; String(it, Charsets.UTF_8) }
+        check(one.startsWith("otpauth://")) { one }
+        check(seen!!.all { it == 0.toByte() }) { "entry URI wiped after use" }
+        val preview = "otpauth://totp/P:p?secret=$RFC_SHA1".toByteArray(Charsets.UTF_8)
+        TwofoldVault.previewUri(preview)
+        check(preview.all { it == 0.toByte() }) { "preview input wiped" }
+    }
+
     registerTransferTests(suite)
     registerAppTests(suite)
     exitWith(suite.run())

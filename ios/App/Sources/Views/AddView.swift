@@ -34,7 +34,10 @@ struct AddView: View {
             switch tab {
             case 0:
                 if model.pending.isEmpty || model.progress != nil {
-                    QRScannerView { text in Task { await model.scanned(text) } }
+                    // Frames go to the core as pixels: the account's secret never becomes a String.
+                    FrameScannerView { width, height, stride, luma in
+                        await model.cameraFrame(width: width, height: height, rowStride: stride, luma: luma)
+                    }
                         .frame(height: 300)
                         .listRowInsets(EdgeInsets())
                     if let p = model.progress { Text(p.description).font(.headline) }

@@ -5,10 +5,14 @@ import UniformTypeIdentifiers
 
 /// A QR code drawn from the core's module matrix (invites, transfer frames, Google export).
 struct QRCodeView: View {
-    let text: String
+    private let matrix: QrMatrix?
+
+    init(text: String) { matrix = try? TwofoldQr.matrix(text) }
+
+    /// A code the core already drew (Google export codes: their text never leaves the core).
+    init(matrix: QrMatrix) { self.matrix = matrix }
 
     var body: some View {
-        let matrix = try? TwofoldQr.matrix(text)
         Canvas { context, size in
             guard let matrix else { return }
             let n = Int(matrix.size)

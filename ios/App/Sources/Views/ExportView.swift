@@ -62,7 +62,7 @@ struct ExportView: View {
                 }
                 if !model.googleCodes.isEmpty {
                     Section("Scan with Google Authenticator: code \(googleIndex + 1) of \(model.googleCodes.count)") {
-                        QRCodeView(text: model.googleCodes[min(googleIndex, model.googleCodes.count - 1)])
+                        QRCodeView(matrix: model.googleCodes[min(googleIndex, model.googleCodes.count - 1)])
                         HStack {
                             Button("Previous") { googleIndex -= 1 }.disabled(googleIndex == 0)
                             Spacer()

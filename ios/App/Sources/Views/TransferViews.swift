@@ -12,7 +12,12 @@ struct ReceiveView: View {
                 Text("Added \(result.addedIds.count) account(s)." + (result.duplicates.isEmpty ? "" : " Already here: \(result.duplicates.joined(separator: ", "))."))
                 Button("Done") { dismiss() }
             } else if let code = model.confirmationCode {
-                Section("Check that the other phone shows the same code") {
+                if let reply = model.reply {
+                    Section("1. On the old phone, scan this reply. Only then does it show its code.") {
+                        QRCodeView(text: reply).frame(maxWidth: 220)
+                    }
+                }
+                Section("2. Check that the old phone shows the same code") {
                     Text(code).font(.system(.largeTitle, design: .monospaced))
                     ForEach(Array(model.preview.enumerated()), id: \.offset) { _, p in Text("\(p.issuer) · \(p.account)") }
                     Button("Codes match: add \(model.preview.count) account(s)") { Task { await model.accept() } }
@@ -71,12 +76,34 @@ struct SendView: View {
                 QRScannerView { model.inviteScanned($0) }
                     .frame(height: 300)
                     .listRowInsets(EdgeInsets())
+            } else if model.sent {
+                Text("The new phone accepted the accounts.")
+                Button("Done") { model.finish(); dismiss() }
+            } else if model.lanWaitingForMatch, let code = model.confirmationCode {
+                Section("Does the new phone show this code?") {
+                    Text(code).font(.system(.largeTitle, design: .monospaced))
+                    Button("Codes match: send") { Task { await model.codesMatch() } }.disabled(model.busy)
+                    Button("Codes differ: cancel", role: .destructive) { model.codesDiffer() }
+                }
             } else if let code = model.confirmationCode {
                 Section("The new phone must show this code") {
                     Text(code).font(.system(.largeTitle, design: .monospaced))
-                    if let frame = model.frame { QRCodeView(text: frame) }
-                    Text("Hold this screen in front of the new phone's camera until it says it is done.")
+                    Text("If it shows another code, cancel on both phones: someone else may be in between.")
                     Button("Done") { model.finish(); dismiss() }
+                }
+            } else if model.awaitingReply {
+                Section("Hold this screen in front of the new phone's camera") {
+                    if let frame = model.frame { QRCodeView(text: frame) }
+                }
+                Section("When the new phone shows a reply code, scan it here") {
+                    QRScannerView { text in Task { await model.scanned(text) } }
+                        .frame(height: 200)
+                        .listRowInsets(EdgeInsets())
+                }
+                if let dest = model.lanDestination {
+                    Section("Or send over Wi-Fi to \(dest) (the address in the new phone's code)") {
+                        Button("Send to \(dest)") { Task { await model.sendOverLan() } }.disabled(model.busy)
+                    }
                 }
             } else {
                 Section("Choose the accounts to send (\(model.selected.count) of \(model.accounts.count))") {

@@ -650,8 +650,9 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * A scanning session: feed it every decoded QR text; it keeps partial Google exports and
- * the accounts found until `add_to` puts them in a vault.
+ * A scanning session: feed it camera frames (`scan_luma`), pictures (`scan_image`) or typed
+ * text (`scan_text`, as bytes); it decodes in the core, keeps partial Google exports and the
+ * accounts found until `add_to` puts them in a vault. Only previews come back.
  */
 public protocol EnrollmentProtocol: AnyObject, Sendable {
     
@@ -671,14 +672,27 @@ public protocol EnrollmentProtocol: AnyObject, Sendable {
     func remove(index: UInt32) 
     
     /**
-     * Takes the text of one scanned code. Repeated scans of the same code are harmless.
+     * Decodes the QR code in a PNG or JPEG and enrolls what it holds; `None` without a code.
      */
-    func scan(text: String) throws  -> ScanResult
+    func scanImage(bytes: Data) throws  -> ScanResult?
+    
+    /**
+     * Decodes the QR code in a camera frame's Y plane and enrolls what it holds: `None` when
+     * the frame has no readable code. Repeated scans of the same code are harmless.
+     */
+    func scanLuma(width: UInt32, height: UInt32, rowStride: UInt32, lumaBytes: Data) throws  -> ScanResult?
+    
+    /**
+     * A typed or pasted otpauth:// (or otpauth-migration://) URI, as UTF-8 bytes (the caller
+     * wipes its copy).
+     */
+    func scanText(text: Data) throws  -> ScanResult
     
 }
 /**
- * A scanning session: feed it every decoded QR text; it keeps partial Google exports and
- * the accounts found until `add_to` puts them in a vault.
+ * A scanning session: feed it camera frames (`scan_luma`), pictures (`scan_image`) or typed
+ * text (`scan_text`, as bytes); it decodes in the core, keeps partial Google exports and the
+ * accounts found until `add_to` puts them in a vault. Only previews come back.
  */
 open class Enrollment: EnrollmentProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -779,14 +793,45 @@ open func remove(index: UInt32)  {try! rustCall() {
 }
     
     /**
-     * Takes the text of one scanned code. Repeated scans of the same code are harmless.
+     * Decodes the QR code in a PNG or JPEG and enrolls what it holds; `None` without a code.
      */
-open func scan(text: String)throws  -> ScanResult  {
+open func scanImage(bytes: Data)throws  -> ScanResult?  {
+    return try  FfiConverterOptionTypeScanResult.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_enrollment_scan_image(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Decodes the QR code in a camera frame's Y plane and enrolls what it holds: `None` when
+     * the frame has no readable code. Repeated scans of the same code are harmless.
+     */
+open func scanLuma(width: UInt32, height: UInt32, rowStride: UInt32, lumaBytes: Data)throws  -> ScanResult?  {
+    return try  FfiConverterOptionTypeScanResult.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_enrollment_scan_luma(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(width),
+        FfiConverterUInt32.lower(height),
+        FfiConverterUInt32.lower(rowStride),
+        FfiConverterData.lower(lumaBytes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A typed or pasted otpauth:// (or otpauth-migration://) URI, as UTF-8 bytes (the caller
+     * wipes its copy).
+     */
+open func scanText(text: Data)throws  -> ScanResult  {
     return try  FfiConverterTypeScanResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
-    uniffi_twofold_ffi_fn_method_enrollment_scan(
+    uniffi_twofold_ffi_fn_method_enrollment_scan_text(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(text),uniffiCallStatus
+        FfiConverterData.lower(text),uniffiCallStatus
     )
 })
 }
@@ -1202,7 +1247,7 @@ public protocol TransferReceiverProtocol: AnyObject, Sendable {
     func acceptInto(vault: VaultSession) throws  -> AddResult
     
     /**
-     * The 6-digit code to compare with the old device, once complete.
+     * The 6-digit code to compare with the old device, once a sender is locked.
      */
     func confirmationCode() throws  -> String?
     
@@ -1226,9 +1271,23 @@ public protocol TransferReceiverProtocol: AnyObject, Sendable {
     func receiveFrame(text: String, nowSeconds: UInt64) throws  -> TransferProgress
     
     /**
-     * Waits (blocking, up to `timeout_ms`) for the sender on the invite's LAN address.
+     * Waits (blocking, `timeout_ms` for the whole exchange) for the sender on the invite's
+     * LAN address; returns once its accounts arrived (then show `confirmation_code()` and
+     * `preview()`, and `accept_into` or `reject`). The expiry is checked against the clock
+     * whenever data arrives.
      */
-    func receiveLan(timeoutMs: UInt64, nowSeconds: UInt64) throws 
+    func receiveLan(timeoutMs: UInt64) throws 
+    
+    /**
+     * The codes differ (or the user gave up): nothing is added; a LAN sender is told no.
+     */
+    func reject() 
+    
+    /**
+     * The reply to show the old device (as a QR code, `encodeQr(text, MEDIUM)`), once a
+     * sender is locked: it reveals this session's nonce so the old device can show its code.
+     */
+    func replyText() throws  -> String?
     
 }
 /**
@@ -1317,7 +1376,7 @@ open func acceptInto(vault: VaultSession)throws  -> AddResult  {
 }
     
     /**
-     * The 6-digit code to compare with the old device, once complete.
+     * The 6-digit code to compare with the old device, once a sender is locked.
      */
 open func confirmationCode()throws  -> String?  {
     return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -1385,16 +1444,42 @@ open func receiveFrame(text: String, nowSeconds: UInt64)throws  -> TransferProgr
 }
     
     /**
-     * Waits (blocking, up to `timeout_ms`) for the sender on the invite's LAN address.
+     * Waits (blocking, `timeout_ms` for the whole exchange) for the sender on the invite's
+     * LAN address; returns once its accounts arrived (then show `confirmation_code()` and
+     * `preview()`, and `accept_into` or `reject`). The expiry is checked against the clock
+     * whenever data arrives.
      */
-open func receiveLan(timeoutMs: UInt64, nowSeconds: UInt64)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func receiveLan(timeoutMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_transferreceiver_receive_lan(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(timeoutMs),
-        FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The codes differ (or the user gave up): nothing is added; a LAN sender is told no.
+     */
+open func reject()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_reject(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The reply to show the old device (as a QR code, `encodeQr(text, MEDIUM)`), once a
+     * sender is locked: it reveals this session's nonce so the old device can show its code.
+     */
+open func replyText()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transferreceiver_reply_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
 
@@ -1448,21 +1533,52 @@ public func FfiConverterTypeTransferReceiver_lower(_ value: TransferReceiver) ->
 
 
 /**
- * The old device's side: seals the chosen accounts for a scanned invite.
+ * The old device's side: seals the chosen accounts for a scanned invite, shows frames (or
+ * uses the LAN), reads the new device's reply, and only then has a code.
  */
 public protocol TransferSenderProtocol: AnyObject, Sendable {
     
-    func confirmationCode()  -> String
+    /**
+     * The new device's reply (scanned text): checked against the invite; returns the code.
+     * `TransferRejected` when it names another sender (someone else sent to the new device:
+     * tell the user to stop) or does not open the invite's commitment.
+     */
+    func acceptReply(replyText: String, nowSeconds: UInt64) throws  -> String
     
     /**
-     * Frame `n` of the endless stream; show them in order, about 6 per second, looping on.
+     * The codes differ: close the LAN connection; nothing is sent.
+     */
+    func cancelLan() 
+    
+    /**
+     * The 6-digit code, once the reply was accepted (`None` before: show no code).
+     */
+    func confirmationCode()  -> String?
+    
+    /**
+     * Connects to the invite's LAN address (blocking; `timeout_ms` bounds the whole exchange,
+     * `finish_lan` included), sends the hello and takes the nonce: returns the code to show.
+     * Ask the user first (`lan_destination`).
+     */
+    func connectLan(timeoutMs: UInt64) throws  -> String
+    
+    /**
+     * The user confirmed both screens show the same code: send the accounts (blocking) and
+     * wait for the new device's user. `TransferFailed` when they were refused.
+     */
+    func finishLan() throws 
+    
+    /**
+     * Frame `n` of the endless stream; show them in order, about 6 per second, looping on,
+     * at error correction MEDIUM.
      */
     func frame(n: UInt64)  -> String
     
     /**
-     * Sends over the invite's LAN address (blocking, up to `timeout_ms`).
+     * Where a LAN transfer would go (a private IP and port), to show the user and ask before
+     * `connect_lan`; `None` when the invite has no LAN address.
      */
-    func sendLan(timeoutMs: UInt64) throws 
+    func lanDestination()  -> String?
     
     /**
      * Frames a lossless receiver needs.
@@ -1471,7 +1587,8 @@ public protocol TransferSenderProtocol: AnyObject, Sendable {
     
 }
 /**
- * The old device's side: seals the chosen accounts for a scanned invite.
+ * The old device's side: seals the chosen accounts for a scanned invite, shows frames (or
+ * uses the LAN), reads the new device's reply, and only then has a code.
  */
 open class TransferSender: TransferSenderProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1514,8 +1631,9 @@ open class TransferSender: TransferSenderProtocol, @unchecked Sendable {
     }
     /**
      * Seals the accounts with `entry_ids` (all when empty) of the unlocked `vault` for the
-     * invite. Frames are sized for QR `qr_version` (0: the default, 15). Re-authenticate the
-     * user first: this takes secrets out of the vault (sealed).
+     * invite. Frames are sized for QR `qr_version` (0: the default, 15) at level MEDIUM.
+     * Re-authenticate the user first: this takes secrets out of the vault (sealed). Refuses an
+     * invite whose LAN address is not a private IP literal.
      */
 public convenience init(vault: VaultSession, inviteText: String, entryIds: [String], nowSeconds: UInt64, qrVersion: UInt8)throws  {
     let handle =
@@ -1544,8 +1662,38 @@ public convenience init(vault: VaultSession, inviteText: String, entryIds: [Stri
     
 
     
-open func confirmationCode() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+    /**
+     * The new device's reply (scanned text): checked against the invite; returns the code.
+     * `TransferRejected` when it names another sender (someone else sent to the new device:
+     * tell the user to stop) or does not open the invite's commitment.
+     */
+open func acceptReply(replyText: String, nowSeconds: UInt64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transfersender_accept_reply(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(replyText),
+        FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The codes differ: close the LAN connection; nothing is sent.
+     */
+open func cancelLan()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transfersender_cancel_lan(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The 6-digit code, once the reply was accepted (`None` before: show no code).
+     */
+open func confirmationCode() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_transfersender_confirmation_code(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1554,7 +1702,35 @@ open func confirmationCode() -> String  {
 }
     
     /**
-     * Frame `n` of the endless stream; show them in order, about 6 per second, looping on.
+     * Connects to the invite's LAN address (blocking; `timeout_ms` bounds the whole exchange,
+     * `finish_lan` included), sends the hello and takes the nonce: returns the code to show.
+     * Ask the user first (`lan_destination`).
+     */
+open func connectLan(timeoutMs: UInt64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transfersender_connect_lan(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The user confirmed both screens show the same code: send the accounts (blocking) and
+     * wait for the new device's user. `TransferFailed` when they were refused.
+     */
+open func finishLan()throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_transfersender_finish_lan(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Frame `n` of the endless stream; show them in order, about 6 per second, looping on,
+     * at error correction MEDIUM.
      */
 open func frame(n: UInt64) -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
@@ -1567,15 +1743,16 @@ open func frame(n: UInt64) -> String  {
 }
     
     /**
-     * Sends over the invite's LAN address (blocking, up to `timeout_ms`).
+     * Where a LAN transfer would go (a private IP and port), to show the user and ask before
+     * `connect_lan`; `None` when the invite has no LAN address.
      */
-open func sendLan(timeoutMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func lanDestination() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_twofold_ffi_fn_method_transfersender_send_lan(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
+    uniffi_twofold_ffi_fn_method_transfersender_lan_destination(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
-}
+})
 }
     
     /**
@@ -1643,9 +1820,9 @@ public func FfiConverterTypeTransferSender_lower(_ value: TransferSender) -> UIn
 public protocol VaultSessionProtocol: AnyObject, Sendable {
     
     /**
-     * Aegis JSON; encrypted with Aegis's parameters when `password` is given.
+     * Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
      */
-    func exportAegis(password: Data?) throws  -> String
+    func exportAegis(password: Data?) throws  -> Data
     
     /**
      * FIDO CXF JSON with the TOTP accounts.
@@ -1653,18 +1830,21 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func exportCxf(nowMs: Int64) throws  -> TextExport
     
     /**
-     * Google Authenticator transfer codes (only what that format can hold).
+     * Google Authenticator transfer codes (only what that format can hold), drawn.
      */
     func exportGoogleMigration() throws  -> GoogleExport
     
     /**
-     * otpauth:// URIs, one per line.
+     * otpauth:// URIs, one per line (UTF-8).
      */
-    func exportOtpauthList() throws  -> String
+    func exportOtpauthList() throws  -> Data
     
     func addEntry(input: EntryInput, allowDuplicate: Bool) throws  -> EntryView
     
-    func addEntryFromUri(uri: String, allowDuplicate: Bool) throws  -> EntryView
+    /**
+     * An otpauth URI as UTF-8 bytes (it holds the secret; the facades wipe their copy).
+     */
+    func addEntryFromUri(uri: Data, allowDuplicate: Bool) throws  -> EntryView
     
     func addGroup(name: String) throws  -> GroupView
     
@@ -1721,7 +1901,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      * The otpauth URI of one entry, secret included. An explicit export: re-authenticate
      * the user before calling it.
      */
-    func exportEntryUri(id: String) throws  -> String
+    func exportEntryUri(id: String) throws  -> Data
     
     func groups() throws  -> [GroupView]
     
@@ -1904,10 +2084,10 @@ public static func `open`(path: String)throws  -> VaultSession  {
 
     
     /**
-     * Aegis JSON; encrypted with Aegis's parameters when `password` is given.
+     * Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
      */
-open func exportAegis(password: Data?)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func exportAegis(password: Data?)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_export_aegis(
             self.uniffiCloneHandle(),
@@ -1930,7 +2110,7 @@ open func exportCxf(nowMs: Int64)throws  -> TextExport  {
 }
     
     /**
-     * Google Authenticator transfer codes (only what that format can hold).
+     * Google Authenticator transfer codes (only what that format can hold), drawn.
      */
 open func exportGoogleMigration()throws  -> GoogleExport  {
     return try  FfiConverterTypeGoogleExport_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -1942,10 +2122,10 @@ open func exportGoogleMigration()throws  -> GoogleExport  {
 }
     
     /**
-     * otpauth:// URIs, one per line.
+     * otpauth:// URIs, one per line (UTF-8).
      */
-open func exportOtpauthList()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func exportOtpauthList()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_export_otpauth_list(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1964,12 +2144,15 @@ open func addEntry(input: EntryInput, allowDuplicate: Bool)throws  -> EntryView 
 })
 }
     
-open func addEntryFromUri(uri: String, allowDuplicate: Bool)throws  -> EntryView  {
+    /**
+     * An otpauth URI as UTF-8 bytes (it holds the secret; the facades wipe their copy).
+     */
+open func addEntryFromUri(uri: Data, allowDuplicate: Bool)throws  -> EntryView  {
     return try  FfiConverterTypeEntryView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_add_entry_from_uri(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(uri),
+        FfiConverterData.lower(uri),
         FfiConverterBool.lower(allowDuplicate),uniffiCallStatus
     )
 })
@@ -2140,8 +2323,8 @@ open func entry(id: String)throws  -> EntryView  {
      * The otpauth URI of one entry, secret included. An explicit export: re-authenticate
      * the user before calling it.
      */
-open func exportEntryUri(id: String)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func exportEntryUri(id: String)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_export_entry_uri(
             self.uniffiCloneHandle(),
@@ -2980,11 +3163,12 @@ public func FfiConverterTypeEntryChanges_lower(_ value: EntryChanges) -> RustBuf
 
 
 /**
- * A new account: its parameters, its secret (base32, as typed or scanned) and names.
+ * A new account: its parameters, its secret and names. `secret` is the base32 text as typed,
+ * in UTF-8 bytes (never a String: the facades wipe the array after the call).
  */
 public struct EntryInput: Equatable, Hashable {
     public var params: OtpParams
-    public var secretBase32: String
+    public var secret: Data
     public var issuer: String
     public var account: String
     public var note: String
@@ -2994,9 +3178,9 @@ public struct EntryInput: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(params: OtpParams, secretBase32: String, issuer: String, account: String, note: String, groupIds: [String], favorite: Bool, icon: String?) {
+    public init(params: OtpParams, secret: Data, issuer: String, account: String, note: String, groupIds: [String], favorite: Bool, icon: String?) {
         self.params = params
-        self.secretBase32 = secretBase32
+        self.secret = secret
         self.issuer = issuer
         self.account = account
         self.note = note
@@ -3022,7 +3206,7 @@ public struct FfiConverterTypeEntryInput: FfiConverterRustBuffer {
         return
             try EntryInput(
                 params: FfiConverterTypeOtpParams.read(from: &buf), 
-                secretBase32: FfiConverterString.read(from: &buf), 
+                secret: FfiConverterData.read(from: &buf), 
                 issuer: FfiConverterString.read(from: &buf), 
                 account: FfiConverterString.read(from: &buf), 
                 note: FfiConverterString.read(from: &buf), 
@@ -3034,7 +3218,7 @@ public struct FfiConverterTypeEntryInput: FfiConverterRustBuffer {
 
     public static func write(_ value: EntryInput, into buf: inout [UInt8]) {
         FfiConverterTypeOtpParams.write(value.params, into: &buf)
-        FfiConverterString.write(value.secretBase32, into: &buf)
+        FfiConverterData.write(value.secret, into: &buf)
         FfiConverterString.write(value.issuer, into: &buf)
         FfiConverterString.write(value.account, into: &buf)
         FfiConverterString.write(value.note, into: &buf)
@@ -3308,18 +3492,20 @@ public func FfiConverterTypeExportProgress_lower(_ value: ExportProgress) -> Rus
 
 public struct GoogleExport: Equatable, Hashable {
     /**
-     * One `otpauth-migration://` URI per QR code, in order.
+     * One QR code per `otpauth-migration://` URI, in order, ready to draw (the URIs with the
+     * secrets in them stay in the core).
      */
-    public var uris: [String]
+    public var codes: [QrMatrix]
     public var skipped: [SkippedEntry]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * One `otpauth-migration://` URI per QR code, in order.
-         */uris: [String], skipped: [SkippedEntry]) {
-        self.uris = uris
+         * One QR code per `otpauth-migration://` URI, in order, ready to draw (the URIs with the
+         * secrets in them stay in the core).
+         */codes: [QrMatrix], skipped: [SkippedEntry]) {
+        self.codes = codes
         self.skipped = skipped
     }
 
@@ -3339,13 +3525,13 @@ public struct FfiConverterTypeGoogleExport: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GoogleExport {
         return
             try GoogleExport(
-                uris: FfiConverterSequenceString.read(from: &buf), 
+                codes: FfiConverterSequenceTypeQrMatrix.read(from: &buf), 
                 skipped: FfiConverterSequenceTypeSkippedEntry.read(from: &buf)
         )
     }
 
     public static func write(_ value: GoogleExport, into buf: inout [UInt8]) {
-        FfiConverterSequenceString.write(value.uris, into: &buf)
+        FfiConverterSequenceTypeQrMatrix.write(value.codes, into: &buf)
         FfiConverterSequenceTypeSkippedEntry.write(value.skipped, into: &buf)
     }
 }
@@ -4106,13 +4292,17 @@ public func FfiConverterTypeSlotView_lower(_ value: SlotView) -> RustBuffer {
 }
 
 
+/**
+ * An export file's bytes (UTF-8 text with the secrets: the caller writes it where the user
+ * chose and wipes it).
+ */
 public struct TextExport: Equatable, Hashable {
-    public var content: String
+    public var content: Data
     public var skipped: [SkippedEntry]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(content: String, skipped: [SkippedEntry]) {
+    public init(content: Data, skipped: [SkippedEntry]) {
         self.content = content
         self.skipped = skipped
     }
@@ -4133,13 +4323,13 @@ public struct FfiConverterTypeTextExport: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TextExport {
         return
             try TextExport(
-                content: FfiConverterString.read(from: &buf), 
+                content: FfiConverterData.read(from: &buf), 
                 skipped: FfiConverterSequenceTypeSkippedEntry.read(from: &buf)
         )
     }
 
     public static func write(_ value: TextExport, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.content, into: &buf)
+        FfiConverterData.write(value.content, into: &buf)
         FfiConverterSequenceTypeSkippedEntry.write(value.skipped, into: &buf)
     }
 }
@@ -5361,6 +5551,30 @@ fileprivate struct FfiConverterOptionTypeOtpParams: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeScanResult: FfiConverterRustBuffer {
+    typealias SwiftType = ScanResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeScanResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeScanResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]?
 
@@ -5585,6 +5799,31 @@ fileprivate struct FfiConverterSequenceTypeImportedPreview: FfiConverterRustBuff
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeQrMatrix: FfiConverterRustBuffer {
+    typealias SwiftType = [QrMatrix]
+
+    public static func write(_ value: [QrMatrix], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeQrMatrix.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [QrMatrix] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [QrMatrix]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeQrMatrix.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSkippedEntry: FfiConverterRustBuffer {
     typealias SwiftType = [SkippedEntry]
 
@@ -5632,7 +5871,7 @@ fileprivate struct FfiConverterSequenceTypeSlotView: FfiConverterRustBuffer {
     }
 }
 /**
- * Decodes the QR code in a PNG or JPEG (photos, screenshots).
+ * Decodes the QR code in a PNG or JPEG, like `decode_qr_luma`.
  */
 public func decodeQrImage(bytes: Data)throws  -> String?  {
     return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -5644,16 +5883,17 @@ public func decodeQrImage(bytes: Data)throws  -> String?  {
 }
 /**
  * Decodes the QR code in a camera frame (CameraX's Y plane: width, height, row stride,
- * bytes). `None` when the frame holds no readable code.
+ * bytes) for transfer invites, frames and replies. `None` when the frame holds no readable
+ * code; `InvalidInput` for an otpauth or Google export code (use `Enrollment.scan_luma`).
  */
-public func decodeQrLuma(width: UInt32, height: UInt32, rowStride: UInt32, luma: Data)throws  -> String?  {
+public func decodeQrLuma(width: UInt32, height: UInt32, rowStride: UInt32, lumaBytes: Data)throws  -> String?  {
     return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_func_decode_qr_luma(
         FfiConverterUInt32.lower(width),
         FfiConverterUInt32.lower(height),
         FfiConverterUInt32.lower(rowStride),
-        FfiConverterData.lower(luma),uniffiCallStatus
+        FfiConverterData.lower(lumaBytes),uniffiCallStatus
     )
 })
 }
@@ -5751,10 +5991,11 @@ public func displayCode(code: String) -> String  {
 })
 }
 /**
- * The canonical otpauth URI of an account the caller describes (with the secret it gives).
+ * The canonical otpauth URI (UTF-8 bytes) of an account the caller describes (with the
+ * secret it gives).
  */
-public func formatOtpauthUri(input: EntryInput)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+public func formatOtpauthUri(input: EntryInput)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_func_format_otpauth_uri(
         FfiConverterTypeEntryInput_lower(input),uniffiCallStatus
@@ -5773,13 +6014,14 @@ public func generatePlatformKey()throws  -> Data  {
 })
 }
 /**
- * Parses an otpauth URI; a refusal says why in `InvalidUri.reason`.
+ * Parses an otpauth URI (UTF-8 bytes: it holds the secret); a refusal says why in
+ * `InvalidUri.reason`.
  */
-public func parseOtpauthUri(uri: String)throws  -> UriPreview  {
+public func parseOtpauthUri(uri: Data)throws  -> UriPreview  {
     return try  FfiConverterTypeUriPreview_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_func_parse_otpauth_uri(
-        FfiConverterString.lower(uri),uniffiCallStatus
+        FfiConverterData.lower(uri),uniffiCallStatus
     )
 })
 }
@@ -5810,10 +6052,10 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_twofold_ffi_checksum_func_decode_qr_image() != 955) {
+    if (uniffi_twofold_ffi_checksum_func_decode_qr_image() != 27839) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_func_decode_qr_luma() != 61322) {
+    if (uniffi_twofold_ffi_checksum_func_decode_qr_luma() != 57323) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_encode_qr() != 25695) {
@@ -5840,13 +6082,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_func_display_code() != 44874) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_func_format_otpauth_uri() != 47370) {
+    if (uniffi_twofold_ffi_checksum_func_format_otpauth_uri() != 26225) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_generate_platform_key() != 33125) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_func_parse_otpauth_uri() != 29876) {
+    if (uniffi_twofold_ffi_checksum_func_parse_otpauth_uri() != 19851) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_password_strength() != 17914) {
@@ -5861,7 +6103,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_enrollment_remove() != 43113) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_enrollment_scan() != 16847) {
+    if (uniffi_twofold_ffi_checksum_method_enrollment_scan_image() != 27555) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_enrollment_scan_luma() != 46557) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_enrollment_scan_text() != 31882) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_importsession_accounts() != 19492) {
@@ -5885,22 +6133,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_pendingbackup_confirm() != 7078) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis() != 45444) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis() != 49397) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_cxf() != 49064) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_google_migration() != 30439) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_google_migration() != 34953) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_otpauth_list() != 8304) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_otpauth_list() != 42666) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry() != 33244) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry_from_uri() != 59959) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry_from_uri() != 42275) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_add_group() != 59339) {
@@ -5942,7 +6190,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_entry() != 36873) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri() != 54488) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri() != 26708) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_groups() != 52111) {
@@ -6029,7 +6277,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_accept_into() != 58703) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transferreceiver_confirmation_code() != 60145) {
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_confirmation_code() != 29810) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_expires_at() != 52585) {
@@ -6047,16 +6295,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_frame() != 27820) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_lan() != 15880) {
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_lan() != 25497) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transfersender_confirmation_code() != 6890) {
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_reject() != 13609) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transfersender_frame() != 63039) {
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_reply_text() != 42150) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transfersender_send_lan() != 9500) {
+    if (uniffi_twofold_ffi_checksum_method_transfersender_accept_reply() != 36730) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_cancel_lan() != 8189) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_confirmation_code() != 60685) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_connect_lan() != 16262) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_finish_lan() != 11084) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_frame() != 3209) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_transfersender_lan_destination() != 46695) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_transfersender_source_frames() != 34817) {
@@ -6077,7 +6343,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_transferreceiver_new() != 62590) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_transfersender_new() != 58919) {
+    if (uniffi_twofold_ffi_checksum_constructor_transfersender_new() != 38835) {
         return InitializationResult.apiChecksumMismatch
     }
 

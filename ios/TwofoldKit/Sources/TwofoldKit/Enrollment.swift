@@ -1,15 +1,16 @@
 import Foundation
 import TwofoldFFI
 
-/// QR decoding done in the core (photos and screenshots; live camera scanning uses
-/// AVFoundation's metadata output and passes the text to `EnrollmentScanner`).
+/// QR decoding done in the core, for transfer invites, frames and replies. Account codes
+/// (otpauth, Google exports) are refused here: `EnrollmentScanner.scan(width:…)` and
+/// `scan(image:)` decode and enroll them inside the core and return previews only.
 public enum TwofoldQr {
     public static func decode(image: Data) async throws -> String? {
         try await TwofoldVault.run { try decodeQrImage(bytes: image) }
     }
 
     public static func decode(width: UInt32, height: UInt32, rowStride: UInt32, luma: Data) async throws -> String? {
-        try await TwofoldVault.run { try decodeQrLuma(width: width, height: height, rowStride: rowStride, luma: luma) }
+        try await TwofoldVault.run { try decodeQrLuma(width: width, height: height, rowStride: rowStride, lumaBytes: luma) }
     }
 
     /// Modules for drawing a code (invites, transfer frames, Google export codes).
@@ -18,15 +19,31 @@ public enum TwofoldQr {
     }
 }
 
-/// A camera enrollment: every scanned text goes to `scan`; single accounts and whole Google
-/// exports (accumulated across codes, with progress) collect until `add(to:)` confirms them.
+/// A camera enrollment: camera frames (their Y plane) and pictures are decoded and enrolled in
+/// the core — the secret never becomes a Swift String; single accounts and whole Google exports
+/// (accumulated across codes, with progress) collect until `add(to:)` confirms them.
 public final class EnrollmentScanner: @unchecked Sendable {
     private let enrollment = Enrollment()
 
     public init() {}
 
-    public func scan(_ text: String) async throws -> ScanResult {
-        try await TwofoldVault.run { [enrollment] in try enrollment.scan(text: text) }
+    /// One camera frame's luma plane; nil when it shows no readable code.
+    public func scan(width: UInt32, height: UInt32, rowStride: UInt32, luma: Data) async throws -> ScanResult? {
+        try await TwofoldVault.run { [enrollment] in
+            try enrollment.scanLuma(width: width, height: height, rowStride: rowStride, lumaBytes: luma)
+        }
+    }
+
+    /// A PNG or JPEG; nil when it shows no readable code.
+    public func scan(image: Data) async throws -> ScanResult? {
+        try await TwofoldVault.run { [enrollment] in try enrollment.scanImage(bytes: image) }
+    }
+
+    /// A typed or pasted otpauth URI as UTF-8 bytes, wiped after the call.
+    public func scan(text: inout Data) async throws -> ScanResult {
+        let given = text
+        text.wipe()
+        return try await TwofoldVault.run { [enrollment] in try enrollment.scanText(text: given) }
     }
 
     public func accounts() -> [ImportedPreview] { enrollment.accounts() }
@@ -50,15 +67,23 @@ public extension TwofoldVault {
         try await Self.run { [self] in try session.addTo(vault: self.session) }
     }
 
-    /// Explicit exports (secrets included): re-authenticate first.
-    func exportOtpauthList() async throws -> String { try await Self.run { [session] in try session.exportOtpauthList() } }
-
-    func exportAegis(password: inout Data?) async throws -> String {
-        let pw = password
-        password?.wipe()
-        return try await Self.run { [session] in try session.exportAegis(password: pw) }
+    /// Explicit exports (secrets included, UTF-8 bytes): re-authenticate first. `use` gets the
+    /// bytes (to write where the user chose); they are wiped when it returns.
+    func exportOtpauthList<T>(use: (Data) async throws -> T) async throws -> T {
+        var bytes = try await Self.run { [session] in try session.exportOtpauthList() }
+        defer { bytes.wipe() }
+        return try await use(bytes)
     }
 
+    func exportAegis<T>(password: inout Data?, use: (Data) async throws -> T) async throws -> T {
+        let pw = password
+        password?.wipe()
+        var bytes = try await Self.run { [session] in try session.exportAegis(password: pw) }
+        defer { bytes.wipe() }
+        return try await use(bytes)
+    }
+
+    /// Google Authenticator codes, drawn by the core (the URIs with the secrets stay there).
     func exportGoogleMigration() async throws -> GoogleExport {
         try await Self.run { [session] in try session.exportGoogleMigration() }
     }

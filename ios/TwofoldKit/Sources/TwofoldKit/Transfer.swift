@@ -3,14 +3,16 @@ import TwofoldFFI
 
 private func nowSeconds() -> UInt64 { UInt64(Date().timeIntervalSince1970) }
 
-/// New device: a transfer session. Show `inviteText()` as a QR code, feed scanned frames.
+/// New device: a transfer session. Show `inviteText()` as a QR code, feed scanned frames; once
+/// complete, show `replyText()` as a QR code for the old device and the code to compare.
 public final class IncomingTransfer: @unchecked Sendable {
     private let receiver: TransferReceiver
 
     private init(_ receiver: TransferReceiver) { self.receiver = receiver }
 
-    public static func start(ttlSeconds: UInt64 = 600) async throws -> IncomingTransfer {
-        IncomingTransfer(try await TwofoldVault.run { try TransferReceiver(nowSeconds: nowSeconds(), ttlSeconds: ttlSeconds, lan: nil) })
+    /// `lan`: this device's Wi-Fi address and a port ("192.168.1.20:47000") to offer the LAN.
+    public static func start(ttlSeconds: UInt64 = 600, lan: String? = nil) async throws -> IncomingTransfer {
+        IncomingTransfer(try await TwofoldVault.run { try TransferReceiver(nowSeconds: nowSeconds(), ttlSeconds: ttlSeconds, lan: lan) })
     }
 
     public func inviteText() async throws -> String { try await TwofoldVault.run { [receiver] in try receiver.inviteText() } }
@@ -21,6 +23,14 @@ public final class IncomingTransfer: @unchecked Sendable {
         return try await TwofoldVault.run { [receiver] in try receiver.receiveFrame(text: text, nowSeconds: at) }
     }
 
+    /// Waits for the old device on the invite's LAN address; `timeoutMs` bounds it all.
+    public func receiveLan(timeoutMs: UInt64) async throws {
+        try await TwofoldVault.run { [receiver] in try receiver.receiveLan(timeoutMs: timeoutMs) }
+    }
+
+    /// The reply to show the old device as a QR code, once a sender is locked.
+    public func replyText() async throws -> String? { try await TwofoldVault.run { [receiver] in try receiver.replyText() } }
+
     public func confirmationCode() async throws -> String? { try await TwofoldVault.run { [receiver] in try receiver.confirmationCode() } }
 
     public func preview() async throws -> [ImportedPreview] { try await TwofoldVault.run { [receiver] in try receiver.preview() } }
@@ -29,9 +39,13 @@ public final class IncomingTransfer: @unchecked Sendable {
     public func accept(into vault: TwofoldVault) async throws -> AddResult {
         try await TwofoldVault.run { [receiver] in try receiver.acceptInto(vault: vault.session) }
     }
+
+    /// The codes differ, or the user gave up: nothing is added (a LAN sender hears no).
+    public func reject() { receiver.reject() }
 }
 
-/// Old device: seals accounts for a scanned invite and produces the animated frames.
+/// Old device: seals accounts for a scanned invite and produces the animated frames (or uses
+/// the LAN). Its code exists only after the new device's reply: `acceptReply`.
 public final class OutgoingTransfer: @unchecked Sendable {
     private let sender: TransferSender
 
@@ -44,7 +58,29 @@ public final class OutgoingTransfer: @unchecked Sendable {
         })
     }
 
-    public var confirmationCode: String { sender.confirmationCode() }
+    /// Nil until the reply was accepted: show no code before.
+    public var confirmationCode: String? { sender.confirmationCode() }
+
+    /// Where a LAN transfer goes (private IP and port): show it and ask before `connectLan`.
+    public var lanDestination: String? { sender.lanDestination() }
+
+    /// The new device's reply as scanned; returns the code to compare.
+    public func acceptReply(_ text: String) async throws -> String {
+        try await TwofoldVault.run { [sender] in try sender.acceptReply(replyText: text, nowSeconds: nowSeconds()) }
+    }
+
+    /// Connects (after the user agreed to `lanDestination`); returns the code to compare.
+    public func connectLan(timeoutMs: UInt64) async throws -> String {
+        try await TwofoldVault.run { [sender] in try sender.connectLan(timeoutMs: timeoutMs) }
+    }
+
+    /// The user confirmed the codes match: sends the accounts, waits for the new device's user.
+    public func finishLan() async throws {
+        try await TwofoldVault.run { [sender] in try sender.finishLan() }
+    }
+
+    /// The codes differ: nothing is sent.
+    public func cancelLan() { sender.cancelLan() }
 
     public func frame(_ n: UInt64) -> String { sender.frame(n: n) }
 
@@ -86,8 +122,12 @@ public extension TwofoldVault {
         try await Self.run { [session] in try session.verifyBackupBytes(bytes: bytes, key: .recoveryKey(key: recoveryKey)) }
     }
 
-    func exportCxf(now: Date = Date()) async throws -> TextExport {
+    /// FIDO CXF JSON: `use` gets the bytes (wiped when it returns) and what was left out.
+    func exportCxf<T>(now: Date = Date(), use: (Data, [SkippedEntry]) async throws -> T) async throws -> T {
         let ms = Int64(now.timeIntervalSince1970 * 1000)
-        return try await Self.run { [session] in try session.exportCxf(nowMs: ms) }
+        let export = try await Self.run { [session] in try session.exportCxf(nowMs: ms) }
+        var bytes = export.content
+        defer { bytes.wipe() }
+        return try await use(bytes, export.skipped)
     }
 }

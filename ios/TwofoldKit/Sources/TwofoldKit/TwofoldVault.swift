@@ -39,8 +39,10 @@ public final class TwofoldVault: @unchecked Sendable {
         TwofoldVault(session: try await run { try VaultSession.open(path: path) })
     }
 
-    /// What an otpauth URI holds (no secret), or `.invalidInput(reason)`.
-    public static func previewUri(_ uri: String) throws -> UriPreview {
+    /// What an otpauth URI (UTF-8 bytes, wiped after the call) holds — no secret — or
+    /// `.invalidInput(reason)`.
+    public static func previewUri(_ uri: inout Data) throws -> UriPreview {
+        defer { uri.wipe() }
         do { return try parseOtpauthUri(uri: uri) } catch { throw VaultFailure.from(error) }
     }
 
@@ -115,14 +117,20 @@ public final class TwofoldVault: @unchecked Sendable {
         try await Self.run { [session] in try session.search(query: query) }
     }
 
+    /// Adds an account; `input.secret` (base32 text as UTF-8 bytes) is wiped after the call.
     @discardableResult
-    public func add(_ input: EntryInput, allowDuplicate: Bool = false) async throws -> EntryView {
-        try await Self.run { [session] in try session.addEntry(input: input, allowDuplicate: allowDuplicate) }
+    public func add(_ input: inout EntryInput, allowDuplicate: Bool = false) async throws -> EntryView {
+        let given = input
+        input.secret.wipe()
+        return try await Self.run { [session] in try session.addEntry(input: given, allowDuplicate: allowDuplicate) }
     }
 
+    /// An otpauth URI as UTF-8 bytes, wiped after the call.
     @discardableResult
-    public func add(uri: String, allowDuplicate: Bool = false) async throws -> EntryView {
-        try await Self.run { [session] in try session.addEntryFromUri(uri: uri, allowDuplicate: allowDuplicate) }
+    public func add(uri: inout Data, allowDuplicate: Bool = false) async throws -> EntryView {
+        let given = uri
+        uri.wipe()
+        return try await Self.run { [session] in try session.addEntryFromUri(uri: given, allowDuplicate: allowDuplicate) }
     }
 
     @discardableResult
@@ -162,9 +170,12 @@ public final class TwofoldVault: @unchecked Sendable {
 
     // MARK: exports and backups
 
-    /// Explicit export of one account's otpauth URI (secret included): re-authenticate first.
-    public func exportEntryUri(_ id: String) async throws -> String {
-        try await Self.run { [session] in try session.exportEntryUri(id: id) }
+    /// Explicit export of one account's otpauth URI (secret included, UTF-8 bytes):
+    /// re-authenticate first. `use` gets the bytes, which are wiped when it returns.
+    public func exportEntryUri<T>(_ id: String, use: (Data) async throws -> T) async throws -> T {
+        var bytes = try await Self.run { [session] in try session.exportEntryUri(id: id) }
+        defer { bytes.wipe() }
+        return try await use(bytes)
     }
 
     public func createBackup(path: String, password: inout Data?, sealToRecoveryKey: Bool = true) async throws -> BackupResult {

@@ -21,8 +21,28 @@ func password(_ text: String = "correct horse battery staple") -> Data { Data(te
 func totp(_ secret: String, _ issuer: String, _ algorithm: HashAlgorithm = .sha1, digits: UInt8 = 8) -> EntryInput {
     EntryInput(
         params: OtpParams(otpType: .totp, algorithm: algorithm, digits: digits, period: 30, counter: 0),
-        secretBase32: secret, issuer: issuer, account: "rfc6238", note: "", groupIds: [], favorite: false, icon: nil
+        secret: Data(secret.utf8), issuer: issuer, account: "rfc6238", note: "", groupIds: [], favorite: false, icon: nil
     )
+}
+
+/// Tests write accounts and URIs as literals; the facade takes bytes and wipes them.
+extension TwofoldVault {
+    @discardableResult
+    func add(_ input: EntryInput, allowDuplicate: Bool = false) async throws -> EntryView {
+        var copy = input
+        return try await add(&copy, allowDuplicate: allowDuplicate)
+    }
+
+    @discardableResult
+    func add(uri: String, allowDuplicate: Bool = false) async throws -> EntryView {
+        var bytes = Data(uri.utf8)
+        return try await add(uri: &bytes, allowDuplicate: allowDuplicate)
+    }
+
+    static func previewUri(_ uri: String) throws -> UriPreview {
+        var bytes = Data(uri.utf8)
+        return try previewUri(&bytes)
+    }
 }
 
 #if canImport(CryptoKit)
@@ -82,6 +102,18 @@ final class TwofoldVaultTests: XCTestCase {
             guard case let .invalidInput(reason) = error as? VaultFailure else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("character 5"), reason)
         }
+    }
+
+    func testSecretInputsAndExportsAreWipedByTheFacade() async throws {
+        let (vault, _) = try await newVault()
+        var input = totp(rfcSha1, "Wipe")
+        try await vault.add(&input)
+        XCTAssertTrue(input.secret.allSatisfy { $0 == 0 }, "EntryInput.secret wiped")
+        var uri = Data("otpauth://totp/U:u?secret=\(rfcSha256)".utf8)
+        try await vault.add(uri: &uri)
+        XCTAssertTrue(uri.allSatisfy { $0 == 0 }, "URI bytes wiped")
+        let text = try await vault.exportOtpauthList { String(decoding: $0, as: UTF8.self) }
+        XCTAssertTrue(text.contains(rfcSha1))
     }
 
     func testCodesMatchRfc6238() async throws {

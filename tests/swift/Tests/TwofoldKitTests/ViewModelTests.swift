@@ -165,7 +165,8 @@ final class ViewModelTests: XCTestCase {
         await send.authenticate(password: "correct horse battery staple")
         send.toggle(try XCTUnwrap(send.accounts.first?.id))
         await send.send()
-        let code = try XCTUnwrap(send.confirmationCode)
+        XCTAssertTrue(send.awaitingReply)
+        XCTAssertNil(send.confirmationCode, "no code before the new device's reply")
         await receive.frame(github)
         XCTAssertNotNil(receive.error, "a stray QR is refused; scanning goes on")
         // The camera's job in the app: read each new frame the sender shows.
@@ -180,6 +181,8 @@ final class ViewModelTests: XCTestCase {
             polls += 1
             guard polls < 10_000 else { return XCTFail("never completed") }
         }
+        await send.replyScanned(try XCTUnwrap(receive.reply))
+        let code = try XCTUnwrap(send.confirmationCode)
         XCTAssertEqual(receive.confirmationCode, code, "both devices show the same code")
         XCTAssertEqual(receive.preview.count, 3)
         await receive.accept()

@@ -34,37 +34,44 @@ public final class EnrollModel {
     private var scanner = EnrollmentScanner()
     private var importSession: ImportSession?
     private var pendingFile: Data?
-    private var lastText: String?
 
     public init(vault: TwofoldVault, onChanged: @escaping () -> Void = {}) {
         self.vault = vault
         self.onChanged = onChanged
     }
 
-    /// A QR text from the camera (every frame; repeats are ignored).
-    public func scanned(_ text: String) async {
-        guard text != lastText else { return }
-        lastText = text
+    private func took(_ r: ScanResult) {
+        pending = scanner.accounts()
+        if let p = r.progress { progress = p }
+        for e in r.errors where !problems.contains(e) { problems.append(e) }
+        error = nil
+        result = nil
+    }
+
+    private func problem(_ error: Error) {
+        let message = VaultFailure.from(error).message
+        if !problems.contains(message) { problems.append(message) }
+    }
+
+    /// One camera frame's luma plane (every frame; frames without a code are ignored, repeats of
+    /// a code already scanned are harmless). The core decodes and enrolls it: the account's
+    /// secret never becomes a Swift String.
+    public func cameraFrame(width: UInt32, height: UInt32, rowStride: UInt32, luma: Data) async {
         do {
-            let r = try await scanner.scan(text)
-            pending = scanner.accounts()
-            if let p = r.progress { progress = p }
-            problems += r.errors
-            error = nil
-            result = nil
+            if let r = try await scanner.scan(width: width, height: height, rowStride: rowStride, luma: luma) { took(r) }
         } catch {
-            problems.append(VaultFailure.from(error).message)
+            problem(error)
         }
     }
 
     /// A photo or screenshot (PNG/JPEG/HEIC converted to PNG by the app).
     public func picture(_ bytes: Data) async {
         do {
-            guard let text = try await TwofoldQr.decode(image: bytes) else {
+            guard let r = try await scanner.scan(image: bytes) else {
                 error = "No QR code found in this picture"
                 return
             }
-            await scanned(text)
+            took(r)
         } catch {
             self.error = VaultFailure.from(error).message
         }
@@ -95,11 +102,11 @@ public final class EnrollModel {
         }
     }
 
+    /// A typed or pasted otpauth URI: handed to the core as bytes (wiped), previewed there.
     public func add(uri: String) async {
-        let trimmed = uri.trimmingCharacters(in: .whitespacesAndNewlines)
+        var bytes = Data(uri.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         do {
-            _ = try TwofoldVault.previewUri(trimmed)
-            await scanned(trimmed)
+            took(try await scanner.scan(text: &bytes))
         } catch {
             self.error = VaultFailure.from(error).message
         }
@@ -111,9 +118,9 @@ public final class EnrollModel {
         guard let digits = UInt8(m.digits) else { error = "Digits must be a number"; return }
         guard let period = UInt32(m.period) else { error = "The period must be a number of seconds"; return }
         guard let counter = UInt64(m.counter) else { error = "The counter must be a whole number"; return }
-        let input = EntryInput(
+        var input = EntryInput(
             params: OtpParams(otpType: m.type, algorithm: m.algorithm, digits: digits, period: period, counter: counter),
-            secretBase32: m.secret,
+            secret: Data(m.secret.utf8),
             issuer: m.issuer.trimmingCharacters(in: .whitespaces),
             account: m.account.trimmingCharacters(in: .whitespaces),
             note: "",
@@ -124,7 +131,7 @@ public final class EnrollModel {
         busy = true
         defer { busy = false }
         do {
-            let added = try await vault.add(input, allowDuplicate: allowDuplicate)
+            let added = try await vault.add(&input, allowDuplicate: allowDuplicate)
             reset()
             result = AddResult(addedIds: [added.id], duplicates: [])
             onChanged()
@@ -173,7 +180,6 @@ public final class EnrollModel {
         scanner = EnrollmentScanner()
         importSession = nil
         pendingFile = nil
-        lastText = nil
         pending = []
         progress = nil
         problems = []

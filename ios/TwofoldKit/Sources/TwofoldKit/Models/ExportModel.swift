@@ -70,7 +70,8 @@ public final class ExportModel {
     public private(set) var biometricAvailable = false
     public private(set) var busy = false
     public private(set) var error: String?
-    public private(set) var googleCodes: [String] = []
+    /// Google Authenticator codes, drawn by the core (their text never leaves it).
+    public private(set) var googleCodes: [QrMatrix] = []
     public private(set) var skipped: [SkippedEntry] = []
     public private(set) var saved: String?
 
@@ -125,7 +126,7 @@ public final class ExportModel {
             }
             if format == .googleQr {
                 let g = try await vault.exportGoogleMigration()
-                googleCodes = g.uris
+                googleCodes = g.codes
                 skipped = g.skipped
                 return
             }
@@ -137,21 +138,27 @@ public final class ExportModel {
                 saved = name
                 return
             }
-            let text: String
+            // The facade hands the export's bytes to the writer and wipes them afterwards.
+            let save: (Data) async throws -> Void = { bytes in
+                var back = try await write(bytes)
+                defer { back.wipe() }
+                guard back == bytes else {
+                    throw VaultFailure.storage("The saved file does not read back the same; save it again")
+                }
+            }
             switch format {
             case .aegisEncrypted, .aegisPlain:
                 var pw: Data? = format == .aegisEncrypted ? password.map(\.utf8Data) : nil
-                text = try await vault.exportAegis(password: &pw)
+                try await vault.exportAegis(password: &pw, use: save)
             case .otpauthList:
-                text = try await vault.exportOtpauthList()
+                try await vault.exportOtpauthList(use: save)
             default:
-                let c = try await vault.exportCxf(now: clock())
-                skipped = c.skipped
-                text = c.content
-            }
-            let bytes = Data(text.utf8)
-            guard try await write(bytes) == bytes else {
-                throw VaultFailure.storage("The saved file does not read back the same; save it again")
+                var left: [SkippedEntry] = []
+                try await vault.exportCxf(now: clock()) { bytes, s in
+                    left = s
+                    try await save(bytes)
+                }
+                skipped = left
             }
             saved = name
         } catch {

@@ -2,12 +2,15 @@ import Foundation
 import Observation
 import TwofoldFFI
 
-/// The new device's side: show the invite, scan the old device's frames, compare the
-/// confirmation code, preview, accept. The protocol is the core's.
+/// The new device's side: show the invite, scan the old device's frames, then show the reply
+/// QR for the old device and the confirmation code, preview, and accept only when the user
+/// says both codes match. The protocol is the core's.
 @MainActor @Observable
 public final class ReceiveModel {
     public private(set) var invite: String?
     public private(set) var progress: TransferProgress?
+    /// Once the old device's data arrived: show it as a QR code for the old device to scan.
+    public private(set) var reply: String?
     public private(set) var confirmationCode: String?
     public private(set) var preview: [ImportedPreview] = []
     public private(set) var result: AddResult?
@@ -48,15 +51,35 @@ public final class ReceiveModel {
             let p = try await t.receiveFrame(text)
             progress = p
             error = nil
-            if p.complete {
-                confirmationCode = try await t.confirmationCode()
-                preview = try await t.preview()
-            }
+            if p.complete { try await showReceived(t) }
         } catch VaultFailure.transferExpired {
             expired = true
             error = VaultFailure.transferExpired.message
         } catch {
             // A stray code (another session's, an account QR): say so, keep scanning.
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    private func showReceived(_ t: IncomingTransfer) async throws {
+        confirmationCode = try await t.confirmationCode()
+        reply = try await t.replyText()
+        preview = try await t.preview()
+    }
+
+    /// Receive over the local network instead (the invite must carry this device's address).
+    public func receiveLan(timeoutMs: UInt64 = 120_000) async {
+        guard let t = transfer, !busy else { return }
+        busy = true
+        defer { busy = false }
+        do {
+            try await t.receiveLan(timeoutMs: timeoutMs)
+            error = nil
+            try await showReceived(t)
+        } catch VaultFailure.transferExpired {
+            expired = true
+            error = VaultFailure.transferExpired.message
+        } catch {
             self.error = VaultFailure.from(error).message
         }
     }
@@ -72,10 +95,13 @@ public final class ReceiveModel {
         }
     }
 
+    /// The codes differ, or the user gave up: nothing is added (a LAN sender hears no).
     public func cancel() {
+        transfer?.reject()
         transfer = nil
         invite = nil
         progress = nil
+        reply = nil
         confirmationCode = nil
         preview = []
         result = nil
@@ -84,15 +110,25 @@ public final class ReceiveModel {
     }
 }
 
-/// The old device's side: re-authenticate, scan the invite, choose accounts, show frames.
+/// The old device's side: re-authenticate, scan the invite, choose accounts, show frames until
+/// the new device shows its reply; scan the reply and only then show the code. Over the LAN:
+/// show the destination and ask first, then the code, and send only when the codes match.
 @MainActor @Observable
 public final class SendModel {
     public private(set) var authenticated = false
     public private(set) var invite: String?
     public private(set) var accounts: [EntryView] = []
     public private(set) var selected: Set<String> = []
+    /// Shown only after the new device's reply was scanned (or arrived over the LAN).
     public private(set) var confirmationCode: String?
+    /// Frames are on screen: the camera waits for the new device's reply.
+    public private(set) var awaitingReply = false
     public private(set) var frame: String?
+    /// The invite's LAN address: show it and ask before `sendOverLan`.
+    public private(set) var lanDestination: String?
+    /// LAN: the code is on screen, the accounts wait for "the codes match".
+    public private(set) var lanWaitingForMatch = false
+    public private(set) var sent = false
     public private(set) var busy = false
     public private(set) var error: String?
 
@@ -133,6 +169,66 @@ public final class SendModel {
         }
     }
 
+    /// Whatever the camera reads: the invite first, then (with frames showing) the reply.
+    public func scanned(_ text: String) async {
+        if invite == nil { inviteScanned(text) } else if awaitingReply { await replyScanned(text) }
+    }
+
+    /// The new device's reply: checked by the core; then the code to compare shows.
+    public func replyScanned(_ text: String) async {
+        guard let t = transfer, confirmationCode == nil else { return }
+        do {
+            confirmationCode = try await t.acceptReply(text)
+            awaitingReply = false
+            framesTask?.cancel()
+            framesTask = nil
+            frame = nil
+            error = nil
+        } catch {
+            // Another sender reached the new device, or a forged reply: say it plainly.
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    /// The user saw `lanDestination` and agreed: connects; the code shows once the new device
+    /// answered. Nothing is sent before `codesMatch`.
+    public func sendOverLan(timeoutMs: UInt64 = 120_000) async {
+        guard let t = transfer, t.lanDestination != nil else { return }
+        framesTask?.cancel()
+        framesTask = nil
+        frame = nil
+        awaitingReply = false
+        busy = true
+        defer { busy = false }
+        do {
+            confirmationCode = try await t.connectLan(timeoutMs: timeoutMs)
+            lanWaitingForMatch = true
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+    }
+
+    /// LAN: both devices show the same code; send the accounts.
+    public func codesMatch() async {
+        guard let t = transfer, lanWaitingForMatch else { return }
+        busy = true
+        defer { busy = false }
+        do {
+            try await t.finishLan()
+            sent = true
+        } catch {
+            self.error = VaultFailure.from(error).message
+        }
+        lanWaitingForMatch = false
+    }
+
+    /// The codes differ: send nothing.
+    public func codesDiffer() {
+        transfer?.cancelLan()
+        finish()
+        error = "The codes differ: nothing was sent. Start again, and make sure you scan the new device's own screen."
+    }
+
     public func toggle(_ id: String) {
         if selected.contains(id) { selected.remove(id) } else { selected.insert(id) }
     }
@@ -146,7 +242,8 @@ public final class SendModel {
             let ids = accounts.map(\.id).filter { selected.contains($0) }
             let t = try await OutgoingTransfer.start(vault: vault, invite: invite, entryIds: ids)
             transfer = t
-            confirmationCode = t.confirmationCode
+            awaitingReply = true
+            lanDestination = t.lanDestination
             let stream = t.frames(perSecond: framesPerSecond)
             framesTask = Task { [weak self] in
                 for await f in stream { self?.frame = f }
@@ -164,6 +261,10 @@ public final class SendModel {
         transfer = nil
         frame = nil
         confirmationCode = nil
+        awaitingReply = false
+        lanDestination = nil
+        lanWaitingForMatch = false
+        sent = false
         invite = nil
         authenticated = false
         accounts = []

@@ -24,9 +24,14 @@ private suspend fun <T> onIo(io: CoroutineDispatcher, block: () -> T): T =
         }
     }
 
-/** QR decoding for the camera and for images, done in the core (works without Play services). */
+/**
+ * QR decoding for transfer invites, frames and replies, done in the core (works without Play
+ * services). Account codes (otpauth, Google exports) are refused here: they hold secrets, so
+ * [EnrollmentScanner.scanLuma] / [EnrollmentScanner.scanImage] decode and enroll them inside
+ * the core and return previews only.
+ */
 object TwofoldQr {
-    /** The text of the QR code in a camera frame's Y plane, or null. */
+    /** The text of the (non-account) QR code in a camera frame's Y plane, or null. */
     suspend fun decodeLuma(
         width: Int,
         height: Int,
@@ -35,7 +40,7 @@ object TwofoldQr {
         io: CoroutineDispatcher = Dispatchers.Default,
     ): String? = onIo(io) { decodeQrLuma(width.toUInt(), height.toUInt(), rowStride.toUInt(), luma) }
 
-    /** The text of the QR code in a PNG or JPEG, or null. */
+    /** The text of the (non-account) QR code in a PNG or JPEG, or null. */
     suspend fun decodeImage(bytes: ByteArray, io: CoroutineDispatcher = Dispatchers.Default): String? =
         onIo(io) { decodeQrImage(bytes) }
 
@@ -49,13 +54,22 @@ object TwofoldQr {
 }
 
 /**
- * A camera enrollment: every decoded QR text goes to [scan]; single accounts and whole Google
- * exports (accumulated across codes, with progress) collect until [addTo] confirms them.
+ * A camera enrollment: camera frames ([scanLuma]) and pictures ([scanImage]) are decoded and
+ * enrolled in the core — the secret never becomes a Kotlin String; single accounts and whole
+ * Google exports (accumulated across codes, with progress) collect until [addTo] confirms them.
  */
 class EnrollmentScanner(private val io: CoroutineDispatcher = Dispatchers.Default) : AutoCloseable {
     private val enrollment = Enrollment()
 
-    suspend fun scan(text: String): ScanResult = onIo(io) { enrollment.scan(text) }
+    /** One camera frame's Y plane; null when it shows no readable code. */
+    suspend fun scanLuma(width: Int, height: Int, rowStride: Int, luma: ByteArray): ScanResult? =
+        onIo(io) { enrollment.scanLuma(width.toUInt(), height.toUInt(), rowStride.toUInt(), luma) }
+
+    /** A PNG or JPEG; null when it shows no readable code. */
+    suspend fun scanImage(bytes: ByteArray): ScanResult? = onIo(io) { enrollment.scanImage(bytes) }
+
+    /** A typed or pasted otpauth URI as UTF-8 bytes, wiped after the call. */
+    suspend fun scanText(uri: ByteArray): ScanResult = onIo(io) { uri.useThenWipe { enrollment.scanText(it) } }
 
     fun accounts(): List<ImportedPreview> = enrollment.accounts()
 

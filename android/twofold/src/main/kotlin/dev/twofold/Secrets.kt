@@ -20,3 +20,11 @@ fun CharArray.toWipedUtf8(): ByteArray {
     fill('\u0000')
     return out
 }
+
+/** [useThenWipe] for suspending blocks (exports handed to a file writer). */
+suspend fun <T> ByteArray.useThenWipeSuspending(block: suspend (ByteArray) -> T): T =
+    try {
+        block(this)
+    } finally {
+        fill(0)
+    }

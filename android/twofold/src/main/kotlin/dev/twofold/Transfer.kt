@@ -23,7 +23,10 @@ private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T =
 
 private fun nowSeconds(): Long = System.currentTimeMillis() / 1000
 
-/** New device: a transfer session. Show [inviteText] as a QR code, feed scanned frames. */
+/**
+ * New device: a transfer session. Show [inviteText] as a QR code, feed scanned frames; once
+ * complete, show [replyText] as a QR code for the old device and [confirmationCode] to compare.
+ */
 class IncomingTransfer private constructor(
     private val receiver: TransferReceiver,
     private val io: CoroutineDispatcher,
@@ -39,7 +42,11 @@ class IncomingTransfer private constructor(
     suspend fun receiveFrame(text: String, nowSeconds: Long = nowSeconds()): TransferProgress =
         call(io) { receiver.receiveFrame(text, nowSeconds.toULong()) }
 
-    suspend fun receiveLan(timeoutMillis: Long): Unit = call(io) { receiver.receiveLan(timeoutMillis.toULong(), nowSeconds().toULong()) }
+    /** Waits for the old device on the invite's LAN address; [timeoutMillis] bounds it all. */
+    suspend fun receiveLan(timeoutMillis: Long): Unit = call(io) { receiver.receiveLan(timeoutMillis.toULong()) }
+
+    /** The reply to show the old device as a QR code, once a sender is locked. */
+    suspend fun replyText(): String? = call(io) { receiver.replyText() }
 
     suspend fun confirmationCode(): String? = call(io) { receiver.confirmationCode() }
 
@@ -48,10 +55,16 @@ class IncomingTransfer private constructor(
     /** After the user confirmed both screens show the same code. */
     suspend fun acceptInto(vault: TwofoldVault): AddResult = call(io) { receiver.acceptInto(vault.session) }
 
+    /** The codes differ, or the user gave up: nothing is added (a LAN sender hears no). */
+    suspend fun reject(): Unit = call(io) { receiver.reject() }
+
     override fun close() = receiver.close()
 }
 
-/** Old device: seals accounts for a scanned invite and produces the animated frames. */
+/**
+ * Old device: seals accounts for a scanned invite and produces the animated frames (or uses the
+ * LAN). Its code exists only after the new device's reply: [acceptReply].
+ */
 class OutgoingTransfer private constructor(private val sender: TransferSender, private val io: CoroutineDispatcher) : AutoCloseable {
     companion object {
         /** Re-authenticate the user before calling: the chosen accounts leave the vault (sealed). */
@@ -65,9 +78,16 @@ class OutgoingTransfer private constructor(private val sender: TransferSender, p
             call(io) { OutgoingTransfer(TransferSender(vault.session, inviteText, entryIds, nowSeconds().toULong(), qrVersion.toUByte()), io) }
     }
 
-    val confirmationCode: String get() = sender.confirmationCode()
+    /** Null until the reply was accepted: show no code before. */
+    val confirmationCode: String? get() = sender.confirmationCode()
 
     val sourceFrames: Long get() = sender.sourceFrames().toLong()
+
+    /** Where a LAN transfer goes (private IP and port): show it and ask before [connectLan]. */
+    val lanDestination: String? get() = sender.lanDestination()
+
+    /** The new device's reply as scanned; returns the code to compare. */
+    suspend fun acceptReply(replyText: String): String = call(io) { sender.acceptReply(replyText, nowSeconds().toULong()) }
 
     /** Frame texts to show as QR codes, [perSecond] of them a second, endlessly. */
     fun frames(perSecond: Int = 6): Flow<String> = flow {
@@ -81,7 +101,14 @@ class OutgoingTransfer private constructor(private val sender: TransferSender, p
 
     fun frame(n: Long): String = sender.frame(n.toULong())
 
-    suspend fun sendLan(timeoutMillis: Long): Unit = call(io) { sender.sendLan(timeoutMillis.toULong()) }
+    /** Connects (after the user agreed to [lanDestination]); returns the code to compare. */
+    suspend fun connectLan(timeoutMillis: Long): String = call(io) { sender.connectLan(timeoutMillis.toULong()) }
+
+    /** The user confirmed the codes match: sends the accounts, waits for the new device's user. */
+    suspend fun finishLan(): Unit = call(io) { sender.finishLan() }
+
+    /** The codes differ: nothing is sent. */
+    fun cancelLan() = sender.cancelLan()
 
     override fun close() = sender.close()
 }

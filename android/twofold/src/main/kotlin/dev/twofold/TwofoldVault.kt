@@ -17,7 +17,7 @@ import dev.twofold.core.RestoreMode
 import dev.twofold.core.RestoreResult
 import dev.twofold.core.SlotKind
 import dev.twofold.core.SlotView
-import dev.twofold.core.TextExport
+import dev.twofold.core.SkippedEntry
 import dev.twofold.core.TwofoldException
 import dev.twofold.core.UnlockResult
 import dev.twofold.core.UriPreview
@@ -56,8 +56,11 @@ class TwofoldVault private constructor(
         suspend fun open(path: String, io: CoroutineDispatcher = Dispatchers.IO): TwofoldVault =
             withContext(io) { TwofoldVault(call { VaultSession.open(path) }, io) }
 
-        /** What an otpauth URI holds (no secret), or [VaultFailure.InvalidInput] with the reason. */
-        fun previewUri(uri: String): UriPreview = call { parseOtpauthUri(uri) }
+        /**
+         * What an otpauth URI (UTF-8 bytes, wiped after the call) holds — no secret — or
+         * [VaultFailure.InvalidInput] with the reason.
+         */
+        fun previewUri(uri: ByteArray): UriPreview = call { uri.useThenWipe { parseOtpauthUri(it) } }
 
         internal inline fun <T> call(block: () -> T): T =
             try {
@@ -132,11 +135,13 @@ class TwofoldVault private constructor(
 
     suspend fun trash(): List<EntryView> = onIo { session.trash() }
 
+    /** Adds an account; [EntryInput.secret] (base32 text as UTF-8 bytes) is wiped after the call. */
     suspend fun add(input: EntryInput, allowDuplicate: Boolean = false): EntryView =
-        onIo { session.addEntry(input, allowDuplicate) }
+        onIo { input.secret.useThenWipe { session.addEntry(input, allowDuplicate) } }
 
-    suspend fun addFromUri(uri: String, allowDuplicate: Boolean = false): EntryView =
-        onIo { session.addEntryFromUri(uri, allowDuplicate) }
+    /** An otpauth URI as UTF-8 bytes, wiped after the call. */
+    suspend fun addFromUri(uri: ByteArray, allowDuplicate: Boolean = false): EntryView =
+        onIo { uri.useThenWipe { session.addEntryFromUri(it, allowDuplicate) } }
 
     suspend fun update(id: String, changes: EntryChanges): EntryView = onIo { session.updateEntry(id, changes) }
 
@@ -175,8 +180,12 @@ class TwofoldVault private constructor(
 
     // ----- exports and backups -----
 
-    /** Explicit export of one account's otpauth URI (secret included): re-authenticate first. */
-    suspend fun exportEntryUri(id: String): String = onIo { session.exportEntryUri(id) }
+    /**
+     * Explicit export of one account's otpauth URI (secret included, UTF-8 bytes): re-authenticate
+     * first. [use] gets the bytes, which are wiped when it returns.
+     */
+    suspend fun <T> exportEntryUri(id: String, use: suspend (ByteArray) -> T): T =
+        onIo { session.exportEntryUri(id) }.useThenWipeSuspending(use)
 
     suspend fun createBackup(path: String, password: ByteArray?, sealToRecoveryKey: Boolean = true): BackupResult =
         onIo {
@@ -218,17 +227,26 @@ class TwofoldVault private constructor(
     suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode): RestoreResult =
         onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode) } }
 
-    /** otpauth:// URIs of every account, one per line (explicit export: re-authenticate first). */
-    suspend fun exportOtpauthList(): String = onIo { session.exportOtpauthList() }
+    /**
+     * otpauth:// URIs of every account, one per line (explicit export: re-authenticate first).
+     * [use] gets the UTF-8 bytes, wiped when it returns.
+     */
+    suspend fun <T> exportOtpauthList(use: suspend (ByteArray) -> T): T =
+        onIo { session.exportOtpauthList() }.useThenWipeSuspending(use)
 
-    /** Aegis JSON, encrypted with Aegis's parameters when [password] is given. */
-    suspend fun exportAegis(password: ByteArray?): String =
+    /** Aegis JSON (UTF-8 bytes to [use], then wiped), encrypted when [password] is given. */
+    suspend fun <T> exportAegis(password: ByteArray?, use: suspend (ByteArray) -> T): T =
         onIo { if (password == null) session.exportAegis(null) else password.useThenWipe { session.exportAegis(it) } }
+            .useThenWipeSuspending(use)
 
-    /** Google Authenticator transfer codes, for what that format can hold. */
+    /** Google Authenticator transfer codes (drawn; the URIs stay in the core). */
     suspend fun exportGoogleMigration(): GoogleExport = onIo { session.exportGoogleMigration() }
 
-    suspend fun exportCxf(nowMs: Long = System.currentTimeMillis()): TextExport = onIo { session.exportCxf(nowMs) }
+    /** FIDO CXF JSON: [use] gets the bytes (wiped when it returns) and what was left out. */
+    suspend fun <T> exportCxf(nowMs: Long = System.currentTimeMillis(), use: suspend (ByteArray, List<SkippedEntry>) -> T): T {
+        val export = onIo { session.exportCxf(nowMs) }
+        return export.content.useThenWipeSuspending { use(it, export.skipped) }
+    }
 
     /** Adds the accounts an import read (duplicates reported, not doubled). */
     suspend fun addImported(import: ImportSession): AddResult = onIo { import.addTo(session) }

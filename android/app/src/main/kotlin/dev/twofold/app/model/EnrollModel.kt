@@ -1,7 +1,6 @@
 package dev.twofold.app.model
 
 import dev.twofold.EnrollmentScanner
-import dev.twofold.TwofoldQr
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.AddResult
@@ -13,6 +12,7 @@ import dev.twofold.core.ImportSession
 import dev.twofold.core.ImportedPreview
 import dev.twofold.core.OtpParams
 import dev.twofold.core.OtpType
+import dev.twofold.core.ScanResult
 import dev.twofold.readImport
 import dev.twofold.toWipedUtf8
 import kotlinx.coroutines.CoroutineDispatcher
@@ -27,10 +27,11 @@ import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 
 /**
- * Adding accounts: QR codes from the camera (each frame's text from the core's decoder) or a
- * picture, Google's multi-code exports with progress, an otpauth URI typed or pasted, manual
- * entry, and other apps' export files. Everything scanned or read is previewed (no secrets
- * leave the core) and added only when the user confirms. The core validates and explains.
+ * Adding accounts: QR codes from the camera (each frame's Y plane goes to the core, which
+ * decodes and enrolls it — the secret never becomes a Kotlin String) or a picture, Google's
+ * multi-code exports with progress, an otpauth URI typed or pasted (as characters, wiped),
+ * manual entry, and other apps' export files. Everything scanned or read is previewed (no
+ * secrets leave the core) and added only when the user confirms. The core validates and explains.
  */
 class EnrollModel(
     private val vault: TwofoldVault,
@@ -72,41 +73,45 @@ class EnrollModel(
     private val scanner = EnrollmentScanner(io)
     private var import: ImportSession? = null
     private var pendingFile: ByteArray? = null
-    private var lastText: String? = null
     private val scanLock = Mutex()
 
-    /** A QR text from the camera (called for every decoded frame; repeats are ignored). */
-    fun scanned(text: String): Job = scope.launch {
+    private fun took(r: ScanResult) = _state.update {
+        it.copy(
+            pending = scanner.accounts(),
+            progress = r.progress ?: it.progress,
+            problems = (it.problems + r.errors).distinct(),
+            error = null,
+            result = null,
+        )
+    }
+
+    private fun problem(e: VaultFailure) =
+        _state.update { it.copy(problems = (it.problems + (e.message ?: "Unreadable code")).distinct()) }
+
+    /**
+     * One camera frame's Y plane (called for every analysed frame; frames without a code are
+     * ignored, repeats of a code already scanned are harmless).
+     */
+    fun cameraFrame(width: Int, height: Int, rowStride: Int, luma: ByteArray): Job = scope.launch {
         scanLock.withLock {
-            if (text == lastText) return@launch
-            lastText = text
             try {
-                val r = scanner.scan(text)
-                _state.update {
-                    it.copy(
-                        pending = scanner.accounts(),
-                        progress = r.progress ?: it.progress,
-                        problems = it.problems + r.errors,
-                        error = null,
-                        result = null,
-                    )
-                }
+                scanner.scanLuma(width, height, rowStride, luma)?.let(::took)
             } catch (e: VaultFailure) {
-                _state.update { it.copy(problems = it.problems + (e.message ?: "Unreadable code")) }
+                problem(e)
             }
         }
     }
 
     /** A photo or screenshot (PNG/JPEG bytes). */
     fun picture(bytes: ByteArray): Job = scope.launch {
-        val text = try {
-            TwofoldQr.decodeImage(bytes, io)
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(error = e.message) }
-            return@launch
+        scanLock.withLock {
+            try {
+                val r = scanner.scanImage(bytes)
+                if (r == null) _state.update { it.copy(error = "No QR code found in this picture") } else took(r)
+            } catch (e: VaultFailure) {
+                _state.update { it.copy(error = e.message) }
+            }
         }
-        if (text == null) _state.update { it.copy(error = "No QR code found in this picture") }
-        else scanned(text).join()
     }
 
     /** Untick one scanned or imported account before adding. */
@@ -130,7 +135,6 @@ class EnrollModel(
             val result = if (session != null) vault.addImported(session) else scanner.addTo(vault)
             import?.close()
             import = null
-            lastText = null
             _state.update { State(result = result) }
             onChanged()
         } catch (e: VaultFailure) {
@@ -138,13 +142,20 @@ class EnrollModel(
         }
     }
 
-    /** An otpauth:// URI typed or pasted: validated and described by the core, then added. */
-    fun addUri(uri: String): Job = scope.launch {
-        try {
-            TwofoldVault.previewUri(uri.trim())
-            scanned(uri.trim()).join()
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(error = e.message) }
+    /**
+     * An otpauth:// URI typed or pasted (the field's characters, wiped here): validated and
+     * previewed by the core, then pending like a scanned code.
+     */
+    fun addUri(uri: CharArray): Job = scope.launch {
+        val bytes = uri.toWipedUtf8()
+        scanLock.withLock {
+            try {
+                took(scanner.scanText(bytes))
+            } catch (e: VaultFailure) {
+                _state.update { it.copy(error = e.message) }
+            } finally {
+                bytes.fill(0)
+            }
         }
     }
 
@@ -168,7 +179,7 @@ class EnrollModel(
         }
         val input = EntryInput(
             params = OtpParams(m.type, m.algorithm, digits!!, period!!, counter!!),
-            secretBase32 = m.secret,
+            secret = m.secret.toByteArray(Charsets.UTF_8),
             issuer = m.issuer.trim(),
             account = m.account.trim(),
             note = "",
@@ -178,6 +189,7 @@ class EnrollModel(
         )
         _state.update { it.copy(busy = true, error = null) }
         try {
+            // The facade wipes input.secret after the call.
             val added = vault.add(input, allowDuplicate)
             _state.update { State(result = AddResult(listOf(added.id), emptyList())) }
             onChanged()
@@ -229,7 +241,6 @@ class EnrollModel(
         import = null
         pendingFile?.fill(0)
         pendingFile = null
-        lastText = null
         for (i in scanner.accounts().indices.reversed()) scanner.remove(i)
         _state.value = State()
     }

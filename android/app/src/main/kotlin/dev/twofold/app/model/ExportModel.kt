@@ -3,6 +3,7 @@ package dev.twofold.app.model
 import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
+import dev.twofold.core.QrMatrix
 import dev.twofold.core.SkippedEntry
 import dev.twofold.core.autoBackupName
 import dev.twofold.toWipedUtf8
@@ -79,7 +80,7 @@ class ExportModel(
         val busy: Boolean = false,
         val error: String? = null,
         /** Google Authenticator export: the codes to draw on screen, one after another. */
-        val googleCodes: List<String> = emptyList(),
+        val googleCodes: List<QrMatrix> = emptyList(),
         /** Accounts the chosen format cannot hold (listed, never dropped silently). */
         val skipped: List<SkippedEntry> = emptyList(),
         /** The file name of the export just saved and checked. */
@@ -148,7 +149,7 @@ class ExportModel(
             if (needsPassword && (pw == null || pw.isEmpty())) throw VaultFailure.InvalidInput("Choose a password for the exported file")
             if (format == Format.GOOGLE_QR) {
                 val g = vault.exportGoogleMigration()
-                _state.update { it.copy(busy = false, googleCodes = g.uris, skipped = g.skipped) }
+                _state.update { it.copy(busy = false, googleCodes = g.codes, skipped = g.skipped) }
                 return@launch
             }
             val sink = write ?: throw VaultFailure.InvalidInput("Choose where to save the file")
@@ -158,16 +159,19 @@ class ExportModel(
                 return@launch
             }
             var skipped = emptyList<SkippedEntry>()
-            val text = when (format) {
-                Format.AEGIS_ENCRYPTED, Format.AEGIS_PLAIN -> vault.exportAegis(pw?.takeIf { format == Format.AEGIS_ENCRYPTED })
-                Format.OTPAUTH_LIST -> vault.exportOtpauthList()
-                else -> vault.exportCxf(clock()).also { skipped = it.skipped }.content
+            // The facade hands the export's bytes to the writer and wipes them afterwards.
+            val save: suspend (ByteArray) -> Unit = { bytes ->
+                val back = sink(bytes)
+                try {
+                    if (!back.contentEquals(bytes)) throw VaultFailure.Storage("The saved file does not read back the same; save it again")
+                } finally {
+                    back.fill(0)
+                }
             }
-            val bytes = text.toByteArray()
-            try {
-                if (!sink(bytes).contentEquals(bytes)) throw VaultFailure.Storage("The saved file does not read back the same; save it again")
-            } finally {
-                bytes.fill(0)
+            when (format) {
+                Format.AEGIS_ENCRYPTED, Format.AEGIS_PLAIN -> vault.exportAegis(pw?.takeIf { format == Format.AEGIS_ENCRYPTED }, save)
+                Format.OTPAUTH_LIST -> vault.exportOtpauthList(save)
+                else -> vault.exportCxf(clock()) { bytes, left -> skipped = left; save(bytes) }
             }
             _state.update { it.copy(busy = false, skipped = skipped, saved = name) }
         } catch (e: VaultFailure) {

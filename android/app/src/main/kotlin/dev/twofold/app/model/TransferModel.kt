@@ -20,18 +20,25 @@ import kotlinx.coroutines.sync.withLock
 
 /**
  * The new phone's side of a transfer: show the invite QR, scan the old phone's animated
- * frames (any order, any loss up to what the fountain code repairs), compare the confirmation
- * code, preview, accept. Everything about the protocol is the core's.
+ * frames (any order, any loss up to what the fountain code repairs), then show the reply QR
+ * for the old phone and the confirmation code, preview, and accept only when the user says
+ * both codes match. Everything about the protocol is the core's.
  */
 class ReceiveModel(
     private val vault: TwofoldVault,
     private val scope: CoroutineScope,
-    private val start: suspend () -> IncomingTransfer = { IncomingTransfer.start() },
+    /** This phone's Wi-Fi address and a port ("192.168.1.20:47000") to offer the LAN, or null. */
+    private val lanAddress: () -> String? = { null },
+    private val start: suspend () -> IncomingTransfer = { IncomingTransfer.start(lan = lanAddress()) },
     private val onChanged: () -> Unit = {},
 ) {
     data class State(
         val invite: String? = null,
+        /** The invite also offers the LAN: [receiveLan] may be used. */
+        val lanOffered: Boolean = false,
         val progress: TransferProgress? = null,
+        /** Once the old phone's data arrived: show it as a QR code for the old phone to scan. */
+        val reply: String? = null,
         val confirmationCode: String? = null,
         val preview: List<ImportedPreview> = emptyList(),
         val result: AddResult? = null,
@@ -51,7 +58,7 @@ class ReceiveModel(
             try {
                 val t = start()
                 transfer = t
-                _state.value = State(invite = t.inviteText())
+                _state.value = State(invite = t.inviteText(), lanOffered = lanAddress() != null)
             } catch (e: VaultFailure) {
                 _state.value = State(error = e.message)
             }
@@ -66,16 +73,38 @@ class ReceiveModel(
             try {
                 val p = t.receiveFrame(text)
                 _state.update { it.copy(progress = p, error = null) }
-                if (p.complete) {
-                    val code = t.confirmationCode()
-                    val preview = t.preview()
-                    _state.update { it.copy(confirmationCode = code, preview = preview) }
-                }
+                if (p.complete) showReceived(t)
             } catch (_: VaultFailure.TransferExpired) {
                 _state.update { it.copy(expired = true, error = "This transfer code expired; show a new one") }
             } catch (e: VaultFailure.TransferRejected) {
                 // A stray code (another session's, a normal account QR): say so, keep scanning.
                 _state.update { it.copy(error = e.message) }
+            } catch (e: VaultFailure) {
+                _state.update { it.copy(error = e.message) }
+            }
+        }
+    }
+
+    private suspend fun showReceived(t: IncomingTransfer) {
+        val code = t.confirmationCode()
+        val reply = t.replyText()
+        val preview = t.preview()
+        _state.update { it.copy(confirmationCode = code, reply = reply, preview = preview) }
+    }
+
+    /**
+     * Receive over the local network instead (the invite must name this phone's address):
+     * waits up to [timeoutMillis] for the old phone; then the code and preview show.
+     */
+    fun receiveLan(timeoutMillis: Long = 120_000): Job = scope.launch {
+        lock.withLock {
+            val t = transfer ?: return@launch
+            try {
+                t.receiveLan(timeoutMillis)
+                _state.update { it.copy(error = null) }
+                showReceived(t)
+            } catch (_: VaultFailure.TransferExpired) {
+                _state.update { it.copy(expired = true, error = "This transfer code expired; show a new one") }
             } catch (e: VaultFailure) {
                 _state.update { it.copy(error = e.message) }
             }
@@ -98,17 +127,27 @@ class ReceiveModel(
         }
     }
 
-    /** The codes differ, or the user gave up: nothing is added. */
-    fun cancel() {
-        transfer?.close()
-        transfer = null
-        _state.value = State()
+    /** The codes differ, or the user gave up: nothing is added (a LAN sender hears no). */
+    fun cancel(): Job = scope.launch {
+        lock.withLock {
+            transfer?.let { t ->
+                try {
+                    t.reject()
+                } catch (_: VaultFailure) {
+                }
+                t.close()
+            }
+            transfer = null
+            _state.value = State()
+        }
     }
 }
 
 /**
  * The old phone's side: after re-authentication, scan the new phone's invite, choose accounts,
- * then show the animated frames and the confirmation code until the new phone has them.
+ * then show the animated frames until the new phone shows its reply; scan the reply, and only
+ * then show the confirmation code. Over the LAN: show where the accounts would go and ask
+ * first, then the code, and send only when the user says both codes match.
  */
 class SendModel(
     private val vault: TwofoldVault,
@@ -121,10 +160,18 @@ class SendModel(
         val invite: String? = null,
         val accounts: List<EntryView> = emptyList(),
         val selected: Set<String> = emptySet(),
+        /** Shown only after the new phone's reply was scanned (or arrived over the LAN). */
         val confirmationCode: String? = null,
+        /** Frames are on screen: the camera waits for the new phone's reply. */
+        val awaitingReply: Boolean = false,
         /** The frame to draw now (changes [framesPerSecond] times a second). */
         val frame: String? = null,
         val framesShown: Long = 0,
+        /** The invite's LAN address: show it and ask before [sendOverLan]. */
+        val lanDestination: String? = null,
+        /** LAN: the code is on screen, the accounts wait for "the codes match". */
+        val lanWaitingForMatch: Boolean = false,
+        val sent: Boolean = false,
         val busy: Boolean = false,
         val error: String? = null,
     )
@@ -162,6 +209,28 @@ class SendModel(
         if (_state.value.invite == null) _state.update { it.copy(invite = text, error = null) }
     }
 
+    /** Whatever the camera reads: the invite first, then (with frames showing) the reply. */
+    fun scanned(text: String) {
+        if (_state.value.invite == null) inviteScanned(text) else if (_state.value.awaitingReply) replyScanned(text)
+    }
+
+    /** The new phone's reply: checked by the core; then the code to compare shows. */
+    fun replyScanned(text: String): Job = scope.launch {
+        val t = transfer ?: return@launch
+        if (_state.value.confirmationCode != null) return@launch
+        try {
+            val code = t.acceptReply(text)
+            frames?.cancel()
+            frames = null
+            _state.update { it.copy(confirmationCode = code, awaitingReply = false, frame = null, error = null) }
+        } catch (e: VaultFailure.TransferRejected) {
+            // Another sender reached the new phone, or a forged reply: say it plainly.
+            _state.update { it.copy(error = e.message) }
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(error = e.message) }
+        }
+    }
+
     fun toggle(id: String) = _state.update {
         it.copy(selected = if (id in it.selected) it.selected - id else it.selected + id)
     }
@@ -180,7 +249,7 @@ class SendModel(
             val ids = s.accounts.map { it.id }.filter { it in s.selected }
             val t = OutgoingTransfer.start(vault, invite, ids)
             transfer = t
-            _state.update { it.copy(busy = false, confirmationCode = t.confirmationCode) }
+            _state.update { it.copy(busy = false, awaitingReply = true, lanDestination = t.lanDestination) }
             frames = scope.launch {
                 t.frames(framesPerSecond).collect { f -> _state.update { it.copy(frame = f, framesShown = it.framesShown + 1) } }
             }
@@ -188,6 +257,44 @@ class SendModel(
             // An invalid or expired invite: scan the new phone's code again.
             _state.update { it.copy(busy = false, invite = null, error = e.message) }
         }
+    }
+
+    /**
+     * The user saw [State.lanDestination] and agreed to send there: connects, and shows the
+     * code once the new phone answered. Nothing is sent before [codesMatch].
+     */
+    fun sendOverLan(timeoutMillis: Long = 120_000): Job = scope.launch {
+        val t = transfer ?: return@launch
+        if (t.lanDestination == null) return@launch
+        frames?.cancel()
+        frames = null
+        _state.update { it.copy(busy = true, awaitingReply = false, frame = null, error = null) }
+        try {
+            val code = t.connectLan(timeoutMillis)
+            _state.update { it.copy(busy = false, confirmationCode = code, lanWaitingForMatch = true) }
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(busy = false, error = e.message) }
+        }
+    }
+
+    /** LAN: both phones show the same code; send the accounts. */
+    fun codesMatch(): Job = scope.launch {
+        val t = transfer ?: return@launch
+        if (!_state.value.lanWaitingForMatch) return@launch
+        _state.update { it.copy(busy = true, error = null) }
+        try {
+            t.finishLan()
+            _state.update { it.copy(busy = false, lanWaitingForMatch = false, sent = true) }
+        } catch (e: VaultFailure) {
+            _state.update { it.copy(busy = false, lanWaitingForMatch = false, error = e.message) }
+        }
+    }
+
+    /** The codes differ: send nothing, and tell the user someone may be in between. */
+    fun codesDiffer() {
+        transfer?.cancelLan()
+        finish()
+        _state.update { it.copy(error = "The codes differ: nothing was sent. Start again, and make sure you scan the new phone's own screen.") }
     }
 
     /** The new phone accepted (or the user stopped): stop showing frames, drop the sealed data. */

@@ -2,16 +2,15 @@ package dev.twofold.app.platform
 
 import androidx.camera.core.ImageAnalysis
 import androidx.camera.core.ImageProxy
-import dev.twofold.TwofoldQr
-import dev.twofold.VaultFailure
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.runBlocking
 
 /**
- * CameraX analysis: hands each frame's Y plane (with its row stride) to the core's QR decoder
- * on the analysis thread; decoded texts go to [onText]. Works without Play services.
+ * CameraX analysis: hands each frame's Y plane (width, height, row stride, bytes) to [onFrame]
+ * on the analysis thread. The buffer is reused for the next frame, so [onFrame] works on it
+ * before returning: the Add screen enrolls it in the core (`EnrollmentScanner.scanLuma`, the
+ * secret never becomes a String), the transfer screens decode invites, frames and replies
+ * (`TwofoldQr.decodeLuma`). Works without Play services.
  */
-class QrAnalyzer(private val onText: (String) -> Unit) : ImageAnalysis.Analyzer {
+class QrAnalyzer(private val onFrame: (width: Int, height: Int, rowStride: Int, luma: ByteArray) -> Unit) : ImageAnalysis.Analyzer {
     private var luma = ByteArray(0)
 
     override fun analyze(image: ImageProxy) {
@@ -20,13 +19,7 @@ class QrAnalyzer(private val onText: (String) -> Unit) : ImageAnalysis.Analyzer 
             val buffer = plane.buffer
             if (luma.size != buffer.remaining()) luma = ByteArray(buffer.remaining())
             buffer.get(luma)
-            val text = try {
-                // Already on CameraX's analysis executor: decode right here.
-                runBlocking { TwofoldQr.decodeLuma(it.width, it.height, plane.rowStride, luma, Dispatchers.Unconfined) }
-            } catch (_: VaultFailure) {
-                null
-            }
-            if (text != null) onText(text)
+            onFrame(it.width, it.height, plane.rowStride, luma)
         }
     }
 }

@@ -41,6 +41,7 @@ import dev.twofold.app.platform.readDocument
 import dev.twofold.core.HashAlgorithm
 import dev.twofold.core.OtpType
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
 
 private val tabs = listOf("Scan", "Picture", "Link", "Manual", "File")
 
@@ -59,7 +60,11 @@ fun AddScreen(model: EnrollModel, done: () -> Unit) {
             }
             when (tab) {
                 0 -> if (state.pending.isEmpty() || state.progress != null) {
-                    QrCamera(onText = { model.scanned(it) }, modifier = Modifier.fillMaxWidth().height(320.dp))
+                    // Frames go to the core as pixels; the account's secret never becomes a String.
+                    QrFrameCamera(
+                        onFrame = { w, h, stride, luma -> runBlocking { model.cameraFrame(w, h, stride, luma).join() } },
+                        modifier = Modifier.fillMaxWidth().height(320.dp),
+                    )
                     state.progress?.let { Text(it.description, style = MaterialTheme.typography.titleMedium) }
                 }
                 1 -> PictureTab(model)
@@ -109,7 +114,7 @@ private fun LinkTab(model: EnrollModel) {
     var uri by remember { mutableStateOf("") }
     Text("Paste an otpauth:// link.")
     OutlinedTextField(uri, { uri = it }, label = { Text("otpauth://…") }, modifier = Modifier.fillMaxWidth())
-    Button(enabled = uri.isNotBlank(), onClick = { model.addUri(uri) }) { Text("Read link") }
+    Button(enabled = uri.isNotBlank(), onClick = { model.addUri(uri.trim().toCharArray()); uri = "" }) { Text("Read link") }
 }
 
 @OptIn(ExperimentalMaterial3Api::class)

@@ -38,6 +38,10 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.viewinterop.AndroidView
+import dev.twofold.VaultFailure
+import dev.twofold.core.QrMatrix
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runBlocking
 import androidx.core.content.ContextCompat
 import androidx.lifecycle.compose.LocalLifecycleOwner
 import dev.twofold.TwofoldQr
@@ -79,7 +83,12 @@ fun ErrorText(message: String?) {
 /** A QR code drawn from the core's module matrix (invites, transfer frames, Google export). */
 @Composable
 fun QrImage(text: String, modifier: Modifier = Modifier) {
-    val matrix = remember(text) { TwofoldQr.matrix(text) }
+    QrImage(remember(text) { TwofoldQr.matrix(text) }, modifier)
+}
+
+/** A QR code the core already drew (Google export codes: their text never leaves the core). */
+@Composable
+fun QrImage(matrix: QrMatrix, modifier: Modifier = Modifier) {
     Canvas(modifier.aspectRatio(1f).background(Color.White).padding(12.dp)) {
         val n = matrix.size.toInt()
         val cell = size.minDimension / n
@@ -92,11 +101,31 @@ fun QrImage(text: String, modifier: Modifier = Modifier) {
 }
 
 /**
- * The camera with live QR decoding by the core. Asks for the permission first and explains
- * what it is for; every decoded text goes to [onText] on the main thread.
+ * The camera for transfer invites, frames and replies: every decoded text goes to [onText] on
+ * the main thread (the core refuses to hand out account codes as text).
  */
 @Composable
 fun QrCamera(onText: (String) -> Unit, modifier: Modifier = Modifier) {
+    val context = LocalContext.current
+    val mainExecutor = remember { ContextCompat.getMainExecutor(context) }
+    val latest by rememberUpdatedState(onText)
+    QrFrameCamera(onFrame = { w, h, stride, luma ->
+        val text = try {
+            // Already on CameraX's analysis executor: decode right here.
+            runBlocking { TwofoldQr.decodeLuma(w, h, stride, luma, Dispatchers.Unconfined) }
+        } catch (_: VaultFailure) {
+            null
+        }
+        if (text != null) mainExecutor.execute { latest(text) }
+    }, modifier = modifier)
+}
+
+/**
+ * The camera with every frame's Y plane handed to [onFrame] on the analysis thread (the buffer
+ * is reused after it returns). Asks for the permission first and explains what it is for.
+ */
+@Composable
+fun QrFrameCamera(onFrame: (width: Int, height: Int, rowStride: Int, luma: ByteArray) -> Unit, modifier: Modifier = Modifier) {
     val context = LocalContext.current
     val owner = LocalLifecycleOwner.current
     var granted by remember {
@@ -111,7 +140,7 @@ fun QrCamera(onText: (String) -> Unit, modifier: Modifier = Modifier) {
         }
         return
     }
-    val latest by rememberUpdatedState(onText)
+    val latest by rememberUpdatedState(onFrame)
     val analysisThread = remember { Executors.newSingleThreadExecutor() }
     val mainExecutor = remember { ContextCompat.getMainExecutor(context) }
     val providerFuture = remember { ProcessCameraProvider.getInstance(context) }
@@ -125,7 +154,7 @@ fun QrCamera(onText: (String) -> Unit, modifier: Modifier = Modifier) {
                 val analysis = ImageAnalysis.Builder()
                     .setBackpressureStrategy(ImageAnalysis.STRATEGY_KEEP_ONLY_LATEST)
                     .build()
-                    .also { it.setAnalyzer(analysisThread, QrAnalyzer { text -> mainExecutor.execute { latest(text) } }) }
+                    .also { it.setAnalyzer(analysisThread, QrAnalyzer { w, h, stride, luma -> latest(w, h, stride, luma) }) }
                 provider.unbindAll()
                 provider.bindToLifecycle(owner, CameraSelector.DEFAULT_BACK_CAMERA, preview, analysis)
             }, mainExecutor)

@@ -29,6 +29,7 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.unit.dp
+import dev.twofold.core.QrMatrix
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import dev.twofold.app.model.ExportModel
 import dev.twofold.app.model.ExportModel.Format
@@ -91,13 +92,13 @@ fun ExportScreen(model: ExportModel, back: () -> Unit) {
 }
 
 @Composable
-private fun GoogleCodes(uris: List<String>) {
-    var index by remember(uris) { mutableIntStateOf(0) }
-    LaunchedEffect(uris) { index = 0 }
-    Text("Scan with Google Authenticator: code ${index + 1} of ${uris.size}")
-    QrImage(uris[index], Modifier.fillMaxWidth())
+private fun GoogleCodes(codes: List<QrMatrix>) {
+    var index by remember(codes) { mutableIntStateOf(0) }
+    LaunchedEffect(codes) { index = 0 }
+    Text("Scan with Google Authenticator: code ${index + 1} of ${codes.size}")
+    QrImage(codes[index], Modifier.fillMaxWidth())
     Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
         OutlinedButton(enabled = index > 0, onClick = { index-- }) { Text("Previous") }
-        Button(enabled = index < uris.size - 1, onClick = { index++ }) { Text("Next") }
+        Button(enabled = index < codes.size - 1, onClick = { index++ }) { Text("Next") }
     }
 }

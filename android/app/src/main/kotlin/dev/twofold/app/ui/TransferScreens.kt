@@ -47,7 +47,11 @@ fun ReceiveScreen(model: ReceiveModel, back: () -> Unit) {
                 Button(onClick = back) { Text("Done") }
             }
             state.confirmationCode != null -> {
-                Text("Check that the other phone shows the same code:")
+                state.reply?.let {
+                    Text("1. On the old phone, scan this reply code. Only then does it show its code.")
+                    QrImage(it, Modifier.fillMaxWidth(0.6f))
+                }
+                Text("2. Check that the old phone shows the same code:")
                 Text(state.confirmationCode!!, style = MaterialTheme.typography.displaySmall, fontFamily = FontFamily.Monospace)
                 Text("${state.preview.size} account(s):")
                 state.preview.forEach { Text("${it.issuer} · ${it.account}") }
@@ -64,6 +68,7 @@ fun ReceiveScreen(model: ReceiveModel, back: () -> Unit) {
                     Text("1. On the old phone, open Twofold › Send to another phone and scan this code.")
                     QrImage(state.invite!!, Modifier.fillMaxWidth())
                     Text("2. Then point this camera at the codes the old phone shows.")
+                    if (state.lanOffered) OutlinedButton(onClick = { model.receiveLan() }) { Text("Receive over Wi-Fi instead") }
                 } else {
                     Text("Receiving… ${p.received} of about ${p.needed} pieces")
                     LinearProgressIndicator(
@@ -97,7 +102,26 @@ fun SendScreen(model: SendModel, biometrics: Boolean, back: () -> Unit) {
             }
             state.invite == null -> {
                 Text("On the new phone, open Twofold › Receive from another phone, and scan the code it shows.")
-                QrCamera(onText = model::inviteScanned, modifier = Modifier.fillMaxWidth().height(320.dp))
+                QrCamera(onText = model::scanned, modifier = Modifier.fillMaxWidth().height(320.dp))
+            }
+            state.sent -> {
+                Text("The new phone accepted the accounts.")
+                Button(onClick = { model.finish(); back() }) { Text("Done") }
+            }
+            state.lanWaitingForMatch -> {
+                Text("Does the new phone show this code?")
+                Text(state.confirmationCode!!, style = MaterialTheme.typography.displaySmall, fontFamily = FontFamily.Monospace)
+                Button(enabled = !state.busy, onClick = { model.codesMatch() }) { Text("Codes match: send") }
+                OutlinedButton(onClick = { model.codesDiffer() }) { Text("Codes differ: cancel") }
+            }
+            state.awaitingReply -> {
+                state.frame?.let { QrImage(it, Modifier.fillMaxWidth()) }
+                Text("Hold this screen in front of the new phone's camera. When it shows a reply code, scan it here:")
+                QrCamera(onText = model::scanned, modifier = Modifier.fillMaxWidth().height(200.dp))
+                state.lanDestination?.let { dest ->
+                    Text("Or send over Wi-Fi to $dest (the address in the new phone's code).")
+                    OutlinedButton(enabled = !state.busy, onClick = { model.sendOverLan() }) { Text("Send to $dest") }
+                }
             }
             state.confirmationCode == null -> {
                 Text("Choose the accounts to send (${state.selected.size} of ${state.accounts.size}):")
@@ -112,8 +136,7 @@ fun SendScreen(model: SendModel, biometrics: Boolean, back: () -> Unit) {
             else -> {
                 Text("The new phone must show this code:")
                 Text(state.confirmationCode!!, style = MaterialTheme.typography.displaySmall, fontFamily = FontFamily.Monospace)
-                state.frame?.let { QrImage(it, Modifier.fillMaxWidth()) }
-                Text("Hold this screen in front of the new phone's camera until it says it is done.")
+                Text("If it shows another code, cancel on both phones: someone else may be in between.")
                 Button(onClick = { model.finish(); back() }) { Text("Done") }
             }
         }
