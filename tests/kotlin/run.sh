@@ -52,6 +52,6 @@ mapfile -t sources < <(find "$build/generated" "$root/android/twofold/src/main/k
 "$kotlinc" -nowarn -jvm-target 17 -cp "$classpath" -d "$build/tests.jar" "${sources[@]}"
 
 echo "== running on the JVM against target/debug/libtwofold_ffi.so"
-java -Djna.library.path="$root/target/debug" \
+java -Djna.library.path="$root/target/debug" -Dtwofold.root="$root" \
   -cp "$build/tests.jar:$kotlin_lib/kotlin-stdlib.jar:$classpath" \
   "${TWOFOLD_KOTLIN_MAIN:-dev.twofold.tests.MainKt}"

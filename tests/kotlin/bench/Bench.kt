@@ -9,7 +9,14 @@ import dev.twofold.core.clockOffsetNeedsWarning
  * password is the second). Prints one JSON object. Driven by scripts/bench_ffi.py.
  */
 fun main(args: Array<String>) {
-    val session = VaultSession.open(args[0])
+    val trust = object : dev.twofold.core.TrustStore {
+        private var record: ByteArray? = null
+        override fun load(): ByteArray? = record
+        override fun store(record: ByteArray) {
+            this.record = record
+        }
+    }
+    val session = VaultSession.open(args[0], trust)
     session.unlockWithPassword(args[1].toByteArray())
 
     var sink = false

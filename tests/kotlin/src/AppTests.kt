@@ -115,7 +115,7 @@ fun registerAppTests(suite: Suite) {
         withMainScope { scope ->
             val path = File(tempDir(), "vault.twofold").path
             val keystore = SoftwareKeystore("twofold-bio")
-            val app = AppModel(path, keystore, MemorySettings(), scope, monotonicMs = { 0 })
+            val app = AppModel(path, trustFor(path), keystore, MemorySettings(), scope, monotonicMs = { 0 })
             app.start().join()
             assertEquals(Route.Onboarding, app.route.value, "no vault: onboarding")
             val m = app.onboarding(FLOOR)
@@ -156,7 +156,7 @@ fun registerAppTests(suite: Suite) {
             val keystore = SoftwareKeystore("twofold-bio")
             TwofoldVault.create(path, pw(), FLOOR).first.apply { enrollPlatform(keystore, "bio") }.close()
             val settings = MemorySettings()
-            val app = AppModel(path, keystore, settings, scope, monotonicMs = { 0 })
+            val app = AppModel(path, trustFor(path), keystore, settings, scope, monotonicMs = { 0 })
             app.start().join()
             val locked = app.route.value as Route.Locked
             val unlock = app.unlock(locked.vault)
@@ -196,7 +196,7 @@ fun registerAppTests(suite: Suite) {
             val (created, recovery) = TwofoldVault.create(path, pw(), FLOOR)
             created.addFromUri(GITHUB)
             created.close()
-            val app = AppModel(path, null, MemorySettings(), scope, monotonicMs = { 0 })
+            val app = AppModel(path, trustFor(path), null, MemorySettings(), scope, monotonicMs = { 0 })
             app.start().join()
             val vault = (app.route.value as Route.Locked).vault
             val unlock = app.unlock(vault)
@@ -221,7 +221,7 @@ fun registerAppTests(suite: Suite) {
             TwofoldVault.create(path, pw(), FLOOR).first.close()
             val time = ManualTime(0)
             val settings = MemorySettings().apply { autoLockSeconds = 60 }
-            val app = AppModel(path, null, settings, scope, monotonicMs = { time.nowMs }, sleep = time::sleep)
+            val app = AppModel(path, trustFor(path), null, settings, scope, monotonicMs = { time.nowMs }, sleep = time::sleep)
             app.start().join()
             app.unlock((app.route.value as Route.Locked).vault).unlockWithPassword(PASSWORD.toCharArray()).join()
             check(app.route.value is Route.Unlocked) { "unlocked" }

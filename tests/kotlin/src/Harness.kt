@@ -70,3 +70,28 @@ suspend fun dev.twofold.TwofoldVault.addFromUri(uri: String, allowDuplicate: Boo
     addFromUri(uri.toByteArray(Charsets.UTF_8), allowDuplicate)
 
 fun dev.twofold.TwofoldVault.Companion.previewUri(uri: String) = previewUri(uri.toByteArray(Charsets.UTF_8))
+
+/** A device's trust record kept in memory (the app keeps it in Keystore-protected storage). */
+class MemoryTrust : dev.twofold.core.TrustStore {
+    @Volatile private var record: ByteArray? = null
+
+    override fun load(): ByteArray? = record?.copyOf()
+
+    override fun store(record: ByteArray) {
+        this.record = record.copyOf()
+    }
+}
+
+private val trustByPath = java.util.concurrent.ConcurrentHashMap<String, MemoryTrust>()
+
+/** One device's trust record per vault path, for the whole test run. */
+fun trustFor(path: String): MemoryTrust = trustByPath.getOrPut(java.io.File(path).absolutePath) { MemoryTrust() }
+
+/** Tests open and create vaults on "this device": the trust record of the path. */
+suspend fun dev.twofold.TwofoldVault.Companion.open(path: String) = open(path, trustFor(path))
+
+suspend fun dev.twofold.TwofoldVault.Companion.create(
+    path: String,
+    password: ByteArray,
+    kdf: dev.twofold.core.KdfSettings,
+) = create(path, password, trustFor(path), kdf)

@@ -129,6 +129,83 @@ fun main() {
         check(uri.startsWith("otpauth://totp/Acme%20Co:rfc6238?secret=$RFC_SHA1")) { uri }
     }
 
+    suite.test("a file put back is RolledBack, a foreign one Forged; the password accepts it on purpose") {
+        val dir = tempDir()
+        val path = File(dir, "vault.twofold")
+        val (vault, _) = newVault(dir)
+        val h = vault.addFromUri("otpauth://hotp/Bank:bob?secret=$RFC_SHA1&counter=0")
+        val old = path.readBytes()
+        assertEquals("755224", vault.nextHotp(h.id), "first code")
+        vault.lock()
+        path.writeBytes(old)
+        val reopened = TwofoldVault.open(path.path)
+        val e = assertThrowsSuspend<VaultFailure.RolledBack> { reopened.unlockWithPassword(pw()) }
+        check(e.found < e.expected) { "generations ${e.found} < ${e.expected}" }
+        val info = reopened.unlockWithPasswordAcceptingUntrusted(pw())
+        check(info.acceptedUntrusted) { "accepted" }
+        assertEquals("287082", reopened.nextHotp(h.id), "the counter did not go back")
+        reopened.lock()
+        // Another vault's file in its place: foreign to this device.
+        val otherDir = tempDir()
+        val (stranger, _) = newVault(otherDir)
+        stranger.lock()
+        File(otherDir, "vault.twofold").copyTo(path, overwrite = true)
+        assertThrowsSuspend<VaultFailure.Forged> { TwofoldVault.open(path.path).unlockWithPassword(pw()) }
+    }
+
+    suite.test("a Twofold 0.1 vault is Unverified until accepted, then opens as format 2") {
+        val dir = tempDir()
+        val path = File(dir, "vault.twofold")
+        File(System.getProperty("twofold.root", "."), "core/tests/fixtures/v1/vault.twofold").copyTo(path)
+        val vault = TwofoldVault.open(path.path)
+        val pw1 = "v1 fixture password"
+        assertThrowsSuspend<VaultFailure.Unverified> { vault.unlockWithPassword(pw(pw1)) }
+        val info = vault.unlockWithPasswordAcceptingUntrusted(pw(pw1))
+        assertEquals(1.toUShort(), info.upgradedFrom, "upgraded from format 1")
+        assertEquals(3, vault.entries().size, "accounts")
+        vault.confirmRecoveryKey("ZPIU-EG6Q-O62B-YQGD-G7FD-TFVK-XYO2")
+        vault.lock()
+        TwofoldVault.open(path.path).unlockWithRecoveryKey("ZPIU-EG6Q-O62B-YQGD-G7FD-TFVK-XYO2")
+    }
+
+    suite.test("PIN through a device-credential keystore: five wrong PINs lock it, the password removes it") {
+        val dir = tempDir()
+        val path = File(dir, "vault.twofold")
+        val (vault, _) = newVault(dir)
+        val device = SoftwareKeystore("twofold-pin-device-key")
+        assertThrowsSuspend<VaultFailure.InvalidInput> { vault.enrollPin(pw("12345"), device) }
+        val pin = "246810".toByteArray()
+        val slot = vault.enrollPin(pin, device)
+        check(pin.all { it == 0.toByte() }) { "PIN wiped" }
+        vault.lock()
+        val locked = TwofoldVault.open(path.path)
+        locked.unlockWithPin(pw("246810"), device)
+        locked.lock()
+        repeat(4) { assertThrowsSuspend<VaultFailure.WrongCredential> { locked.unlockWithPin(pw("000000"), device) } }
+        assertThrowsSuspend<VaultFailure.PinLocked> { locked.unlockWithPin(pw("000000"), device) }
+        assertEquals(5, locked.pinFailures(slot), "failures counted")
+        assertThrowsSuspend<VaultFailure.PinLocked> { locked.unlockWithPin(pw("246810"), device) }
+        val info = locked.unlockWithPassword(pw())
+        assertEquals(1u, info.removedPinSlots, "PIN slot removed")
+        check(locked.slots().none { it.kind == SlotKind.PIN }) { "no PIN slot left" }
+    }
+
+    suite.test("biometric re-enrollment swaps the slot in one commit") {
+        val dir = tempDir()
+        val path = File(dir, "vault.twofold")
+        val (vault, _) = newVault(dir)
+        val first = SoftwareKeystore("bio-1")
+        vault.enrollPlatform(first, "Pixel")
+        val old = vault.platformSlots(first).single()
+        val second = SoftwareKeystore("bio-2")
+        val newId = vault.reenrollPlatform(old, second, "Pixel")
+        vault.lock()
+        val reopened = TwofoldVault.open(path.path)
+        assertThrowsSuspend<VaultFailure.NotFound> { reopened.unlockWithPlatform(first) }
+        reopened.unlockWithPlatform(second)
+        assertEquals(newId, reopened.platformSlots(second).single().id, "the new slot")
+    }
+
     suite.test("codes match the RFC 6238 vectors") {
         val (vault, _) = newVault()
         val sha1 = vault.add(totp(RFC_SHA1, "SHA1"))

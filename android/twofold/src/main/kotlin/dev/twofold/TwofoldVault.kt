@@ -18,6 +18,7 @@ import dev.twofold.core.RestoreResult
 import dev.twofold.core.SlotKind
 import dev.twofold.core.SlotView
 import dev.twofold.core.SkippedEntry
+import dev.twofold.core.TrustStore
 import dev.twofold.core.TwofoldException
 import dev.twofold.core.UnlockResult
 import dev.twofold.core.UriPreview
@@ -40,21 +41,30 @@ class TwofoldVault private constructor(
     internal val io: CoroutineDispatcher,
 ) : AutoCloseable {
     companion object {
-        /** Creates a vault and returns it unlocked with its recovery key (show it once). */
+        /**
+         * Creates a vault and returns it unlocked with its recovery key (show it once).
+         * [trust] is where the app keeps this device's record of the vault (Keystore- or
+         * Keychain-protected, never next to the vault file).
+         */
         suspend fun create(
             path: String,
             password: ByteArray,
+            trust: TrustStore,
             kdf: KdfSettings = dev.twofold.core.defaultKdf(),
             io: CoroutineDispatcher = Dispatchers.IO,
         ): Pair<TwofoldVault, String> = withContext(io) {
-            val session = call { password.useThenWipe { VaultSession.create(path, it, kdf) } }
+            val session = call { password.useThenWipe { VaultSession.create(path, it, kdf, trust) } }
             val recovery = session.takeRecoveryKey() ?: throw VaultFailure.Internal("no recovery key")
             TwofoldVault(session, io) to recovery
         }
 
-        /** Opens an existing vault, locked. */
-        suspend fun open(path: String, io: CoroutineDispatcher = Dispatchers.IO): TwofoldVault =
-            withContext(io) { TwofoldVault(call { VaultSession.open(path) }, io) }
+        /**
+         * Opens an existing vault, locked. Files older than [trust]'s record, or not written with
+         * keys descending from it, are refused at unlock ([VaultFailure.RolledBack],
+         * [VaultFailure.Forged]); wrong PINs are counted there.
+         */
+        suspend fun open(path: String, trust: TrustStore, io: CoroutineDispatcher = Dispatchers.IO): TwofoldVault =
+            withContext(io) { TwofoldVault(call { VaultSession.open(path, trust) }, io) }
 
         /**
          * What an otpauth URI (UTF-8 bytes, wiped after the call) holds — no secret — or
@@ -79,8 +89,21 @@ class TwofoldVault private constructor(
     suspend fun unlockWithPassword(password: ByteArray): UnlockResult =
         onIo { password.useThenWipe { session.unlockWithPassword(it) } }
 
+    /**
+     * Opens a file this device would refuse (rolled back, foreign, or made by Twofold 0.1)
+     * because the user confirmed it is theirs; it is rewritten under fresh keys.
+     */
+    suspend fun unlockWithPasswordAcceptingUntrusted(password: ByteArray): UnlockResult =
+        onIo { password.useThenWipe { session.unlockWithPasswordAcceptingUntrusted(it) } }
+
     suspend fun unlockWithRecoveryKey(recoveryKey: String): UnlockResult =
         onIo { session.unlockWithRecoveryKey(recoveryKey) }
+
+    /** Checks a recovery key typed from paper against the unlocked vault. */
+    suspend fun confirmRecoveryKey(recoveryKey: String) = onIo { session.confirmRecoveryKey(recoveryKey) }
+
+    /** Wrong PINs in a row for the PIN slot (at 5 it is locked). */
+    suspend fun pinFailures(slotId: String): Int = onIo { session.pinFailures(slotId).toInt() }
 
     /** Slots; readable while locked (biometric unlock reads its blob here). */
     suspend fun slots(): List<SlotView> = onIo { session.slots() }
@@ -106,6 +129,23 @@ class TwofoldVault private constructor(
     suspend fun unlockWithPin(slotId: String, pin: ByteArray, deviceKey: ByteArray): UnlockResult =
         onIo { pin.useThenWipe { p -> deviceKey.useThenWipe { d -> session.unlockWithPin(slotId, p, d) } } }
 
+    /**
+     * PIN unlock through [deviceKeystore], whose key needs the device credential: it unwraps
+     * the slot's device key (the lock-screen prompt appears there), the core checks PIN and
+     * device key together. Wrong PINs are counted in the trust store; the fifth locks the slot.
+     */
+    suspend fun unlockWithPin(pin: ByteArray, deviceKeystore: PlatformKeystore): UnlockResult {
+        val slot = slots().firstOrNull { it.kind == SlotKind.PIN && it.platformAlias == deviceKeystore.alias }
+            ?: run { pin.fill(0); throw VaultFailure.NotFound("No PIN set up") }
+        val deviceKey = try {
+            deviceKeystore.unwrap(slot.platformBlob ?: throw VaultFailure.Corrupt("Slot without blob"))
+        } catch (e: Throwable) {
+            pin.fill(0)
+            throw e
+        }
+        return unlockWithPin(slot.id, pin, deviceKey)
+    }
+
     /** Zeroizes the master key and decrypted entries in the core. */
     fun lock() = session.lock()
 
@@ -117,6 +157,33 @@ class TwofoldVault private constructor(
         return key.useThenWipe { k ->
             val blob = keystore.wrap(k)
             onIo { session.addPlatformSlot(keystore.alias, label, k, blob) }
+        }
+    }
+
+    /**
+     * Biometric re-enrollment: a fresh key wrapped by [keystore] (a new hardware key, so the
+     * old one keeps working until this returns) replaces [old] in one commit. The caller
+     * deletes the old hardware key only afterwards. Returns the new slot id.
+     */
+    suspend fun reenrollPlatform(old: SlotView, keystore: PlatformKeystore, label: String): String {
+        val key = onIo { generatePlatformKey() }
+        return key.useThenWipe { k ->
+            val blob = keystore.wrap(k)
+            onIo { session.replacePlatformSlot(old.id, keystore.alias, label, k, blob) }
+        }
+    }
+
+    /**
+     * A device-bound PIN (six digits or more): a fresh device key wrapped by [deviceKeystore]
+     * (a keystore key that needs the device credential), combined with the PIN in the core.
+     */
+    suspend fun enrollPin(pin: ByteArray, deviceKeystore: PlatformKeystore, kdf: KdfSettings = dev.twofold.core.defaultKdf()): String {
+        val deviceKey = onIo { generatePlatformKey() }
+        return pin.useThenWipe { p ->
+            deviceKey.useThenWipe { d ->
+                val blob = deviceKeystore.wrap(d)
+                onIo { session.addPinSlot(deviceKeystore.alias, p, d, blob, kdf) }
+            }
         }
     }
 
@@ -224,8 +291,12 @@ class TwofoldVault private constructor(
     suspend fun verifyBackupBytesWithRecoveryKey(bytes: ByteArray, recoveryKey: String): BackupCheck =
         onIo { session.verifyBackupBytes(bytes, BackupKey.RecoveryKey(recoveryKey)) }
 
-    suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode): RestoreResult =
-        onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode) } }
+    /**
+     * Restores a backup. One that cannot be authenticated ([BackupCheck.authenticated] false)
+     * fails with [VaultFailure.Unverified] unless [acceptUnverified] (the user confirmed).
+     */
+    suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode, acceptUnverified: Boolean = false): RestoreResult =
+        onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode, acceptUnverified) } }
 
     /**
      * otpauth:// URIs of every account, one per line (explicit export: re-authenticate first).

@@ -29,6 +29,31 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
     /** Not a Twofold file, or one from a newer version. */
     class UnsupportedFile(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
 
+    /**
+     * The vault file was not written with this vault's keys (or not by keys descending from
+     * those this device last saw): someone may have replaced it. Nothing was opened or
+     * changed; offer a backup restore, or — if the user is sure it is theirs — the password
+     * path that accepts it ([TwofoldVault.unlockWithPasswordAcceptingUntrusted]).
+     */
+    class Forged(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /**
+     * The vault file is older ([found]) than the one this device last opened ([expected]):
+     * an old copy was put back. Nothing was changed; the user may accept it with the password.
+     */
+    class RolledBack(val found: Long, val expected: Long, message: String, cause: Throwable? = null) :
+        VaultFailure(message, cause)
+
+    /**
+     * The file opened but cannot be shown to be this vault's (made by Twofold 0.1, or a key
+     * not confirmed since): ask the user, then accept it with the password; for a backup,
+     * restore with `acceptUnverified = true`.
+     */
+    class Unverified(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** Too many wrong PINs: unlock with the password or biometrics (the PIN is then removed). */
+    class PinLocked(cause: Throwable? = null) : VaultFailure("Too many wrong PINs: use your password", cause)
+
     /** The session is locked: unlock first. */
     class Locked(cause: Throwable? = null) : VaultFailure("The vault is locked", cause)
 
@@ -63,6 +88,10 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
             is TwofoldException.WrongCredential -> WrongCredential(e)
             is TwofoldException.RecoveryKeyTypo -> RecoveryKeyTypo(e.details, e)
             is TwofoldException.VaultCorrupt -> Corrupt(e.details, e)
+            is TwofoldException.VaultForged -> Forged(e.details, e)
+            is TwofoldException.VaultRolledBack -> RolledBack(e.found.toLong(), e.expected.toLong(), e.details, e)
+            is TwofoldException.Unverified -> Unverified(e.details, e)
+            is TwofoldException.PinLocked -> PinLocked(e)
             is TwofoldException.NotATwofoldFile -> UnsupportedFile(e.details, e)
             is TwofoldException.UnsupportedVersion ->
                 UnsupportedFile("Made by a newer Twofold (format ${e.version})", e)

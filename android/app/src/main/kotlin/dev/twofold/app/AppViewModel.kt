@@ -24,6 +24,7 @@ import dev.twofold.app.model.UnlockModel
 import dev.twofold.app.platform.AndroidClipboard
 import dev.twofold.app.platform.BiometricKeystore
 import dev.twofold.app.platform.NetworkTime
+import dev.twofold.app.platform.KeystoreTrustStore
 import dev.twofold.app.platform.PrefsSettings
 import dev.twofold.app.platform.SafBackupFolder
 import kotlinx.coroutines.Dispatchers
@@ -41,6 +42,7 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
 
     val app = AppModel(
         vaultPath = File(application.noBackupFilesDir, "vault.twofold").path,
+        trust = KeystoreTrustStore(application),
         keystore = keystore,
         settings = settings,
         scope = viewModelScope,

@@ -4,6 +4,7 @@ import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.KdfSettings
+import dev.twofold.core.TrustStore
 import dev.twofold.core.defaultKdf
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
@@ -41,6 +42,8 @@ sealed interface Route {
  */
 class AppModel(
     private val vaultPath: String,
+    /** Where this device keeps its record of the vault (Keystore-protected storage). */
+    private val trust: TrustStore,
     val keystore: PlatformKeystore?,
     val settings: SettingsStore,
     private val scope: CoroutineScope,
@@ -57,7 +60,7 @@ class AppModel(
     /** Opens the vault file, locked; no file means onboarding. */
     fun start(): Job = scope.launch {
         _route.value = try {
-            Route.Locked(TwofoldVault.open(vaultPath, io))
+            Route.Locked(TwofoldVault.open(vaultPath, trust, io))
         } catch (_: VaultFailure.NotFound) {
             Route.Onboarding
         } catch (e: VaultFailure) {
@@ -66,7 +69,7 @@ class AppModel(
     }
 
     fun onboarding(kdf: KdfSettings = defaultKdf()): OnboardingModel =
-        OnboardingModel(vaultPath, keystore, scope, io, onDone = ::onUnlocked, kdf = kdf)
+        OnboardingModel(vaultPath, trust, keystore, scope, io, onDone = ::onUnlocked, kdf = kdf)
 
     fun unlock(vault: TwofoldVault): UnlockModel = UnlockModel(vault, keystore, settings, scope, io, onUnlocked = ::onUnlocked)
 

@@ -4,6 +4,7 @@ import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.KdfSettings
+import dev.twofold.core.TrustStore
 import dev.twofold.core.PasswordStrength
 import dev.twofold.core.defaultKdf
 import dev.twofold.toWipedUtf8
@@ -23,6 +24,7 @@ import kotlinx.coroutines.launch
  */
 class OnboardingModel(
     private val vaultPath: String,
+    private val trust: TrustStore,
     private val keystore: PlatformKeystore?,
     private val scope: CoroutineScope,
     private val io: CoroutineDispatcher,
@@ -80,7 +82,7 @@ class OnboardingModel(
         }
         _state.update { it.copy(busy = true, error = null) }
         try {
-            val (created, key) = TwofoldVault.create(vaultPath, bytes, kdf, io)
+            val (created, key) = TwofoldVault.create(vaultPath, bytes, trust, kdf, io)
             vault = created
             recoveryKey = key
             _state.update { it.copy(step = Step.ShowRecoveryKey(key), busy = false, strength = null) }
