@@ -80,6 +80,7 @@ final class AppSession {
         self.keystore = keystore
         app = AppModel(
             vaultPath: VaultLocation.path,
+            trust: KeychainTrustStore(),
             keystore: keystore,
             settings: settings,
             uptime: { ProcessInfo.processInfo.systemUptime }

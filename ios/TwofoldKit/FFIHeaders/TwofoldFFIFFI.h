@@ -243,6 +243,30 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRUST_STORE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRUST_STORE_METHOD0
+typedef void (*UniffiCallbackInterfaceTrustStoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRUST_STORE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRUST_STORE_METHOD1
+typedef void (*UniffiCallbackInterfaceTrustStoreMethod1)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRUST_STORE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRUST_STORE
+typedef struct UniffiVTableCallbackInterfaceTrustStore {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceTrustStoreMethod0 _Nonnull load;
+    UniffiCallbackInterfaceTrustStoreMethod1 _Nonnull store;
+} UniffiVTableCallbackInterfaceTrustStore;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
 uint64_t uniffi_twofold_ffi_fn_clone_enrollment(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -361,12 +385,12 @@ void uniffi_twofold_ffi_fn_free_vaultsession(uint64_t handle, RustCallStatus *_N
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_VAULTSESSION_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_VAULTSESSION_CREATE
-uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_create(RustBuffer path, RustBuffer password, RustBuffer kdf, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_create(RustBuffer path, RustBuffer password, RustBuffer kdf, uint64_t trust, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_VAULTSESSION_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_VAULTSESSION_OPEN
-uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_open(RustBuffer path, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_open(RustBuffer path, uint64_t trust, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_AEGIS
@@ -434,6 +458,11 @@ int64_t uniffi_twofold_ffi_fn_method_vaultsession_clock_offset(uint64_t ptr, Rus
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_codes_at(uint64_t ptr, int64_t unix_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CONFIRM_RECOVERY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CONFIRM_RECOVERY_KEY
+void uniffi_twofold_ffi_fn_method_vaultsession_confirm_recovery_key(uint64_t ptr, RustBuffer recovery_key, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CREATE_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CREATE_BACKUP
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_create_backup(uint64_t ptr, RustBuffer path, RustBuffer password, int8_t seal_to_recovery_key, RustCallStatus *_Nonnull out_status
@@ -494,6 +523,11 @@ RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_next_hotp(uint64_t ptr, Rus
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_path(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PIN_FAILURES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PIN_FAILURES
+uint32_t uniffi_twofold_ffi_fn_method_vaultsession_pin_failures(uint64_t ptr, RustBuffer slot_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PREPARE_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PREPARE_BACKUP
 uint64_t uniffi_twofold_ffi_fn_method_vaultsession_prepare_backup(uint64_t ptr, RustBuffer password, int8_t seal_to_recovery_key, RustCallStatus *_Nonnull out_status
@@ -529,9 +563,14 @@ void uniffi_twofold_ffi_fn_method_vaultsession_rename_group(uint64_t ptr, RustBu
 void uniffi_twofold_ffi_fn_method_vaultsession_reorder(uint64_t ptr, RustBuffer ids, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_REPLACE_PLATFORM_SLOT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_REPLACE_PLATFORM_SLOT
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_replace_platform_slot(uint64_t ptr, RustBuffer old_slot_id, RustBuffer alias, RustBuffer label, RustBuffer key, RustBuffer wrapped_blob, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_RESTORE_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_RESTORE_BACKUP
-RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_restore_backup(uint64_t ptr, RustBuffer path, RustBuffer key, RustBuffer mode, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_restore_backup(uint64_t ptr, RustBuffer path, RustBuffer key, RustBuffer mode, int8_t accept_unverified, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_RESTORE_ENTRY
@@ -572,6 +611,11 @@ RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_trash(uint64_t ptr, RustCal
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_UNLOCK_WITH_PASSWORD
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_UNLOCK_WITH_PASSWORD
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_unlock_with_password(uint64_t ptr, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_UNLOCK_WITH_PASSWORD_ACCEPTING_UNTRUSTED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_UNLOCK_WITH_PASSWORD_ACCEPTING_UNTRUSTED
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_unlock_with_password_accepting_untrusted(uint64_t ptr, RustBuffer password, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_UNLOCK_WITH_PIN
@@ -722,6 +766,31 @@ RustBuffer uniffi_twofold_ffi_fn_method_transfersender_lan_destination(uint64_t 
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_SOURCE_FRAMES
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRANSFERSENDER_SOURCE_FRAMES
 uint64_t uniffi_twofold_ffi_fn_method_transfersender_source_frames(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_TRUSTSTORE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_TRUSTSTORE
+uint64_t uniffi_twofold_ffi_fn_clone_truststore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_TRUSTSTORE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_TRUSTSTORE
+void uniffi_twofold_ffi_fn_free_truststore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_INIT_CALLBACK_VTABLE_TRUSTSTORE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_INIT_CALLBACK_VTABLE_TRUSTSTORE
+void uniffi_twofold_ffi_fn_init_callback_vtable_truststore(const UniffiVTableCallbackInterfaceTrustStore* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRUSTSTORE_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRUSTSTORE_LOAD
+RustBuffer uniffi_twofold_ffi_fn_method_truststore_load(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRUSTSTORE_STORE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_TRUSTSTORE_STORE
+void uniffi_twofold_ffi_fn_method_truststore_store(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_IMAGE
@@ -1296,6 +1365,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_codes_at(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CONFIRM_RECOVERY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CONFIRM_RECOVERY_KEY
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_confirm_recovery_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CREATE_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CREATE_BACKUP
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_create_backup(void
@@ -1368,6 +1443,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_path(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PIN_FAILURES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PIN_FAILURES
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_pin_failures(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PREPARE_BACKUP
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PREPARE_BACKUP
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_prepare_backup(void
@@ -1407,6 +1488,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_rename_group(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_REORDER
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_REORDER
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_reorder(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_REPLACE_PLATFORM_SLOT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_REPLACE_PLATFORM_SLOT
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_replace_platform_slot(void
     
 );
 #endif
@@ -1461,6 +1548,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_trash(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_UNLOCK_WITH_PASSWORD
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_UNLOCK_WITH_PASSWORD
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_password(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_UNLOCK_WITH_PASSWORD_ACCEPTING_UNTRUSTED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_UNLOCK_WITH_PASSWORD_ACCEPTING_UNTRUSTED
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_password_accepting_untrusted(void
     
 );
 #endif
@@ -1605,6 +1698,18 @@ uint16_t uniffi_twofold_ffi_checksum_method_transfersender_lan_destination(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_SOURCE_FRAMES
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERSENDER_SOURCE_FRAMES
 uint16_t uniffi_twofold_ffi_checksum_method_transfersender_source_frames(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_LOAD
+uint16_t uniffi_twofold_ffi_checksum_method_truststore_load(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_STORE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_STORE
+uint16_t uniffi_twofold_ffi_checksum_method_truststore_store(void
     
 );
 #endif

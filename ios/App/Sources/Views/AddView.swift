@@ -1,6 +1,5 @@
 import PhotosUI
 import SwiftUI
-import TwofoldFFI
 import TwofoldKit
 import UniformTypeIdentifiers
 

@@ -1,5 +1,4 @@
 import SwiftUI
-import TwofoldFFI
 import TwofoldKit
 
 struct CodesView: View {

@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -1817,6 +1823,261 @@ public func FfiConverterTypeTransferSender_lower(_ value: TransferSender) -> UIn
 
 
 
+/**
+ * Where the app keeps the vault's trust record (last generation and signing key seen, HOTP
+ * counters, wrong-PIN counts). Implemented by the app; called by the core on a background
+ * thread during unlock and after every change.
+ */
+public protocol TrustStore: AnyObject, Sendable {
+    
+    /**
+     * The stored record, or `None` before the first unlock.
+     */
+    func load() throws  -> Data?
+    
+    /**
+     * Replaces the stored record (atomically where the platform allows).
+     */
+    func store(record: Data) throws 
+    
+}
+/**
+ * Where the app keeps the vault's trust record (last generation and signing key seen, HOTP
+ * counters, wrong-PIN counts). Implemented by the app; called by the core on a background
+ * thread during unlock and after every change.
+ */
+open class TrustStoreImpl: TrustStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_truststore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_truststore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The stored record, or `None` before the first unlock.
+     */
+open func load()throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_truststore_load(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces the stored record (atomically where the platform allows).
+     */
+open func store(record: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_truststore_store(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(record),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceTrustStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceTrustStore = UniffiVTableCallbackInterfaceTrustStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeTrustStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface TrustStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeTrustStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface TrustStore: handle missing in uniffiClone")
+            }
+        },
+        load: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data? in
+                guard let uniffiObj = try? FfiConverterTypeTrustStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.load(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        store: { (
+            uniffiHandle: UInt64,
+            record: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeTrustStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.store(
+                     record: try FfiConverterData.lift(record)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceTrustStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceTrustStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitTrustStore() {
+    uniffi_twofold_ffi_fn_init_callback_vtable_truststore(UniffiCallbackInterfaceTrustStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrustStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<TrustStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = TrustStore
+
+    public static func lift(_ handle: UInt64) throws -> TrustStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TrustStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: TrustStore) -> UInt64 {
+         if let rustImpl = value as? TrustStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrustStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TrustStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustStore_lift(_ handle: UInt64) throws -> TrustStore {
+    return try FfiConverterTypeTrustStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustStore_lower(_ value: TrustStore) -> UInt64 {
+    return FfiConverterTypeTrustStore.lower(value)
+}
+
+
+
+
+
+
 public protocol VaultSessionProtocol: AnyObject, Sendable {
     
     /**
@@ -1878,6 +2139,12 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func codesAt(unixMs: Int64) throws  -> [CodeView]
     
     /**
+     * Checks a typed recovery key against the vault (unlocked); a slot carried over from
+     * format 1 vouches for the vault from then on.
+     */
+    func confirmRecoveryKey(recoveryKey: String) throws 
+    
+    /**
      * Writes an encrypted backup to `path`, reads it back and compares it with the vault.
      * `password` seals it (Argon2id 256 MiB); `seal_to_recovery_key` lets the recovery key
      * open it too.
@@ -1920,6 +2187,11 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func path()  -> String
     
     /**
+     * Wrong PINs in a row for a PIN slot (at 5 the slot is locked).
+     */
+    func pinFailures(slotId: String) throws  -> UInt32
+    
+    /**
      * Seals a backup in memory for the app to write itself (document providers). Only a
      * backup confirmed with `PendingBackup.confirm` counts as made.
      */
@@ -1940,6 +2212,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func recordUse(id: String) throws 
     
+    /**
+     * Removes a slot; the keys rotate, so its credential opens nothing written afterwards.
+     */
     func removeSlot(slotId: String) throws 
     
     func renameGroup(id: String, name: String) throws 
@@ -1949,7 +2224,19 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func reorder(ids: [String]) throws 
     
-    func restoreBackup(path: String, key: BackupKey, mode: RestoreMode) throws  -> RestoreResult
+    /**
+     * Biometric re-enrollment in one commit: the new platform slot replaces the old one.
+     * Delete the old hardware key only after this returns; if it fails, the old slot still
+     * works. Returns the new slot id.
+     */
+    func replacePlatformSlot(oldSlotId: String, alias: String, label: String, key: Data, wrappedBlob: Data) throws  -> String
+    
+    /**
+     * Restores a backup. An unauthenticated backup (made by Twofold 0.1, or opened by a
+     * recovery key not confirmed since the upgrade) is `Unverified` unless
+     * `accept_unverified` (the user said it is theirs).
+     */
+    func restoreBackup(path: String, key: BackupKey, mode: RestoreMode, acceptUnverified: Bool) throws  -> RestoreResult
     
     func restoreEntry(id: String) throws 
     
@@ -1979,6 +2266,12 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func trash() throws  -> [EntryView]
     
     func unlockWithPassword(password: Data) throws  -> UnlockResult
+    
+    /**
+     * Opens a file the device would refuse (`VaultRolledBack`, `VaultForged`, `Unverified`)
+     * because the user said it is theirs; it is rewritten under fresh keys. Password only.
+     */
+    func unlockWithPasswordAcceptingUntrusted(password: Data) throws  -> UnlockResult
     
     func unlockWithPin(slotId: String, pin: Data, deviceKey: Data) throws  -> UnlockResult
     
@@ -2056,27 +2349,32 @@ open class VaultSession: VaultSessionProtocol, @unchecked Sendable {
     
     /**
      * Creates a vault (password slot + recovery slot) and returns it unlocked. The recovery
-     * key is available once through `take_recovery_key`.
+     * key is available once through `take_recovery_key`. `trust` is where the app keeps the
+     * device's record of the vault (see `TrustStore`).
      */
-public static func create(path: String, password: Data, kdf: KdfSettings)throws  -> VaultSession  {
+public static func create(path: String, password: Data, kdf: KdfSettings, trust: TrustStore)throws  -> VaultSession  {
     return try  FfiConverterTypeVaultSession_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_constructor_vaultsession_create(
         FfiConverterString.lower(path),
         FfiConverterData.lower(password),
-        FfiConverterTypeKdfSettings_lower(kdf),uniffiCallStatus
+        FfiConverterTypeKdfSettings_lower(kdf),
+        FfiConverterTypeTrustStore_lower(trust),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Opens an existing vault, locked.
+     * Opens an existing vault, locked. `trust` is where the app keeps the device's record of
+     * the vault: files older than it, or not written with keys descending from it, are
+     * refused, and wrong PINs are counted there.
      */
-public static func `open`(path: String)throws  -> VaultSession  {
+public static func `open`(path: String, trust: TrustStore)throws  -> VaultSession  {
     return try  FfiConverterTypeVaultSession_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_constructor_vaultsession_open(
-        FfiConverterString.lower(path),uniffiCallStatus
+        FfiConverterString.lower(path),
+        FfiConverterTypeTrustStore_lower(trust),uniffiCallStatus
     )
 })
 }
@@ -2254,6 +2552,19 @@ open func codesAt(unixMs: Int64)throws  -> [CodeView]  {
 }
     
     /**
+     * Checks a typed recovery key against the vault (unlocked); a slot carried over from
+     * format 1 vouches for the vault from then on.
+     */
+open func confirmRecoveryKey(recoveryKey: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_confirm_recovery_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(recoveryKey),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Writes an encrypted backup to `path`, reads it back and compares it with the vault.
      * `password` seals it (Argon2id 256 MiB); `seal_to_recovery_key` lets the recovery key
      * open it too.
@@ -2385,6 +2696,19 @@ open func path() -> String  {
 }
     
     /**
+     * Wrong PINs in a row for a PIN slot (at 5 the slot is locked).
+     */
+open func pinFailures(slotId: String)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_pin_failures(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(slotId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Seals a backup in memory for the app to write itself (document providers). Only a
      * backup confirmed with `PendingBackup.confirm` counts as made.
      */
@@ -2437,6 +2761,9 @@ open func recordUse(id: String)throws   {try rustCallWithError(FfiConverterTypeT
 }
 }
     
+    /**
+     * Removes a slot; the keys rotate, so its credential opens nothing written afterwards.
+     */
 open func removeSlot(slotId: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_remove_slot(
@@ -2468,14 +2795,39 @@ open func reorder(ids: [String])throws   {try rustCallWithError(FfiConverterType
 }
 }
     
-open func restoreBackup(path: String, key: BackupKey, mode: RestoreMode)throws  -> RestoreResult  {
+    /**
+     * Biometric re-enrollment in one commit: the new platform slot replaces the old one.
+     * Delete the old hardware key only after this returns; if it fails, the old slot still
+     * works. Returns the new slot id.
+     */
+open func replacePlatformSlot(oldSlotId: String, alias: String, label: String, key: Data, wrappedBlob: Data)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_replace_platform_slot(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(oldSlotId),
+        FfiConverterString.lower(alias),
+        FfiConverterString.lower(label),
+        FfiConverterData.lower(key),
+        FfiConverterData.lower(wrappedBlob),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Restores a backup. An unauthenticated backup (made by Twofold 0.1, or opened by a
+     * recovery key not confirmed since the upgrade) is `Unverified` unless
+     * `accept_unverified` (the user said it is theirs).
+     */
+open func restoreBackup(path: String, key: BackupKey, mode: RestoreMode, acceptUnverified: Bool)throws  -> RestoreResult  {
     return try  FfiConverterTypeRestoreResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_restore_backup(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(path),
         FfiConverterTypeBackupKey_lower(key),
-        FfiConverterTypeRestoreMode_lower(mode),uniffiCallStatus
+        FfiConverterTypeRestoreMode_lower(mode),
+        FfiConverterBool.lower(acceptUnverified),uniffiCallStatus
     )
 })
 }
@@ -2561,6 +2913,20 @@ open func unlockWithPassword(password: Data)throws  -> UnlockResult  {
     return try  FfiConverterTypeUnlockResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_unlock_with_password(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(password),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Opens a file the device would refuse (`VaultRolledBack`, `VaultForged`, `Unverified`)
+     * because the user said it is theirs; it is rewritten under fresh keys. Password only.
+     */
+open func unlockWithPasswordAcceptingUntrusted(password: Data)throws  -> UnlockResult  {
+    return try  FfiConverterTypeUnlockResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_unlock_with_password_accepting_untrusted(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(password),uniffiCallStatus
     )
@@ -2759,14 +3125,32 @@ public struct BackupCheck: Equatable, Hashable {
     public var newestChange: Int64?
     public var createdAt: Int64
     public var difference: BackupDifference?
+    /**
+     * Container format of the file (1: made by Twofold 0.1).
+     */
+    public var formatVersion: UInt16
+    /**
+     * Made by a holder of the vault's credentials. When false, say so and restore only
+     * with `acceptUnverified` after the user confirmed.
+     */
+    public var authenticated: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entryCount: UInt64, newestChange: Int64?, createdAt: Int64, difference: BackupDifference?) {
+    public init(entryCount: UInt64, newestChange: Int64?, createdAt: Int64, difference: BackupDifference?, 
+        /**
+         * Container format of the file (1: made by Twofold 0.1).
+         */formatVersion: UInt16, 
+        /**
+         * Made by a holder of the vault's credentials. When false, say so and restore only
+         * with `acceptUnverified` after the user confirmed.
+         */authenticated: Bool) {
         self.entryCount = entryCount
         self.newestChange = newestChange
         self.createdAt = createdAt
         self.difference = difference
+        self.formatVersion = formatVersion
+        self.authenticated = authenticated
     }
 
     
@@ -2788,7 +3172,9 @@ public struct FfiConverterTypeBackupCheck: FfiConverterRustBuffer {
                 entryCount: FfiConverterUInt64.read(from: &buf), 
                 newestChange: FfiConverterOptionInt64.read(from: &buf), 
                 createdAt: FfiConverterInt64.read(from: &buf), 
-                difference: FfiConverterOptionTypeBackupDifference.read(from: &buf)
+                difference: FfiConverterOptionTypeBackupDifference.read(from: &buf), 
+                formatVersion: FfiConverterUInt16.read(from: &buf), 
+                authenticated: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -2797,6 +3183,8 @@ public struct FfiConverterTypeBackupCheck: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.newestChange, into: &buf)
         FfiConverterInt64.write(value.createdAt, into: &buf)
         FfiConverterOptionTypeBackupDifference.write(value.difference, into: &buf)
+        FfiConverterUInt16.write(value.formatVersion, into: &buf)
+        FfiConverterBool.write(value.authenticated, into: &buf)
     }
 }
 
@@ -4019,14 +4407,16 @@ public struct RestoreResult: Equatable, Hashable {
     public var updated: UInt64
     public var unchanged: UInt64
     public var removed: UInt64
+    public var authenticated: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(added: UInt64, updated: UInt64, unchanged: UInt64, removed: UInt64) {
+    public init(added: UInt64, updated: UInt64, unchanged: UInt64, removed: UInt64, authenticated: Bool) {
         self.added = added
         self.updated = updated
         self.unchanged = unchanged
         self.removed = removed
+        self.authenticated = authenticated
     }
 
     
@@ -4048,7 +4438,8 @@ public struct FfiConverterTypeRestoreResult: FfiConverterRustBuffer {
                 added: FfiConverterUInt64.read(from: &buf), 
                 updated: FfiConverterUInt64.read(from: &buf), 
                 unchanged: FfiConverterUInt64.read(from: &buf), 
-                removed: FfiConverterUInt64.read(from: &buf)
+                removed: FfiConverterUInt64.read(from: &buf), 
+                authenticated: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -4057,6 +4448,7 @@ public struct FfiConverterTypeRestoreResult: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.updated, into: &buf)
         FfiConverterUInt64.write(value.unchanged, into: &buf)
         FfiConverterUInt64.write(value.removed, into: &buf)
+        FfiConverterBool.write(value.authenticated, into: &buf)
     }
 }
 
@@ -4226,10 +4618,19 @@ public struct SlotView: Equatable, Hashable {
     public var kdf: KdfSettings?
     public var platformAlias: String?
     public var platformBlob: Data?
+    /**
+     * False only for a slot carried over from a format 1 vault that has not opened the
+     * vault since (the recovery key can be confirmed with `confirmRecoveryKey`).
+     */
+    public var endorsed: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, kind: SlotKind, label: String, createdAt: Int64, kdf: KdfSettings?, platformAlias: String?, platformBlob: Data?) {
+    public init(id: String, kind: SlotKind, label: String, createdAt: Int64, kdf: KdfSettings?, platformAlias: String?, platformBlob: Data?, 
+        /**
+         * False only for a slot carried over from a format 1 vault that has not opened the
+         * vault since (the recovery key can be confirmed with `confirmRecoveryKey`).
+         */endorsed: Bool) {
         self.id = id
         self.kind = kind
         self.label = label
@@ -4237,6 +4638,7 @@ public struct SlotView: Equatable, Hashable {
         self.kdf = kdf
         self.platformAlias = platformAlias
         self.platformBlob = platformBlob
+        self.endorsed = endorsed
     }
 
     
@@ -4261,7 +4663,8 @@ public struct FfiConverterTypeSlotView: FfiConverterRustBuffer {
                 createdAt: FfiConverterInt64.read(from: &buf), 
                 kdf: FfiConverterOptionTypeKdfSettings.read(from: &buf), 
                 platformAlias: FfiConverterOptionString.read(from: &buf), 
-                platformBlob: FfiConverterOptionData.read(from: &buf)
+                platformBlob: FfiConverterOptionData.read(from: &buf), 
+                endorsed: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -4273,6 +4676,7 @@ public struct FfiConverterTypeSlotView: FfiConverterRustBuffer {
         FfiConverterOptionTypeKdfSettings.write(value.kdf, into: &buf)
         FfiConverterOptionString.write(value.platformAlias, into: &buf)
         FfiConverterOptionData.write(value.platformBlob, into: &buf)
+        FfiConverterBool.write(value.endorsed, into: &buf)
     }
 }
 
@@ -4414,15 +4818,47 @@ public struct UnlockResult: Equatable, Hashable {
      */
     public var recoveredFromPrevious: Bool
     public var generation: UInt64
+    /**
+     * The file was in this older format and was rewritten as format 2.
+     */
+    public var upgradedFrom: UInt16?
+    /**
+     * An untrusted file was accepted on purpose (and rewritten under fresh keys).
+     */
+    public var acceptedUntrusted: Bool
+    /**
+     * PIN slots locked by too many wrong PINs that this unlock removed (tell the user).
+     */
+    public var removedPinSlots: UInt32
+    /**
+     * Slots from a format 1 vault not yet confirmed (suggest confirming the recovery key).
+     */
+    public var unendorsedSlots: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * The vault file was damaged; its previous generation was opened (tell the user).
-         */recoveredFromPrevious: Bool, generation: UInt64) {
+         */recoveredFromPrevious: Bool, generation: UInt64, 
+        /**
+         * The file was in this older format and was rewritten as format 2.
+         */upgradedFrom: UInt16?, 
+        /**
+         * An untrusted file was accepted on purpose (and rewritten under fresh keys).
+         */acceptedUntrusted: Bool, 
+        /**
+         * PIN slots locked by too many wrong PINs that this unlock removed (tell the user).
+         */removedPinSlots: UInt32, 
+        /**
+         * Slots from a format 1 vault not yet confirmed (suggest confirming the recovery key).
+         */unendorsedSlots: UInt32) {
         self.recoveredFromPrevious = recoveredFromPrevious
         self.generation = generation
+        self.upgradedFrom = upgradedFrom
+        self.acceptedUntrusted = acceptedUntrusted
+        self.removedPinSlots = removedPinSlots
+        self.unendorsedSlots = unendorsedSlots
     }
 
     
@@ -4442,13 +4878,21 @@ public struct FfiConverterTypeUnlockResult: FfiConverterRustBuffer {
         return
             try UnlockResult(
                 recoveredFromPrevious: FfiConverterBool.read(from: &buf), 
-                generation: FfiConverterUInt64.read(from: &buf)
+                generation: FfiConverterUInt64.read(from: &buf), 
+                upgradedFrom: FfiConverterOptionUInt16.read(from: &buf), 
+                acceptedUntrusted: FfiConverterBool.read(from: &buf), 
+                removedPinSlots: FfiConverterUInt32.read(from: &buf), 
+                unendorsedSlots: FfiConverterUInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: UnlockResult, into buf: inout [UInt8]) {
         FfiConverterBool.write(value.recoveredFromPrevious, into: &buf)
         FfiConverterUInt64.write(value.generation, into: &buf)
+        FfiConverterOptionUInt16.write(value.upgradedFrom, into: &buf)
+        FfiConverterBool.write(value.acceptedUntrusted, into: &buf)
+        FfiConverterUInt32.write(value.removedPinSlots, into: &buf)
+        FfiConverterUInt32.write(value.unendorsedSlots, into: &buf)
     }
 }
 
@@ -5010,6 +5454,30 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case VaultCorrupt(details: String
     )
     /**
+     * A well-formed file not written with this vault's keys (or not descending from those
+     * this device last saw): someone may have forged it. Nothing was opened or changed.
+     */
+    case VaultForged(details: String
+    )
+    /**
+     * The file is older than the one this device last saw: an old copy was put back. The
+     * user may accept it on purpose with the password (`unlockWithPasswordAcceptingRollback`).
+     */
+    case VaultRolledBack(found: UInt64, expected: UInt64, details: String
+    )
+    /**
+     * The file opened but cannot be shown to be this vault's with what the device knows
+     * (made by Twofold 0.1, or a slot not confirmed since the upgrade, on a device with no
+     * record): ask the user, then `unlockWithPasswordAcceptingUntrusted`. For backups,
+     * `restoreBackup(..., acceptUnverified = true)`.
+     */
+    case Unverified(details: String
+    )
+    /**
+     * Too many wrong PINs: unlock with the password or biometrics; the PIN is then removed.
+     */
+    case PinLocked
+    /**
      * Not a Twofold vault or backup file.
      */
     case NotATwofoldFile(details: String
@@ -5020,7 +5488,7 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case UnsupportedVersion(version: UInt16
     )
     /**
-     * KDF parameters below the floor or absurdly high.
+     * KDF parameters below the floor.
      */
     case WeakOrHostileKdf(details: String
     )
@@ -5141,62 +5609,74 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
         case 3: return .VaultCorrupt(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .NotATwofoldFile(
+        case 4: return .VaultForged(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .UnsupportedVersion(
+        case 5: return .VaultRolledBack(
+            found: try FfiConverterUInt64.read(from: &buf), 
+            expected: try FfiConverterUInt64.read(from: &buf), 
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 6: return .Unverified(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 7: return .PinLocked
+        case 8: return .NotATwofoldFile(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .UnsupportedVersion(
             version: try FfiConverterUInt16.read(from: &buf)
             )
-        case 6: return .WeakOrHostileKdf(
+        case 10: return .WeakOrHostileKdf(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .VaultNotFound(
+        case 11: return .VaultNotFound(
             path: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .VaultExists(
+        case 12: return .VaultExists(
             path: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Locked
-        case 10: return .NoSuchEntry(
+        case 13: return .Locked
+        case 14: return .NoSuchEntry(
             id: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .NoSuchGroup(
+        case 15: return .NoSuchGroup(
             id: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .NoSuchSlot
-        case 13: return .Duplicate(
+        case 16: return .NoSuchSlot
+        case 17: return .Duplicate(
             existingId: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .InvalidInput(
+        case 18: return .InvalidInput(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .InvalidUri(
+        case 19: return .InvalidUri(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .LastPasswordSlot
-        case 17: return .CounterExhausted
-        case 18: return .Conflict
-        case 19: return .Storage(
+        case 20: return .LastPasswordSlot
+        case 21: return .CounterExhausted
+        case 22: return .Conflict
+        case 23: return .Storage(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .FilePasswordRequired
-        case 21: return .DamagedFile(
+        case 24: return .FilePasswordRequired
+        case 25: return .DamagedFile(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 22: return .UnsupportedFormat(
+        case 26: return .UnsupportedFormat(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 23: return .HostileFile(
+        case 27: return .HostileFile(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .TransferExpired
-        case 25: return .TransferRejected(
+        case 28: return .TransferExpired
+        case 29: return .TransferRejected(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .TransferFailed(
+        case 30: return .TransferFailed(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .Internal(
+        case 31: return .Internal(
             details: try FfiConverterString.read(from: &buf)
             )
 
@@ -5225,116 +5705,137 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .NotATwofoldFile(details):
+        case let .VaultForged(details):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .UnsupportedVersion(version):
+        case let .VaultRolledBack(found,expected,details):
             writeInt(&buf, Int32(5))
-            FfiConverterUInt16.write(version, into: &buf)
+            FfiConverterUInt64.write(found, into: &buf)
+            FfiConverterUInt64.write(expected, into: &buf)
+            FfiConverterString.write(details, into: &buf)
             
         
-        case let .WeakOrHostileKdf(details):
+        case let .Unverified(details):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .VaultNotFound(path):
+        case .PinLocked:
             writeInt(&buf, Int32(7))
+        
+        
+        case let .NotATwofoldFile(details):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .UnsupportedVersion(version):
+            writeInt(&buf, Int32(9))
+            FfiConverterUInt16.write(version, into: &buf)
+            
+        
+        case let .WeakOrHostileKdf(details):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .VaultNotFound(path):
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(path, into: &buf)
             
         
         case let .VaultExists(path):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(path, into: &buf)
             
         
         case .Locked:
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(13))
         
         
         case let .NoSuchEntry(id):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(id, into: &buf)
             
         
         case let .NoSuchGroup(id):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(id, into: &buf)
             
         
         case .NoSuchSlot:
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(16))
         
         
         case let .Duplicate(existingId):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(existingId, into: &buf)
             
         
         case let .InvalidInput(details):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(details, into: &buf)
             
         
         case let .InvalidUri(reason):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
         case .LastPasswordSlot:
-            writeInt(&buf, Int32(16))
-        
-        
-        case .CounterExhausted:
-            writeInt(&buf, Int32(17))
-        
-        
-        case .Conflict:
-            writeInt(&buf, Int32(18))
-        
-        
-        case let .Storage(details):
-            writeInt(&buf, Int32(19))
-            FfiConverterString.write(details, into: &buf)
-            
-        
-        case .FilePasswordRequired:
             writeInt(&buf, Int32(20))
         
         
-        case let .DamagedFile(details):
+        case .CounterExhausted:
             writeInt(&buf, Int32(21))
-            FfiConverterString.write(details, into: &buf)
-            
         
-        case let .UnsupportedFormat(details):
+        
+        case .Conflict:
             writeInt(&buf, Int32(22))
-            FfiConverterString.write(details, into: &buf)
-            
         
-        case let .HostileFile(details):
+        
+        case let .Storage(details):
             writeInt(&buf, Int32(23))
             FfiConverterString.write(details, into: &buf)
             
         
-        case .TransferExpired:
+        case .FilePasswordRequired:
             writeInt(&buf, Int32(24))
         
         
-        case let .TransferRejected(details):
+        case let .DamagedFile(details):
             writeInt(&buf, Int32(25))
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .TransferFailed(details):
+        case let .UnsupportedFormat(details):
             writeInt(&buf, Int32(26))
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .Internal(details):
+        case let .HostileFile(details):
             writeInt(&buf, Int32(27))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case .TransferExpired:
+            writeInt(&buf, Int32(28))
+        
+        
+        case let .TransferRejected(details):
+            writeInt(&buf, Int32(29))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .TransferFailed(details):
+            writeInt(&buf, Int32(30))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .Internal(details):
+            writeInt(&buf, Int32(31))
             FfiConverterString.write(details, into: &buf)
             
         }
@@ -5354,6 +5855,30 @@ public func FfiConverterTypeTwofoldError_lift(_ buf: RustBuffer) throws -> Twofo
 #endif
 public func FfiConverterTypeTwofoldError_lower(_ value: TwofoldError) -> RustBuffer {
     return FfiConverterTypeTwofoldError.lower(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
+    typealias SwiftType = UInt16?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt16.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt16.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
 }
 
 #if swift(>=5.8)
@@ -6172,6 +6697,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_codes_at() != 10529) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_confirm_recovery_key() != 47728) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_create_backup() != 54140) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6208,6 +6736,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_path() != 4952) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_pin_failures() != 31943) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_prepare_backup() != 65295) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6220,7 +6751,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_record_use() != 33355) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_remove_slot() != 15839) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_remove_slot() != 1770) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_rename_group() != 4524) {
@@ -6229,7 +6760,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_reorder() != 47522) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_backup() != 12036) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_replace_platform_slot() != 27116) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_backup() != 47869) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_entry() != 30845) {
@@ -6254,6 +6788,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_password() != 33799) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_password_accepting_untrusted() != 9543) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_pin() != 31661) {
@@ -6328,16 +6865,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_transfersender_source_frames() != 34817) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_truststore_load() != 8892) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_truststore_store() != 26290) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 33757) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_importsession_read() != 8901) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_vaultsession_create() != 6784) {
+    if (uniffi_twofold_ffi_checksum_constructor_vaultsession_create() != 12252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_vaultsession_open() != 56220) {
+    if (uniffi_twofold_ffi_checksum_constructor_vaultsession_open() != 28802) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_transferreceiver_new() != 62590) {
@@ -6347,6 +6890,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitTrustStore()
     return InitializationResult.ok
 }()
 

@@ -23,20 +23,23 @@ public final class TwofoldVault: @unchecked Sendable {
         }.value
     }
 
-    /// Creates a vault and returns it unlocked with its recovery key (show it once).
-    public static func create(path: String, password: inout Data, kdf: KdfSettings = defaultKdf()) async throws
-        -> (vault: TwofoldVault, recoveryKey: String)
-    {
+    /// Creates a vault and returns it unlocked with its recovery key (show it once). `trust`
+    /// is where the app keeps this device's record of the vault (the Keychain, never next to
+    /// the vault file).
+    public static func create(
+        path: String, password: inout Data, trust: TrustStore, kdf: KdfSettings = defaultKdf()
+    ) async throws -> (vault: TwofoldVault, recoveryKey: String) {
         let bytes = password
         password.wipe()
-        let session = try await run { try VaultSession.create(path: path, password: bytes, kdf: kdf) }
+        let session = try await run { try VaultSession.create(path: path, password: bytes, kdf: kdf, trust: trust) }
         guard let recovery = session.takeRecoveryKey() else { throw VaultFailure.internal("no recovery key") }
         return (TwofoldVault(session: session), recovery)
     }
 
-    /// Opens an existing vault, locked.
-    public static func open(path: String) async throws -> TwofoldVault {
-        TwofoldVault(session: try await run { try VaultSession.open(path: path) })
+    /// Opens an existing vault, locked. Files older than `trust`'s record, or not written with
+    /// keys descending from it, are refused at unlock (`.rolledBack`, `.forged`).
+    public static func open(path: String, trust: TrustStore) async throws -> TwofoldVault {
+        TwofoldVault(session: try await run { try VaultSession.open(path: path, trust: trust) })
     }
 
     /// What an otpauth URI (UTF-8 bytes, wiped after the call) holds — no secret — or
@@ -57,9 +60,43 @@ public final class TwofoldVault: @unchecked Sendable {
         return try await Self.run { [session] in try session.unlockWithPassword(password: bytes) }
     }
 
+    /// Opens a file this device would refuse (rolled back, foreign, made by Twofold 0.1)
+    /// because the user confirmed it is theirs; it is rewritten under fresh keys.
+    @discardableResult
+    public func unlockAcceptingUntrusted(password: inout Data) async throws -> UnlockResult {
+        let bytes = password
+        password.wipe()
+        return try await Self.run { [session] in try session.unlockWithPasswordAcceptingUntrusted(password: bytes) }
+    }
+
     @discardableResult
     public func unlock(recoveryKey: String) async throws -> UnlockResult {
         try await Self.run { [session] in try session.unlockWithRecoveryKey(recoveryKey: recoveryKey) }
+    }
+
+    /// Checks a recovery key typed from paper against the unlocked vault.
+    public func confirmRecoveryKey(_ recoveryKey: String) async throws {
+        try await Self.run { [session] in try session.confirmRecoveryKey(recoveryKey: recoveryKey) }
+    }
+
+    /// Wrong PINs in a row for a PIN slot (at 5 it is locked).
+    public func pinFailures(slotId: String) async throws -> UInt32 {
+        try await Self.run { [session] in try session.pinFailures(slotId: slotId) }
+    }
+
+    /// PIN unlock through `deviceKeystore`, whose key needs the device passcode: it unwraps
+    /// the slot's device key, the core checks PIN and device key together; wrong PINs are
+    /// counted in the trust store, the fifth locks the slot.
+    @discardableResult
+    public func unlock(pin: inout Data, deviceKeystore: PlatformKeystore) async throws -> UnlockResult {
+        defer { pin.wipe() }
+        guard let slot = try await slots().first(where: { $0.kind == .pin && $0.platformAlias == deviceKeystore.alias }),
+              let blob = slot.platformBlob
+        else { throw VaultFailure.notFound("No PIN set up") }
+        var deviceKey = try await deviceKeystore.unwrap(blob)
+        defer { deviceKey.wipe() }
+        let (p, d) = (pin, deviceKey)
+        return try await Self.run { [session] in try session.unlockWithPin(slotId: slot.id, pin: p, deviceKey: d) }
     }
 
     /// Slots, readable while locked (biometric unlock reads its blob here).
@@ -96,6 +133,34 @@ public final class TwofoldVault: @unchecked Sendable {
         let bytes = key
         return try await Self.run { [session] in
             try session.addPlatformSlot(alias: keystore.alias, label: label, key: bytes, wrappedBlob: blob)
+        }
+    }
+
+    /// Face ID re-enrollment: a fresh key wrapped by `keystore` (a new Secure Enclave key, so
+    /// the old one works until this returns) replaces `old` in one commit; delete the old
+    /// key only afterwards. Returns the new slot id.
+    @discardableResult
+    public func reenrollPlatform(replacing old: SlotView, with keystore: PlatformKeystore, label: String) async throws -> String {
+        var key = try await Self.run { try generatePlatformKey() }
+        defer { key.wipe() }
+        let blob = try await keystore.wrap(key)
+        let bytes = key
+        return try await Self.run { [session] in
+            try session.replacePlatformSlot(oldSlotId: old.id, alias: keystore.alias, label: label, key: bytes, wrappedBlob: blob)
+        }
+    }
+
+    /// A device-bound PIN (six digits or more): a fresh device key wrapped by
+    /// `deviceKeystore` (a key that needs the device passcode), combined with the PIN.
+    @discardableResult
+    public func enrollPin(_ pin: inout Data, deviceKeystore: PlatformKeystore, kdf: KdfSettings = defaultKdf()) async throws -> String {
+        defer { pin.wipe() }
+        var deviceKey = try await Self.run { try generatePlatformKey() }
+        defer { deviceKey.wipe() }
+        let blob = try await deviceKeystore.wrap(deviceKey)
+        let (p, d) = (pin, deviceKey)
+        return try await Self.run { [session] in
+            try session.addPinSlot(alias: deviceKeystore.alias, pin: p, deviceKey: d, wrappedBlob: blob, kdf: kdf)
         }
     }
 
@@ -202,11 +267,13 @@ public final class TwofoldVault: @unchecked Sendable {
         try await Self.run { [session] in try session.verifyBackup(path: path, key: .recoveryKey(key: recoveryKey)) }
     }
 
-    public func restoreBackup(path: String, password: inout Data, mode: RestoreMode) async throws -> RestoreResult {
+    /// Restores a backup; one that cannot be authenticated (`BackupCheck.authenticated`
+    /// false) throws `.unverified` unless `acceptUnverified` (the user confirmed).
+    public func restoreBackup(path: String, password: inout Data, mode: RestoreMode, acceptUnverified: Bool = false) async throws -> RestoreResult {
         let bytes = password
         password.wipe()
         return try await Self.run { [session] in
-            try session.restoreBackup(path: path, key: .password(password: bytes), mode: mode)
+            try session.restoreBackup(path: path, key: .password(password: bytes), mode: mode, acceptUnverified: acceptUnverified)
         }
     }
 }

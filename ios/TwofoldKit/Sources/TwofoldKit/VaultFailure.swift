@@ -17,6 +17,18 @@ public enum VaultFailure: Error, Equatable, Sendable {
     case corrupt(String)
     /// Not a Twofold file, a newer format, or unsafe parameters.
     case unsupportedFile(String)
+    /// The vault file was not written with this vault's keys (or not by keys descending
+    /// from those this device last saw): someone may have replaced it. Nothing was changed;
+    /// offer a restore, or the password path that accepts it (`unlockAcceptingUntrusted`).
+    case forged(String)
+    /// The vault file is older than the one this device last opened: an old copy was put
+    /// back. Nothing was changed; the user may accept it with the password.
+    case rolledBack(found: UInt64, expected: UInt64, String)
+    /// It opened but cannot be shown to be this vault's (made by Twofold 0.1, or a key not
+    /// confirmed since): ask, then accept with the password; for backups `acceptUnverified`.
+    case unverified(String)
+    /// Too many wrong PINs: use the password or Face ID (the PIN is then removed).
+    case pinLocked
     case locked
     case duplicate(existingId: String)
     /// Input the user can fix; the text says how (including otpauth URI reasons).
@@ -40,6 +52,10 @@ public enum VaultFailure: Error, Equatable, Sendable {
         case .WrongCredential: return .wrongCredential
         case let .RecoveryKeyTypo(details): return .recoveryKeyTypo(details)
         case let .VaultCorrupt(details): return .corrupt(details)
+        case let .VaultForged(details): return .forged(details)
+        case let .VaultRolledBack(found, expected, details): return .rolledBack(found: found, expected: expected, details)
+        case let .Unverified(details): return .unverified(details)
+        case .PinLocked: return .pinLocked
         case let .NotATwofoldFile(details): return .unsupportedFile(details)
         case let .UnsupportedVersion(version): return .unsupportedFile("Made by a newer Twofold (format \(version))")
         case let .WeakOrHostileKdf(details): return .unsupportedFile(details)

@@ -25,6 +25,40 @@ func totp(_ secret: String, _ issuer: String, _ algorithm: HashAlgorithm = .sha1
     )
 }
 
+/// A device's trust record kept in memory (the app keeps it in the Keychain).
+final class MemoryTrust: TrustStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var record: Data?
+    func load() throws -> Data? { lock.withLock { record } }
+    func store(record: Data) throws { lock.withLock { self.record = record } }
+}
+
+private let trustLock = NSLock()
+nonisolated(unsafe) private var trustByPath: [String: MemoryTrust] = [:]
+
+/// One device's trust record per vault path, for the whole test run.
+func trustFor(_ path: String) -> MemoryTrust {
+    trustLock.withLock {
+        if let t = trustByPath[path] { return t }
+        let t = MemoryTrust()
+        trustByPath[path] = t
+        return t
+    }
+}
+
+/// Tests open and create vaults on "this device": the trust record of the path.
+extension TwofoldVault {
+    static func open(path: String) async throws -> TwofoldVault {
+        try await open(path: path, trust: trustFor(path))
+    }
+
+    static func create(path: String, password: inout Data, kdf: KdfSettings) async throws
+        -> (vault: TwofoldVault, recoveryKey: String)
+    {
+        try await create(path: path, password: &password, trust: trustFor(path), kdf: kdf)
+    }
+}
+
 /// Tests write accounts and URIs as literals; the facade takes bytes and wipes them.
 extension TwofoldVault {
     @discardableResult

@@ -38,7 +38,7 @@ final class ViewModelTests: XCTestCase {
     }
 
     func testOnboardingChecksPasswordAndRecoveryKey() async throws {
-        let app = AppModel(vaultPath: tempPath(), keystore: nil, settings: MemorySettings(), uptime: { 0 })
+        let app = AppModel(vaultPath: tempPath(), trust: MemoryTrust(), keystore: nil, settings: MemorySettings(), uptime: { 0 })
         await app.start()
         guard case .onboarding = app.route else { return XCTFail("no vault: onboarding") }
         let m = app.makeOnboarding(kdf: floorKdf)
@@ -65,7 +65,7 @@ final class ViewModelTests: XCTestCase {
         var now: TimeInterval = 0
         let settings = MemorySettings()
         settings.autoLockSeconds = 60
-        let app = AppModel(vaultPath: path, keystore: nil, settings: settings, uptime: { now }, sleep: { _ in try await Task.sleep(nanoseconds: 3_600_000_000_000) })
+        let app = AppModel(vaultPath: path, trust: trustFor(path), keystore: nil, settings: settings, uptime: { now }, sleep: { _ in try await Task.sleep(nanoseconds: 3_600_000_000_000) })
         await app.start()
         guard case let .locked(vault) = app.route else { return XCTFail("locked") }
         await app.makeUnlock(vault).unlock(password: "wrong")

@@ -20,6 +20,7 @@ public final class AppModel {
     public let keystore: PlatformKeystore?
     public let settings: SettingsStore
     private let vaultPath: String
+    private let trust: TrustStore
     private let uptime: () -> TimeInterval
     private let sleep: (TimeInterval) async throws -> Void
     private var backgroundedAt: TimeInterval?
@@ -27,12 +28,14 @@ public final class AppModel {
 
     public init(
         vaultPath: String,
+        trust: TrustStore,
         keystore: PlatformKeystore?,
         settings: SettingsStore,
         uptime: @escaping () -> TimeInterval,
         sleep: @escaping (TimeInterval) async throws -> Void = { try await Task.sleep(nanoseconds: UInt64($0 * 1e9)) }
     ) {
         self.vaultPath = vaultPath
+        self.trust = trust
         self.keystore = keystore
         self.settings = settings
         self.uptime = uptime
@@ -42,7 +45,7 @@ public final class AppModel {
     /// Opens the vault, locked; no file means onboarding.
     public func start() async {
         do {
-            route = .locked(try await TwofoldVault.open(path: vaultPath))
+            route = .locked(try await TwofoldVault.open(path: vaultPath, trust: trust))
         } catch VaultFailure.notFound {
             route = .onboarding
         } catch {
@@ -51,7 +54,7 @@ public final class AppModel {
     }
 
     public func makeOnboarding(kdf: KdfSettings = defaultKdf()) -> OnboardingModel {
-        OnboardingModel(vaultPath: vaultPath, keystore: keystore, kdf: kdf) { [weak self] vault in self?.unlocked(vault) }
+        OnboardingModel(vaultPath: vaultPath, trust: trust, keystore: keystore, kdf: kdf) { [weak self] vault in self?.unlocked(vault) }
     }
 
     public func makeUnlock(_ vault: TwofoldVault) -> UnlockModel {

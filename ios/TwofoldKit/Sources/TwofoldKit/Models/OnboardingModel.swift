@@ -21,13 +21,15 @@ public final class OnboardingModel {
     public var biometricsAvailable: Bool { keystore != nil }
 
     private let vaultPath: String
+    private let trust: TrustStore
     private let keystore: PlatformKeystore?
     private let kdf: KdfSettings
     private let onDone: (TwofoldVault) -> Void
     private var vault: TwofoldVault?
     private var recoveryKey: String?
 
-    init(vaultPath: String, keystore: PlatformKeystore?, kdf: KdfSettings, onDone: @escaping (TwofoldVault) -> Void) {
+    init(vaultPath: String, trust: TrustStore, keystore: PlatformKeystore?, kdf: KdfSettings, onDone: @escaping (TwofoldVault) -> Void) {
+        self.trust = trust
         self.vaultPath = vaultPath
         self.keystore = keystore
         self.kdf = kdf
@@ -51,7 +53,7 @@ public final class OnboardingModel {
         defer { busy = false }
         do {
             var bytes = password.utf8Data
-            let (created, key) = try await TwofoldVault.create(path: vaultPath, password: &bytes, kdf: kdf)
+            let (created, key) = try await TwofoldVault.create(path: vaultPath, password: &bytes, trust: trust, kdf: kdf)
             vault = created
             recoveryKey = key
             strength = nil

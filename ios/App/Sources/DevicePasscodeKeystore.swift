@@ -1,0 +1,88 @@
+import CryptoKit
+import Foundation
+import LocalAuthentication
+import Security
+import TwofoldKit
+
+/// The key behind a PIN slot's device key: a Secure Enclave P-256 key usable only after the
+/// device passcode is entered (`.devicePasscode`), on this device, while it has a passcode
+/// (`kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly`: removing the passcode destroys it). It
+/// wraps the core's 32-byte device key with ECIES. So the vault file alone never yields a PIN
+/// oracle: each unwrap needs this iPhone and its passcode, and after it the core still counts
+/// wrong PINs (five lock the slot).
+final class DevicePasscodeKeystore: PlatformKeystore, @unchecked Sendable {
+    let alias = "dev.twofold.pin-device-key"
+    private let algorithm = SecKeyAlgorithm.eciesEncryptionCofactorVariableIVX963SHA256AESGCM
+    private var tag: Data { Data(alias.utf8) }
+
+    static func available() -> DevicePasscodeKeystore? {
+        var error: NSError?
+        guard SecureEnclave.isAvailable, LAContext().canEvaluatePolicy(.deviceOwnerAuthentication, error: &error)
+        else { return nil }
+        return DevicePasscodeKeystore()
+    }
+
+    func wrap(_ key: Data) async throws -> Data {
+        let privateKey = try createKey()
+        guard let publicKey = SecKeyCopyPublicKey(privateKey) else { throw VaultFailure.internal("No public key") }
+        var error: Unmanaged<CFError>?
+        guard let blob = SecKeyCreateEncryptedData(publicKey, algorithm, key as CFData, &error) as Data? else {
+            throw VaultFailure.internal("Could not wrap the device key")
+        }
+        return blob
+    }
+
+    func unwrap(_ blob: Data) async throws -> Data {
+        let context = LAContext()
+        context.localizedReason = "Unlock Twofold with your PIN"
+        guard let privateKey = try loadKey(context) else { throw VaultFailure.platformKeyInvalidated }
+        var error: Unmanaged<CFError>?
+        guard let key = SecKeyCreateDecryptedData(privateKey, algorithm, blob as CFData, &error) as Data? else {
+            if let e = error?.takeRetainedValue(), CFErrorGetCode(e) == Int(errSecUserCanceled) {
+                throw BiometricCancelled()
+            }
+            throw VaultFailure.platformKeyInvalidated
+        }
+        return key
+    }
+
+    private func createKey() throws -> SecKey {
+        SecItemDelete([kSecClass as String: kSecClassKey, kSecAttrApplicationTag as String: tag] as CFDictionary)
+        var error: Unmanaged<CFError>?
+        guard let access = SecAccessControlCreateWithFlags(
+            kCFAllocatorDefault,
+            kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly,
+            [.privateKeyUsage, .devicePasscode],
+            &error
+        ) else { throw VaultFailure.internal("Could not create the access control") }
+        let attributes: [String: Any] = [
+            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
+            kSecAttrKeySizeInBits as String: 256,
+            kSecAttrTokenID as String: kSecAttrTokenIDSecureEnclave,
+            kSecPrivateKeyAttrs as String: [
+                kSecAttrIsPermanent as String: true,
+                kSecAttrApplicationTag as String: tag,
+                kSecAttrAccessControl as String: access,
+            ] as [String: Any],
+        ]
+        guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
+            throw VaultFailure.internal("Could not create the Secure Enclave key")
+        }
+        return key
+    }
+
+    private func loadKey(_ context: LAContext) throws -> SecKey? {
+        let query: [String: Any] = [
+            kSecClass as String: kSecClassKey,
+            kSecAttrApplicationTag as String: tag,
+            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
+            kSecReturnRef as String: true,
+            kSecUseAuthenticationContext as String: context,
+        ]
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(query as CFDictionary, &item)
+        if status == errSecItemNotFound { return nil }
+        guard status == errSecSuccess, let item else { throw VaultFailure.platformKeyInvalidated }
+        return (item as! SecKey)
+    }
+}
