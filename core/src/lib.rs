@@ -15,6 +15,8 @@
 
 pub mod backup;
 pub mod crypto;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod interop;
 pub mod otp;
 pub mod qr;

@@ -1,17 +1,16 @@
 #![no_main]
-//! Vault files: framing and header parsing, then a slot unwrap with a fixed recovery key,
-//! never panic (no KDF runs for recovery slots, so every input is fast).
+//! Arbitrary bytes as a vault file (and as its previous generation), opened with a fixed
+//! recovery key through the whole session path in memory: typed errors only, never a panic
+//! (no KDF runs for recovery slots, so every input is fast).
 use libfuzzer_sys::fuzz_target;
-use twofold_core::vault::container::{self, VAULT_MAGIC};
-use twofold_core::vault::{RecoveryKey, SlotCredential, slots};
+use twofold_core::fuzzing;
+use twofold_core::vault::{RecoveryKey, SlotCredential};
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(parsed) = container::parse(data, VAULT_MAGIC) {
-        let key = RecoveryKey::from_bytes([7; 16]);
-        if let Ok((_, mk)) =
-            slots::unlock(VAULT_MAGIC, &parsed.header, &SlotCredential::Recovery(&key))
-        {
-            let _ = container::open_body(&parsed, &mk);
-        }
-    }
+    let key = RecoveryKey::from_bytes([7; 16]);
+    let credential = SlotCredential::Recovery(&key);
+    let split = data.first().map_or(0, |b| *b as usize % (data.len().max(1)));
+    let (a, b) = data.split_at(split);
+    let _ = fuzzing::open_vault(data, None, &credential);
+    let _ = fuzzing::open_vault(a, Some(b), &credential);
 });
