@@ -4,8 +4,8 @@
 //! SHA-256(password). Without a user password the app uses the fixed password
 //! [`FALLBACK_PASSWORD`], which is tried automatically. The plaintext is a JSON object whose
 //! first key *is* the entry list as JSON text. Entry: `issuer` (`Unknown` = none), `name`,
-//! `key`, `base` (16 hex | 32 base32 | 64 base64: the encoding of `key`), `digits`, `period`
-//! (strings, empty = defaults). The app's own preferences file keeps the same list, unencrypted,
+//! `key`, `base` (16 hex | 32 base32 | 64 base64: the encoding of `key`); its `digits` and
+//! `period` strings are ignored (the app makes SHA1, 6-digit, 30 s codes). The app's own preferences file keeps the same list, unencrypted,
 //! under `STATIC_TOTP_CODES_LIST`.
 
 use serde_json::Value;
@@ -91,10 +91,12 @@ fn entry(e: &Value) -> Result<ImportedEntry, String> {
         }
         Some(n) => return Err(format!("unknown key encoding (base {n})")),
     };
+    // The app makes SHA1, 6-digit, 30 s codes whatever its `digits` and `period` strings say
+    // (which Aegis ignores too, and real backups disagree with the app's codes otherwise).
     let kind = OtpKind::Totp {
         algorithm: Algorithm::Sha1,
-        digits: support::digits(uint_field(e, "digits"))?,
-        period: support::period(uint_field(e, "period"))?,
+        digits: 6,
+        period: 30,
     };
     let issuer = match str_field(e, "issuer") {
         "Unknown" => "",
