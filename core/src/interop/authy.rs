@@ -72,6 +72,18 @@ pub fn import(
         (true, None) => return Err(ImportError::PasswordRequired),
         (_, p) => p,
     };
+    // Every encrypted token costs a derivation: refuse the whole file up front when together
+    // they exceed the budget, instead of running most of them first.
+    let total = tokens.iter().filter(|t| encrypted(t)).try_fold(0u64, |sum, t| {
+        let iterations = uint_field(t, "key_derivation_iterations").unwrap_or(DEFAULT_ITERATIONS);
+        iterations.checked_mul(2).and_then(|cost| sum.checked_add(cost))
+    });
+    if total.is_none_or(|t| t > work.left()) {
+        return Err(ImportError::HostileParameters(format!(
+            "Authy tokens: {} encrypted tokens need more password-derivation work than one import allows",
+            tokens.iter().filter(|t| encrypted(t)).count()
+        )));
+    }
     let mut out = Collector::new();
     let (mut tried, mut failed) = (0usize, 0usize);
     for (index, t) in tokens.iter().enumerate() {

@@ -178,7 +178,8 @@ pub fn import(
             .with_keyfile(&mut k)
             .map_err(|e| ImportError::Damaged(format!("the key file cannot be read: {e}")))?;
     }
-    let db = keepass::Database::parse(bytes, key).map_err(open_error)?;
+    let kdbx3 = u16::from_le_bytes([bytes[10], bytes[11]]) == 3;
+    let db = keepass::Database::parse(bytes, key).map_err(|e| open_error(e, kdbx3))?;
     let recycle = db.meta.recyclebin_uuid;
     let mut out = Collector::new();
     let mut index = 0usize;
@@ -217,10 +218,12 @@ pub fn import(
     Ok(out.finish(Format::KeePass))
 }
 
-fn open_error(e: keepass::error::DatabaseOpenError) -> ImportError {
+fn open_error(e: keepass::error::DatabaseOpenError, kdbx3: bool) -> ImportError {
     use keepass::error::{DatabaseKeyError, DatabaseOpenError as E};
     match e {
         E::Key(DatabaseKeyError::IncorrectKey) => ImportError::WrongPassword,
+        // KDBX 3.1 has no header MAC: a wrong key shows as bad CBC padding.
+        E::Cryptography(_) if kdbx3 => ImportError::WrongPassword,
         E::Key(DatabaseKeyError::EmptyKey) => ImportError::PasswordRequired,
         E::Key(other) => ImportError::Damaged(format!("the key file cannot be used: {other}")),
         E::UnsupportedVersion => ImportError::Unsupported("this KeePass database version".into()),

@@ -417,6 +417,13 @@ pub fn import_with_key_file(
     let format = match format.or_else(|| detect(bytes)) {
         Some(f) => f,
         None => {
+            // A container that could not even be opened says why (a bomb, a damaged file).
+            if container::is_zip(bytes) {
+                container::Zip::open(bytes)?;
+            }
+            if container::is_sqlite(bytes) {
+                container::Db::open(bytes)?;
+            }
             let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
             return Err(ImportError::UnknownFormat(names.join(", ")));
         }

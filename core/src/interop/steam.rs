@@ -104,6 +104,15 @@ fn import_folder(
         (true, p) => p,
         (false, _) => None,
     };
+    if encrypted {
+        // Each file costs a derivation: refuse up front what the budget cannot pay for.
+        let files = array(&manifest, "entries")?.len() as u64;
+        if files.saturating_mul(SDA_ITERATIONS * 2) > work.left() {
+            return Err(ImportError::HostileParameters(format!(
+                "Steam Desktop Authenticator: {files} encrypted files need more password-derivation work than one import allows"
+            )));
+        }
+    }
     let folder = manifest_name.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
     let (mut tried, mut wrong) = (0, 0);
     for (index, e) in array(&manifest, "entries")?.iter().enumerate() {

@@ -29,6 +29,17 @@ pub fn import_text(text: &str) -> Result<ImportReport, ImportError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        // WinAuth writes Steam authenticators as 5-digit TOTP: read them as Steam Guard.
+        let lower = line.to_ascii_lowercase();
+        let steam_line;
+        let line = if lower.starts_with("otpauth://totp/")
+            && (lower.contains("issuer=steam&") || lower.ends_with("issuer=steam") || lower["otpauth://totp/".len()..].starts_with("steam:"))
+        {
+            steam_line = format!("otpauth://steam/{}", &line["otpauth://totp/".len()..]);
+            steam_line.as_str()
+        } else {
+            line
+        };
         let result = uri::parse(line).map_err(|e| e.to_string()).map(|c| {
             let mut e = ImportedEntry::from_credential(c);
             if e.issuer.is_empty() {
