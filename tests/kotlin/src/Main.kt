@@ -231,6 +231,7 @@ fun main() {
     }
 
     registerInteropTests(suite)
+    registerImportFormatTests(suite)
     registerTransferTests(suite)
     registerAppTests(suite)
     exitWith(suite.run())
