@@ -288,7 +288,9 @@ fn every_corpus_sample_imports_through_the_cli() {
     let env = Env::new();
     std::fs::write(env.p("test.pw"), "test\n").unwrap();
     let mut passwords = vec![None; files.len()];
-    if let Ok(more) = std::fs::read_to_string(corpus.join("aegis-test-resources-more/expected.json")) {
+    if let Ok(more) =
+        std::fs::read_to_string(corpus.join("aegis-test-resources-more/expected.json"))
+    {
         let more: Value = serde_json::from_str(&more).unwrap();
         for f in more["files"].as_array().unwrap() {
             files.push((
@@ -369,9 +371,15 @@ fn import_new_formats_with_flags_and_exit_statuses() {
             pw("stratum_encrypted.bin").to_str().unwrap(),
         ],
     );
-    assert_eq!((s["format"].as_str(), s["imported"].as_u64()), (Some("authenticator-pro"), Some(4)));
+    assert_eq!(
+        (s["format"].as_str(), s["imported"].as_u64()),
+        (Some("authenticator-pro"), Some(4))
+    );
     let reasons = s["failed"].to_string();
-    assert!(reasons.contains("mOTP") && reasons.contains("Yandex"), "{reasons}");
+    assert!(
+        reasons.contains("mOTP") && reasons.contains("Yandex"),
+        "{reasons}"
+    );
     let s = import(
         "keepass",
         &[
@@ -383,16 +391,32 @@ fn import_new_formats_with_flags_and_exit_statuses() {
         ],
     );
     // Two entries hold the same SHA256 secret: one is reported as a duplicate.
-    assert_eq!((s["format"].as_str(), s["imported"].as_u64()), (Some("keepass"), Some(5)));
+    assert_eq!(
+        (s["format"].as_str(), s["imported"].as_u64()),
+        (Some("keepass"), Some(5))
+    );
     assert_eq!(s["duplicates"].as_array().unwrap().len(), 1);
-    let s = import("ms", &[fixture("microsoft_authenticator.db").to_str().unwrap()]);
+    let s = import(
+        "ms",
+        &[fixture("microsoft_authenticator.db").to_str().unwrap()],
+    );
     assert_eq!(s["imported"], 2);
-    assert!(s["failed"][0]["reason"].as_str().unwrap().contains("push"), "{s}");
+    assert!(
+        s["failed"][0]["reason"].as_str().unwrap().contains("push"),
+        "{s}"
+    );
     let s = import(
         "winauth",
-        &[fixture("winauth.txt").to_str().unwrap(), "--format", "winauth"],
+        &[
+            fixture("winauth.txt").to_str().unwrap(),
+            "--format",
+            "winauth",
+        ],
     );
-    assert_eq!((s["format"].as_str(), s["imported"].as_u64()), (Some("winauth"), Some(5)));
+    assert_eq!(
+        (s["format"].as_str(), s["imported"].as_u64()),
+        (Some("winauth"), Some(5))
+    );
     // Without the key file the password alone is wrong: exit 2.
     let o = env.run(
         "keepass",
@@ -408,11 +432,17 @@ fn import_new_formats_with_flags_and_exit_statuses() {
     let mut damaged = std::fs::read(fixture("stratum_encrypted.bin")).unwrap();
     damaged.truncate(30);
     std::fs::write(env.p("damaged.bin"), damaged).unwrap();
-    let o = env.run("keepass", &["import", env.p("damaged.bin").to_str().unwrap()]);
+    let o = env.run(
+        "keepass",
+        &["import", env.p("damaged.bin").to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(1));
     let o = env.run(
         "keepass",
-        &["import", fixture("hostile/microsoft_big_value.db").to_str().unwrap()],
+        &[
+            "import",
+            fixture("hostile/microsoft_big_value.db").to_str().unwrap(),
+        ],
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("refused"));

@@ -67,8 +67,7 @@ fn check(
     errors: &[&str],
 ) -> ImportReport {
     let bytes = fixture(name);
-    let report =
-        interop::import(&bytes, None, pw).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let report = interop::import(&bytes, None, pw).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(report.format, format, "{name}: detected format");
     let got: Vec<(String, String, OtpKind, String)> = report
         .entries
@@ -207,7 +206,9 @@ fn authenticator_pro_plain_strong_legacy_and_database() {
         &["mOTP", "Yandex"],
     );
     // An encrypted (SQLCipher) database is an unsupported variant with a hint.
-    let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let random: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     assert!(matches!(
         interop::import(&random, Some(Format::StratumDb), None),
         Err(ImportError::Unsupported(m)) if m.contains("SQLCipher")
@@ -265,7 +266,10 @@ fn freeotp_backups_with_hostile_maps_and_costs_are_refused() {
     let master = serde_json::json!({"mAlgorithm": "PBKDF2withHmacSHA512", "mIterations": 100_000_000u64,
         "mSalt": vec![1; 32], "mEncryptedKey": {}});
     let file = write_string_map(&[("masterKey".to_owned(), master.to_string())]);
-    let detail = hostile(interop::import(&file, None, Some(b"x")), "FreeOTP iterations");
+    let detail = hostile(
+        interop::import(&file, None, Some(b"x")),
+        "FreeOTP iterations",
+    );
     assert!(detail.contains("100000000 PBKDF2 iterations"), "{detail}");
 }
 
@@ -470,7 +474,10 @@ fn keepass_kdbx4_kdbx31_and_key_files() {
         "keepass31.kdbx",
         Format::KeePass,
         Some(&password("keepass31.kdbx")),
-        &[("GitHub", "alice", TA, A), ("Legacy", "bob", totp(8, 60), B)],
+        &[
+            ("GitHub", "alice", TA, A),
+            ("Legacy", "bob", totp(8, 60), B),
+        ],
         &[],
     );
     let db = fixture("keepass_keyfile.kdbx");
@@ -501,7 +508,10 @@ fn keepass_headers_asking_too_much_are_refused_before_any_derivation() {
         + needle.len();
     db[at..at + 8].copy_from_slice(&(1u64 << 30).to_le_bytes());
     let t = Instant::now();
-    let detail = hostile(interop::import(&db, None, Some(b"x")), "KDBX4 Argon2 memory");
+    let detail = hostile(
+        interop::import(&db, None, Some(b"x")),
+        "KDBX4 Argon2 memory",
+    );
     assert!(detail.contains("Argon2"), "{detail}");
     assert!(t.elapsed().as_secs() < 2);
     // KDBX 3.1: AES-KDF rounds (field 6) set to 2^62.
@@ -596,7 +606,13 @@ fn zip_bombs_are_refused_without_expanding_them() {
     let detail = hostile(interop::import(&bomb, None, None), "20 MiB entry");
     assert!(detail.contains("expands"), "{detail}");
     // 1 MiB from a few kilobytes: a ratio no export has.
-    let ratio = zip_with(&[("export.data", &big[..1 << 20]), ("export.attributes", b"{}")], deflate);
+    let ratio = zip_with(
+        &[
+            ("export.data", &big[..1 << 20]),
+            ("export.attributes", b"{}"),
+        ],
+        deflate,
+    );
     let detail = hostile(interop::import(&ratio, None, None), "ratio");
     assert!(detail.contains('×'), "{detail}");
     // Five thousand entries.
@@ -662,7 +678,8 @@ fn xml_entities_are_never_expanded() {
 <map><string name="com.authy.storage.tokens.authenticator.key">&c;</string></map>"#;
     let detail = hostile(interop::import(laughs.as_bytes(), None, None), "entities");
     assert!(detail.contains("DOCTYPE"), "{detail}");
-    let undeclared = r#"<map><string name="com.authy.storage.tokens.authenticator.key">&xxe;</string></map>"#;
+    let undeclared =
+        r#"<map><string name="com.authy.storage.tokens.authenticator.key">&xxe;</string></map>"#;
     assert!(matches!(
         interop::import(undeclared.as_bytes(), None, None),
         Err(ImportError::Damaged(m)) if m.contains("entity")
@@ -721,10 +738,18 @@ fn every_password_format_refuses_hostile_key_derivation_parameters() {
         "Bitwarden",
     );
     // Authy: one token asking for 10 million iterations, and 2000 tokens at 100 000.
-    let token = |iterations: u64| serde_json::json!({"encrypted_seed": "AAAAAAAAAAAAAAAAAAAAAA==", "salt": "s",
-        "key_derivation_iterations": iterations, "digits": 6, "name": "x"});
+    let token = |iterations: u64| {
+        serde_json::json!({"encrypted_seed": "AAAAAAAAAAAAAAAAAAAAAA==", "salt": "s",
+        "key_derivation_iterations": iterations, "digits": 6, "name": "x"})
+    };
     hostile(
-        interop::import(serde_json::json!([token(10_000_000)]).to_string().as_bytes(), None, Some(b"x")),
+        interop::import(
+            serde_json::json!([token(10_000_000)])
+                .to_string()
+                .as_bytes(),
+            None,
+            Some(b"x"),
+        ),
         "Authy iterations",
     );
     let many = serde_json::Value::Array(vec![token(100_000); 2000]);
@@ -739,8 +764,27 @@ fn every_password_format_refuses_hostile_key_derivation_parameters() {
             "encryption_salt": "AAAAAAAAAAA="}))
         .collect();
     let manifest = serde_json::json!({"encrypted": true, "entries": entries}).to_string();
-    let sda = zip_with(&[("maFiles/manifest.json", manifest.as_bytes())], zip::CompressionMethod::Stored);
+    let sda = zip_with(
+        &[("maFiles/manifest.json", manifest.as_bytes())],
+        zip::CompressionMethod::Stored,
+    );
     hostile(interop::import(&sda, None, Some(b"x")), "SDA");
     // Nothing above ran a derivation it refused.
     assert!(t.elapsed().as_secs() < 15, "{:?}", t.elapsed());
+}
+
+/// Found by the `import_text` fuzz target: a hex field with a multi-byte character used to
+/// split mid-character. Now each is a per-item (or whole-file) error, never a panic.
+#[test]
+fn hex_fields_with_non_ascii_characters_are_errors_not_panics() {
+    let authy = r#"[{"secretSeed": "090ce964d27f35434f34682e6ȝa", "digits": 7, "name": "x"},
+                    {"secretSeed": "00112233445566778899aabbccddeeff", "digits": 7, "name": "ok"}]"#;
+    let r = interop::import(authy.as_bytes(), None, None).unwrap();
+    assert_eq!((r.entries.len(), r.errors.len()), (1, 1));
+    let bnet = "<map><string name=\"com.blizzard.bma.AUTH_STORE.HASH\">ȝȝ00</string></map>";
+    let r = interop::import(bnet.as_bytes(), None, None).unwrap();
+    assert_eq!((r.entries.len(), r.errors.len()), (0, 1));
+    let totp = "<map><string name=\"STATIC_TOTP_CODES_LIST\">[{&quot;key&quot;:&quot;aȝ&quot;,&quot;base&quot;:&quot;16&quot;}]</string></map>";
+    let r = interop::import(totp.as_bytes(), None, None).unwrap();
+    assert_eq!((r.entries.len(), r.errors.len()), (0, 1));
 }

@@ -7,8 +7,9 @@ and a KDBX 3.1 writer here (AES-KDF, AES-CBC, hashed blocks, gzip), checked by p
 None of Twofold's code is used. core/tests/import_formats.rs reads every file with the
 passwords below and checks the accounts listed in each file's description.
 
-Run: target/test-venv/bin/python tests/peers/make_import_fixtures.py   (regenerates everything;
-random salts and IVs come from a seeded generator, so only the ZIP AES salts change)
+Run: target/test-venv/bin/python tests/peers/make_import_fixtures.py [STEP…]   (all files, or only
+the named steps, e.g. `keepass`; salts and IVs come from a seeded generator, except those
+pyzipper and pykeepass draw themselves)
 """
 import base64
 import gzip
@@ -575,7 +576,7 @@ def keepass():
     assert kp.version == (3, 1) and kp.find_entries(title="GitHub", first=True).otp == URI_A
 
 
-def kdbx31(password):
+def kdbx31(password, entries=None):
     """A KeePass 2.x KDBX 3.1 file: AES-KDF, AES-256-CBC, hashed block stream, gzip, Salsa20 inner
     stream (no protected values), written from the KDBX 3.1 specification."""
     master_seed, transform_seed, iv, stream_key, start = rb(32), rb(32), rb(16), rb(32), rb(32)
@@ -596,9 +597,11 @@ def kdbx31(password):
                     [("Title", title), ("UserName", user), ("Password", "pw"), ("URL", ""), ("Notes", "")] + strings)
         return (f"<Entry><UUID>{b64(rb(16))}</UUID><IconID>0</IconID><Times><Expires>False</Expires></Times>"
                 f"{s}</Entry>")
-    entries = entry_xml("GitHub", "alice", [("otp", URI_A)]) + \
-        entry_xml("Legacy", "bob", [("TOTP Seed", B), ("TOTP Settings", "60;8")]) + \
-        entry_xml("Password only", "pat", [])
+    if entries is None:
+        entries = [("GitHub", "alice", [("otp", URI_A)]),
+                   ("Legacy", "bob", [("TOTP Seed", B), ("TOTP Settings", "60;8")]),
+                   ("Password only", "pat", [])]
+    entries = "".join(entry_xml(*e) for e in entries)
     xml = ("<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?><KeePassFile><Meta>"
            f"<Generator>twofold fixtures</Generator><HeaderHash>{header_hash}</HeaderHash>"
            "<DatabaseName>Fixture</DatabaseName><RecycleBinEnabled>False</RecycleBinEnabled></Meta><Root>"
@@ -639,11 +642,34 @@ def hostile():
         "INSERT INTO accounts VALUES (?,?,0,0,NULL)", (("r", A) for _ in range(100_001)))
 
 
+def bench_files():
+    """1 000-entry KeePass databases for core/benches/interop.rs."""
+    from pykeepass import create_database
+    d = os.path.join(OUT, "bench")
+    os.makedirs(d, exist_ok=True)
+    secrets = [base64.b32encode(bytes((i * 13 + j) % 256 for j in range(20))).decode().rstrip("=")
+               for i in range(1000)]
+    kp = create_database(os.path.join(d, "keepass4_1000.kdbx"), password="keepass pass")
+    for i, secret in enumerate(secrets):
+        e = kp.add_entry(kp.root_group, f"Service {i}", f"user{i}", "pw")
+        e.otp = f"otpauth://totp/Service{i}:user{i}?secret={secret}&issuer=Service{i}"
+    kp.save()
+    lines = "".join(f"otpauth://totp/Service{i}:user{i}?secret={secret}&issuer=Service{i}\r\n"
+                    for i, secret in enumerate(secrets))
+    zipcrypto("bench/winauth_1000.zip", "winauth.txt", lines.encode(), "benchmark")
+    write("bench/keepass31_1000.kdbx", kdbx31("keepass pass", [
+        (f"Service {i}", f"user{i}", [("otp", f"otpauth://totp/Service{i}:user{i}?secret={secret}")])
+        for i, secret in enumerate(secrets)]))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for step in [authy, stratum, freeotp_v1, freeotp_v2, totp_authenticator, battlenet, duo, steam, lastpass,
-                 winauth, authplus, raivo, onepassword, protonpass, databases, keepass, hostile]:
-        step()
+    steps = [authy, stratum, freeotp_v1, freeotp_v2, totp_authenticator, battlenet, duo, steam, lastpass,
+             winauth, authplus, raivo, onepassword, protonpass, databases, keepass, hostile, bench_files]
+    wanted = sys.argv[1:]  # step names, to rewrite only some files
+    for step in steps:
+        if not wanted or step.__name__ in wanted:
+            step()
     write("PASSWORDS.json", json.dumps(PASSWORDS, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(os.listdir(OUT))} files to {os.path.relpath(OUT, ROOT)}")
 

@@ -211,9 +211,11 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
         None => None,
     };
     let key_file = match &args.key_file {
-        Some(p) => Some(zeroize::Zeroizing::new(
-            std::fs::read(p).map_err(|e| CliError::invalid(format!("{}: {e}", p.display())))?,
-        )),
+        Some(p) => {
+            Some(zeroize::Zeroizing::new(std::fs::read(p).map_err(|e| {
+                CliError::invalid(format!("{}: {e}", p.display()))
+            })?))
+        }
         None => None,
     };
     let report = loop {

@@ -33,7 +33,9 @@ pub fn import(
                 Ok(())
             }
             Value::Null => Ok(()),
-            _ => Err(ImportError::Damaged("an Authy token list is not a list".into())),
+            _ => Err(ImportError::Damaged(
+                "an Authy token list is not a list".into(),
+            )),
         }
     };
     if text.trim_start().starts_with('<') {
@@ -74,10 +76,16 @@ pub fn import(
     };
     // Every encrypted token costs a derivation: refuse the whole file up front when together
     // they exceed the budget, instead of running most of them first.
-    let total = tokens.iter().filter(|t| encrypted(t)).try_fold(0u64, |sum, t| {
-        let iterations = uint_field(t, "key_derivation_iterations").unwrap_or(DEFAULT_ITERATIONS);
-        iterations.checked_mul(2).and_then(|cost| sum.checked_add(cost))
-    });
+    let total = tokens
+        .iter()
+        .filter(|t| encrypted(t))
+        .try_fold(0u64, |sum, t| {
+            let iterations =
+                uint_field(t, "key_derivation_iterations").unwrap_or(DEFAULT_ITERATIONS);
+            iterations
+                .checked_mul(2)
+                .and_then(|cost| sum.checked_add(cost))
+        });
     if total.is_none_or(|t| t > work.left()) {
         return Err(ImportError::HostileParameters(format!(
             "Authy tokens: {} encrypted tokens need more password-derivation work than one import allows",

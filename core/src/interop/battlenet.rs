@@ -33,7 +33,13 @@ pub fn unmask(value: &str) -> Result<String, String> {
 
 /// The inverse of [`unmask`] (fixtures).
 pub fn mask_text(text: &str) -> String {
-    support::hex_encode(&text.bytes().zip(mask()).map(|(b, m)| b ^ m).collect::<Vec<u8>>())
+    support::hex_encode(
+        &text
+            .bytes()
+            .zip(mask())
+            .map(|(b, m)| b ^ m)
+            .collect::<Vec<u8>>(),
+    )
 }
 
 pub fn import(text: &str) -> Result<ImportReport, ImportError> {

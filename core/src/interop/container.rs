@@ -417,19 +417,20 @@ pub fn prefs(text: &str) -> Result<Vec<Pref>, ImportError> {
     let mut depth = 0usize;
     let mut elements = 0usize;
     let mut current: Option<(String, String)> = None;
-    let attr = |e: &quick_xml::events::BytesStart, key: &str| -> Result<Option<String>, ImportError> {
-        for a in e.attributes() {
-            let a = a.map_err(|e| bad(&e))?;
-            if a.key.0 == key {
-                return Ok(Some(
-                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|e| bad(&e))?
-                        .into_owned(),
-                ));
+    let attr =
+        |e: &quick_xml::events::BytesStart, key: &str| -> Result<Option<String>, ImportError> {
+            for a in e.attributes() {
+                let a = a.map_err(|e| bad(&e))?;
+                if a.key.0 == key {
+                    return Ok(Some(
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|e| bad(&e))?
+                            .into_owned(),
+                    ));
+                }
             }
-        }
-        Ok(None)
-    };
+            Ok(None)
+        };
     loop {
         match reader.read_event().map_err(|e| bad(&e))? {
             Event::DocType(_) => {
@@ -441,7 +442,9 @@ pub fn prefs(text: &str) -> Result<Vec<Pref>, ImportError> {
                 depth += 1;
                 elements += 1;
                 if depth > XML_MAX_DEPTH || elements > XML_MAX_ELEMENTS {
-                    return Err(hostile("XML nested or repeated beyond what an import allows"));
+                    return Err(hostile(
+                        "XML nested or repeated beyond what an import allows",
+                    ));
                 }
                 if depth == 2 {
                     let name = attr(&e, "name")?.unwrap_or_default();

@@ -50,7 +50,12 @@ fn import_v1(text: &str) -> Result<ImportReport, ImportError> {
     let mut tokens: Vec<&container::Pref> =
         prefs.iter().filter(|p| p.name != "tokenOrder").collect();
     // The user's order where the file has one; tokens missing from it keep their place after.
-    tokens.sort_by_key(|p| order.iter().position(|o| *o == p.name).unwrap_or(usize::MAX));
+    tokens.sort_by_key(|p| {
+        order
+            .iter()
+            .position(|o| *o == p.name)
+            .unwrap_or(usize::MAX)
+    });
     let mut out = Collector::new();
     for (index, p) in tokens.iter().enumerate() {
         let result = serde_json::from_str::<Value>(&p.value)
@@ -119,7 +124,11 @@ fn import_v2(
     password: Option<&[u8]>,
     work: &Work,
 ) -> Result<ImportReport, ImportError> {
-    let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let get = |k: &str| {
+        map.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
     let master = get("masterKey")
         .ok_or_else(|| ImportError::Damaged("the backup has no masterKey".into()))?;
     let master = support::json(master)?;
@@ -135,7 +144,8 @@ fn import_v2(
             )));
         }
     };
-    let salt = signed_bytes(master.get("mSalt")).map_err(|e| ImportError::Damaged(format!("mSalt: {e}")))?;
+    let salt = signed_bytes(master.get("mSalt"))
+        .map_err(|e| ImportError::Damaged(format!("mSalt: {e}")))?;
     if salt.len() != 32 {
         return Err(ImportError::Unsupported(format!(
             "FreeOTP master keys of {} bytes (only AES-256)",
@@ -148,12 +158,18 @@ fn import_v2(
     let wrapped = master.get("mEncryptedKey").unwrap_or(&Value::Null);
     let master_key = match open_encrypted_key(key.as_ref(), wrapped) {
         Ok(k) if k.len() == 32 => k,
-        Ok(_) => return Err(ImportError::Damaged("the master key is not 32 bytes".into())),
+        Ok(_) => {
+            return Err(ImportError::Damaged(
+                "the master key is not 32 bytes".into(),
+            ));
+        }
         Err(Open::Wrong) => return Err(ImportError::WrongPassword),
         Err(Open::Malformed(m)) => return Err(ImportError::Damaged(format!("mEncryptedKey: {m}"))),
     };
     let mut out = Collector::new();
-    let tokens = map.iter().filter_map(|(k, v)| k.strip_suffix("-token").map(|uuid| (uuid, v)));
+    let tokens = map
+        .iter()
+        .filter_map(|(k, v)| k.strip_suffix("-token").map(|uuid| (uuid, v)));
     for (index, (uuid, token_json)) in tokens.enumerate() {
         let result = (|| {
             let t: Value = serde_json::from_str(token_json)
@@ -192,7 +208,8 @@ fn open_encrypted_key(key: &[u8], k: &Value) -> Result<zeroize::Zeroizing<Vec<u8
     }
     let ct = signed_bytes(k.get("mCipherText")).map_err(Open::Malformed)?;
     let params = signed_bytes(k.get("mParameters")).map_err(Open::Malformed)?;
-    let nonce = der_first_octet_string(&params).ok_or_else(|| Open::Malformed("bad GCM parameters".into()))?;
+    let nonce = der_first_octet_string(&params)
+        .ok_or_else(|| Open::Malformed("bad GCM parameters".into()))?;
     if nonce.len() != 12 || ct.len() < 16 {
         return Err(Open::Malformed("bad GCM parameters".into()));
     }
@@ -219,7 +236,10 @@ fn der_item(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (len, rest) = match len0 {
         n if n < 0x80 => (usize::from(n), rest),
         0x81 => (usize::from(*rest.first()?), &rest[1..]),
-        0x82 => (usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?])), rest.get(2..)?),
+        0x82 => (
+            usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?])),
+            rest.get(2..)?,
+        ),
         _ => return None,
     };
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
@@ -287,7 +307,8 @@ impl<'a> Stream<'a> {
                 let handle = self.u32()?;
                 let index = handle
                     .checked_sub(0x7E_0000)
-                    .ok_or_else(|| java_damaged("bad reference"))? as usize;
+                    .ok_or_else(|| java_damaged("bad reference"))?
+                    as usize;
                 return self
                     .handles
                     .get(index)
@@ -325,8 +346,13 @@ fn modified_utf8(b: &[u8]) -> Result<String, ImportError> {
             units.push((u16::from(c & 0x1F) << 6) | u16::from(c2 & 0x3F));
             i += 2;
         } else if c & 0xF0 == 0xE0 {
-            let (c2, c3) = (*b.get(i + 1).ok_or_else(bad)?, *b.get(i + 2).ok_or_else(bad)?);
-            units.push((u16::from(c & 0x0F) << 12) | (u16::from(c2 & 0x3F) << 6) | u16::from(c3 & 0x3F));
+            let (c2, c3) = (
+                *b.get(i + 1).ok_or_else(bad)?,
+                *b.get(i + 2).ok_or_else(bad)?,
+            );
+            units.push(
+                (u16::from(c & 0x0F) << 12) | (u16::from(c2 & 0x3F) << 6) | u16::from(c3 & 0x3F),
+            );
             i += 3;
         } else {
             return Err(bad());
@@ -403,7 +429,9 @@ pub fn write_string_map(pairs: &[(String, String)]) -> Vec<u8> {
     let name = b"java.util.HashMap";
     out.extend_from_slice(&(name.len() as u16).to_be_bytes());
     out.extend_from_slice(name);
-    out.extend_from_slice(&[0x05, 0x07, 0xDA, 0xC1, 0xC3, 0x16, 0x60, 0xD1, 0x03, 0x00, 0x02]);
+    out.extend_from_slice(&[
+        0x05, 0x07, 0xDA, 0xC1, 0xC3, 0x16, 0x60, 0xD1, 0x03, 0x00, 0x02,
+    ]);
     for (code, field) in [(b'F', "loadFactor"), (b'I', "threshold")] {
         out.push(code);
         out.extend_from_slice(&(field.len() as u16).to_be_bytes());

@@ -388,7 +388,14 @@ pub fn import_db(bytes: &[u8]) -> Result<ImportReport, ImportError> {
     let db = super::container::Db::open(bytes)?;
     let rows = db.rows(
         "accounts",
-        &["email", "secret", "counter", "type", "issuer", "isencrypted"],
+        &[
+            "email",
+            "secret",
+            "counter",
+            "type",
+            "issuer",
+            "isencrypted",
+        ],
     )?;
     let mut out = Collector::new();
     for (index, r) in rows.iter().enumerate() {

@@ -29,8 +29,14 @@ pub fn looks_like_kdbx(bytes: &[u8]) -> bool {
 /// What the outer header asks the key derivation to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderKdf {
-    AesKdf { rounds: u64 },
-    Argon2 { memory: u64, iterations: u64, parallelism: u64 },
+    AesKdf {
+        rounds: u64,
+    },
+    Argon2 {
+        memory: u64,
+        iterations: u64,
+        parallelism: u64,
+    },
 }
 
 fn damaged(what: &str) -> ImportError {
@@ -57,11 +63,20 @@ pub fn header_kdf(bytes: &[u8]) -> Result<HeaderKdf, ImportError> {
     let mut kdf = None;
     loop {
         let id = *bytes.get(pos).ok_or_else(|| damaged("truncated"))?;
+        // `pos` never passes the end of the file, so these sums cannot overflow.
         let (len, head) = if wide {
-            let b = bytes.get(pos + 1..pos + 5).ok_or_else(|| damaged("truncated"))?;
-            (u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize, 5)
+            let b = bytes
+                .get(pos + 1..pos + 5)
+                .ok_or_else(|| damaged("truncated"))?;
+            let len = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+            (
+                usize::try_from(len).map_err(|_| damaged("field length"))?,
+                5,
+            )
         } else {
-            let b = bytes.get(pos + 1..pos + 3).ok_or_else(|| damaged("truncated"))?;
+            let b = bytes
+                .get(pos + 1..pos + 3)
+                .ok_or_else(|| damaged("truncated"))?;
             (usize::from(u16::from_le_bytes([b[0], b[1]])), 3)
         };
         let start = pos.checked_add(head).ok_or_else(|| damaged("truncated"))?;
@@ -89,17 +104,21 @@ fn variant_kdf(d: &[u8]) -> Result<HeaderKdf, ImportError> {
         if ty == 0 {
             break;
         }
+        let truncated = || damaged("KDF parameters truncated");
+        let add = |a: usize, b: usize| a.checked_add(b).ok_or_else(truncated);
         let read_len = |at: usize| -> Result<usize, ImportError> {
-            let b = d.get(at..at + 4).ok_or_else(|| damaged("KDF parameters truncated"))?;
+            let b = d.get(at..add(at, 4)?).ok_or_else(truncated)?;
             usize::try_from(i32::from_le_bytes(b.try_into().expect("4 bytes")))
                 .map_err(|_| damaged("negative length"))
         };
-        let klen = read_len(pos + 1)?;
-        let kstart = pos + 5;
-        let key = d.get(kstart..kstart + klen).ok_or_else(|| damaged("KDF parameters truncated"))?;
-        let vlen = read_len(kstart + klen)?;
-        let vstart = kstart + klen + 4;
-        let value = d.get(vstart..vstart + vlen).ok_or_else(|| damaged("KDF parameters truncated"))?;
+        let klen = read_len(add(pos, 1)?)?;
+        let kstart = add(pos, 5)?;
+        let kend = add(kstart, klen)?;
+        let key = d.get(kstart..kend).ok_or_else(truncated)?;
+        let vlen = read_len(kend)?;
+        let vstart = add(kend, 4)?;
+        let vend = add(vstart, vlen)?;
+        let value = d.get(vstart..vend).ok_or_else(truncated)?;
         let num = || -> u64 {
             let mut b = [0u8; 8];
             let n = value.len().min(8);
@@ -114,7 +133,7 @@ fn variant_kdf(d: &[u8]) -> Result<HeaderKdf, ImportError> {
             b"P" => p = Some(num()),
             _ => {}
         }
-        pos = vstart + vlen;
+        pos = vend;
     }
     match uuid {
         Some(u) if u == AES_KDF => Ok(HeaderKdf::AesKdf {
@@ -152,7 +171,12 @@ fn check_kdf(kdf: &HeaderKdf, work: &Work) -> Result<(), ImportError> {
                     support::MAX_KDF_PARALLELISM
                 )));
             }
-            work.charge((memory / 1024).checked_mul(iterations).and_then(|x| x.checked_mul(2)), what)
+            work.charge(
+                (memory / 1024)
+                    .checked_mul(iterations)
+                    .and_then(|x| x.checked_mul(2)),
+                what,
+            )
         }
     }
 }
@@ -192,7 +216,11 @@ pub fn import(
         if Some(group_id.uuid()) == recycle {
             continue;
         }
-        let group_name = if is_root { String::new() } else { group.name.clone() };
+        let group_name = if is_root {
+            String::new()
+        } else {
+            group.name.clone()
+        };
         for entry in group.entries() {
             let field = |k: &str| entry.get(k).map(str::trim).filter(|v| !v.is_empty());
             let Some(result) = totp_of(&field) else {
@@ -316,8 +344,12 @@ fn legacy(seed: &str, settings: &str) -> Totp {
     if parts[1].eq_ignore_ascii_case("S") {
         return Ok((OtpKind::Steam, secret));
     }
-    let period = parts[0].parse().map_err(|_| "bad TOTP Settings".to_owned())?;
-    let digits = parts[1].parse().map_err(|_| "bad TOTP Settings".to_owned())?;
+    let period = parts[0]
+        .parse()
+        .map_err(|_| "bad TOTP Settings".to_owned())?;
+    let digits = parts[1]
+        .parse()
+        .map_err(|_| "bad TOTP Settings".to_owned())?;
     Ok((
         OtpKind::Totp {
             algorithm: Algorithm::Sha1,

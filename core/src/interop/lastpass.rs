@@ -21,7 +21,11 @@ pub fn import(text: &str) -> Result<ImportReport, ImportError> {
         .collect();
     let mut out = Collector::new();
     for (index, a) in array(&doc, "accounts")?.iter().enumerate() {
-        let label = format!("{}:{}", str_field(a, "issuerName"), str_field(a, "userName"));
+        let label = format!(
+            "{}:{}",
+            str_field(a, "issuerName"),
+            str_field(a, "userName")
+        );
         out.item(index, label, entry(a, &folders))?;
     }
     Ok(out.finish(Format::LastPass))
@@ -41,10 +45,13 @@ fn entry(a: &Value, folders: &[(String, String)]) -> Result<ImportedEntry, Strin
         "" => account.clone(),
         i => i.to_owned(),
     };
-    let folder_id = a.get("folderData").and_then(|f| f.get("folderId")).map(|v| match v {
-        Value::Number(n) => n.to_string(),
-        other => other.as_str().unwrap_or("").to_owned(),
-    });
+    let folder_id = a
+        .get("folderData")
+        .and_then(|f| f.get("folderId"))
+        .map(|v| match v {
+            Value::Number(n) => n.to_string(),
+            other => other.as_str().unwrap_or("").to_owned(),
+        });
     let groups = folder_id
         .and_then(|id| folders.iter().find(|(f, _)| *f == id))
         .map(|(_, n)| n.clone())

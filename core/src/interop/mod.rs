@@ -355,7 +355,10 @@ fn detect_zip(bytes: &[u8]) -> Option<Format> {
         Some(Format::AuthenticatorPlus)
     } else if has("manifest.json") || names.iter().any(|n| n.ends_with(".maFile")) {
         Some(Format::Steam)
-    } else if names.iter().any(|n| n.to_ascii_lowercase().ends_with(".txt")) {
+    } else if names
+        .iter()
+        .any(|n| n.to_ascii_lowercase().ends_with(".txt"))
+    {
         Some(Format::WinAuth)
     } else {
         None

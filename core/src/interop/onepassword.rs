@@ -32,7 +32,10 @@ pub fn import(bytes: &[u8]) -> Result<ImportReport, ImportError> {
                 if str_field(item, "state") == "trashed" {
                     continue;
                 }
-                let title = item.get("overview").map(|o| str_field(o, "title")).unwrap_or("");
+                let title = item
+                    .get("overview")
+                    .map(|o| str_field(o, "title"))
+                    .unwrap_or("");
                 let details = item.get("details").unwrap_or(&Value::Null);
                 let username = array(details, "loginFields")?
                     .iter()
@@ -45,7 +48,9 @@ pub fn import(bytes: &[u8]) -> Result<ImportReport, ImportError> {
                         let Some(totp) = value.get("totp").and_then(Value::as_str) else {
                             continue;
                         };
-                        if !str_field(field, "id").starts_with("TOTP_") && value.get("totp").is_none() {
+                        if !str_field(field, "id").starts_with("TOTP_")
+                            && value.get("totp").is_none()
+                        {
                             continue;
                         }
                         let result = support::totp_field(totp, title, username).map(|mut e| {

@@ -85,9 +85,15 @@ fn import_folder(
     let mut out = Collector::new();
     let Some(manifest_name) = zip.find("manifest.json") else {
         // No manifest: every .maFile is plain.
-        let names: Vec<String> = zip.names().into_iter().filter(|n| n.ends_with(".maFile")).collect();
+        let names: Vec<String> = zip
+            .names()
+            .into_iter()
+            .filter(|n| n.ends_with(".maFile"))
+            .collect();
         for (index, name) in names.iter().enumerate() {
-            let result = zip.read(name, None).and_then(|b| support::json(support::text(&b)?));
+            let result = zip
+                .read(name, None)
+                .and_then(|b| support::json(support::text(&b)?));
             let result = match result {
                 Ok(doc) => entry(&doc),
                 Err(e) => Err(e.to_string()),
@@ -113,7 +119,10 @@ fn import_folder(
             )));
         }
     }
-    let folder = manifest_name.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+    let folder = manifest_name
+        .rsplit_once('/')
+        .map(|(d, _)| format!("{d}/"))
+        .unwrap_or_default();
     let (mut tried, mut wrong) = (0, 0);
     for (index, e) in array(&manifest, "entries")?.iter().enumerate() {
         let filename = str_field(e, "filename");
@@ -139,9 +148,18 @@ fn import_folder(
             let Ok(iv) = <[u8; 16]>::try_from(iv.as_slice()) else {
                 return Ok(Err("bad encryption parameters".into()));
             };
-            let key = work.pbkdf2_32(Prf::Sha1, passkey, &salt, SDA_ITERATIONS, "Steam Desktop Authenticator")?;
+            let key = work.pbkdf2_32(
+                Prf::Sha1,
+                passkey,
+                &salt,
+                SDA_ITERATIONS,
+                "Steam Desktop Authenticator",
+            )?;
             let plain = support::aes_cbc_open(&key, &iv, &ct);
-            match plain.as_ref().and_then(|p| serde_json::from_slice::<Value>(p).ok()) {
+            match plain
+                .as_ref()
+                .and_then(|p| serde_json::from_slice::<Value>(p).ok())
+            {
                 Some(doc) => Ok(entry(&doc)),
                 None => {
                     wrong += 1;

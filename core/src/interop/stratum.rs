@@ -33,7 +33,9 @@ pub fn import(
 ) -> Result<ImportReport, ImportError> {
     if let Some(body) = bytes.strip_prefix(STRONG_HEADER.as_slice()) {
         if body.len() < 16 + 12 + 16 {
-            return Err(ImportError::Damaged("too short for an encrypted backup".into()));
+            return Err(ImportError::Damaged(
+                "too short for an encrypted backup".into(),
+            ));
         }
         let password = password.ok_or(ImportError::PasswordRequired)?;
         let (salt, rest) = body.split_at(16);
@@ -46,13 +48,15 @@ pub fn import(
             ARGON2_P,
             "Authenticator Pro backup",
         )?;
-        let plain = support::aes_gcm_open(key.as_ref(), iv, &[], ct)
-            .ok_or(ImportError::WrongPassword)?;
+        let plain =
+            support::aes_gcm_open(key.as_ref(), iv, &[], ct).ok_or(ImportError::WrongPassword)?;
         return import_plain(support::text(&plain)?);
     }
     if let Some(body) = bytes.strip_prefix(LEGACY_HEADER.as_slice()) {
         if body.len() < 20 + 16 + 16 {
-            return Err(ImportError::Damaged("too short for an encrypted backup".into()));
+            return Err(ImportError::Damaged(
+                "too short for an encrypted backup".into(),
+            ));
         }
         let password = password.ok_or(ImportError::PasswordRequired)?;
         let (salt, rest) = body.split_at(20);
@@ -85,7 +89,12 @@ pub fn import_plain(text: &str) -> Result<ImportReport, ImportError> {
     }
     let categories: Vec<(String, String)> = array(&doc, "Categories")?
         .iter()
-        .map(|c| (str_field(c, "Id").to_owned(), str_field(c, "Name").to_owned()))
+        .map(|c| {
+            (
+                str_field(c, "Id").to_owned(),
+                str_field(c, "Name").to_owned(),
+            )
+        })
         .collect();
     let links: Vec<(String, String)> = array(&doc, "AuthenticatorCategories")?
         .iter()
@@ -184,7 +193,14 @@ pub fn import_db(bytes: &[u8]) -> Result<ImportReport, ImportError> {
     let rows = db.rows(
         "authenticator",
         &[
-            "type", "issuer", "username", "secret", "algorithm", "digits", "period", "counter",
+            "type",
+            "issuer",
+            "username",
+            "secret",
+            "algorithm",
+            "digits",
+            "period",
+            "counter",
         ],
     )?;
     let mut out = Collector::new();

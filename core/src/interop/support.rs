@@ -196,7 +196,9 @@ pub fn b64_encode(bytes: &[u8]) -> String {
 
 pub fn hex(text: &str) -> Result<Vec<u8>, ImportError> {
     let t = text.trim();
-    if t.len() % 2 != 0 {
+    // Byte-wise slicing below: anything but ASCII hex digits is refused first (a multi-byte
+    // character would otherwise split mid-character).
+    if t.len() % 2 != 0 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ImportError::Damaged("invalid hex".into()));
     }
     (0..t.len())
@@ -320,7 +322,9 @@ impl Work {
             }
             _ => Err(hostile(
                 what,
-                format!("more password-derivation work than one import allows ({WORK_BUDGET} units)"),
+                format!(
+                    "more password-derivation work than one import allows ({WORK_BUDGET} units)"
+                ),
             )),
         }
     }
@@ -426,7 +430,9 @@ impl Work {
                 ),
             )
         };
-        if m_kib.checked_mul(1024).is_none_or(|b| b > MAX_KDF_MEMORY_BYTES)
+        if m_kib
+            .checked_mul(1024)
+            .is_none_or(|b| b > MAX_KDF_MEMORY_BYTES)
             || t > MAX_ARGON2_PASSES
             || p > MAX_KDF_PARALLELISM
         {
@@ -560,7 +566,9 @@ pub fn detect_json(text: &str) -> Option<Format> {
                 Some(Format::LastPass)
             } else if o.contains_key("authenticator_tokens") || o.contains_key("authy_tokens") {
                 Some(Format::Authy)
-            } else if o.contains_key("vaults") && (o.contains_key("userId") || o.contains_key("encrypted")) {
+            } else if o.contains_key("vaults")
+                && (o.contains_key("userId") || o.contains_key("encrypted"))
+            {
                 Some(Format::ProtonPass)
             } else if o.contains_key("header") && o.contains_key("db") {
                 Some(Format::Aegis)

@@ -74,7 +74,11 @@ fn entries(list: &Value) -> Result<ImportReport, ImportError> {
     }
     let mut out = Collector::new();
     for (index, e) in items.iter().enumerate() {
-        out.item(index, format!("{}:{}", str_field(e, "issuer"), str_field(e, "name")), entry(e))?;
+        out.item(
+            index,
+            format!("{}:{}", str_field(e, "issuer"), str_field(e, "name")),
+            entry(e),
+        )?;
     }
     Ok(out.finish(Format::TotpAuthenticator))
 }
@@ -115,5 +119,9 @@ pub fn seal(entries_json: &str, password: &[u8]) -> String {
     let key = ring::digest::digest(&ring::digest::SHA256, password);
     let key: [u8; 32] = key.as_ref().try_into().expect("32 bytes");
     let doc = serde_json::json!({ entries_json: "" });
-    support::b64_encode(&support::aes_cbc_seal(&key, &[0u8; 16], doc.to_string().as_bytes()))
+    support::b64_encode(&support::aes_cbc_seal(
+        &key,
+        &[0u8; 16],
+        doc.to_string().as_bytes(),
+    ))
 }

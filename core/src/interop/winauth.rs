@@ -33,7 +33,9 @@ pub fn import_text(text: &str) -> Result<ImportReport, ImportError> {
         let lower = line.to_ascii_lowercase();
         let steam_line;
         let line = if lower.starts_with("otpauth://totp/")
-            && (lower.contains("issuer=steam&") || lower.ends_with("issuer=steam") || lower["otpauth://totp/".len()..].starts_with("steam:"))
+            && (lower.contains("issuer=steam&")
+                || lower.ends_with("issuer=steam")
+                || lower["otpauth://totp/".len()..].starts_with("steam:"))
         {
             steam_line = format!("otpauth://steam/{}", &line["otpauth://totp/".len()..]);
             steam_line.as_str()
