@@ -37,6 +37,7 @@ impl ClassifyName for serde_json::Error {
 }
 
 /// Collects entries and per-item errors.
+#[derive(Default)]
 pub struct Collector {
     pub entries: Vec<ImportedEntry>,
     pub errors: Vec<ItemError>,
