@@ -122,7 +122,7 @@ fun registerImportFormatTests(suite: Suite) {
         assertEquals(listOf("MobileOTP:dave", "Yandex:erin"), stratum.errors().map { it.label }, "reported by name")
     }
 
-    suite.test("ImportSession: a KeePass key file, and hostile files as HostileFile") {
+    suite.test("ImportSession: a KeePass key file, and a hostile file refused") {
         val db = File(dir, "keepass_keyfile.kdbx").readBytes()
         val keyFile = File(dir, "keepass.keyx").readBytes()
         assertThrowsSuspend<VaultFailure.WrongCredential> { readImport(db, pw(passwords.getValue("keepass_keyfile.kdbx"))) }
