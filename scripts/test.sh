@@ -26,7 +26,7 @@ if [ ! -x node_modules/kotlin-compiler/bin/kotlinc ]; then
 fi
 
 # Independent crypto peers for the interop tests (Python cryptography, PyNaCl, argon2-cffi).
-if [ ! -x target/test-venv/bin/python ] || ! target/test-venv/bin/python -c 'import nacl, cryptography, argon2' 2>/dev/null; then
+if [ ! -x target/test-venv/bin/python ] || ! target/test-venv/bin/python -c 'import nacl, cryptography, argon2, pykeepass, pyzipper' 2>/dev/null; then
   echo "== installing the interop test peers (PyPI) into target/test-venv"
   python3 -m venv target/test-venv
   target/test-venv/bin/pip install --quiet --disable-pip-version-check -r tests/peers/requirements.txt

@@ -287,16 +287,37 @@ fn every_corpus_sample_imports_through_the_cli() {
     files.push((corpus.join("google-migration/example_export.txt"), 6));
     let env = Env::new();
     std::fs::write(env.p("test.pw"), "test\n").unwrap();
+    let mut passwords = vec![None; files.len()];
+    if let Ok(more) =
+        std::fs::read_to_string(corpus.join("aegis-test-resources-more/expected.json"))
+    {
+        let more: Value = serde_json::from_str(&more).unwrap();
+        for f in more["files"].as_array().unwrap() {
+            files.push((
+                corpus
+                    .join("aegis-test-resources-more")
+                    .join(f["file"].as_str().unwrap()),
+                f["entry_count"].as_u64().unwrap(),
+            ));
+            passwords.push(f["password"].as_str().map(str::to_owned));
+        }
+    }
     for (n, (file, count)) in files.iter().enumerate() {
         let vault = format!("corpus-{n}");
         env.ok(&vault, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
+        let pw_file = env.p(&format!("corpus-{n}.pw"));
+        std::fs::write(
+            &pw_file,
+            format!("{}\n", passwords[n].as_deref().unwrap_or("test")),
+        )
+        .unwrap();
         let out = env.ok(
             &vault,
             &[
                 "import",
                 file.to_str().unwrap(),
                 "--file-password-file",
-                env.p("test.pw").to_str().unwrap(),
+                pw_file.to_str().unwrap(),
                 "--json",
             ],
         );
@@ -310,4 +331,119 @@ fn every_corpus_sample_imports_through_the_cli() {
             file.display()
         );
     }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/import")
+        .join(name)
+}
+
+fn fixture_password(name: &str) -> String {
+    let all: Value =
+        serde_json::from_slice(&std::fs::read(fixture("PASSWORDS.json")).unwrap()).unwrap();
+    all[name].as_str().unwrap().to_owned()
+}
+
+/// The second wave through `twofold import`: detection, `--format`, `--file-password-file`,
+/// `--key-file`, per-item failures (a Microsoft push-only account, mOTP/Yandex by name) and the
+/// exit statuses (2 for credentials, 1 for damaged or hostile files).
+#[test]
+fn import_new_formats_with_flags_and_exit_statuses() {
+    let env = Env::new();
+    let import = |vault: &str, args: &[&str]| -> Value {
+        env.ok(vault, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
+        let mut all = vec!["import"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        serde_json::from_str(&env.ok(vault, &all)).unwrap()
+    };
+    let pw = |name: &str| {
+        let path = env.p(&format!("{name}.pw"));
+        std::fs::write(&path, format!("{}\n", fixture_password(name))).unwrap();
+        path
+    };
+    let s = import(
+        "stratum",
+        &[
+            fixture("stratum_encrypted.bin").to_str().unwrap(),
+            "--file-password-file",
+            pw("stratum_encrypted.bin").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        (s["format"].as_str(), s["imported"].as_u64()),
+        (Some("authenticator-pro"), Some(4))
+    );
+    let reasons = s["failed"].to_string();
+    assert!(
+        reasons.contains("mOTP") && reasons.contains("Yandex"),
+        "{reasons}"
+    );
+    let s = import(
+        "keepass",
+        &[
+            fixture("keepass_keyfile.kdbx").to_str().unwrap(),
+            "--file-password-file",
+            pw("keepass_keyfile.kdbx").to_str().unwrap(),
+            "--key-file",
+            fixture("keepass.keyx").to_str().unwrap(),
+        ],
+    );
+    // Two entries hold the same SHA256 secret: one is reported as a duplicate.
+    assert_eq!(
+        (s["format"].as_str(), s["imported"].as_u64()),
+        (Some("keepass"), Some(5))
+    );
+    assert_eq!(s["duplicates"].as_array().unwrap().len(), 1);
+    let s = import(
+        "ms",
+        &[fixture("microsoft_authenticator.db").to_str().unwrap()],
+    );
+    assert_eq!(s["imported"], 2);
+    assert!(
+        s["failed"][0]["reason"].as_str().unwrap().contains("push"),
+        "{s}"
+    );
+    let s = import(
+        "winauth",
+        &[
+            fixture("winauth.txt").to_str().unwrap(),
+            "--format",
+            "winauth",
+        ],
+    );
+    assert_eq!(
+        (s["format"].as_str(), s["imported"].as_u64()),
+        (Some("winauth"), Some(5))
+    );
+    // Without the key file the password alone is wrong: exit 2.
+    let o = env.run(
+        "keepass",
+        &[
+            "import",
+            fixture("keepass_keyfile.kdbx").to_str().unwrap(),
+            "--file-password-file",
+            pw("keepass_keyfile.kdbx").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    // A damaged file and a hostile one: exit 1, with the reason.
+    let mut damaged = std::fs::read(fixture("stratum_encrypted.bin")).unwrap();
+    damaged.truncate(30);
+    std::fs::write(env.p("damaged.bin"), damaged).unwrap();
+    let o = env.run(
+        "keepass",
+        &["import", env.p("damaged.bin").to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let o = env.run(
+        "keepass",
+        &[
+            "import",
+            fixture("hostile/microsoft_big_value.db").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("refused"));
 }

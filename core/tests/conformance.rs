@@ -75,22 +75,12 @@ fn code_of(e: &ImportedEntry, code: &Value) -> String {
     }
 }
 
-#[test]
-fn every_corpus_sample_imports_exactly_as_expected() {
-    let Some(dir) = corpus() else {
-        println!(
-            "conformance: ../shared/corpus is absent — nothing to check against real exports here"
-        );
-        return;
-    };
-    let aegis: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("aegis-test-resources/expected.json")).unwrap(),
-    )
-    .unwrap();
+/// Imports every file an `expected.json` lists and compares it with the expectation.
+fn check_folder(dir: &std::path::Path, expected: &Value) -> usize {
     let mut checked = 0;
-    for f in aegis["files"].as_array().unwrap() {
+    for f in expected["files"].as_array().unwrap() {
         let file = f["file"].as_str().unwrap();
-        let bytes = std::fs::read(dir.join("aegis-test-resources").join(file)).unwrap();
+        let bytes = std::fs::read(dir.join(file)).unwrap();
         let password = f["password"].as_str().map(str::as_bytes);
         let report =
             interop::import(&bytes, None, password).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -111,7 +101,16 @@ fn every_corpus_sample_imports_exactly_as_expected() {
                 .entries
                 .iter()
                 .find(|e| matches(e, want))
-                .unwrap_or_else(|| panic!("{file}: no entry like {want}"));
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{file}: no entry like {want}; got {:?}",
+                        report
+                            .entries
+                            .iter()
+                            .map(|e| (e.label(), e.kind, e.secret.to_base32()))
+                            .collect::<Vec<_>>()
+                    )
+                });
             if let Some(code) = want.get("code") {
                 assert_eq!(
                     code_of(got, code),
@@ -134,7 +133,31 @@ fn every_corpus_sample_imports_exactly_as_expected() {
                 "{file}"
             );
         }
+        println!("conformance: {file} ({}) ok", report.format.name());
         checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn every_corpus_sample_imports_exactly_as_expected() {
+    let Some(dir) = corpus() else {
+        println!(
+            "conformance: ../shared/corpus is absent — nothing to check against real exports here"
+        );
+        return;
+    };
+    let mut checked = 0;
+    // The first wave (formats of FORMATS.md) and the second (FORMATS-MORE.md: Authy,
+    // Authenticator Pro, FreeOTP v1/v2, TOTP Authenticator, Steam, Authenticator Plus,
+    // Microsoft Authenticator's database).
+    for folder in ["aegis-test-resources", "aegis-test-resources-more"] {
+        let Ok(expected) = std::fs::read_to_string(dir.join(folder).join("expected.json")) else {
+            println!("conformance: {folder} is absent — skipped");
+            continue;
+        };
+        let expected: Value = serde_json::from_str(&expected).unwrap();
+        checked += check_folder(&dir.join(folder), &expected);
     }
 
     let google: Value = serde_json::from_str(
@@ -174,5 +197,5 @@ fn every_corpus_sample_imports_exactly_as_expected() {
         checked += 1;
     }
     println!("conformance: {checked} real export files imported exactly as expected");
-    assert!(checked >= 13);
+    assert!(checked >= 21, "{checked} files checked");
 }

@@ -311,6 +311,18 @@ impl ImportSession {
         format: Option<String>,
         password: Option<Vec<u8>>,
     ) -> Result<Arc<Self>> {
+        Self::read_with_key_file(bytes, format, password, None)
+    }
+
+    /// [`read`](Self::read) for a KeePass database unlocked with a key file (and optionally
+    /// a password); other formats ignore the key file.
+    #[uniffi::constructor]
+    pub fn read_with_key_file(
+        bytes: Vec<u8>,
+        format: Option<String>,
+        password: Option<Vec<u8>>,
+        key_file: Option<Vec<u8>>,
+    ) -> Result<Arc<Self>> {
         let format =
             match format {
                 Some(name) => Some(Format::from_name(&name).ok_or_else(|| {
@@ -321,7 +333,13 @@ impl ImportSession {
                 None => None,
             };
         let password = password.map(Zeroizing::new);
-        let report = interop::import(&bytes, format, password.as_deref().map(|p| p.as_slice()))?;
+        let key_file = key_file.map(Zeroizing::new);
+        let report = interop::import_with_key_file(
+            &bytes,
+            format,
+            password.as_deref().map(|p| p.as_slice()),
+            key_file.as_deref().map(|k| k.as_slice()),
+        )?;
         Ok(Arc::new(ImportSession {
             report: Mutex::new(report),
         }))

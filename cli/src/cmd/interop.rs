@@ -179,12 +179,18 @@ pub struct ImportArgs {
     /// The export file of another app (format detected from its contents).
     file: PathBuf,
     /// The format, if detection guesses wrong: otpauth, aegis, 2fas, andotp, andotp-encrypted,
-    /// bitwarden, bitwarden-csv, ente-encrypted, freeotp-plus, proton, google.
+    /// bitwarden, bitwarden-csv, ente-encrypted, freeotp-plus, proton, google, authy,
+    /// authenticator-pro, authenticator-pro-db, freeotp, totp-authenticator, battlenet, duo,
+    /// steam, winauth, authenticator-plus, google-db, microsoft-authenticator, keepass,
+    /// lastpass, raivo, 1password, proton-pass.
     #[arg(long)]
     format: Option<String>,
     /// Password of an encrypted export (the global --password-file stays the vault's).
     #[arg(long, value_name = "PATH")]
     file_password_file: Option<PathBuf>,
+    /// KeePass key file that unlocks the database (with or without a password).
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -204,9 +210,22 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
         Some(p) => Some(read_secret(Some(p), "", "--file-password-file")?),
         None => None,
     };
+    let key_file = match &args.key_file {
+        Some(p) => {
+            Some(zeroize::Zeroizing::new(std::fs::read(p).map_err(|e| {
+                CliError::invalid(format!("{}: {e}", p.display()))
+            })?))
+        }
+        None => None,
+    };
     let report = loop {
         let attempt = with_spinner("Reading export (decrypting if needed)…", || {
-            interop::import(&bytes, format, password.as_deref().map(|p| p.as_slice()))
+            interop::import_with_key_file(
+                &bytes,
+                format,
+                password.as_deref().map(|p| p.as_slice()),
+                key_file.as_deref().map(|k| k.as_slice()),
+            )
         });
         match attempt {
             Err(ImportError::PasswordRequired)

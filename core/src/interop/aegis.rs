@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::support::{self, Collector, array, str_field, uint_field};
+use super::support::{self, Collector, MAX_PASSWORD_SLOTS, Work, array, str_field, uint_field};
 use super::{Format, ImportError, ImportReport, ImportedEntry};
 use crate::crypto::{RandomSource, random_array};
 use crate::otp::OtpKind;
@@ -15,10 +15,12 @@ use crate::vault::{Entry, Group};
 pub const SCRYPT_N: u64 = 32_768;
 pub const SCRYPT_R: u32 = 8;
 pub const SCRYPT_P: u32 = 1;
-/// Most scrypt memory (128 · N · r bytes) we spend on a file's parameters.
-const MAX_SCRYPT_BYTES: u64 = 256 * 1024 * 1024;
 
-pub fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
+pub fn import(
+    text: &str,
+    password: Option<&[u8]>,
+    work: &Work,
+) -> Result<ImportReport, ImportError> {
     let doc = support::json(text)?;
     if doc.get("version").and_then(Value::as_u64) != Some(1) {
         return Err(ImportError::Unsupported(
@@ -28,35 +30,22 @@ pub fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, Impor
     let header = doc.get("header").unwrap_or(&Value::Null);
     let content = match doc.get("db") {
         Some(db @ Value::Object(_)) => db.clone(),
-        Some(Value::String(b64)) => decrypt_db(header, b64, password)?,
+        Some(Value::String(b64)) => decrypt_db(header, b64, password, work)?,
         _ => return Err(ImportError::Damaged("no database in the file".into())),
     };
     import_content(&content)
 }
 
-fn scrypt_key(password: &[u8], slot: &Value) -> Result<zeroize::Zeroizing<[u8; 32]>, ImportError> {
+fn scrypt_key(
+    password: &[u8],
+    slot: &Value,
+    work: &Work,
+) -> Result<zeroize::Zeroizing<[u8; 32]>, ImportError> {
     let n = uint_field(slot, "n").ok_or_else(|| ImportError::Damaged("slot without n".into()))?;
     let r = uint_field(slot, "r").unwrap_or(8);
     let p = uint_field(slot, "p").unwrap_or(1);
-    if !n.is_power_of_two()
-        || n < 2
-        || r == 0
-        || p == 0
-        || r > 64
-        || p > 16
-        || 128 * n * r > MAX_SCRYPT_BYTES
-    {
-        return Err(ImportError::HostileParameters(format!(
-            "scrypt N={n} r={r} p={p}"
-        )));
-    }
     let salt = support::hex(str_field(slot, "salt"))?;
-    let params = scrypt::Params::new(n.trailing_zeros() as u8, r as u32, p as u32)
-        .map_err(|_| ImportError::HostileParameters(format!("scrypt N={n} r={r} p={p}")))?;
-    let mut key = zeroize::Zeroizing::new([0u8; 32]);
-    scrypt::scrypt(password, &salt, &params, key.as_mut())
-        .map_err(|_| ImportError::Damaged("scrypt failed".into()))?;
-    Ok(key)
+    work.scrypt(password, &salt, n, r, p, "Aegis password slot")
 }
 
 fn gcm_parts(params: &Value) -> Result<(Vec<u8>, Vec<u8>), ImportError> {
@@ -68,7 +57,12 @@ fn gcm_parts(params: &Value) -> Result<(Vec<u8>, Vec<u8>), ImportError> {
     Ok((nonce, tag))
 }
 
-fn decrypt_db(header: &Value, db_b64: &str, password: Option<&[u8]>) -> Result<Value, ImportError> {
+fn decrypt_db(
+    header: &Value,
+    db_b64: &str,
+    password: Option<&[u8]>,
+    work: &Work,
+) -> Result<Value, ImportError> {
     let slots = array(header, "slots")?;
     let password_slots: Vec<&Value> = slots
         .iter()
@@ -81,8 +75,9 @@ fn decrypt_db(header: &Value, db_b64: &str, password: Option<&[u8]>) -> Result<V
     }
     let password = password.ok_or(ImportError::PasswordRequired)?;
     let mut master = None;
-    for slot in password_slots {
-        let key = scrypt_key(password, slot)?;
+    // Each slot costs a scrypt run: a file with many slots must not buy many of them.
+    for slot in password_slots.iter().take(MAX_PASSWORD_SLOTS) {
+        let key = scrypt_key(password, slot, work)?;
         let (nonce, tag) = gcm_parts(slot.get("key_params").unwrap_or(&Value::Null))?;
         let mut wrapped = support::hex(str_field(slot, "key"))?;
         wrapped.extend_from_slice(&tag);
@@ -93,7 +88,16 @@ fn decrypt_db(header: &Value, db_b64: &str, password: Option<&[u8]>) -> Result<V
             break;
         }
     }
-    let master = master.ok_or(ImportError::WrongPassword)?;
+    let master = match master {
+        Some(m) => m,
+        None if password_slots.len() > MAX_PASSWORD_SLOTS => {
+            return Err(ImportError::HostileParameters(format!(
+                "Aegis file with {} password slots: the password matches none of the first {MAX_PASSWORD_SLOTS}, and no more are tried",
+                password_slots.len()
+            )));
+        }
+        None => return Err(ImportError::WrongPassword),
+    };
     let (nonce, tag) = gcm_parts(header.get("params").unwrap_or(&Value::Null))?;
     let mut ct = support::b64(db_b64)?;
     ct.extend_from_slice(&tag);
@@ -239,7 +243,7 @@ pub fn export_encrypted(
     let db_nonce: [u8; 12] = random_array(rng).map_err(err)?;
     let slot_template =
         json!({"n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": support::hex_encode(&salt)});
-    let key = scrypt_key(password, &slot_template)?;
+    let key = scrypt_key(password, &slot_template, &Work::new())?;
     let wrapped = support::aes_gcm_seal(key.as_ref(), &slot_nonce, &[], &master);
     let (wrapped_key, slot_tag) = wrapped.split_at(32);
     let plain = serde_json::to_vec(&content(entries, groups, rng)?).expect("JSON of plain values");

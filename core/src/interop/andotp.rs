@@ -5,11 +5,8 @@
 
 use serde_json::Value;
 
-use super::support::{self, Collector, str_field, uint_field};
+use super::support::{self, Collector, Prf, Work, str_field, uint_field};
 use super::{Format, ImportError, ImportReport, ImportedEntry};
-
-/// Most PBKDF2 iterations we run for a file (andOTP uses 140 000–160 000).
-pub const MAX_ITERATIONS: u32 = 5_000_000;
 
 /// Binary data that is not JSON text and is long enough to be an encrypted andOTP backup.
 pub fn looks_encrypted(bytes: &[u8]) -> bool {
@@ -79,6 +76,7 @@ fn entry(e: &Value) -> Result<ImportedEntry, String> {
 pub fn import_encrypted(
     bytes: &[u8],
     password: Option<&[u8]>,
+    work: &Work,
 ) -> Result<ImportReport, ImportError> {
     if bytes.len() < 12 + 16 {
         return Err(ImportError::Damaged(
@@ -89,17 +87,21 @@ pub fn import_encrypted(
     // Current layout.
     if bytes.len() >= 4 + 12 + 12 + 16 {
         let iterations = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        if (1..=MAX_ITERATIONS).contains(&iterations) {
-            let key = support::pbkdf2(false, password, &bytes[4..16], iterations);
+        // Below 2^24 the first four bytes are an iteration count, not the old layout's
+        // random nonce (which is that small once in 256 files).
+        if (1..0x0100_0000).contains(&iterations) {
+            let key = work.pbkdf2_32(
+                Prf::Sha1,
+                password,
+                &bytes[4..16],
+                u64::from(iterations),
+                "andOTP backup",
+            )?;
             if let Some(plain) =
                 support::aes_gcm_open(key.as_ref(), &bytes[16..28], &[], &bytes[28..])
             {
                 return import_plain(support::text(&plain)?);
             }
-        } else if iterations > MAX_ITERATIONS && iterations < 0x0100_0000 {
-            return Err(ImportError::HostileParameters(format!(
-                "{iterations} PBKDF2 iterations"
-            )));
         }
     }
     // Old layout: the key is SHA-256 of the password.

@@ -8,13 +8,10 @@ use serde_json::Value;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::support::{self, Collector, array, str_field, uint_field};
+use super::support::{self, Collector, Prf, Work, array, str_field, uint_field};
 use super::{Format, ImportError, ImportReport, ImportedEntry};
 use crate::otp::OtpKind;
 use crate::uri;
-
-/// Most PBKDF2 iterations we run (Bitwarden's default is 600 000).
-pub const MAX_ITERATIONS: u64 = 5_000_000;
 
 /// One TOTP field with the item's names.
 fn from_totp(
@@ -58,7 +55,11 @@ fn from_totp(
     Ok(entry)
 }
 
-pub fn import_json(text: &str, password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
+pub fn import_json(
+    text: &str,
+    password: Option<&[u8]>,
+    work: &Work,
+) -> Result<ImportReport, ImportError> {
     let doc = support::json(text)?;
     if doc.get("encrypted").and_then(Value::as_bool) == Some(true) {
         if doc.get("passwordProtected").and_then(Value::as_bool) != Some(true) {
@@ -67,7 +68,7 @@ pub fn import_json(text: &str, password: Option<&[u8]>) -> Result<ImportReport, 
                     .into(),
             ));
         }
-        let plain = decrypt_protected(&doc, password.ok_or(ImportError::PasswordRequired)?)?;
+        let plain = decrypt_protected(&doc, password.ok_or(ImportError::PasswordRequired)?, work)?;
         return import_items(&support::json(support::text(&plain)?)?);
     }
     import_items(&doc)
@@ -111,7 +112,11 @@ fn import_items(doc: &Value) -> Result<ImportReport, ImportError> {
 
 /// Password-protected JSON: checks the password on `encKeyValidation_DO_NOT_EDIT`, then
 /// decrypts `data`.
-fn decrypt_protected(doc: &Value, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+fn decrypt_protected(
+    doc: &Value,
+    password: &[u8],
+    work: &Work,
+) -> Result<Zeroizing<Vec<u8>>, ImportError> {
     if uint_field(doc, "kdfType").unwrap_or(0) != 0 {
         return Err(ImportError::Unsupported(
             "Bitwarden exports protected with Argon2id (only PBKDF2 is supported)".into(),
@@ -119,16 +124,14 @@ fn decrypt_protected(doc: &Value, password: &[u8]) -> Result<Zeroizing<Vec<u8>>,
     }
     let iterations = uint_field(doc, "kdfIterations")
         .ok_or_else(|| ImportError::Damaged("no kdfIterations".into()))?;
-    if iterations == 0 || iterations > MAX_ITERATIONS {
-        return Err(ImportError::HostileParameters(format!(
-            "{iterations} PBKDF2 iterations"
-        )));
-    }
-    let (enc, mac) = keys(
+    let master = work.pbkdf2_32(
+        Prf::Sha256,
         password,
         str_field(doc, "salt").as_bytes(),
-        iterations as u32,
-    );
+        iterations,
+        "Bitwarden export",
+    )?;
+    let (enc, mac) = stretch(&master);
     decrypt_enc_string(str_field(doc, "encKeyValidation_DO_NOT_EDIT"), &enc, &mac).map_err(
         |wrong| {
             if wrong {
@@ -145,7 +148,11 @@ fn decrypt_protected(doc: &Value, password: &[u8]) -> Result<Zeroizing<Vec<u8>>,
 type Key = Zeroizing<[u8; 32]>;
 
 fn keys(password: &[u8], salt: &[u8], iterations: u32) -> (Key, Key) {
-    let master = support::pbkdf2(true, password, salt, iterations);
+    stretch(&support::pbkdf2(true, password, salt, iterations))
+}
+
+/// HKDF-Expand of the master key into the encryption and MAC keys.
+fn stretch(master: &[u8; 32]) -> (Key, Key) {
     let hk = Hkdf::<Sha256>::from_prk(master.as_ref()).expect("32-byte PRK");
     let (mut enc, mut mac) = (Zeroizing::new([0u8; 32]), Zeroizing::new([0u8; 32]));
     hk.expand(b"enc", enc.as_mut()).expect("32 bytes");

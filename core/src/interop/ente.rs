@@ -12,28 +12,24 @@ use poly1305::universal_hash::KeyInit;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::support::{self, str_field, uint_field};
+use super::support::{self, Work, str_field, uint_field};
 use super::{Format, ImportError, ImportReport, otpauth_list};
 use crate::crypto::{self, KdfParams};
 
-/// Largest Argon2id memory we spend on a file (Ente uses up to 1 GiB).
-pub const MAX_MEM_BYTES: u64 = 1024 * 1024 * 1024;
-pub const MAX_OPS: u64 = 32;
 const TAG_FINAL: u8 = 3;
 const ABYTES: usize = 17;
 
-pub fn import_encrypted(text: &str, password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
+pub fn import_encrypted(
+    text: &str,
+    password: Option<&[u8]>,
+    work: &Work,
+) -> Result<ImportReport, ImportError> {
     let doc = support::json(text)?;
     let kdf = doc.get("kdfParams").unwrap_or(&Value::Null);
     let mem =
         uint_field(kdf, "memLimit").ok_or_else(|| ImportError::Damaged("no memLimit".into()))?;
     let ops =
         uint_field(kdf, "opsLimit").ok_or_else(|| ImportError::Damaged("no opsLimit".into()))?;
-    if !(8 * 1024..=MAX_MEM_BYTES).contains(&mem) || !(1..=MAX_OPS).contains(&ops) {
-        return Err(ImportError::HostileParameters(format!(
-            "Argon2id memLimit={mem} opsLimit={ops}"
-        )));
-    }
     let salt = support::b64(str_field(kdf, "salt"))?;
     let header = support::b64(str_field(&doc, "encryptionNonce"))?;
     let data = support::b64(str_field(&doc, "encryptedData"))?;
@@ -43,15 +39,8 @@ pub fn import_encrypted(text: &str, password: Option<&[u8]>) -> Result<ImportRep
         ));
     }
     let password = password.ok_or(ImportError::PasswordRequired)?;
-    let params = KdfParams {
-        m_kib: (mem / 1024) as u32,
-        t: ops as u32,
-        p: 1,
-    };
-    let key = crypto::argon2id(password, &salt, params).map_err(|e| match e {
-        crypto::CryptoError::OutOfMemory { .. } => ImportError::HostileParameters(e.to_string()),
-        other => ImportError::Damaged(other.to_string()),
-    })?;
+    // Memory and passes are checked against the ceilings before anything runs.
+    let key = work.argon2id(password, &salt, mem / 1024, ops, 1, "Ente export")?;
     let header: [u8; 24] = header.try_into().expect("checked length");
     let plain = open_final_chunk(&key, &header, &data).ok_or(ImportError::WrongPassword)?;
     let mut report = otpauth_list::import(support::text(&plain)?)?;

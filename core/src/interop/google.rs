@@ -151,11 +151,11 @@ fn account(p: &mut OtpParameters) -> Result<ImportedEntry, String> {
         n => return Err(format!("unknown OTP type {n}")),
     };
     let (mut issuer, mut account) = (p.issuer.trim().to_owned(), p.name.trim().to_owned());
-    if let Some((prefix, rest)) = account.clone().split_once(':') {
-        if issuer.is_empty() || issuer == prefix.trim() {
-            issuer = prefix.trim().to_owned();
-            account = rest.trim().to_owned();
-        }
+    if let Some((prefix, rest)) = account.clone().split_once(':')
+        && (issuer.is_empty() || issuer == prefix.trim())
+    {
+        issuer = prefix.trim().to_owned();
+        account = rest.trim().to_owned();
     }
     Ok(ImportedEntry::new(kind, secret, issuer, account))
 }
@@ -378,4 +378,54 @@ pub fn export(entries: &[&Entry], batch_id: i32) -> (Vec<String>, Vec<Skipped>) 
         p.secret.zeroize();
     }
     (uris, skipped)
+}
+
+/// Google Authenticator's internal database (`databases/databases`, SQLite, app ≤ 5.10),
+/// table `accounts`: `email`, `secret` (base32), `counter`, `type` (0 TOTP, 1 HOTP),
+/// `issuer`, optional `isencrypted` (such rows are refused). The app always made SHA1,
+/// 6-digit, 30 s codes. The name is `email`, or its part after `:` when it is `Issuer:name`.
+pub fn import_db(bytes: &[u8]) -> Result<ImportReport, ImportError> {
+    let db = super::container::Db::open(bytes)?;
+    let rows = db.rows(
+        "accounts",
+        &[
+            "email",
+            "secret",
+            "counter",
+            "type",
+            "issuer",
+            "isencrypted",
+        ],
+    )?;
+    let mut out = Collector::new();
+    for (index, r) in rows.iter().enumerate() {
+        let email = r[0].text();
+        let result = (|| {
+            if r[5].int().unwrap_or(0) > 0 {
+                return Err("the secret is encrypted by the app (not readable)".to_owned());
+            }
+            let secret = super::support::secret_b32_lenient(&r[1].text())?;
+            let kind = match r[3].int().unwrap_or(0) {
+                0 => OtpKind::DEFAULT_TOTP,
+                1 => OtpKind::Hotp {
+                    algorithm: Algorithm::Sha1,
+                    digits: 6,
+                    counter: r[2].int().and_then(|c| u64::try_from(c).ok()).unwrap_or(0),
+                },
+                n => return Err(format!("unknown account type {n}")),
+            };
+            let mut issuer = r[4].text().trim().to_owned();
+            let mut account = email.trim().to_owned();
+            let parts: Vec<&str> = email.split(':').collect();
+            if let [prefix, name] = parts.as_slice() {
+                if issuer.is_empty() {
+                    issuer = prefix.trim().to_owned();
+                }
+                account = name.trim().to_owned();
+            }
+            Ok(ImportedEntry::new(kind, secret, issuer, account))
+        })();
+        out.item(index, email.clone(), result)?;
+    }
+    Ok(out.finish(Format::GoogleAuthenticatorDb))
 }

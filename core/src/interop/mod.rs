@@ -3,20 +3,39 @@
 //! An import never stops at the first bad entry: it returns every entry it could read plus a
 //! per-item error list. Whole-file problems — a missing or wrong password, a damaged file, an
 //! unknown format, hostile sizes or parameters — are distinct [`ImportError`]s. Facts about each
-//! format are in `../shared/FORMATS.md`; one module per app.
+//! format are in `../shared/FORMATS.md` and `../shared/FORMATS-MORE.md`; one module per app.
+//! Containers (ZIP, SQLite, preferences XML) are read by `container` with fixed limits, and
+//! every password derivation a file asks for is checked and charged against one budget per
+//! import (`support::Work`) before it runs.
 
 pub mod aegis;
 pub mod andotp;
+pub mod authplus;
+pub mod authy;
+pub mod battlenet;
 pub mod bitwarden;
+pub mod container;
 pub mod cxf;
+pub mod duo;
 pub mod enroll;
 pub mod ente;
 pub mod freeotp;
+pub mod freeotp_backup;
 pub mod google;
+pub mod keepass;
+pub mod lastpass;
+pub mod msauth;
+pub mod onepassword;
 pub mod otpauth_list;
 pub mod proton;
-mod support;
+pub mod protonpass;
+pub mod raivo;
+pub mod steam;
+pub mod stratum;
+pub mod support;
+pub mod totp_authenticator;
 pub mod twofas;
+pub mod winauth;
 
 use crate::otp::OtpKind;
 use crate::secret::Secret;
@@ -113,10 +132,46 @@ pub enum Format {
     Proton,
     /// Google Authenticator `otpauth-migration://` URIs (one or several lines).
     GoogleMigration,
+    /// Authy's token files (Android preferences XML or JSON token lists; plain or encrypted).
+    Authy,
+    /// Authenticator Pro / Stratum backups: plain JSON, encrypted (Argon2id + AES-GCM) and
+    /// legacy encrypted (PBKDF2 + AES-CBC).
+    Stratum,
+    /// Authenticator Pro / Stratum's internal SQLite database.
+    StratumDb,
+    /// The original FreeOTP: v1 `tokens.xml` and the v2 encrypted backup (`externalBackup.xml`).
+    FreeOtp,
+    /// TOTP Authenticator (BinaryBoot): encrypted backup or the app's preferences file.
+    TotpAuthenticator,
+    /// Battle.net Authenticator's preferences (obfuscated secret), new app and old BMA.
+    BattleNet,
+    /// Duo Mobile's `accounts.json`.
+    Duo,
+    /// Steam: Steam Desktop Authenticator `.maFile` (or its zipped, possibly encrypted,
+    /// maFiles folder) and the Steam app's own files.
+    Steam,
+    /// WinAuth's text export (also zipped with a password).
+    WinAuth,
+    /// Authenticator Plus's password-protected ZIP (`Accounts.txt`).
+    AuthenticatorPlus,
+    /// Google Authenticator's internal SQLite database.
+    GoogleAuthenticatorDb,
+    /// Microsoft Authenticator's internal SQLite database.
+    MicrosoftAuthenticator,
+    /// KeePass / KeePassXC databases (KDBX 3.1 and 4).
+    KeePass,
+    /// LastPass Authenticator's JSON export.
+    LastPass,
+    /// Raivo OTP's password-protected ZIP export.
+    Raivo,
+    /// 1Password `.1pux` export.
+    OnePassword,
+    /// Proton Pass export (ZIP or `data.json`).
+    ProtonPass,
 }
 
 impl Format {
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 28] = [
         Format::OtpauthList,
         Format::Aegis,
         Format::TwoFas,
@@ -128,6 +183,23 @@ impl Format {
         Format::FreeOtpPlus,
         Format::Proton,
         Format::GoogleMigration,
+        Format::Authy,
+        Format::Stratum,
+        Format::StratumDb,
+        Format::FreeOtp,
+        Format::TotpAuthenticator,
+        Format::BattleNet,
+        Format::Duo,
+        Format::Steam,
+        Format::WinAuth,
+        Format::AuthenticatorPlus,
+        Format::GoogleAuthenticatorDb,
+        Format::MicrosoftAuthenticator,
+        Format::KeePass,
+        Format::LastPass,
+        Format::Raivo,
+        Format::OnePassword,
+        Format::ProtonPass,
     ];
 
     /// Short name used by the CLI (`--format`).
@@ -144,6 +216,23 @@ impl Format {
             Format::FreeOtpPlus => "freeotp-plus",
             Format::Proton => "proton",
             Format::GoogleMigration => "google",
+            Format::Authy => "authy",
+            Format::Stratum => "authenticator-pro",
+            Format::StratumDb => "authenticator-pro-db",
+            Format::FreeOtp => "freeotp",
+            Format::TotpAuthenticator => "totp-authenticator",
+            Format::BattleNet => "battlenet",
+            Format::Duo => "duo",
+            Format::Steam => "steam",
+            Format::WinAuth => "winauth",
+            Format::AuthenticatorPlus => "authenticator-plus",
+            Format::GoogleAuthenticatorDb => "google-db",
+            Format::MicrosoftAuthenticator => "microsoft-authenticator",
+            Format::KeePass => "keepass",
+            Format::LastPass => "lastpass",
+            Format::Raivo => "raivo",
+            Format::OnePassword => "1password",
+            Format::ProtonPass => "proton-pass",
         }
     }
 
@@ -156,8 +245,22 @@ impl Format {
                 "ente" | "otpauth-list" | "uri" | "uris" => Some(Format::OtpauthList),
                 "twofas" => Some(Format::TwoFas),
                 "bitwarden-json" => Some(Format::BitwardenJson),
-                "freeotp" | "freeotp+" => Some(Format::FreeOtpPlus),
+                "freeotp+" | "freeotpplus" => Some(Format::FreeOtpPlus),
                 "google-migration" | "google-authenticator" => Some(Format::GoogleMigration),
+                "stratum" | "authenticatorpro" => Some(Format::Stratum),
+                "stratum-db" => Some(Format::StratumDb),
+                "battle.net" | "blizzard" => Some(Format::BattleNet),
+                "duo-mobile" => Some(Format::Duo),
+                "steam-desktop-authenticator" | "mafile" | "sda" => Some(Format::Steam),
+                "authenticatorplus" => Some(Format::AuthenticatorPlus),
+                "google-authenticator-db" => Some(Format::GoogleAuthenticatorDb),
+                "microsoft" | "msauth" => Some(Format::MicrosoftAuthenticator),
+                "kdbx" | "keepassxc" => Some(Format::KeePass),
+                "lastpass-authenticator" => Some(Format::LastPass),
+                "raivo-otp" => Some(Format::Raivo),
+                "1pux" | "onepassword" => Some(Format::OnePassword),
+                "protonpass" => Some(Format::ProtonPass),
+                "totpauthenticator" => Some(Format::TotpAuthenticator),
                 _ => None,
             })
     }
@@ -178,7 +281,9 @@ pub enum ImportError {
     TooLarge(usize),
     #[error("the file holds too many entries (more than {MAX_IMPORT_ENTRIES})")]
     TooManyEntries,
-    #[error("the file's key derivation parameters are unsafe to run: {0}")]
+    /// The file asks for more work or memory than an import allows (key derivation
+    /// parameters, ZIP expansion, database size, XML entities): the detail says what.
+    #[error("refused, the file asks for more than an import allows: {0}")]
     HostileParameters(String),
     #[error("unsupported: {0}")]
     Unsupported(String),
@@ -186,12 +291,33 @@ pub enum ImportError {
 
 /// Guesses the format from the bytes (content, not file name).
 pub fn detect(bytes: &[u8]) -> Option<Format> {
+    if container::is_zip(bytes) {
+        return detect_zip(bytes);
+    }
+    if container::is_sqlite(bytes) {
+        return detect_sqlite(bytes);
+    }
+    if keepass::looks_like_kdbx(bytes) {
+        return Some(Format::KeePass);
+    }
+    if freeotp_backup::looks_like(bytes) {
+        return Some(Format::FreeOtp);
+    }
+    if stratum::looks_encrypted(bytes) {
+        return Some(Format::Stratum);
+    }
     let text = std::str::from_utf8(bytes)
         .ok()
         .map(|t| t.trim_start_matches('\u{feff}').trim());
     if let Some(text) = text {
         if text.starts_with('{') || text.starts_with('[') {
             return support::detect_json(text);
+        }
+        if text.starts_with('<') {
+            return detect_prefs(text);
+        }
+        if totp_authenticator::looks_encrypted(text) {
+            return Some(Format::TotpAuthenticator);
         }
         let first = text
             .lines()
@@ -214,11 +340,79 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     None
 }
 
+/// Which app a ZIP archive comes from, by the names inside.
+fn detect_zip(bytes: &[u8]) -> Option<Format> {
+    let zip = container::Zip::open(bytes).ok()?;
+    let names = zip.names();
+    let has = |base: &str| zip.find(base).is_some();
+    if has("raivo-otp-export.json") {
+        Some(Format::Raivo)
+    } else if has("export.data") && has("export.attributes") {
+        Some(Format::OnePassword)
+    } else if names.iter().any(|n| n.ends_with("Proton Pass/data.json")) || has("data.json") {
+        Some(Format::ProtonPass)
+    } else if has("Accounts.txt") {
+        Some(Format::AuthenticatorPlus)
+    } else if has("manifest.json") || names.iter().any(|n| n.ends_with(".maFile")) {
+        Some(Format::Steam)
+    } else if names
+        .iter()
+        .any(|n| n.to_ascii_lowercase().ends_with(".txt"))
+    {
+        Some(Format::WinAuth)
+    } else {
+        None
+    }
+}
+
+/// Which app's internal database this is, by its tables.
+fn detect_sqlite(bytes: &[u8]) -> Option<Format> {
+    let db = container::Db::open(bytes).ok()?;
+    let accounts = db.columns("accounts").ok()?.unwrap_or_default();
+    if accounts.iter().any(|c| c == "oath_secret_key") {
+        Some(Format::MicrosoftAuthenticator)
+    } else if accounts.iter().any(|c| c == "email") && accounts.iter().any(|c| c == "secret") {
+        Some(Format::GoogleAuthenticatorDb)
+    } else if db.columns("authenticator").ok()?.is_some() {
+        Some(Format::StratumDb)
+    } else {
+        None
+    }
+}
+
+/// Which app an Android preferences file belongs to, by its keys.
+fn detect_prefs(text: &str) -> Option<Format> {
+    if !container::looks_like_prefs_xml(text) {
+        return None;
+    }
+    if text.contains("com.authy.storage.tokens") {
+        Some(Format::Authy)
+    } else if text.contains("com.blizzard.") {
+        Some(Format::BattleNet)
+    } else if text.contains("STATIC_TOTP_CODES_LIST") {
+        Some(Format::TotpAuthenticator)
+    } else if text.contains("tokenOrder") || text.contains("&quot;issuerExt&quot;") {
+        Some(Format::FreeOtp)
+    } else {
+        None
+    }
+}
+
 /// Reads a file: auto-detects the format unless given, decrypts with `password` when needed.
 pub fn import(
     bytes: &[u8],
     format: Option<Format>,
     password: Option<&[u8]>,
+) -> Result<ImportReport, ImportError> {
+    import_with_key_file(bytes, format, password, None)
+}
+
+/// [`import`] with a KeePass key file (the other formats have none and ignore it).
+pub fn import_with_key_file(
+    bytes: &[u8],
+    format: Option<Format>,
+    password: Option<&[u8]>,
+    key_file: Option<&[u8]>,
 ) -> Result<ImportReport, ImportError> {
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(ImportError::TooLarge(bytes.len()));
@@ -226,22 +420,48 @@ pub fn import(
     let format = match format.or_else(|| detect(bytes)) {
         Some(f) => f,
         None => {
+            // A container that could not even be opened says why (a bomb, a damaged file).
+            if container::is_zip(bytes) {
+                container::Zip::open(bytes)?;
+            }
+            if container::is_sqlite(bytes) {
+                container::Db::open(bytes)?;
+            }
             let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
             return Err(ImportError::UnknownFormat(names.join(", ")));
         }
     };
+    let work = support::Work::new();
+    let w = &work;
     let mut report = match format {
         Format::OtpauthList => otpauth_list::import(support::text(bytes)?),
         Format::GoogleMigration => google::import_text(support::text(bytes)?),
-        Format::Aegis => aegis::import(support::text(bytes)?, password),
-        Format::TwoFas => twofas::import(support::text(bytes)?, password),
+        Format::Aegis => aegis::import(support::text(bytes)?, password, w),
+        Format::TwoFas => twofas::import(support::text(bytes)?, password, w),
         Format::AndOtp => andotp::import_plain(support::text(bytes)?),
-        Format::AndOtpEncrypted => andotp::import_encrypted(bytes, password),
-        Format::BitwardenJson => bitwarden::import_json(support::text(bytes)?, password),
+        Format::AndOtpEncrypted => andotp::import_encrypted(bytes, password, w),
+        Format::BitwardenJson => bitwarden::import_json(support::text(bytes)?, password, w),
         Format::BitwardenCsv => bitwarden::import_csv(support::text(bytes)?),
-        Format::EnteEncrypted => ente::import_encrypted(support::text(bytes)?, password),
+        Format::EnteEncrypted => ente::import_encrypted(support::text(bytes)?, password, w),
         Format::FreeOtpPlus => freeotp::import(support::text(bytes)?),
-        Format::Proton => proton::import(support::text(bytes)?, password),
+        Format::Proton => proton::import(support::text(bytes)?, password, w),
+        Format::Authy => authy::import(support::text(bytes)?, password, w),
+        Format::Stratum => stratum::import(bytes, password, w),
+        Format::StratumDb => stratum::import_db(bytes),
+        Format::FreeOtp => freeotp_backup::import(bytes, password, w),
+        Format::TotpAuthenticator => totp_authenticator::import(support::text(bytes)?, password),
+        Format::BattleNet => battlenet::import(support::text(bytes)?),
+        Format::Duo => duo::import(support::text(bytes)?),
+        Format::Steam => steam::import(bytes, password, w),
+        Format::WinAuth => winauth::import(bytes, password),
+        Format::AuthenticatorPlus => authplus::import(bytes, password),
+        Format::GoogleAuthenticatorDb => google::import_db(bytes),
+        Format::MicrosoftAuthenticator => msauth::import(bytes),
+        Format::KeePass => keepass::import(bytes, password, key_file, w),
+        Format::LastPass => lastpass::import(support::text(bytes)?),
+        Format::Raivo => raivo::import(bytes, password),
+        Format::OnePassword => onepassword::import(bytes),
+        Format::ProtonPass => protonpass::import(bytes),
     }?;
     report.format = format;
     if report.entries.len() > MAX_IMPORT_ENTRIES {

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::support::{self, Collector, array, str_field};
+use super::support::{self, Collector, Work, array, str_field};
 use super::{Format, ImportError, ImportReport, ImportedEntry};
 use crate::crypto::{self, KdfParams};
 use crate::uri;
@@ -16,7 +16,11 @@ const KDF: KdfParams = KdfParams {
     p: 1,
 };
 
-pub fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
+pub fn import(
+    text: &str,
+    password: Option<&[u8]>,
+    work: &Work,
+) -> Result<ImportReport, ImportError> {
     let doc = support::json(text)?;
     if doc.get("entries").is_some() {
         return import_plain(&doc);
@@ -29,8 +33,14 @@ pub fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, Impor
         ));
     }
     let password = password.ok_or(ImportError::PasswordRequired)?;
-    let key =
-        crypto::argon2id(password, &salt, KDF).map_err(|e| ImportError::Damaged(e.to_string()))?;
+    let key = work.argon2id(
+        password,
+        &salt,
+        u64::from(KDF.m_kib),
+        u64::from(KDF.t),
+        u64::from(KDF.p),
+        "Proton Authenticator export",
+    )?;
     let plain = support::aes_gcm_open(key.as_ref(), &content[..12], AAD, &content[12..])
         .ok_or(ImportError::WrongPassword)?;
     let inner = support::json(support::text(&plain)?)?;

@@ -5,12 +5,16 @@
 
 use serde_json::Value;
 
-use super::support::{self, Collector, array, str_field, uint_field};
+use super::support::{self, Collector, Prf, Work, array, str_field, uint_field};
 use super::{Format, ImportError, ImportReport, ImportedEntry};
 
 pub const PBKDF2_ITERATIONS: u32 = 10_000;
 
-pub fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
+pub fn import(
+    text: &str,
+    password: Option<&[u8]>,
+    work: &Work,
+) -> Result<ImportReport, ImportError> {
     let doc = support::json(text)?;
     let groups: Vec<(String, String)> = array(&doc, "groups")?
         .iter()
@@ -28,15 +32,17 @@ pub fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, Impor
     } else {
         let password = password.ok_or(ImportError::PasswordRequired)?;
         let reference = str_field(&doc, "reference");
-        if !reference.is_empty() && decrypt(reference, password).is_err() {
-            return Err(ImportError::WrongPassword);
-        }
-        let plain = decrypt(encrypted, password).map_err(|wrong| {
-            if reference.is_empty() && wrong {
-                ImportError::WrongPassword
-            } else {
-                ImportError::Damaged("the services do not decrypt".into())
+        if !reference.is_empty() {
+            match decrypt(reference, password, work) {
+                Ok(_) => {}
+                Err(Failure::Hostile(e)) => return Err(e),
+                Err(_) => return Err(ImportError::WrongPassword),
             }
+        }
+        let plain = decrypt(encrypted, password, work).map_err(|failure| match failure {
+            Failure::Hostile(e) => e,
+            Failure::Wrong if reference.is_empty() => ImportError::WrongPassword,
+            _ => ImportError::Damaged("the services do not decrypt".into()),
         })?;
         decrypted = support::json(support::text(&plain)?)?;
         match &decrypted {
@@ -56,23 +62,38 @@ pub fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, Impor
     Ok(out.finish(Format::TwoFas))
 }
 
-/// Decrypts one `ct:salt:iv` field. `Err(true)` = authentication failed (wrong key),
-/// `Err(false)` = malformed.
-fn decrypt(field: &str, password: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, bool> {
+enum Failure {
+    /// Authentication failed (wrong key).
+    Wrong,
+    Malformed,
+    Hostile(ImportError),
+}
+
+/// Decrypts one `ct:salt:iv` field.
+fn decrypt(
+    field: &str,
+    password: &[u8],
+    work: &Work,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, Failure> {
     let parts: Vec<&str> = field.split(':').collect();
     let [ct, salt, iv] = parts.as_slice() else {
-        return Err(false);
+        return Err(Failure::Malformed);
     };
-    let (ct, salt, iv) = (
-        support::b64(ct).map_err(|_| false)?,
-        support::b64(salt).map_err(|_| false)?,
-        support::b64(iv).map_err(|_| false)?,
-    );
+    let b64 = |t: &str| support::b64(t).map_err(|_| Failure::Malformed);
+    let (ct, salt, iv) = (b64(ct)?, b64(salt)?, b64(iv)?);
     if iv.len() != 12 || salt.is_empty() || salt.len() > 1024 || ct.len() < 16 {
-        return Err(false);
+        return Err(Failure::Malformed);
     }
-    let key = support::pbkdf2(true, password, &salt, PBKDF2_ITERATIONS);
-    support::aes_gcm_open(key.as_ref(), &iv, &[], &ct).ok_or(true)
+    let key = work
+        .pbkdf2_32(
+            Prf::Sha256,
+            password,
+            &salt,
+            u64::from(PBKDF2_ITERATIONS),
+            "2FAS backup",
+        )
+        .map_err(Failure::Hostile)?;
+    support::aes_gcm_open(key.as_ref(), &iv, &[], &ct).ok_or(Failure::Wrong)
 }
 
 fn service(s: &Value, groups: &[(String, String)]) -> Result<ImportedEntry, String> {

@@ -343,7 +343,7 @@ pub fn display_grouped(code: &str) -> String {
     if n < 6 || !code.chars().all(|c| c.is_ascii_digit()) {
         return code.to_owned();
     }
-    let split = if n % 3 == 0 && n < 9 {
+    let split = if n.is_multiple_of(3) && n < 9 {
         n / 2
     } else {
         n.div_ceil(2)

@@ -102,7 +102,7 @@ pub fn check_parameters(oti: &ObjectTransmissionInformation) -> Result<(), Trans
             oti.symbol_alignment()
         ));
     }
-    if !(MIN_SYMBOL..=MAX_SYMBOL).contains(&t) || t % u16::from(ALIGNMENT) != 0 {
+    if !(MIN_SYMBOL..=MAX_SYMBOL).contains(&t) || !t.is_multiple_of(u16::from(ALIGNMENT)) {
         return bad(format!(
             "symbol size {t} (must be {MIN_SYMBOL}–{MAX_SYMBOL}, a multiple of {ALIGNMENT})"
         ));

@@ -779,11 +779,11 @@ impl TransferReceiver {
             return Ok(self.collector.progress());
         }
         self.check_time(now_s)?;
-        if let Some(blob) = self.collector.add(text)? {
-            if let Err(e) = self.receive_blob(&blob, now_s) {
-                self.collector.mark_failed();
-                return Err(e);
-            }
+        if let Some(blob) = self.collector.add(text)?
+            && let Err(e) = self.receive_blob(&blob, now_s)
+        {
+            self.collector.mark_failed();
+            return Err(e);
         }
         Ok(self.collector.progress())
     }

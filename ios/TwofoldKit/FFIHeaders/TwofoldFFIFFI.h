@@ -328,6 +328,11 @@ void uniffi_twofold_ffi_fn_free_importsession(uint64_t handle, RustCallStatus *_
 uint64_t uniffi_twofold_ffi_fn_constructor_importsession_read(RustBuffer bytes, RustBuffer format, RustBuffer password, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_IMPORTSESSION_READ_WITH_KEY_FILE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_IMPORTSESSION_READ_WITH_KEY_FILE
+uint64_t uniffi_twofold_ffi_fn_constructor_importsession_read_with_key_file(RustBuffer bytes, RustBuffer format, RustBuffer password, RustBuffer key_file, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_ACCOUNTS
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_IMPORTSESSION_ACCOUNTS
 RustBuffer uniffi_twofold_ffi_fn_method_importsession_accounts(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1722,6 +1727,12 @@ uint16_t uniffi_twofold_ffi_checksum_constructor_enrollment_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_IMPORTSESSION_READ
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_IMPORTSESSION_READ
 uint16_t uniffi_twofold_ffi_checksum_constructor_importsession_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_IMPORTSESSION_READ_WITH_KEY_FILE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_IMPORTSESSION_READ_WITH_KEY_FILE
+uint16_t uniffi_twofold_ffi_checksum_constructor_importsession_read_with_key_file(void
     
 );
 #endif

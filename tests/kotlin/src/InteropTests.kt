@@ -89,6 +89,70 @@ fun registerInteropTests(suite: Suite) {
     }
 }
 
+/** One fixture of each format of the second wave (core/tests/fixtures/import), its password. */
+private val NEW_FORMAT_FIXTURES = listOf(
+    Triple("authy_encrypted.xml", "authy", 3),
+    Triple("stratum_encrypted.bin", "authenticator-pro", 4),
+    Triple("stratum.db3", "authenticator-pro-db", 4),
+    Triple("freeotp_backup.xml", "freeotp", 3),
+    Triple("totp_authenticator.bin", "totp-authenticator", 3),
+    Triple("battlenet_prefs.xml", "battlenet", 1),
+    Triple("duo_accounts.json", "duo", 2),
+    Triple("steam_sda_encrypted.zip", "steam", 2),
+    Triple("winauth.zip", "winauth", 5),
+    Triple("authplus_aes.zip", "authenticator-plus", 4),
+    Triple("google_authenticator.db", "google-db", 3),
+    Triple("microsoft_authenticator.db", "microsoft-authenticator", 2),
+    Triple("keepass4.kdbx", "keepass", 6),
+    Triple("lastpass.json", "lastpass", 2),
+    Triple("raivo.zip", "raivo", 3),
+    Triple("onepassword.1pux", "1password", 2),
+    Triple("protonpass.zip", "proton-pass", 3),
+)
+
+fun registerImportFormatTests(suite: Suite) {
+    val dir = File("core/tests/fixtures/import")
+    val passwords = Regex("\"([^\"]+)\": \"([^\"]*)\"").findAll(File(dir, "PASSWORDS.json").readText())
+        .associate { it.groupValues[1] to it.groupValues[2] }
+
+    suite.test("ImportSession reads one file of each new format (17 formats)") {
+        val (target, _) = newVault()
+        for ((file, format, count) in NEW_FORMAT_FIXTURES) {
+            val bytes = File(dir, file).readBytes()
+            val password = passwords[file]
+            if (password != null) {
+                assertThrowsSuspend<VaultFailure.PasswordRequired> { readImport(bytes) }
+                assertThrowsSuspend<VaultFailure.WrongCredential> { readImport(bytes, pw("not the password")) }
+            }
+            val import = readImport(bytes, password?.let { pw(it) })
+            assertEquals(format, import.format(), "$file: format")
+            assertEquals(count, import.accounts().size, "$file: accounts")
+            target.addImported(import)
+        }
+        check(target.entries().isNotEmpty()) { "accounts added" }
+    }
+
+    suite.test("ImportSession: a Microsoft push-only account and mOTP/Yandex entries are reported, not dropped") {
+        val ms = readImport(File(dir, "microsoft_authenticator.db").readBytes())
+        check(ms.errors().single().reason.contains("push")) { "push-only account reported" }
+        val stratum = readImport(File(dir, "stratum_plain.json").readBytes())
+        assertEquals(listOf("MobileOTP:dave", "Yandex:erin"), stratum.errors().map { it.label }, "reported by name")
+    }
+
+    suite.test("ImportSession: a KeePass key file, and a hostile file refused") {
+        val db = File(dir, "keepass_keyfile.kdbx").readBytes()
+        val keyFile = File(dir, "keepass.keyx").readBytes()
+        assertThrowsSuspend<VaultFailure.WrongCredential> { readImport(db, pw(passwords.getValue("keepass_keyfile.kdbx"))) }
+        val key = keyFile.copyOf()
+        val import = readImport(db, pw(passwords.getValue("keepass_keyfile.kdbx")), keyFile = key)
+        check(key.all { it == 0.toByte() }) { "key file wiped" }
+        assertEquals(6, import.accounts().size, "KeePass accounts")
+        val refused = runCatching { readImport(File(dir, "hostile/microsoft_big_value.db").readBytes()) }.exceptionOrNull()
+        check(refused is VaultFailure.UnsupportedFile && refused.message!!.contains("refused")) { "hostile file: $refused" }
+        check(dev.twofold.app.model.IMPORT_MIME_TYPES.contains("application/zip")) { "the picker offers ZIP files" }
+    }
+}
+
 fun registerTransferTests(suite: Suite) {
     suite.test("a full OTPX/2 transfer between two vault sessions, a quarter of the frames lost, with the reply") {
         val (old, _) = newVault()

@@ -336,6 +336,7 @@ fun main() {
         check(preview.all { it == 0.toByte() }) { "preview input wiped" }
     }
 
+    registerImportFormatTests(suite)
     registerTransferTests(suite)
     registerAppTests(suite)
     exitWith(suite.run())

@@ -123,7 +123,9 @@ struct AddView: View {
                 photo = nil
             }
         }
-        .fileImporter(isPresented: $importing, allowedContentTypes: [.data, .json, .plainText]) { result in
+        // Every file the core reads: JSON, text and XML exports, ZIP archives, SQLite and KeePass
+        // databases, and typeless files (.maFile, .1pux, app data files) — all conform to .data.
+        .fileImporter(isPresented: $importing, allowedContentTypes: [.data, .json, .plainText, .xml, .zip, .database]) { result in
             switch result {
             case let .success(url):
                 do {

@@ -983,6 +983,22 @@ public static func read(bytes: Data, format: String?, password: Data?)throws  ->
 })
 }
     
+    /**
+     * [`read`](Self::read) for a KeePass database unlocked with a key file (and optionally
+     * a password); other formats ignore the key file.
+     */
+public static func readWithKeyFile(bytes: Data, format: String?, password: Data?, keyFile: Data?)throws  -> ImportSession  {
+    return try  FfiConverterTypeImportSession_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_importsession_read_with_key_file(
+        FfiConverterData.lower(bytes),
+        FfiConverterOptionString.lower(format),
+        FfiConverterOptionData.lower(password),
+        FfiConverterOptionData.lower(keyFile),uniffiCallStatus
+    )
+})
+}
+    
 
     
 open func accounts() -> [ImportedPreview]  {
@@ -6875,6 +6891,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_importsession_read() != 8901) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_importsession_read_with_key_file() != 1235) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_vaultsession_create() != 12252) {

@@ -80,13 +80,25 @@ class EnrollmentScanner(private val io: CoroutineDispatcher = Dispatchers.Defaul
     override fun close() = enrollment.close()
 }
 
-/** Reads another app's export; [password] (wiped after use) for encrypted ones. */
+/**
+ * Reads another app's export; [password] (wiped after use) for encrypted ones, [keyFile]
+ * (wiped after use) for a KeePass database unlocked with a key file.
+ */
 suspend fun readImport(
     bytes: ByteArray,
     password: ByteArray? = null,
     format: String? = null,
+    keyFile: ByteArray? = null,
     io: CoroutineDispatcher = Dispatchers.IO,
 ): ImportSession = onIo(io) {
-    if (password == null) ImportSession.read(bytes, format, null)
-    else password.useThenWipe { ImportSession.read(bytes, format, it) }
+    try {
+        when {
+            keyFile != null -> ImportSession.readWithKeyFile(bytes, format, password, keyFile)
+            password == null -> ImportSession.read(bytes, format, null)
+            else -> ImportSession.read(bytes, format, password)
+        }
+    } finally {
+        password?.fill(0)
+        keyFile?.fill(0)
+    }
 }

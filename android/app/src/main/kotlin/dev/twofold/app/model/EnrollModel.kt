@@ -248,3 +248,22 @@ class EnrollModel(
     private fun describe(e: ImportItemError): String =
         "#${e.index.toInt() + 1} ${e.label.ifBlank { "(no name)" }}: ${e.reason}"
 }
+
+/**
+ * What the import file picker offers: every kind of file the core reads (JSON, text and XML
+ * exports, ZIP archives, SQLite databases, KeePass databases, and files without a known type
+ * such as `.maFile`, `.1pux` or an app's data folder files). The core decides from the contents.
+ */
+val IMPORT_MIME_TYPES: Array<String> = arrayOf(
+    "*/*",
+    "application/json",
+    "text/plain",
+    "text/xml",
+    "application/xml",
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/vnd.sqlite3",
+    "application/x-sqlite3",
+    "application/x-keepass2",
+    "application/octet-stream",
+)

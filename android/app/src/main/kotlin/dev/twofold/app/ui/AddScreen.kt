@@ -37,6 +37,7 @@ import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import dev.twofold.app.model.EnrollModel
+import dev.twofold.app.model.IMPORT_MIME_TYPES
 import dev.twofold.app.platform.readDocument
 import dev.twofold.core.HashAlgorithm
 import dev.twofold.core.OtpType
@@ -159,7 +160,7 @@ private fun FileTab(model: EnrollModel, state: EnrollModel.State) {
         if (uri != null) scope.launch { read(context, uri, model)?.let { model.importFile(it) } }
     }
     Text("Import an export from Aegis, 2FAS, Ente Auth, andOTP, Bitwarden, FreeOTP, Proton Authenticator, Google Authenticator, a list of otpauth:// links, or a CXF file. Entries that cannot be read are listed; the rest import.")
-    Button(onClick = { open.launch(arrayOf("*/*")) }) { Text("Choose file") }
+    Button(onClick = { open.launch(IMPORT_MIME_TYPES) }) { Text("Choose file") }
     if (state.filePasswordNeeded) {
         var password by remember { mutableStateOf("") }
         Text("This file is encrypted. Enter the password it was exported with.")
