@@ -30,8 +30,9 @@ pub struct Global {
         env = "TWOFOLD_PASSWORD_FILE"
     )]
     pub password_file: Option<PathBuf>,
-    /// Open a vault whose key derivation is above the 256 MiB limit (only vaults made by
-    /// Twofold 0.1 with --kdf-memory above 256 need this).
+    /// Allow key derivations above the 256 MiB a phone survives (up to 1 GiB): for vaults
+    /// made by Twofold 0.1 with --kdf-memory above 256, and for imports such as Ente's
+    /// strongest exports.
     #[arg(long, global = true)]
     pub allow_heavy_kdf: bool,
 }

@@ -356,6 +356,28 @@ fn ente_encrypted_both_ways_with_libsodium() {
 }
 
 #[test]
+fn ente_exports_above_the_phone_limit_need_the_desktop_override() {
+    // Ente's strongest exports use more Argon2id memory than a phone survives: refused by
+    // default, before any work, with the hint; read on request (the CLI's --allow-heavy-kdf).
+    let plain = format!("otpauth://totp/Deno:Mason?secret={A}&issuer=Deno\n");
+    let heavy = ente::seal(&plain, b"pw", [9; 16], [8; 24], 512 * 1024 * 1024, 2).unwrap();
+    match interop::import(heavy.as_bytes(), None, Some(b"pw")) {
+        Err(ImportError::HostileParameters(m)) => assert!(m.contains("--allow-heavy-kdf"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let r = interop::import_with(
+        heavy.as_bytes(),
+        &interop::ImportOptions {
+            password: Some(b"pw"),
+            heavy_kdf: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(names(&r), ["Deno (Mason)"]);
+}
+
+#[test]
 fn freeotp_plus_signed_byte_secrets() {
     let doc = r#"{"tokenOrder":["A:a"],"tokens":[
         {"algo":"SHA512","counter":10299,"digits":8,"issuerExt":"WWE","label":"Mason","period":30,"secret":[-19,64,-59,-18,-5,-20,-50,34,6,-79,93,117,-63,24,42,118],"type":"HOTP"},

@@ -220,11 +220,14 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
     };
     let report = loop {
         let attempt = with_spinner("Reading export (decrypting if needed)…", || {
-            interop::import_with_key_file(
+            interop::import_with(
                 &bytes,
-                format,
-                password.as_deref().map(|p| p.as_slice()),
-                key_file.as_deref().map(|k| k.as_slice()),
+                &interop::ImportOptions {
+                    format,
+                    password: password.as_deref().map(|p| p.as_slice()),
+                    key_file: key_file.as_deref().map(|k| k.as_slice()),
+                    heavy_kdf: g.allow_heavy_kdf,
+                },
             )
         });
         match attempt {

@@ -160,13 +160,13 @@ fn check_kdf(kdf: &HeaderKdf, work: &Work) -> Result<(), ImportError> {
             iterations,
             parallelism,
         } => {
-            if memory > support::MAX_KDF_MEMORY_BYTES
+            if memory > work.max_memory()
                 || parallelism > support::MAX_KDF_PARALLELISM
                 || iterations > support::MAX_ARGON2_PASSES
             {
                 return Err(ImportError::HostileParameters(format!(
                     "{what}: Argon2 with {memory} bytes, {iterations} passes, {parallelism} lanes (at most {} MiB, {} passes, {} lanes)",
-                    support::MAX_KDF_MEMORY_BYTES >> 20,
+                    work.max_memory() >> 20,
                     support::MAX_ARGON2_PASSES,
                     support::MAX_KDF_PARALLELISM
                 )));

@@ -414,6 +414,38 @@ pub fn import_with_key_file(
     password: Option<&[u8]>,
     key_file: Option<&[u8]>,
 ) -> Result<ImportReport, ImportError> {
+    import_with(
+        bytes,
+        &ImportOptions {
+            format,
+            password,
+            key_file,
+            heavy_kdf: false,
+        },
+    )
+}
+
+/// How to read an import file.
+#[derive(Clone, Copy, Default)]
+pub struct ImportOptions<'a> {
+    /// The format, or `None` to detect it from the contents.
+    pub format: Option<Format>,
+    pub password: Option<&'a [u8]>,
+    /// A KeePass key file.
+    pub key_file: Option<&'a [u8]>,
+    /// Allow key derivations of up to 1 GiB instead of the 256 MiB a phone survives (desktop
+    /// only: Ente's strongest exports need it).
+    pub heavy_kdf: bool,
+}
+
+/// Reads a file with [`ImportOptions`].
+pub fn import_with(bytes: &[u8], options: &ImportOptions<'_>) -> Result<ImportReport, ImportError> {
+    let ImportOptions {
+        format,
+        password,
+        key_file,
+        heavy_kdf,
+    } = *options;
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(ImportError::TooLarge(bytes.len()));
     }
@@ -431,7 +463,11 @@ pub fn import_with_key_file(
             return Err(ImportError::UnknownFormat(names.join(", ")));
         }
     };
-    let work = support::Work::new();
+    let work = support::Work::with_memory_limit(if heavy_kdf {
+        support::HEAVY_KDF_MEMORY_BYTES
+    } else {
+        support::MAX_KDF_MEMORY_BYTES
+    });
     let w = &work;
     let mut report = match format {
         Format::OtpauthList => otpauth_list::import(support::text(bytes)?),

@@ -251,8 +251,11 @@ pub fn aes_gcm_seal(key: &[u8], nonce: &[u8; 12], aad: &[u8], plaintext: &[u8]) 
 /// Most PBKDF2 iterations one derivation may ask for (Bitwarden's default is 600 000, andOTP
 /// uses 140 000–160 000, Authy API dumps 100 000).
 pub const MAX_PBKDF2_ITERATIONS: u64 = 5_000_000;
-/// Most memory one password derivation (scrypt, Argon2) may ask for.
+/// Most memory one password derivation (scrypt, Argon2) may ask for: what a phone survives.
 pub const MAX_KDF_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
+/// The ceiling a desktop may allow on request (`twofold import --allow-heavy-kdf`): Ente's
+/// strongest exports ask for 1 GiB.
+pub const HEAVY_KDF_MEMORY_BYTES: u64 = 1024 * 1024 * 1024;
 /// Most Argon2 / scrypt lanes.
 pub const MAX_KDF_PARALLELISM: u64 = 16;
 /// Most passes of Argon2 one derivation may ask for.
@@ -294,6 +297,8 @@ fn hostile(what: &str, detail: impl std::fmt::Display) -> ImportError {
 #[derive(Debug)]
 pub struct Work {
     left: std::cell::Cell<u64>,
+    /// Most memory one derivation may ask for.
+    max_memory: u64,
 }
 
 impl Default for Work {
@@ -304,9 +309,29 @@ impl Default for Work {
 
 impl Work {
     pub fn new() -> Self {
+        Self::with_memory_limit(MAX_KDF_MEMORY_BYTES)
+    }
+
+    /// A budget whose derivations may each use up to `max_memory` bytes.
+    pub fn with_memory_limit(max_memory: u64) -> Self {
         Work {
             left: std::cell::Cell::new(WORK_BUDGET),
+            max_memory,
         }
+    }
+
+    /// The refusal of a derivation above the memory ceiling says how a desktop can lift it.
+    fn memory_hint(&self) -> &'static str {
+        if self.max_memory < HEAVY_KDF_MEMORY_BYTES {
+            "; on a desktop, `twofold import --allow-heavy-kdf` reads it"
+        } else {
+            ""
+        }
+    }
+
+    /// Most memory one derivation may use.
+    pub fn max_memory(&self) -> u64 {
+        self.max_memory
     }
 
     /// Units still available.
@@ -392,13 +417,14 @@ impl Work {
             || p == 0
             || r > 64
             || p > MAX_KDF_PARALLELISM
-            || memory.is_none_or(|m| m > MAX_KDF_MEMORY_BYTES)
+            || memory.is_none_or(|m| m > self.max_memory)
         {
             return Err(hostile(
                 what,
                 format!(
-                    "scrypt N={n} r={r} p={p} (at most {} MiB of memory, {MAX_KDF_PARALLELISM} lanes)",
-                    MAX_KDF_MEMORY_BYTES >> 20
+                    "scrypt N={n} r={r} p={p} (at most {} MiB of memory, {MAX_KDF_PARALLELISM} lanes){}",
+                    self.max_memory >> 20,
+                    self.memory_hint()
                 ),
             ));
         }
@@ -426,14 +452,13 @@ impl Work {
             hostile(
                 what,
                 format!(
-                    "Argon2id m={m_kib} KiB t={t} p={p} (at most {} MiB, {MAX_ARGON2_PASSES} passes, {MAX_KDF_PARALLELISM} lanes)",
-                    MAX_KDF_MEMORY_BYTES >> 20
+                    "Argon2id m={m_kib} KiB t={t} p={p} (at most {} MiB, {MAX_ARGON2_PASSES} passes, {MAX_KDF_PARALLELISM} lanes){}",
+                    self.max_memory >> 20,
+                    self.memory_hint()
                 ),
             )
         };
-        if m_kib
-            .checked_mul(1024)
-            .is_none_or(|b| b > MAX_KDF_MEMORY_BYTES)
+        if m_kib.checked_mul(1024).is_none_or(|b| b > self.max_memory)
             || t > MAX_ARGON2_PASSES
             || p > MAX_KDF_PARALLELISM
         {
