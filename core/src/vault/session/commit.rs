@@ -16,6 +16,8 @@ pub(super) struct Change {
     pub(super) slot_meta: Option<Vec<SlotMeta>>,
     /// A credential is revoked: no older generation may survive, `.prev` included.
     pub(super) revokes: bool,
+    /// New sync state: `None` keeps the current one, `Some(None)` removes it.
+    pub(super) sync: Option<Option<SyncBlob>>,
 }
 
 impl Change {
@@ -28,6 +30,7 @@ impl Change {
             master_key: None,
             slot_meta: None,
             revokes: false,
+            sync: None,
         }
     }
 }
@@ -38,6 +41,8 @@ struct VaultBodyRef<'a> {
     signers: Vec<Seed>,
     slots: &'a [SlotMeta],
     updated_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sync: Option<&'a SyncBlob>,
 }
 
 /// Seals a vault file: the body holds the content, the signing seeds and the slot labels.
@@ -47,6 +52,7 @@ pub(super) fn seal(
     content: &VaultContent,
     signers: &[SigningKey],
     slot_meta: &[SlotMeta],
+    sync: Option<&SyncBlob>,
     now: i64,
     rng: &dyn RandomSource,
 ) -> Result<Vec<u8>, VaultError> {
@@ -55,6 +61,7 @@ pub(super) fn seal(
         signers: signers.iter().map(|k| Seed(*k.seed())).collect(),
         slots: slot_meta,
         updated_at: now,
+        sync,
     };
     let plaintext = zeroize::Zeroizing::new(
         rmp_serde::to_vec_named(&body).map_err(|e| VaultError::Internal(e.to_string()))?,
@@ -132,6 +139,7 @@ impl VaultSession {
             master_key,
             slot_meta,
             revokes,
+            sync,
         } = change;
         purge_expired(&mut content, now);
         apply_hotp_floors(&mut content, open.trust.as_ref());
@@ -157,6 +165,10 @@ impl VaultSession {
             &content,
             signers.as_deref().unwrap_or(&open.signers),
             slot_meta.as_deref().unwrap_or(&open.slot_meta),
+            match &sync {
+                Some(new) => new.as_ref(),
+                None => open.sync.as_ref(),
+            },
             now,
             self.env.rng.as_ref(),
         )?;
@@ -184,6 +196,9 @@ impl VaultSession {
         }
         if let Some(m) = slot_meta {
             open.slot_meta = m;
+        }
+        if let Some(s) = sync {
+            open.sync = s;
         }
         open.current_damaged = false;
         open.usage_dirty = false;
@@ -312,6 +327,7 @@ impl VaultSession {
                 master_key: Some(master_key),
                 slot_meta: Some(meta),
                 revokes: true,
+                sync: None,
             },
         )?;
         if !unlocked_slot_kept {
@@ -354,6 +370,7 @@ impl VaultSession {
                 master_key: None,
                 slot_meta: Some(meta),
                 revokes: false,
+                sync: None,
             },
         )
     }

@@ -11,6 +11,7 @@
 mod commit;
 mod entries;
 mod slots;
+mod sync;
 mod unlock;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +34,8 @@ use crate::vault::storage::{self, FileSystem, OsFileSystem};
 use crate::vault::trust::{TrustRecord, TrustStore};
 
 pub use entries::{EntryUpdate, NewEntry};
+pub(crate) use sync::SyncBlob;
+pub use sync::SyncTxn;
 
 /// Longest issuer, account or group name we store.
 pub const MAX_NAME_LEN: usize = 256;
@@ -161,6 +164,10 @@ pub(crate) struct VaultBody {
     pub(crate) signers: Vec<Seed>,
     pub(crate) slots: Vec<SlotMeta>,
     pub(crate) updated_at: i64,
+    /// This device's sync membership and state (`docs/sync-protocol.md`), absent when the
+    /// vault is not in a sync group.
+    #[serde(default)]
+    pub(crate) sync: Option<SyncBlob>,
 }
 
 /// An unlocked vault.
@@ -183,6 +190,8 @@ struct Unlocked {
     min_generation: u64,
     /// The trust record as last stored.
     trust: Option<TrustRecord>,
+    /// The sync state inside the body (see `sync.rs`).
+    sync: Option<SyncBlob>,
 }
 
 /// An open vault file, locked or unlocked.
@@ -266,6 +275,7 @@ impl VaultSession {
             &content,
             std::slice::from_ref(&signer),
             &slot_meta,
+            None,
             now,
             rng,
         )?;
@@ -286,6 +296,7 @@ impl VaultSession {
             usage_dirty: false,
             min_generation: 0,
             trust: None,
+            sync: None,
         };
         // A new vault at this path: whatever the device remembered of an older one is gone.
         session.store_trust(&mut open, true);

@@ -22,6 +22,7 @@ struct Found {
     version: u16,
     from_prev: bool,
     accepted_untrusted: bool,
+    sync: Option<SyncBlob>,
 }
 
 /// Checks a file's header against the trust record, before any key derivation. Returns
@@ -146,6 +147,7 @@ impl VaultSession {
                     version: container::FORMAT_VERSION,
                     from_prev: false,
                     accepted_untrusted,
+                    sync: body.sync,
                 })
             }
             AnyParsed::V1(parsed) => {
@@ -320,6 +322,7 @@ impl VaultSession {
             version,
             from_prev,
             accepted_untrusted,
+            sync,
         } = found;
         let mut info = UnlockInfo {
             recovered_from_previous: from_prev,
@@ -358,6 +361,7 @@ impl VaultSession {
             usage_dirty: false,
             min_generation,
             trust,
+            sync,
         };
         let floors_raise = {
             let mut probe = open.content.clone();
@@ -549,6 +553,7 @@ fn upgrade_v1(
         version: v1::FORMAT_VERSION,
         from_prev: false,
         accepted_untrusted,
+        sync: None,
     })
 }
 
