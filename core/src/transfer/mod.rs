@@ -258,6 +258,17 @@ impl Invite {
             return Err(bad("too long"));
         }
         let bytes = Zeroizing::new(base45::decode(body).map_err(|_| bad("not Base45"))?);
+        let (invite, used) = Self::from_bytes_prefix(&bytes, now_s)?;
+        if used != bytes.len() {
+            return Err(bad("wrong length"));
+        }
+        Ok(invite)
+    }
+
+    /// Reads an invite's bytes at the start of `bytes` (a sync join invite carries more after
+    /// them); returns it and how many bytes it took. Checks the expiry and the LAN address.
+    pub fn from_bytes_prefix(bytes: &[u8], now_s: u64) -> Result<(Self, usize), TransferError> {
+        let bad = |why: &str| TransferError::InvalidInvite(why.to_owned());
         if bytes.first().is_some_and(|&v| v != VERSION) {
             return Err(TransferError::UnsupportedVersion(bytes[0]));
         }
@@ -265,9 +276,10 @@ impl Invite {
             return Err(bad("truncated"));
         }
         let lan_len = usize::from(bytes[INVITE_FIXED - 1]);
-        if bytes.len() != INVITE_FIXED + lan_len {
+        if bytes.len() < INVITE_FIXED + lan_len {
             return Err(bad("wrong length"));
         }
+        let bytes = &bytes[..INVITE_FIXED + lan_len];
         let lan = match lan_len {
             0 => None,
             _ => {
@@ -291,7 +303,7 @@ impl Invite {
         if invite.expires_at > now_s + MAX_INVITE_SECONDS + 60 {
             return Err(bad("its expiry is implausibly far away"));
         }
-        Ok(invite)
+        Ok((invite, bytes.len()))
     }
 
     /// The PSK (for the frame key and tests of the frame layer).
@@ -369,6 +381,34 @@ fn psk_mode_bundle(psk: &[u8; 32]) -> PskBundle<'_> {
 
 fn info(session_id: &[u8; 16]) -> Vec<u8> {
     [INFO, session_id.as_slice()].concat()
+}
+
+/// What a sealing carries. Each purpose has its own HPKE `info`, so a sealing made for one
+/// never opens as the other (a sync join bundle is never read as accounts, nor the reverse).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Purpose {
+    /// Accounts (the OTPX/2 payload of `docs/transfer-protocol.md` §3).
+    #[default]
+    Accounts,
+    /// A sync group's keys and roster for a joining device (`docs/sync-protocol.md` §7);
+    /// the context is the joining device's identity block from the invite.
+    SyncJoin,
+}
+
+const SYNC_JOIN_INFO: &[u8] = b"twofold/sync/1 join";
+
+/// HPKE `info` for a purpose: for accounts exactly OTPX/2's; for a sync join it also
+/// commits to the joining device's identity block (`context`).
+fn info_for(purpose: Purpose, session_id: &[u8; 16], context: &[u8]) -> Vec<u8> {
+    match purpose {
+        Purpose::Accounts => info(session_id),
+        Purpose::SyncJoin => [
+            SYNC_JOIN_INFO,
+            session_id.as_slice(),
+            &crypto::sha256(context),
+        ]
+        .concat(),
+    }
 }
 
 fn export_code_key(
@@ -567,13 +607,46 @@ impl TransferSender {
             )));
         }
         let plain = payload::encode(payload);
+        Self::seal(
+            invite,
+            Purpose::Accounts,
+            &[],
+            &plain,
+            payload.entries.len() as u64,
+            frame_bytes,
+            rng,
+        )
+    }
+
+    /// Seals `plaintext` for another purpose than accounts (a sync join bundle), bound to
+    /// `context` (see [`Purpose`]); the frames, reply and code work as for accounts.
+    pub fn new_for(
+        invite: Invite,
+        purpose: Purpose,
+        context: &[u8],
+        plaintext: &[u8],
+        frame_bytes: usize,
+        rng: &dyn RandomSource,
+    ) -> Result<Self, TransferError> {
+        Self::seal(invite, purpose, context, plaintext, 0, frame_bytes, rng)
+    }
+
+    fn seal(
+        invite: Invite,
+        purpose: Purpose,
+        context: &[u8],
+        plain: &[u8],
+        accounts: u64,
+        frame_bytes: usize,
+        rng: &dyn RandomSource,
+    ) -> Result<Self, TransferError> {
         let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(&invite.receiver_public)
             .map_err(|_| TransferError::InvalidInvite("bad public key".into()))?;
         let mode = OpModeS::Psk(psk_mode_bundle(invite.psk()));
         let (enc, mut ctx) = hpke::setup_sender_with_rng::<Aead, Kdf, Kem>(
             &mode,
             &pk,
-            &info(&invite.session_id),
+            &info_for(purpose, &invite.session_id, context),
             &mut HpkeRng(rng),
         )
         .map_err(|e| TransferError::Invalid(format!("HPKE: {e:?}")))?;
@@ -595,7 +668,7 @@ impl TransferSender {
             code_key: *code_key,
             expires_at: invite.expires_at,
             nonce: Vec::new(),
-            accounts: payload.entries.len() as u64,
+            accounts,
         };
         Ok(TransferSender {
             invite,
@@ -667,11 +740,20 @@ pub struct ReceiverState {
     /// The whole sealed blob once it arrived (so `--accept` can run later).
     #[serde(with = "bytes")]
     blob: Vec<u8>,
+    /// What the sealing carries (absent in sessions saved before sync joins: accounts).
+    #[serde(default)]
+    #[zeroize(skip)]
+    purpose: Purpose,
+    /// The purpose's context (a joining device's identity block).
+    #[serde(default, with = "bytes")]
+    context: Vec<u8>,
 }
 
 struct Opened {
     code_key: Zeroizing<[u8; 32]>,
     payload: Option<TransferPayload>,
+    /// The plaintext of a sealing that is not accounts.
+    raw: Option<Zeroizing<Vec<u8>>>,
 }
 
 /// The receiver side: shows the invite, collects frames (or the LAN data), locks the first
@@ -691,6 +773,19 @@ impl TransferReceiver {
         lan: Option<String>,
         rng: &dyn RandomSource,
     ) -> Result<Self, TransferError> {
+        Self::new_for(now_s, ttl_s, lan, Purpose::Accounts, Vec::new(), rng)
+    }
+
+    /// A session for another purpose than accounts (see [`Purpose`]); its sealing opens
+    /// with [`TransferReceiver::accept_raw`].
+    pub fn new_for(
+        now_s: u64,
+        ttl_s: u64,
+        lan: Option<String>,
+        purpose: Purpose,
+        context: Vec<u8>,
+        rng: &dyn RandomSource,
+    ) -> Result<Self, TransferError> {
         if let Some(l) = &lan {
             check_lan_address(l)?;
         }
@@ -706,6 +801,8 @@ impl TransferReceiver {
             lan,
             locked_enc: Vec::new(),
             blob: Vec::new(),
+            purpose,
+            context,
         };
         Self::from_state(state)
     }
@@ -815,7 +912,11 @@ impl TransferReceiver {
             &mode,
             &sk,
             &encapped,
-            &info(&self.state.session_id),
+            &info_for(
+                self.state.purpose,
+                &self.state.session_id,
+                &self.state.context,
+            ),
         )
         .map_err(|_| TransferError::Decryption)?;
         let code_key = export_code_key(|l, out| ctx.export(l, out), &self.state.session_id);
@@ -823,6 +924,7 @@ impl TransferReceiver {
         self.opened = Some(Opened {
             code_key,
             payload: None,
+            raw: None,
         });
         Ok(())
     }
@@ -868,22 +970,54 @@ impl TransferReceiver {
         let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&blob[..ENC_LEN])
             .map_err(|_| TransferError::Decryption)?;
         let mode = OpModeR::Psk(psk_mode_bundle(&self.state.psk));
-        let mut ctx =
-            hpke::setup_receiver::<Aead, Kdf, Kem>(&mode, &sk, &enc, &info(&self.state.session_id))
-                .map_err(|_| TransferError::Decryption)?;
+        let info = info_for(
+            self.state.purpose,
+            &self.state.session_id,
+            &self.state.context,
+        );
+        let mut ctx = hpke::setup_receiver::<Aead, Kdf, Kem>(&mode, &sk, &enc, &info)
+            .map_err(|_| TransferError::Decryption)?;
         let plain = Zeroizing::new(
             ctx.open(&blob[ENC_LEN..], &self.state.session_id)
                 .map_err(|_| TransferError::Decryption)?,
         );
-        let payload = payload::decode(&plain)?;
         let opened = self.opened.as_mut().ok_or(TransferError::Incomplete)?;
-        opened.payload = Some(payload);
+        match self.state.purpose {
+            Purpose::Accounts => opened.payload = Some(payload::decode(&plain)?),
+            Purpose::SyncJoin => opened.raw = Some(plain),
+        }
         self.state.blob = blob.to_vec();
         Ok(())
     }
 
     fn is_complete(&self) -> bool {
-        self.opened.as_ref().is_some_and(|o| o.payload.is_some())
+        self.opened
+            .as_ref()
+            .is_some_and(|o| o.payload.is_some() || o.raw.is_some())
+    }
+
+    /// The plaintext of a complete sealing that is not accounts, for a preview before the
+    /// user accepts.
+    pub fn raw_preview(&self) -> Option<&[u8]> {
+        self.opened.as_ref()?.raw.as_deref().map(Vec::as_slice)
+    }
+
+    /// What this session receives.
+    pub fn purpose(&self) -> Purpose {
+        self.state.purpose
+    }
+
+    /// The user confirmed the codes match: the plaintext of a sealing that is not accounts.
+    pub fn accept_raw(mut self) -> Result<Zeroizing<Vec<u8>>, TransferError> {
+        if self.state.purpose == Purpose::Accounts {
+            return Err(TransferError::Invalid(
+                "this session receives accounts, not a sync join".into(),
+            ));
+        }
+        self.opened
+            .take()
+            .and_then(|mut o| o.raw.take())
+            .ok_or(TransferError::Incomplete)
     }
 
     pub fn progress(&self) -> Progress {
@@ -940,6 +1074,11 @@ impl TransferReceiver {
     /// The user confirmed the codes match: the accounts, ready for
     /// [`crate::interop::add_to_vault`].
     pub fn accept(mut self) -> Result<Vec<ImportedEntry>, TransferError> {
+        if self.state.purpose != Purpose::Accounts {
+            return Err(TransferError::Invalid(
+                "this session receives a sync join, not accounts".into(),
+            ));
+        }
         let payload = self
             .opened
             .take()
