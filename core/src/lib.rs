@@ -9,6 +9,7 @@
 //! * [`secret`] — [`Secret`], the zeroizing container for key bytes.
 //! * [`vault`] — the encrypted vault: data model, `TWFV` container, key slots, atomic
 //!   storage, and the thread-safe [`vault::VaultSession`].
+//! * [`sync`] — sync between the user's own devices through a folder or WebDAV.
 //! * [`crypto`] — the primitives those formats are built from.
 
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@ pub mod otp;
 pub mod qr;
 pub mod secret;
 mod serde_bytes_helpers;
+pub mod sync;
 pub mod time;
 pub mod transfer;
 pub mod uri;

@@ -1,0 +1,422 @@
+//! Joining a device to a sync group through the transfer channel (`docs/sync-protocol.md` §7).
+//!
+//! 1. The new device makes its keys and shows a **join invite**: `OTPX2J` + Base45 of an
+//!    OTPX/2 invite followed by its identity block (version, signing key, X25519 key, name).
+//! 2. A member scans it, signs `Add(new device)`, starts a new epoch that includes it, and
+//!    seals the group's bundle (keys, roster, where the files are and, if the user allows,
+//!    the WebDAV credentials) with OTPX/2 under its own HPKE `info`, which commits to the
+//!    identity block: the frames, the reply and the 6-digit confirmation code work exactly as
+//!    for a transfer of accounts.
+//! 3. The new device takes the bundle only after the user confirmed that both codes match,
+//!    checks that the bundle adds *its* keys, signed by a member, and becomes a member.
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::doc::Doc;
+use super::engine::ensure_epoch;
+use super::roster::{self, Device, EpochId, Membership, Signed, Statement};
+use super::state::{KeyBytes, STATE_VERSION, StorageConfig, SyncState};
+use super::{SyncError, engine};
+use crate::crypto::{self, RandomSource, SigningKey, SlotKeyPair};
+use crate::serde_bytes_helpers::array;
+use crate::transfer::{self, Invite, Purpose, TransferReceiver, TransferSender};
+use crate::vault::VaultSession;
+
+/// Text prefix of a join invite.
+pub const JOIN_PREFIX: &str = "OTPX2J";
+const BLOCK_VERSION: u8 = 1;
+const BUNDLE_VERSION: u32 = 1;
+
+/// The new device's identity as the invite carries it.
+fn identity_block(device: &Device) -> Vec<u8> {
+    let mut b = Vec::with_capacity(66 + device.name.len());
+    b.push(BLOCK_VERSION);
+    b.extend_from_slice(&device.key);
+    b.extend_from_slice(&device.kx);
+    b.push(device.name.len() as u8);
+    b.extend_from_slice(device.name.as_bytes());
+    b
+}
+
+fn parse_block(b: &[u8]) -> Result<Device, SyncError> {
+    let bad = |why: &str| SyncError::Join(format!("not a Twofold join invite: {why}"));
+    if b.first() != Some(&BLOCK_VERSION) {
+        return Err(bad("unknown identity block"));
+    }
+    if b.len() < 66 {
+        return Err(bad("truncated"));
+    }
+    let len = usize::from(b[65]);
+    if b.len() != 66 + len {
+        return Err(bad("wrong length"));
+    }
+    let name = std::str::from_utf8(&b[66..])
+        .map_err(|_| bad("the device name is not text"))?
+        .to_owned();
+    roster::check_name(&name)?;
+    Ok(Device {
+        key: b[1..33].try_into().expect("32 bytes"),
+        kx: b[33..65].try_into().expect("32 bytes"),
+        name,
+    })
+}
+
+/// A parsed join invite, as the member reads it.
+pub struct JoinInvite {
+    pub invite: Invite,
+    pub device: Device,
+    block: Vec<u8>,
+}
+
+impl JoinInvite {
+    pub fn parse(text: &str, now_s: u64) -> Result<Self, SyncError> {
+        let text = text.trim();
+        let body = match transfer::check_prefix(text, 'J') {
+            Some(r) => r?,
+            None if text.starts_with(transfer::INVITE_PREFIX) => {
+                return Err(SyncError::Join(
+                    "this is an invite to transfer accounts; to add a device to sync, show the \
+                     sync join invite on the new device (`sync join`)"
+                        .into(),
+                ));
+            }
+            None => {
+                return Err(SyncError::Join(format!(
+                    "it does not start with {JOIN_PREFIX}"
+                )));
+            }
+        };
+        if body.len() > 2048 {
+            return Err(SyncError::Join("the invite is too long".into()));
+        }
+        let bytes = Zeroizing::new(
+            base45::decode(body).map_err(|_| SyncError::Join("the invite is not Base45".into()))?,
+        );
+        let (invite, used) = Invite::from_bytes_prefix(&bytes, now_s)?;
+        let block = bytes[used..].to_vec();
+        let device = parse_block(&block)?;
+        Ok(JoinInvite {
+            invite,
+            device,
+            block,
+        })
+    }
+}
+
+/// What the member seals for the new device.
+#[derive(Serialize, Deserialize)]
+struct Bundle {
+    version: u32,
+    #[serde(with = "array")]
+    group: [u8; 16],
+    #[serde(with = "array")]
+    founder: [u8; 32],
+    #[serde(with = "array")]
+    inviter: [u8; 32],
+    epochs: Vec<(EpochId, KeyBytes)>,
+    statements: Vec<Signed>,
+    rotations: Vec<Signed>,
+    storage: StorageConfig,
+}
+
+/// The new device's side, kept between showing the invite and accepting (the CLI writes it
+/// to a 0600 file). Wiped on drop.
+pub struct Joiner {
+    receiver: TransferReceiver,
+    secrets: JoinerSecrets,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct JoinerSecrets {
+    #[serde(with = "array")]
+    signing_seed: [u8; 32],
+    #[serde(with = "array")]
+    kx_seed: [u8; 32],
+    name: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JoinerFile {
+    #[serde(with = "crate::serde_bytes_helpers::bytes")]
+    receiver: Vec<u8>,
+    secrets: JoinerSecrets,
+}
+
+/// What a join bundle shows before the user accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinPreview {
+    /// Member names.
+    pub devices: Vec<String>,
+    pub inviter: String,
+    pub storage: String,
+    /// WebDAV credentials are included.
+    pub with_credentials: bool,
+}
+
+impl Joiner {
+    /// A new join session valid for `ttl_s` seconds: this device's keys and an invite.
+    pub fn new(
+        name: &str,
+        now_s: u64,
+        ttl_s: u64,
+        lan: Option<String>,
+        rng: &dyn RandomSource,
+    ) -> Result<Self, SyncError> {
+        roster::check_name(name)?;
+        let secrets = JoinerSecrets {
+            signing_seed: *crypto::random_key(rng)?,
+            kx_seed: *crypto::random_key(rng)?,
+            name: name.trim().to_owned(),
+        };
+        let block = identity_block(&secrets.device());
+        let receiver = TransferReceiver::new_for(now_s, ttl_s, lan, Purpose::SyncJoin, block, rng)?;
+        Ok(Joiner { receiver, secrets })
+    }
+
+    /// The invite to show: `OTPX2J…`.
+    pub fn invite_text(&self) -> String {
+        let mut bytes = self.receiver.invite().to_bytes();
+        bytes.extend_from_slice(&identity_block(&self.secrets.device()));
+        format!("{JOIN_PREFIX}{}", base45::encode(bytes.as_slice()))
+    }
+
+    /// The OTPX/2 receiver (frames, LAN, reply, code).
+    pub fn receiver(&mut self) -> &mut TransferReceiver {
+        &mut self.receiver
+    }
+
+    pub fn expires_at(&self) -> u64 {
+        self.receiver.expires_at()
+    }
+
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let file = JoinerFile {
+            receiver: self.receiver.state_bytes().to_vec(),
+            secrets: JoinerSecrets {
+                signing_seed: self.secrets.signing_seed,
+                kx_seed: self.secrets.kx_seed,
+                name: self.secrets.name.clone(),
+            },
+        };
+        let out = Zeroizing::new(rmp_serde::to_vec_named(&file).expect("plain data"));
+        let JoinerFile { mut receiver, .. } = file;
+        receiver.zeroize();
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SyncError> {
+        let mut file: JoinerFile = rmp_serde::from_slice(bytes)
+            .map_err(|_| SyncError::Join("not a sync join session file".into()))?;
+        let receiver = TransferReceiver::from_state_bytes(&file.receiver);
+        file.receiver.zeroize();
+        let receiver = receiver?;
+        if receiver.purpose() != Purpose::SyncJoin {
+            return Err(SyncError::Join("not a sync join session file".into()));
+        }
+        Ok(Joiner {
+            receiver,
+            secrets: file.secrets,
+        })
+    }
+
+    /// What the bundle holds (once received), before accepting.
+    pub fn preview(&self) -> Option<JoinPreview> {
+        let bundle: Bundle = rmp_serde::from_slice(self.receiver.raw_preview()?).ok()?;
+        let membership = Membership::compute(
+            &bundle.group,
+            &bundle.founder,
+            &bundle.statements.iter().cloned().collect(),
+        );
+        Some(JoinPreview {
+            devices: membership.active().iter().map(|d| d.name.clone()).collect(),
+            inviter: membership.name_of(roster::devtag(&bundle.inviter)),
+            storage: bundle.storage.describe(),
+            with_credentials: matches!(
+                bundle.storage,
+                StorageConfig::WebDav {
+                    password: Some(_),
+                    ..
+                }
+            ),
+        })
+    }
+
+    /// The user confirmed that the codes match: this vault becomes a member. `storage`
+    /// replaces the bundle's location when the app opens it its own way (a SAF tree, a
+    /// folder picked on this device) or when the user gives the WebDAV password here.
+    pub fn accept(
+        self,
+        session: &VaultSession,
+        storage: Option<StorageConfig>,
+    ) -> Result<JoinPreview, SyncError> {
+        let preview = self
+            .preview()
+            .ok_or_else(|| SyncError::Join("the group's data has not arrived yet".into()))?;
+        let secrets = JoinerSecrets {
+            signing_seed: self.secrets.signing_seed,
+            kx_seed: self.secrets.kx_seed,
+            name: self.secrets.name.clone(),
+        };
+        let raw = self.receiver.accept_raw()?;
+        let bundle: Bundle = rmp_serde::from_slice(&raw)
+            .map_err(|_| SyncError::Join("the group's data is not readable".into()))?;
+        if bundle.version != BUNDLE_VERSION {
+            return Err(SyncError::Join(format!(
+                "the other device uses a newer sync protocol (bundle {}); update Twofold",
+                bundle.version
+            )));
+        }
+        let me = secrets.device();
+        let statements: std::collections::BTreeSet<Signed> =
+            bundle.statements.iter().cloned().collect();
+        let membership = Membership::compute(&bundle.group, &bundle.founder, &statements);
+        if !membership.is_active(&bundle.inviter) {
+            return Err(SyncError::Join(
+                "the device that sent this is not a member of the group".into(),
+            ));
+        }
+        match membership.members.get(&me.key) {
+            Some(d) if d == &me && membership.is_active(&me.key) => {}
+            _ => {
+                return Err(SyncError::Join(
+                    "the group's data does not add this device (it was made for another invite)"
+                        .into(),
+                ));
+            }
+        }
+        let mut state = SyncState {
+            version: STATE_VERSION,
+            group: bundle.group,
+            founder: bundle.founder,
+            signing_seed: KeyBytes(secrets.signing_seed),
+            kx_seed: KeyBytes(secrets.kx_seed),
+            name: secrets.name.clone(),
+            epochs: Default::default(),
+            statements,
+            rotations: Default::default(),
+            doc: Doc::default(),
+            clock: 0,
+            generation: 0,
+            seen: Default::default(),
+            quarantined: Default::default(),
+            storage: storage.unwrap_or_else(|| bundle.storage.clone()),
+            warnings: Vec::new(),
+            last_sync: None,
+            first_sync: true,
+            revoked: false,
+        };
+        for r in &bundle.rotations {
+            if r.open_rotation(&state.group).is_some() {
+                state.rotations.insert(r.clone());
+            }
+        }
+        let checks = roster::rotations_by_epoch(&state.group, &state.rotations);
+        for (epoch, key) in &bundle.epochs {
+            // Only keys the rotations vouch for.
+            if checks.get(epoch).is_some_and(|(r, _)| r.check(&key.0)) {
+                state.epochs.insert(*epoch, key.clone());
+            }
+        }
+        session.sync_transaction(|txn| -> Result<(), SyncError> {
+            if txn.state.is_some() {
+                return Err(SyncError::AlreadyInGroup);
+            }
+            txn.state = Some(state.encode());
+            txn.write = true;
+            Ok(())
+        })?;
+        Ok(preview)
+    }
+}
+
+impl JoinerSecrets {
+    fn device(&self) -> Device {
+        Device {
+            key: SigningKey::from_seed(&self.signing_seed).public(),
+            kx: SlotKeyPair::derive(&self.kx_seed, roster::KX_LABEL).public,
+            name: self.name.clone(),
+        }
+    }
+}
+
+/// The member's side: adds the invite's device to the group (signed add, a new epoch that
+/// includes it, committed to this vault) and seals the bundle for it. Credentials for the
+/// WebDAV location travel only when `share_credentials`. Publish with a sync afterwards.
+pub fn invite_device(
+    session: &VaultSession,
+    invite: JoinInvite,
+    share_credentials: bool,
+    frame_bytes: usize,
+    rng: &dyn RandomSource,
+) -> Result<(TransferSender, Device), SyncError> {
+    let JoinInvite {
+        invite,
+        device,
+        block,
+    } = invite;
+    let plaintext = session.sync_transaction(|txn| -> Result<Zeroizing<Vec<u8>>, SyncError> {
+        let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
+        if state.revoked {
+            return Err(SyncError::Revoked);
+        }
+        let membership = state.membership();
+        if membership.members.contains_key(&device.key) {
+            return Err(SyncError::Join(format!(
+                "{} is already in the group (a device that was removed joins with a new invite)",
+                device.name
+            )));
+        }
+        if membership
+            .active()
+            .iter()
+            .any(|d| d.name.eq_ignore_ascii_case(&device.name))
+        {
+            return Err(SyncError::Join(format!(
+                "a device named '{}' is already in the group; name the new one differently",
+                device.name
+            )));
+        }
+        let add = Statement::Add {
+            group: state.group,
+            device: device.clone(),
+            by: state.me(),
+            at: txn.now,
+        };
+        state
+            .statements
+            .insert(Signed::statement(&add, &state.signing_key()));
+        ensure_epoch(&mut state, txn.now, rng)?;
+        let storage = match (&state.storage, share_credentials) {
+            (StorageConfig::WebDav { url, user, .. }, false) => StorageConfig::WebDav {
+                url: url.clone(),
+                user: user.clone(),
+                password: None,
+            },
+            (other, _) => other.clone(),
+        };
+        let bundle = Bundle {
+            version: BUNDLE_VERSION,
+            group: state.group,
+            founder: state.founder,
+            inviter: state.me(),
+            epochs: state.epochs.iter().map(|(e, k)| (*e, k.clone())).collect(),
+            statements: state.statements.iter().cloned().collect(),
+            rotations: state.rotations.iter().cloned().collect(),
+            storage,
+        };
+        let bytes = Zeroizing::new(rmp_serde::to_vec_named(&bundle).expect("plain data"));
+        txn.state = Some(state.encode());
+        txn.write = true;
+        Ok(bytes)
+    })?;
+    let sender = TransferSender::new_for(
+        invite,
+        Purpose::SyncJoin,
+        &block,
+        &plaintext,
+        frame_bytes,
+        rng,
+    )?;
+    Ok((sender, device))
+}

@@ -1,0 +1,560 @@
+//! Who is in a sync group, and with which keys (`docs/sync-protocol.md` §3).
+//!
+//! Every device has an Ed25519 signing key (its identity; it signs every file the device
+//! writes) and an X25519 key (group keys are wrapped to it). Membership is a set of signed
+//! statements that travel inside every snapshot:
+//!
+//! * `Add(device)`, signed by a member (the founder signs its own);
+//! * `Revoke(device)`, signed by any device that was ever a member; final. It names the
+//!   devices the revoker still trusts: a device added by a revoked device stays only if a
+//!   revoker vouched for it, so a revoked device cannot enrol accomplices by backdating.
+//!
+//! Group keys change in epochs. A `Rotation` (signed by an active member) introduces a new
+//! 32-byte key wrapped to each active device; a file is encrypted under one epoch's key. A
+//! member writes only under an epoch whose recipients are exactly the active devices, and
+//! rotates first otherwise — so after a revocation nothing new is readable by the revoked
+//! device, and a joiner missed by a concurrent rotation gets the next one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::SyncError;
+use crate::crypto::{self, Key32, RandomSource, SigningKey, SlotKeyPair};
+use crate::serde_bytes_helpers::{array, bytes};
+
+/// A device's signing (identity) public key.
+pub type DeviceKey = [u8; 32];
+
+/// Most statements (adds and revokes) a group holds.
+pub const MAX_STATEMENTS: usize = 1024;
+/// Most rotations a group holds.
+pub const MAX_ROTATIONS: usize = 4096;
+/// Longest device name.
+pub const MAX_NAME_LEN: usize = 64;
+
+const STATEMENT_CONTEXT: &[u8] = b"twofold/sync/1 statement";
+const ROTATION_CONTEXT: &[u8] = b"twofold/sync/1 rotation";
+const WRAP_INFO: &[u8] = b"twofold/sync/1 epoch key wrap";
+const KEY_CHECK: &[u8] = b"twofold/sync/1 key check";
+const DEVTAG_CONTEXT: &[u8] = b"twofold/sync/1 devtag";
+/// Label of the X25519 key derived from a device's key-exchange seed.
+pub const KX_LABEL: &str = "sync-device";
+
+/// The 64-bit tag of a device: the first 8 bytes of SHA-256(label ‖ key), big-endian. File
+/// names carry it (as 16 hex digits) so that they say nothing about the key.
+pub fn devtag(key: &DeviceKey) -> u64 {
+    let d = crypto::sha256(&[DEVTAG_CONTEXT, key.as_slice()].concat());
+    u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// A member device as the roster knows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Device {
+    #[serde(with = "array")]
+    pub key: DeviceKey,
+    /// X25519 public key group keys are wrapped to.
+    #[serde(with = "array")]
+    pub kx: [u8; 32],
+    /// The user's name for the device ("phone", "desktop").
+    pub name: String,
+}
+
+impl Device {
+    pub fn tag(&self) -> u64 {
+        devtag(&self.key)
+    }
+}
+
+/// A membership statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Statement {
+    Add {
+        #[serde(with = "array")]
+        group: [u8; 16],
+        device: Device,
+        #[serde(with = "array")]
+        by: DeviceKey,
+        at: i64,
+    },
+    Revoke {
+        #[serde(with = "array")]
+        group: [u8; 16],
+        #[serde(with = "array")]
+        device: DeviceKey,
+        #[serde(with = "array")]
+        by: DeviceKey,
+        at: i64,
+        /// The devices the revoker still counts as members.
+        survivors: Vec<DeviceKeyBytes>,
+    },
+}
+
+/// A device key inside a list (MessagePack `bin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeviceKeyBytes(#[serde(with = "array")] pub DeviceKey);
+
+impl Statement {
+    fn signer(&self) -> &DeviceKey {
+        match self {
+            Statement::Add { by, .. } | Statement::Revoke { by, .. } => by,
+        }
+    }
+    fn group(&self) -> &[u8; 16] {
+        match self {
+            Statement::Add { group, .. } | Statement::Revoke { group, .. } => group,
+        }
+    }
+}
+
+/// A statement with its signer's signature over `context ‖ body`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Signed {
+    #[serde(with = "bytes")]
+    pub body: Vec<u8>,
+    #[serde(with = "array")]
+    pub sig: [u8; 64],
+}
+
+fn sign(context: &[u8], body: Vec<u8>, key: &SigningKey) -> Signed {
+    let sig = key.sign(&[context, body.as_slice()].concat());
+    Signed { body, sig }
+}
+
+impl Signed {
+    /// Signs a statement.
+    pub fn statement(s: &Statement, key: &SigningKey) -> Self {
+        let body = rmp_serde::to_vec_named(s).expect("plain data");
+        sign(STATEMENT_CONTEXT, body, key)
+    }
+
+    /// The statement, if the signature by its named signer is valid and it is for `group`.
+    pub fn open_statement(&self, group: &[u8; 16]) -> Option<Statement> {
+        if self.body.len() > 64 * 1024 {
+            return None;
+        }
+        let s: Statement = rmp_serde::from_slice(&self.body).ok()?;
+        (s.group() == group
+            && crypto::verify_signature(
+                s.signer(),
+                &[STATEMENT_CONTEXT, self.body.as_slice()].concat(),
+                &self.sig,
+            ))
+        .then_some(s)
+    }
+
+    /// The rotation, if the signature by its rotator is valid and it is for `group`.
+    pub fn open_rotation(&self, group: &[u8; 16]) -> Option<Rotation> {
+        if self.body.len() > 256 * 1024 {
+            return None;
+        }
+        let r: Rotation = rmp_serde::from_slice(&self.body).ok()?;
+        (&r.group == group
+            && r.epoch.by == devtag(&r.by)
+            && crypto::verify_signature(
+                &r.by,
+                &[ROTATION_CONTEXT, self.body.as_slice()].concat(),
+                &self.sig,
+            ))
+        .then_some(r)
+    }
+}
+
+/// An epoch: its number and the tag of the device that started it. Concurrent rotations
+/// order by (number, tag).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct EpochId {
+    pub n: u32,
+    pub by: u64,
+}
+
+impl std::fmt::Display for EpochId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{:016x}", self.n, self.by)
+    }
+}
+
+/// The epoch key wrapped to one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wrap {
+    /// Recipient's device tag.
+    pub to: u64,
+    #[serde(with = "array")]
+    pub ephemeral: [u8; 32],
+    #[serde(with = "bytes")]
+    pub ciphertext: Vec<u8>,
+}
+
+/// A new group key, wrapped to each recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    #[serde(with = "array")]
+    pub group: [u8; 16],
+    pub epoch: EpochId,
+    #[serde(with = "array")]
+    pub by: DeviceKey,
+    pub at: i64,
+    /// SHA-256(label ‖ group ‖ epoch ‖ key): tells the right key from a wrong one.
+    #[serde(with = "array")]
+    pub key_check: [u8; 32],
+    pub wraps: Vec<Wrap>,
+}
+
+fn epoch_bytes(epoch: EpochId) -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..4].copy_from_slice(&epoch.n.to_be_bytes());
+    b[4..].copy_from_slice(&epoch.by.to_be_bytes());
+    b
+}
+
+fn key_check(group: &[u8; 16], epoch: EpochId, key: &[u8; 32]) -> [u8; 32] {
+    crypto::sha256(
+        &[
+            KEY_CHECK,
+            group.as_slice(),
+            &epoch_bytes(epoch),
+            key.as_slice(),
+        ]
+        .concat(),
+    )
+}
+
+fn wrap_kek(
+    shared: &[u8; 32],
+    group: &[u8; 16],
+    epoch: EpochId,
+    ephemeral: &[u8; 32],
+    recipient: &[u8; 32],
+) -> Key32 {
+    let info = [
+        WRAP_INFO,
+        &epoch_bytes(epoch),
+        ephemeral.as_slice(),
+        recipient.as_slice(),
+    ]
+    .concat();
+    crypto::hkdf32(shared, group, &info)
+}
+
+impl Rotation {
+    /// A new epoch key for `recipients`, signed by `rotator`.
+    pub fn create(
+        group: &[u8; 16],
+        epoch: EpochId,
+        rotator: &SigningKey,
+        recipients: &[Device],
+        at: i64,
+        rng: &dyn RandomSource,
+    ) -> Result<(Signed, Key32), SyncError> {
+        let key = crypto::random_key(rng)?;
+        let mut wraps = Vec::with_capacity(recipients.len());
+        for d in recipients {
+            let (ephemeral, shared) = crypto::ephemeral_agree(rng, &d.kx)?;
+            let kek = wrap_kek(&shared, group, epoch, &ephemeral, &d.kx);
+            // Each wrap has its own key (fresh ephemeral): a fixed nonce is safe.
+            let ciphertext = crypto::seal(&kek, &[0u8; 24], &epoch_bytes(epoch), key.as_ref());
+            wraps.push(Wrap {
+                to: d.tag(),
+                ephemeral,
+                ciphertext,
+            });
+        }
+        let rotation = Rotation {
+            group: *group,
+            epoch,
+            by: rotator.public(),
+            at,
+            key_check: key_check(group, epoch, &key),
+            wraps,
+        };
+        let body = rmp_serde::to_vec_named(&rotation).expect("plain data");
+        Ok((sign(ROTATION_CONTEXT, body, rotator), key))
+    }
+
+    /// The epoch key, if this rotation wraps it to the device with tag `me` and key pair
+    /// `kx`, and the key matches the rotation's check.
+    pub fn unwrap(&self, me: u64, kx: &SlotKeyPair) -> Option<Key32> {
+        let w = self.wraps.iter().find(|w| w.to == me)?;
+        let shared = kx.agree(&w.ephemeral);
+        let kek = wrap_kek(&shared, &self.group, self.epoch, &w.ephemeral, &kx.public);
+        let plain = crypto::open(&kek, &[0u8; 24], &epoch_bytes(self.epoch), &w.ciphertext).ok()?;
+        let key: [u8; 32] = plain.as_slice().try_into().ok()?;
+        let key = Zeroizing::new(key);
+        self.check(&key).then_some(key)
+    }
+
+    /// Whether `key` is this epoch's key.
+    pub fn check(&self, key: &[u8; 32]) -> bool {
+        key_check(&self.group, self.epoch, key) == self.key_check
+    }
+
+    /// Tags of the devices the key was wrapped to.
+    pub fn recipients(&self) -> BTreeSet<u64> {
+        self.wraps.iter().map(|w| w.to).collect()
+    }
+}
+
+/// Who is in the group now, from a set of statements.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    /// Devices with a valid add (active or revoked), by key.
+    pub members: BTreeMap<DeviceKey, Device>,
+    /// Revoked devices (final).
+    pub revoked: BTreeSet<DeviceKey>,
+    /// Who added each member (the founder: itself) and when.
+    pub added: BTreeMap<DeviceKey, (DeviceKey, i64)>,
+    /// When each revoked device was revoked, and by whom.
+    pub revocations: BTreeMap<DeviceKey, (DeviceKey, i64)>,
+}
+
+impl Membership {
+    /// Computes membership from `statements` for the group founded by `founder`.
+    pub fn compute(group: &[u8; 16], founder: &DeviceKey, statements: &BTreeSet<Signed>) -> Self {
+        let mut adds: Vec<(Device, DeviceKey, i64, &Signed)> = Vec::new();
+        let mut revokes: Vec<(DeviceKey, DeviceKey, i64, Vec<DeviceKey>)> = Vec::new();
+        for s in statements {
+            match s.open_statement(group) {
+                Some(Statement::Add { device, by, at, .. }) => adds.push((device, by, at, s)),
+                Some(Statement::Revoke {
+                    device,
+                    by,
+                    at,
+                    survivors,
+                    ..
+                }) => revokes.push((device, by, at, survivors.iter().map(|k| k.0).collect())),
+                None => {}
+            }
+        }
+        // Deterministic choice when a device was added twice: the earliest statement.
+        adds.sort_by(|a, b| (a.2, a.3).cmp(&(b.2, b.3)));
+        let is_genesis = |d: &Device, by: &DeviceKey| &d.key == founder && by == founder;
+        // Everyone ever added, ignoring revocations: who may revoke.
+        let mut ever: BTreeSet<DeviceKey> = BTreeSet::new();
+        loop {
+            let before = ever.len();
+            for (d, by, _, _) in &adds {
+                if is_genesis(d, by) || ever.contains(by) {
+                    ever.insert(d.key);
+                }
+            }
+            if ever.len() == before {
+                break;
+            }
+        }
+        let mut revoked = BTreeSet::new();
+        let mut revocations = BTreeMap::new();
+        let mut survivors: BTreeMap<DeviceKey, BTreeSet<DeviceKey>> = BTreeMap::new();
+        for (device, by, at, list) in &revokes {
+            if ever.contains(by) {
+                revoked.insert(*device);
+                let r = revocations.entry(*device).or_insert((*by, *at));
+                if (*at, *by) < (r.1, r.0) {
+                    *r = (*by, *at);
+                }
+                survivors
+                    .entry(*device)
+                    .or_default()
+                    .extend(list.iter().copied());
+            }
+        }
+        let mut members: BTreeMap<DeviceKey, Device> = BTreeMap::new();
+        let mut added = BTreeMap::new();
+        loop {
+            let before = members.len();
+            for (d, by, at, _) in &adds {
+                if members.contains_key(&d.key) {
+                    continue;
+                }
+                let counts = if is_genesis(d, by) {
+                    true
+                } else if members.contains_key(by) {
+                    !revoked.contains(by) || survivors.get(by).is_some_and(|s| s.contains(&d.key))
+                } else {
+                    false
+                };
+                if counts && check_name(&d.name).is_ok() {
+                    members.insert(d.key, d.clone());
+                    added.insert(d.key, (*by, *at));
+                }
+            }
+            if members.len() == before {
+                break;
+            }
+        }
+        Membership {
+            members,
+            revoked,
+            added,
+            revocations,
+        }
+    }
+
+    /// Active (not revoked) members.
+    pub fn active(&self) -> Vec<&Device> {
+        self.members
+            .values()
+            .filter(|d| !self.revoked.contains(&d.key))
+            .collect()
+    }
+
+    pub fn is_active(&self, key: &DeviceKey) -> bool {
+        self.members.contains_key(key) && !self.revoked.contains(key)
+    }
+
+    /// Device by tag (members only).
+    pub fn by_tag(&self, tag: u64) -> Option<&Device> {
+        self.members.values().find(|d| d.tag() == tag)
+    }
+
+    /// A device's name for messages: its roster name, or its tag.
+    pub fn name_of(&self, tag: u64) -> String {
+        self.by_tag(tag)
+            .map_or_else(|| format!("device {tag:016x}"), |d| d.name.clone())
+    }
+}
+
+/// Checks a device name.
+pub fn check_name(name: &str) -> Result<(), SyncError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > MAX_NAME_LEN || n.chars().any(char::is_control) {
+        return Err(SyncError::InvalidInput(format!(
+            "a device name has 1 to {MAX_NAME_LEN} printable characters"
+        )));
+    }
+    Ok(())
+}
+
+/// The rotations of a group, one per epoch (a second, different rotation under the same
+/// epoch id is ignored: the smaller body wins, on every device).
+pub fn rotations_by_epoch(
+    group: &[u8; 16],
+    rotations: &BTreeSet<Signed>,
+) -> BTreeMap<EpochId, (Rotation, Signed)> {
+    let mut out: BTreeMap<EpochId, (Rotation, Signed)> = BTreeMap::new();
+    for s in rotations {
+        if let Some(r) = s.open_rotation(group) {
+            match out.get(&r.epoch) {
+                Some((_, existing)) if existing <= s => {}
+                _ => {
+                    out.insert(r.epoch, (r, s.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SystemRandom;
+
+    struct Dev {
+        sign: SigningKey,
+        kx: SlotKeyPair,
+        name: &'static str,
+    }
+
+    impl Dev {
+        fn new(name: &'static str) -> Self {
+            let rng = SystemRandom::new();
+            let seed = crypto::random_key(&rng).unwrap();
+            Dev {
+                sign: SigningKey::generate(&rng).unwrap(),
+                kx: SlotKeyPair::derive(seed.as_ref(), KX_LABEL),
+                name,
+            }
+        }
+        fn device(&self) -> Device {
+            Device {
+                key: self.sign.public(),
+                kx: self.kx.public,
+                name: self.name.into(),
+            }
+        }
+    }
+
+    const G: [u8; 16] = [7; 16];
+
+    fn add(d: &Dev, by: &Dev, at: i64) -> Signed {
+        Signed::statement(
+            &Statement::Add {
+                group: G,
+                device: d.device(),
+                by: by.sign.public(),
+                at,
+            },
+            &by.sign,
+        )
+    }
+
+    fn revoke(d: &Dev, by: &Dev, survivors: &[&Dev]) -> Signed {
+        Signed::statement(
+            &Statement::Revoke {
+                group: G,
+                device: d.sign.public(),
+                by: by.sign.public(),
+                at: 10,
+                survivors: survivors
+                    .iter()
+                    .map(|s| DeviceKeyBytes(s.sign.public()))
+                    .collect(),
+            },
+            &by.sign,
+        )
+    }
+
+    #[test]
+    fn adds_chain_from_the_founder_and_revocation_is_final() {
+        let (a, b, c) = (Dev::new("a"), Dev::new("b"), Dev::new("c"));
+        let mut set: BTreeSet<Signed> = [add(&a, &a, 1), add(&b, &a, 2), add(&c, &b, 3)].into();
+        let m = Membership::compute(&G, &a.sign.public(), &set);
+        assert_eq!(m.active().len(), 3);
+        // A self-signed add by anyone but the founder is nothing.
+        let stranger = Dev::new("x");
+        set.insert(add(&stranger, &stranger, 4));
+        let m = Membership::compute(&G, &a.sign.public(), &set);
+        assert!(!m.members.contains_key(&stranger.sign.public()));
+        // b is revoked by a, who vouches for c: c stays.
+        set.insert(revoke(&b, &a, &[&a, &c]));
+        let m = Membership::compute(&G, &a.sign.public(), &set);
+        assert!(!m.is_active(&b.sign.public()));
+        assert!(m.is_active(&c.sign.public()));
+        // A device the revoked b adds afterwards (backdated) is not a member.
+        let evil = Dev::new("evil");
+        set.insert(add(&evil, &b, 2));
+        let m = Membership::compute(&G, &a.sign.public(), &set);
+        assert!(!m.members.contains_key(&evil.sign.public()));
+        // A forged signature counts for nothing.
+        let mut forged = add(&Dev::new("y"), &a, 5);
+        forged.sig[0] ^= 1;
+        set.insert(forged);
+        assert_eq!(
+            Membership::compute(&G, &a.sign.public(), &set)
+                .members
+                .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn epoch_keys_unwrap_only_for_recipients() {
+        let rng = SystemRandom::new();
+        let (a, b, c) = (Dev::new("a"), Dev::new("b"), Dev::new("c"));
+        let epoch = EpochId {
+            n: 1,
+            by: a.device().tag(),
+        };
+        let (signed, key) =
+            Rotation::create(&G, epoch, &a.sign, &[a.device(), b.device()], 5, &rng).unwrap();
+        let r = signed.open_rotation(&G).unwrap();
+        assert_eq!(r.unwrap(b.device().tag(), &b.kx).unwrap(), key);
+        assert!(r.unwrap(c.device().tag(), &c.kx).is_none());
+        // Claiming c's tag does not help c's key open b's wrap.
+        assert!(r.unwrap(b.device().tag(), &c.kx).is_none());
+        assert!(signed.open_rotation(&[8; 16]).is_none());
+    }
+}

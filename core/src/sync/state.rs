@@ -1,0 +1,198 @@
+//! What a device keeps about its sync group, inside its encrypted vault body: its keys, the
+//! group keys, the roster, the replicated document as of the last sync, its clock and
+//! generation, and what it last saw of every member (rollback and fork detection).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::doc::Doc;
+use super::roster::{self, Device, DeviceKey, EpochId, Membership, Signed};
+use super::{SyncError, SyncWarning};
+use crate::crypto::{SigningKey, SlotKeyPair};
+use crate::serde_bytes_helpers::array;
+
+/// Version of the state this build writes.
+pub const STATE_VERSION: u32 = 1;
+
+/// 32 secret bytes (seeds, group keys): wiped on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct KeyBytes(#[serde(with = "array")] pub [u8; 32]);
+
+impl std::fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyBytes(<redacted>)")
+    }
+}
+
+/// Where the group's files are.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StorageConfig {
+    /// A folder on this device (replicated by another program).
+    Folder { path: String },
+    /// A WebDAV collection.
+    WebDav {
+        url: String,
+        user: Option<String>,
+        /// Stored only inside the encrypted vault.
+        password: Option<String>,
+    },
+    /// A location only the app can open (a SAF tree, a security-scoped bookmark): the app
+    /// passes its storage to every sync; `label` is what to show.
+    App { label: String },
+}
+
+impl Drop for StorageConfig {
+    fn drop(&mut self) {
+        if let StorageConfig::WebDav {
+            password: Some(p), ..
+        } = self
+        {
+            p.zeroize();
+        }
+    }
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl StorageConfig {
+    /// What to show the user (never the password).
+    pub fn describe(&self) -> String {
+        match self {
+            StorageConfig::Folder { path } => format!("folder {path}"),
+            StorageConfig::WebDav { url, user, .. } => match user {
+                Some(u) => format!("WebDAV {url} (as {u})"),
+                None => format!("WebDAV {url}"),
+            },
+            StorageConfig::App { label } => label.clone(),
+        }
+    }
+}
+
+/// What this device last accepted from a member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenState {
+    pub generation: u64,
+    #[serde(with = "array")]
+    pub digest: [u8; 32],
+    /// When this device first read that file (its own clock, ms).
+    pub received_at: i64,
+    /// The writer's clock when it wrote it (ms).
+    pub written_at: i64,
+}
+
+/// A member whose generation was seen twice with different contents (a cloned or restored
+/// device): its files are ignored until it is revoked (and re-joined).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantine {
+    pub generation: u64,
+    pub since: i64,
+}
+
+/// The state.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SyncState {
+    pub version: u32,
+    #[serde(with = "array")]
+    pub group: [u8; 16],
+    #[serde(with = "array")]
+    pub founder: DeviceKey,
+    /// This device's signing key seed.
+    pub signing_seed: KeyBytes,
+    /// Seed of this device's X25519 key.
+    pub kx_seed: KeyBytes,
+    pub name: String,
+    /// Group keys by epoch.
+    pub epochs: BTreeMap<EpochId, KeyBytes>,
+    pub statements: BTreeSet<Signed>,
+    pub rotations: BTreeSet<Signed>,
+    /// The replicated document as of the last sync.
+    pub doc: Doc,
+    /// The last clock value issued or merged.
+    pub clock: u64,
+    /// The last generation this device reserved for a file.
+    pub generation: u64,
+    /// What this device last accepted from each member (itself included: what it wrote).
+    pub seen: BTreeMap<KeyBytesPub, SeenState>,
+    pub quarantined: BTreeMap<KeyBytesPub, Quarantine>,
+    pub storage: StorageConfig,
+    /// What the last sync warned about.
+    pub warnings: Vec<SyncWarning>,
+    pub last_sync: Option<i64>,
+    /// The next sync is this device's first after joining: its own accounts that the group
+    /// already holds are not added twice.
+    pub first_sync: bool,
+    /// This device learned that it was removed from the group.
+    pub revoked: bool,
+}
+
+/// A public key used as a map key (MessagePack `bin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct KeyBytesPub(#[serde(with = "array")] pub DeviceKey);
+
+impl SyncState {
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(rmp_serde::to_vec_named(self).expect("plain data"))
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, SyncError> {
+        let state: SyncState = rmp_serde::from_slice(bytes).map_err(|_| {
+            SyncError::BadState("the sync state in the vault is not readable".into())
+        })?;
+        if state.version > STATE_VERSION {
+            return Err(SyncError::BadState(format!(
+                "the sync state was written by a newer Twofold (version {})",
+                state.version
+            )));
+        }
+        Ok(state)
+    }
+
+    pub fn signing_key(&self) -> SigningKey {
+        SigningKey::from_seed(&self.signing_seed.0)
+    }
+
+    pub fn kx(&self) -> SlotKeyPair {
+        SlotKeyPair::derive(&self.kx_seed.0, roster::KX_LABEL)
+    }
+
+    pub fn me(&self) -> DeviceKey {
+        self.signing_key().public()
+    }
+
+    pub fn my_tag(&self) -> u64 {
+        roster::devtag(&self.me())
+    }
+
+    /// This device as the roster knows it.
+    pub fn device(&self) -> Device {
+        Device {
+            key: self.me(),
+            kx: self.kx().public,
+            name: self.name.clone(),
+        }
+    }
+
+    pub fn membership(&self) -> Membership {
+        Membership::compute(&self.group, &self.founder, &self.statements)
+    }
+
+    pub fn epoch_key(&self, epoch: &EpochId) -> Option<&[u8; 32]> {
+        self.epochs.get(epoch).map(|k| &k.0)
+    }
+}
+
+impl std::fmt::Debug for SyncState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncState")
+            .field("group", &crate::crypto::hex(&self.group))
+            .field("name", &self.name)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
