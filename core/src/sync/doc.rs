@@ -516,6 +516,10 @@ pub struct Doc {
     pub retention: Reg<u32>,
     #[serde(rename = "k", with = "as_list", default)]
     pub conflicts: BTreeMap<ConflictKey, Conflict>,
+    /// Losing secrets found by [`Doc::merge`], made into entries by [`Doc::normalize`] once
+    /// every merge is done (so the copy does not depend on the order of the merges).
+    #[serde(skip)]
+    pending: Vec<(EntryId, Reg<Otp>)>,
 }
 
 impl Default for Doc {
@@ -527,6 +531,7 @@ impl Default for Doc {
             groups_purged: BTreeMap::new(),
             retention: default_retention(),
             conflicts: BTreeMap::new(),
+            pending: Vec::new(),
         }
     }
 }
@@ -798,25 +803,7 @@ impl Doc {
         let value = match lost {
             LostValue::Otp(l) => {
                 let id = conflict_entry_id(entry, loser);
-                if !self.entries.contains_key(&id) {
-                    let Some(original) = self.entries.get(&entry) else {
-                        return None;
-                    };
-                    let mut copy = original.clone();
-                    copy.id = id;
-                    copy.otp = l.loser;
-                    let at = |v| Reg::new(loser, Stamp::ZERO, v);
-                    copy.issuer = at(original.issuer.value.clone());
-                    copy.account = at(original.account.value.clone());
-                    copy.note = at(original.note.value.clone());
-                    copy.groups = Reg::new(loser, Stamp::ZERO, original.groups.value.clone());
-                    copy.favorite = Reg::new(loser, Stamp::ZERO, original.favorite.value);
-                    copy.icon = Reg::new(loser, Stamp::ZERO, original.icon.value.clone());
-                    copy.sort = Reg::new(loser, Stamp::ZERO, original.sort.value);
-                    copy.trash = Reg::new(loser, Stamp::ZERO, None);
-                    copy.uses.clear();
-                    self.entries.insert(id, copy);
-                }
+                self.pending.push((entry, l.loser));
                 ConflictValue::Entry(id)
             }
             LostValue::Text(l) => ConflictValue::Text(l.loser.value.clone()),
@@ -842,6 +829,30 @@ impl Doc {
     /// every later file), tombstones past [`TOMBSTONE_TTL_MS`], and conflicts that no longer
     /// concern anything.
     pub fn normalize(&mut self, now: i64) {
+        for (entry, loser) in std::mem::take(&mut self.pending) {
+            let id = conflict_entry_id(entry, loser.stamp);
+            if self.entries.contains_key(&id) {
+                continue;
+            }
+            let Some(original) = self.entries.get(&entry) else {
+                continue;
+            };
+            let stamp = loser.stamp;
+            let mut copy = original.clone();
+            copy.id = id;
+            copy.otp = loser;
+            let at = |v| Reg::new(stamp, Stamp::ZERO, v);
+            copy.issuer = at(original.issuer.value.clone());
+            copy.account = at(original.account.value.clone());
+            copy.note = at(original.note.value.clone());
+            copy.groups = Reg::new(stamp, Stamp::ZERO, original.groups.value.clone());
+            copy.favorite = Reg::new(stamp, Stamp::ZERO, original.favorite.value);
+            copy.icon = Reg::new(stamp, Stamp::ZERO, original.icon.value.clone());
+            copy.sort = Reg::new(stamp, Stamp::ZERO, original.sort.value);
+            copy.trash = Reg::new(stamp, Stamp::ZERO, None);
+            copy.uses.clear();
+            self.entries.insert(id, copy);
+        }
         let purged = &self.purged;
         self.entries
             .retain(|id, e| purged.get(id).is_none_or(|t| e.newest_edit() > *t));

@@ -472,6 +472,17 @@ fn seal_snapshot(
     let rotation = roster::rotations_by_epoch(&state.group, &state.rotations)
         .remove(&epoch)
         .map(|(_, s)| s);
+    let revocations = state
+        .statements
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.open_statement(&state.group),
+                Some(Statement::Revoke { .. })
+            )
+        })
+        .cloned()
+        .collect();
     let header = FileHeader {
         group: state.group,
         writer: state.me(),
@@ -479,6 +490,7 @@ fn seal_snapshot(
         epoch,
         nonce: [0; 24],
         rotation,
+        revocations,
     };
     let body = Body {
         written_at: now,
@@ -551,7 +563,25 @@ fn merge_step(
     let local_changes = state.doc.record_local(&base, &txn.content, &mut clock);
     let before = state.doc.materialize(&txn.content.settings);
 
-    // 2. The other devices' files, in passes (a file may introduce the member or the key
+    // 2. Revocations travel in the clear headers too: a device removed from the group
+    // learns it from files it can no longer read. (They count only when signed by a member.)
+    for c in &candidates {
+        if let Ok(p) = file::parse(&c.bytes)
+            && p.header.group == state.group
+        {
+            for s in &p.header.revocations {
+                if state.statements.len() < roster::MAX_STATEMENTS
+                    && matches!(
+                        s.open_statement(&state.group),
+                        Some(Statement::Revoke { .. })
+                    )
+                {
+                    state.statements.insert(s.clone());
+                }
+            }
+        }
+    }
+    // 3. The other devices' files, in passes (a file may introduce the member or the key
     // another needs).
     let mut pending = candidates;
     let mut merged = 0;
@@ -706,7 +736,8 @@ fn merge_step(
         || local_changes > 0
         || behind > state.generation
         || own_listed < state.generation
-        || state.generation == 0;
+        || state.generation == 0
+        || state.unpublished;
     let mut publish = None;
     let mut rotated = false;
     state.clock = clock.last;
@@ -725,6 +756,7 @@ fn merge_step(
             },
         );
         publish = Some((file::file_name(my_tag, state.generation), bytes));
+        state.unpublished = false;
     }
     state.first_sync = false;
 
@@ -1009,6 +1041,7 @@ fn new_state(
         last_sync: None,
         first_sync: false,
         revoked: false,
+        unpublished: true,
     };
     let genesis = Statement::Add {
         group,
@@ -1210,6 +1243,7 @@ pub fn resolve(session: &VaultSession, entry: EntryId, keep: Keep) -> Result<usi
             state.doc.resolve(key, &mut clock);
         }
         state.clock = clock.last;
+        state.unpublished = true;
         txn.state = Some(state.encode());
         txn.write = true;
         Ok(keys.len())
@@ -1327,6 +1361,7 @@ pub fn revoke(session: &VaultSession, query: &str) -> Result<DeviceView, SyncErr
             .insert(Signed::statement(&statement, &state.signing_key()));
         state.quarantined.remove(&KeyBytesPub(target.key));
         ensure_epoch(&mut state, txn.now, &rng)?;
+        state.unpublished = true;
         let view = device_views(&state)
             .into_iter()
             .find(|v| v.tag == format!("{:016x}", target.tag()))

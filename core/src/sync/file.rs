@@ -50,6 +50,10 @@ pub struct FileHeader {
     /// The signed rotation that introduced `epoch` (wraps its key to each recipient), so a
     /// device that missed it can still read the file.
     pub rotation: Option<Signed>,
+    /// The group's revocations (signed; they name device keys only), so a removed device
+    /// learns that it was removed although it cannot read the body.
+    #[serde(default)]
+    pub revocations: Vec<Signed>,
 }
 
 /// What the writer saw of one member.

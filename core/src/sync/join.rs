@@ -305,6 +305,7 @@ impl Joiner {
             last_sync: None,
             first_sync: true,
             revoked: false,
+            unpublished: true,
         };
         for r in &bundle.rotations {
             if r.open_rotation(&state.group).is_some() {
@@ -406,6 +407,7 @@ pub fn invite_device(
             storage,
         };
         let bytes = Zeroizing::new(rmp_serde::to_vec_named(&bundle).expect("plain data"));
+        state.unpublished = true;
         txn.state = Some(state.encode());
         txn.write = true;
         Ok(bytes)

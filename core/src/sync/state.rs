@@ -129,6 +129,10 @@ pub struct SyncState {
     pub first_sync: bool,
     /// This device learned that it was removed from the group.
     pub revoked: bool,
+    /// The state changed outside a sync (a resolution, a revocation, a device added): the
+    /// next sync publishes even if it merges nothing.
+    #[serde(default)]
+    pub unpublished: bool,
 }
 
 /// A public key used as a map key (MessagePack `bin`).
