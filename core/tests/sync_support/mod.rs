@@ -128,6 +128,58 @@ impl Device {
         }
     }
 
+    /// Another device made from a copy of this one's vault file and trust record (a cloned
+    /// or restored phone).
+    pub fn clone_of(other: &Device, name: &str) -> Self {
+        let fs = Arc::new(MemFs::default());
+        fs.restore(other.fs.snapshot());
+        let trust = Arc::new(MemoryTrustStore::new());
+        if let Some(r) = other.trust.load().unwrap() {
+            trust.store(&r).unwrap();
+        }
+        let clock = Arc::new(AtomicI64::new(other.now()));
+        let session = Self::open(&fs, &clock, &trust, false);
+        Device {
+            name: name.into(),
+            session,
+            fs,
+            clock,
+            trust,
+        }
+    }
+
+    fn open(
+        fs: &Arc<MemFs>,
+        clock: &Arc<AtomicI64>,
+        trust: &Arc<MemoryTrustStore>,
+        accept_untrusted: bool,
+    ) -> VaultSession {
+        let c = clock.clone();
+        let env = VaultEnv {
+            fs: fs.clone(),
+            clock: Arc::new(move || c.load(Ordering::SeqCst)),
+            trust: Some(trust.clone() as Arc<dyn TrustStore>),
+            ..VaultEnv::default()
+        };
+        let session = VaultSession::open_in(Path::new("/vault/vault.twofold"), env).unwrap();
+        if accept_untrusted {
+            session
+                .unlock_with_password_accepting_untrusted(PASSWORD)
+                .unwrap();
+        } else {
+            session.unlock_with_password(PASSWORD).unwrap();
+        }
+        session
+    }
+
+    /// Puts back an older copy of the vault file (the user restores a file backup) and
+    /// opens it, accepting the rollback as the user would.
+    pub fn restore_vault(&mut self, files: HashMap<PathBuf, Vec<u8>>) {
+        self.session.lock();
+        self.fs.restore(files);
+        self.session = Self::open(&self.fs, &self.clock, &self.trust, true);
+    }
+
     /// Moves this device's clock forward.
     pub fn tick(&self, ms: i64) {
         self.clock.fetch_add(ms, Ordering::SeqCst);
