@@ -18,6 +18,7 @@ pub mod crypto;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod interop;
+pub mod limits;
 pub mod otp;
 pub mod qr;
 pub mod secret;

@@ -156,14 +156,36 @@ pub struct AddResult {
     pub added_ids: Vec<String>,
     /// Accounts already in the vault (same secret and kind), skipped.
     pub duplicates: Vec<String>,
+    /// Accounts refused (a name too long, code parameters out of range), with the reason.
+    pub rejected: Vec<RejectedAccount>,
+}
+
+/// An account that was not added, and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RejectedAccount {
+    pub label: String,
+    pub reason: String,
+}
+
+impl From<twofold_core::vault::InsertReport> for AddResult {
+    fn from(r: twofold_core::vault::InsertReport) -> Self {
+        AddResult {
+            added_ids: r.added.iter().map(|i| i.to_string()).collect(),
+            duplicates: r.duplicates.into_iter().map(|d| d.label).collect(),
+            rejected: r
+                .rejected
+                .into_iter()
+                .map(|r| RejectedAccount {
+                    label: r.label,
+                    reason: r.reason.to_string(),
+                })
+                .collect(),
+        }
+    }
 }
 
 fn add(vault: &VaultSession, entries: Vec<ImportedEntry>) -> Result<AddResult> {
-    let outcome = interop::add_to_vault(&vault.inner, entries)?;
-    Ok(AddResult {
-        added_ids: outcome.added.iter().map(|i| i.to_string()).collect(),
-        duplicates: outcome.duplicates,
-    })
+    Ok(interop::add_to_vault(&vault.inner, entries)?.into())
 }
 
 /// A scanning session: feed it camera frames (`scan_luma`), pictures (`scan_image`) or typed

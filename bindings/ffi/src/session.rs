@@ -53,7 +53,10 @@ fn new_entry(mut input: EntryInput) -> Result<NewEntry> {
         issuer: input.issuer,
         account: input.account,
         note: input.note,
-        group_ids: group_ids(&input.group_ids)?,
+        groups: group_ids(&input.group_ids)?
+            .into_iter()
+            .map(vault::GroupRef::Id)
+            .collect(),
         favorite: input.favorite,
         icon: input.icon.filter(|i| !i.is_empty()).map(IconRef),
     })

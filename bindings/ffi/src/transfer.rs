@@ -183,11 +183,7 @@ impl TransferReceiver {
         if let Some(incoming) = lan {
             let _ = incoming.answer(outcome.is_ok());
         }
-        let outcome = outcome?;
-        Ok(AddResult {
-            added_ids: outcome.added.iter().map(|i| i.to_string()).collect(),
-            duplicates: outcome.duplicates,
-        })
+        Ok(outcome?.into())
     }
 
     /// The codes differ (or the user gave up): nothing is added; a LAN sender is told no.

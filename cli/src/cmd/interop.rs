@@ -169,7 +169,10 @@ pub fn add_accounts(g: &Global, accounts: Vec<ImportedEntry>) -> CliResult {
     let n = outcome.added.len();
     println!("Added {n} account{}.", if n == 1 { "" } else { "s" });
     for d in &outcome.duplicates {
-        println!("  already in the vault, skipped: {d}");
+        println!("  already in the vault, skipped: {}", d.label);
+    }
+    for r in &outcome.rejected {
+        println!("  not added: {}: {}", r.label, r.reason);
     }
     Ok(())
 }
@@ -251,10 +254,20 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
     let read = report.entries.len();
     let outcome = interop::add_to_vault(&session, report.entries).map_err(vault_error)?;
     if args.json {
+        // Items the file's reader refused carry their position in the file; accounts the
+        // vault refused (a limit) have none.
         let failed: Vec<Value> = report
             .errors
             .iter()
             .map(|e| json!({"index": e.index, "label": e.label, "reason": e.reason}))
+            .chain(outcome.rejected.iter().map(
+                |r| json!({"index": Value::Null, "label": r.label, "reason": r.reason.to_string()}),
+            ))
+            .collect();
+        let duplicates: Vec<&str> = outcome
+            .duplicates
+            .iter()
+            .map(|d| d.label.as_str())
             .collect();
         println!(
             "{}",
@@ -262,7 +275,7 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
                 "format": report.format.name(),
                 "read": read,
                 "imported": outcome.added.len(),
-                "duplicates": outcome.duplicates,
+                "duplicates": duplicates,
                 "failed": failed,
             })
         );
@@ -274,7 +287,10 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
             report.format.name()
         );
         for d in &outcome.duplicates {
-            println!("  already in the vault, skipped: {d}");
+            println!("  already in the vault, skipped: {}", d.label);
+        }
+        for r in &outcome.rejected {
+            println!("  could not import {}: {}", r.label, r.reason);
         }
         for e in &report.errors {
             println!(

@@ -47,7 +47,7 @@ pub const MAX_INVITE_SECONDS: u64 = 600;
 /// Largest sealed blob accepted (about 100 000 accounts).
 pub const MAX_BLOB_BYTES: usize = 8 * 1024 * 1024;
 /// Most accounts in one transfer.
-pub const MAX_ENTRIES: usize = 100_000;
+pub const MAX_ENTRIES: usize = crate::limits::MAX_ENTRIES;
 /// Digits of the confirmation code.
 pub const CODE_DIGITS: u32 = 6;
 
