@@ -15,6 +15,7 @@
 
 pub mod backup;
 pub mod crypto;
+pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod interop;

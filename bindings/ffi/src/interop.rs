@@ -23,11 +23,11 @@ fn without_secrets(text: Option<String>) -> Result<Option<String>> {
         Some(t) if enroll::holds_secret(&t) => {
             let mut t = Zeroizing::new(t);
             t.clear();
-            Err(TwofoldError::InvalidInput {
-                details: "this QR code holds an account and its secret: add it on the Add \
-                          screen (Enrollment.scanLuma / scanImage)"
-                    .into(),
-            })
+            Err(TwofoldError::input(
+                crate::error::InputProblem::AccountCodeNotHere,
+                "this QR code holds an account and its secret: add it on the Add screen \
+                 (Enrollment.scanLuma / scanImage)",
+            ))
         }
         other => Ok(other),
     }
@@ -157,6 +157,7 @@ pub struct AddResult {
     /// Accounts already in the vault (same secret and kind), skipped.
     pub duplicates: Vec<String>,
     /// Accounts refused (a name too long, code parameters out of range), with the reason.
+    #[uniffi(default)]
     pub rejected: Vec<RejectedAccount>,
 }
 
@@ -345,15 +346,16 @@ impl ImportSession {
         password: Option<Vec<u8>>,
         key_file: Option<Vec<u8>>,
     ) -> Result<Arc<Self>> {
-        let format =
-            match format {
-                Some(name) => Some(Format::from_name(&name).ok_or_else(|| {
-                    TwofoldError::UnsupportedFormat {
+        let format = match format {
+            Some(name) => {
+                Some(
+                    Format::from_name(&name).ok_or_else(|| TwofoldError::UnsupportedFile {
                         details: format!("unknown format '{name}'"),
-                    }
-                })?),
-                None => None,
-            };
+                    })?,
+                )
+            }
+            None => None,
+        };
         let password = password.map(Zeroizing::new);
         let key_file = key_file.map(Zeroizing::new);
         let report = interop::import_with_key_file(

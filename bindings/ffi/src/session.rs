@@ -44,8 +44,8 @@ fn group_ids(ids: &[String]) -> Result<Vec<vault::GroupId>> {
 
 fn new_entry(mut input: EntryInput) -> Result<NewEntry> {
     let text = crate::convert::secret_text(std::mem::take(&mut input.secret))?;
-    let secret = Secret::from_base32(&text).map_err(|e| TwofoldError::InvalidInput {
-        details: format!("secret: {e}"),
+    let secret = Secret::from_base32(&text).map_err(|e| {
+        TwofoldError::input(crate::error::InputProblem::Secret, format!("secret: {e}"))
     })?;
     Ok(NewEntry {
         kind: input.params.kind()?,

@@ -31,7 +31,9 @@ impl From<TransferError> for TwofoldError {
             | TransferError::ReplyForAnotherSender
             | TransferError::TamperedReply
             | TransferError::Oversized(_) => TwofoldError::TransferRejected { details },
-            TransferError::Incomplete => TwofoldError::InvalidInput { details },
+            TransferError::Incomplete => {
+                TwofoldError::input(crate::error::InputProblem::TransferState, details)
+            }
             TransferError::Decryption
             | TransferError::BadPayload(_)
             | TransferError::Refused(_)
@@ -77,8 +79,11 @@ fn system_now() -> u64 {
 impl TransferReceiver {
     fn with<T>(&self, f: impl FnOnce(&mut transfer::TransferReceiver) -> Result<T>) -> Result<T> {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let r = guard.as_mut().ok_or_else(|| TwofoldError::InvalidInput {
-            details: "this transfer was already accepted".into(),
+        let r = guard.as_mut().ok_or_else(|| {
+            TwofoldError::input(
+                crate::error::InputProblem::TransferState,
+                "this transfer was already accepted",
+            )
         })?;
         f(r)
     }
@@ -118,13 +123,12 @@ impl TransferReceiver {
     /// whenever data arrives.
     pub fn receive_lan(&self, timeout_ms: u64) -> Result<()> {
         let incoming = self.with(|r| {
-            let addr = r
-                .invite()
-                .lan
-                .clone()
-                .ok_or_else(|| TwofoldError::InvalidInput {
-                    details: "this session has no LAN address".into(),
-                })?;
+            let addr = r.invite().lan.clone().ok_or_else(|| {
+                TwofoldError::input(
+                    crate::error::InputProblem::TransferState,
+                    "this session has no LAN address",
+                )
+            })?;
             let listener =
                 std::net::TcpListener::bind(&addr).map_err(|e| TwofoldError::TransferFailed {
                     details: format!("cannot listen on {addr}: {e}"),
@@ -174,8 +178,11 @@ impl TransferReceiver {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .ok_or_else(|| TwofoldError::InvalidInput {
-                details: "this transfer was already accepted".into(),
+            .ok_or_else(|| {
+                TwofoldError::input(
+                    crate::error::InputProblem::TransferState,
+                    "this transfer was already accepted",
+                )
             })?;
         let accounts = receiver.accept()?;
         let lan = self.lan.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -308,8 +315,11 @@ impl TransferSender {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .ok_or_else(|| TwofoldError::InvalidInput {
-                details: "connect_lan first".into(),
+            .ok_or_else(|| {
+                TwofoldError::input(
+                    crate::error::InputProblem::TransferState,
+                    "connect_lan first",
+                )
             })?;
         Ok(out.send(&self.sender())?)
     }

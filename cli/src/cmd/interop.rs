@@ -243,10 +243,7 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
                     "--file-password-file",
                 )?);
             }
-            Err(e @ (ImportError::PasswordRequired | ImportError::WrongPassword)) => {
-                return Err(CliError::invalid(e));
-            }
-            Err(e) => return Err(CliError::failed(e)),
+            Err(e) => return Err(CliError::of(e)),
             Ok(r) => break r,
         }
     };

@@ -128,12 +128,7 @@ fn now_s() -> u64 {
 }
 
 fn transfer_error(e: TransferError) -> CliError {
-    match e {
-        TransferError::Network(_) | TransferError::Timeout | TransferError::Refused(_) => {
-            CliError::failed(e)
-        }
-        other => CliError::invalid(other),
-    }
+    CliError::of(e)
 }
 
 pub fn run(g: &Global, command: &TransferCommand) -> CliResult {
@@ -172,7 +167,7 @@ fn invite(args: &InviteArgs) -> CliResult {
         TransferReceiver::new(now_s(), args.ttl, args.lan.clone(), &rng).map_err(transfer_error)?;
     write_private(&args.session, &receiver.state_bytes())?;
     let text = receiver.invite().to_text();
-    let matrix = qr::encode(&text, qr::EcLevel::M).map_err(CliError::failed)?;
+    let matrix = qr::encode(&text, qr::EcLevel::M).map_err(CliError::of)?;
     if let Some(png) = &args.png {
         write_private(png, &matrix.to_png(6))?;
     }
@@ -370,7 +365,7 @@ fn animate(sender: &TransferSender) -> CliResult {
         let mut n = 0u64;
         loop {
             let matrix =
-                qr::encode(&sender.frame(n), frames::DEFAULT_EC_LEVEL).map_err(CliError::failed)?;
+                qr::encode(&sender.frame(n), frames::DEFAULT_EC_LEVEL).map_err(CliError::of)?;
             execute!(out, cursor::MoveTo(0, 0)).map_err(term)?;
             for line in matrix.to_terminal().lines() {
                 write!(out, "{line}\r\n").map_err(term)?;

@@ -113,7 +113,7 @@ pub struct AddArgs {
 
 pub fn add(g: &Global, args: &AddArgs) -> CliResult {
     let mut new = match (&args.uri, &args.secret) {
-        (Some(text), _) => NewEntry::from_credential(uri::parse(text).map_err(CliError::invalid)?),
+        (Some(text), _) => NewEntry::from_credential(uri::parse(text).map_err(CliError::of)?),
         (None, Some(b32)) => {
             let secret = Secret::from_base32(b32).map_err(CliError::invalid)?;
             let algorithm = args.algorithm.into();
