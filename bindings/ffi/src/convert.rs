@@ -178,8 +178,9 @@ pub(crate) fn secret_text(bytes: Vec<u8>) -> crate::error::Result<zeroize::Zeroi
 }
 
 /// A secret-bearing text leaving the core as bytes.
-pub(crate) fn secret_bytes(text: String) -> Vec<u8> {
-    text.into_bytes()
+pub(crate) fn secret_bytes(text: impl Into<zeroize::Zeroizing<String>>) -> Vec<u8> {
+    // The buffer moves out (no copy is left behind); the emptied string is wiped.
+    std::mem::take(&mut *text.into()).into_bytes()
 }
 
 /// Changes to an entry; `None` leaves a field as it is.

@@ -284,6 +284,26 @@ impl From<QrError> for TwofoldError {
     }
 }
 
+impl From<twofold_core::interop::enroll::EnrollError> for TwofoldError {
+    fn from(e: twofold_core::interop::enroll::EnrollError) -> Self {
+        match e {
+            twofold_core::interop::enroll::EnrollError::Qr(q) => q.into(),
+            twofold_core::interop::enroll::EnrollError::Scan(s) => s.into(),
+        }
+    }
+}
+
+impl From<twofold_core::interop::export::ExportError> for TwofoldError {
+    fn from(e: twofold_core::interop::export::ExportError) -> Self {
+        match e {
+            twofold_core::interop::export::ExportError::Vault(v) => v.into(),
+            other => TwofoldError::Internal {
+                details: other.to_string(),
+            },
+        }
+    }
+}
+
 impl From<ScanError> for TwofoldError {
     fn from(e: ScanError) -> Self {
         match e {

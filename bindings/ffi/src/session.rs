@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use twofold_core::Secret;
 use twofold_core::backup::{self, BackupCredential, BackupOptions};
-use twofold_core::crypto::KdfParams;
 use twofold_core::uri;
 use twofold_core::vault::{
     self, CreateOptions, EntryUpdate, IconRef, NewEntry, OsFileSystem, RecoveryKey,
@@ -446,11 +445,10 @@ impl VaultSession {
         seal_to_recovery_key: bool,
     ) -> Result<BackupResult> {
         let password = password.map(zeroizing);
-        let options = BackupOptions {
-            password: password.as_deref().map(|p| p.as_slice()),
-            recovery: seal_to_recovery_key,
-            kdf: KdfParams::BACKUP,
-        };
+        let options = BackupOptions::sealed(
+            password.as_deref().map(|p| p.as_slice()),
+            seal_to_recovery_key,
+        );
         Ok(BackupResult::new(
             backup::create_backup(&self.inner, Path::new(&path), &options)?,
             vec![],
@@ -466,11 +464,7 @@ impl VaultSession {
         keep: u32,
     ) -> Result<BackupResult> {
         let password = password.map(zeroizing);
-        let options = BackupOptions {
-            password: password.as_deref().map(|p| p.as_slice()),
-            recovery: true,
-            kdf: KdfParams::BACKUP,
-        };
+        let options = BackupOptions::sealed(password.as_deref().map(|p| p.as_slice()), true);
         let r = backup::auto_backup(
             &self.inner,
             &PathBuf::from(directory),
@@ -571,11 +565,10 @@ impl VaultSession {
         seal_to_recovery_key: bool,
     ) -> Result<Arc<PendingBackup>> {
         let password = password.map(zeroizing);
-        let options = BackupOptions {
-            password: password.as_deref().map(|p| p.as_slice()),
-            recovery: seal_to_recovery_key,
-            kdf: KdfParams::BACKUP,
-        };
+        let options = BackupOptions::sealed(
+            password.as_deref().map(|p| p.as_slice()),
+            seal_to_recovery_key,
+        );
         Ok(Arc::new(PendingBackup {
             inner: backup::PreparedBackup::new(&self.inner, &options)?,
         }))

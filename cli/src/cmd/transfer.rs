@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use twofold_core::interop::PendingAccounts;
 use twofold_core::qr;
 use twofold_core::transfer::{Invite, check_lan_address};
 use twofold_core::transfer::{
-    Reply, SenderState, TransferError, TransferPayload, TransferReceiver, TransferSender, frames,
-    lan,
+    Reply, SenderState, TransferError, TransferReceiver, TransferSender, frames, lan,
 };
 use twofold_core::vault::Entry;
 
@@ -247,16 +247,15 @@ fn send(g: &Global, args: &SendArgs) -> CliResult {
             }
         }
     }
-    let payload = TransferPayload::from_entries(
+    let mut sender = TransferSender::seal_entries(
+        invite,
         &chosen,
         &session.groups().map_err(vault_error)?,
         super::now_ms(),
-    );
-    let rng = twofold_core::crypto::SystemRandom::new();
-    let frame_bytes = frames::bytes_for_qr(args.qr_version, frames::DEFAULT_EC_LEVEL);
-    let mut sender =
-        TransferSender::new(invite, &payload, frame_bytes, &rng).map_err(transfer_error)?;
-    drop(payload);
+        Some(args.qr_version),
+        session.env().rng.as_ref(),
+    )
+    .map_err(transfer_error)?;
     eprintln!("Sending {} account{}.", chosen.len(), plural(chosen.len()));
     if args.lan {
         return send_lan(&mut sender, args);
@@ -525,22 +524,18 @@ fn receive(g: &Global, args: &ReceiveArgs) -> CliResult {
         println!("Nothing added; the transfer is cancelled. Start again with a new invite.");
         return Ok(());
     }
-    let accounts = receiver.accept().map_err(transfer_error)?;
-    super::interop::add_accounts(g, accounts)?;
+    let mut accounts = PendingAccounts::new(receiver.accept().map_err(transfer_error)?);
+    super::interop::add_accounts(g, &mut accounts)?;
     let _ = std::fs::remove_file(&args.session);
     let _ = std::fs::remove_file(&png_path);
     Ok(())
 }
 
 fn receive_lan(g: &Global, args: &ReceiveArgs, mut receiver: TransferReceiver) -> CliResult {
-    let addr = receiver.invite().lan.clone().ok_or_else(|| {
-        CliError::invalid("this session has no LAN address (use --lan on `transfer invite`)")
-    })?;
-    let listener = std::net::TcpListener::bind(&addr)
-        .map_err(|e| CliError::failed(format!("cannot listen on {addr}: {e}")))?;
-    eprintln!("Waiting for the sender on {addr} …");
-    let incoming = lan::receive(
-        listener,
+    if let Some(addr) = &receiver.invite().lan {
+        eprintln!("Waiting for the sender on {addr} …");
+    }
+    let incoming = lan::receive_on_invite(
         &mut receiver,
         Duration::from_secs(args.timeout.max(1)),
         &now_s,
@@ -572,8 +567,8 @@ fn receive_lan(g: &Global, args: &ReceiveArgs, mut receiver: TransferReceiver) -
         println!("Nothing added; the transfer is cancelled.");
         return Ok(());
     }
-    let accounts = receiver.accept().map_err(transfer_error)?;
-    let added = super::interop::add_accounts(g, accounts);
+    let mut accounts = PendingAccounts::new(receiver.accept().map_err(transfer_error)?);
+    let added = super::interop::add_accounts(g, &mut accounts);
     let _ = incoming.answer(added.is_ok());
     added?;
     let _ = std::fs::remove_file(&args.session);

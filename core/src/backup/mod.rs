@@ -31,9 +31,15 @@ pub struct BackupOptions<'a> {
 impl<'a> BackupOptions<'a> {
     /// Password and recovery key, default (256 MiB) parameters.
     pub fn new(password: Option<&'a [u8]>) -> Self {
+        Self::sealed(password, true)
+    }
+
+    /// Sealed with `password` (if any) and, if `recovery`, the vault's recovery key; default
+    /// (256 MiB) parameters.
+    pub fn sealed(password: Option<&'a [u8]>, recovery: bool) -> Self {
         BackupOptions {
             password,
-            recovery: true,
+            recovery,
             kdf: KdfParams::BACKUP,
         }
     }

@@ -19,6 +19,7 @@ pub mod cxf;
 pub mod duo;
 pub mod enroll;
 pub mod ente;
+pub mod export;
 pub mod freeotp;
 pub mod freeotp_backup;
 pub mod google;
@@ -27,6 +28,7 @@ pub mod lastpass;
 pub mod msauth;
 pub mod onepassword;
 pub mod otpauth_list;
+mod pending;
 pub mod proton;
 pub mod protonpass;
 pub mod raivo;
@@ -36,6 +38,8 @@ pub mod support;
 pub mod totp_authenticator;
 pub mod twofas;
 pub mod winauth;
+
+pub use pending::PendingAccounts;
 
 use crate::otp::OtpKind;
 use crate::secret::Secret;
@@ -264,6 +268,20 @@ impl Format {
                 _ => None,
             })
     }
+
+    /// [`Format::from_name`], or [`ImportError::UnknownFormat`] listing the names.
+    pub fn parse_name(name: &str) -> Result<Self, ImportError> {
+        Self::from_name(name).ok_or_else(|| ImportError::UnknownFormat(Self::names()))
+    }
+
+    /// Every format's `--format` name, comma-separated.
+    pub fn names() -> String {
+        Format::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Why a whole file could not be imported.
@@ -459,8 +477,7 @@ pub fn import_with(bytes: &[u8], options: &ImportOptions<'_>) -> Result<ImportRe
             if container::is_sqlite(bytes) {
                 container::Db::open(bytes)?;
             }
-            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-            return Err(ImportError::UnknownFormat(names.join(", ")));
+            return Err(ImportError::UnknownFormat(Format::names()));
         }
     };
     let work = support::Work::with_memory_limit(if heavy_kdf {

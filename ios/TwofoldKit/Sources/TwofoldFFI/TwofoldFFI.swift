@@ -970,7 +970,7 @@ open class ImportSession: ImportSessionProtocol, @unchecked Sendable {
     
     /**
      * Reads another app's export. `format` is a name (`aegis`, `2fas`, …) or `None` to
-     * detect it; `password` for encrypted exports (`FilePasswordRequired` asks for one).
+     * detect it; `password` for encrypted exports (`PasswordRequired` asks for one).
      */
 public static func read(bytes: Data, format: String?, password: Data?)throws  -> ImportSession  {
     return try  FfiConverterTypeImportSession_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -7346,7 +7346,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 33757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_importsession_read() != 8901) {
+    if (uniffi_twofold_ffi_checksum_constructor_importsession_read() != 61909) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_importsession_read_with_key_file() != 1235) {
