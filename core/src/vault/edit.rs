@@ -249,33 +249,45 @@ impl VaultContent {
         policy: OnUnknownGroup,
         ids: &mut dyn Iterator<Item = Id>,
     ) -> Result<Vec<GroupId>, VaultError> {
-        let mut out = Vec::with_capacity(refs.len());
+        // Every reference is checked before any group is created, so a refused account
+        // leaves no group behind.
+        let mut checked = Vec::with_capacity(refs.len());
         for r in refs {
-            let id = match r {
+            checked.push(match r {
                 GroupRef::Id(id) => {
                     if !self.groups.iter().any(|g| g.id == *id) {
                         return Err(VaultError::NoSuchGroup(id.to_string()));
                     }
-                    *id
+                    GroupRef::Id(*id)
                 }
                 GroupRef::Name(name) => {
                     let name = check_name(NameField::GroupName, name)?;
                     if name.is_empty() {
                         continue;
                     }
-                    match (self.group_named(&name), policy) {
-                        (Some(id), _) => id,
-                        (None, OnUnknownGroup::Error) => {
-                            return Err(VaultError::NoSuchGroup(name));
-                        }
-                        (None, OnUnknownGroup::Create) => {
-                            let id = ids.next().ok_or_else(out_of_ids)?;
-                            let sort_key = self.next_group_sort_key();
-                            self.groups.push(Group { id, name, sort_key });
-                            id
-                        }
+                    if policy == OnUnknownGroup::Error && self.group_named(&name).is_none() {
+                        return Err(VaultError::NoSuchGroup(name));
                     }
+                    GroupRef::Name(name)
                 }
+            });
+        }
+        let mut out = Vec::with_capacity(checked.len());
+        for r in checked {
+            let id = match r {
+                GroupRef::Id(id) => id,
+                GroupRef::Name(name) => match (self.group_named(&name), policy) {
+                    (Some(id), _) => id,
+                    (None, OnUnknownGroup::Error) => {
+                        return Err(VaultError::NoSuchGroup(name));
+                    }
+                    (None, OnUnknownGroup::Create) => {
+                        let id = ids.next().ok_or_else(out_of_ids)?;
+                        let sort_key = self.next_group_sort_key();
+                        self.groups.push(Group { id, name, sort_key });
+                        id
+                    }
+                },
             };
             if !out.contains(&id) {
                 out.push(id);

@@ -40,11 +40,14 @@ impl VaultSession {
         self.add_entry_with(new, policy)
     }
 
-    /// Adds one account under `policy`; a rejected account is the error.
+    /// Adds one account under `policy`; a rejected or skipped account is the error.
     pub fn add_entry_with(&self, new: NewEntry, policy: InsertPolicy) -> Result<Entry, VaultError> {
         let report = self.insert(vec![new], policy)?;
         if let Some(rejected) = report.rejected.into_iter().next() {
             return Err(rejected.reason.into());
+        }
+        if let Some(skipped) = report.duplicates.first() {
+            return Err(VaultError::Duplicate(skipped.existing.to_string()));
         }
         let id = report
             .added
