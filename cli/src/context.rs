@@ -233,22 +233,17 @@ pub fn with_spinner<T>(message: &str, f: impl FnOnce() -> T) -> T {
 /// the rest are failures (1).
 pub fn vault_error(e: VaultError) -> CliError {
     match e {
-        VaultError::WrongCredential
-        | VaultError::RecoveryKeyFormat(_)
-        | VaultError::InvalidInput(_)
-        | VaultError::Duplicate(_)
-        | VaultError::NoSuchEntry(_)
-        | VaultError::NoSuchGroup(_)
-        | VaultError::LastPasswordSlot
-        | VaultError::PinLocked
-        | VaultError::NotAContainer(_) => CliError::invalid(e),
         VaultError::Unverified(_) | VaultError::RolledBack { .. } | VaultError::Forged => {
-            CliError::failed(format!(
+            let hint = format!(
                 "{e}. If this vault file is yours, `twofold trust accept` opens it anyway (asks \
                  for the password)"
-            ))
+            );
+            CliError {
+                message: hint,
+                ..CliError::of(e)
+            }
         }
-        other => CliError::failed(other),
+        other => CliError::of(other),
     }
 }
 

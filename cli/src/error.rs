@@ -1,7 +1,9 @@
 //! Errors of the CLI and their exit status.
 
 use std::fmt::Display;
+
 use std::process::ExitCode;
+use twofold_core::error::{Classify, ErrorKind};
 
 /// Exit status for an operation that failed for reasons other than the user's input.
 pub const EXIT_FAILURE: u8 = 1;
@@ -29,6 +31,14 @@ impl CliError {
         CliError {
             status: EXIT_FAILURE,
             message: message.to_string(),
+        }
+    }
+
+    /// A core error, with the exit status its kind says (input → 2, failure → 1).
+    pub fn of(e: impl Classify + Display) -> Self {
+        match e.kind() {
+            ErrorKind::Input => Self::invalid(e),
+            ErrorKind::Failure => Self::failed(e),
         }
     }
 

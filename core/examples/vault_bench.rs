@@ -44,21 +44,28 @@ fn main() {
             )
             .unwrap();
             let entries = (0..n)
-                .map(|i| NewEntry {
-                    kind: OtpKind::DEFAULT_TOTP,
-                    secret: Secret::from_bytes(
-                        (0..20).map(|j| (i * 7 + j) as u8).collect::<Vec<u8>>(),
+                .map(|i| {
+                    NewEntry::new(
+                        OtpKind::DEFAULT_TOTP,
+                        Secret::from_bytes(
+                            (0..20u32)
+                                .map(|j| {
+                                    if j < 4 {
+                                        (i as u32).to_be_bytes()[j as usize]
+                                    } else {
+                                        j as u8
+                                    }
+                                })
+                                .collect::<Vec<u8>>(),
+                        )
+                        .unwrap(),
+                        format!("Service number {i}"),
+                        format!("user{i}@example.com"),
                     )
-                    .unwrap(),
-                    issuer: format!("Service number {i}"),
-                    account: format!("user{i}@example.com"),
-                    note: String::new(),
-                    group_ids: vec![],
-                    favorite: false,
-                    icon: None,
                 })
                 .collect();
-            s.add_entries(entries).unwrap();
+            s.insert(entries, twofold_core::vault::InsertPolicy::STRICT)
+                .unwrap();
         }
         Some("unlock") => {
             let path = Path::new(&args[1]);

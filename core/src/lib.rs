@@ -16,9 +16,11 @@
 
 pub mod backup;
 pub mod crypto;
+pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod interop;
+pub mod limits;
 pub mod otp;
 pub mod qr;
 pub mod secret;

@@ -1,5 +1,12 @@
 //! Calendar arithmetic for timestamps (UTC), without a date library.
 
+/// Seconds since the epoch from the system clock (0 before 1970).
+pub fn now_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// (year, month, day, hour, minute, second) in UTC for milliseconds since the epoch.
 pub fn utc_parts(unix_ms: i64) -> (i64, u32, u32, u32, u32, u32) {
     let secs = unix_ms.div_euclid(1000);

@@ -59,7 +59,7 @@ fn sample_vault(dir: &std::path::Path) -> VaultSession {
     let (s, _) = create(&dir.join("v"));
     let g = s.add_group("Work").unwrap();
     let mut github = totp("GitHub", "alice@example.com", A);
-    github.group_ids = vec![g.id];
+    github.groups = vec![twofold_core::vault::GroupRef::Id(g.id)];
     github.note = "laptop".into();
     github.favorite = true;
     s.add_entry(github, false).unwrap();
@@ -527,7 +527,14 @@ fn adding_to_a_vault_reports_duplicates_and_creates_groups() {
     r.entries[1].groups = vec!["work".into(), "Travel".into()];
     let outcome = interop::add_to_vault(&s, r.entries).unwrap();
     assert_eq!(outcome.added.len(), 1);
-    assert_eq!(outcome.duplicates, ["GitHub (alice)", "New (n)"]);
+    assert_eq!(
+        outcome
+            .duplicates
+            .iter()
+            .map(|d| d.label.as_str())
+            .collect::<Vec<_>>(),
+        ["GitHub (alice)", "New (n)"]
+    );
     let added = s.entry(outcome.added[0]).unwrap();
     let groups = s.groups().unwrap();
     assert_eq!(

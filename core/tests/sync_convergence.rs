@@ -16,7 +16,7 @@ use sync_support::*;
 use twofold_core::Secret;
 use twofold_core::otp::{Algorithm, OtpKind};
 use twofold_core::sync::doc::{Clock, Doc};
-use twofold_core::sync::{self, MemoryStorage, SyncStorage};
+use twofold_core::sync::{self, MemoryStorage};
 use twofold_core::vault::model::{self, Entry, Settings, VaultContent};
 use twofold_core::vault::{EntryId, EntryUpdate};
 
@@ -211,16 +211,14 @@ fn run(n: usize, skews: &[i64], ops: &[Op]) -> Result<(), TestCaseError> {
                         }
                     }
                     _ => {
-                        // A new secret (re-enrolled account).
-                        d.session
-                            .modify(|c, now| {
-                                let x = c.entry_mut(e.id).unwrap();
-                                x.secret = Secret::from_bytes(vec![value; 20]).unwrap();
-                                x.updated_at = now;
-                                Ok(())
-                            })
-                            .unwrap();
-                        continue;
+                        // Other code settings (the secret's register).
+                        if counter(&e).is_none() {
+                            u.kind = Some(OtpKind::Totp {
+                                algorithm: Algorithm::Sha1,
+                                digits: 6,
+                                period: 30 + u32::from(value % 4) * 15,
+                            });
+                        }
                     }
                 }
                 d.session.update_entry(e.id, u).unwrap();
@@ -343,7 +341,8 @@ fn run(n: usize, skews: &[i64], ops: &[Op]) -> Result<(), TestCaseError> {
     }
     for d in &devices {
         prop_assert!(sync::status(&d.session).unwrap().warnings.is_empty());
-        let _ = replicas[0].list().unwrap();
+        let invariants = d.session.read(|c| c.check_invariants()).unwrap();
+        prop_assert!(invariants.is_ok(), "{}: {:?}", d.name, invariants);
     }
     Ok(())
 }

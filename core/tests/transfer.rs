@@ -40,11 +40,16 @@ fn vault_with(n: usize) -> (tempfile::TempDir, twofold_core::vault::VaultSession
         )
         .unwrap();
         if i % 3 == 0 {
-            e.group_ids = vec![g.id];
+            e.groups = vec![twofold_core::vault::GroupRef::Id(g.id)];
         }
         entries.push(e);
     }
-    s.add_entries(entries).unwrap();
+    // Secrets repeat every 256 accounts: the test wants them all, as the old bulk add did.
+    let policy = twofold_core::vault::InsertPolicy {
+        on_duplicate: twofold_core::vault::OnDuplicate::Allow,
+        ..twofold_core::vault::InsertPolicy::STRICT
+    };
+    s.insert(entries, policy).unwrap();
     (dir, s)
 }
 
@@ -150,16 +155,12 @@ fn accepted_accounts_go_into_the_new_vault_with_duplicates_reported() {
 }
 
 fn interop_entry(e: &interop::ImportedEntry) -> twofold_core::vault::NewEntry {
-    twofold_core::vault::NewEntry {
-        kind: e.kind,
-        secret: e.secret.clone(),
-        issuer: e.issuer.clone(),
-        account: e.account.clone(),
-        note: String::new(),
-        group_ids: vec![],
-        favorite: false,
-        icon: None,
-    }
+    twofold_core::vault::NewEntry::new(
+        e.kind,
+        e.secret.clone(),
+        e.issuer.clone(),
+        e.account.clone(),
+    )
 }
 
 #[test]

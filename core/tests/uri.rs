@@ -46,6 +46,49 @@ fn issuer_from_label_and_parameter() {
 }
 
 #[test]
+fn an_empty_issuer_parameter_means_no_parameter() {
+    let p = |l: &str, q: &str| names(&format!("otpauth://totp/{l}?secret={S}{q}"));
+    let acme = ("ACME Co".to_owned(), "Firstname Lastname".to_owned());
+    assert_eq!(p("ACME%20Co:Firstname%20Lastname", "&issuer="), acme);
+    assert_eq!(
+        p("ACME%20Co:Firstname%20Lastname", "&issuer=&digits=6"),
+        acme
+    );
+    assert_eq!(p("ACME%20Co:Firstname%20Lastname", "&issuer=%20"), acme);
+    // Spaces after the colon are trimmed.
+    assert_eq!(p("ACME%20Co:%20%20Firstname%20Lastname", "&issuer="), acme);
+    assert_eq!(
+        p("ACME%20Co%20:%20Firstname%20Lastname%20", "&issuer="),
+        acme
+    );
+    // The account is everything after the first colon, further colons included.
+    let matrix = ("Matrix".to_owned(), "@alice:matrix.org".to_owned());
+    assert_eq!(p("Matrix:@alice:matrix.org", "&issuer="), matrix);
+    assert_eq!(p("Matrix:@alice:matrix.org", ""), matrix);
+    assert_eq!(p("Matrix%3A%40alice%3Amatrix.org", "&issuer="), matrix);
+    // No colon: all account.
+    assert_eq!(
+        p("alice@example.com", "&issuer="),
+        (String::new(), "alice@example.com".to_owned())
+    );
+}
+
+#[test]
+fn an_account_with_a_colon_and_no_issuer_survives_a_round_trip() {
+    for account in ["@alice:matrix.org", "a:b:c", ":leading", "x: y"] {
+        let c = Credential {
+            kind: OtpKind::DEFAULT_TOTP,
+            secret: Secret::from_bytes(vec![7; 20]).unwrap(),
+            issuer: String::new(),
+            account: account.to_owned(),
+        };
+        let text = uri::format(&c);
+        assert!(!text.contains("issuer="), "{text}");
+        assert_eq!(parse(&text), c, "{text}");
+    }
+}
+
+#[test]
 fn spaces_as_percent_20_or_plus() {
     let want = ("ACME Co".to_owned(), "john doe".to_owned());
     assert_eq!(

@@ -15,8 +15,8 @@ use twofold_core::otp::OtpKind;
 use twofold_core::vault::container::{self, BACKUP_MAGIC, Header, Slot, VAULT_MAGIC};
 use twofold_core::vault::storage::prev_path;
 use twofold_core::vault::{
-    MemoryTrustStore, RecoveryKey, SlotCredential, SlotKind, TrustRecord, TrustStore, VaultError,
-    VaultSession, slots,
+    InsertPolicy, MemoryTrustStore, RecoveryKey, SlotCredential, SlotKind, TrustRecord, TrustStore,
+    VaultError, VaultSession, slots,
 };
 
 const G: &str = "JBSWY3DPEHPK3PXP";
@@ -104,6 +104,16 @@ enum Endorsements {
 }
 
 fn forge(magic: [u8; 4], original: &[u8], endorsements: Endorsements) -> Vec<u8> {
+    forge_with(magic, original, endorsements, |_| {})
+}
+
+/// [`forge`] with the forger's content edited by `edit`.
+fn forge_with(
+    magic: [u8; 4],
+    original: &[u8],
+    endorsements: Endorsements,
+    edit: impl FnOnce(&mut twofold_core::vault::VaultContent),
+) -> Vec<u8> {
     let rng = SystemRandom::new();
     let mut header = cut(original).header;
     let attacker_mk = crypto::random_key(&rng).unwrap();
@@ -132,6 +142,7 @@ fn forge(magic: [u8; 4], original: &[u8], endorsements: Endorsements) -> Vec<u8>
         0,
         0,
     ));
+    edit(&mut content);
     let body = if magic == BACKUP_MAGIC {
         #[derive(serde::Serialize)]
         struct Body<'a> {
@@ -422,25 +433,36 @@ fn a_forged_backup_is_refused_or_unauthenticated_and_never_restored_silently() {
 fn a_restored_backup_is_checked_like_an_import() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v");
-    let (s, _) = create(&path);
+    let (s, recovery) = create(&path);
     s.add_entry(totp("GitHub", "alice", G), false).unwrap();
-    // Settings no writer of ours produces (retention 0 would purge the trash at once).
-    s.modify(|c, _| {
-        c.settings.trash_retention_days = 0;
-        Ok(())
-    })
-    .unwrap();
     let file = dir.path().join("b.twfb");
-    create_backup(&s, &file, &fast_backup()).unwrap();
-    s.set_trash_retention_days(30).unwrap();
+    create_backup(
+        &s,
+        &file,
+        &BackupOptions {
+            password: None,
+            recovery: true,
+            kdf: FAST,
+        },
+    )
+    .unwrap();
+    // Settings no writer of ours produces (retention 0 would purge the trash at once), in a
+    // backup the user accepts even though it is not authenticated.
+    let hostile = forge_with(
+        BACKUP_MAGIC,
+        &std::fs::read(&file).unwrap(),
+        Endorsements::Stripped,
+        |c| c.settings.trash_retention_days = 0,
+    );
+    std::fs::write(&file, hostile).unwrap();
     let e = s.entries().unwrap()[0].id;
     s.delete_entry(e).unwrap();
     let r = restore_backup(
         &s,
         &file,
-        &BackupCredential::Password(b"backup pw"),
+        &BackupCredential::RecoveryKey(&recovery),
         RestoreMode::Replace,
-        false,
+        true,
     );
     assert!(matches!(r, Err(VaultError::HostileFile(_))), "{r:?}");
     assert_eq!(s.trash().unwrap().len(), 1, "the trash was not purged");
@@ -477,11 +499,11 @@ fn a_merge_restore_cannot_exceed_the_entry_limit() {
             })
             .collect::<Vec<_>>()
     };
-    big.add_entries(many(1)).unwrap();
+    big.insert(many(1), InsertPolicy::STRICT).unwrap();
     let file = dir.path().join("b.twfb");
     create_backup(&big, &file, &fast_backup()).unwrap();
     let (other, _) = create(&dir.path().join("other"));
-    other.add_entries(many(2)).unwrap();
+    other.insert(many(2), InsertPolicy::STRICT).unwrap();
     let r = restore_backup(
         &other,
         &file,

@@ -85,8 +85,8 @@ impl OtpParams {
             },
             OtpType::Steam => OtpKind::Steam,
         };
-        kind.validate().map_err(|e| TwofoldError::InvalidInput {
-            details: e.to_string(),
+        kind.validate().map_err(|e| {
+            TwofoldError::input(crate::error::InputProblem::CodeParameters, e.to_string())
         })?;
         Ok(kind)
     }
@@ -141,9 +141,13 @@ pub struct EntryInput {
     pub secret: Vec<u8>,
     pub issuer: String,
     pub account: String,
+    #[uniffi(default)]
     pub note: String,
+    #[uniffi(default)]
     pub group_ids: Vec<String>,
+    #[uniffi(default)]
     pub favorite: bool,
+    #[uniffi(default)]
     pub icon: Option<String>,
 }
 
@@ -165,28 +169,37 @@ pub(crate) fn secret_text(bytes: Vec<u8>) -> crate::error::Result<zeroize::Zeroi
         Ok(s) => Ok(zeroize::Zeroizing::new(s)),
         Err(e) => {
             e.into_bytes().zeroize();
-            Err(crate::error::TwofoldError::InvalidInput {
-                details: "the text is not UTF-8".into(),
-            })
+            Err(crate::error::TwofoldError::input(
+                crate::error::InputProblem::NotUtf8,
+                "the text is not UTF-8",
+            ))
         }
     }
 }
 
 /// A secret-bearing text leaving the core as bytes.
-pub(crate) fn secret_bytes(text: String) -> Vec<u8> {
-    text.into_bytes()
+pub(crate) fn secret_bytes(text: impl Into<zeroize::Zeroizing<String>>) -> Vec<u8> {
+    // The buffer moves out (no copy is left behind); the emptied string is wiped.
+    std::mem::take(&mut *text.into()).into_bytes()
 }
 
 /// Changes to an entry; `None` leaves a field as it is.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EntryChanges {
+    #[uniffi(default)]
     pub issuer: Option<String>,
+    #[uniffi(default)]
     pub account: Option<String>,
+    #[uniffi(default)]
     pub note: Option<String>,
+    #[uniffi(default)]
     pub params: Option<OtpParams>,
+    #[uniffi(default)]
     pub group_ids: Option<Vec<String>>,
+    #[uniffi(default)]
     pub favorite: Option<bool>,
     /// `Some("")` removes the icon.
+    #[uniffi(default)]
     pub icon: Option<String>,
 }
 
@@ -463,14 +476,20 @@ pub(crate) fn hex(b: &[u8]) -> String {
 }
 
 pub(crate) fn parse_id(id: &str) -> Result<Id> {
-    Id::parse(id).ok_or_else(|| TwofoldError::InvalidInput {
-        details: format!("'{id}' is not an id"),
+    Id::parse(id).ok_or_else(|| {
+        TwofoldError::input(
+            crate::error::InputProblem::NotAnId,
+            format!("'{id}' is not an id"),
+        )
     })
 }
 
 pub(crate) fn parse_slot_id(id: &str) -> Result<[u8; 16]> {
-    let bad = || TwofoldError::InvalidInput {
-        details: format!("'{id}' is not a slot id"),
+    let bad = || {
+        TwofoldError::input(
+            crate::error::InputProblem::NotAnId,
+            format!("'{id}' is not a slot id"),
+        )
     };
     if id.len() != 32 {
         return Err(bad());
@@ -486,9 +505,10 @@ pub(crate) fn parse_slot_id(id: &str) -> Result<[u8; 16]> {
 pub(crate) fn key32(bytes: &[u8]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
     let mut k = zeroize::Zeroizing::new([0u8; 32]);
     if bytes.len() != 32 {
-        return Err(TwofoldError::InvalidInput {
-            details: "a platform or device key is 32 bytes".into(),
-        });
+        return Err(TwofoldError::input(
+            crate::error::InputProblem::KeyLength,
+            "a platform or device key is 32 bytes",
+        ));
     }
     k.copy_from_slice(bytes);
     Ok(k)

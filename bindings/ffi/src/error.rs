@@ -1,192 +1,321 @@
-//! The one error type the apps see. Variants are stable; each is something the UI can act on.
+//! The one error type the apps see: the set of cases a screen acts on, each with the fields a
+//! UI needs for a localised message (and `details`, an English sentence for logs and tests).
+//! Every core error is mapped here, once; Kotlin and Swift use the generated type directly
+//! (`TwofoldException` / `TwofoldError`) with a message catalogue keyed by variant.
 
 use twofold_core::crypto::CryptoError;
+use twofold_core::interop::ImportError;
+use twofold_core::interop::enroll::ScanError;
+use twofold_core::qr::QrError;
 use twofold_core::uri::UriError;
-use twofold_core::vault::VaultError;
+use twofold_core::vault::{InputError, NameField, VaultError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum TwofoldError {
-    /// Password, PIN, recovery key or platform key does not open the vault or backup.
+    /// Password, PIN, recovery key or platform key does not open the vault, backup or file:
+    /// ask again.
     #[error("wrong password or key")]
     WrongCredential,
-    /// A typed recovery key has a typo (checksum) or the wrong length.
+    /// A typed recovery key has a typo (checksum) or the wrong length: point at the input.
     #[error("{details}")]
     RecoveryKeyTypo { details: String },
-    /// The file is damaged or was tampered with (and so is its previous generation).
+    /// The keystore key behind a biometric or PIN slot is gone (raised by the apps'
+    /// keystores): fall back to the password and offer to set it up again.
+    #[error("biometric unlock must be set up again")]
+    PlatformKeyInvalidated,
+    /// An encrypted import file needs its password: ask for it.
+    #[error("this file is encrypted: enter its password")]
+    PasswordRequired,
+    /// The vault, backup or import file is damaged (for the vault: its previous generation too):
+    /// offer a restore from a backup.
     #[error("{details}")]
-    VaultCorrupt { details: String },
-    /// A well-formed file not written with this vault's keys (or not descending from those
-    /// this device last saw): someone may have forged it. Nothing was opened or changed.
+    Corrupt { details: String },
+    /// A well-formed file not written with this vault's keys (or not by keys descending from
+    /// those this device last saw): someone may have replaced it. Nothing was opened or changed.
     #[error("{details}")]
-    VaultForged { details: String },
-    /// The file is older than the one this device last saw: an old copy was put back. The
-    /// user may accept it on purpose with the password (`unlockWithPasswordAcceptingRollback`).
+    Forged { details: String },
+    /// The vault file is older than the one this device last saw: an old copy was put back. The
+    /// user may accept it on purpose with the password (`unlockWithPasswordAcceptingUntrusted`).
     #[error("{details}")]
-    VaultRolledBack {
+    RolledBack {
         found: u64,
         expected: u64,
         details: String,
     },
-    /// The file opened but cannot be shown to be this vault's with what the device knows
-    /// (made by Twofold 0.1, or a slot not confirmed since the upgrade, on a device with no
-    /// record): ask the user, then `unlockWithPasswordAcceptingUntrusted`. For backups,
-    /// `restoreBackup(..., acceptUnverified = true)`.
+    /// The file opened but cannot be shown to be this vault's with what the device knows (made
+    /// by Twofold 0.1, or a slot not confirmed since): ask the user, then
+    /// `unlockWithPasswordAcceptingUntrusted`; for backups `restoreBackup(…, acceptUnverified)`.
     #[error("{details}")]
     Unverified { details: String },
-    /// Too many wrong PINs: unlock with the password or biometrics; the PIN is then removed.
+    /// A file asks for more work or memory than any real one (refused before doing it).
+    #[error("{details}")]
+    HostileFile { details: String },
+    /// Not a file Twofold reads: not a Twofold file, written by a newer Twofold, key
+    /// derivation below the floor, or not an import format (or variant) we know.
+    #[error("{details}")]
+    UnsupportedFile { details: String },
+    /// Too many wrong PINs: unlock with the password or biometrics (the PIN is then removed).
     #[error("too many wrong PINs")]
     PinLocked,
-    /// Not a Twofold vault or backup file.
-    #[error("{details}")]
-    NotATwofoldFile { details: String },
-    /// Written by a newer Twofold.
-    #[error("unsupported format version {version}")]
-    UnsupportedVersion { version: u16 },
-    /// KDF parameters below the floor.
-    #[error("{details}")]
-    WeakOrHostileKdf { details: String },
-    #[error("no vault at {path}")]
-    VaultNotFound { path: String },
-    #[error("a vault already exists at {path}")]
-    VaultExists { path: String },
-    /// The session is locked; unlock first.
+    /// The session is locked: unlock first.
     #[error("the vault is locked")]
     Locked,
-    #[error("no entry {id}")]
-    NoSuchEntry { id: String },
-    #[error("no group {id}")]
-    NoSuchGroup { id: String },
-    /// No slot for this kind of credential (or that slot id).
-    #[error("no key slot for this credential")]
-    NoSuchSlot,
+    /// Another program changed the vault since it was unlocked: lock and unlock again.
+    #[error("the vault was changed elsewhere; unlock again")]
+    Conflict,
     /// The same account (secret and kind) is already in the vault.
     #[error("already in the vault as {existing_id}")]
     Duplicate { existing_id: String },
-    /// Input that cannot be accepted; the message says why.
+    /// Input the user can fix; `problem` says which rule it broke.
     #[error("{details}")]
-    InvalidInput { details: String },
-    /// An otpauth URI was refused; `reason` says why.
-    #[error("invalid otpauth URI: {reason}")]
-    InvalidUri { reason: String },
-    /// Removing the last password slot would risk a lock-out.
-    #[error("the last password slot cannot be removed")]
-    LastPasswordSlot,
-    #[error("the HOTP counter cannot advance")]
-    CounterExhausted,
-    /// Another program changed the vault; unlock again.
-    #[error("the vault was changed elsewhere; unlock again")]
-    Conflict,
-    /// Storage failed; the vault on disk is unchanged (unless the message says the change
-    /// was written but not confirmed durable).
+    InvalidInput {
+        problem: InputProblem,
+        details: String,
+    },
+    /// The vault file, an entry, a group or a key slot does not exist.
+    #[error("{details}")]
+    NotFound { what: Missing, details: String },
+    /// Storage failed; the vault on disk is unchanged (unless the details say the change was
+    /// written but not confirmed durable).
     #[error("{details}")]
     Storage { details: String },
-    /// An encrypted export file needs its password.
-    #[error("this file is encrypted: enter its password")]
-    FilePasswordRequired,
-    /// An import file is damaged.
-    #[error("{details}")]
-    DamagedFile { details: String },
-    /// Not a format Twofold can import, or a variant it does not support.
-    #[error("{details}")]
-    UnsupportedFormat { details: String },
-    /// An import file with absurd sizes or parameters (refused before doing the work).
-    #[error("{details}")]
-    HostileFile { details: String },
     /// The transfer invite expired: show a new one.
     #[error("the transfer invite has expired")]
     TransferExpired,
-    /// A frame or invite was refused (another session, altered, second sender, not OTPX/1).
+    /// A frame, invite or reply was refused (another session, altered, a second sender, a
+    /// device that needs an update).
     #[error("{details}")]
     TransferRejected { details: String },
-    /// The transfer failed (data did not decrypt, network, timeout).
+    /// The transfer failed (data did not decrypt, network, timeout): start again.
     #[error("{details}")]
     TransferFailed { details: String },
+    /// A bug: report it.
     #[error("{details}")]
     Internal { details: String },
 }
 
-impl From<twofold_core::interop::ImportError> for TwofoldError {
-    fn from(e: twofold_core::interop::ImportError) -> Self {
-        use twofold_core::interop::ImportError as I;
-        let details = e.to_string();
-        match e {
-            I::PasswordRequired => TwofoldError::FilePasswordRequired,
-            I::WrongPassword => TwofoldError::WrongCredential,
-            I::Damaged(_) => TwofoldError::DamagedFile { details },
-            I::UnknownFormat(_) | I::Unsupported(_) => TwofoldError::UnsupportedFormat { details },
-            I::TooLarge(_) | I::TooManyEntries | I::HostileParameters(_) => {
-                TwofoldError::HostileFile { details }
-            }
-        }
-    }
+/// Which rule input broke (for `TwofoldError::InvalidInput`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum InputProblem {
+    NameTooLong {
+        field: NameKind,
+        max: u32,
+    },
+    EmptyGroupName,
+    EmptyPassword,
+    PinTooShort {
+        min: u32,
+    },
+    PinKdfTooWeak,
+    /// PIN slots need the app's trust store.
+    NeedsTrustStore,
+    /// Digits or period out of range.
+    CodeParameters,
+    TooManyEntries {
+        max: u32,
+    },
+    TooManySlots {
+        max: u32,
+    },
+    NotHotp,
+    ClockOffsetTooLarge,
+    KeystoreDataTooLong,
+    HeaderTooLarge,
+    BackupNeedsCredential,
+    /// Removing the last password slot would risk a lock-out.
+    LastPasswordSlot,
+    /// An HOTP counter at 2^64 − 1 cannot advance.
+    CounterExhausted,
+    /// Creating a vault where one exists.
+    VaultExists,
+    /// An otpauth URI was refused (the details say why).
+    Uri,
+    /// A base32 secret was refused.
+    Secret,
+    /// A QR code or picture that is not an authenticator code, or not readable.
+    NotAnAuthenticatorCode,
+    /// A transfer or account QR code given to the wrong call (`Enrollment.scan…` adds
+    /// accounts; the text decoders are for transfer codes).
+    AccountCodeNotHere,
+    /// A picture or camera frame that cannot be read.
+    Image,
+    /// Not an id of this vault.
+    NotAnId,
+    /// A platform or device key that is not 32 bytes.
+    KeyLength,
+    /// Text that is not UTF-8.
+    NotUtf8,
+    /// A transfer call out of order (already accepted, not connected, no LAN address, not
+    /// complete yet).
+    TransferState,
 }
 
-impl From<twofold_core::qr::QrError> for TwofoldError {
-    fn from(e: twofold_core::qr::QrError) -> Self {
+/// Which name a length limit applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum NameKind {
+    Issuer,
+    Account,
+    Note,
+    GroupName,
+}
+
+/// What `TwofoldError::NotFound` did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Missing {
+    Vault,
+    Entry,
+    Group,
+    Slot,
+}
+
+impl TwofoldError {
+    /// Input refused for `problem`, with an English sentence.
+    pub(crate) fn input(problem: InputProblem, details: impl Into<String>) -> Self {
         TwofoldError::InvalidInput {
-            details: e.to_string(),
+            problem,
+            details: details.into(),
         }
     }
 }
 
-impl From<twofold_core::interop::enroll::ScanError> for TwofoldError {
-    fn from(e: twofold_core::interop::enroll::ScanError) -> Self {
-        use twofold_core::interop::enroll::ScanError as S;
+impl From<InputError> for InputProblem {
+    fn from(e: InputError) -> Self {
         match e {
-            S::InvalidUri(u) => u.into(),
-            other => TwofoldError::InvalidInput {
-                details: other.to_string(),
+            InputError::NameTooLong { field, max } => InputProblem::NameTooLong {
+                field: match field {
+                    NameField::Issuer => NameKind::Issuer,
+                    NameField::Account => NameKind::Account,
+                    NameField::Note => NameKind::Note,
+                    NameField::GroupName => NameKind::GroupName,
+                },
+                max: max as u32,
             },
+            InputError::EmptyGroupName => InputProblem::EmptyGroupName,
+            InputError::EmptyPassword => InputProblem::EmptyPassword,
+            InputError::PinTooShort { min } => InputProblem::PinTooShort { min: min as u32 },
+            InputError::PinKdfTooWeak { .. } => InputProblem::PinKdfTooWeak,
+            InputError::NeedsTrustStore => InputProblem::NeedsTrustStore,
+            InputError::CodeParameters(_) => InputProblem::CodeParameters,
+            InputError::TooManyEntries { max } => InputProblem::TooManyEntries { max: max as u32 },
+            InputError::TooManySlots { max } => InputProblem::TooManySlots { max: max as u32 },
+            InputError::NotHotp => InputProblem::NotHotp,
+            InputError::ClockOffsetTooLarge => InputProblem::ClockOffsetTooLarge,
+            InputError::KeystoreDataTooLong => InputProblem::KeystoreDataTooLong,
+            InputError::HeaderTooLarge => InputProblem::HeaderTooLarge,
+            InputError::BackupNeedsCredential => InputProblem::BackupNeedsCredential,
         }
     }
 }
 
 impl From<VaultError> for TwofoldError {
     fn from(e: VaultError) -> Self {
-        let message = e.to_string();
+        let details = e.to_string();
         match e {
             VaultError::WrongCredential => TwofoldError::WrongCredential,
-            VaultError::RecoveryKeyFormat(_) => TwofoldError::RecoveryKeyTypo { details: message },
-            VaultError::Corrupt(_) => TwofoldError::VaultCorrupt { details: message },
-            VaultError::Forged => TwofoldError::VaultForged { details: message },
-            VaultError::RolledBack { found, expected } => TwofoldError::VaultRolledBack {
+            VaultError::RecoveryKeyFormat(_) => TwofoldError::RecoveryKeyTypo { details },
+            VaultError::Corrupt(_) => TwofoldError::Corrupt { details },
+            VaultError::Forged => TwofoldError::Forged { details },
+            VaultError::RolledBack { found, expected } => TwofoldError::RolledBack {
                 found,
                 expected,
-                details: message,
+                details,
             },
-            VaultError::HostileFile(_) => TwofoldError::HostileFile { details: message },
+            VaultError::Unverified(_) => TwofoldError::Unverified { details },
+            VaultError::HostileFile(_) => TwofoldError::HostileFile { details },
             VaultError::PinLocked => TwofoldError::PinLocked,
-            VaultError::Unverified(_) => TwofoldError::Unverified { details: message },
-            VaultError::NotAContainer(_) => TwofoldError::NotATwofoldFile { details: message },
-            VaultError::UnsupportedVersion(version) => TwofoldError::UnsupportedVersion { version },
-            VaultError::Kdf(_) => TwofoldError::WeakOrHostileKdf { details: message },
-            VaultError::NotFound(path) => TwofoldError::VaultNotFound { path },
-            VaultError::AlreadyExists(path) => TwofoldError::VaultExists { path },
+            VaultError::NotAContainer(_)
+            | VaultError::UnsupportedVersion(_)
+            | VaultError::Kdf(_) => TwofoldError::UnsupportedFile { details },
+            VaultError::NotFound(_) => TwofoldError::NotFound {
+                what: Missing::Vault,
+                details,
+            },
+            VaultError::NoSuchEntry(_) => TwofoldError::NotFound {
+                what: Missing::Entry,
+                details,
+            },
+            VaultError::NoSuchGroup(_) => TwofoldError::NotFound {
+                what: Missing::Group,
+                details,
+            },
+            VaultError::NoSuchSlot => TwofoldError::NotFound {
+                what: Missing::Slot,
+                details,
+            },
+            VaultError::AlreadyExists(_) => TwofoldError::input(InputProblem::VaultExists, details),
             VaultError::Locked => TwofoldError::Locked,
-            VaultError::NoSuchEntry(id) => TwofoldError::NoSuchEntry { id },
-            VaultError::NoSuchGroup(id) => TwofoldError::NoSuchGroup { id },
-            VaultError::NoSuchSlot => TwofoldError::NoSuchSlot,
             VaultError::Duplicate(existing_id) => TwofoldError::Duplicate { existing_id },
-            VaultError::InvalidInput(_) => TwofoldError::InvalidInput { details: message },
-            VaultError::LastPasswordSlot => TwofoldError::LastPasswordSlot,
-            VaultError::CounterExhausted => TwofoldError::CounterExhausted,
+            VaultError::InvalidInput(reason) => TwofoldError::input(reason.into(), details),
+            VaultError::LastPasswordSlot => {
+                TwofoldError::input(InputProblem::LastPasswordSlot, details)
+            }
+            VaultError::CounterExhausted => {
+                TwofoldError::input(InputProblem::CounterExhausted, details)
+            }
             VaultError::Conflict => TwofoldError::Conflict,
-            VaultError::Io { .. } => TwofoldError::Storage { details: message },
-            VaultError::Crypto(CryptoError::OutOfMemory { .. }) => {
-                TwofoldError::Storage { details: message }
+            VaultError::Io { .. } | VaultError::Crypto(CryptoError::OutOfMemory { .. }) => {
+                TwofoldError::Storage { details }
             }
-            VaultError::Crypto(_) | VaultError::Internal(_) => {
-                TwofoldError::Internal { details: message }
+            VaultError::Crypto(_) | VaultError::Internal(_) => TwofoldError::Internal { details },
+        }
+    }
+}
+
+impl From<ImportError> for TwofoldError {
+    fn from(e: ImportError) -> Self {
+        let details = e.to_string();
+        match e {
+            ImportError::PasswordRequired => TwofoldError::PasswordRequired,
+            ImportError::WrongPassword => TwofoldError::WrongCredential,
+            ImportError::Damaged(_) => TwofoldError::Corrupt { details },
+            ImportError::UnknownFormat(_) | ImportError::Unsupported(_) => {
+                TwofoldError::UnsupportedFile { details }
             }
+            ImportError::TooLarge(_)
+            | ImportError::TooManyEntries
+            | ImportError::HostileParameters(_) => TwofoldError::HostileFile { details },
+        }
+    }
+}
+
+impl From<QrError> for TwofoldError {
+    fn from(e: QrError) -> Self {
+        TwofoldError::input(InputProblem::Image, e.to_string())
+    }
+}
+
+impl From<twofold_core::interop::enroll::EnrollError> for TwofoldError {
+    fn from(e: twofold_core::interop::enroll::EnrollError) -> Self {
+        match e {
+            twofold_core::interop::enroll::EnrollError::Qr(q) => q.into(),
+            twofold_core::interop::enroll::EnrollError::Scan(s) => s.into(),
+        }
+    }
+}
+
+impl From<twofold_core::interop::export::ExportError> for TwofoldError {
+    fn from(e: twofold_core::interop::export::ExportError) -> Self {
+        match e {
+            twofold_core::interop::export::ExportError::Vault(v) => v.into(),
+            other => TwofoldError::Internal {
+                details: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<ScanError> for TwofoldError {
+    fn from(e: ScanError) -> Self {
+        match e {
+            ScanError::InvalidUri(u) => u.into(),
+            other => TwofoldError::input(InputProblem::NotAnAuthenticatorCode, other.to_string()),
         }
     }
 }
 
 impl From<UriError> for TwofoldError {
     fn from(e: UriError) -> Self {
-        TwofoldError::InvalidUri {
-            reason: e.to_string(),
-        }
+        TwofoldError::input(InputProblem::Uri, format!("invalid otpauth URI: {e}"))
     }
 }
 

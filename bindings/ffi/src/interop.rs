@@ -2,13 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use twofold_core::crypto::{RandomSource, SystemRandom};
 use twofold_core::interop::enroll::{self, ScanOutcome};
-use twofold_core::interop::{
-    self, Format, ImportReport, ImportedEntry, aegis, cxf, google, otpauth_list,
-};
+use twofold_core::interop::{self, Format, ImportedEntry, PendingAccounts, cxf, export};
 use twofold_core::qr;
-use twofold_core::vault::Entry;
 use zeroize::Zeroizing;
 
 use crate::convert::{OtpParams, secret_bytes};
@@ -23,11 +19,11 @@ fn without_secrets(text: Option<String>) -> Result<Option<String>> {
         Some(t) if enroll::holds_secret(&t) => {
             let mut t = Zeroizing::new(t);
             t.clear();
-            Err(TwofoldError::InvalidInput {
-                details: "this QR code holds an account and its secret: add it on the Add \
-                          screen (Enrollment.scanLuma / scanImage)"
-                    .into(),
-            })
+            Err(TwofoldError::input(
+                crate::error::InputProblem::AccountCodeNotHere,
+                "this QR code holds an account and its secret: add it on the Add screen \
+                 (Enrollment.scanLuma / scanImage)",
+            ))
         }
         other => Ok(other),
     }
@@ -156,14 +152,33 @@ pub struct AddResult {
     pub added_ids: Vec<String>,
     /// Accounts already in the vault (same secret and kind), skipped.
     pub duplicates: Vec<String>,
+    /// Accounts refused (a name too long, code parameters out of range), with the reason.
+    #[uniffi(default)]
+    pub rejected: Vec<RejectedAccount>,
 }
 
-fn add(vault: &VaultSession, entries: Vec<ImportedEntry>) -> Result<AddResult> {
-    let outcome = interop::add_to_vault(&vault.inner, entries)?;
-    Ok(AddResult {
-        added_ids: outcome.added.iter().map(|i| i.to_string()).collect(),
-        duplicates: outcome.duplicates,
-    })
+/// An account that was not added, and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RejectedAccount {
+    pub label: String,
+    pub reason: String,
+}
+
+impl From<twofold_core::vault::InsertReport> for AddResult {
+    fn from(r: twofold_core::vault::InsertReport) -> Self {
+        AddResult {
+            added_ids: r.added.iter().map(|i| i.to_string()).collect(),
+            duplicates: r.duplicates.into_iter().map(|d| d.label).collect(),
+            rejected: r
+                .rejected
+                .into_iter()
+                .map(|r| RejectedAccount {
+                    label: r.label,
+                    reason: r.reason.to_string(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A scanning session: feed it camera frames (`scan_luma`), pictures (`scan_image`) or typed
@@ -172,7 +187,12 @@ fn add(vault: &VaultSession, entries: Vec<ImportedEntry>) -> Result<AddResult> {
 #[derive(uniffi::Object)]
 pub struct Enrollment {
     inner: Mutex<enroll::Enrollment>,
-    found: Mutex<Vec<ImportedEntry>>,
+}
+
+impl Enrollment {
+    fn session(&self) -> std::sync::MutexGuard<'_, enroll::Enrollment> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[uniffi::export]
@@ -181,7 +201,6 @@ impl Enrollment {
     pub fn new() -> Arc<Self> {
         Arc::new(Enrollment {
             inner: Mutex::new(enroll::Enrollment::new()),
-            found: Mutex::new(Vec::new()),
         })
     }
 
@@ -194,96 +213,65 @@ impl Enrollment {
         row_stride: u32,
         luma_bytes: Vec<u8>,
     ) -> Result<Option<ScanResult>> {
-        let text = qr::decode_luma(luma(width, height, row_stride, &luma_bytes))?;
-        self.scan_decoded(text.map(Zeroizing::new))
+        let frame = luma(width, height, row_stride, &luma_bytes);
+        Ok(self.session().scan_luma(frame)?.map(Into::into))
     }
 
     /// Decodes the QR code in a PNG or JPEG and enrolls what it holds; `None` without a code.
     pub fn scan_image(&self, bytes: Vec<u8>) -> Result<Option<ScanResult>> {
-        let text = qr::decode_image(&bytes)?;
-        self.scan_decoded(text.map(Zeroizing::new))
+        Ok(self.session().scan_image(&bytes)?.map(Into::into))
     }
 
     /// A typed or pasted otpauth:// (or otpauth-migration://) URI, as UTF-8 bytes (the caller
     /// wipes its copy).
     pub fn scan_text(&self, text: Vec<u8>) -> Result<ScanResult> {
-        self.scan_one(&crate::convert::secret_text(text)?)
-    }
-}
-
-impl Enrollment {
-    fn scan_decoded(&self, text: Option<Zeroizing<String>>) -> Result<Option<ScanResult>> {
-        match text {
-            Some(t) => self.scan_one(&t).map(Some),
-            None => Ok(None),
-        }
+        let text = crate::convert::secret_text(text)?;
+        Ok(self.session().scan(&text)?.into())
     }
 
-    fn scan_one(&self, text: &str) -> Result<ScanResult> {
-        let outcome = self
-            .inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .scan(text)?;
-        let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(match outcome {
-            ScanOutcome::Account(e) => {
-                let preview = (&e).into();
-                if !found.iter().any(|f| f.same_account(&e)) {
-                    found.push(e);
-                }
-                ScanResult {
-                    new_accounts: vec![preview],
-                    progress: None,
-                    errors: vec![],
-                }
-            }
-            ScanOutcome::Migration {
-                progress,
-                accounts,
-                errors,
-            } => {
-                let previews = accounts.iter().map(Into::into).collect();
-                found.extend(accounts);
-                ScanResult {
-                    new_accounts: previews,
-                    progress: Some(ExportProgress {
-                        scanned: progress.scanned as u32,
-                        total: progress.total as u32,
-                        missing: progress.missing.iter().map(|i| *i as u32 + 1).collect(),
-                        description: progress.describe(),
-                    }),
-                    errors,
-                }
-            }
-        })
-    }
-}
-
-#[uniffi::export]
-impl Enrollment {
     /// Every account found so far.
     pub fn accounts(&self) -> Vec<ImportedPreview> {
-        self.found
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(Into::into)
-            .collect()
+        previews(self.session().found())
     }
 
     /// Forgets one found account (the user unticked it).
     pub fn remove(&self, index: u32) {
-        let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
-        if (index as usize) < found.len() {
-            found.remove(index as usize);
-        }
+        self.session().found_mut().remove(index as usize);
     }
 
     /// Adds the found accounts to the vault (duplicates reported, not doubled) and clears them.
     pub fn add_to(&self, vault: Arc<VaultSession>) -> Result<AddResult> {
-        let entries = std::mem::take(&mut *self.found.lock().unwrap_or_else(|p| p.into_inner()));
-        add(&vault, entries)
+        Ok(self.session().found_mut().add_to(&vault.inner)?.into())
+    }
+}
+
+fn previews(pending: &PendingAccounts) -> Vec<ImportedPreview> {
+    pending.entries().iter().map(Into::into).collect()
+}
+
+impl From<ScanOutcome> for ScanResult {
+    fn from(outcome: ScanOutcome) -> Self {
+        match outcome {
+            ScanOutcome::Account(e) => ScanResult {
+                new_accounts: vec![(&e).into()],
+                progress: None,
+                errors: vec![],
+            },
+            ScanOutcome::Migration {
+                progress,
+                accounts,
+                errors,
+            } => ScanResult {
+                new_accounts: accounts.iter().map(Into::into).collect(),
+                progress: Some(ExportProgress {
+                    scanned: progress.scanned as u32,
+                    total: progress.total as u32,
+                    missing: progress.missing.iter().map(|i| *i as u32 + 1).collect(),
+                    description: progress.describe(),
+                }),
+                errors,
+            },
+        }
     }
 }
 
@@ -298,13 +286,15 @@ pub struct ImportItemError {
 /// A read import file, held until the user confirms (secrets stay in Rust).
 #[derive(uniffi::Object)]
 pub struct ImportSession {
-    report: Mutex<ImportReport>,
+    format: Format,
+    errors: Vec<interop::ItemError>,
+    pending: Mutex<PendingAccounts>,
 }
 
 #[uniffi::export]
 impl ImportSession {
     /// Reads another app's export. `format` is a name (`aegis`, `2fas`, …) or `None` to
-    /// detect it; `password` for encrypted exports (`FilePasswordRequired` asks for one).
+    /// detect it; `password` for encrypted exports (`PasswordRequired` asks for one).
     #[uniffi::constructor]
     pub fn read(
         bytes: Vec<u8>,
@@ -323,15 +313,7 @@ impl ImportSession {
         password: Option<Vec<u8>>,
         key_file: Option<Vec<u8>>,
     ) -> Result<Arc<Self>> {
-        let format =
-            match format {
-                Some(name) => Some(Format::from_name(&name).ok_or_else(|| {
-                    TwofoldError::UnsupportedFormat {
-                        details: format!("unknown format '{name}'"),
-                    }
-                })?),
-                None => None,
-            };
+        let format = format.as_deref().map(Format::parse_name).transpose()?;
         let password = password.map(Zeroizing::new);
         let key_file = key_file.map(Zeroizing::new);
         let report = interop::import_with_key_file(
@@ -341,34 +323,22 @@ impl ImportSession {
             key_file.as_deref().map(|k| k.as_slice()),
         )?;
         Ok(Arc::new(ImportSession {
-            report: Mutex::new(report),
+            format: report.format,
+            errors: report.errors,
+            pending: Mutex::new(PendingAccounts::new(report.entries)),
         }))
     }
 
     pub fn format(&self) -> String {
-        self.report
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .format
-            .name()
-            .to_owned()
+        self.format.name().to_owned()
     }
 
     pub fn accounts(&self) -> Vec<ImportedPreview> {
-        self.report
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entries
-            .iter()
-            .map(Into::into)
-            .collect()
+        previews(&self.pending.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn errors(&self) -> Vec<ImportItemError> {
-        self.report
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .errors
+        self.errors
             .iter()
             .map(|e| ImportItemError {
                 index: e.index as u32,
@@ -380,26 +350,20 @@ impl ImportSession {
 
     /// Leaves one account out (the user unticked it in the preview).
     pub fn remove(&self, index: u32) {
-        let entries = &mut self
-            .report
+        self.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .entries;
-        if (index as usize) < entries.len() {
-            entries.remove(index as usize);
-        }
+            .remove(index as usize);
     }
 
     /// Adds the accounts to the vault; duplicates are reported, not doubled.
     pub fn add_to(&self, vault: Arc<VaultSession>) -> Result<AddResult> {
-        let entries = std::mem::take(
-            &mut self
-                .report
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entries,
-        );
-        add(&vault, entries)
+        Ok(self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add_to(&vault.inner)?
+            .into())
     }
 }
 
@@ -442,46 +406,27 @@ fn skipped(v: Vec<cxf::Skipped>) -> Vec<SkippedEntry> {
         .collect()
 }
 
-fn internal(e: impl std::fmt::Display) -> TwofoldError {
-    TwofoldError::Internal {
-        details: e.to_string(),
-    }
-}
-
 /// Explicit exports. Every one of these carries the secrets out of the core, as bytes the
 /// facades wipe after writing them: re-authenticate the user before calling them.
 #[uniffi::export]
 impl VaultSession {
     /// otpauth:// URIs, one per line (UTF-8).
     pub fn export_otpauth_list(&self) -> Result<Vec<u8>> {
-        let entries = self.inner.entries()?;
-        Ok(secret_bytes(otpauth_list::export(
-            &entries.iter().collect::<Vec<&Entry>>(),
-        )))
+        Ok(secret_bytes(export::otpauth_list(&self.inner)?))
     }
 
     /// Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
     pub fn export_aegis(&self, password: Option<Vec<u8>>) -> Result<Vec<u8>> {
-        let entries = self.inner.entries()?;
-        let refs: Vec<&Entry> = entries.iter().collect();
-        let groups = self.inner.groups()?;
-        let rng = SystemRandom::new();
-        Ok(secret_bytes(match password.map(Zeroizing::new) {
-            Some(pw) => aegis::export_encrypted(&refs, &groups, &pw, &rng)?,
-            None => aegis::export_plain(&refs, &groups, &rng)?,
-        }))
+        let password = password.map(Zeroizing::new);
+        Ok(secret_bytes(export::aegis(
+            &self.inner,
+            password.as_deref().map(|p| p.as_slice()),
+        )?))
     }
 
     /// Google Authenticator transfer codes (only what that format can hold), drawn.
     pub fn export_google_migration(&self) -> Result<GoogleExport> {
-        let entries = self.inner.entries()?;
-        let mut id = [0u8; 4];
-        SystemRandom::new().fill(&mut id).map_err(internal)?;
-        let (uris, s) = google::export(
-            &entries.iter().collect::<Vec<&Entry>>(),
-            i32::from_be_bytes(id) & 0x7fff_ffff,
-        );
-        let uris: Vec<Zeroizing<String>> = uris.into_iter().map(Zeroizing::new).collect();
+        let (uris, s) = export::google_migration(&self.inner)?;
         let codes = uris
             .iter()
             .map(|u| qr::encode(u, qr::EcLevel::M).map(matrix))
@@ -494,13 +439,7 @@ impl VaultSession {
 
     /// FIDO CXF JSON with the TOTP accounts.
     pub fn export_cxf(&self, now_ms: i64) -> Result<TextExport> {
-        let entries = self.inner.entries()?;
-        let (content, s) = cxf::export(
-            &entries.iter().collect::<Vec<&Entry>>(),
-            now_ms,
-            &SystemRandom::new(),
-        )
-        .map_err(internal)?;
+        let (content, s) = export::cxf(&self.inner, now_ms)?;
         Ok(TextExport {
             content: secret_bytes(content),
             skipped: skipped(s),

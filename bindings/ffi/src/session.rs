@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use twofold_core::Secret;
 use twofold_core::backup::{self, BackupCredential, BackupOptions};
-use twofold_core::crypto::KdfParams;
 use twofold_core::uri;
 use twofold_core::vault::{
     self, CreateOptions, EntryUpdate, IconRef, NewEntry, OsFileSystem, RecoveryKey,
@@ -44,8 +43,8 @@ fn group_ids(ids: &[String]) -> Result<Vec<vault::GroupId>> {
 
 fn new_entry(mut input: EntryInput) -> Result<NewEntry> {
     let text = crate::convert::secret_text(std::mem::take(&mut input.secret))?;
-    let secret = Secret::from_base32(&text).map_err(|e| TwofoldError::InvalidInput {
-        details: format!("secret: {e}"),
+    let secret = Secret::from_base32(&text).map_err(|e| {
+        TwofoldError::input(crate::error::InputProblem::Secret, format!("secret: {e}"))
     })?;
     Ok(NewEntry {
         kind: input.params.kind()?,
@@ -53,7 +52,10 @@ fn new_entry(mut input: EntryInput) -> Result<NewEntry> {
         issuer: input.issuer,
         account: input.account,
         note: input.note,
-        group_ids: group_ids(&input.group_ids)?,
+        groups: group_ids(&input.group_ids)?
+            .into_iter()
+            .map(vault::GroupRef::Id)
+            .collect(),
         favorite: input.favorite,
         icon: input.icon.filter(|i| !i.is_empty()).map(IconRef),
     })
@@ -443,11 +445,10 @@ impl VaultSession {
         seal_to_recovery_key: bool,
     ) -> Result<BackupResult> {
         let password = password.map(zeroizing);
-        let options = BackupOptions {
-            password: password.as_deref().map(|p| p.as_slice()),
-            recovery: seal_to_recovery_key,
-            kdf: KdfParams::BACKUP,
-        };
+        let options = BackupOptions::sealed(
+            password.as_deref().map(|p| p.as_slice()),
+            seal_to_recovery_key,
+        );
         Ok(BackupResult::new(
             backup::create_backup(&self.inner, Path::new(&path), &options)?,
             vec![],
@@ -463,11 +464,7 @@ impl VaultSession {
         keep: u32,
     ) -> Result<BackupResult> {
         let password = password.map(zeroizing);
-        let options = BackupOptions {
-            password: password.as_deref().map(|p| p.as_slice()),
-            recovery: true,
-            kdf: KdfParams::BACKUP,
-        };
+        let options = BackupOptions::sealed(password.as_deref().map(|p| p.as_slice()), true);
         let r = backup::auto_backup(
             &self.inner,
             &PathBuf::from(directory),
@@ -568,11 +565,10 @@ impl VaultSession {
         seal_to_recovery_key: bool,
     ) -> Result<Arc<PendingBackup>> {
         let password = password.map(zeroizing);
-        let options = BackupOptions {
-            password: password.as_deref().map(|p| p.as_slice()),
-            recovery: seal_to_recovery_key,
-            kdf: KdfParams::BACKUP,
-        };
+        let options = BackupOptions::sealed(
+            password.as_deref().map(|p| p.as_slice()),
+            seal_to_recovery_key,
+        );
         Ok(Arc::new(PendingBackup {
             inner: backup::PreparedBackup::new(&self.inner, &options)?,
         }))

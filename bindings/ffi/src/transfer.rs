@@ -6,8 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use twofold_core::crypto::SystemRandom;
-use twofold_core::transfer::{self, Invite, Reply, TransferError, TransferPayload, frames, lan};
-use twofold_core::vault::Entry;
+use twofold_core::transfer::{self, Invite, Reply, TransferError, lan};
 
 use crate::convert::parse_id;
 use crate::error::{Result, TwofoldError};
@@ -31,7 +30,9 @@ impl From<TransferError> for TwofoldError {
             | TransferError::ReplyForAnotherSender
             | TransferError::TamperedReply
             | TransferError::Oversized(_) => TwofoldError::TransferRejected { details },
-            TransferError::Incomplete => TwofoldError::InvalidInput { details },
+            TransferError::Incomplete => {
+                TwofoldError::input(crate::error::InputProblem::TransferState, details)
+            }
             TransferError::Decryption
             | TransferError::BadPayload(_)
             | TransferError::Refused(_)
@@ -68,17 +69,14 @@ pub struct TransferReceiver {
     lan: Mutex<Option<lan::Incoming>>,
 }
 
-fn system_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl TransferReceiver {
     fn with<T>(&self, f: impl FnOnce(&mut transfer::TransferReceiver) -> Result<T>) -> Result<T> {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let r = guard.as_mut().ok_or_else(|| TwofoldError::InvalidInput {
-            details: "this transfer was already accepted".into(),
+        let r = guard.as_mut().ok_or_else(|| {
+            TwofoldError::input(
+                crate::error::InputProblem::TransferState,
+                "this transfer was already accepted",
+            )
         })?;
         f(r)
     }
@@ -118,22 +116,10 @@ impl TransferReceiver {
     /// whenever data arrives.
     pub fn receive_lan(&self, timeout_ms: u64) -> Result<()> {
         let incoming = self.with(|r| {
-            let addr = r
-                .invite()
-                .lan
-                .clone()
-                .ok_or_else(|| TwofoldError::InvalidInput {
-                    details: "this session has no LAN address".into(),
-                })?;
-            let listener =
-                std::net::TcpListener::bind(&addr).map_err(|e| TwofoldError::TransferFailed {
-                    details: format!("cannot listen on {addr}: {e}"),
-                })?;
-            Ok(lan::receive(
-                listener,
+            Ok(lan::receive_on_invite(
                 r,
                 Duration::from_millis(timeout_ms),
-                &system_now,
+                &twofold_core::time::now_s,
                 &mut |_| {},
             )?)
         })?;
@@ -174,8 +160,11 @@ impl TransferReceiver {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .ok_or_else(|| TwofoldError::InvalidInput {
-                details: "this transfer was already accepted".into(),
+            .ok_or_else(|| {
+                TwofoldError::input(
+                    crate::error::InputProblem::TransferState,
+                    "this transfer was already accepted",
+                )
             })?;
         let accounts = receiver.accept()?;
         let lan = self.lan.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -183,11 +172,7 @@ impl TransferReceiver {
         if let Some(incoming) = lan {
             let _ = incoming.answer(outcome.is_ok());
         }
-        let outcome = outcome?;
-        Ok(AddResult {
-            added_ids: outcome.added.iter().map(|i| i.to_string()).collect(),
-            duplicates: outcome.duplicates,
-        })
+        Ok(outcome?.into())
     }
 
     /// The codes differ (or the user gave up): nothing is added; a LAN sender is told no.
@@ -228,31 +213,18 @@ impl TransferSender {
         qr_version: u8,
     ) -> Result<Arc<Self>> {
         let invite = Invite::parse(&invite_text, now_seconds)?;
+        let ids = entry_ids
+            .iter()
+            .map(|i| parse_id(i))
+            .collect::<Result<Vec<_>>>()?;
         let all = vault.inner.entries()?;
-        let chosen: Vec<&Entry> = if entry_ids.is_empty() {
-            all.iter().collect()
-        } else {
-            let ids = entry_ids
-                .iter()
-                .map(|i| parse_id(i))
-                .collect::<Result<Vec<_>>>()?;
-            all.iter().filter(|e| ids.contains(&e.id)).collect()
-        };
-        let payload = TransferPayload::from_entries(
-            &chosen,
+        let inner = transfer::TransferSender::seal_entries(
+            invite,
+            &transfer::select(&all, &ids),
             &vault.inner.groups()?,
             now_seconds as i64 * 1000,
-        );
-        let version = if qr_version == 0 {
-            frames::DEFAULT_QR_VERSION
-        } else {
-            i16::from(qr_version).clamp(5, 30)
-        };
-        let inner = transfer::TransferSender::new(
-            invite,
-            &payload,
-            frames::bytes_for_qr(version, frames::DEFAULT_EC_LEVEL),
-            &SystemRandom::new(),
+            (qr_version != 0).then_some(i16::from(qr_version)),
+            vault.inner.env().rng.as_ref(),
         )?;
         Ok(Arc::new(TransferSender {
             inner: Mutex::new(inner),
@@ -297,7 +269,7 @@ impl TransferSender {
         let out = lan::connect(
             &mut self.sender(),
             Duration::from_millis(timeout_ms),
-            &system_now,
+            &twofold_core::time::now_s,
         )?;
         let code = out.confirmation_code().to_owned();
         *self.lan.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
@@ -312,8 +284,11 @@ impl TransferSender {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .ok_or_else(|| TwofoldError::InvalidInput {
-                details: "connect_lan first".into(),
+            .ok_or_else(|| {
+                TwofoldError::input(
+                    crate::error::InputProblem::TransferState,
+                    "connect_lan first",
+                )
             })?;
         Ok(out.send(&self.sender())?)
     }

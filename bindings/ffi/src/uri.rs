@@ -39,9 +39,8 @@ pub fn parse_otpauth_uri(uri: Vec<u8>) -> Result<UriPreview> {
 #[uniffi::export]
 pub fn format_otpauth_uri(mut input: EntryInput) -> Result<Vec<u8>> {
     let text = crate::convert::secret_text(std::mem::take(&mut input.secret))?;
-    let secret = Secret::from_base32(&text).map_err(|e| TwofoldError::InvalidInput {
-        details: e.to_string(),
-    })?;
+    let secret = Secret::from_base32(&text)
+        .map_err(|e| TwofoldError::input(crate::error::InputProblem::Secret, e.to_string()))?;
     Ok(crate::convert::secret_bytes(uri::format(&Credential {
         kind: input.params.kind()?,
         secret,

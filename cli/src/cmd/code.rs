@@ -65,7 +65,7 @@ pub struct CodeArgs {
 pub fn run(args: &CodeArgs) -> CliResult {
     let (kind, secret) = match (&args.uri, &args.secret) {
         (Some(text), None) => {
-            let cred = uri::parse(text).map_err(CliError::invalid)?;
+            let cred = uri::parse(text).map_err(CliError::of)?;
             let kind = match (cred.kind, args.counter) {
                 (
                     OtpKind::Hotp {

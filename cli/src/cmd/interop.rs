@@ -6,13 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use twofold_core::backup::{self, BackupOptions};
-use twofold_core::crypto::SystemRandom;
 use twofold_core::interop::enroll::{Enrollment, ScanOutcome};
-use twofold_core::interop::{
-    self, Format, ImportError, ImportedEntry, aegis, cxf, google, otpauth_list,
-};
+use twofold_core::interop::export as exports;
+use twofold_core::interop::{self, Format, ImportError, ImportedEntry};
 use twofold_core::qr;
-use twofold_core::vault::Entry;
 
 use crate::context::{Global, read_secret, vault_error, with_spinner, write_private};
 use crate::error::{CliError, CliResult};
@@ -93,7 +90,6 @@ pub struct ScanArgs {
 
 pub fn scan(g: &Global, args: &ScanArgs) -> CliResult {
     let mut enrollment = Enrollment::new();
-    let mut accounts = Vec::new();
     let mut problems = 0;
     for path in &args.images {
         let bytes = std::fs::read(path)
@@ -112,18 +108,15 @@ pub fn scan(g: &Global, args: &ScanArgs) -> CliResult {
             }
         };
         match enrollment.scan(&text) {
-            Ok(ScanOutcome::Account(e)) => accounts.push(e),
+            Ok(ScanOutcome::Account(_)) => {}
             Ok(ScanOutcome::Migration {
-                progress,
-                accounts: got,
-                errors,
+                progress, errors, ..
             }) => {
                 println!(
                     "{}: Google Authenticator export, {}",
                     path.display(),
                     progress.describe()
                 );
-                accounts.extend(got);
                 for e in errors {
                     eprintln!("  skipped {e}");
                 }
@@ -140,36 +133,40 @@ pub fn scan(g: &Global, args: &ScanArgs) -> CliResult {
             p.describe()
         );
     }
-    if accounts.is_empty() {
+    let found = enrollment.found_mut();
+    if found.is_empty() {
         return Err(CliError::failed("nothing to add"));
     }
     println!(
         "Found {} account{}:",
-        accounts.len(),
-        if accounts.len() == 1 { "" } else { "s" }
+        found.len(),
+        if found.len() == 1 { "" } else { "s" }
     );
-    for a in &accounts {
+    for a in found.entries() {
         println!("  {}", describe(a));
     }
     if !args.yes && !confirm("Add them to the vault?")? {
         println!("Nothing added.");
         return Ok(());
     }
-    add_accounts(g, accounts)?;
+    add_accounts(g, found)?;
     if problems > 0 {
         eprintln!("twofold: {problems} image(s) could not be used");
     }
     Ok(())
 }
 
-/// Unlocks the vault, adds accounts (skipping duplicates) and says what happened.
-pub fn add_accounts(g: &Global, accounts: Vec<ImportedEntry>) -> CliResult {
+/// Unlocks the vault, adds the waiting accounts (skipping duplicates) and says what happened.
+pub fn add_accounts(g: &Global, accounts: &mut interop::PendingAccounts) -> CliResult {
     let (session, _) = g.unlock()?;
-    let outcome = interop::add_to_vault(&session, accounts).map_err(vault_error)?;
+    let outcome = accounts.add_to(&session).map_err(vault_error)?;
     let n = outcome.added.len();
     println!("Added {n} account{}.", if n == 1 { "" } else { "s" });
     for d in &outcome.duplicates {
-        println!("  already in the vault, skipped: {d}");
+        println!("  already in the vault, skipped: {}", d.label);
+    }
+    for r in &outcome.rejected {
+        println!("  not added: {}: {}", r.label, r.reason);
     }
     Ok(())
 }
@@ -240,10 +237,7 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
                     "--file-password-file",
                 )?);
             }
-            Err(e @ (ImportError::PasswordRequired | ImportError::WrongPassword)) => {
-                return Err(CliError::invalid(e));
-            }
-            Err(e) => return Err(CliError::failed(e)),
+            Err(e) => return Err(CliError::of(e)),
             Ok(r) => break r,
         }
     };
@@ -251,10 +245,20 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
     let read = report.entries.len();
     let outcome = interop::add_to_vault(&session, report.entries).map_err(vault_error)?;
     if args.json {
+        // Items the file's reader refused carry their position in the file; accounts the
+        // vault refused (a limit) have none.
         let failed: Vec<Value> = report
             .errors
             .iter()
             .map(|e| json!({"index": e.index, "label": e.label, "reason": e.reason}))
+            .chain(outcome.rejected.iter().map(
+                |r| json!({"index": Value::Null, "label": r.label, "reason": r.reason.to_string()}),
+            ))
+            .collect();
+        let duplicates: Vec<&str> = outcome
+            .duplicates
+            .iter()
+            .map(|d| d.label.as_str())
             .collect();
         println!(
             "{}",
@@ -262,7 +266,7 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
                 "format": report.format.name(),
                 "read": read,
                 "imported": outcome.added.len(),
-                "duplicates": outcome.duplicates,
+                "duplicates": duplicates,
                 "failed": failed,
             })
         );
@@ -274,7 +278,10 @@ pub fn import(g: &Global, args: &ImportArgs) -> CliResult {
             report.format.name()
         );
         for d in &outcome.duplicates {
-            println!("  already in the vault, skipped: {d}");
+            println!("  already in the vault, skipped: {}", d.label);
+        }
+        for r in &outcome.rejected {
+            println!("  could not import {}: {}", r.label, r.reason);
         }
         for e in &report.errors {
             println!(
@@ -322,10 +329,11 @@ pub struct ExportArgs {
 
 pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
     let (session, vault_password) = g.unlock()?;
-    let entries = session.entries().map_err(vault_error)?;
-    let refs: Vec<&Entry> = entries.iter().collect();
-    let groups = session.groups().map_err(vault_error)?;
-    let rng = SystemRandom::new();
+    let count = session.entries().map_err(vault_error)?.len();
+    let failed = |e: exports::ExportError| match e {
+        exports::ExportError::Vault(v) => vault_error(v),
+        other => CliError::failed(other),
+    };
     let file_password = || -> CliResult<_> {
         match &args.file_password_file {
             Some(p) => read_secret(Some(p), "", "--file-password-file"),
@@ -344,41 +352,36 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
     };
     match args.format {
         ExportFormat::Otpauth => {
-            write_private(&args.out, otpauth_list::export(&refs).as_bytes())?;
+            let doc = exports::otpauth_list(&session).map_err(failed)?;
+            write_private(&args.out, doc.as_bytes())?;
             plain_warning();
-            println!("Exported {} accounts to {}", refs.len(), args.out.display());
+            println!("Exported {count} accounts to {}", args.out.display());
         }
         ExportFormat::Aegis => {
-            write_private(
-                &args.out,
-                aegis::export_plain(&refs, &groups, &rng)
-                    .map_err(CliError::failed)?
-                    .as_bytes(),
-            )?;
+            let doc = exports::aegis(&session, None).map_err(failed)?;
+            write_private(&args.out, doc.as_bytes())?;
             plain_warning();
-            println!("Exported {} accounts to {}", refs.len(), args.out.display());
+            println!("Exported {count} accounts to {}", args.out.display());
         }
         ExportFormat::AegisEncrypted => {
             let pw = file_password()?;
             let doc = with_spinner("Encrypting (scrypt)…", || {
-                aegis::export_encrypted(&refs, &groups, &pw, &rng)
+                exports::aegis(&session, Some(&pw))
             })
-            .map_err(CliError::failed)?;
+            .map_err(failed)?;
             write_private(&args.out, doc.as_bytes())?;
             println!(
-                "Exported {} accounts to {} (encrypted; Aegis opens it with that password)",
-                refs.len(),
+                "Exported {count} accounts to {} (encrypted; Aegis opens it with that password)",
                 args.out.display()
             );
         }
         ExportFormat::Cxf => {
-            let (doc, skipped) =
-                cxf::export(&refs, super::now_ms(), &rng).map_err(CliError::failed)?;
+            let (doc, skipped) = exports::cxf(&session, super::now_ms()).map_err(failed)?;
             write_private(&args.out, doc.as_bytes())?;
             plain_warning();
             println!(
                 "Exported {} accounts to {}",
-                refs.len() - skipped.len(),
+                count - skipped.len(),
                 args.out.display()
             );
             for s in skipped {
@@ -386,9 +389,7 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
             }
         }
         ExportFormat::GoogleQr => {
-            let mut id = [0u8; 4];
-            twofold_core::crypto::RandomSource::fill(&rng, &mut id).map_err(CliError::failed)?;
-            let (uris, skipped) = google::export(&refs, i32::from_be_bytes(id) & 0x7fff_ffff);
+            let (uris, skipped) = exports::google_migration(&session).map_err(failed)?;
             std::fs::create_dir_all(&args.out)
                 .map_err(|e| CliError::failed(format!("{}: {e}", args.out.display())))?;
             for (n, uri) in uris.iter().enumerate() {
@@ -397,10 +398,12 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
                     .to_png(6);
                 write_private(&args.out.join(format!("google-{}.png", n + 1)), &png)?;
             }
-            write_private(
-                &args.out.join("uris.txt"),
-                format!("{}\n", uris.join("\n")).as_bytes(),
-            )?;
+            let list = zeroize::Zeroizing::new(
+                uris.iter()
+                    .map(|u| format!("{}\n", u.as_str()))
+                    .collect::<String>(),
+            );
+            write_private(&args.out.join("uris.txt"), list.as_bytes())?;
             eprintln!(
                 "twofold: warning: Google's transfer codes carry the secrets unencrypted; show them only to your own phone"
             );
@@ -408,7 +411,7 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
                 "Wrote {} QR code{} ({} accounts) to {}",
                 uris.len(),
                 if uris.len() == 1 { "" } else { "s" },
-                refs.len() - skipped.len(),
+                count - skipped.len(),
                 args.out.display()
             );
             for s in skipped {

@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use twofold_core::interop::PendingAccounts;
 use twofold_core::qr;
 use twofold_core::transfer::{Invite, check_lan_address};
 use twofold_core::transfer::{
-    Reply, SenderState, TransferError, TransferPayload, TransferReceiver, TransferSender, frames,
-    lan,
+    Reply, SenderState, TransferError, TransferReceiver, TransferSender, frames, lan,
 };
 use twofold_core::vault::Entry;
 
@@ -128,12 +128,7 @@ fn now_s() -> u64 {
 }
 
 fn transfer_error(e: TransferError) -> CliError {
-    match e {
-        TransferError::Network(_) | TransferError::Timeout | TransferError::Refused(_) => {
-            CliError::failed(e)
-        }
-        other => CliError::invalid(other),
-    }
+    CliError::of(e)
 }
 
 pub fn run(g: &Global, command: &TransferCommand) -> CliResult {
@@ -172,7 +167,7 @@ fn invite(args: &InviteArgs) -> CliResult {
         TransferReceiver::new(now_s(), args.ttl, args.lan.clone(), &rng).map_err(transfer_error)?;
     write_private(&args.session, &receiver.state_bytes())?;
     let text = receiver.invite().to_text();
-    let matrix = qr::encode(&text, qr::EcLevel::M).map_err(CliError::failed)?;
+    let matrix = qr::encode(&text, qr::EcLevel::M).map_err(CliError::of)?;
     if let Some(png) = &args.png {
         write_private(png, &matrix.to_png(6))?;
     }
@@ -252,16 +247,15 @@ fn send(g: &Global, args: &SendArgs) -> CliResult {
             }
         }
     }
-    let payload = TransferPayload::from_entries(
+    let mut sender = TransferSender::seal_entries(
+        invite,
         &chosen,
         &session.groups().map_err(vault_error)?,
         super::now_ms(),
-    );
-    let rng = twofold_core::crypto::SystemRandom::new();
-    let frame_bytes = frames::bytes_for_qr(args.qr_version, frames::DEFAULT_EC_LEVEL);
-    let mut sender =
-        TransferSender::new(invite, &payload, frame_bytes, &rng).map_err(transfer_error)?;
-    drop(payload);
+        Some(args.qr_version),
+        session.env().rng.as_ref(),
+    )
+    .map_err(transfer_error)?;
     eprintln!("Sending {} account{}.", chosen.len(), plural(chosen.len()));
     if args.lan {
         return send_lan(&mut sender, args);
@@ -370,7 +364,7 @@ fn animate(sender: &TransferSender) -> CliResult {
         let mut n = 0u64;
         loop {
             let matrix =
-                qr::encode(&sender.frame(n), frames::DEFAULT_EC_LEVEL).map_err(CliError::failed)?;
+                qr::encode(&sender.frame(n), frames::DEFAULT_EC_LEVEL).map_err(CliError::of)?;
             execute!(out, cursor::MoveTo(0, 0)).map_err(term)?;
             for line in matrix.to_terminal().lines() {
                 write!(out, "{line}\r\n").map_err(term)?;
@@ -530,22 +524,18 @@ fn receive(g: &Global, args: &ReceiveArgs) -> CliResult {
         println!("Nothing added; the transfer is cancelled. Start again with a new invite.");
         return Ok(());
     }
-    let accounts = receiver.accept().map_err(transfer_error)?;
-    super::interop::add_accounts(g, accounts)?;
+    let mut accounts = PendingAccounts::new(receiver.accept().map_err(transfer_error)?);
+    super::interop::add_accounts(g, &mut accounts)?;
     let _ = std::fs::remove_file(&args.session);
     let _ = std::fs::remove_file(&png_path);
     Ok(())
 }
 
 fn receive_lan(g: &Global, args: &ReceiveArgs, mut receiver: TransferReceiver) -> CliResult {
-    let addr = receiver.invite().lan.clone().ok_or_else(|| {
-        CliError::invalid("this session has no LAN address (use --lan on `transfer invite`)")
-    })?;
-    let listener = std::net::TcpListener::bind(&addr)
-        .map_err(|e| CliError::failed(format!("cannot listen on {addr}: {e}")))?;
-    eprintln!("Waiting for the sender on {addr} …");
-    let incoming = lan::receive(
-        listener,
+    if let Some(addr) = &receiver.invite().lan {
+        eprintln!("Waiting for the sender on {addr} …");
+    }
+    let incoming = lan::receive_on_invite(
         &mut receiver,
         Duration::from_secs(args.timeout.max(1)),
         &now_s,
@@ -577,8 +567,8 @@ fn receive_lan(g: &Global, args: &ReceiveArgs, mut receiver: TransferReceiver) -
         println!("Nothing added; the transfer is cancelled.");
         return Ok(());
     }
-    let accounts = receiver.accept().map_err(transfer_error)?;
-    let added = super::interop::add_accounts(g, accounts);
+    let mut accounts = PendingAccounts::new(receiver.accept().map_err(transfer_error)?);
+    let added = super::interop::add_accounts(g, &mut accounts);
     let _ = incoming.answer(added.is_ok());
     added?;
     let _ = std::fs::remove_file(&args.session);

@@ -29,7 +29,7 @@ pub fn run(command: &UriCommand) -> CliResult {
 }
 
 fn inspect(args: &InspectArgs) -> CliResult {
-    let cred = uri::parse(&args.uri).map_err(CliError::invalid)?;
+    let cred = uri::parse(&args.uri).map_err(CliError::of)?;
     if args.json {
         println!("{}", inspect_json(&cred));
     } else {

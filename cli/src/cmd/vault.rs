@@ -10,8 +10,8 @@ use twofold_core::crypto::KdfParams;
 use twofold_core::otp::{self, OtpKind};
 use twofold_core::uri;
 use twofold_core::vault::{
-    CreateOptions, EntryUpdate, FileTrustStore, NewEntry, RecoveryKey, TrustRecord, TrustStore,
-    VaultSession,
+    CreateOptions, EntryUpdate, FileTrustStore, GroupRef, InsertPolicy, NewEntry, OnDuplicate,
+    OnUnknownGroup, RecoveryKey, TrustRecord, TrustStore, VaultSession,
 };
 
 use super::code::AlgorithmArg;
@@ -113,7 +113,7 @@ pub struct AddArgs {
 
 pub fn add(g: &Global, args: &AddArgs) -> CliResult {
     let mut new = match (&args.uri, &args.secret) {
-        (Some(text), _) => NewEntry::from_credential(uri::parse(text).map_err(CliError::invalid)?),
+        (Some(text), _) => NewEntry::from_credential(uri::parse(text).map_err(CliError::of)?),
         (None, Some(b32)) => {
             let secret = Secret::from_base32(b32).map_err(CliError::invalid)?;
             let algorithm = args.algorithm.into();
@@ -133,16 +133,7 @@ pub fn add(g: &Global, args: &AddArgs) -> CliResult {
                 }
             };
             kind.validate().map_err(CliError::invalid)?;
-            NewEntry {
-                kind,
-                secret,
-                issuer: String::new(),
-                account: String::new(),
-                note: String::new(),
-                group_ids: vec![],
-                favorite: false,
-                icon: None,
-            }
+            NewEntry::new(kind, secret, String::new(), String::new())
         }
         (None, None) => return Err(CliError::invalid("give an otpauth:// URI or --secret")),
     };
@@ -159,9 +150,17 @@ pub fn add(g: &Global, args: &AddArgs) -> CliResult {
     let weak = new.secret.is_weak();
     let (session, _) = g.unlock()?;
     if let Some(name) = &args.group {
-        new.group_ids = vec![group_id(&session, name)?];
+        new.groups = vec![GroupRef::Name(name.clone())];
     }
-    let entry = session.add_entry(new, args.force).map_err(|e| match e {
+    let policy = InsertPolicy {
+        on_duplicate: if args.force {
+            OnDuplicate::Allow
+        } else {
+            OnDuplicate::Error
+        },
+        on_unknown_group: OnUnknownGroup::Create,
+    };
+    let entry = session.add_entry_with(new, policy).map_err(|e| match e {
         twofold_core::vault::VaultError::Duplicate(id) => CliError::invalid(format!(
             "this account is already in the vault as {id}; use --force to add it again"
         )),

@@ -3,17 +3,15 @@
 //! after it was read back from storage, decrypted and compared with the vault.
 //! `docs/backup-format.md` is the normative description.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::crypto::{self, KdfParams, Key32};
-use crate::otp::OtpKind;
 use crate::vault::container::{self, AnyParsed, BACKUP_MAGIC, Header, SlotKind};
-use crate::vault::model::{Entry, EntryId, VaultContent, same_kind};
+use crate::vault::model::{Entry, EntryId, VaultContent};
 use crate::vault::recovery::RecoveryKey;
 use crate::vault::slots::{self, NewSlot, SlotCredential, SlotSecrets};
 use crate::vault::storage::{self, FileSystem};
-use crate::vault::{VaultError, VaultSession};
+use crate::vault::{InputError, VaultError, VaultSession};
 
 /// File extension of backups.
 pub const EXTENSION: &str = "twfb";
@@ -33,9 +31,15 @@ pub struct BackupOptions<'a> {
 impl<'a> BackupOptions<'a> {
     /// Password and recovery key, default (256 MiB) parameters.
     pub fn new(password: Option<&'a [u8]>) -> Self {
+        Self::sealed(password, true)
+    }
+
+    /// Sealed with `password` (if any) and, if `recovery`, the vault's recovery key; default
+    /// (256 MiB) parameters.
+    pub fn sealed(password: Option<&'a [u8]>, recovery: bool) -> Self {
         BackupOptions {
             password,
-            recovery: true,
+            recovery,
             kdf: KdfParams::BACKUP,
         }
     }
@@ -101,25 +105,7 @@ pub struct BackupVerification {
     pub authenticated: bool,
 }
 
-/// How a restore combines the backup with the vault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestoreMode {
-    /// Add what the vault lacks; for entries in both, keep the newer version.
-    Merge,
-    /// The backup's entries, groups and settings replace the vault's (slots are kept).
-    Replace,
-}
-
-/// What a restore did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RestoreReport {
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub removed: usize,
-    /// The backup was authenticated (see [`OpenedBackup::authenticated`]).
-    pub authenticated: bool,
-}
+pub use crate::vault::edit::{RestoreMode, RestoreReport};
 
 /// Seals `content` into backup bytes. Returns the bytes, the parameters used, and what is
 /// needed to verify the file afterwards (the password slot's secrets and the master key).
@@ -204,9 +190,7 @@ fn seal(
         header_slots.push(slot);
     }
     if header_slots.is_empty() {
-        return Err(VaultError::InvalidInput(
-            "a backup needs a password or the recovery key".into(),
-        ));
+        return Err(InputError::BackupNeedsCredential.into());
     }
     let header = Header {
         vault_id: backup_id,
@@ -472,7 +456,7 @@ pub fn diff(vault: &VaultContent, backup: &VaultContent) -> BackupDiff {
     for v in &vault_live {
         match backup_live.iter().find(|b| b.id == v.id) {
             None => out.missing.push((*v).into()),
-            Some(b) if !same_content(v, b) => out.changed.push((*v).into()),
+            Some(b) if !crate::vault::edit::same_content(v, b) => out.changed.push((*v).into()),
             Some(_) => {}
         }
     }
@@ -482,46 +466,6 @@ pub fn diff(vault: &VaultContent, backup: &VaultContent) -> BackupDiff {
         }
     }
     out
-}
-
-/// Equal in everything a user would call the entry (not usage statistics or order).
-fn same_content(a: &Entry, b: &Entry) -> bool {
-    a.secret == b.secret
-        && same_kind(&a.kind, &b.kind)
-        && a.issuer == b.issuer
-        && a.account == b.account
-        && a.note == b.note
-        && a.group_ids == b.group_ids
-        && a.favorite == b.favorite
-        && a.icon == b.icon
-}
-
-fn hotp_counter(kind: &OtpKind) -> Option<u64> {
-    match kind {
-        OtpKind::Hotp { counter, .. } => Some(*counter),
-        _ => None,
-    }
-}
-
-/// Keeps the higher HOTP counter of two versions of an entry: counters never go back.
-fn keep_highest_counter(target: &mut Entry, other: &Entry) {
-    if let (
-        OtpKind::Hotp {
-            algorithm,
-            digits,
-            counter,
-        },
-        Some(theirs),
-    ) = (target.kind, hotp_counter(&other.kind))
-        && theirs > counter
-        && same_kind(&target.kind, &other.kind)
-    {
-        target.kind = OtpKind::Hotp {
-            algorithm,
-            digits,
-            counter: theirs,
-        };
-    }
 }
 
 /// Restores a backup into the unlocked session.
@@ -561,145 +505,9 @@ pub fn restore_content(
             .map_err(|why| VaultError::HostileFile(format!("the backup's settings: {why}")))?;
     }
     let authenticated = opened.authenticated;
-    let mut report = session.modify(|vault, _now| {
-        let report = apply_restore(vault, opened.content, mode);
-        if vault.entries.len() > crate::vault::session::MAX_ENTRIES {
-            return Err(VaultError::InvalidInput(format!(
-                "the restored vault would hold {} entries; a vault holds at most {}",
-                vault.entries.len(),
-                crate::vault::session::MAX_ENTRIES
-            )));
-        }
-        Ok(report)
-    })?;
+    let mut report = session.modify(|vault, _now| vault.restore(opened.content, mode))?;
     report.authenticated = authenticated;
     Ok(report)
-}
-
-/// Finds entries by id, and live entries by account (same secret and kind), without a
-/// scan per lookup: restores of 100 000 entries stay linear.
-struct AccountIndex {
-    by_id: HashMap<EntryId, usize>,
-    by_secret: HashMap<[u8; 16], Vec<usize>>,
-    /// Only live entries are found by account.
-    live_only: bool,
-}
-
-/// A bucket key for a secret (a truncated hash; matches are confirmed by comparing).
-fn secret_bucket(e: &Entry) -> [u8; 16] {
-    let digest = crypto::sha256(e.secret.expose());
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&digest[..16]);
-    out
-}
-
-impl AccountIndex {
-    fn new(entries: &[Entry], live_only: bool) -> Self {
-        let mut index = AccountIndex {
-            by_id: HashMap::with_capacity(entries.len()),
-            by_secret: HashMap::with_capacity(entries.len()),
-            live_only,
-        };
-        for (i, e) in entries.iter().enumerate() {
-            index.insert(i, e);
-        }
-        index
-    }
-
-    fn insert(&mut self, at: usize, e: &Entry) {
-        self.by_id.entry(e.id).or_insert(at);
-        if e.deleted_at.is_none() || !self.live_only {
-            self.by_secret.entry(secret_bucket(e)).or_default().push(at);
-        }
-    }
-
-    fn by_id(&self, id: EntryId) -> Option<usize> {
-        self.by_id.get(&id).copied()
-    }
-
-    /// An (indexed) entry that is the same account as `e`.
-    fn same_account(&self, entries: &[Entry], e: &Entry) -> Option<usize> {
-        self.by_secret
-            .get(&secret_bucket(e))?
-            .iter()
-            .copied()
-            .find(|&i| entries[i].same_account(&e.kind, &e.secret))
-    }
-
-    /// By id, else by account.
-    fn find(&self, entries: &[Entry], e: &Entry) -> Option<usize> {
-        self.by_id(e.id).or_else(|| self.same_account(entries, e))
-    }
-}
-
-fn apply_restore(
-    vault: &mut VaultContent,
-    backup: VaultContent,
-    mode: RestoreMode,
-) -> RestoreReport {
-    let mut report = RestoreReport::default();
-    match mode {
-        RestoreMode::Replace => {
-            let old = std::mem::take(&mut vault.entries);
-            let old_index = AccountIndex::new(&old, false);
-            let mut entries = backup.entries;
-            for e in &mut entries {
-                if let Some(prev) = old_index.find(&old, e).map(|i| &old[i]) {
-                    keep_highest_counter(e, prev);
-                    if same_content(e, prev) {
-                        report.unchanged += 1
-                    } else {
-                        report.updated += 1
-                    }
-                } else {
-                    report.added += 1;
-                }
-            }
-            let new_index = AccountIndex::new(&entries, false);
-            report.removed = old
-                .iter()
-                .filter(|o| new_index.find(&entries, o).is_none())
-                .count();
-            vault.entries = entries;
-            vault.groups = backup.groups;
-            vault.settings = backup.settings;
-        }
-        RestoreMode::Merge => {
-            for g in &backup.groups {
-                if !vault.groups.iter().any(|v| v.id == g.id) {
-                    vault.groups.push(g.clone());
-                }
-            }
-            let mut index = AccountIndex::new(&vault.entries, true);
-            let mut next_sort = vault.next_sort_key();
-            for b in backup.entries.iter().filter(|b| b.deleted_at.is_none()) {
-                if let Some(i) = index.by_id(b.id) {
-                    let v = &mut vault.entries[i];
-                    if b.updated_at > v.updated_at && !same_content(v, b) {
-                        let mut newer = b.clone();
-                        keep_highest_counter(&mut newer, v);
-                        newer.sort_key = v.sort_key;
-                        *v = newer;
-                        report.updated += 1;
-                    } else {
-                        keep_highest_counter(v, b);
-                        report.unchanged += 1;
-                    }
-                } else if let Some(i) = index.same_account(&vault.entries, b) {
-                    keep_highest_counter(&mut vault.entries[i], b);
-                    report.unchanged += 1;
-                } else {
-                    let mut added = b.clone();
-                    added.sort_key = next_sort;
-                    next_sort = next_sort.saturating_add(1024);
-                    index.insert(vault.entries.len(), &added);
-                    vault.entries.push(added);
-                    report.added += 1;
-                }
-            }
-        }
-    }
-    report
 }
 
 /// What an automatic backup run did.

@@ -32,10 +32,21 @@ pub enum ScanError {
     NotAnAuthenticatorCode,
 }
 
-/// A scanning session (keeps partial Google exports between scans).
+/// Why a picture or frame could not be enrolled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnrollError {
+    #[error(transparent)]
+    Qr(#[from] crate::qr::QrError),
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+}
+
+/// A scanning session: keeps partial Google exports between scans, and the accounts found so
+/// far until they are added (scanning one code again is harmless).
 #[derive(Debug, Default, Clone)]
 pub struct Enrollment {
     batches: BatchCollector,
+    found: super::PendingAccounts,
 }
 
 /// Whether scanned text is an account code (`otpauth://` or a Google `otpauth-migration://`
@@ -51,7 +62,50 @@ impl Enrollment {
         Self::default()
     }
 
+    /// Decodes the QR code in a camera frame and scans it; `None` without a readable code.
+    pub fn scan_luma(
+        &mut self,
+        frame: crate::qr::LumaFrame<'_>,
+    ) -> Result<Option<ScanOutcome>, EnrollError> {
+        let text = crate::qr::decode_luma(frame)?.map(zeroize::Zeroizing::new);
+        text.map(|t| self.scan(&t).map_err(EnrollError::from))
+            .transpose()
+    }
+
+    /// Decodes the QR code in a PNG or JPEG and scans it; `None` without a readable code.
+    pub fn scan_image(&mut self, bytes: &[u8]) -> Result<Option<ScanOutcome>, EnrollError> {
+        let text = crate::qr::decode_image(bytes)?.map(zeroize::Zeroizing::new);
+        text.map(|t| self.scan(&t).map_err(EnrollError::from))
+            .transpose()
+    }
+
+    /// The accounts found so far, waiting to be added.
+    pub fn found(&self) -> &super::PendingAccounts {
+        &self.found
+    }
+
+    /// The accounts found so far, to untick or add.
+    pub fn found_mut(&mut self) -> &mut super::PendingAccounts {
+        &mut self.found
+    }
+
+    /// Scans one code's text; the accounts it holds join [`Enrollment::found`].
     pub fn scan(&mut self, text: &str) -> Result<ScanOutcome, ScanError> {
+        let outcome = self.scan_text(text)?;
+        match &outcome {
+            ScanOutcome::Account(e) => {
+                self.found.push_unique(e.clone());
+            }
+            ScanOutcome::Migration { accounts, .. } => {
+                for a in accounts {
+                    self.found.push_unique(a.clone());
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn scan_text(&mut self, text: &str) -> Result<ScanOutcome, ScanError> {
         let text = text.trim();
         let lower = text.get(..20).unwrap_or(text).to_ascii_lowercase();
         if lower.starts_with("otpauth-migration://") {

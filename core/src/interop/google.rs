@@ -323,6 +323,15 @@ fn exportable(kind: &OtpKind) -> Result<(i32, i64), String> {
 
 /// Export as migration URIs, `ACCOUNTS_PER_QR` accounts per code, one batch. Returns the URIs
 /// and the entries the format cannot hold.
+/// [`export`] with a random batch id (what Google Authenticator uses to tell exports apart).
+pub fn export_random(
+    entries: &[&Entry],
+    rng: &dyn crate::crypto::RandomSource,
+) -> Result<(Vec<String>, Vec<Skipped>), crate::crypto::CryptoError> {
+    let id: [u8; 4] = crate::crypto::random_array(rng)?;
+    Ok(export(entries, i32::from_be_bytes(id) & 0x7fff_ffff))
+}
+
 pub fn export(entries: &[&Entry], batch_id: i32) -> (Vec<String>, Vec<Skipped>) {
     let mut params = Vec::new();
     let mut skipped = Vec::new();

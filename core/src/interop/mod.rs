@@ -19,6 +19,7 @@ pub mod cxf;
 pub mod duo;
 pub mod enroll;
 pub mod ente;
+pub mod export;
 pub mod freeotp;
 pub mod freeotp_backup;
 pub mod google;
@@ -27,6 +28,7 @@ pub mod lastpass;
 pub mod msauth;
 pub mod onepassword;
 pub mod otpauth_list;
+mod pending;
 pub mod proton;
 pub mod protonpass;
 pub mod raivo;
@@ -37,14 +39,16 @@ pub mod totp_authenticator;
 pub mod twofas;
 pub mod winauth;
 
+pub use pending::PendingAccounts;
+
 use crate::otp::OtpKind;
 use crate::secret::Secret;
 use crate::uri::Credential;
 
 /// Largest file an import reads (real exports are kilobytes).
 pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
-/// Most entries one import yields.
-pub const MAX_IMPORT_ENTRIES: usize = 100_000;
+/// Most entries one import yields (as many as a vault holds).
+pub const MAX_IMPORT_ENTRIES: usize = crate::limits::MAX_ENTRIES;
 
 /// An account read from another app's file, a QR code or a transfer (where it is also the
 /// wire format of one account, see `docs/transfer-protocol.md` §3).
@@ -264,6 +268,20 @@ impl Format {
                 _ => None,
             })
     }
+
+    /// [`Format::from_name`], or [`ImportError::UnknownFormat`] listing the names.
+    pub fn parse_name(name: &str) -> Result<Self, ImportError> {
+        Self::from_name(name).ok_or_else(|| ImportError::UnknownFormat(Self::names()))
+    }
+
+    /// Every format's `--format` name, comma-separated.
+    pub fn names() -> String {
+        Format::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Why a whole file could not be imported.
@@ -459,8 +477,7 @@ pub fn import_with(bytes: &[u8], options: &ImportOptions<'_>) -> Result<ImportRe
             if container::is_sqlite(bytes) {
                 container::Db::open(bytes)?;
             }
-            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-            return Err(ImportError::UnknownFormat(names.join(", ")));
+            return Err(ImportError::UnknownFormat(Format::names()));
         }
     };
     let work = support::Work::with_memory_limit(if heavy_kdf {
@@ -506,104 +523,19 @@ pub fn import_with(bytes: &[u8], options: &ImportOptions<'_>) -> Result<ImportRe
     Ok(report)
 }
 
-/// What adding imported entries to a vault did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AddOutcome {
-    /// Ids of the entries added.
-    pub added: Vec<crate::vault::EntryId>,
-    /// Labels of entries skipped because the vault (or this import) already has the same
-    /// secret and kind.
-    pub duplicates: Vec<String>,
-}
-
-/// Adds imported entries to an unlocked vault in one write. Duplicates (same secret and kind
-/// as a live entry, or as an earlier entry of this import) are skipped and reported, not
-/// doubled; group names are matched case-insensitively or created.
+/// Adds imported, scanned or transferred accounts to an unlocked vault in one write, under
+/// [`crate::vault::InsertPolicy::IMPORT`]: an account the vault already has (same secret and
+/// kind) is reported, not doubled; groups are created by name; an account that breaks a
+/// limit is reported with its reason and the rest go in.
 pub fn add_to_vault(
     session: &crate::vault::VaultSession,
     entries: Vec<ImportedEntry>,
-) -> Result<AddOutcome, crate::vault::VaultError> {
-    use crate::vault::{
-        Entry, Group, Id, VaultError,
-        session::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN},
-    };
-    let rng = session.env().rng.clone();
-    let mut ids = Vec::with_capacity(entries.len() * 2);
-    for _ in 0..entries.len() * 2 {
-        ids.push(Id::from_random(crate::crypto::random_array(rng.as_ref())?));
-    }
-    let clip = |s: &str, max: usize| s.trim().chars().take(max).collect::<String>();
-    session.modify(move |content, now| {
-        let mut ids = ids.into_iter();
-        let mut outcome = AddOutcome::default();
-        let mut sort_key = content.next_sort_key();
-        for e in entries {
-            e.kind
-                .validate()
-                .map_err(|err| VaultError::InvalidInput(err.to_string()))?;
-            if content
-                .entries
-                .iter()
-                .any(|x| x.deleted_at.is_none() && x.same_account(&e.kind, &e.secret))
-            {
-                outcome.duplicates.push(e.label());
-                continue;
-            }
-            if content.entries.len() >= MAX_ENTRIES {
-                return Err(VaultError::InvalidInput(format!(
-                    "a vault holds at most {MAX_ENTRIES} entries"
-                )));
-            }
-            let mut group_ids = Vec::new();
-            for name in e
-                .groups
-                .iter()
-                .map(|g| clip(g, MAX_NAME_LEN))
-                .filter(|g| !g.is_empty())
-            {
-                let id = match content
-                    .groups
-                    .iter()
-                    .find(|g| g.name.eq_ignore_ascii_case(&name))
-                {
-                    Some(g) => g.id,
-                    None => {
-                        let id = ids.next().expect("enough ids");
-                        let key = content
-                            .groups
-                            .iter()
-                            .map(|g| g.sort_key)
-                            .max()
-                            .map_or(0, |m| m + 1024);
-                        content.groups.push(Group {
-                            id,
-                            name,
-                            sort_key: key,
-                        });
-                        id
-                    }
-                };
-                if !group_ids.contains(&id) {
-                    group_ids.push(id);
-                }
-            }
-            let id = ids.next().expect("enough ids");
-            let mut entry = Entry::new(
-                id,
-                e.kind,
-                e.secret.clone(),
-                clip(&e.issuer, MAX_NAME_LEN),
-                clip(&e.account, MAX_NAME_LEN),
-                now,
-                sort_key,
-            );
-            entry.note = clip(&e.note, MAX_NOTE_LEN);
-            entry.group_ids = group_ids;
-            entry.favorite = e.favorite;
-            content.entries.push(entry);
-            sort_key = sort_key.saturating_add(1024);
-            outcome.added.push(id);
-        }
-        Ok(outcome)
-    })
+) -> Result<crate::vault::InsertReport, crate::vault::VaultError> {
+    session.insert(
+        entries
+            .into_iter()
+            .map(crate::vault::NewEntry::from_imported)
+            .collect(),
+        crate::vault::InsertPolicy::IMPORT,
+    )
 }

@@ -608,6 +608,17 @@ impl Doc {
             .map(|e| e.to_entry(&self.groups))
             .collect();
         entries.sort_by(|a, b| (a.sort_key, a.id).cmp(&(b.sort_key, b.id)));
+        // Two devices that each added an entry at the end gave both the same place: every
+        // device moves the later id one step on, so no two entries share a place.
+        let mut previous: Option<i64> = None;
+        for e in &mut entries {
+            if let Some(p) = previous
+                && e.sort_key <= p
+            {
+                e.sort_key = p.saturating_add(1);
+            }
+            previous = Some(e.sort_key);
+        }
         let mut groups: Vec<Group> = self
             .groups
             .values()
@@ -894,6 +905,48 @@ impl Doc {
             let prev = c.resolved.stamp;
             c.resolved = Reg::new(clock.stamp(clock.now, prev), prev, true);
         }
+    }
+
+    /// Whether every value is one a vault may hold (names and notes within the limits,
+    /// valid code settings); a document from a file that breaks this is refused whole.
+    pub fn check(&self) -> Result<(), &'static str> {
+        use crate::limits::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN};
+        let long = |s: &str, max: usize| s.chars().count() > max;
+        if self.entries.len() > MAX_ENTRIES || self.groups.len() > MAX_ENTRIES {
+            return Err("more entries than a vault holds");
+        }
+        for e in self.entries.values() {
+            if e.otp.value.kind.validate().is_err() {
+                return Err("an entry with code settings Twofold cannot use");
+            }
+            if long(&e.issuer.value, MAX_NAME_LEN)
+                || long(&e.account.value, MAX_NAME_LEN)
+                || long(&e.note.value, MAX_NOTE_LEN)
+                || e.groups.value.len() > 1024
+                || e.uses.len() > 1024
+            {
+                return Err("an entry with over-long names or notes");
+            }
+        }
+        for g in self.groups.values() {
+            if g.name.value.trim().is_empty() || long(&g.name.value, MAX_NAME_LEN) {
+                return Err("a group with an empty or over-long name");
+            }
+        }
+        for c in self.conflicts.values() {
+            if let ConflictValue::Text(t) = &c.value
+                && long(t, MAX_NOTE_LEN)
+            {
+                return Err("an over-long value kept for review");
+            }
+        }
+        if self.conflicts.len() > MAX_ENTRIES
+            || self.purged.len() > MAX_ENTRIES
+            || self.groups_purged.len() > MAX_ENTRIES
+        {
+            return Err("more records than a vault holds");
+        }
+        Ok(())
     }
 
     /// The largest clock value anywhere in the document.

@@ -357,11 +357,17 @@ fn verdict(state: &SyncState, membership: &Membership, c: &Candidate) -> Verdict
     if body.statements.len() > roster::MAX_STATEMENTS
         || body.rotations.len() > roster::MAX_ROTATIONS
         || body.seen.len() > roster::MAX_STATEMENTS
-        || body.doc.entries.len() > crate::vault::session::MAX_ENTRIES
+        || body.doc.entries.len() > crate::limits::MAX_ENTRIES
     {
         return Verdict::Refuse(SyncWarning::Damaged {
             file,
             reason: "more devices or entries than Twofold allows".into(),
+        });
+    }
+    if let Err(why) = body.doc.check() {
+        return Verdict::Refuse(SyncWarning::Damaged {
+            file,
+            reason: format!("it holds {why}"),
         });
     }
     let mut statements = state.statements.clone();
@@ -1405,4 +1411,111 @@ pub fn leave(session: &VaultSession) -> Result<(), SyncError> {
         txn.write = true;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::Secret;
+    use crate::crypto::KdfParams;
+    use crate::otp::OtpKind;
+    use crate::sync::join::{JoinInvite, Joiner, invite_device};
+    use crate::sync::storage::MemoryStorage;
+    use crate::vault::{CreateOptions, NewEntry, VaultEnv};
+
+    fn device() -> VaultSession {
+        let env = VaultEnv {
+            fs: Arc::new(crate::fuzzing::MemoryFs::default()),
+            ..VaultEnv::default()
+        };
+        VaultSession::create_in(
+            Path::new("/v/vault.twofold"),
+            CreateOptions {
+                password: b"pw",
+                kdf: KdfParams::FLOOR,
+            },
+            env,
+        )
+        .unwrap()
+        .0
+    }
+
+    fn set_secret(s: &VaultSession, id: EntryId, bytes: Vec<u8>) {
+        s.modify(|c, now| {
+            let e = c.entry_mut(id).unwrap();
+            e.secret = Secret::from_bytes(bytes).unwrap();
+            e.updated_at = now;
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn two_secrets_for_one_entry_become_two_entries() {
+        let storage = MemoryStorage::new();
+        let (a, b) = (device(), device());
+        setup(
+            &a,
+            StorageConfig::App { label: "t".into() },
+            &storage,
+            "phone",
+        )
+        .unwrap();
+        let rng = SystemRandom::new();
+        let now = crate::time::now_s();
+        let mut joiner = Joiner::new("desktop", now, 600, None, &rng).unwrap();
+        let invite = JoinInvite::parse(&joiner.invite_text(), now).unwrap();
+        let (mut sender, _) = invite_device(&a, invite, false, 800, &rng).unwrap();
+        joiner.receiver().receive_blob(sender.blob(), now).unwrap();
+        sender
+            .accept_reply(&joiner.receiver().reply().unwrap(), now)
+            .unwrap();
+        joiner.accept(&b, None).unwrap();
+        let e = a
+            .add_entry(
+                NewEntry::new(
+                    OtpKind::DEFAULT_TOTP,
+                    Secret::from_bytes(vec![1; 20]).unwrap(),
+                    "VPN".into(),
+                    "alice".into(),
+                ),
+                false,
+            )
+            .unwrap();
+        sync(&a, &storage).unwrap();
+        sync(&b, &storage).unwrap();
+        // Re-enrolled on both devices at once, with two different secrets.
+        set_secret(&a, e.id, vec![0xaa; 20]);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        set_secret(&b, e.id, vec![0xbb; 32]);
+        sync(&a, &storage).unwrap();
+        sync(&b, &storage).unwrap();
+        sync(&a, &storage).unwrap();
+        for s in [&a, &b] {
+            let secrets: Vec<Vec<u8>> = s
+                .entries()
+                .unwrap()
+                .iter()
+                .map(|x| x.secret.expose().to_vec())
+                .collect();
+            assert_eq!(secrets.len(), 2);
+            assert!(secrets.contains(&vec![0xaa; 20]) && secrets.contains(&vec![0xbb; 32]));
+            let open = conflicts(s).unwrap();
+            assert_eq!(open.len(), 1);
+            assert_eq!(open[0].field, Field::Otp);
+            // The secret is never shown in a conflict.
+            assert!(!open[0].other.contains("aa") && !open[0].shown.contains("bb"));
+        }
+        // Keep the shown one: the other goes to the trash (not lost), everywhere.
+        let other = conflicts(&b).unwrap()[0].other_entry.unwrap();
+        resolve(&b, other, Keep::Theirs).unwrap();
+        sync(&b, &storage).unwrap();
+        sync(&a, &storage).unwrap();
+        assert_eq!(a.entries().unwrap().len(), 1);
+        assert_eq!(a.trash().unwrap().len(), 1);
+        assert!(conflicts(&a).unwrap().is_empty());
+    }
 }

@@ -109,6 +109,22 @@ impl Incoming {
 /// nonce, then reads the sealed data and opens it into `receiver`. `now_s` is asked again
 /// whenever data arrives, so an invite that expires while waiting is refused.
 /// `on_locked` runs once the sender is locked (the code can be shown from then on).
+/// [`receive`] on the invite's LAN address (bound here); `TransferError::Invalid` when the
+/// invite has none, `Network` when it cannot be listened on.
+pub fn receive_on_invite(
+    receiver: &mut TransferReceiver,
+    timeout: Duration,
+    now_s: &dyn Fn() -> u64,
+    on_locked: &mut dyn FnMut(&TransferReceiver),
+) -> Result<Incoming, TransferError> {
+    let addr = receiver.invite().lan.clone().ok_or_else(|| {
+        TransferError::Invalid("this session has no LAN address (make the invite with one)".into())
+    })?;
+    let listener = TcpListener::bind(&addr)
+        .map_err(|e| TransferError::Network(format!("cannot listen on {addr}: {e}")))?;
+    receive(listener, receiver, timeout, now_s, on_locked)
+}
+
 pub fn receive(
     listener: TcpListener,
     receiver: &mut TransferReceiver,

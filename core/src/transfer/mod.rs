@@ -47,7 +47,7 @@ pub const MAX_INVITE_SECONDS: u64 = 600;
 /// Largest sealed blob accepted (about 100 000 accounts).
 pub const MAX_BLOB_BYTES: usize = 8 * 1024 * 1024;
 /// Most accounts in one transfer.
-pub const MAX_ENTRIES: usize = 100_000;
+pub const MAX_ENTRIES: usize = crate::limits::MAX_ENTRIES;
 /// Digits of the confirmation code.
 pub const CODE_DIGITS: u32 = 6;
 
@@ -592,7 +592,36 @@ pub struct TransferSender {
     stream: frames::FrameStream,
 }
 
+/// The entries of `all` a transfer sends: those with `ids`, or every one when `ids` is empty.
+pub fn select<'a>(all: &'a [Entry], ids: &[crate::vault::EntryId]) -> Vec<&'a Entry> {
+    all.iter()
+        .filter(|e| ids.is_empty() || ids.contains(&e.id))
+        .collect()
+}
+
+/// The QR version frames are sized for: `requested` clamped to 5–30, or
+/// [`frames::DEFAULT_QR_VERSION`].
+pub fn frame_qr_version(requested: Option<i16>) -> i16 {
+    requested.map_or(frames::DEFAULT_QR_VERSION, |v| v.clamp(5, 30))
+}
+
 impl TransferSender {
+    /// Seals `entries` (with their `groups`) for the invite, made at `now_ms`, in frames for
+    /// QR `qr_version` (see [`frame_qr_version`]) at the default error correction level.
+    pub fn seal_entries(
+        invite: Invite,
+        entries: &[&Entry],
+        groups: &[Group],
+        now_ms: i64,
+        qr_version: Option<i16>,
+        rng: &dyn RandomSource,
+    ) -> Result<Self, TransferError> {
+        let payload = TransferPayload::from_entries(entries, groups, now_ms);
+        let frame_bytes =
+            frames::bytes_for_qr(frame_qr_version(qr_version), frames::DEFAULT_EC_LEVEL);
+        Self::new(invite, &payload, frame_bytes, rng)
+    }
+
     /// Seals `payload` for the invite (which must not have expired at `now_s`); frames carry
     /// at most `frame_bytes` bytes (see [`frames::bytes_for_qr`]).
     pub fn new(

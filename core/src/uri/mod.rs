@@ -138,9 +138,8 @@ pub fn parse(uri: &str) -> Result<Credential, UriError> {
 
 /// Splits a decoded label into issuer and account, preferring the `issuer` parameter.
 fn split_label(label: &str, issuer_param: Option<&str>) -> (String, String) {
-    match issuer_param.map(str::trim) {
-        // An explicit empty issuer: the whole label is the account.
-        Some("") => (String::new(), label.trim().to_owned()),
+    // A parameter that is present but empty (`&issuer=&`) means "no parameter".
+    match issuer_param.map(str::trim).filter(|i| !i.is_empty()) {
         Some(issuer) => {
             let account = match label.strip_prefix(issuer).and_then(|r| r.strip_prefix(':')) {
                 Some(rest) => rest,
@@ -310,15 +309,16 @@ pub fn format(credential: &Credential) -> String {
     out.push_str(credential.kind.type_name());
     out.push('/');
     let issuer = credential.issuer.as_str();
-    if !issuer.is_empty() {
+    if !issuer.is_empty() || credential.account.contains(':') {
+        // With no issuer, an empty prefix (`/:a:b`) keeps an account containing ':' whole:
+        // the label splits at its first colon.
         percent_encode(issuer, &mut out);
         out.push(':');
     }
     percent_encode(&credential.account, &mut out);
     out.push_str("?secret=");
     out.push_str(&credential.secret.to_base32());
-    if !issuer.is_empty() || credential.account.contains(':') {
-        // An empty issuer parameter keeps an account containing ':' whole when re-parsed.
+    if !issuer.is_empty() {
         out.push_str("&issuer=");
         percent_encode(issuer, &mut out);
     }

@@ -2,6 +2,7 @@
 //! thread-safe session the apps and the CLI use.
 
 pub mod container;
+pub mod edit;
 pub mod model;
 pub mod recovery;
 pub mod session;
@@ -11,17 +12,19 @@ pub mod strength;
 pub mod trust;
 
 pub use container::SlotKind;
+pub use edit::{
+    EntryUpdate, GroupRef, InsertPolicy, InsertReport, NewEntry, OnDuplicate, OnUnknownGroup,
+};
 pub use model::{Entry, EntryId, Group, GroupId, IconRef, Id, Settings, VaultContent};
 pub use recovery::{RecoveryKey, RecoveryKeyError};
 pub use session::{
-    CodeView, CreateOptions, EntryUpdate, NewEntry, SlotInfo, UnlockInfo, UnlockOptions, VaultEnv,
-    VaultSession,
+    CodeView, CreateOptions, SlotInfo, UnlockInfo, UnlockOptions, VaultEnv, VaultSession,
 };
 pub use slots::SlotCredential;
 pub use storage::{FileSystem, OsFileSystem};
 pub use trust::{FileTrustStore, MemoryTrustStore, TrustRecord, TrustStore};
 
-use crate::crypto::{CryptoError, KdfRejection};
+use crate::crypto::{CryptoError, KdfParams, KdfRejection};
 
 /// Everything that can go wrong with a vault. Variants are stable and actionable; none of the
 /// texts contains a secret.
@@ -92,9 +95,9 @@ pub enum VaultError {
     /// An account with the same secret and kind exists.
     #[error("this account is already in the vault (entry {0})")]
     Duplicate(String),
-    /// Input that cannot be accepted (empty password, short PIN, bad parameters).
-    #[error("{0}")]
-    InvalidInput(String),
+    /// Input that cannot be accepted; the reason says which rule it broke.
+    #[error(transparent)]
+    InvalidInput(#[from] InputError),
     /// The operation would leave the vault without a password slot.
     #[error("the last password slot cannot be removed: the vault must always open with a password")]
     LastPasswordSlot,
@@ -111,6 +114,62 @@ pub enum VaultError {
     Io { kind: String, message: String },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Which name a length limit applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameField {
+    Issuer,
+    Account,
+    Note,
+    GroupName,
+}
+
+impl std::fmt::Display for NameField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NameField::Issuer => "issuer",
+            NameField::Account => "account",
+            NameField::Note => "note",
+            NameField::GroupName => "group name",
+        })
+    }
+}
+
+/// Why input was refused: one variant per rule, each with what a UI needs to say so.
+/// Deliberately exhaustive: a new rule must fail to compile at the FFI's one mapping to the
+/// apps' errors until it has its own case there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("the {field} is longer than {max} characters")]
+    NameTooLong { field: NameField, max: usize },
+    #[error("a group needs a name")]
+    EmptyGroupName,
+    #[error("the password must not be empty")]
+    EmptyPassword,
+    #[error("a PIN is at least {min} digits")]
+    PinTooShort { min: usize },
+    #[error("a PIN slot needs Argon2id of at least {min}")]
+    PinKdfTooWeak { min: KdfParams },
+    #[error("a PIN needs the device's trust store (it counts wrong PINs)")]
+    NeedsTrustStore,
+    /// Digits or period out of range.
+    #[error(transparent)]
+    CodeParameters(#[from] crate::otp::OtpError),
+    #[error("a vault holds at most {max} entries")]
+    TooManyEntries { max: usize },
+    #[error("a vault has at most {max} key slots")]
+    TooManySlots { max: usize },
+    #[error("this entry is not an HOTP account")]
+    NotHotp,
+    #[error("a clock offset of more than a year is not plausible")]
+    ClockOffsetTooLarge,
+    #[error("the keystore alias or blob is too long")]
+    KeystoreDataTooLong,
+    #[error("the key slots do not fit in a header")]
+    HeaderTooLarge,
+    #[error("a backup needs a password or the recovery key")]
+    BackupNeedsCredential,
 }
 
 impl From<KdfRejection> for VaultError {

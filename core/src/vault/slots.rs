@@ -4,11 +4,11 @@
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, KdfLimit, KdfParams, Key32, RandomSource, SlotKeyPair, hkdf32};
-use crate::vault::VaultError;
 use crate::vault::container::{
     self, Header, MAX_PASSWORD_SLOTS_TRIED, Parsed, PlatformRef, Slot, SlotKdf, SlotKind, v1,
 };
 use crate::vault::recovery::RecoveryKey;
+use crate::vault::{InputError, VaultError};
 
 /// Shortest PIN accepted for a new PIN slot (digits only).
 pub const MIN_PIN_LEN: usize = 6;
@@ -282,9 +282,7 @@ fn new_slot_password(
     rng: &dyn RandomSource,
 ) -> Result<SlotParts, VaultError> {
     if password.is_empty() {
-        return Err(VaultError::InvalidInput(
-            "the password must not be empty".into(),
-        ));
+        return Err(InputError::EmptyPassword.into());
     }
     params.check_readable().map_err(VaultError::from)?;
     let salt: [u8; 16] = crypto::random_array(rng)?;
@@ -307,9 +305,7 @@ fn new_slot_password(
 
 fn check_keystore_ref(alias: &str, blob: &[u8]) -> Result<(), VaultError> {
     if alias.len() > container::MAX_ALIAS_LEN || blob.len() > container::MAX_BLOB_LEN {
-        return Err(VaultError::InvalidInput(
-            "the keystore alias or blob is too long".into(),
-        ));
+        return Err(InputError::KeystoreDataTooLong.into());
     }
     Ok(())
 }
@@ -317,9 +313,7 @@ fn check_keystore_ref(alias: &str, blob: &[u8]) -> Result<(), VaultError> {
 /// Checks a new PIN: at least [`MIN_PIN_LEN`] digits, nothing else.
 pub fn check_new_pin(pin: &[u8]) -> Result<(), VaultError> {
     if pin.len() < MIN_PIN_LEN || !pin.iter().all(u8::is_ascii_digit) {
-        return Err(VaultError::InvalidInput(format!(
-            "a PIN is at least {MIN_PIN_LEN} digits"
-        )));
+        return Err(InputError::PinTooShort { min: MIN_PIN_LEN }.into());
     }
     Ok(())
 }
@@ -377,9 +371,7 @@ pub fn create_slot(
             check_keystore_ref(&alias, &wrapped_blob)?;
             params.check_readable().map_err(VaultError::from)?;
             if params.work() < MIN_PIN_KDF.work() || params.m_kib < MIN_PIN_KDF.m_kib {
-                return Err(VaultError::InvalidInput(format!(
-                    "a PIN slot needs Argon2id of at least {MIN_PIN_KDF}"
-                )));
+                return Err(InputError::PinKdfTooWeak { min: MIN_PIN_KDF }.into());
             }
             let salt: [u8; 16] = crypto::random_array(rng)?;
             let kdf = SlotKdf {

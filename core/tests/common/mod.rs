@@ -24,16 +24,12 @@ pub fn entry(uri_text: &str) -> NewEntry {
 }
 
 pub fn totp(issuer: &str, account: &str, secret_b32: &str) -> NewEntry {
-    NewEntry {
-        kind: OtpKind::DEFAULT_TOTP,
-        secret: Secret::from_base32(secret_b32).unwrap(),
-        issuer: issuer.into(),
-        account: account.into(),
-        note: String::new(),
-        group_ids: vec![],
-        favorite: false,
-        icon: None,
-    }
+    NewEntry::new(
+        OtpKind::DEFAULT_TOTP,
+        Secret::from_base32(secret_b32).unwrap(),
+        issuer.into(),
+        account.into(),
+    )
 }
 
 pub fn env_with(fs: Arc<dyn FileSystem>) -> VaultEnv {

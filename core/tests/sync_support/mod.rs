@@ -244,16 +244,12 @@ impl Device {
 }
 
 pub fn new_entry(issuer: &str, secret: &[u8]) -> NewEntry {
-    NewEntry {
-        kind: OtpKind::DEFAULT_TOTP,
-        secret: Secret::from_bytes(secret.to_vec()).unwrap(),
-        issuer: issuer.into(),
-        account: "alice".into(),
-        note: String::new(),
-        group_ids: vec![],
-        favorite: false,
-        icon: None,
-    }
+    NewEntry::new(
+        OtpKind::DEFAULT_TOTP,
+        Secret::from_bytes(secret.to_vec()).unwrap(),
+        issuer.into(),
+        "alice".into(),
+    )
 }
 
 pub fn now_s() -> u64 {

@@ -148,7 +148,7 @@ fun registerImportFormatTests(suite: Suite) {
         check(key.all { it == 0.toByte() }) { "key file wiped" }
         assertEquals(6, import.accounts().size, "KeePass accounts")
         val refused = runCatching { readImport(File(dir, "hostile/microsoft_big_value.db").readBytes()) }.exceptionOrNull()
-        check(refused is VaultFailure.UnsupportedFile && refused.message!!.contains("refused")) { "hostile file: $refused" }
+        check(refused is VaultFailure.HostileFile && refused.message!!.contains("refused")) { "hostile file: $refused" }
         check(dev.twofold.app.model.IMPORT_MIME_TYPES.contains("application/zip")) { "the picker offers ZIP files" }
     }
 }

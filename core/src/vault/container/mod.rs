@@ -429,9 +429,7 @@ pub fn seal_file(
     let header_bytes =
         rmp_serde::to_vec_named(header).map_err(|e| VaultError::Internal(e.to_string()))?;
     if header_bytes.len() > MAX_HEADER_LEN {
-        return Err(VaultError::InvalidInput(
-            "the key slots do not fit in a header".into(),
-        ));
+        return Err(crate::vault::InputError::HeaderTooLarge.into());
     }
     let plaintext = pad(body);
     let nonce: [u8; 24] = crypto::random_array(rng)?;

@@ -70,40 +70,10 @@ pub(super) fn seal(
     container::seal_file(VAULT_MAGIC, header, master_key, &plaintext, &keys, rng)
 }
 
-/// Drops trashed entries older than the retention period.
-fn purge_expired(content: &mut VaultContent, now: i64) {
-    let keep_ms = i64::from(content.settings.trash_retention_days) * 24 * 3600 * 1000;
-    content.entries.retain(|e| match e.deleted_at {
-        Some(t) => now.saturating_sub(t) < keep_ms,
-        None => true,
-    });
-}
-
 /// Raises every HOTP counter to the highest this device saw: a code once shown is never
 /// shown again, whatever older file, backup or accepted rollback the content came from.
 pub(super) fn apply_hotp_floors(content: &mut VaultContent, trust: Option<&TrustRecord>) -> bool {
-    let Some(trust) = trust else {
-        return false;
-    };
-    let mut raised = false;
-    for e in &mut content.entries {
-        if let OtpKind::Hotp {
-            algorithm,
-            digits,
-            counter,
-        } = e.kind
-            && let Some(floor) = trust.hotp_floor(e.id)
-            && floor > counter
-        {
-            e.kind = OtpKind::Hotp {
-                algorithm,
-                digits,
-                counter: floor,
-            };
-            raised = true;
-        }
-    }
-    raised
+    trust.is_some_and(|t| content.raise_hotp_counters(|id| t.hotp_floor(id)))
 }
 
 impl VaultSession {
@@ -121,8 +91,9 @@ impl VaultSession {
         Ok(result)
     }
 
-    /// Applies an arbitrary change to the content in one commit (merge restore, imports).
-    pub fn modify<R>(
+    /// Applies a change to the content in one commit (for the crate's own modules, which
+    /// call [`crate::vault::edit`] operations in it).
+    pub(crate) fn modify<R>(
         &self,
         change: impl FnOnce(&mut VaultContent, i64) -> Result<R, VaultError>,
     ) -> Result<R, VaultError> {
@@ -141,7 +112,7 @@ impl VaultSession {
             revokes,
             sync,
         } = change;
-        purge_expired(&mut content, now);
+        content.purge_expired(now);
         apply_hotp_floors(&mut content, open.trust.as_ref());
         if !open.current_damaged {
             // Refuse to overwrite a generation written by someone else since we loaded.

@@ -23,26 +23,19 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::crypto::{self, KdfLimit, KdfParams, Key32, RandomSource, SigningKey, SystemRandom};
 use crate::otp::{self, OtpKind};
-use crate::secret::Secret;
 use crate::serde_bytes_helpers::array;
 use crate::vault::VaultError;
 use crate::vault::container::{self, Header, SlotKind, VAULT_MAGIC};
-use crate::vault::model::{self, Entry, EntryId, Group, GroupId, IconRef, VaultContent};
+use crate::vault::model::{self, Entry, EntryId, Group, GroupId, VaultContent};
 use crate::vault::recovery::RecoveryKey;
 use crate::vault::slots::{self as slot_ops, NewSlot};
 use crate::vault::storage::{self, FileSystem, OsFileSystem};
 use crate::vault::trust::{TrustRecord, TrustStore};
 
-pub use entries::{EntryUpdate, NewEntry};
 pub(crate) use sync::SyncBlob;
 pub use sync::SyncTxn;
 
-/// Longest issuer, account or group name we store.
-pub const MAX_NAME_LEN: usize = 256;
-/// Longest note.
-pub const MAX_NOTE_LEN: usize = 4096;
-/// Most entries a vault holds.
-pub const MAX_ENTRIES: usize = 100_000;
+pub use crate::limits::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN};
 
 /// The environment a session runs in: file system, randomness, clock, the device's trust
 /// record, and the most key-derivation work a file may ask for.
@@ -488,23 +481,6 @@ fn default_label(kind: SlotKind) -> &'static str {
         SlotKind::Recovery => "recovery key",
         SlotKind::Pin => "PIN",
     }
-}
-
-/// Whether a time-based code kind is valid for an entry (shared by the edit paths).
-fn validate_kind(kind: &OtpKind) -> Result<(), VaultError> {
-    kind.validate()
-        .map_err(|e| VaultError::InvalidInput(e.to_string()))
-}
-
-/// Trims a name and checks its length.
-fn check_name(what: &str, value: &str, max: usize) -> Result<String, VaultError> {
-    let trimmed = value.trim();
-    if trimmed.chars().count() > max {
-        return Err(VaultError::InvalidInput(format!(
-            "the {what} is longer than {max} characters"
-        )));
-    }
-    Ok(trimmed.to_owned())
 }
 
 /// For entries.rs: a random id from the session's randomness.

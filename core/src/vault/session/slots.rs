@@ -11,10 +11,10 @@ impl VaultSession {
         let mut guard = self.write_state();
         let open = guard.as_mut().ok_or(VaultError::Locked)?;
         if open.header.slots.len() >= container::MAX_SLOTS {
-            return Err(VaultError::InvalidInput(format!(
-                "a vault has at most {} key slots",
-                container::MAX_SLOTS
-            )));
+            return Err(crate::vault::InputError::TooManySlots {
+                max: container::MAX_SLOTS,
+            }
+            .into());
         }
         let vault_id = open.header.vault_id;
         let (mut slot, SlotSecrets { endorse_key, .. }) = slot_ops::create_slot(
@@ -102,9 +102,7 @@ impl VaultSession {
         params: KdfParams,
     ) -> Result<[u8; 16], VaultError> {
         if self.env.trust.is_none() {
-            return Err(VaultError::InvalidInput(
-                "a PIN needs the device's trust store (it counts wrong PINs)".into(),
-            ));
+            return Err(crate::vault::InputError::NeedsTrustStore.into());
         }
         self.add_slot(
             NewSlot::Pin {

@@ -246,9 +246,7 @@ impl VaultSession {
         let mut trust = self.load_trust()?;
         if let SlotCredential::Pin { slot_id, .. } = credential {
             if self.env.trust.is_none() {
-                return Err(VaultError::InvalidInput(
-                    "PIN unlock needs the device's trust store (it counts wrong PINs)".into(),
-                ));
+                return Err(crate::vault::InputError::NeedsTrustStore.into());
             }
             if trust.as_ref().map_or(0, |t| t.pin_failures(slot_id)) >= MAX_PIN_ATTEMPTS {
                 return Err(VaultError::PinLocked);

@@ -970,7 +970,7 @@ open class ImportSession: ImportSessionProtocol, @unchecked Sendable {
     
     /**
      * Reads another app's export. `format` is a name (`aegis`, `2fas`, …) or `None` to
-     * detect it; `password` for encrypted exports (`FilePasswordRequired` asks for one).
+     * detect it; `password` for encrypted exports (`PasswordRequired` asks for one).
      */
 public static func read(bytes: Data, format: String?, password: Data?)throws  -> ImportSession  {
     return try  FfiConverterTypeImportSession_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -3082,15 +3082,23 @@ public struct AddResult: Equatable, Hashable {
      * Accounts already in the vault (same secret and kind), skipped.
      */
     public var duplicates: [String]
+    /**
+     * Accounts refused (a name too long, code parameters out of range), with the reason.
+     */
+    public var rejected: [RejectedAccount]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(addedIds: [String], 
         /**
          * Accounts already in the vault (same secret and kind), skipped.
-         */duplicates: [String]) {
+         */duplicates: [String], 
+        /**
+         * Accounts refused (a name too long, code parameters out of range), with the reason.
+         */rejected: [RejectedAccount] = []) {
         self.addedIds = addedIds
         self.duplicates = duplicates
+        self.rejected = rejected
     }
 
     
@@ -3110,13 +3118,15 @@ public struct FfiConverterTypeAddResult: FfiConverterRustBuffer {
         return
             try AddResult(
                 addedIds: FfiConverterSequenceString.read(from: &buf), 
-                duplicates: FfiConverterSequenceString.read(from: &buf)
+                duplicates: FfiConverterSequenceString.read(from: &buf), 
+                rejected: FfiConverterSequenceTypeRejectedAccount.read(from: &buf)
         )
     }
 
     public static func write(_ value: AddResult, into buf: inout [UInt8]) {
         FfiConverterSequenceString.write(value.addedIds, into: &buf)
         FfiConverterSequenceString.write(value.duplicates, into: &buf)
+        FfiConverterSequenceTypeRejectedAccount.write(value.rejected, into: &buf)
     }
 }
 
@@ -3500,10 +3510,10 @@ public struct EntryChanges: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(issuer: String?, account: String?, note: String?, params: OtpParams?, groupIds: [String]?, favorite: Bool?, 
+    public init(issuer: String? = nil, account: String? = nil, note: String? = nil, params: OtpParams? = nil, groupIds: [String]? = nil, favorite: Bool? = nil, 
         /**
          * `Some("")` removes the icon.
-         */icon: String?) {
+         */icon: String? = nil) {
         self.issuer = issuer
         self.account = account
         self.note = note
@@ -3582,7 +3592,7 @@ public struct EntryInput: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(params: OtpParams, secret: Data, issuer: String, account: String, note: String, groupIds: [String], favorite: Bool, icon: String?) {
+    public init(params: OtpParams, secret: Data, issuer: String, account: String, note: String = "", groupIds: [String] = [], favorite: Bool = false, icon: String? = nil) {
         self.params = params
         self.secret = secret
         self.issuer = issuer
@@ -4418,6 +4428,63 @@ public func FfiConverterTypeQrMatrix_lower(_ value: QrMatrix) -> RustBuffer {
 }
 
 
+/**
+ * An account that was not added, and why.
+ */
+public struct RejectedAccount: Equatable, Hashable {
+    public var label: String
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(label: String, reason: String) {
+        self.label = label
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RejectedAccount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRejectedAccount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RejectedAccount {
+        return
+            try RejectedAccount(
+                label: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RejectedAccount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectedAccount_lift(_ buf: RustBuffer) throws -> RejectedAccount {
+    return try FfiConverterTypeRejectedAccount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectedAccount_lower(_ value: RejectedAccount) -> RustBuffer {
+    return FfiConverterTypeRejectedAccount.lower(value)
+}
+
+
 public struct RestoreResult: Equatable, Hashable {
     public var added: UInt64
     public var updated: UInt64
@@ -5151,6 +5218,466 @@ public func FfiConverterTypeHashAlgorithm_lower(_ value: HashAlgorithm) -> RustB
 
 
 
+/**
+ * Which rule input broke (for `TwofoldError::InvalidInput`).
+ */
+
+public enum InputProblem: Equatable, Hashable {
+    
+    case nameTooLong(field: NameKind, max: UInt32
+    )
+    case emptyGroupName
+    case emptyPassword
+    case pinTooShort(min: UInt32
+    )
+    case pinKdfTooWeak
+    /**
+     * PIN slots need the app's trust store.
+     */
+    case needsTrustStore
+    /**
+     * Digits or period out of range.
+     */
+    case codeParameters
+    case tooManyEntries(max: UInt32
+    )
+    case tooManySlots(max: UInt32
+    )
+    case notHotp
+    case clockOffsetTooLarge
+    case keystoreDataTooLong
+    case headerTooLarge
+    case backupNeedsCredential
+    /**
+     * Removing the last password slot would risk a lock-out.
+     */
+    case lastPasswordSlot
+    /**
+     * An HOTP counter at 2^64 − 1 cannot advance.
+     */
+    case counterExhausted
+    /**
+     * Creating a vault where one exists.
+     */
+    case vaultExists
+    /**
+     * An otpauth URI was refused (the details say why).
+     */
+    case uri
+    /**
+     * A base32 secret was refused.
+     */
+    case secret
+    /**
+     * A QR code or picture that is not an authenticator code, or not readable.
+     */
+    case notAnAuthenticatorCode
+    /**
+     * A transfer or account QR code given to the wrong call (`Enrollment.scan…` adds
+     * accounts; the text decoders are for transfer codes).
+     */
+    case accountCodeNotHere
+    /**
+     * A picture or camera frame that cannot be read.
+     */
+    case image
+    /**
+     * Not an id of this vault.
+     */
+    case notAnId
+    /**
+     * A platform or device key that is not 32 bytes.
+     */
+    case keyLength
+    /**
+     * Text that is not UTF-8.
+     */
+    case notUtf8
+    /**
+     * A transfer call out of order (already accepted, not connected, no LAN address, not
+     * complete yet).
+     */
+    case transferState
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension InputProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
+    typealias SwiftType = InputProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InputProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .nameTooLong(field: try FfiConverterTypeNameKind.read(from: &buf), max: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 2: return .emptyGroupName
+        
+        case 3: return .emptyPassword
+        
+        case 4: return .pinTooShort(min: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 5: return .pinKdfTooWeak
+        
+        case 6: return .needsTrustStore
+        
+        case 7: return .codeParameters
+        
+        case 8: return .tooManyEntries(max: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 9: return .tooManySlots(max: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 10: return .notHotp
+        
+        case 11: return .clockOffsetTooLarge
+        
+        case 12: return .keystoreDataTooLong
+        
+        case 13: return .headerTooLarge
+        
+        case 14: return .backupNeedsCredential
+        
+        case 15: return .lastPasswordSlot
+        
+        case 16: return .counterExhausted
+        
+        case 17: return .vaultExists
+        
+        case 18: return .uri
+        
+        case 19: return .secret
+        
+        case 20: return .notAnAuthenticatorCode
+        
+        case 21: return .accountCodeNotHere
+        
+        case 22: return .image
+        
+        case 23: return .notAnId
+        
+        case 24: return .keyLength
+        
+        case 25: return .notUtf8
+        
+        case 26: return .transferState
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: InputProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .nameTooLong(field,max):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeNameKind.write(field, into: &buf)
+            FfiConverterUInt32.write(max, into: &buf)
+            
+        
+        case .emptyGroupName:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .emptyPassword:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .pinTooShort(min):
+            writeInt(&buf, Int32(4))
+            FfiConverterUInt32.write(min, into: &buf)
+            
+        
+        case .pinKdfTooWeak:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .needsTrustStore:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .codeParameters:
+            writeInt(&buf, Int32(7))
+        
+        
+        case let .tooManyEntries(max):
+            writeInt(&buf, Int32(8))
+            FfiConverterUInt32.write(max, into: &buf)
+            
+        
+        case let .tooManySlots(max):
+            writeInt(&buf, Int32(9))
+            FfiConverterUInt32.write(max, into: &buf)
+            
+        
+        case .notHotp:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .clockOffsetTooLarge:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .keystoreDataTooLong:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .headerTooLarge:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .backupNeedsCredential:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .lastPasswordSlot:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .counterExhausted:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .vaultExists:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .uri:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .secret:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .notAnAuthenticatorCode:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .accountCodeNotHere:
+            writeInt(&buf, Int32(21))
+        
+        
+        case .image:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .notAnId:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .keyLength:
+            writeInt(&buf, Int32(24))
+        
+        
+        case .notUtf8:
+            writeInt(&buf, Int32(25))
+        
+        
+        case .transferState:
+            writeInt(&buf, Int32(26))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInputProblem_lift(_ buf: RustBuffer) throws -> InputProblem {
+    return try FfiConverterTypeInputProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInputProblem_lower(_ value: InputProblem) -> RustBuffer {
+    return FfiConverterTypeInputProblem.lower(value)
+}
+
+
+
+/**
+ * What `TwofoldError::NotFound` did not find.
+ */
+
+public enum Missing: Equatable, Hashable {
+    
+    case vault
+    case entry
+    case group
+    case slot
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Missing: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMissing: FfiConverterRustBuffer {
+    typealias SwiftType = Missing
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Missing {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .vault
+        
+        case 2: return .entry
+        
+        case 3: return .group
+        
+        case 4: return .slot
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Missing, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .vault:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .entry:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .group:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .slot:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMissing_lift(_ buf: RustBuffer) throws -> Missing {
+    return try FfiConverterTypeMissing.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMissing_lower(_ value: Missing) -> RustBuffer {
+    return FfiConverterTypeMissing.lower(value)
+}
+
+
+
+/**
+ * Which name a length limit applies to.
+ */
+
+public enum NameKind: Equatable, Hashable {
+    
+    case issuer
+    case account
+    case note
+    case groupName
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NameKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNameKind: FfiConverterRustBuffer {
+    typealias SwiftType = NameKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NameKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .issuer
+        
+        case 2: return .account
+        
+        case 3: return .note
+        
+        case 4: return .groupName
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NameKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .issuer:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .account:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .note:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .groupName:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNameKind_lift(_ buf: RustBuffer) throws -> NameKind {
+    return try FfiConverterTypeNameKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNameKind_lower(_ value: NameKind) -> RustBuffer {
+    return FfiConverterTypeNameKind.lower(value)
+}
+
+
+
 
 public enum OtpType: Equatable, Hashable {
     
@@ -5456,137 +5983,111 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     
     /**
-     * Password, PIN, recovery key or platform key does not open the vault or backup.
+     * Password, PIN, recovery key or platform key does not open the vault, backup or file:
+     * ask again.
      */
     case WrongCredential
     /**
-     * A typed recovery key has a typo (checksum) or the wrong length.
+     * A typed recovery key has a typo (checksum) or the wrong length: point at the input.
      */
     case RecoveryKeyTypo(details: String
     )
     /**
-     * The file is damaged or was tampered with (and so is its previous generation).
+     * The keystore key behind a biometric or PIN slot is gone (raised by the apps'
+     * keystores): fall back to the password and offer to set it up again.
      */
-    case VaultCorrupt(details: String
+    case PlatformKeyInvalidated
+    /**
+     * An encrypted import file needs its password: ask for it.
+     */
+    case PasswordRequired
+    /**
+     * The vault, backup or import file is damaged (for the vault: its previous generation too):
+     * offer a restore from a backup.
+     */
+    case Corrupt(details: String
     )
     /**
-     * A well-formed file not written with this vault's keys (or not descending from those
-     * this device last saw): someone may have forged it. Nothing was opened or changed.
+     * A well-formed file not written with this vault's keys (or not by keys descending from
+     * those this device last saw): someone may have replaced it. Nothing was opened or changed.
      */
-    case VaultForged(details: String
+    case Forged(details: String
     )
     /**
-     * The file is older than the one this device last saw: an old copy was put back. The
-     * user may accept it on purpose with the password (`unlockWithPasswordAcceptingRollback`).
+     * The vault file is older than the one this device last saw: an old copy was put back. The
+     * user may accept it on purpose with the password (`unlockWithPasswordAcceptingUntrusted`).
      */
-    case VaultRolledBack(found: UInt64, expected: UInt64, details: String
+    case RolledBack(found: UInt64, expected: UInt64, details: String
     )
     /**
-     * The file opened but cannot be shown to be this vault's with what the device knows
-     * (made by Twofold 0.1, or a slot not confirmed since the upgrade, on a device with no
-     * record): ask the user, then `unlockWithPasswordAcceptingUntrusted`. For backups,
-     * `restoreBackup(..., acceptUnverified = true)`.
+     * The file opened but cannot be shown to be this vault's with what the device knows (made
+     * by Twofold 0.1, or a slot not confirmed since): ask the user, then
+     * `unlockWithPasswordAcceptingUntrusted`; for backups `restoreBackup(…, acceptUnverified)`.
      */
     case Unverified(details: String
     )
     /**
-     * Too many wrong PINs: unlock with the password or biometrics; the PIN is then removed.
+     * A file asks for more work or memory than any real one (refused before doing it).
+     */
+    case HostileFile(details: String
+    )
+    /**
+     * Not a file Twofold reads: not a Twofold file, written by a newer Twofold, key
+     * derivation below the floor, or not an import format (or variant) we know.
+     */
+    case UnsupportedFile(details: String
+    )
+    /**
+     * Too many wrong PINs: unlock with the password or biometrics (the PIN is then removed).
      */
     case PinLocked
     /**
-     * Not a Twofold vault or backup file.
-     */
-    case NotATwofoldFile(details: String
-    )
-    /**
-     * Written by a newer Twofold.
-     */
-    case UnsupportedVersion(version: UInt16
-    )
-    /**
-     * KDF parameters below the floor.
-     */
-    case WeakOrHostileKdf(details: String
-    )
-    case VaultNotFound(path: String
-    )
-    case VaultExists(path: String
-    )
-    /**
-     * The session is locked; unlock first.
+     * The session is locked: unlock first.
      */
     case Locked
-    case NoSuchEntry(id: String
-    )
-    case NoSuchGroup(id: String
-    )
     /**
-     * No slot for this kind of credential (or that slot id).
+     * Another program changed the vault since it was unlocked: lock and unlock again.
      */
-    case NoSuchSlot
+    case Conflict
     /**
      * The same account (secret and kind) is already in the vault.
      */
     case Duplicate(existingId: String
     )
     /**
-     * Input that cannot be accepted; the message says why.
+     * Input the user can fix; `problem` says which rule it broke.
      */
-    case InvalidInput(details: String
+    case InvalidInput(problem: InputProblem, details: String
     )
     /**
-     * An otpauth URI was refused; `reason` says why.
+     * The vault file, an entry, a group or a key slot does not exist.
      */
-    case InvalidUri(reason: String
+    case NotFound(what: Missing, details: String
     )
     /**
-     * Removing the last password slot would risk a lock-out.
-     */
-    case LastPasswordSlot
-    case CounterExhausted
-    /**
-     * Another program changed the vault; unlock again.
-     */
-    case Conflict
-    /**
-     * Storage failed; the vault on disk is unchanged (unless the message says the change
-     * was written but not confirmed durable).
+     * Storage failed; the vault on disk is unchanged (unless the details say the change was
+     * written but not confirmed durable).
      */
     case Storage(details: String
-    )
-    /**
-     * An encrypted export file needs its password.
-     */
-    case FilePasswordRequired
-    /**
-     * An import file is damaged.
-     */
-    case DamagedFile(details: String
-    )
-    /**
-     * Not a format Twofold can import, or a variant it does not support.
-     */
-    case UnsupportedFormat(details: String
-    )
-    /**
-     * An import file with absurd sizes or parameters (refused before doing the work).
-     */
-    case HostileFile(details: String
     )
     /**
      * The transfer invite expired: show a new one.
      */
     case TransferExpired
     /**
-     * A frame or invite was refused (another session, altered, second sender, not OTPX/1).
+     * A frame, invite or reply was refused (another session, altered, a second sender, a
+     * device that needs an update).
      */
     case TransferRejected(details: String
     )
     /**
-     * The transfer failed (data did not decrypt, network, timeout).
+     * The transfer failed (data did not decrypt, network, timeout): start again.
      */
     case TransferFailed(details: String
     )
+    /**
+     * A bug: report it.
+     */
     case Internal(details: String
     )
 
@@ -5622,77 +6123,53 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
         case 2: return .RecoveryKeyTypo(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .VaultCorrupt(
+        case 3: return .PlatformKeyInvalidated
+        case 4: return .PasswordRequired
+        case 5: return .Corrupt(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .VaultForged(
+        case 6: return .Forged(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .VaultRolledBack(
+        case 7: return .RolledBack(
             found: try FfiConverterUInt64.read(from: &buf), 
             expected: try FfiConverterUInt64.read(from: &buf), 
             details: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Unverified(
+        case 8: return .Unverified(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .PinLocked
-        case 8: return .NotATwofoldFile(
+        case 9: return .HostileFile(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .UnsupportedVersion(
-            version: try FfiConverterUInt16.read(from: &buf)
-            )
-        case 10: return .WeakOrHostileKdf(
+        case 10: return .UnsupportedFile(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .VaultNotFound(
-            path: try FfiConverterString.read(from: &buf)
-            )
-        case 12: return .VaultExists(
-            path: try FfiConverterString.read(from: &buf)
-            )
-        case 13: return .Locked
-        case 14: return .NoSuchEntry(
-            id: try FfiConverterString.read(from: &buf)
-            )
-        case 15: return .NoSuchGroup(
-            id: try FfiConverterString.read(from: &buf)
-            )
-        case 16: return .NoSuchSlot
-        case 17: return .Duplicate(
+        case 11: return .PinLocked
+        case 12: return .Locked
+        case 13: return .Conflict
+        case 14: return .Duplicate(
             existingId: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .InvalidInput(
+        case 15: return .InvalidInput(
+            problem: try FfiConverterTypeInputProblem.read(from: &buf), 
             details: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .InvalidUri(
-            reason: try FfiConverterString.read(from: &buf)
-            )
-        case 20: return .LastPasswordSlot
-        case 21: return .CounterExhausted
-        case 22: return .Conflict
-        case 23: return .Storage(
+        case 16: return .NotFound(
+            what: try FfiConverterTypeMissing.read(from: &buf), 
             details: try FfiConverterString.read(from: &buf)
             )
-        case 24: return .FilePasswordRequired
-        case 25: return .DamagedFile(
+        case 17: return .Storage(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 26: return .UnsupportedFormat(
+        case 18: return .TransferExpired
+        case 19: return .TransferRejected(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 27: return .HostileFile(
+        case 20: return .TransferFailed(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 28: return .TransferExpired
-        case 29: return .TransferRejected(
-            details: try FfiConverterString.read(from: &buf)
-            )
-        case 30: return .TransferFailed(
-            details: try FfiConverterString.read(from: &buf)
-            )
-        case 31: return .Internal(
+        case 21: return .Internal(
             details: try FfiConverterString.read(from: &buf)
             )
 
@@ -5716,142 +6193,96 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .VaultCorrupt(details):
+        case .PlatformKeyInvalidated:
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(details, into: &buf)
-            
         
-        case let .VaultForged(details):
+        
+        case .PasswordRequired:
             writeInt(&buf, Int32(4))
+        
+        
+        case let .Corrupt(details):
+            writeInt(&buf, Int32(5))
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .VaultRolledBack(found,expected,details):
-            writeInt(&buf, Int32(5))
+        case let .Forged(details):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .RolledBack(found,expected,details):
+            writeInt(&buf, Int32(7))
             FfiConverterUInt64.write(found, into: &buf)
             FfiConverterUInt64.write(expected, into: &buf)
             FfiConverterString.write(details, into: &buf)
             
         
         case let .Unverified(details):
-            writeInt(&buf, Int32(6))
-            FfiConverterString.write(details, into: &buf)
-            
-        
-        case .PinLocked:
-            writeInt(&buf, Int32(7))
-        
-        
-        case let .NotATwofoldFile(details):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .UnsupportedVersion(version):
+        case let .HostileFile(details):
             writeInt(&buf, Int32(9))
-            FfiConverterUInt16.write(version, into: &buf)
+            FfiConverterString.write(details, into: &buf)
             
         
-        case let .WeakOrHostileKdf(details):
+        case let .UnsupportedFile(details):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .VaultNotFound(path):
+        case .PinLocked:
             writeInt(&buf, Int32(11))
-            FfiConverterString.write(path, into: &buf)
-            
         
-        case let .VaultExists(path):
-            writeInt(&buf, Int32(12))
-            FfiConverterString.write(path, into: &buf)
-            
         
         case .Locked:
-            writeInt(&buf, Int32(13))
-        
-        
-        case let .NoSuchEntry(id):
-            writeInt(&buf, Int32(14))
-            FfiConverterString.write(id, into: &buf)
-            
-        
-        case let .NoSuchGroup(id):
-            writeInt(&buf, Int32(15))
-            FfiConverterString.write(id, into: &buf)
-            
-        
-        case .NoSuchSlot:
-            writeInt(&buf, Int32(16))
-        
-        
-        case let .Duplicate(existingId):
-            writeInt(&buf, Int32(17))
-            FfiConverterString.write(existingId, into: &buf)
-            
-        
-        case let .InvalidInput(details):
-            writeInt(&buf, Int32(18))
-            FfiConverterString.write(details, into: &buf)
-            
-        
-        case let .InvalidUri(reason):
-            writeInt(&buf, Int32(19))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case .LastPasswordSlot:
-            writeInt(&buf, Int32(20))
-        
-        
-        case .CounterExhausted:
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(12))
         
         
         case .Conflict:
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(13))
         
+        
+        case let .Duplicate(existingId):
+            writeInt(&buf, Int32(14))
+            FfiConverterString.write(existingId, into: &buf)
+            
+        
+        case let .InvalidInput(problem,details):
+            writeInt(&buf, Int32(15))
+            FfiConverterTypeInputProblem.write(problem, into: &buf)
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .NotFound(what,details):
+            writeInt(&buf, Int32(16))
+            FfiConverterTypeMissing.write(what, into: &buf)
+            FfiConverterString.write(details, into: &buf)
+            
         
         case let .Storage(details):
-            writeInt(&buf, Int32(23))
-            FfiConverterString.write(details, into: &buf)
-            
-        
-        case .FilePasswordRequired:
-            writeInt(&buf, Int32(24))
-        
-        
-        case let .DamagedFile(details):
-            writeInt(&buf, Int32(25))
-            FfiConverterString.write(details, into: &buf)
-            
-        
-        case let .UnsupportedFormat(details):
-            writeInt(&buf, Int32(26))
-            FfiConverterString.write(details, into: &buf)
-            
-        
-        case let .HostileFile(details):
-            writeInt(&buf, Int32(27))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(details, into: &buf)
             
         
         case .TransferExpired:
-            writeInt(&buf, Int32(28))
+            writeInt(&buf, Int32(18))
         
         
         case let .TransferRejected(details):
-            writeInt(&buf, Int32(29))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(details, into: &buf)
             
         
         case let .TransferFailed(details):
-            writeInt(&buf, Int32(30))
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(details, into: &buf)
             
         
         case let .Internal(details):
-            writeInt(&buf, Int32(31))
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(details, into: &buf)
             
         }
@@ -6357,6 +6788,31 @@ fileprivate struct FfiConverterSequenceTypeQrMatrix: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeQrMatrix.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRejectedAccount: FfiConverterRustBuffer {
+    typealias SwiftType = [RejectedAccount]
+
+    public static func write(_ value: [RejectedAccount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRejectedAccount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RejectedAccount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RejectedAccount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRejectedAccount.read(from: &buf))
         }
         return seq
     }
@@ -6890,7 +7346,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 33757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_importsession_read() != 8901) {
+    if (uniffi_twofold_ffi_checksum_constructor_importsession_read() != 61909) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_importsession_read_with_key_file() != 1235) {

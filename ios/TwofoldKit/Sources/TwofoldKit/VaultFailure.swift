@@ -27,6 +27,8 @@ public enum VaultFailure: Error, Equatable, Sendable {
     /// It opened but cannot be shown to be this vault's (made by Twofold 0.1, or a key not
     /// confirmed since): ask, then accept with the password; for backups `acceptUnverified`.
     case unverified(String)
+    /// A file asks for more work or memory than any real one: refused before doing it.
+    case hostileFile(String)
     /// Too many wrong PINs: use the password or Face ID (the PIN is then removed).
     case pinLocked
     case locked
@@ -51,31 +53,21 @@ public enum VaultFailure: Error, Equatable, Sendable {
         switch e {
         case .WrongCredential: return .wrongCredential
         case let .RecoveryKeyTypo(details): return .recoveryKeyTypo(details)
-        case let .VaultCorrupt(details): return .corrupt(details)
-        case let .VaultForged(details): return .forged(details)
-        case let .VaultRolledBack(found, expected, details): return .rolledBack(found: found, expected: expected, details)
+        case .PlatformKeyInvalidated: return .platformKeyInvalidated
+        case .PasswordRequired: return .passwordRequired
+        case let .Corrupt(details): return .corrupt(details)
+        case let .Forged(details): return .forged(details)
+        case let .RolledBack(found, expected, details): return .rolledBack(found: found, expected: expected, details)
         case let .Unverified(details): return .unverified(details)
+        case let .HostileFile(details): return .hostileFile(details)
+        case let .UnsupportedFile(details): return .unsupportedFile(details)
         case .PinLocked: return .pinLocked
-        case let .NotATwofoldFile(details): return .unsupportedFile(details)
-        case let .UnsupportedVersion(version): return .unsupportedFile("Made by a newer Twofold (format \(version))")
-        case let .WeakOrHostileKdf(details): return .unsupportedFile(details)
-        case let .VaultNotFound(path): return .notFound("No vault at \(path)")
-        case let .VaultExists(path): return .invalidInput("A vault already exists at \(path)")
         case .Locked: return .locked
-        case .NoSuchEntry: return .notFound("No such entry")
-        case .NoSuchGroup: return .notFound("No such group")
-        case .NoSuchSlot: return .notFound("No key slot for this credential")
-        case let .Duplicate(existingId): return .duplicate(existingId: existingId)
-        case let .InvalidInput(details): return .invalidInput(details)
-        case let .InvalidUri(reason): return .invalidInput(reason)
-        case .LastPasswordSlot: return .invalidInput("The vault must keep a password")
-        case .CounterExhausted: return .invalidInput("This counter cannot advance")
         case .Conflict: return .storage("The vault changed elsewhere; unlock again")
+        case let .Duplicate(existingId): return .duplicate(existingId: existingId)
+        case let .InvalidInput(_, details): return .invalidInput(details)
+        case let .NotFound(_, details): return .notFound(details)
         case let .Storage(details): return .storage(details)
-        case .FilePasswordRequired: return .passwordRequired
-        case let .DamagedFile(details): return .corrupt(details)
-        case let .UnsupportedFormat(details): return .unsupportedFile(details)
-        case let .HostileFile(details): return .unsupportedFile(details)
         case .TransferExpired: return .transferExpired
         case let .TransferRejected(details): return .transferRejected(details)
         case let .TransferFailed(details): return .transferFailed(details)

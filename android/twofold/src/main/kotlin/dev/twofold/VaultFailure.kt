@@ -51,6 +51,9 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
      */
     class Unverified(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
 
+    /** A file asks for more work or memory than any real one: refused before doing it. */
+    class HostileFile(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
     /** Too many wrong PINs: unlock with the password or biometrics (the PIN is then removed). */
     class PinLocked(cause: Throwable? = null) : VaultFailure("Too many wrong PINs: use your password", cause)
 
@@ -87,33 +90,21 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
         fun from(e: TwofoldException): VaultFailure = when (e) {
             is TwofoldException.WrongCredential -> WrongCredential(e)
             is TwofoldException.RecoveryKeyTypo -> RecoveryKeyTypo(e.details, e)
-            is TwofoldException.VaultCorrupt -> Corrupt(e.details, e)
-            is TwofoldException.VaultForged -> Forged(e.details, e)
-            is TwofoldException.VaultRolledBack -> RolledBack(e.found.toLong(), e.expected.toLong(), e.details, e)
+            is TwofoldException.PlatformKeyInvalidated -> PlatformKeyInvalidated(e)
+            is TwofoldException.PasswordRequired -> PasswordRequired(e)
+            is TwofoldException.Corrupt -> Corrupt(e.details, e)
+            is TwofoldException.Forged -> Forged(e.details, e)
+            is TwofoldException.RolledBack -> RolledBack(e.found.toLong(), e.expected.toLong(), e.details, e)
             is TwofoldException.Unverified -> Unverified(e.details, e)
+            is TwofoldException.HostileFile -> HostileFile(e.details, e)
+            is TwofoldException.UnsupportedFile -> UnsupportedFile(e.details, e)
             is TwofoldException.PinLocked -> PinLocked(e)
-            is TwofoldException.NotATwofoldFile -> UnsupportedFile(e.details, e)
-            is TwofoldException.UnsupportedVersion ->
-                UnsupportedFile("Made by a newer Twofold (format ${e.version})", e)
-            is TwofoldException.WeakOrHostileKdf -> UnsupportedFile(e.details, e)
-            is TwofoldException.VaultNotFound -> NotFound("No vault at ${e.path}", e)
-            is TwofoldException.VaultExists -> InvalidInput("A vault already exists at ${e.path}", e)
             is TwofoldException.Locked -> Locked(e)
-            is TwofoldException.NoSuchEntry -> NotFound("No such entry", e)
-            is TwofoldException.NoSuchGroup -> NotFound("No such group", e)
-            is TwofoldException.NoSuchSlot -> NotFound("No key slot for this credential", e)
+            is TwofoldException.Conflict -> Storage("The vault changed elsewhere; unlock again", e)
             is TwofoldException.Duplicate -> Duplicate(e.existingId, e)
             is TwofoldException.InvalidInput -> InvalidInput(e.details, e)
-            is TwofoldException.InvalidUri -> InvalidInput(e.reason, e)
-            is TwofoldException.LastPasswordSlot ->
-                InvalidInput("The vault must keep a password", e)
-            is TwofoldException.CounterExhausted -> InvalidInput("This counter cannot advance", e)
-            is TwofoldException.Conflict -> Storage("The vault changed elsewhere; unlock again", e)
+            is TwofoldException.NotFound -> NotFound(e.details, e)
             is TwofoldException.Storage -> Storage(e.details, e)
-            is TwofoldException.FilePasswordRequired -> PasswordRequired(e)
-            is TwofoldException.DamagedFile -> Corrupt(e.details, e)
-            is TwofoldException.UnsupportedFormat -> UnsupportedFile(e.details, e)
-            is TwofoldException.HostileFile -> UnsupportedFile(e.details, e)
             is TwofoldException.TransferExpired -> TransferExpired(e)
             is TwofoldException.TransferRejected -> TransferRejected(e.details, e)
             is TwofoldException.TransferFailed -> TransferFailed(e.details, e)
