@@ -78,6 +78,9 @@ enum Command {
     /// Move accounts to another device: encrypted animated QR codes or the LAN (OTPX/2).
     #[command(subcommand)]
     Transfer(cmd::transfer::TransferCommand),
+    /// Keep several devices in step through a folder or a WebDAV server (`sync` alone: sync
+    /// now).
+    Sync(cmd::sync::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::interop::import(g, a),
         Command::Export(a) => cmd::interop::export(g, a),
         Command::Transfer(c) => cmd::transfer::run(g, c),
+        Command::Sync(a) => cmd::sync::run(g, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

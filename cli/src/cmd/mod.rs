@@ -2,6 +2,7 @@ pub mod backup;
 pub mod code;
 pub mod interop;
 pub mod output;
+pub mod sync;
 pub mod transfer;
 pub mod uri;
 pub mod vault;

@@ -143,7 +143,7 @@ pub fn run(g: &Global, command: &TransferCommand) -> CliResult {
 }
 
 /// Asks `question` on the terminal; `flag` answers yes for scripts.
-fn ask(question: &str, flag: bool, flag_name: &str) -> CliResult<bool> {
+pub(crate) fn ask(question: &str, flag: bool, flag_name: &str) -> CliResult<bool> {
     if flag {
         return Ok(true);
     }
@@ -181,7 +181,7 @@ fn invite(args: &InviteArgs) -> CliResult {
 }
 
 /// Text given on the command line, or read from a text file or a QR image.
-fn read_code_text(arg: &str, prefix: &str) -> CliResult<String> {
+pub(crate) fn read_code_text(arg: &str, prefix: &str) -> CliResult<String> {
     let path = Path::new(arg);
     if path.is_file() {
         let bytes = std::fs::read(path).map_err(|e| CliError::failed(format!("{arg}: {e}")))?;
@@ -197,7 +197,7 @@ fn read_code_text(arg: &str, prefix: &str) -> CliResult<String> {
     Ok(arg.trim().to_owned())
 }
 
-fn read_session(path: &Path) -> CliResult<Vec<u8>> {
+pub(crate) fn read_session(path: &Path) -> CliResult<Vec<u8>> {
     std::fs::read(path).map_err(|e| CliError::failed(format!("{}: {e}", path.display())))
 }
 
@@ -427,7 +427,7 @@ fn frame_texts(path: &Path) -> CliResult<Vec<String>> {
     }
 }
 
-fn collect_frames(receiver: &mut TransferReceiver, path: &Path) -> CliResult {
+pub(crate) fn collect_frames(receiver: &mut TransferReceiver, path: &Path) -> CliResult {
     let texts = frame_texts(path)?;
     let mut rejected = 0;
     let mut first_error = None;

@@ -210,10 +210,14 @@ impl Drop for TerminalGuard {
 
 pub fn run(g: &Global) -> CliResult {
     let (session, _) = g.unlock()?;
-    watch(&session)
+    // In a sync group, sync in the background: at start, after each change, every minute.
+    std::thread::scope(|scope| {
+        let background = super::sync::background(scope, &session);
+        watch(&session, background.as_ref())
+    })
 }
 
-fn watch(session: &VaultSession) -> CliResult {
+fn watch(session: &VaultSession, sync: Option<&super::sync::Background>) -> CliResult {
     let mut terminal = ratatui::try_init()
         .map_err(|e| CliError::failed(format!("cannot start the full-screen view: {e}")))?;
     let _guard = TerminalGuard;
@@ -222,6 +226,14 @@ fn watch(session: &VaultSession) -> CliResult {
     let groups = session.groups().map_err(vault_error)?;
     let offset = session.clock_offset().map_err(vault_error)?;
     loop {
+        if let Some(bg) = sync {
+            if bg.take_changed() {
+                entries = session.entries().map_err(vault_error)?;
+            }
+            if let Some(message) = bg.take_status() {
+                state.status = message;
+            }
+        }
         let codes = session.codes_at(super::now_ms()).map_err(vault_error)?;
         let rows = visible_rows(&entries, &groups, &codes, &state.query);
         terminal
@@ -248,6 +260,9 @@ fn watch(session: &VaultSession) -> CliResult {
                     state.hotp_codes.insert(id, (code, Instant::now()));
                     state.status = "counter saved".into();
                     entries = session.entries().map_err(vault_error)?;
+                    if let Some(bg) = sync {
+                        bg.poke();
+                    }
                 }
                 Err(e) => state.status = e.to_string(),
             },

@@ -644,7 +644,8 @@ impl Doc {
     }
 
     /// Records how `local` differs from `base` (what this document materialized to at the
-    /// last sync) as writes by this device. Returns how many fields changed.
+    /// last sync) as writes by this device. Returns how many fields the user changed (times
+    /// and usage statistics are recorded too, but not counted).
     pub fn record_local(
         &mut self,
         base: &VaultContent,
@@ -689,9 +690,7 @@ impl Doc {
             );
             changes += 1;
         }
-        if changes > 0 {
-            self.normalize(clock.now);
-        }
+        self.normalize(clock.now);
         changes
     }
 
@@ -1006,28 +1005,19 @@ fn record_entry(d: &mut EntryDoc, base: &Entry, local: &Entry, clock: &mut Clock
         let hint = local.deleted_at.unwrap_or(edited);
         field!(trash, local.deleted_at, hint);
     }
-    // Counters and times merge by maximum; only increases are news.
+    // Counters and times merge by maximum; only increases are news. Times and usage change
+    // the document (they are sent) but are not edits the user made.
     let counter = counter_of(&local.kind);
     if counter > d.counter {
         d.counter = counter;
         changes += 1;
     }
-    if local.updated_at > d.updated {
-        d.updated = local.updated_at;
-        changes += 1;
-    }
-    if local.created_at < d.created {
-        d.created = local.created_at;
-        changes += 1;
-    }
-    if local.last_used_at > d.last_used {
-        d.last_used = local.last_used_at;
-        changes += 1;
-    }
+    d.updated = d.updated.max(local.updated_at);
+    d.created = d.created.min(local.created_at);
+    d.last_used = d.last_used.max(local.last_used_at);
     if local.use_count > base.use_count {
         let mine = d.uses.entry(clock.device).or_insert(0);
         *mine = mine.saturating_add(local.use_count - base.use_count);
-        changes += 1;
     }
     changes
 }

@@ -152,6 +152,8 @@ pub struct JoinPreview {
     pub storage: String,
     /// WebDAV credentials are included.
     pub with_credentials: bool,
+    /// The WebDAV URL and user, when the files are on a WebDAV server.
+    pub webdav: Option<(String, Option<String>)>,
 }
 
 impl Joiner {
@@ -239,6 +241,10 @@ impl Joiner {
                     ..
                 }
             ),
+            webdav: match &bundle.storage {
+                StorageConfig::WebDav { url, user, .. } => Some((url.clone(), user.clone())),
+                _ => None,
+            },
         })
     }
 

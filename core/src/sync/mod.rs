@@ -85,6 +85,29 @@ pub enum SyncError {
     Internal(String),
 }
 
+impl crate::error::Classify for SyncError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            SyncError::Vault(e) => e.kind(),
+            SyncError::Transfer(e) => e.kind(),
+            SyncError::NotInGroup
+            | SyncError::AlreadyInGroup
+            | SyncError::Insecure(_)
+            | SyncError::InvalidInput(_)
+            | SyncError::NoSuchDevice(_)
+            | SyncError::NoSuchConflict(_)
+            | SyncError::NotEmpty(_)
+            | SyncError::Join(_) => ErrorKind::Input,
+            SyncError::Revoked
+            | SyncError::Storage(_)
+            | SyncError::BadState(_)
+            | SyncError::Crypto(_)
+            | SyncError::Internal(_) => ErrorKind::Failure,
+        }
+    }
+}
+
 /// Something a sync noticed and refused or reported; nothing was imported from the file it
 /// names, and nothing stored was lost. Stable `kind()` codes for scripts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

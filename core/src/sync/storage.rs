@@ -129,7 +129,14 @@ impl SyncStorage for FolderStorage {
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let target = self.dir.join(name);
         let result = (|| -> io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut f = options.open(&tmp)?;
             f.write_all(bytes)?;
             f.sync_all()?;
             drop(f);

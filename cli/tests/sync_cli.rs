@@ -1,0 +1,300 @@
+//! `twofold sync` between vaults on one machine through a folder: setup, the join flow in
+//! files (invite, frames, reply, matching codes), edits both ways, status and devices as
+//! JSON, conflicts and their resolution, revocation, and the refusals with their exit
+//! statuses.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new(vaults: &[&str]) -> Self {
+        let lab = Lab {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        for v in vaults {
+            std::fs::write(lab.p(&format!("{v}.pw")), format!("{v} password\n")).unwrap();
+            lab.ok(v, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
+        }
+        lab
+    }
+
+    fn p(&self, n: &str) -> PathBuf {
+        self.dir.path().join(n)
+    }
+
+    fn run(&self, vault: &str, args: &[&str]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_twofold"));
+        c.arg("--vault")
+            .arg(self.p(&format!("{vault}.vault")))
+            .arg("--password-file")
+            .arg(self.p(&format!("{vault}.pw")))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("TWOFOLD_VAULT")
+            .env_remove("TWOFOLD_PASSWORD_FILE")
+            // Each vault's trust record lives in its own config directory.
+            .env("TWOFOLD_CONFIG_DIR", self.p(&format!("{vault}.config")));
+        c.output().unwrap()
+    }
+
+    fn ok(&self, vault: &str, args: &[&str]) -> String {
+        let o = self.run(vault, args);
+        assert!(
+            o.status.success(),
+            "{vault} {args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    fn fails(&self, vault: &str, args: &[&str], status: i32) -> String {
+        let o = self.run(vault, args);
+        assert_eq!(
+            o.status.code(),
+            Some(status),
+            "{vault} {args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stderr).unwrap()
+    }
+
+    fn json(&self, vault: &str, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(vault, args)).unwrap()
+    }
+
+    /// `new` joins the group of `member` through the files flow.
+    fn join(&self, member: &str, new: &str) {
+        let session = format!("{new}.join");
+        let invite = format!("{new}.invite.png");
+        let out = self.ok(
+            new,
+            &[
+                "sync",
+                "join",
+                "--session",
+                &session,
+                "--invite-out",
+                &invite,
+                "--name",
+                new,
+            ],
+        );
+        assert!(out.contains("OTPX2J"));
+        let frames = format!("{new}.frames");
+        std::fs::create_dir_all(self.p(&frames)).unwrap();
+        let added = self.ok(
+            member,
+            &[
+                "sync",
+                "add",
+                "--invite",
+                &invite,
+                "--session",
+                "add.bin",
+                "--frames-dir",
+                &frames,
+            ],
+        );
+        assert!(added.contains(&format!("Added '{new}'")), "{added}");
+        let received = self.ok(
+            new,
+            &["sync", "join", "--session", &session, "--frames", &frames],
+        );
+        let code = |text: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("Confirmation code: "))
+                .unwrap()
+                .to_owned()
+        };
+        assert!(received.contains("Not joined yet"));
+        let reply = format!("{session}.reply.png");
+        let member_code = self.ok(
+            member,
+            &["sync", "add", "--session", "add.bin", "--reply", &reply],
+        );
+        assert_eq!(code(&received), code(&member_code));
+        let joined = self.ok(
+            new,
+            &[
+                "sync",
+                "join",
+                "--session",
+                &session,
+                "--accept",
+                "--codes-match",
+            ],
+        );
+        assert!(joined.contains("Joined the group"), "{joined}");
+        assert!(!self.p(&session).exists(), "the session file is removed");
+    }
+
+    fn issuers(&self, vault: &str) -> Vec<String> {
+        let list = self.json(vault, &["list", "--json"]);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["issuer"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+#[test]
+fn two_vaults_keep_in_step_through_a_folder() {
+    let lab = Lab::new(&["desktop", "laptop"]);
+    lab.ok(
+        "desktop",
+        &[
+            "add",
+            "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+        ],
+    );
+    let setup = lab.ok(
+        "desktop",
+        &["sync", "setup", "--folder", "shared", "--name", "desktop"],
+    );
+    assert!(setup.contains("new sync group"), "{setup}");
+    // A second setup, or one into a folder holding a group, is refused.
+    lab.fails("desktop", &["sync", "setup", "--folder", "other"], 2);
+    let err = lab.fails("laptop", &["sync", "setup", "--folder", "shared"], 2);
+    assert!(err.contains("join that group"), "{err}");
+    lab.join("desktop", "laptop");
+    assert_eq!(lab.issuers("laptop"), ["GitHub"]);
+    // Edits both ways; `sync` alone is `sync now`.
+    lab.ok(
+        "laptop",
+        &[
+            "add",
+            "--secret",
+            "GEZDGNBVGY3TQOJQ",
+            "--issuer",
+            "Bank",
+            "--account",
+            "bob",
+        ],
+    );
+    let out = lab.ok("laptop", &["sync"]);
+    assert!(out.contains("Sent 1 change made here"), "{out}");
+    let out = lab.ok("desktop", &["sync", "now"]);
+    assert!(out.contains("+ Bank (bob)"), "{out}");
+    assert_eq!(lab.issuers("desktop"), ["GitHub", "Bank"]);
+    // Status as JSON.
+    let status = lab.json("desktop", &["sync", "status", "--json"]);
+    let keys: Vec<&str> = status
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "group",
+            "device",
+            "storage",
+            "generation",
+            "last_sync",
+            "epoch",
+            "revoked",
+            "devices",
+            "conflicts",
+            "warnings"
+        ]
+    );
+    assert_eq!(status["devices"].as_array().unwrap().len(), 2);
+    assert_eq!(status["devices"][0]["this_device"], true);
+    let devices = lab.json("desktop", &["sync", "devices", "--json"]);
+    assert_eq!(devices[1]["name"], "laptop");
+    assert!(devices[1]["generation"].as_u64().unwrap() >= 1);
+    // The same field on both: one conflict, resolved from the laptop.
+    lab.ok("desktop", &["edit", "GitHub", "--note", "desk"]);
+    lab.ok("laptop", &["edit", "GitHub", "--note", "lap"]);
+    lab.ok("desktop", &["sync"]);
+    let out = lab.ok("laptop", &["sync"]);
+    assert!(out.contains("1 conflict"), "{out}");
+    lab.ok("desktop", &["sync"]);
+    let conflicts = lab.json("desktop", &["sync", "conflicts", "--json"]);
+    assert_eq!(conflicts.as_array().unwrap().len(), 1);
+    assert_eq!(conflicts[0]["field"], "note");
+    lab.ok("laptop", &["sync", "resolve", "GitHub", "--keep", "mine"]);
+    lab.ok("desktop", &["sync"]);
+    let note = |v: &str| {
+        lab.json(v, &["list", "--json"])[0]["note"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(note("desktop"), "lap");
+    assert_eq!(note("laptop"), "lap");
+    assert!(
+        lab.ok("desktop", &["sync", "conflicts"])
+            .contains("No conflicts")
+    );
+    lab.fails(
+        "desktop",
+        &["sync", "resolve", "GitHub", "--keep", "theirs"],
+        2,
+    );
+    // Revocation: the laptop is told, and exits with status 1.
+    let out = lab.ok("desktop", &["sync", "revoke", "laptop"]);
+    assert!(out.contains("Removed 'laptop'"), "{out}");
+    let err = lab.fails("laptop", &["sync"], 1);
+    assert!(err.contains("removed from its sync group"), "{err}");
+    lab.fails("desktop", &["sync", "revoke", "nobody"], 2);
+    // The snapshot files are private to the user.
+    #[cfg(unix)]
+    for f in std::fs::read_dir(lab.p("shared")).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = f.unwrap().metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}
+
+#[test]
+fn sync_refuses_what_it_cannot_do() {
+    let lab = Lab::new(&["a"]);
+    let err = lab.fails("a", &["sync"], 2);
+    assert!(err.contains("not in a sync group"), "{err}");
+    lab.fails("a", &["sync", "status"], 2);
+    // WebDAV over plain HTTP to another machine is refused before anything is sent.
+    let err = lab.fails(
+        "a",
+        &[
+            "sync",
+            "setup",
+            "--webdav",
+            "http://cloud.example/dav",
+            "--name",
+            "a",
+        ],
+        2,
+    );
+    assert!(err.contains("https://"), "{err}");
+    // An invite to transfer accounts is not a join invite.
+    let transfer = lab.ok("a", &["transfer", "invite", "--session", "t.bin"]);
+    let invite = transfer.lines().find(|l| l.starts_with("OTPX2I")).unwrap();
+    lab.ok("a", &["sync", "setup", "--folder", "s", "--name", "a"]);
+    std::fs::create_dir_all(lab.p("f")).unwrap();
+    let err = lab.fails(
+        "a",
+        &[
+            "sync",
+            "add",
+            "--invite",
+            invite,
+            "--session",
+            "x",
+            "--frames-dir",
+            "f",
+        ],
+        2,
+    );
+    assert!(err.contains("invite to transfer accounts"), "{err}");
+    lab.ok("a", &["sync", "leave"]);
+    lab.fails("a", &["sync"], 2);
+}
