@@ -126,6 +126,21 @@ impl SyncStorage for FolderStorage {
 
     fn write(&self, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
         check_own_name(name)?;
+        // A write killed half-way leaves its hidden temporary file: this device's are removed
+        // before the next one (no one else writes names with its tag).
+        if let Some((tag, _)) = super::file::parse_name(name)
+            && let Ok(entries) = std::fs::read_dir(&self.dir)
+        {
+            let prefix = format!(".d-{tag:016x}-");
+            for e in entries.flatten() {
+                if let Some(n) = e.file_name().to_str()
+                    && n.starts_with(&prefix)
+                    && n.ends_with(".twfs.tmp")
+                {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let target = self.dir.join(name);
         let result = (|| -> io::Result<()> {
