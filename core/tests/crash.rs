@@ -168,7 +168,9 @@ const SYNC_TRUST_ENV: &str = "TWOFOLD_CRASH_CHILD_TRUST";
 
 fn sync_env(trust: &std::path::Path) -> twofold_core::vault::VaultEnv {
     twofold_core::vault::VaultEnv {
-        trust: Some(std::sync::Arc::new(twofold_core::vault::FileTrustStore::new(trust))),
+        trust: Some(std::sync::Arc::new(
+            twofold_core::vault::FileTrustStore::new(trust),
+        )),
         ..twofold_core::vault::VaultEnv::default()
     }
 }
@@ -312,7 +314,10 @@ fn kill_a_syncing_writer_100_times() {
         assert!(report.warnings.is_empty(), "round {round}: {report:?}");
         let entries = a.entries().unwrap();
         for id in &committed {
-            assert!(entries.iter().any(|e| &e.id == id), "round {round}: {id} lost");
+            assert!(
+                entries.iter().any(|e| &e.id == id),
+                "round {round}: {id} lost"
+            );
         }
         let counter = entries
             .iter()
@@ -321,7 +326,10 @@ fn kill_a_syncing_writer_100_times() {
                 _ => None,
             })
             .unwrap();
-        assert!(counter >= handed_out, "round {round}: HOTP counter went back");
+        assert!(
+            counter >= handed_out,
+            "round {round}: HOTP counter went back"
+        );
         // The other device merges it cleanly.
         let report = sync::sync(&b, &storage).unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert!(
@@ -337,10 +345,16 @@ fn kill_a_syncing_writer_100_times() {
         );
         let on_b = b.entries().unwrap();
         for id in &committed {
-            assert!(on_b.iter().any(|e| &e.id == id), "round {round}: {id} not on the reader");
+            assert!(
+                on_b.iter().any(|e| &e.id == id),
+                "round {round}: {id} not on the reader"
+            );
         }
     }
-    assert!(kills_mid_run >= 60, "only {kills_mid_run} of 100 kills hit a running writer");
+    assert!(
+        kills_mid_run >= 60,
+        "only {kills_mid_run} of 100 kills hit a running writer"
+    );
     eprintln!("{syncs} syncs completed by the child, {kills_mid_run} kills mid-run");
     assert!(syncs >= 100, "the child synced only {syncs} times");
     // Killed writes leave no more than one hidden temporary file behind.

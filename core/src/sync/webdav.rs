@@ -276,7 +276,13 @@ impl WebDavStorage {
         }
         let second = put(b"probe again")?.status().as_u16();
         let listing = self.propfind_raw()?.to_ascii_lowercase();
-        let etags = listing.contains("getetag>\"") || listing.contains("getetag>w/\"");
+        // An element `…getetag>` with content (not an empty one followed by `</…`).
+        let etags = listing.match_indices("getetag>").any(|(i, m)| {
+            listing[i + m.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c != '<')
+        });
         let _ = self.request("DELETE", &url, &[], Vec::new());
         Ok(Capabilities {
             conditional_create: second == 412,
