@@ -2,6 +2,7 @@
 """Turns criterion results into the tables of docs/performance.md.
 
 Usage: scripts/perf_report.py codes    (after `cargo bench -p twofold-core --bench codes`)
+       scripts/perf_report.py sync     (runs the sync measurements itself)
 
 Each section of docs/performance.md lives between `<!-- perf:NAME -->` and `<!-- /perf:NAME -->`
 markers; this script rewrites only that part, so prose around it stays as written.
@@ -120,7 +121,14 @@ def transfer_section():
     return out.rstrip("\n")
 
 
-SECTIONS = {"codes": codes_section, "import": import_section, "transfer": transfer_section}
+def sync_section():
+    out = subprocess.run(["cargo", "run", "--release", "-q", "-p", "twofold-core", "--example", "sync_bench"],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return out.rstrip("\n")
+
+
+SECTIONS = {"codes": codes_section, "import": import_section, "transfer": transfer_section,
+            "sync": sync_section}
 
 
 def write_section(name, body):

@@ -15,6 +15,9 @@ python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
 [ -f /usr/share/java/jna.jar ] || need+=(libjna-java)
 command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v npm >/dev/null || need+=(npm)
+# WebDAV servers the sync tests start on random loopback ports (core/tests/sync_storage.rs).
+command -v rclone >/dev/null || need+=(rclone)
+[ -x /usr/sbin/apache2 ] || need+=(apache2-bin)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   as_root apt-get update -qq
@@ -30,6 +33,11 @@ if [ ! -x target/test-venv/bin/python ] || ! target/test-venv/bin/python -c 'imp
   echo "== installing the interop test peers (PyPI) into target/test-venv"
   python3 -m venv target/test-venv
   target/test-venv/bin/pip install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
+fi
+# wsgidav (PyPI) for the sync tests, in the same venv; versions as measured in SYNC-FACTS §1.2.
+if ! target/test-venv/bin/python -c 'import wsgidav, cheroot' 2>/dev/null; then
+  echo "== installing wsgidav and cheroot (PyPI) into target/test-venv"
+  target/test-venv/bin/pip install --quiet --disable-pip-version-check wsgidav==4.4.0 cheroot==11.1.2
 fi
 
 # --- Rust ---------------------------------------------------------------------------------

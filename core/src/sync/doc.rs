@@ -33,17 +33,27 @@ pub const TOMBSTONE_TTL_MS: i64 = 400 * 24 * 3600 * 1000;
 /// A resolved conflict is forgotten after this long.
 pub const RESOLVED_TTL_MS: i64 = 90 * 24 * 3600 * 1000;
 
-/// One last-writer-wins register.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One last-writer-wins register, encoded as `[stamp, prev, value]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reg<T> {
     /// Who wrote this value, when.
-    #[serde(rename = "s")]
     pub stamp: Stamp,
     /// The stamp of the value the writer replaced: what it had seen of this register.
-    #[serde(rename = "p")]
     pub prev: Stamp,
-    #[serde(rename = "v")]
     pub value: T,
+}
+
+impl<T: Serialize> Serialize for Reg<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.stamp, &self.prev, &self.value).serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Reg<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (stamp, prev, value) = <(Stamp, Stamp, T)>::deserialize(d)?;
+        Ok(Reg { stamp, prev, value })
+    }
 }
 
 /// A register that lost to a concurrent write (its writer had not seen the winner's value,

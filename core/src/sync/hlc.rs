@@ -37,17 +37,29 @@ pub fn adoptable(remote: u64, now_ms: i64) -> bool {
 }
 
 /// Who wrote a value and when: ordered by clock value, then by the writer's device tag, so
-/// every device orders every pair of writes the same way.
+/// every device orders every pair of writes the same way. Encoded as the pair
+/// `[time, device]`.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[serde(from = "(u64, u64)", into = "(u64, u64)")]
 pub struct Stamp {
     /// Clock value.
-    #[serde(rename = "t")]
     pub time: u64,
     /// Device tag of the writer (see `roster::devtag`).
-    #[serde(rename = "d")]
     pub device: u64,
+}
+
+impl From<(u64, u64)> for Stamp {
+    fn from((time, device): (u64, u64)) -> Self {
+        Stamp { time, device }
+    }
+}
+
+impl From<Stamp> for (u64, u64) {
+    fn from(s: Stamp) -> Self {
+        (s.time, s.device)
+    }
 }
 
 impl Stamp {

@@ -139,15 +139,33 @@ pub struct SyncState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct KeyBytesPub(#[serde(with = "array")] pub DeviceKey);
 
+/// The state's encoding: this byte, then raw DEFLATE of its MessagePack (the document
+/// compresses to a fifth, and the vault is rewritten on every change).
+const DEFLATED: u8 = 1;
+/// Largest state inflated.
+const MAX_STATE_LEN: usize = 256 * 1024 * 1024;
+
 impl SyncState {
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(rmp_serde::to_vec_named(self).expect("plain data"))
+        let packed = Zeroizing::new(rmp_serde::to_vec_named(self).expect("plain data"));
+        let mut out = Zeroizing::new(vec![DEFLATED]);
+        out.extend_from_slice(&Zeroizing::new(miniz_oxide::deflate::compress_to_vec(
+            &packed, 3,
+        )));
+        out
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, SyncError> {
-        let state: SyncState = rmp_serde::from_slice(bytes).map_err(|_| {
-            SyncError::BadState("the sync state in the vault is not readable".into())
-        })?;
+        let bad = || SyncError::BadState("the sync state in the vault is not readable".into());
+        let (&encoding, rest) = bytes.split_first().ok_or_else(bad)?;
+        if encoding != DEFLATED {
+            return Err(bad());
+        }
+        let packed = Zeroizing::new(
+            miniz_oxide::inflate::decompress_to_vec_with_limit(rest, MAX_STATE_LEN)
+                .map_err(|_| bad())?,
+        );
+        let state: SyncState = rmp_serde::from_slice(&packed).map_err(|_| bad())?;
         if state.version > STATE_VERSION {
             return Err(SyncError::BadState(format!(
                 "the sync state was written by a newer Twofold (version {})",
