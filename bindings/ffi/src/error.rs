@@ -89,6 +89,20 @@ pub enum TwofoldError {
     /// The transfer failed (data did not decrypt, network, timeout): start again.
     #[error("{details}")]
     TransferFailed { details: String },
+    /// This vault is not in a sync group: offer to set one up or to join one.
+    #[error("{details}")]
+    SyncNotSetUp { details: String },
+    /// This device was removed from its sync group on another device; it no longer syncs.
+    #[error("{details}")]
+    SyncRevoked { details: String },
+    /// The sync folder or server cannot be reached (try later), or refuses this device
+    /// (`denied`: fix the credentials or the folder's permission).
+    #[error("{details}")]
+    SyncStorage { denied: bool, details: String },
+    /// A sync operation was refused: a location holding another group, plain HTTP to another
+    /// machine, a join invite or bundle that is not right, no such device or conflict.
+    #[error("{details}")]
+    SyncRefused { details: String },
     /// A bug: report it.
     #[error("{details}")]
     Internal { details: String },

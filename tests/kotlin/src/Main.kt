@@ -339,5 +339,6 @@ fun main() {
     registerImportFormatTests(suite)
     registerTransferTests(suite)
     registerAppTests(suite)
+    registerSyncTests(suite)
     exitWith(suite.run())
 }

@@ -82,6 +82,21 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
     /** The transfer failed (did not decrypt, network, timeout); start again. */
     class TransferFailed(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
 
+    /** This vault is not in a sync group: offer to set one up or to join one. */
+    class SyncNotSetUp(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** This device was removed from its sync group on another device; it no longer syncs. */
+    class SyncRevoked(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /**
+     * The sync folder or server cannot be reached (try later), or refuses this device
+     * ([denied]: choose the folder again, or fix the credentials).
+     */
+    class SyncStorage(val denied: Boolean, message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
+    /** A sync step was refused (another group's folder, a wrong invite, …): [message] says why. */
+    class SyncRefused(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
+
     /** A bug: report it. */
     class Internal(message: String, cause: Throwable? = null) : VaultFailure(message, cause)
 
@@ -108,6 +123,10 @@ sealed class VaultFailure(message: String, cause: Throwable? = null) : Exception
             is TwofoldException.TransferExpired -> TransferExpired(e)
             is TwofoldException.TransferRejected -> TransferRejected(e.details, e)
             is TwofoldException.TransferFailed -> TransferFailed(e.details, e)
+            is TwofoldException.SyncNotSetUp -> SyncNotSetUp(e.details, e)
+            is TwofoldException.SyncRevoked -> SyncRevoked(e.details, e)
+            is TwofoldException.SyncStorage -> SyncStorage(e.denied, e.details, e)
+            is TwofoldException.SyncRefused -> SyncRefused(e.details, e)
             is TwofoldException.Internal -> Internal(e.details, e)
         }
     }

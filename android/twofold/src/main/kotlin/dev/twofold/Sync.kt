@@ -1,0 +1,168 @@
+package dev.twofold
+
+import dev.twofold.core.SyncConflict
+import dev.twofold.core.SyncDevice
+import dev.twofold.core.SyncFile
+import dev.twofold.core.SyncGroup
+import dev.twofold.core.SyncInviter
+import dev.twofold.core.SyncJoinPreview
+import dev.twofold.core.SyncJoiner
+import dev.twofold.core.SyncKeep
+import dev.twofold.core.SyncLocation
+import dev.twofold.core.SyncResult
+import dev.twofold.core.SyncStatusView
+import dev.twofold.core.SyncStorage
+import dev.twofold.core.TransferProgress
+import dev.twofold.core.TwofoldException
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+import java.io.File
+import java.io.IOException
+
+private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T =
+    withContext(io) {
+        try {
+            block()
+        } catch (e: TwofoldException) {
+            throw VaultFailure.from(e)
+        }
+    }
+
+private fun nowSeconds(): Long = System.currentTimeMillis() / 1000
+
+/**
+ * Sync of one unlocked vault with the user's other devices, through a folder the app opens
+ * ([storage]: a SAF tree on Android) or a WebDAV server the core reaches itself. The merge,
+ * the checks of every file and the keys are the core's (`docs/sync-protocol.md`); this class
+ * only moves calls off the main thread and turns errors into [VaultFailure]s.
+ */
+class TwofoldSync(
+    vault: TwofoldVault,
+    storage: SyncStorage?,
+    private val io: CoroutineDispatcher = Dispatchers.IO,
+) {
+    internal val group = SyncGroup(vault.session, storage)
+
+    suspend fun isSetUp(): Boolean = call(io) { group.isSetUp() }
+
+    /** This vault becomes the first device of a new group in the app's folder ([label] is shown). */
+    suspend fun setUpInAppFolder(label: String, deviceName: String): SyncResult =
+        call(io) { group.setup(SyncLocation.App(label), deviceName) }
+
+    /** A new group on a WebDAV server; [password] (an app password for Nextcloud) is wiped. */
+    suspend fun setUpWebDav(url: String, user: String?, password: CharArray?, deviceName: String): SyncResult {
+        val bytes = password?.toWipedUtf8()
+        return try {
+            call(io) { group.setup(SyncLocation.WebDav(url, user, bytes), deviceName) }
+        } finally {
+            bytes?.fill(0)
+        }
+    }
+
+    /** Reads every device's latest state, merges, writes this device's. */
+    suspend fun syncNow(): SyncResult = call(io) { group.syncNow() }
+
+    suspend fun status(): SyncStatusView = call(io) { group.status() }
+
+    suspend fun conflicts(): List<SyncConflict> = call(io) { group.conflicts() }
+
+    /** Keeps one side of the entry's conflicts (or both); sync afterwards. */
+    suspend fun resolve(entryId: String, keep: SyncKeep): Int = call(io) { group.resolve(entryId, keep).toInt() }
+
+    suspend fun devices(): List<SyncDevice> = call(io) { group.devices() }
+
+    /** Removes a device: it reads nothing written afterwards; its later files are refused. */
+    suspend fun revoke(deviceNameOrTag: String): SyncDevice = call(io) { group.revoke(deviceNameOrTag) }
+
+    suspend fun leave(): Unit = call(io) { group.leave() }
+
+    /** A member adds the device whose join invite was scanned; re-authenticate first. */
+    suspend fun inviteDevice(inviteText: String, shareCredentials: Boolean): DeviceInvite =
+        call(io) { DeviceInvite(SyncInviter(group, inviteText, shareCredentials, nowSeconds().toULong()), io) }
+}
+
+/** A member's side of a join: frames to show, then the new device's reply gives the code. */
+class DeviceInvite internal constructor(private val inviter: SyncInviter, private val io: CoroutineDispatcher) {
+    val deviceName: String get() = inviter.deviceName()
+
+    val sourceFrames: Long get() = inviter.sourceFrames().toLong()
+
+    fun frame(n: Long): String = inviter.frame(n.toULong())
+
+    /** The new device's reply (scanned): the code to compare; if it differs, revoke [deviceName]. */
+    suspend fun acceptReply(replyText: String): String =
+        call(io) { inviter.acceptReply(replyText, nowSeconds().toULong()) }
+}
+
+/**
+ * The new device's side: show [inviteText] as a QR code, feed the member's frames, show the
+ * reply and compare the code; [acceptInto] once the user confirmed they match.
+ */
+class JoiningDevice private constructor(private val joiner: SyncJoiner, private val io: CoroutineDispatcher) {
+    companion object {
+        suspend fun start(deviceName: String, ttlSeconds: Long = 600, io: CoroutineDispatcher = Dispatchers.IO): JoiningDevice =
+            call(io) { JoiningDevice(SyncJoiner(deviceName, nowSeconds().toULong(), ttlSeconds.toULong()), io) }
+    }
+
+    suspend fun inviteText(): String = call(io) { joiner.inviteText() }
+
+    suspend fun receiveFrame(text: String): TransferProgress = call(io) { joiner.receiveFrame(text, nowSeconds().toULong()) }
+
+    suspend fun replyText(): String? = call(io) { joiner.replyText() }
+
+    suspend fun confirmationCode(): String? = call(io) { joiner.confirmationCode() }
+
+    suspend fun preview(): SyncJoinPreview? = call(io) { joiner.preview() }
+
+    /**
+     * Joins [vault] to the group. [appFolderLabel]: the group's files are in the folder the
+     * app opens (pass the same [SyncStorage] to [TwofoldSync]); `null` keeps the location the
+     * member sent (WebDAV).
+     */
+    suspend fun acceptInto(vault: TwofoldVault, appFolderLabel: String?): SyncJoinPreview =
+        call(io) { joiner.acceptInto(vault.session, appFolderLabel?.let { SyncLocation.App(it) }) }
+
+    fun reject() = joiner.reject()
+}
+
+/**
+ * A plain directory as a [SyncStorage] (desktop JVMs and tests; Android uses a SAF tree).
+ * Writes go through a hidden temporary file renamed into place.
+ */
+class DirectorySyncStorage(private val dir: File) : SyncStorage {
+    override fun list(): List<SyncFile> =
+        (dir.listFiles() ?: throw TwofoldException.SyncStorage(false, "cannot list ${dir.path}"))
+            .filter { it.isFile }
+            .map { SyncFile(it.name, it.length().toULong()) }
+
+    override fun read(name: String): ByteArray? {
+        val f = File(dir, name)
+        if (f.parentFile != dir) return null
+        return try {
+            f.readBytes()
+        } catch (_: java.io.FileNotFoundException) {
+            null
+        } catch (e: IOException) {
+            throw TwofoldException.SyncStorage(false, "cannot read $name: ${e.message}")
+        }
+    }
+
+    override fun write(name: String, bytes: ByteArray) {
+        val tmp = File(dir, ".$name.tmp")
+        try {
+            tmp.outputStream().use { out ->
+                out.write(bytes)
+                out.fd.sync()
+            }
+            if (!tmp.renameTo(File(dir, name))) throw IOException("rename failed")
+        } catch (e: IOException) {
+            tmp.delete()
+            throw TwofoldException.SyncStorage(false, "cannot write $name: ${e.message}")
+        }
+    }
+
+    override fun delete(name: String) {
+        File(dir, name).delete()
+    }
+}
