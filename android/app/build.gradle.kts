@@ -65,6 +65,8 @@ dependencies {
     implementation("androidx.lifecycle:lifecycle-process:2.8.7")
     implementation("androidx.biometric:biometric:1.1.0")
     implementation("androidx.documentfile:documentfile:1.0.1")
+    // Background sync (SyncWorker); used without network constraints (the app has no network).
+    implementation("androidx.work:work-runtime-ktx:2.9.1")
 
     val camerax = "1.4.1"
     implementation("androidx.camera:camera-camera2:$camerax")

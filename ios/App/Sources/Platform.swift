@@ -47,6 +47,21 @@ final class DefaultsSettings: SettingsStore {
     }
 }
 
+extension DefaultsSettings: SyncSettings {
+    var syncFolderBookmark: Data? {
+        get { defaults.data(forKey: "syncFolderBookmark") }
+        set { defaults.set(newValue, forKey: "syncFolderBookmark") }
+    }
+    var syncFolderName: String? {
+        get { defaults.string(forKey: "syncFolderName") }
+        set { defaults.set(newValue, forKey: "syncFolderName") }
+    }
+    var syncDeviceName: String? {
+        get { defaults.string(forKey: "syncDeviceName") }
+        set { defaults.set(newValue, forKey: "syncDeviceName") }
+    }
+}
+
 /// A folder the user picked with `.fileImporter` (on the device or iCloud Drive: backups are
 /// end-to-end encrypted), reached through its security-scoped bookmark.
 struct BookmarkFolder: BackupFolder {

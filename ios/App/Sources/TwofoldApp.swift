@@ -1,3 +1,4 @@
+import BackgroundTasks
 import Combine
 import SwiftUI
 import TwofoldKit
@@ -10,6 +11,10 @@ struct TwofoldApp: App {
     @State private var session = AppSession()
     @Environment(\.scenePhase) private var scenePhase
     @State private var captured = false
+
+    init() {
+        BackgroundSync.register()
+    }
 
     var body: some Scene {
         WindowGroup {
@@ -30,8 +35,12 @@ struct TwofoldApp: App {
         }
         .onChange(of: scenePhase) { _, phase in
             switch phase {
-            case .background: session.app.didEnterBackground()
-            case .active: session.app.willEnterForeground()
+            case .background:
+                session.app.didEnterBackground()
+                BackgroundSync.schedule()
+            case .active:
+                session.app.willEnterForeground()
+                session.syncOnForeground()
             default: break
             }
         }
@@ -107,7 +116,15 @@ final class AppSession {
         if let unlocked, unlocked.vault === vault { return unlocked }
         let u = Unlocked(vault: vault, keystore: keystore, settings: settings)
         unlocked = u
+        BackgroundSync.current = u.sync
+        Task { await u.sync.start() }
         return u
+    }
+
+    /// Back in the foreground with the vault unlocked: sync.
+    func syncOnForeground() {
+        guard let sync = unlocked?.sync, case .unlocked = app.route else { return }
+        Task { await sync.start() }
     }
 
     @MainActor
@@ -120,11 +137,17 @@ final class AppSession {
         let receive: ReceiveModel
         let send: SendModel
         let security: SettingsModel
+        let sync: SyncModel
 
         init(vault: TwofoldVault, keystore: SecureEnclaveKeystore?, settings: DefaultsSettings) {
             self.vault = vault
             let backup = BackupModel(vault: vault, settings: settings, folderFor: { BookmarkFolder(bookmark: $0) })
-            let changed: () -> Void = { Task { await backup.backupNow() } }
+            let sync = SyncModel(vault: vault, settings: settings, folderFor: { FolderSyncStorage(bookmark: $0) })
+            self.sync = sync
+            let changed: () -> Void = {
+                Task { await backup.backupNow() }
+                sync.localChange()
+            }
             self.backup = backup
             codes = CodesModel(vault: vault, settings: settings, clipboard: PasteboardClipboard(), onChanged: changed)
             enroll = EnrollModel(vault: vault, onChanged: changed)

@@ -243,6 +243,34 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncStorageMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD1
+typedef void (*UniffiCallbackInterfaceSyncStorageMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD2
+typedef void (*UniffiCallbackInterfaceSyncStorageMethod2)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD3
+typedef void (*UniffiCallbackInterfaceSyncStorageMethod3)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRUST_STORE_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRUST_STORE_METHOD0
 typedef void (*UniffiCallbackInterfaceTrustStoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
@@ -255,6 +283,18 @@ typedef void (*UniffiCallbackInterfaceTrustStoreMethod0)(uint64_t, RustBuffer* _
 typedef void (*UniffiCallbackInterfaceTrustStoreMethod1)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STORAGE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STORAGE
+typedef struct UniffiVTableCallbackInterfaceSyncStorage {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncStorageMethod0 _Nonnull list;
+    UniffiCallbackInterfaceSyncStorageMethod1 _Nonnull read;
+    UniffiCallbackInterfaceSyncStorageMethod2 _Nonnull write;
+    UniffiCallbackInterfaceSyncStorageMethod3 _Nonnull delete;
+} UniffiVTableCallbackInterfaceSyncStorage;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRUST_STORE
@@ -651,6 +691,186 @@ RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_verify_backup(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP_BYTES
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_verify_backup_bytes(uint64_t ptr, RustBuffer bytes, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCGROUP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCGROUP
+uint64_t uniffi_twofold_ffi_fn_clone_syncgroup(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_SYNCGROUP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_SYNCGROUP
+void uniffi_twofold_ffi_fn_free_syncgroup(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_SYNCGROUP_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_SYNCGROUP_NEW
+uint64_t uniffi_twofold_ffi_fn_constructor_syncgroup_new(uint64_t vault, RustBuffer storage, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_CONFLICTS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_CONFLICTS
+RustBuffer uniffi_twofold_ffi_fn_method_syncgroup_conflicts(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_DEVICES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_DEVICES
+RustBuffer uniffi_twofold_ffi_fn_method_syncgroup_devices(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_IS_SET_UP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_IS_SET_UP
+int8_t uniffi_twofold_ffi_fn_method_syncgroup_is_set_up(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_LEAVE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_LEAVE
+void uniffi_twofold_ffi_fn_method_syncgroup_leave(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_RESOLVE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_RESOLVE
+uint32_t uniffi_twofold_ffi_fn_method_syncgroup_resolve(uint64_t ptr, RustBuffer entry_id, RustBuffer keep, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_REVOKE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_REVOKE
+RustBuffer uniffi_twofold_ffi_fn_method_syncgroup_revoke(uint64_t ptr, RustBuffer device_name_or_tag, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_SETUP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_SETUP
+RustBuffer uniffi_twofold_ffi_fn_method_syncgroup_setup(uint64_t ptr, RustBuffer location, RustBuffer device_name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_STATUS
+RustBuffer uniffi_twofold_ffi_fn_method_syncgroup_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_SYNC_NOW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCGROUP_SYNC_NOW
+RustBuffer uniffi_twofold_ffi_fn_method_syncgroup_sync_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCINVITER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCINVITER
+uint64_t uniffi_twofold_ffi_fn_clone_syncinviter(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_SYNCINVITER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_SYNCINVITER
+void uniffi_twofold_ffi_fn_free_syncinviter(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_SYNCINVITER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_SYNCINVITER_NEW
+uint64_t uniffi_twofold_ffi_fn_constructor_syncinviter_new(uint64_t group, RustBuffer invite_text, int8_t share_credentials, uint64_t now_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_ACCEPT_REPLY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_ACCEPT_REPLY
+RustBuffer uniffi_twofold_ffi_fn_method_syncinviter_accept_reply(uint64_t ptr, RustBuffer reply_text, uint64_t now_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_DEVICE_NAME
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_DEVICE_NAME
+RustBuffer uniffi_twofold_ffi_fn_method_syncinviter_device_name(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_FRAME
+RustBuffer uniffi_twofold_ffi_fn_method_syncinviter_frame(uint64_t ptr, uint64_t n, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_SOURCE_FRAMES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_SOURCE_FRAMES
+uint64_t uniffi_twofold_ffi_fn_method_syncinviter_source_frames(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCJOINER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCJOINER
+uint64_t uniffi_twofold_ffi_fn_clone_syncjoiner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_SYNCJOINER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_SYNCJOINER
+void uniffi_twofold_ffi_fn_free_syncjoiner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_SYNCJOINER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_SYNCJOINER_NEW
+uint64_t uniffi_twofold_ffi_fn_constructor_syncjoiner_new(RustBuffer device_name, uint64_t now_seconds, uint64_t ttl_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_ACCEPT_INTO
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_ACCEPT_INTO
+RustBuffer uniffi_twofold_ffi_fn_method_syncjoiner_accept_into(uint64_t ptr, uint64_t vault, RustBuffer location, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_CONFIRMATION_CODE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_CONFIRMATION_CODE
+RustBuffer uniffi_twofold_ffi_fn_method_syncjoiner_confirmation_code(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_INVITE_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_INVITE_TEXT
+RustBuffer uniffi_twofold_ffi_fn_method_syncjoiner_invite_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_PREVIEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_PREVIEW
+RustBuffer uniffi_twofold_ffi_fn_method_syncjoiner_preview(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_RECEIVE_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_RECEIVE_FRAME
+RustBuffer uniffi_twofold_ffi_fn_method_syncjoiner_receive_frame(uint64_t ptr, RustBuffer text, uint64_t now_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_REJECT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_REJECT
+void uniffi_twofold_ffi_fn_method_syncjoiner_reject(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_REPLY_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCJOINER_REPLY_TEXT
+RustBuffer uniffi_twofold_ffi_fn_method_syncjoiner_reply_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCSTORAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCSTORAGE
+uint64_t uniffi_twofold_ffi_fn_clone_syncstorage(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_SYNCSTORAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_SYNCSTORAGE
+void uniffi_twofold_ffi_fn_free_syncstorage(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_INIT_CALLBACK_VTABLE_SYNCSTORAGE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_INIT_CALLBACK_VTABLE_SYNCSTORAGE
+void uniffi_twofold_ffi_fn_init_callback_vtable_syncstorage(const UniffiVTableCallbackInterfaceSyncStorage* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCSTORAGE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCSTORAGE_LIST
+RustBuffer uniffi_twofold_ffi_fn_method_syncstorage_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCSTORAGE_READ
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCSTORAGE_READ
+RustBuffer uniffi_twofold_ffi_fn_method_syncstorage_read(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCSTORAGE_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCSTORAGE_WRITE
+void uniffi_twofold_ffi_fn_method_syncstorage_write(uint64_t ptr, RustBuffer name, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCSTORAGE_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCSTORAGE_DELETE
+void uniffi_twofold_ffi_fn_method_syncstorage_delete(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_TRANSFERRECEIVER
@@ -1598,6 +1818,150 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup_bytes(voi
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_CONFLICTS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_CONFLICTS
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_conflicts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_DEVICES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_DEVICES
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_devices(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_IS_SET_UP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_IS_SET_UP
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_is_set_up(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_LEAVE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_LEAVE
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_leave(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_RESOLVE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_RESOLVE
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_resolve(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_REVOKE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_REVOKE
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_revoke(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_SETUP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_SETUP
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_setup(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_STATUS
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_SYNC_NOW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_SYNC_NOW
+uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_sync_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_ACCEPT_REPLY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_ACCEPT_REPLY
+uint16_t uniffi_twofold_ffi_checksum_method_syncinviter_accept_reply(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_DEVICE_NAME
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_DEVICE_NAME
+uint16_t uniffi_twofold_ffi_checksum_method_syncinviter_device_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_FRAME
+uint16_t uniffi_twofold_ffi_checksum_method_syncinviter_frame(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_SOURCE_FRAMES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_SOURCE_FRAMES
+uint16_t uniffi_twofold_ffi_checksum_method_syncinviter_source_frames(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_ACCEPT_INTO
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_ACCEPT_INTO
+uint16_t uniffi_twofold_ffi_checksum_method_syncjoiner_accept_into(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_CONFIRMATION_CODE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_CONFIRMATION_CODE
+uint16_t uniffi_twofold_ffi_checksum_method_syncjoiner_confirmation_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_INVITE_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_INVITE_TEXT
+uint16_t uniffi_twofold_ffi_checksum_method_syncjoiner_invite_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_PREVIEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_PREVIEW
+uint16_t uniffi_twofold_ffi_checksum_method_syncjoiner_preview(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_RECEIVE_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_RECEIVE_FRAME
+uint16_t uniffi_twofold_ffi_checksum_method_syncjoiner_receive_frame(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_REJECT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_REJECT
+uint16_t uniffi_twofold_ffi_checksum_method_syncjoiner_reject(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_REPLY_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCJOINER_REPLY_TEXT
+uint16_t uniffi_twofold_ffi_checksum_method_syncjoiner_reply_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCSTORAGE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCSTORAGE_LIST
+uint16_t uniffi_twofold_ffi_checksum_method_syncstorage_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCSTORAGE_READ
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCSTORAGE_READ
+uint16_t uniffi_twofold_ffi_checksum_method_syncstorage_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCSTORAGE_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCSTORAGE_WRITE
+uint16_t uniffi_twofold_ffi_checksum_method_syncstorage_write(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCSTORAGE_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCSTORAGE_DELETE
+uint16_t uniffi_twofold_ffi_checksum_method_syncstorage_delete(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERRECEIVER_ACCEPT_INTO
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRANSFERRECEIVER_ACCEPT_INTO
 uint16_t uniffi_twofold_ffi_checksum_method_transferreceiver_accept_into(void
@@ -1745,6 +2109,24 @@ uint16_t uniffi_twofold_ffi_checksum_constructor_vaultsession_create(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_VAULTSESSION_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_VAULTSESSION_OPEN
 uint16_t uniffi_twofold_ffi_checksum_constructor_vaultsession_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_SYNCGROUP_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_SYNCGROUP_NEW
+uint16_t uniffi_twofold_ffi_checksum_constructor_syncgroup_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_SYNCINVITER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_SYNCINVITER_NEW
+uint16_t uniffi_twofold_ffi_checksum_constructor_syncinviter_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_SYNCJOINER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_SYNCJOINER_NEW
+uint16_t uniffi_twofold_ffi_checksum_constructor_syncjoiner_new(void
     
 );
 #endif

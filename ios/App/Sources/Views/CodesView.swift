@@ -45,6 +45,7 @@ struct CodesView: View {
             ToolbarItemGroup(placement: .topBarTrailing) {
                 Menu {
                     Button("Backups") { open(.backup) }
+                    Button("Sync with your devices") { open(.sync) }
                     Button("Export") { open(.export) }
                     Button("Receive from another phone") { open(.receive) }
                     Button("Send to another phone") { open(.send) }

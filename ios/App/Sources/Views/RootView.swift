@@ -37,6 +37,7 @@ private struct UnlockedView: View {
                     case .receive: ReceiveView(model: models.receive)
                     case .send: SendView(model: models.send, biometrics: biometrics)
                     case .settings: SettingsView(model: models.security)
+                    case .sync: SyncView(model: models.sync)
                     }
                 }
         }
@@ -44,5 +45,5 @@ private struct UnlockedView: View {
 }
 
 enum Screen: Hashable {
-    case add, backup, export, receive, send, settings
+    case add, backup, export, receive, send, settings, sync
 }

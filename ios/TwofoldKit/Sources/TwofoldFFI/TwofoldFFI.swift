@@ -1258,6 +1258,1048 @@ public func FfiConverterTypePendingBackup_lower(_ value: PendingBackup) -> UInt6
 
 
 /**
+ * The sync group of one unlocked vault. `storage` is the app's folder, needed when the
+ * group's files are in a place only the app opens (`SyncLocation::App`); WebDAV and folder
+ * paths are opened by the core.
+ */
+public protocol SyncGroupProtocol: AnyObject, Sendable {
+    
+    func conflicts() throws  -> [SyncConflict]
+    
+    func devices() throws  -> [SyncDevice]
+    
+    /**
+     * Whether the vault is in a sync group.
+     */
+    func isSetUp() throws  -> Bool
+    
+    /**
+     * Stops syncing this vault (its accounts stay).
+     */
+    func leave() throws 
+    
+    /**
+     * Keeps one side of every open conflict of the entry (or both); then sync.
+     */
+    func resolve(entryId: String, keep: SyncKeep) throws  -> UInt32
+    
+    /**
+     * Removes a device (by name or tag): it reads nothing written afterwards and its later
+     * files are refused; it keeps what it had. Then sync.
+     */
+    func revoke(deviceNameOrTag: String) throws  -> SyncDevice
+    
+    /**
+     * Makes this vault the first device of a new group at `location`, named `device_name`;
+     * writes its first snapshot. For WebDAV the collection is created if needed.
+     */
+    func setup(location: SyncLocation, deviceName: String) throws  -> SyncResult
+    
+    func status() throws  -> SyncStatusView
+    
+    /**
+     * Reads every device's latest state, merges, writes this device's. Call at start, on
+     * return to the foreground, a few seconds after a change, and from background work.
+     */
+    func syncNow() throws  -> SyncResult
+    
+}
+/**
+ * The sync group of one unlocked vault. `storage` is the app's folder, needed when the
+ * group's files are in a place only the app opens (`SyncLocation::App`); WebDAV and folder
+ * paths are opened by the core.
+ */
+open class SyncGroup: SyncGroupProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_syncgroup(self.handle, $0) }
+    }
+public convenience init(vault: VaultSession, storage: SyncStorage?) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_syncgroup_new(
+        FfiConverterTypeVaultSession_lower(vault),
+        FfiConverterOptionTypeSyncStorage.lower(storage),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_syncgroup(handle, $0) }
+    }
+
+    
+
+    
+open func conflicts()throws  -> [SyncConflict]  {
+    return try  FfiConverterSequenceTypeSyncConflict.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_conflicts(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func devices()throws  -> [SyncDevice]  {
+    return try  FfiConverterSequenceTypeSyncDevice.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_devices(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the vault is in a sync group.
+     */
+open func isSetUp()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_is_set_up(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Stops syncing this vault (its accounts stay).
+     */
+open func leave()throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_leave(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Keeps one side of every open conflict of the entry (or both); then sync.
+     */
+open func resolve(entryId: String, keep: SyncKeep)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_resolve(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(entryId),
+        FfiConverterTypeSyncKeep_lower(keep),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes a device (by name or tag): it reads nothing written afterwards and its later
+     * files are refused; it keeps what it had. Then sync.
+     */
+open func revoke(deviceNameOrTag: String)throws  -> SyncDevice  {
+    return try  FfiConverterTypeSyncDevice_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_revoke(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(deviceNameOrTag),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Makes this vault the first device of a new group at `location`, named `device_name`;
+     * writes its first snapshot. For WebDAV the collection is created if needed.
+     */
+open func setup(location: SyncLocation, deviceName: String)throws  -> SyncResult  {
+    return try  FfiConverterTypeSyncResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_setup(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncLocation_lower(location),
+        FfiConverterString.lower(deviceName),uniffiCallStatus
+    )
+})
+}
+    
+open func status()throws  -> SyncStatusView  {
+    return try  FfiConverterTypeSyncStatusView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reads every device's latest state, merges, writes this device's. Call at start, on
+     * return to the foreground, a few seconds after a change, and from background work.
+     */
+open func syncNow()throws  -> SyncResult  {
+    return try  FfiConverterTypeSyncResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncgroup_sync_now(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncGroup: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncGroup
+
+    public static func lift(_ handle: UInt64) throws -> SyncGroup {
+        return SyncGroup(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SyncGroup) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncGroup {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncGroup, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncGroup_lift(_ handle: UInt64) throws -> SyncGroup {
+    return try FfiConverterTypeSyncGroup.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncGroup_lower(_ value: SyncGroup) -> UInt64 {
+    return FfiConverterTypeSyncGroup.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A member's side: adds the device of a scanned join invite and shows the sealed group
+ * data as frames; reads the new device's reply and only then has a code.
+ */
+public protocol SyncInviterProtocol: AnyObject, Sendable {
+    
+    /**
+     * The new device's reply: returns the code to compare. If the codes differ, revoke the
+     * device (`SyncGroup::revoke(device_name)`).
+     */
+    func acceptReply(replyText: String, nowSeconds: UInt64) throws  -> String
+    
+    /**
+     * The new device's name, to show.
+     */
+    func deviceName()  -> String
+    
+    func frame(n: UInt64)  -> String
+    
+    func sourceFrames()  -> UInt64
+    
+}
+/**
+ * A member's side: adds the device of a scanned join invite and shows the sealed group
+ * data as frames; reads the new device's reply and only then has a code.
+ */
+open class SyncInviter: SyncInviterProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_syncinviter(self.handle, $0) }
+    }
+    /**
+     * Adds the invite's device to `group`'s vault (a signed add and a new group key, written
+     * at once) and seals the group's data for it; WebDAV credentials only when
+     * `share_credentials`. Re-authenticate the user first. Sync afterwards.
+     */
+public convenience init(group: SyncGroup, inviteText: String, shareCredentials: Bool, nowSeconds: UInt64)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_syncinviter_new(
+        FfiConverterTypeSyncGroup_lower(group),
+        FfiConverterString.lower(inviteText),
+        FfiConverterBool.lower(shareCredentials),
+        FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_syncinviter(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The new device's reply: returns the code to compare. If the codes differ, revoke the
+     * device (`SyncGroup::revoke(device_name)`).
+     */
+open func acceptReply(replyText: String, nowSeconds: UInt64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncinviter_accept_reply(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(replyText),
+        FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The new device's name, to show.
+     */
+open func deviceName() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncinviter_device_name(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func frame(n: UInt64) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncinviter_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(n),uniffiCallStatus
+    )
+})
+}
+    
+open func sourceFrames() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncinviter_source_frames(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncInviter: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncInviter
+
+    public static func lift(_ handle: UInt64) throws -> SyncInviter {
+        return SyncInviter(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SyncInviter) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncInviter {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncInviter, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncInviter_lift(_ handle: UInt64) throws -> SyncInviter {
+    return try FfiConverterTypeSyncInviter.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncInviter_lower(_ value: SyncInviter) -> UInt64 {
+    return FfiConverterTypeSyncInviter.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The new device's side of a join: its invite (show as a QR code), the member's frames,
+ * the reply to show back, the code to compare, and `accept_into` once the codes match.
+ */
+public protocol SyncJoinerProtocol: AnyObject, Sendable {
+    
+    /**
+     * The user confirmed the codes match: `vault` joins the group. `location` replaces the
+     * bundle's (the app's own folder for `SyncLocation::App`, or WebDAV with the password
+     * typed here); `None` keeps it. Sync right after.
+     */
+    func acceptInto(vault: VaultSession, location: SyncLocation?) throws  -> SyncJoinPreview
+    
+    /**
+     * The 6-digit code to compare with the member's screen.
+     */
+    func confirmationCode() throws  -> String?
+    
+    /**
+     * `OTPX2J…`: show as a QR code (level MEDIUM) for a member to scan.
+     */
+    func inviteText() throws  -> String
+    
+    func preview() throws  -> SyncJoinPreview?
+    
+    /**
+     * One scanned frame of the member's stream.
+     */
+    func receiveFrame(text: String, nowSeconds: UInt64) throws  -> TransferProgress
+    
+    /**
+     * The codes differ (or the user cancelled): forget everything received.
+     */
+    func reject() 
+    
+    /**
+     * The reply to show the member (once the group's data arrived).
+     */
+    func replyText() throws  -> String?
+    
+}
+/**
+ * The new device's side of a join: its invite (show as a QR code), the member's frames,
+ * the reply to show back, the code to compare, and `accept_into` once the codes match.
+ */
+open class SyncJoiner: SyncJoinerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_syncjoiner(self.handle, $0) }
+    }
+    /**
+     * A join session for this device, named `device_name`, valid `ttl_seconds` (≤ 600).
+     */
+public convenience init(deviceName: String, nowSeconds: UInt64, ttlSeconds: UInt64)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_syncjoiner_new(
+        FfiConverterString.lower(deviceName),
+        FfiConverterUInt64.lower(nowSeconds),
+        FfiConverterUInt64.lower(ttlSeconds),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_syncjoiner(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The user confirmed the codes match: `vault` joins the group. `location` replaces the
+     * bundle's (the app's own folder for `SyncLocation::App`, or WebDAV with the password
+     * typed here); `None` keeps it. Sync right after.
+     */
+open func acceptInto(vault: VaultSession, location: SyncLocation?)throws  -> SyncJoinPreview  {
+    return try  FfiConverterTypeSyncJoinPreview_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncjoiner_accept_into(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVaultSession_lower(vault),
+        FfiConverterOptionTypeSyncLocation.lower(location),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The 6-digit code to compare with the member's screen.
+     */
+open func confirmationCode()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncjoiner_confirmation_code(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `OTPX2J…`: show as a QR code (level MEDIUM) for a member to scan.
+     */
+open func inviteText()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncjoiner_invite_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func preview()throws  -> SyncJoinPreview?  {
+    return try  FfiConverterOptionTypeSyncJoinPreview.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncjoiner_preview(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One scanned frame of the member's stream.
+     */
+open func receiveFrame(text: String, nowSeconds: UInt64)throws  -> TransferProgress  {
+    return try  FfiConverterTypeTransferProgress_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncjoiner_receive_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The codes differ (or the user cancelled): forget everything received.
+     */
+open func reject()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncjoiner_reject(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The reply to show the member (once the group's data arrived).
+     */
+open func replyText()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncjoiner_reply_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncJoiner: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncJoiner
+
+    public static func lift(_ handle: UInt64) throws -> SyncJoiner {
+        return SyncJoiner(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SyncJoiner) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncJoiner {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncJoiner, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncJoiner_lift(_ handle: UInt64) throws -> SyncJoiner {
+    return try FfiConverterTypeSyncJoiner.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncJoiner_lower(_ value: SyncJoiner) -> UInt64 {
+    return FfiConverterTypeSyncJoiner.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The sync folder as the app opens it. Only whole files: `write` creates a new file (the core
+ * never writes a name twice; write it completely — on Android with mode "wt" — or fail);
+ * `read` returns `None` for a file that is gone. Called on a background thread.
+ */
+public protocol SyncStorage: AnyObject, Sendable {
+    
+    /**
+     * Every file directly in the folder.
+     */
+    func list() throws  -> [SyncFile]
+    
+    func read(name: String) throws  -> Data?
+    
+    func write(name: String, bytes: Data) throws 
+    
+    /**
+     * A missing file is not an error.
+     */
+    func delete(name: String) throws 
+    
+}
+/**
+ * The sync folder as the app opens it. Only whole files: `write` creates a new file (the core
+ * never writes a name twice; write it completely — on Android with mode "wt" — or fail);
+ * `read` returns `None` for a file that is gone. Called on a background thread.
+ */
+open class SyncStorageImpl: SyncStorage, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_syncstorage(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_syncstorage(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Every file directly in the folder.
+     */
+open func list()throws  -> [SyncFile]  {
+    return try  FfiConverterSequenceTypeSyncFile.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncstorage_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func read(name: String)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncstorage_read(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+open func write(name: String, bytes: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncstorage_write(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A missing file is not an error.
+     */
+open func delete(name: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncstorage_delete(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncStorage {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncStorage = UniffiVTableCallbackInterfaceSyncStorage(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncStorage.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncStorage: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncStorage.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncStorage: handle missing in uniffiClone")
+            }
+        },
+        list: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> [SyncFile] in
+                guard let uniffiObj = try? FfiConverterTypeSyncStorage.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.list(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterSequenceTypeSyncFile.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        read: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data? in
+                guard let uniffiObj = try? FfiConverterTypeSyncStorage.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.read(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        write: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            bytes: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncStorage.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.write(
+                     name: try FfiConverterString.lift(name),
+                     bytes: try FfiConverterData.lift(bytes)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        delete: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncStorage.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.delete(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncStorage> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncStorage>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncStorage() {
+    uniffi_twofold_ffi_fn_init_callback_vtable_syncstorage(UniffiCallbackInterfaceSyncStorage.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStorage: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncStorage>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncStorage
+
+    public static func lift(_ handle: UInt64) throws -> SyncStorage {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncStorageImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncStorage) -> UInt64 {
+         if let rustImpl = value as? SyncStorageImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStorage {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncStorage, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStorage_lift(_ handle: UInt64) throws -> SyncStorage {
+    return try FfiConverterTypeSyncStorage.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStorage_lower(_ value: SyncStorage) -> UInt64 {
+    return FfiConverterTypeSyncStorage.lower(value)
+}
+
+
+
+
+
+
+/**
  * The new device's side: shows the invite, collects frames (or the LAN blob), shows the
  * confirmation code and a preview, adds the accounts only on `accept_into`.
  */
@@ -4780,6 +5822,642 @@ public func FfiConverterTypeSlotView_lower(_ value: SlotView) -> RustBuffer {
 
 
 /**
+ * One entry's change brought in by a sync.
+ */
+public struct SyncChange: Equatable, Hashable {
+    public var entryId: String
+    public var label: String
+    /**
+     * `added`, `edited`, `trashed`, `restored` or `removed`.
+     */
+    public var kind: String
+    /**
+     * For `edited`: the fields that changed ("note", "issuer", …).
+     */
+    public var fields: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(entryId: String, label: String, 
+        /**
+         * `added`, `edited`, `trashed`, `restored` or `removed`.
+         */kind: String, 
+        /**
+         * For `edited`: the fields that changed ("note", "issuer", …).
+         */fields: [String]) {
+        self.entryId = entryId
+        self.label = label
+        self.kind = kind
+        self.fields = fields
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncChange {
+        return
+            try SyncChange(
+                entryId: FfiConverterString.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                fields: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncChange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterSequenceString.write(value.fields, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncChange_lift(_ buf: RustBuffer) throws -> SyncChange {
+    return try FfiConverterTypeSyncChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncChange_lower(_ value: SyncChange) -> RustBuffer {
+    return FfiConverterTypeSyncChange.lower(value)
+}
+
+
+/**
+ * A conflict kept for review (never a secret).
+ */
+public struct SyncConflict: Equatable, Hashable {
+    public var entryId: String
+    public var label: String
+    /**
+     * "note", "issuer", "secret and code settings", …
+     */
+    public var field: String
+    public var shown: String
+    public var shownBy: String
+    public var shownAt: Int64
+    public var other: String
+    public var otherBy: String
+    public var otherAt: Int64
+    /**
+     * For a secret: the entry holding the other one.
+     */
+    public var otherEntryId: String?
+    /**
+     * `Some(true)`: this device wrote the value shown; `Some(false)`: the other one.
+     */
+    public var mineIsShown: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(entryId: String, label: String, 
+        /**
+         * "note", "issuer", "secret and code settings", …
+         */field: String, shown: String, shownBy: String, shownAt: Int64, other: String, otherBy: String, otherAt: Int64, 
+        /**
+         * For a secret: the entry holding the other one.
+         */otherEntryId: String?, 
+        /**
+         * `Some(true)`: this device wrote the value shown; `Some(false)`: the other one.
+         */mineIsShown: Bool?) {
+        self.entryId = entryId
+        self.label = label
+        self.field = field
+        self.shown = shown
+        self.shownBy = shownBy
+        self.shownAt = shownAt
+        self.other = other
+        self.otherBy = otherBy
+        self.otherAt = otherAt
+        self.otherEntryId = otherEntryId
+        self.mineIsShown = mineIsShown
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncConflict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncConflict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncConflict {
+        return
+            try SyncConflict(
+                entryId: FfiConverterString.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                field: FfiConverterString.read(from: &buf), 
+                shown: FfiConverterString.read(from: &buf), 
+                shownBy: FfiConverterString.read(from: &buf), 
+                shownAt: FfiConverterInt64.read(from: &buf), 
+                other: FfiConverterString.read(from: &buf), 
+                otherBy: FfiConverterString.read(from: &buf), 
+                otherAt: FfiConverterInt64.read(from: &buf), 
+                otherEntryId: FfiConverterOptionString.read(from: &buf), 
+                mineIsShown: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncConflict, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterString.write(value.field, into: &buf)
+        FfiConverterString.write(value.shown, into: &buf)
+        FfiConverterString.write(value.shownBy, into: &buf)
+        FfiConverterInt64.write(value.shownAt, into: &buf)
+        FfiConverterString.write(value.other, into: &buf)
+        FfiConverterString.write(value.otherBy, into: &buf)
+        FfiConverterInt64.write(value.otherAt, into: &buf)
+        FfiConverterOptionString.write(value.otherEntryId, into: &buf)
+        FfiConverterOptionBool.write(value.mineIsShown, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncConflict_lift(_ buf: RustBuffer) throws -> SyncConflict {
+    return try FfiConverterTypeSyncConflict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncConflict_lower(_ value: SyncConflict) -> RustBuffer {
+    return FfiConverterTypeSyncConflict.lower(value)
+}
+
+
+/**
+ * A device of the group.
+ */
+public struct SyncDevice: Equatable, Hashable {
+    public var name: String
+    public var tag: String
+    public var thisDevice: Bool
+    public var active: Bool
+    public var revoked: Bool
+    public var quarantined: Bool
+    public var generation: UInt64?
+    public var lastUpdate: Int64?
+    public var lastSeen: Int64?
+    public var addedBy: String
+    public var addedAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, tag: String, thisDevice: Bool, active: Bool, revoked: Bool, quarantined: Bool, generation: UInt64?, lastUpdate: Int64?, lastSeen: Int64?, addedBy: String, addedAt: Int64) {
+        self.name = name
+        self.tag = tag
+        self.thisDevice = thisDevice
+        self.active = active
+        self.revoked = revoked
+        self.quarantined = quarantined
+        self.generation = generation
+        self.lastUpdate = lastUpdate
+        self.lastSeen = lastSeen
+        self.addedBy = addedBy
+        self.addedAt = addedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncDevice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncDevice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncDevice {
+        return
+            try SyncDevice(
+                name: FfiConverterString.read(from: &buf), 
+                tag: FfiConverterString.read(from: &buf), 
+                thisDevice: FfiConverterBool.read(from: &buf), 
+                active: FfiConverterBool.read(from: &buf), 
+                revoked: FfiConverterBool.read(from: &buf), 
+                quarantined: FfiConverterBool.read(from: &buf), 
+                generation: FfiConverterOptionUInt64.read(from: &buf), 
+                lastUpdate: FfiConverterOptionInt64.read(from: &buf), 
+                lastSeen: FfiConverterOptionInt64.read(from: &buf), 
+                addedBy: FfiConverterString.read(from: &buf), 
+                addedAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncDevice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.tag, into: &buf)
+        FfiConverterBool.write(value.thisDevice, into: &buf)
+        FfiConverterBool.write(value.active, into: &buf)
+        FfiConverterBool.write(value.revoked, into: &buf)
+        FfiConverterBool.write(value.quarantined, into: &buf)
+        FfiConverterOptionUInt64.write(value.generation, into: &buf)
+        FfiConverterOptionInt64.write(value.lastUpdate, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSeen, into: &buf)
+        FfiConverterString.write(value.addedBy, into: &buf)
+        FfiConverterInt64.write(value.addedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncDevice_lift(_ buf: RustBuffer) throws -> SyncDevice {
+    return try FfiConverterTypeSyncDevice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncDevice_lower(_ value: SyncDevice) -> RustBuffer {
+    return FfiConverterTypeSyncDevice.lower(value)
+}
+
+
+/**
+ * A file in the app's sync folder.
+ */
+public struct SyncFile: Equatable, Hashable {
+    public var name: String
+    /**
+     * Size in bytes, when the provider says.
+     */
+    public var size: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, 
+        /**
+         * Size in bytes, when the provider says.
+         */size: UInt64?) {
+        self.name = name
+        self.size = size
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncFile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncFile: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncFile {
+        return
+            try SyncFile(
+                name: FfiConverterString.read(from: &buf), 
+                size: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncFile, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionUInt64.write(value.size, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncFile_lift(_ buf: RustBuffer) throws -> SyncFile {
+    return try FfiConverterTypeSyncFile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncFile_lower(_ value: SyncFile) -> RustBuffer {
+    return FfiConverterTypeSyncFile.lower(value)
+}
+
+
+/**
+ * What the group the new device is about to join holds.
+ */
+public struct SyncJoinPreview: Equatable, Hashable {
+    public var devices: [String]
+    public var inviter: String
+    public var storage: String
+    public var withCredentials: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(devices: [String], inviter: String, storage: String, withCredentials: Bool) {
+        self.devices = devices
+        self.inviter = inviter
+        self.storage = storage
+        self.withCredentials = withCredentials
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncJoinPreview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncJoinPreview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncJoinPreview {
+        return
+            try SyncJoinPreview(
+                devices: FfiConverterSequenceString.read(from: &buf), 
+                inviter: FfiConverterString.read(from: &buf), 
+                storage: FfiConverterString.read(from: &buf), 
+                withCredentials: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncJoinPreview, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.devices, into: &buf)
+        FfiConverterString.write(value.inviter, into: &buf)
+        FfiConverterString.write(value.storage, into: &buf)
+        FfiConverterBool.write(value.withCredentials, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncJoinPreview_lift(_ buf: RustBuffer) throws -> SyncJoinPreview {
+    return try FfiConverterTypeSyncJoinPreview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncJoinPreview_lower(_ value: SyncJoinPreview) -> RustBuffer {
+    return FfiConverterTypeSyncJoinPreview.lower(value)
+}
+
+
+/**
+ * What a sync did.
+ */
+public struct SyncResult: Equatable, Hashable {
+    public var changes: [SyncChange]
+    public var newConflicts: [SyncConflict]
+    /**
+     * Edits of this device sent now.
+     */
+    public var localChanges: UInt32
+    /**
+     * Bytes of the snapshot written (`None`: nothing was written).
+     */
+    public var writtenBytes: UInt64?
+    public var warnings: [SyncWarningView]
+    public var generation: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(changes: [SyncChange], newConflicts: [SyncConflict], 
+        /**
+         * Edits of this device sent now.
+         */localChanges: UInt32, 
+        /**
+         * Bytes of the snapshot written (`None`: nothing was written).
+         */writtenBytes: UInt64?, warnings: [SyncWarningView], generation: UInt64) {
+        self.changes = changes
+        self.newConflicts = newConflicts
+        self.localChanges = localChanges
+        self.writtenBytes = writtenBytes
+        self.warnings = warnings
+        self.generation = generation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncResult {
+        return
+            try SyncResult(
+                changes: FfiConverterSequenceTypeSyncChange.read(from: &buf), 
+                newConflicts: FfiConverterSequenceTypeSyncConflict.read(from: &buf), 
+                localChanges: FfiConverterUInt32.read(from: &buf), 
+                writtenBytes: FfiConverterOptionUInt64.read(from: &buf), 
+                warnings: FfiConverterSequenceTypeSyncWarningView.read(from: &buf), 
+                generation: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncResult, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeSyncChange.write(value.changes, into: &buf)
+        FfiConverterSequenceTypeSyncConflict.write(value.newConflicts, into: &buf)
+        FfiConverterUInt32.write(value.localChanges, into: &buf)
+        FfiConverterOptionUInt64.write(value.writtenBytes, into: &buf)
+        FfiConverterSequenceTypeSyncWarningView.write(value.warnings, into: &buf)
+        FfiConverterUInt64.write(value.generation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncResult_lift(_ buf: RustBuffer) throws -> SyncResult {
+    return try FfiConverterTypeSyncResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncResult_lower(_ value: SyncResult) -> RustBuffer {
+    return FfiConverterTypeSyncResult.lower(value)
+}
+
+
+/**
+ * This device's membership.
+ */
+public struct SyncStatusView: Equatable, Hashable {
+    public var group: String
+    public var deviceName: String
+    public var storage: String
+    public var generation: UInt64
+    public var lastSync: Int64?
+    public var devices: [SyncDevice]
+    public var openConflicts: UInt32
+    public var warnings: [SyncWarningView]
+    public var revoked: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(group: String, deviceName: String, storage: String, generation: UInt64, lastSync: Int64?, devices: [SyncDevice], openConflicts: UInt32, warnings: [SyncWarningView], revoked: Bool) {
+        self.group = group
+        self.deviceName = deviceName
+        self.storage = storage
+        self.generation = generation
+        self.lastSync = lastSync
+        self.devices = devices
+        self.openConflicts = openConflicts
+        self.warnings = warnings
+        self.revoked = revoked
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncStatusView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStatusView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatusView {
+        return
+            try SyncStatusView(
+                group: FfiConverterString.read(from: &buf), 
+                deviceName: FfiConverterString.read(from: &buf), 
+                storage: FfiConverterString.read(from: &buf), 
+                generation: FfiConverterUInt64.read(from: &buf), 
+                lastSync: FfiConverterOptionInt64.read(from: &buf), 
+                devices: FfiConverterSequenceTypeSyncDevice.read(from: &buf), 
+                openConflicts: FfiConverterUInt32.read(from: &buf), 
+                warnings: FfiConverterSequenceTypeSyncWarningView.read(from: &buf), 
+                revoked: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncStatusView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.group, into: &buf)
+        FfiConverterString.write(value.deviceName, into: &buf)
+        FfiConverterString.write(value.storage, into: &buf)
+        FfiConverterUInt64.write(value.generation, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSync, into: &buf)
+        FfiConverterSequenceTypeSyncDevice.write(value.devices, into: &buf)
+        FfiConverterUInt32.write(value.openConflicts, into: &buf)
+        FfiConverterSequenceTypeSyncWarningView.write(value.warnings, into: &buf)
+        FfiConverterBool.write(value.revoked, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatusView_lift(_ buf: RustBuffer) throws -> SyncStatusView {
+    return try FfiConverterTypeSyncStatusView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatusView_lower(_ value: SyncStatusView) -> RustBuffer {
+    return FfiConverterTypeSyncStatusView.lower(value)
+}
+
+
+/**
+ * Something a sync refused or noticed; `kind` is stable (see `sync status --json`).
+ */
+public struct SyncWarningView: Equatable, Hashable {
+    public var kind: String
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: String, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncWarningView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncWarningView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncWarningView {
+        return
+            try SyncWarningView(
+                kind: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncWarningView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncWarningView_lift(_ buf: RustBuffer) throws -> SyncWarningView {
+    return try FfiConverterTypeSyncWarningView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncWarningView_lower(_ value: SyncWarningView) -> RustBuffer {
+    return FfiConverterTypeSyncWarningView.lower(value)
+}
+
+
+/**
  * An export file's bytes (UTF-8 text with the secrets: the caller writes it where the user
  * chose and wipes it).
  */
@@ -5977,6 +7655,180 @@ public func FfiConverterTypeSlotKind_lower(_ value: SlotKind) -> RustBuffer {
 
 
 
+/**
+ * Which side of a conflict to keep.
+ */
+
+public enum SyncKeep: Equatable, Hashable {
+    
+    case mine
+    case theirs
+    case both
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncKeep: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncKeep: FfiConverterRustBuffer {
+    typealias SwiftType = SyncKeep
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncKeep {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .mine
+        
+        case 2: return .theirs
+        
+        case 3: return .both
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncKeep, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .mine:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .theirs:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .both:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncKeep_lift(_ buf: RustBuffer) throws -> SyncKeep {
+    return try FfiConverterTypeSyncKeep.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncKeep_lower(_ value: SyncKeep) -> RustBuffer {
+    return FfiConverterTypeSyncKeep.lower(value)
+}
+
+
+
+/**
+ * Where a new group's files go.
+ */
+
+public enum SyncLocation: Equatable, Hashable {
+    
+    /**
+     * A folder only the app can open (the `SyncStorage` given to `SyncGroup`); `label` is
+     * what to show ("Nextcloud folder 'Twofold'").
+     */
+    case app(label: String
+    )
+    /**
+     * A WebDAV collection (https://…). The password (bytes; the app wipes its copy) is
+     * stored only inside the encrypted vault.
+     */
+    case webDav(url: String, user: String?, password: Data?
+    )
+    /**
+     * A plain folder path (desktop; tests).
+     */
+    case folder(path: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncLocation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncLocation: FfiConverterRustBuffer {
+    typealias SwiftType = SyncLocation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncLocation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .app(label: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .webDav(url: try FfiConverterString.read(from: &buf), user: try FfiConverterOptionString.read(from: &buf), password: try FfiConverterOptionData.read(from: &buf)
+        )
+        
+        case 3: return .folder(path: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncLocation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .app(label):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(label, into: &buf)
+            
+        
+        case let .webDav(url,user,password):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(url, into: &buf)
+            FfiConverterOptionString.write(user, into: &buf)
+            FfiConverterOptionData.write(password, into: &buf)
+            
+        
+        case let .folder(path):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(path, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncLocation_lift(_ buf: RustBuffer) throws -> SyncLocation {
+    return try FfiConverterTypeSyncLocation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncLocation_lower(_ value: SyncLocation) -> RustBuffer {
+    return FfiConverterTypeSyncLocation.lower(value)
+}
+
+
+
 public 
 enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
@@ -6086,6 +7938,28 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case TransferFailed(details: String
     )
     /**
+     * This vault is not in a sync group: offer to set one up or to join one.
+     */
+    case SyncNotSetUp(details: String
+    )
+    /**
+     * This device was removed from its sync group on another device; it no longer syncs.
+     */
+    case SyncRevoked(details: String
+    )
+    /**
+     * The sync folder or server cannot be reached (try later), or refuses this device
+     * (`denied`: fix the credentials or the folder's permission).
+     */
+    case SyncStorage(denied: Bool, details: String
+    )
+    /**
+     * A sync operation was refused: a location holding another group, plain HTTP to another
+     * machine, a join invite or bundle that is not right, no such device or conflict.
+     */
+    case SyncRefused(details: String
+    )
+    /**
      * A bug: report it.
      */
     case Internal(details: String
@@ -6169,7 +8043,20 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
         case 20: return .TransferFailed(
             details: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .Internal(
+        case 21: return .SyncNotSetUp(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 22: return .SyncRevoked(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 23: return .SyncStorage(
+            denied: try FfiConverterBool.read(from: &buf), 
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 24: return .SyncRefused(
+            details: try FfiConverterString.read(from: &buf)
+            )
+        case 25: return .Internal(
             details: try FfiConverterString.read(from: &buf)
             )
 
@@ -6281,8 +8168,29 @@ public struct FfiConverterTypeTwofoldError: FfiConverterRustBuffer {
             FfiConverterString.write(details, into: &buf)
             
         
-        case let .Internal(details):
+        case let .SyncNotSetUp(details):
             writeInt(&buf, Int32(21))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .SyncRevoked(details):
+            writeInt(&buf, Int32(22))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .SyncStorage(denied,details):
+            writeInt(&buf, Int32(23))
+            FfiConverterBool.write(denied, into: &buf)
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .SyncRefused(details):
+            writeInt(&buf, Int32(24))
+            FfiConverterString.write(details, into: &buf)
+            
+        
+        case let .Internal(details):
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(details, into: &buf)
             
         }
@@ -6323,6 +8231,30 @@ fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt16.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6419,6 +8351,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncStorage: FfiConverterRustBuffer {
+    typealias SwiftType = SyncStorage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncStorage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncStorage.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6539,6 +8495,54 @@ fileprivate struct FfiConverterOptionTypeScanResult: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeScanResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncJoinPreview: FfiConverterRustBuffer {
+    typealias SwiftType = SyncJoinPreview?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncJoinPreview.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncJoinPreview.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncLocation: FfiConverterRustBuffer {
+    typealias SwiftType = SyncLocation?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncLocation.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncLocation.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6863,6 +8867,131 @@ fileprivate struct FfiConverterSequenceTypeSlotView: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSlotView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSyncChange: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncChange]
+
+    public static func write(_ value: [SyncChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncChange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSyncConflict: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncConflict]
+
+    public static func write(_ value: [SyncConflict], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncConflict.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncConflict] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncConflict]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncConflict.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSyncDevice: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncDevice]
+
+    public static func write(_ value: [SyncDevice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncDevice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncDevice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncDevice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncDevice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSyncFile: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncFile]
+
+    public static func write(_ value: [SyncFile], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncFile.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncFile] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncFile]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncFile.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSyncWarningView: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncWarningView]
+
+    public static func write(_ value: [SyncWarningView], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncWarningView.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncWarningView] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncWarningView]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncWarningView.read(from: &buf))
         }
         return seq
     }
@@ -7283,6 +9412,78 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup_bytes() != 13217) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_conflicts() != 18857) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_devices() != 17195) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_is_set_up() != 56824) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_leave() != 23853) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_resolve() != 35636) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_revoke() != 13333) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_setup() != 50376) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_status() != 17019) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_sync_now() != 30749) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_accept_reply() != 12703) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_device_name() != 17769) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_frame() != 52173) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_source_frames() != 27056) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncjoiner_accept_into() != 10446) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncjoiner_confirmation_code() != 15685) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncjoiner_invite_text() != 38068) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncjoiner_preview() != 33310) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncjoiner_receive_frame() != 61697) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncjoiner_reject() != 11897) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncjoiner_reply_text() != 11756) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncstorage_list() != 9120) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncstorage_read() != 26901) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncstorage_write() != 23909) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncstorage_delete() != 17711) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_accept_into() != 58703) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7358,6 +9559,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_vaultsession_open() != 28802) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_constructor_syncgroup_new() != 2546) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_syncinviter_new() != 31769) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_syncjoiner_new() != 53045) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_constructor_transferreceiver_new() != 62590) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7365,6 +9575,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitSyncStorage()
     uniffiCallbackInitTrustStore()
     return InitializationResult.ok
 }()

@@ -44,6 +44,15 @@ public enum VaultFailure: Error, Equatable, Sendable {
     case transferRejected(String)
     /// The transfer failed (did not decrypt, network, timeout).
     case transferFailed(String)
+    /// This vault is not in a sync group: offer to set one up or to join one.
+    case syncNotSetUp(String)
+    /// This device was removed from its sync group on another device; it no longer syncs.
+    case syncRevoked(String)
+    /// The sync folder or server cannot be reached (try later), or refuses this device
+    /// (`denied`: choose the folder again, or fix the credentials).
+    case syncStorage(denied: Bool, String)
+    /// A sync step was refused (another group's folder, a wrong invite, plain HTTP, …).
+    case syncRefused(String)
     case `internal`(String)
 
     /// Maps a generated-binding error (or anything else) to the UI's failure.
@@ -71,6 +80,10 @@ public enum VaultFailure: Error, Equatable, Sendable {
         case .TransferExpired: return .transferExpired
         case let .TransferRejected(details): return .transferRejected(details)
         case let .TransferFailed(details): return .transferFailed(details)
+        case let .SyncNotSetUp(details): return .syncNotSetUp(details)
+        case let .SyncRevoked(details): return .syncRevoked(details)
+        case let .SyncStorage(denied, details): return .syncStorage(denied: denied, details)
+        case let .SyncRefused(details): return .syncRefused(details)
         case let .Internal(details): return .internal(details)
         }
     }

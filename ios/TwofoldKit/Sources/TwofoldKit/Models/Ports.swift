@@ -81,7 +81,8 @@ extension VaultFailure {
         case .wrongCredential: return "Wrong password or key"
         case let .recoveryKeyTypo(s), let .corrupt(s), let .unsupportedFile(s), let .invalidInput(s),
              let .notFound(s), let .storage(s), let .transferRejected(s), let .transferFailed(s), let .internal(s),
-             let .forged(s), let .unverified(s), let .rolledBack(_, _, s), let .hostileFile(s):
+             let .forged(s), let .unverified(s), let .rolledBack(_, _, s), let .hostileFile(s),
+             let .syncNotSetUp(s), let .syncRevoked(s), let .syncStorage(_, s), let .syncRefused(s):
             return s
         case .pinLocked: return "Too many wrong PINs: use your password"
         case .platformKeyInvalidated: return "Biometric unlock must be set up again"

@@ -20,13 +20,18 @@ import dev.twofold.app.model.Reauthentication
 import dev.twofold.app.model.ReceiveModel
 import dev.twofold.app.model.SendModel
 import dev.twofold.app.model.SettingsModel
+import dev.twofold.app.model.SyncModel
 import dev.twofold.app.model.UnlockModel
 import dev.twofold.app.platform.AndroidClipboard
 import dev.twofold.app.platform.BiometricKeystore
 import dev.twofold.app.platform.NetworkTime
 import dev.twofold.app.platform.KeystoreTrustStore
 import dev.twofold.app.platform.PrefsSettings
+import dev.twofold.app.platform.PrefsSyncSettings
 import dev.twofold.app.platform.SafBackupFolder
+import dev.twofold.app.platform.SafSyncStorage
+import dev.twofold.app.platform.SyncSessions
+import dev.twofold.app.platform.SyncWorker
 import kotlinx.coroutines.Dispatchers
 import java.io.File
 import java.lang.ref.WeakReference
@@ -38,6 +43,7 @@ import java.lang.ref.WeakReference
 class AppViewModel(application: Application) : AndroidViewModel(application) {
     private var activity = WeakReference<FragmentActivity>(null)
     private val settings = PrefsSettings(application)
+    private val syncSettings = PrefsSyncSettings(application)
     val keystore = BiometricKeystore.availableOn(application) { activity.get() }
 
     val app = AppModel(
@@ -52,12 +58,16 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
     private val lifecycle = object : DefaultLifecycleObserver {
         override fun onStop(owner: LifecycleOwner) = app.onBackground()
 
-        override fun onStart(owner: LifecycleOwner) = app.onForeground()
+        override fun onStart(owner: LifecycleOwner) {
+            app.onForeground()
+            unlocked?.sync?.start()
+        }
     }
 
     init {
         ProcessLifecycleOwner.get().lifecycle.addObserver(lifecycle)
         app.start()
+        SyncWorker.schedule(application)
     }
 
     fun attach(host: FragmentActivity) {
@@ -80,13 +90,41 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
         private val context = getApplication<Application>()
         private val reauth = Reauthentication(vault, keystore)
         val backup = BackupModel(vault, settings, viewModelScope, { uri -> SafBackupFolder(context, uri) })
-        private val changed: () -> Unit = { backup.backupNow() }
+        val sync = SyncModel(vault, syncSettings, viewModelScope, { uri -> SafSyncStorage(context, uri) })
+        private val changed: () -> Unit = {
+            backup.backupNow()
+            sync.onLocalChange()
+        }
         val codes = CodesModel(vault, settings, AndroidClipboard(context), NetworkTime, viewModelScope, onChanged = changed)
         val enroll = EnrollModel(vault, viewModelScope, Dispatchers.IO, onChanged = changed)
         val export = ExportModel(vault, reauth, viewModelScope)
         val receive = ReceiveModel(vault, viewModelScope, onChanged = changed)
         val send = SendModel(vault, reauth, viewModelScope)
         val security = SettingsModel(vault, keystore, settings, viewModelScope, Dispatchers.IO)
+
+        init {
+            SyncSessions.current = sync
+            sync.start()
+        }
+
+        /** A new sync group in the folder the user picked (access kept across restarts). */
+        fun setUpSync(uri: Uri, name: String, deviceName: String) {
+            keepAccess(uri)
+            sync.setUp(uri.toString(), name, deviceName)
+        }
+
+        /** Joining: the user picked the group's folder as this phone sees it. */
+        fun acceptSyncJoin(uri: Uri, name: String) {
+            keepAccess(uri)
+            sync.acceptJoin(uri.toString(), name)
+        }
+
+        private fun keepAccess(uri: Uri) {
+            context.contentResolver.takePersistableUriPermission(
+                uri,
+                Intent.FLAG_GRANT_READ_URI_PERMISSION or Intent.FLAG_GRANT_WRITE_URI_PERMISSION,
+            )
+        }
 
         /** Keeps access to the folder the user picked across restarts. */
         fun chooseBackupFolder(uri: Uri, name: String) {
@@ -113,7 +151,9 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
             it.send.finish()
             it.receive.cancel()
             it.enroll.cancel()
+            it.sync.stop()
         }
+        SyncSessions.current = null
         unlocked = null
     }
 

@@ -86,6 +86,7 @@ fun CodesScreen(model: CodesModel, backup: BackupModel, open: (Screen) -> Unit, 
                     DropdownMenu(menu, { menu = false }) {
                         listOf(
                             "Backups" to Screen.BACKUP,
+                            "Sync with your devices" to Screen.SYNC,
                             "Export" to Screen.EXPORT,
                             "Receive from another phone" to Screen.RECEIVE,
                             "Send to another phone" to Screen.SEND,

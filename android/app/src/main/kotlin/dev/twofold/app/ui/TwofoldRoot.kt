@@ -29,7 +29,7 @@ import dev.twofold.app.AppViewModel
 import dev.twofold.app.model.Route
 
 /** The screens reachable from the code list. */
-enum class Screen { CODES, ADD, BACKUP, EXPORT, RECEIVE, SEND, SETTINGS }
+enum class Screen { CODES, ADD, BACKUP, EXPORT, RECEIVE, SEND, SETTINGS, SYNC }
 
 @Composable
 fun TwofoldTheme(content: @Composable () -> Unit) {
@@ -76,5 +76,6 @@ private fun UnlockedApp(model: AppViewModel, session: AppViewModel.Unlocked) {
         Screen.RECEIVE -> ReceiveScreen(session.receive, back = back)
         Screen.SEND -> SendScreen(session.send, biometrics = model.keystore != null, back = back)
         Screen.SETTINGS -> SettingsScreen(session.security, back = back)
+        Screen.SYNC -> SyncScreen(session, back = back)
     }
 }
