@@ -147,6 +147,7 @@ impl VaultSession {
         // The new generation is on disk (perhaps not yet durably): the session follows it.
         open.header = header;
         open.content = content;
+        open.codes = Default::default();
         if let Some(s) = signers {
             open.signers = s;
         }

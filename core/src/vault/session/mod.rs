@@ -175,6 +175,9 @@ struct Unlocked {
     min_generation: u64,
     /// The trust record as last stored.
     trust: Option<TrustRecord>,
+    /// Live entries' keyed HMAC states, built at the first code after unlock or a change
+    /// (reset wherever `content` is replaced).
+    codes: std::sync::OnceLock<otp::KeyedAccounts<EntryId>>,
 }
 
 /// An open vault file, locked or unlocked.
@@ -278,6 +281,7 @@ impl VaultSession {
             usage_dirty: false,
             min_generation: 0,
             trust: None,
+            codes: Default::default(),
         };
         // A new vault at this path: whatever the device remembered of an older one is gone.
         session.store_trust(&mut open, true);
@@ -391,22 +395,30 @@ impl VaultSession {
         })
     }
 
-    /// Codes of every live entry at `unix_ms`, corrected by the stored clock offset.
+    /// Codes of every live entry at `unix_ms`, corrected by the stored clock offset. Each
+    /// account's HMAC is keyed once per unlock or change, not per call.
     pub fn codes_at(&self, unix_ms: i64) -> Result<Vec<CodeView>, VaultError> {
-        self.read(|c| {
-            let live = c.live_entries();
-            let codes = otp::codes_at(live.iter().copied(), unix_ms, c.settings.clock_offset_s);
-            live.iter()
-                .zip(codes)
-                .map(|(e, code)| CodeView {
-                    entry_id: e.id,
-                    code: code.code,
-                    period: code.period,
-                    remaining_ms: code.remaining_ms,
-                    next_code: code.next_code,
-                })
-                .collect()
-        })
+        let guard = self.read_state();
+        let open = guard.as_ref().ok_or(VaultError::Locked)?;
+        let keyed = open.codes.get_or_init(|| {
+            otp::KeyedAccounts::new(
+                open.content
+                    .live_entries()
+                    .into_iter()
+                    .map(|e| (e.id, &e.kind, &e.secret)),
+            )
+        });
+        Ok(keyed
+            .codes_at(unix_ms, open.content.settings.clock_offset_s)
+            .into_iter()
+            .map(|(id, code)| CodeView {
+                entry_id: *id,
+                code: code.code,
+                period: code.period,
+                remaining_ms: code.remaining_ms,
+                next_code: code.next_code,
+            })
+            .collect())
     }
 
     pub fn clock_offset(&self) -> Result<i64, VaultError> {

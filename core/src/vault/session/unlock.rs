@@ -356,6 +356,7 @@ impl VaultSession {
             usage_dirty: false,
             min_generation,
             trust,
+            codes: Default::default(),
         };
         let floors_raise = {
             let mut probe = open.content.clone();
