@@ -22,7 +22,7 @@ import dev.twofold.app.model.SendModel
 import dev.twofold.app.model.SettingsModel
 import dev.twofold.app.model.UnlockModel
 import dev.twofold.app.platform.AndroidClipboard
-import dev.twofold.app.platform.BiometricKeystore
+import dev.twofold.app.platform.AndroidBiometricKeys
 import dev.twofold.app.platform.NetworkTime
 import dev.twofold.app.platform.KeystoreTrustStore
 import dev.twofold.app.platform.PrefsSettings
@@ -38,12 +38,14 @@ import java.lang.ref.WeakReference
 class AppViewModel(application: Application) : AndroidViewModel(application) {
     private var activity = WeakReference<FragmentActivity>(null)
     private val settings = PrefsSettings(application)
-    val keystore = BiometricKeystore.availableOn(application) { activity.get() }
+
+    /** Always there: whether biometrics can be used is asked each time, not at launch. */
+    private val biometrics = AndroidBiometricKeys(application) { activity.get() }
 
     val app = AppModel(
         vaultPath = File(application.noBackupFilesDir, "vault.twofold").path,
         trust = KeystoreTrustStore(application),
-        keystore = keystore,
+        biometrics = biometrics,
         settings = settings,
         scope = viewModelScope,
         monotonicMs = SystemClock::elapsedRealtime,
@@ -75,10 +77,13 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
             unlock = vault to it
         }
 
-    /** The models of one unlocked session; made again after every unlock. */
+    /**
+     * The models of one unlocked session; made again after every unlock. The app's lock stops
+     * them before the core forgets the key, so no ticker or session calls a locked vault.
+     */
     inner class Unlocked(val vault: TwofoldVault) {
         private val context = getApplication<Application>()
-        private val reauth = Reauthentication(vault, keystore)
+        private val reauth = Reauthentication(vault, biometrics)
         val backup = BackupModel(vault, settings, viewModelScope, { uri -> SafBackupFolder(context, uri) })
         private val changed: () -> Unit = { backup.backupNow() }
         val codes = CodesModel(vault, settings, AndroidClipboard(context), NetworkTime, viewModelScope, onChanged = changed)
@@ -86,7 +91,19 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
         val export = ExportModel(vault, reauth, viewModelScope)
         val receive = ReceiveModel(vault, viewModelScope, onChanged = changed)
         val send = SendModel(vault, reauth, viewModelScope)
-        val security = SettingsModel(vault, keystore, settings, viewModelScope, Dispatchers.IO)
+        val security = SettingsModel(vault, biometrics, settings, viewModelScope, Dispatchers.IO)
+
+        init {
+            app.beforeLock(::stop)
+        }
+
+        private fun stop() {
+            codes.stop()
+            export.close()
+            send.finish()
+            receive.cancel()
+            enroll.close()
+        }
 
         /** Keeps access to the folder the user picked across restarts. */
         fun chooseBackupFolder(uri: Uri, name: String) {
@@ -105,15 +122,8 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
         return unlocked?.takeIf { it.vault === vault } ?: Unlocked(vault).also { unlocked = it }
     }
 
-    /** Forget the unlocked session's models (their state may hold previews) on lock. */
+    /** Forget the unlocked session's models on lock (the lock already stopped them). */
     fun locked() {
-        unlocked?.let {
-            it.codes.stop()
-            it.export.close()
-            it.send.finish()
-            it.receive.cancel()
-            it.enroll.cancel()
-        }
         unlocked = null
     }
 

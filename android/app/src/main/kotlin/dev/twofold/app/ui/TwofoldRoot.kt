@@ -74,7 +74,7 @@ private fun UnlockedApp(model: AppViewModel, session: AppViewModel.Unlocked) {
         Screen.BACKUP -> BackupScreen(session, back = back)
         Screen.EXPORT -> ExportScreen(session.export, back = back)
         Screen.RECEIVE -> ReceiveScreen(session.receive, back = back)
-        Screen.SEND -> SendScreen(session.send, biometrics = model.keystore != null, back = back)
+        Screen.SEND -> SendScreen(session.send, back = back)
         Screen.SETTINGS -> SettingsScreen(session.security, back = back)
     }
 }

@@ -18,6 +18,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
+import androidx.lifecycle.compose.LifecycleStartEffect
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import dev.twofold.app.model.UnlockModel
 import dev.twofold.app.model.UnlockModel.Mode
@@ -25,6 +26,12 @@ import dev.twofold.app.model.UnlockModel.Mode
 @Composable
 fun UnlockScreen(model: UnlockModel) {
     val state by model.state.collectAsStateWithLifecycle()
+    // Each time the screen is in front again: is there a slot, and can biometrics be used now
+    // (the user may have added or removed a fingerprint meanwhile)?
+    LifecycleStartEffect(model) {
+        model.load()
+        onStopOrDispose { }
+    }
     // Offer biometrics straight away when there is a slot for them.
     LaunchedEffect(state.biometricAvailable) { if (state.biometricAvailable) model.unlockWithBiometrics() }
     Column(Modifier.fillMaxSize().padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
