@@ -39,6 +39,9 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
     private var activity = WeakReference<FragmentActivity>(null)
     private val settings = PrefsSettings(application)
 
+    /** One for the app's lifetime (codes copied in one unlocked session are cleared in the next). */
+    private val clipboard = AndroidClipboard(application)
+
     /** Always there: whether biometrics can be used is asked each time, not at launch. */
     private val biometrics = AndroidBiometricKeys(application) { activity.get() }
 
@@ -66,6 +69,14 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
         activity = WeakReference(host)
     }
 
+    /**
+     * The window has the focus again: only now may the app read the clipboard (Android 10+),
+     * so a clearing that had to wait while Twofold was in the background happens here.
+     */
+    fun windowFocused() {
+        clipboard.onFocus()
+    }
+
     /** Kept here, not in the composition, so a rotation never loses a step (or the recovery key). */
     val onboarding by lazy { app.onboarding() }
 
@@ -86,7 +97,7 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
         private val reauth = Reauthentication(vault, biometrics)
         val backup = BackupModel(vault, settings, viewModelScope, { uri -> SafBackupFolder(context, uri) })
         private val changed: () -> Unit = { backup.backupNow() }
-        val codes = CodesModel(vault, settings, AndroidClipboard(context), NetworkTime, viewModelScope, onChanged = changed)
+        val codes = CodesModel(vault, settings, clipboard, NetworkTime, viewModelScope, onChanged = changed)
         val enroll = EnrollModel(vault, viewModelScope, Dispatchers.IO, onChanged = changed)
         val export = ExportModel(vault, reauth, viewModelScope)
         val receive = ReceiveModel(vault, viewModelScope, onChanged = changed)
@@ -95,6 +106,8 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
 
         init {
             app.beforeLock(::stop)
+            // Grants left over from folders chosen before (older versions kept them all).
+            releaseGrantsExcept(settings.backupFolder?.let(Uri::parse))
         }
 
         private fun stop() {
@@ -105,13 +118,40 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
             enroll.close()
         }
 
-        /** Keeps access to the folder the user picked across restarts. */
-        fun chooseBackupFolder(uri: Uri, name: String) {
-            context.contentResolver.takePersistableUriPermission(
-                uri,
-                Intent.FLAG_GRANT_READ_URI_PERMISSION or Intent.FLAG_GRANT_WRITE_URI_PERMISSION,
-            )
+        /**
+         * Keeps access to the folder the user picked across restarts, and gives back the grant
+         * of the folder it replaces (Android caps the grants an app may hold). Returns why the
+         * folder cannot be used, or null.
+         */
+        fun chooseBackupFolder(uri: Uri, name: String): String? {
+            try {
+                context.contentResolver.takePersistableUriPermission(
+                    uri,
+                    Intent.FLAG_GRANT_READ_URI_PERMISSION or Intent.FLAG_GRANT_WRITE_URI_PERMISSION,
+                )
+            } catch (_: SecurityException) {
+                return "This folder cannot be kept for automatic backups; choose another one."
+            }
             backup.chooseFolder(uri.toString(), name)
+            releaseGrantsExcept(uri)
+            return null
+        }
+
+        /** No more automatic backups: the folder's grant is given back too. */
+        fun stopAutomaticBackups() {
+            backup.stopAutomaticBackups()
+            releaseGrantsExcept(null)
+        }
+
+        /** Releases every persisted document grant but [keep]'s (only backup folders take them). */
+        private fun releaseGrantsExcept(keep: Uri?) {
+            val resolver = context.contentResolver
+            for (grant in resolver.persistedUriPermissions) {
+                if (grant.uri == keep) continue
+                val flags = (if (grant.isReadPermission) Intent.FLAG_GRANT_READ_URI_PERMISSION else 0) or
+                    (if (grant.isWritePermission) Intent.FLAG_GRANT_WRITE_URI_PERMISSION else 0)
+                runCatching { resolver.releasePersistableUriPermission(grant.uri, flags) }
+            }
         }
     }
 

@@ -7,7 +7,6 @@ import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.Button
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
@@ -56,7 +55,7 @@ fun UnlockScreen(model: UnlockModel) {
             Mode.RECOVERY_KEY -> {
                 var key by remember { mutableStateOf("") }
                 Text("Type the recovery key you wrote down when you created the vault.")
-                OutlinedTextField(key, { key = it }, label = { Text("Recovery key") }, singleLine = true)
+                SecretTextField(key, { key = it }, "Recovery key")
                 ErrorText(state.error)
                 Button(enabled = !state.busy && key.isNotBlank(), onClick = { model.unlockWithRecoveryKey(key) }) { Text("Unlock") }
                 TextButton(onClick = model::usePassword) { Text("Use the password") }
