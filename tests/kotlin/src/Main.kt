@@ -339,5 +339,6 @@ fun main() {
     registerImportFormatTests(suite)
     registerTransferTests(suite)
     registerAppTests(suite)
+    registerAppRobustnessTests(suite)
     exitWith(suite.run())
 }

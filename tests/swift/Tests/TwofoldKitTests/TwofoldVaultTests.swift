@@ -4,7 +4,6 @@ import XCTest
 import CryptoKit
 #endif
 @testable import TwofoldKit
-import TwofoldFFI
 
 let floorKdf = KdfSettings(memoryKib: 19456, passes: 2, parallelism: 1)
 let rfcSha1 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
@@ -79,6 +78,13 @@ extension TwofoldVault {
     }
 }
 
+/// A new vault at a fresh path, unlocked, with its recovery key.
+func newVault() async throws -> (TwofoldVault, String) {
+    var pw = password()
+    let (vault, key) = try await TwofoldVault.create(path: tempPath(), password: &pw, kdf: floorKdf)
+    return (vault, key)
+}
+
 #if canImport(CryptoKit)
 /// Test stand-in for the Secure Enclave: a CryptoKit AES-GCM key wraps the slot key.
 final class SoftwareKeystore: PlatformKeystore, @unchecked Sendable {
@@ -114,10 +120,12 @@ final class TwofoldVaultTests: XCTestCase {
         let reopened = try await TwofoldVault.open(path: path)
         var again = password()
         try await reopened.unlock(password: &again)
-        XCTAssertEqual(try await reopened.entries().map(\.issuer), ["GitHub"])
+        let issuers = try await reopened.entries().map(\.issuer)
+        XCTAssertEqual(issuers, ["GitHub"])
         reopened.lock()
         try await reopened.unlock(recoveryKey: recovery.lowercased())
-        XCTAssertEqual(try await reopened.entries().count, 1)
+        let afterRecovery = try await reopened.entries()
+        XCTAssertEqual(afterRecovery.count, 1)
     }
 
     func testWrongPasswordAndBadUriAreTyped() async throws {
@@ -168,9 +176,11 @@ final class TwofoldVaultTests: XCTestCase {
         var pw = password()
         let (vault, _) = try await TwofoldVault.create(path: tempPath(), password: &pw, kdf: floorKdf)
         let h = try await vault.add(uri: "otpauth://hotp/RFC:h?secret=\(rfcSha1)&counter=0")
-        XCTAssertNil(try await vault.codes(at: Date()).first?.code)
+        let before = try await vault.codes(at: Date())
+        XCTAssertNil(before.first?.code)
         for expected in ["755224", "287082", "359152"] {
-            XCTAssertEqual(try await vault.nextHotp(h.id), expected)
+            let code = try await vault.nextHotp(h.id)
+            XCTAssertEqual(code, expected)
         }
     }
 
@@ -184,8 +194,10 @@ final class TwofoldVaultTests: XCTestCase {
         let result = try await vault.createBackup(path: file, password: &backupPassword)
         XCTAssertEqual(result.entryCount, 1)
         var check = password("backup pass")
-        XCTAssertEqual(try await vault.verifyBackup(path: file, password: &check).entryCount, 1)
-        XCTAssertEqual(try await vault.verifyBackup(path: file, recoveryKey: recovery).entryCount, 1)
+        let byPassword = try await vault.verifyBackup(path: file, password: &check)
+        XCTAssertEqual(byPassword.entryCount, 1)
+        let byRecoveryKey = try await vault.verifyBackup(path: file, recoveryKey: recovery)
+        XCTAssertEqual(byRecoveryKey.entryCount, 1)
     }
 
     func testManyTasksAtOnce() async throws {
@@ -203,7 +215,8 @@ final class TwofoldVaultTests: XCTestCase {
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
         XCTAssertEqual(Set(codes).count, 32, "every HOTP code handed out once")
-        XCTAssertEqual(try await vault.entries().count, 33)
+        let entries = try await vault.entries()
+        XCTAssertEqual(entries.count, 33)
     }
 
     func testCodeStreamEmitsAtThePeriodBoundary() async throws {

@@ -1,7 +1,6 @@
 import Foundation
 import XCTest
 @testable import TwofoldKit
-import TwofoldFFI
 
 private let github = "otpauth://totp/GitHub:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub"
 private let strong = "violet-anchor-tundra-93-orbit"
@@ -31,12 +30,6 @@ final class MemoryFolder: BackupFolder, @unchecked Sendable {
 /// The view models, driven as their screens drive them, against the real core.
 @MainActor
 final class ViewModelTests: XCTestCase {
-    func newVault() async throws -> (TwofoldVault, String) {
-        var pw = password()
-        let (vault, key) = try await TwofoldVault.create(path: tempPath(), password: &pw, kdf: floorKdf)
-        return (vault, key)
-    }
-
     func testOnboardingChecksPasswordAndRecoveryKey() async throws {
         let app = AppModel(vaultPath: tempPath(), trust: MemoryTrust(), keystore: nil, settings: MemorySettings(), uptime: { 0 })
         await app.start()
