@@ -9,6 +9,9 @@ use crate::vault::container::{AnyParsed, v1};
 use crate::vault::slots::{Opened, SlotCredential};
 use crate::vault::trust::MAX_PIN_ATTEMPTS;
 
+/// One PIN attempt at a time in this process (see `unlock_with_counted_pin`).
+static PIN_ATTEMPTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A file opened with a credential, not yet the session's state.
 struct Found {
     master_key: Key32,
@@ -190,6 +193,9 @@ impl VaultSession {
             Some(bytes) => match self.try_open(&bytes, credential, trust, accept, false) {
                 Ok(found) => return Ok(found),
                 Err(e @ VaultError::Corrupt(_)) => e,
+                // The vault's own path holding something else is damage too (a zeroed first
+                // block): `.prev` stands in for it under the same rules.
+                Err(e @ VaultError::NotAContainer(_)) => e,
                 Err(other) => return Err(other),
             },
             None => VaultError::Corrupt("the vault file is missing".into()),
@@ -241,66 +247,55 @@ impl VaultSession {
         credential: &SlotCredential<'_>,
         options: UnlockOptions,
     ) -> Result<UnlockInfo, VaultError> {
-        let mut trust = self.load_trust()?;
         if let SlotCredential::Pin { slot_id, .. } = credential {
-            if self.env.trust.is_none() {
-                return Err(VaultError::InvalidInput(
-                    "PIN unlock needs the device's trust store (it counts wrong PINs)".into(),
-                ));
-            }
-            if trust.as_ref().map_or(0, |t| t.pin_failures(slot_id)) >= MAX_PIN_ATTEMPTS {
-                return Err(VaultError::PinLocked);
-            }
+            return self.unlock_with_counted_pin(credential, *slot_id, options);
         }
-        let found = match self.open_file(credential, trust.as_ref(), options.accept_untrusted) {
-            Ok(found) => found,
-            Err(VaultError::WrongCredential) => {
-                if let SlotCredential::Pin { slot_id, .. } = credential {
-                    return Err(self.count_wrong_pin(trust, *slot_id));
-                }
-                return Err(VaultError::WrongCredential);
-            }
-            Err(other) => return Err(other),
-        };
-        if let (Some(rec), SlotCredential::Pin { slot_id, .. }) = (trust.as_mut(), credential) {
-            rec.set_pin_failures(*slot_id, 0);
-        }
+        let trust = self.load_trust()?;
+        let found = self.open_file(credential, trust.as_ref(), options.accept_untrusted)?;
         self.finish_unlock(found, trust)
     }
 
-    /// Counts a wrong PIN where a copied file cannot reset it. Returns the error to report.
-    fn count_wrong_pin(&self, trust: Option<TrustRecord>, slot_id: [u8; 16]) -> VaultError {
+    /// A PIN attempt, counted where a copied file cannot reset it: the count is raised and
+    /// stored *before* the PIN is tried (an attempt that is interrupted, or races another one,
+    /// counts as wrong), one attempt at a time in this process, and only a right PIN resets
+    /// it. Without a record nothing can count: the password (or biometrics) comes first.
+    fn unlock_with_counted_pin(
+        &self,
+        credential: &SlotCredential<'_>,
+        slot_id: [u8; 16],
+        options: UnlockOptions,
+    ) -> Result<UnlockInfo, VaultError> {
         let Some(store) = &self.env.trust else {
-            return VaultError::WrongCredential;
+            return Err(VaultError::InvalidInput(
+                "PIN unlock needs the device's trust store (it counts wrong PINs)".into(),
+            ));
         };
-        let mut record = match trust {
-            Some(r) => r,
-            None => match self.read_header_for_trust() {
-                Some((vault_id, generation, signer)) => {
-                    TrustRecord::new(vault_id, generation, signer)
-                }
-                None => return VaultError::WrongCredential,
-            },
+        let _one_at_a_time = PIN_ATTEMPTS.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut record) = self.load_trust()? else {
+            return Err(VaultError::PinLocked);
         };
-        let count = record.pin_failures(&slot_id).saturating_add(1);
-        record.set_pin_failures(slot_id, count);
-        if let Err(e) = store.store(&record.encode()) {
-            // Fail closed: a failure that cannot be counted is not allowed to be retried.
-            return e.into();
+        let failures = record.pin_failures(&slot_id);
+        if failures >= MAX_PIN_ATTEMPTS {
+            return Err(VaultError::PinLocked);
         }
-        if count >= MAX_PIN_ATTEMPTS {
-            VaultError::PinLocked
-        } else {
-            VaultError::WrongCredential
-        }
-    }
-
-    /// Vault id, generation and current signer of the file on disk (for a first record).
-    fn read_header_for_trust(&self) -> Option<([u8; 16], u64, [u8; 32])> {
-        let bytes = self.env.fs.read(&self.path).ok()??;
-        match container::parse_any(&bytes, VAULT_MAGIC).ok()? {
-            AnyParsed::V2(p) => Some((p.header.vault_id, p.header.generation, p.header.signers[0])),
-            AnyParsed::V1(_) => None,
+        record.set_pin_failures(slot_id, failures + 1);
+        // Fail closed: an attempt that cannot be counted is not made.
+        store.store(&record.encode())?;
+        match self.open_file(credential, Some(&record), options.accept_untrusted) {
+            Ok(found) => {
+                record.set_pin_failures(slot_id, 0);
+                self.finish_unlock(found, Some(record))
+            }
+            Err(VaultError::WrongCredential) if failures + 1 >= MAX_PIN_ATTEMPTS => {
+                Err(VaultError::PinLocked)
+            }
+            Err(VaultError::WrongCredential) => Err(VaultError::WrongCredential),
+            Err(other) => {
+                // Not a wrong PIN: the file was refused (before or after the PIN matched).
+                record.set_pin_failures(slot_id, failures);
+                let _ = store.store(&record.encode());
+                Err(other)
+            }
         }
     }
 
@@ -579,6 +574,7 @@ pub(super) fn slots_while_locked(session: &VaultSession) -> Result<Vec<SlotInfo>
         Some(bytes) => match from(&bytes) {
             Ok(v) => return Ok(v),
             Err(e @ VaultError::Corrupt(_)) => e,
+            Err(e @ VaultError::NotAContainer(_)) => e,
             Err(other) => return Err(other),
         },
         None => VaultError::Corrupt("the vault file is missing".into()),
