@@ -6,7 +6,7 @@
 use super::commit::apply_hotp_floors;
 use super::*;
 use crate::vault::container::{AnyParsed, v1};
-use crate::vault::slots::{Opened, SlotCredential};
+use crate::vault::slots::{KdfBudget, Opened, SlotCredential};
 use crate::vault::trust::MAX_PIN_ATTEMPTS;
 
 /// One PIN attempt at a time in this process (see `unlock_with_counted_pin`).
@@ -92,6 +92,7 @@ impl VaultSession {
         trust: Option<&TrustRecord>,
         accept: bool,
         fallback: bool,
+        budget: &mut KdfBudget,
     ) -> Result<Found, VaultError> {
         let limit = self.env.kdf_limit;
         match container::parse_any(bytes, VAULT_MAGIC)? {
@@ -102,7 +103,7 @@ impl VaultSession {
                     master_key,
                     endorse_key,
                     endorsed,
-                } = slot_ops::unlock(&parsed, credential, limit)?;
+                } = slot_ops::unlock_within(&parsed, credential, limit, budget)?;
                 let slot_id = parsed.header.slots[index].id;
                 if !endorsed {
                     // Anyone can strip an endorsement; an unendorsed slot is only known to be
@@ -161,7 +162,7 @@ impl VaultSession {
                         expected: rec.generation,
                     });
                 }
-                let opened = slot_ops::unlock_v1(&parsed, credential, limit)?;
+                let opened = slot_ops::unlock_v1_within(&parsed, credential, limit, budget)?;
                 let content = v1::open_body(&parsed, &opened.master_key)?;
                 check_content_version(&content)?;
                 if !accept {
@@ -185,12 +186,14 @@ impl VaultSession {
         accept: bool,
     ) -> Result<Found, VaultError> {
         let fs = self.env.fs.as_ref();
+        // One budget of key derivations for the current file and `.prev` together.
+        let budget = &mut KdfBudget::default();
         let current = fs.read(&self.path)?;
         let peeked = current
             .as_deref()
             .and_then(|b| container::peek(b, VAULT_MAGIC));
         let first = match current {
-            Some(bytes) => match self.try_open(&bytes, credential, trust, accept, false) {
+            Some(bytes) => match self.try_open(&bytes, credential, trust, accept, false, budget) {
                 Ok(found) => return Ok(found),
                 Err(e @ VaultError::Corrupt(_)) => e,
                 // The vault's own path holding something else is damage too (a zeroed first
@@ -225,7 +228,7 @@ impl VaultSession {
                 });
             }
         }
-        match self.try_open(&prev, credential, trust, accept, true) {
+        match self.try_open(&prev, credential, trust, accept, true, budget) {
             Ok(mut found) => {
                 found.from_prev = true;
                 Ok(found)
@@ -258,7 +261,7 @@ impl VaultSession {
     /// A PIN attempt, counted where a copied file cannot reset it: the count is raised and
     /// stored *before* the PIN is tried (an attempt that is interrupted, or races another one,
     /// counts as wrong), one attempt at a time in this process, and only a right PIN resets
-    /// it. Without a record nothing can count: the password (or biometrics) comes first.
+    /// it. Without a record nothing can count: the password comes first (`Unverified`).
     fn unlock_with_counted_pin(
         &self,
         credential: &SlotCredential<'_>,
@@ -272,7 +275,11 @@ impl VaultSession {
         };
         let _one_at_a_time = PIN_ATTEMPTS.lock().unwrap_or_else(|p| p.into_inner());
         let Some(mut record) = self.load_trust()? else {
-            return Err(VaultError::PinLocked);
+            return Err(VaultError::Unverified(
+                "this device has no record of the vault (or cannot read it), so wrong PINs \
+                 cannot be counted: unlock with the password first"
+                    .into(),
+            ));
         };
         let failures = record.pin_failures(&slot_id);
         if failures >= MAX_PIN_ATTEMPTS {
