@@ -553,6 +553,10 @@ pub fn restore_content(
             "the key that opened the backup does not vouch for the keys that signed it".into()
         }));
     }
+    opened
+        .content
+        .check_as_input()
+        .map_err(|why| VaultError::HostileFile(format!("the backup's content: {why}")))?;
     if mode == RestoreMode::Replace {
         opened
             .content

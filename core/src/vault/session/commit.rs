@@ -219,7 +219,8 @@ impl VaultSession {
         record
             .pin_failures
             .retain(|p| header.slots.iter().any(|s| s.id == p.slot_id));
-        // Only this session writes unendorsed slots (carried over from format 1).
+        // Only this session writes unendorsed slots (carried over from format 1, or from a
+        // file accepted on purpose), so this device knows they were not stripped by a forger.
         record.legacy_slots = header
             .slots
             .iter()
@@ -397,6 +398,14 @@ impl Rekey<'_> {
         let before = self.slots.len();
         self.slots.retain(|s| !remove(s));
         before - self.slots.len()
+    }
+
+    /// Forgets every slot's endorsement; slots whose secret is present endorse the new key,
+    /// the others are left unendorsed (endorsed when next used).
+    pub(super) fn forget_endorsements(&mut self) {
+        for s in &mut self.slots {
+            s.endorsement = None;
+        }
     }
 
     /// The slots as planned.

@@ -126,6 +126,11 @@ impl VaultSession {
                     VaultError::Corrupt("the decrypted body is not readable".into())
                 })?;
                 check_content_version(&body.content)?;
+                if accepted_untrusted {
+                    body.content.check_kinds().map_err(|why| {
+                        VaultError::HostileFile(format!("the file's content: {why}"))
+                    })?;
+                }
                 let signers: Vec<SigningKey> = body
                     .signers
                     .iter()
@@ -165,6 +170,11 @@ impl VaultSession {
                 let opened = slot_ops::unlock_v1_within(&parsed, credential, limit, budget)?;
                 let content = v1::open_body(&parsed, &opened.master_key)?;
                 check_content_version(&content)?;
+                // Format 1 is not authenticated: codes this build cannot compute are refused
+                // before anything shows them.
+                content
+                    .check_kinds()
+                    .map_err(|why| VaultError::HostileFile(format!("the file's content: {why}")))?;
                 if !accept {
                     return Err(VaultError::Unverified(
                         "it was written by Twofold 0.1 (format 1), which cannot show that the \
@@ -404,7 +414,16 @@ impl VaultSession {
         *guard = Some(open);
         drop(guard);
         if needs_rekey {
-            match self.rekey(|plan| Ok(plan.remove(|s| locked_pins.contains(&s.id)))) {
+            let accepted_v2 = accepted_untrusted && version == container::FORMAT_VERSION;
+            match self.rekey(|plan| {
+                if accepted_v2 {
+                    // Whoever wrote a file accepted on purpose chose its endorsements and its
+                    // signing keys: none is kept. The slot just used vouches for the new key,
+                    // the others do when they are next used (as after an upgrade).
+                    plan.forget_endorsements();
+                }
+                Ok(plan.remove(|s| locked_pins.contains(&s.id)))
+            }) {
                 Ok(n) => info.removed_pin_slots = n,
                 Err(e) => {
                     self.lock_without_flush();
