@@ -434,6 +434,44 @@ fn a_planted_format_1_file_accepted_on_purpose_gives_the_planter_no_slot() {
     }
 }
 
+/// An old copy of the vault put back (a sync conflict, a restored disk image) is refused as a
+/// rollback, and the user accepts it. The copy predates a recovery-key rotation: the revoked
+/// recovery key must not come back with it.
+#[test]
+fn an_old_copy_accepted_on_purpose_does_not_bring_back_a_revoked_credential() {
+    let v = victim();
+    let old = v.file();
+    let s = open_trusted(&v.path, &v.trust);
+    s.unlock_with_password(PASSWORD).unwrap();
+    s.rotate_recovery_key().unwrap();
+    s.lock();
+    std::fs::write(&v.path, &old).unwrap();
+    let s = open_trusted(&v.path, &v.trust);
+    assert!(matches!(
+        s.unlock_with_password(PASSWORD),
+        Err(VaultError::RolledBack { .. })
+    ));
+    let info = s
+        .unlock_with_password_accepting_untrusted(PASSWORD)
+        .unwrap();
+    s.add_entry(totp("Later", "x", "MZXW6YTBOI"), false)
+        .unwrap();
+    s.lock();
+    let r = slots::unlock(
+        &container::parse(&v.file(), VAULT_MAGIC).unwrap(),
+        &SlotCredential::Recovery(&v.recovery),
+        KdfLimit::DEFAULT,
+    );
+    assert!(
+        matches!(
+            r,
+            Err(VaultError::NoSuchSlot) | Err(VaultError::WrongCredential)
+        ),
+        "the revoked recovery key opens what is written after the accepted rollback"
+    );
+    assert!(info.removed_unknown_slots >= 1, "{info:?}");
+}
+
 /// The same with a small-order "public key": the master key wrapped to it is readable by
 /// anyone (X25519 with a low-order point gives the all-zero shared secret), not just the
 /// planter. No writer may wrap the master key to such a key.

@@ -4,6 +4,7 @@
 use super::*;
 use crate::vault::container::Succession;
 use crate::vault::slots::SlotSecrets;
+use crate::vault::trust::KnownSlot;
 
 /// One write of the vault.
 pub(super) struct Change {
@@ -226,6 +227,14 @@ impl VaultSession {
             .iter()
             .filter(|s| s.endorsement.is_none())
             .map(|s| s.id)
+            .collect();
+        record.slots = header
+            .slots
+            .iter()
+            .map(|s| KnownSlot {
+                id: s.id,
+                public_key: s.public_key,
+            })
             .collect();
         let _ = store.store(&record.encode());
         open.trust = Some(record);

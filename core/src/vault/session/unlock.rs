@@ -25,6 +25,8 @@ struct Found {
     version: u16,
     from_prev: bool,
     accepted_untrusted: bool,
+    /// Slots left out of an accepted format 1 file because the record did not know them.
+    dropped_slots: usize,
 }
 
 /// Checks a file's header against the trust record, before any key derivation. Returns
@@ -155,6 +157,7 @@ impl VaultSession {
                     version: container::FORMAT_VERSION,
                     from_prev: false,
                     accepted_untrusted,
+                    dropped_slots: 0,
                 })
             }
             AnyParsed::V1(parsed) => {
@@ -182,7 +185,7 @@ impl VaultSession {
                             .into(),
                     ));
                 }
-                upgrade_v1(&parsed.header, opened, content, true, self)
+                upgrade_v1(&parsed.header, opened, content, trust, self)
             }
         }
     }
@@ -332,13 +335,20 @@ impl VaultSession {
             version,
             from_prev,
             accepted_untrusted,
+            dropped_slots,
         } = found;
         let mut info = UnlockInfo {
             recovered_from_previous: from_prev,
             accepted_untrusted,
             upgraded_from: (version != container::FORMAT_VERSION).then_some(version),
+            removed_unknown_slots: dropped_slots,
             ..UnlockInfo::default()
         };
+        // A file accepted on purpose keeps only the slots this device knew (and the one that
+        // opened it): whoever wrote it may have added slots of their own, and an old copy
+        // brings back slots revoked since.
+        let known = known_slots(trust.as_ref(), header.vault_id, accepted_untrusted);
+        let slot_id = slot.0;
         let min_generation = match (&trust, accepted_untrusted) {
             (Some(rec), true) => rec.generation,
             _ => 0,
@@ -415,16 +425,29 @@ impl VaultSession {
         drop(guard);
         if needs_rekey {
             let accepted_v2 = accepted_untrusted && version == container::FORMAT_VERSION;
+            let used = slot_id;
             match self.rekey(|plan| {
+                let mut unknown = 0;
                 if accepted_v2 {
                     // Whoever wrote a file accepted on purpose chose its endorsements and its
                     // signing keys: none is kept. The slot just used vouches for the new key,
                     // the others do when they are next used (as after an upgrade).
                     plan.forget_endorsements();
+                    if let Some(known) = &known {
+                        unknown = plan.remove(|s| {
+                            s.id != used
+                                && !known
+                                    .iter()
+                                    .any(|k| k.id == s.id && k.public_key == s.public_key)
+                        });
+                    }
                 }
-                Ok(plan.remove(|s| locked_pins.contains(&s.id)))
+                Ok((plan.remove(|s| locked_pins.contains(&s.id)), unknown))
             }) {
-                Ok(n) => info.removed_pin_slots = n,
+                Ok((pins, unknown)) => {
+                    info.removed_pin_slots = pins;
+                    info.removed_unknown_slots += unknown;
+                }
                 Err(e) => {
                     self.lock_without_flush();
                     return Err(e);
@@ -503,6 +526,18 @@ impl VaultSession {
     }
 }
 
+/// The slots a file accepted on purpose may keep: those of this device's record of the same
+/// vault (`None`: keep every slot — no record, or one written before it listed slots).
+fn known_slots(
+    trust: Option<&TrustRecord>,
+    vault_id: [u8; 16],
+    accepted_untrusted: bool,
+) -> Option<Vec<crate::vault::trust::KnownSlot>> {
+    trust
+        .filter(|r| accepted_untrusted && r.vault_id == vault_id && !r.slots.is_empty())
+        .map(|r| r.slots.clone())
+}
+
 fn check_content_version(content: &VaultContent) -> Result<(), VaultError> {
     if content.version > model::CONTENT_VERSION {
         return Err(VaultError::UnsupportedVersion(
@@ -519,7 +554,7 @@ fn upgrade_v1(
     old: &v1::Header,
     opened: Opened,
     content: VaultContent,
-    accepted_untrusted: bool,
+    trust: Option<&TrustRecord>,
     session: &VaultSession,
 ) -> Result<Found, VaultError> {
     let rng = session.env.rng.as_ref();
@@ -527,8 +562,20 @@ fn upgrade_v1(
     let signer = SigningKey::generate(rng)?;
     let vault_id = old.vault_id;
     let used_id = old.slots[opened.index].id;
-    let mut slots = Vec::with_capacity(old.slots.len());
-    for s in &old.slots {
+    // Where this device has a record listing the vault's slots, a format 1 file (always an
+    // old copy or a forgery there) keeps only those and the one that opened it.
+    let known = known_slots(trust, vault_id, true);
+    let keep = |s: &v1::Slot| {
+        s.id == used_id
+            || known.as_ref().is_none_or(|k| {
+                k.iter()
+                    .any(|k| k.id == s.id && k.public_key == s.public_key)
+            })
+    };
+    let kept: Vec<&v1::Slot> = old.slots.iter().filter(|s| keep(s)).collect();
+    let dropped_slots = old.slots.len() - kept.len();
+    let mut slots = Vec::with_capacity(kept.len());
+    for s in kept.iter().copied() {
         let mut slot = container::Slot {
             id: s.id,
             kind: s.kind,
@@ -544,8 +591,7 @@ fn upgrade_v1(
         }
         slots.push(slot);
     }
-    let slot_meta = old
-        .slots
+    let slot_meta = kept
         .iter()
         .map(|s| SlotMeta {
             id: s.id,
@@ -569,7 +615,8 @@ fn upgrade_v1(
         slot: (used_id, opened.endorse_key),
         version: v1::FORMAT_VERSION,
         from_prev: false,
-        accepted_untrusted,
+        accepted_untrusted: true,
+        dropped_slots,
     })
 }
 
