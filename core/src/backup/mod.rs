@@ -568,7 +568,8 @@ pub fn restore_content(
         (Some(origin), Some(signer)) => session.uses_signing_key(origin, signer)?,
         _ => false,
     };
-    if !(opened.authenticated && this_vaults) && !accept_unverified {
+    let authenticated = opened.authenticated && this_vaults;
+    if !authenticated && !accept_unverified {
         return Err(VaultError::Unverified(if opened.format_version == 1 {
             "the backup was written by Twofold 0.1 (format 1), which cannot show who made it".into()
         } else if opened.authenticated {
@@ -590,7 +591,6 @@ pub fn restore_content(
             .validate()
             .map_err(|why| VaultError::HostileFile(format!("the backup's settings: {why}")))?;
     }
-    let authenticated = opened.authenticated && this_vaults;
     let mut report = session.modify(|vault, _now| {
         let report = apply_restore(vault, opened.content, mode);
         if vault.entries.len() > crate::vault::session::MAX_ENTRIES {
