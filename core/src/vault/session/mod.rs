@@ -110,6 +110,9 @@ pub struct UnlockInfo {
     pub removed_pin_slots: usize,
     /// Slots (from a version 1 vault) that have not vouched for the signing key yet.
     pub unendorsed_slots: usize,
+    /// Slots of a file accepted on purpose that this device's record did not know (planted
+    /// in it, or revoked since): dropped, so they do not get the new master key.
+    pub removed_unknown_slots: usize,
 }
 
 /// How to unlock.
