@@ -41,7 +41,7 @@ public final class EnrollmentScanner: @unchecked Sendable {
 
     /// A typed or pasted otpauth URI as UTF-8 bytes, wiped after the call.
     public func scan(text: SecretBytes) async throws -> ScanResult {
-        try await TwofoldVault.run { [enrollment] in try text.consume { try enrollment.scanText(text: $0) } }
+        try await TwofoldVault.run { [enrollment] in try text.handOver { try enrollment.scanText(text: $0) } }
     }
 
     public func accounts() -> [ImportedPreview] { enrollment.accounts() }
@@ -56,7 +56,7 @@ public final class EnrollmentScanner: @unchecked Sendable {
 public extension TwofoldVault {
     /// Reads another app's export; the password is wiped after use.
     static func readImport(_ bytes: Data, password: SecretBytes?, format: String? = nil) async throws -> ImportSession {
-        try await run { try consumeOptional(password) { try ImportSession.read(bytes: bytes, format: format, password: $0) } }
+        try await run { try handOverOptional(password) { try ImportSession.read(bytes: bytes, format: format, password: $0) } }
     }
 
     func addImported(_ session: ImportSession) async throws -> AddResult {
@@ -72,7 +72,7 @@ public extension TwofoldVault {
     }
 
     func exportAegis<T>(password: SecretBytes?, use: (Data) async throws -> T) async throws -> T {
-        var bytes = try await Self.run { [session] in try consumeOptional(password) { try session.exportAegis(password: $0) } }
+        var bytes = try await Self.run { [session] in try handOverOptional(password) { try session.exportAegis(password: $0) } }
         defer { bytes.wipe() }
         return try await use(bytes)
     }
@@ -89,7 +89,7 @@ public extension TwofoldVault {
     /// decrypts to the vault.
     func backupToDocument(password: SecretBytes?, name: String, write: (Data) async throws -> Data) async throws -> BackupResult {
         let pending = try await Self.run { [session] in
-            try consumeOptional(password) { try session.prepareBackup(password: $0, sealToRecoveryKey: true) }
+            try handOverOptional(password) { try session.prepareBackup(password: $0, sealToRecoveryKey: true) }
         }
         let readBack = try await write(pending.bytes())
         return try await Self.run { try pending.confirm(readBack: readBack, name: name) }

@@ -9,7 +9,7 @@ import Glibc
 ///
 /// It owns one buffer outside Swift's copy-on-write storage. The generated bindings lower a
 /// `Data` argument by reading its bytes (`FfiConverterData.write` appends them to the buffer
-/// that becomes the `RustBuffer`); `consume` hands them a `Data` that is a view of this very
+/// that becomes the `RustBuffer`); `handOver` hands them a `Data` that is a view of this very
 /// buffer, not a copy of it, and zeroes the buffer as soon as the call returns or throws — so
 /// the bytes that were read for Rust are the bytes that are wiped. (`let copy = data;
 /// data.resetBytes(…)` does not do that: the reset makes a fresh zeroed copy and leaves the
@@ -17,7 +17,7 @@ import Glibc
 ///
 /// Two copies stay out of reach of any Swift wrapper, and are named so nobody relies on them:
 /// `Data` keeps up to 14 bytes inline in the value itself, so a short secret (a PIN) handed to
-/// the bindings is a value copy — `consume` zeroes its own copy, not the ones the lowering code
+/// the bindings is a value copy — `handOver` zeroes its own copy, not the ones the lowering code
 /// makes on the stack; and the lowering writes the bytes into a temporary `[UInt8]` before
 /// Rust copies them into its buffer (which the core wipes). Only taking secrets by reference
 /// in the FFI (`&[u8]`, read in place) would remove those.
@@ -29,7 +29,7 @@ public final class SecretBytes: @unchecked Sendable {
     public let count: Int
     private let lock = NSLock()
     private var consumed = false
-    /// Where the `Data` given to the last `consume` read its bytes from (tests check it).
+    /// Where the `Data` given to the last `handOver` read its bytes from (tests check it).
     private(set) var handedOverAddress: UnsafeRawPointer?
 
     private init(count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) {
@@ -66,7 +66,7 @@ public final class SecretBytes: @unchecked Sendable {
         buffer.deallocate()
     }
 
-    /// Whether the buffer is all zeros (after `consume` or `wipe`).
+    /// Whether the buffer is all zeros (after `handOver` or `wipe`).
     public var isWiped: Bool {
         lock.withLock { buffer.allSatisfy { $0 == 0 } }
     }
@@ -76,9 +76,9 @@ public final class SecretBytes: @unchecked Sendable {
 
     /// Hands the bytes to `body` — the call into the bindings — as a `Data` that shares this
     /// buffer, then zeroes the buffer (and the `Data`'s own inline copy of a short secret),
-    /// whatever `body` does. `body` must not keep the `Data`. A second `consume` is refused:
+    /// whatever `body` does. `body` must not keep the `Data`. A second `handOver` is refused:
     /// the bytes are gone.
-    func consume<R>(_ body: (Data) throws -> R) throws -> R {
+    func handOver<R>(_ body: (Data) throws -> R) throws -> R {
         try lock.withLock {
             guard !consumed else { throw VaultFailure.internal("A secret was handed to the core twice") }
             consumed = true
@@ -104,7 +104,8 @@ public final class SecretBytes: @unchecked Sendable {
 
     /// Whether both hold the same bytes, in time independent of where they differ.
     public func matches(_ other: SecretBytes) -> Bool {
-        withUnsafeBytes { a in
+        if other === self { return true }
+        return withUnsafeBytes { a in
             other.withUnsafeBytes { b in
                 guard a.count == b.count else { return false }
                 var difference: UInt8 = 0

@@ -117,7 +117,7 @@ public extension TwofoldVault {
 
     func verifyBackupBytes(_ bytes: Data, password: SecretBytes) async throws -> BackupCheck {
         try await Self.run { [session] in
-            try password.consume { try session.verifyBackupBytes(bytes: bytes, key: .password(password: $0)) }
+            try password.handOver { try session.verifyBackupBytes(bytes: bytes, key: .password(password: $0)) }
         }
     }
 

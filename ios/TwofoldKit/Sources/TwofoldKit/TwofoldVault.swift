@@ -31,7 +31,7 @@ public final class TwofoldVault: @unchecked Sendable {
         path: String, password: SecretBytes, trust: TrustStore, kdf: KdfSettings = defaultKdf()
     ) async throws -> (vault: TwofoldVault, recoveryKey: String) {
         let session = try await run {
-            try password.consume { try VaultSession.create(path: path, password: $0, kdf: kdf, trust: trust) }
+            try password.handOver { try VaultSession.create(path: path, password: $0, kdf: kdf, trust: trust) }
         }
         guard let recovery = session.takeRecoveryKey() else { throw VaultFailure.internal("no recovery key") }
         return (TwofoldVault(session: session), recovery)
@@ -46,7 +46,7 @@ public final class TwofoldVault: @unchecked Sendable {
     /// What an otpauth URI (UTF-8 bytes, wiped after the call) holds — no secret — or
     /// `.invalidInput(reason)`.
     public static func previewUri(_ uri: SecretBytes) throws -> UriPreview {
-        do { return try uri.consume { try parseOtpauthUri(uri: $0) } } catch { throw VaultFailure.from(error) }
+        do { return try uri.handOver { try parseOtpauthUri(uri: $0) } } catch { throw VaultFailure.from(error) }
     }
 
     public var isUnlocked: Bool { session.isUnlocked() }
@@ -55,7 +55,7 @@ public final class TwofoldVault: @unchecked Sendable {
 
     @discardableResult
     public func unlock(password: SecretBytes) async throws -> UnlockResult {
-        try await Self.run { [session] in try password.consume { try session.unlockWithPassword(password: $0) } }
+        try await Self.run { [session] in try password.handOver { try session.unlockWithPassword(password: $0) } }
     }
 
     /// Opens a file this device would refuse (rolled back, foreign, made by Twofold 0.1)
@@ -63,7 +63,7 @@ public final class TwofoldVault: @unchecked Sendable {
     @discardableResult
     public func unlockAcceptingUntrusted(password: SecretBytes) async throws -> UnlockResult {
         try await Self.run { [session] in
-            try password.consume { try session.unlockWithPasswordAcceptingUntrusted(password: $0) }
+            try password.handOver { try session.unlockWithPasswordAcceptingUntrusted(password: $0) }
         }
     }
 
@@ -94,7 +94,7 @@ public final class TwofoldVault: @unchecked Sendable {
             let deviceKey = try await deviceKeystore.unwrap(blob)
             defer { deviceKey.wipe() }
             return try await Self.run { [session] in
-                try pin.consume { p in try deviceKey.consume { d in try session.unlockWithPin(slotId: slot.id, pin: p, deviceKey: d) } }
+                try pin.handOver { p in try deviceKey.handOver { d in try session.unlockWithPin(slotId: slot.id, pin: p, deviceKey: d) } }
             }
         } catch {
             pin.wipe()
@@ -116,7 +116,7 @@ public final class TwofoldVault: @unchecked Sendable {
         else { throw VaultFailure.notFound("No biometric slot") }
         let key = try await keystore.unwrap(blob)
         defer { key.wipe() }
-        return try await Self.run { [session] in try key.consume { try session.unlockWithPlatformKey(slotId: slot.id, key: $0) } }
+        return try await Self.run { [session] in try key.handOver { try session.unlockWithPlatformKey(slotId: slot.id, key: $0) } }
     }
 
     /// A new 32-byte platform or device key from the core, in a `SecretBytes`.
@@ -142,7 +142,7 @@ public final class TwofoldVault: @unchecked Sendable {
         let blob = try await keystore.wrap(key)
         let alias = keystore.alias
         return try await Self.run { [session] in
-            try key.consume { try session.addPlatformSlot(alias: alias, label: label, key: $0, wrappedBlob: blob) }
+            try key.handOver { try session.addPlatformSlot(alias: alias, label: label, key: $0, wrappedBlob: blob) }
         }
     }
 
@@ -156,7 +156,7 @@ public final class TwofoldVault: @unchecked Sendable {
         let blob = try await keystore.wrap(key)
         let alias = keystore.alias
         return try await Self.run { [session] in
-            try key.consume {
+            try key.handOver {
                 try session.replacePlatformSlot(oldSlotId: old.id, alias: alias, label: label, key: $0, wrappedBlob: blob)
             }
         }
@@ -172,8 +172,8 @@ public final class TwofoldVault: @unchecked Sendable {
         let blob = try await deviceKeystore.wrap(deviceKey)
         let alias = deviceKeystore.alias
         return try await Self.run { [session] in
-            try pin.consume { p in
-                try deviceKey.consume { d in try session.addPinSlot(alias: alias, pin: p, deviceKey: d, wrappedBlob: blob, kdf: kdf) }
+            try pin.handOver { p in
+                try deviceKey.handOver { d in try session.addPinSlot(alias: alias, pin: p, deviceKey: d, wrappedBlob: blob, kdf: kdf) }
             }
         }
     }
@@ -183,7 +183,7 @@ public final class TwofoldVault: @unchecked Sendable {
     }
 
     public func changePassword(_ newPassword: SecretBytes, kdf: KdfSettings = defaultKdf()) async throws {
-        try await Self.run { [session] in try newPassword.consume { try session.changePassword(newPassword: $0, kdf: kdf) } }
+        try await Self.run { [session] in try newPassword.handOver { try session.changePassword(newPassword: $0, kdf: kdf) } }
     }
 
     // MARK: entries
@@ -199,7 +199,7 @@ public final class TwofoldVault: @unchecked Sendable {
     @discardableResult
     public func add(_ input: EntryInput, secret: SecretBytes, allowDuplicate: Bool = false) async throws -> EntryView {
         try await Self.run { [session] in
-            try secret.consume { bytes in
+            try secret.handOver { bytes in
                 var given = input
                 given.secret = bytes
                 return try session.addEntry(input: given, allowDuplicate: allowDuplicate)
@@ -210,7 +210,7 @@ public final class TwofoldVault: @unchecked Sendable {
     /// An otpauth URI as UTF-8 bytes, wiped after the call.
     @discardableResult
     public func add(uri: SecretBytes, allowDuplicate: Bool = false) async throws -> EntryView {
-        try await Self.run { [session] in try uri.consume { try session.addEntryFromUri(uri: $0, allowDuplicate: allowDuplicate) } }
+        try await Self.run { [session] in try uri.handOver { try session.addEntryFromUri(uri: $0, allowDuplicate: allowDuplicate) } }
     }
 
     @discardableResult
@@ -261,18 +261,18 @@ public final class TwofoldVault: @unchecked Sendable {
     /// A backup sealed to `password` (wiped) and, unless told otherwise, the recovery key.
     public func createBackup(path: String, password: SecretBytes?, sealToRecoveryKey: Bool = true) async throws -> BackupResult {
         try await Self.run { [session] in
-            try consumeOptional(password) { try session.createBackup(path: path, password: $0, sealToRecoveryKey: sealToRecoveryKey) }
+            try handOverOptional(password) { try session.createBackup(path: path, password: $0, sealToRecoveryKey: sealToRecoveryKey) }
         }
     }
 
     public func autoBackup(directory: String, password: SecretBytes?, keep: UInt32 = 10) async throws -> BackupResult {
         try await Self.run { [session] in
-            try consumeOptional(password) { try session.autoBackup(directory: directory, password: $0, keep: keep) }
+            try handOverOptional(password) { try session.autoBackup(directory: directory, password: $0, keep: keep) }
         }
     }
 
     public func verifyBackup(path: String, password: SecretBytes) async throws -> BackupCheck {
-        try await Self.run { [session] in try password.consume { try session.verifyBackup(path: path, key: .password(password: $0)) } }
+        try await Self.run { [session] in try password.handOver { try session.verifyBackup(path: path, key: .password(password: $0)) } }
     }
 
     public func verifyBackup(path: String, recoveryKey: String) async throws -> BackupCheck {
@@ -283,16 +283,16 @@ public final class TwofoldVault: @unchecked Sendable {
     /// false) throws `.unverified` unless `acceptUnverified` (the user confirmed).
     public func restoreBackup(path: String, password: SecretBytes, mode: RestoreMode, acceptUnverified: Bool = false) async throws -> RestoreResult {
         try await Self.run { [session] in
-            try password.consume {
+            try password.handOver {
                 try session.restoreBackup(path: path, key: .password(password: $0), mode: mode, acceptUnverified: acceptUnverified)
             }
         }
     }
 }
 
-/// `secret.consume(body)`, or `body(nil)` when there is no secret (a backup sealed to the
+/// `secret.handOver(body)`, or `body(nil)` when there is no secret (a backup sealed to the
 /// recovery key only, an unencrypted export).
-func consumeOptional<R>(_ secret: SecretBytes?, _ body: (Data?) throws -> R) throws -> R {
+func handOverOptional<R>(_ secret: SecretBytes?, _ body: (Data?) throws -> R) throws -> R {
     guard let secret else { return try body(nil) }
-    return try secret.consume { try body($0) }
+    return try secret.handOver { try body($0) }
 }

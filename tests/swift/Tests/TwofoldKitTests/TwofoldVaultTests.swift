@@ -241,7 +241,7 @@ final class TwofoldVaultTests: XCTestCase {
         XCTAssertTrue(slice.allSatisfy { $0 == 0 }, "the slice reads zeros (and wiping it did not trap)")
         XCTAssertTrue(pin.matches(SecretBytes(utf8: "246810")))
         XCTAssertFalse(pin.matches(SecretBytes(utf8: "246811")))
-        let seen = try pin.consume { String(decoding: $0, as: UTF8.self) }
+        let seen = try pin.handOver { String(decoding: $0, as: UTF8.self) }
         XCTAssertEqual(seen, "246810", "a short secret reaches the call whole")
         XCTAssertTrue(pin.isWiped)
         var empty = Data()

@@ -92,7 +92,7 @@ public final class MemorySettings: SettingsStore {
 /// The core's verdict on `password`, which stays as it is (the copy judged is wiped).
 func judgePassword(_ password: SecretBytes) -> PasswordStrength {
     let judged = password.copy()
-    return (try? judged.consume { passwordStrength(password: $0) })
+    return (try? judged.handOver { passwordStrength(password: $0) })
         ?? PasswordStrength(score: 0, guessesLog10: 0, acceptable: false, feedback: [])
 }
 
