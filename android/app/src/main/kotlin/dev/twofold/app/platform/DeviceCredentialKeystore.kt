@@ -107,6 +107,10 @@ class DeviceCredentialKeystore(override val alias: String, private val activity:
     private suspend fun prompt(cipher: Cipher, title: String): Cipher {
         val host = activity() ?: throw VaultFailure.Internal("No screen to show the lock-screen prompt on")
         return withContext(Dispatchers.Main) {
+            // BiometricPrompt silently ignores a request once the activity saved its state
+            // (the app went to the background): the wait would never end. Treat it as a cancel;
+            // the unlock screen offers the prompt again when it is in front.
+            if (host.supportFragmentManager.isStateSaved) throw BiometricCancelled()
             suspendCancellableCoroutine { cont ->
                 val callback = object : BiometricPrompt.AuthenticationCallback() {
                     override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
