@@ -42,6 +42,9 @@ kotlin {
 dependencies {
     // JNA for Android ships its native dispatch library in the AAR.
     implementation("net.java.dev.jna:jna:5.15.0@aar")
+    // The bindings generated with `android = true` (bindings/ffi/uniffi-android.toml) use
+    // android.os.Build and androidx.annotation.RequiresApi for Android 14's SystemCleaner.
+    implementation("androidx.annotation:annotation:1.9.1")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
 }
 

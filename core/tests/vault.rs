@@ -407,6 +407,73 @@ fn codes_next_hotp_and_clock_offset() {
 }
 
 #[test]
+fn codes_follow_every_change_to_the_accounts() {
+    // Accounts are keyed once per unlock or change: each change must show at the next call.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v");
+    let (s, _) = create(&path);
+    let t = s
+        .add_entry(entry(&format!("otpauth://totp/RFC:t?secret={RFC}")), false)
+        .unwrap();
+    assert_eq!(
+        s.codes_at(59_000).unwrap()[0].code.as_deref(),
+        Some("287082")
+    );
+    s.update_entry(
+        t.id,
+        EntryUpdate {
+            kind: Some(OtpKind::Totp {
+                algorithm: Algorithm::Sha1,
+                digits: 8,
+                period: 30,
+            }),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        s.codes_at(59_000).unwrap()[0].code.as_deref(),
+        Some("94287082")
+    );
+    let second = s
+        .add_entry(
+            entry("otpauth://totp/Other:o?secret=JBSWY3DPEHPK3PXP"),
+            false,
+        )
+        .unwrap();
+    let ids: Vec<_> = s
+        .codes_at(59_000)
+        .unwrap()
+        .iter()
+        .map(|c| c.entry_id)
+        .collect();
+    assert_eq!(ids, [t.id, second.id]);
+    s.reorder(&[second.id, t.id]).unwrap();
+    let ids: Vec<_> = s
+        .codes_at(59_000)
+        .unwrap()
+        .iter()
+        .map(|c| c.entry_id)
+        .collect();
+    assert_eq!(ids, [second.id, t.id]);
+    s.delete_entry(second.id).unwrap();
+    let ids: Vec<_> = s
+        .codes_at(59_000)
+        .unwrap()
+        .iter()
+        .map(|c| c.entry_id)
+        .collect();
+    assert_eq!(ids, [t.id]);
+    s.lock();
+    assert_eq!(s.codes_at(59_000), Err(VaultError::Locked));
+    s.unlock_with_password(PASSWORD).unwrap();
+    assert_eq!(
+        s.codes_at(59_000).unwrap()[0].code.as_deref(),
+        Some("94287082")
+    );
+}
+
+#[test]
 fn hotp_counter_at_the_top_cannot_advance() {
     let dir = tempfile::tempdir().unwrap();
     let (s, _) = create(&dir.path().join("v"));

@@ -355,6 +355,12 @@ pub struct OpenedBackup {
     /// recovery slot came from a version 1 vault and was opened by the recovery key before
     /// it was confirmed.
     pub authenticated: bool,
+    /// The vault the backup says it was made from (`None` for version 1).
+    pub origin: Option<[u8; 16]>,
+    /// The signing key the opening slot vouches for (`None` when not authenticated). A
+    /// restore counts the backup as authenticated only if this is one of the vault's signing
+    /// keys now: a key retired by a credential change is known to former credential holders.
+    pub signer: Option<[u8; 32]>,
 }
 
 /// Opens backup bytes with a password or the recovery key. A backup whose slot matches the
@@ -370,12 +376,19 @@ pub fn open_backup(
             let plaintext = container::open_body(&parsed, &opened.master_key)?;
             let body: BackupBody = rmp_serde::from_slice(&plaintext)
                 .map_err(|_| VaultError::Corrupt("the decrypted body is not readable".into()))?;
+            let signer = parsed.header.slots[opened.index]
+                .endorsement
+                .as_ref()
+                .filter(|_| opened.endorsed)
+                .map(|e| e.signer);
             Ok(OpenedBackup {
                 content: body.content,
                 created_at: body.created_at,
                 generation: parsed.header.generation,
                 format_version: container::FORMAT_VERSION,
                 authenticated: opened.endorsed,
+                origin: parsed.header.origin,
+                signer,
             })
         }
         AnyParsed::V1(parsed) => {
@@ -387,6 +400,8 @@ pub fn open_backup(
                 generation: parsed.header.generation,
                 format_version: container::v1::FORMAT_VERSION,
                 authenticated: false,
+                origin: None,
+                signer: None,
             })
         }
     }
@@ -490,13 +505,29 @@ pub fn restore_content(
     mode: RestoreMode,
     accept_unverified: bool,
 ) -> Result<RestoreReport, VaultError> {
-    if !opened.authenticated && !accept_unverified {
+    // Authenticated for this vault: made by a holder of its credentials with a signing key
+    // it still uses (one a credential change retired is known to whoever held the revoked
+    // credential, who could sign any backup with it).
+    let this_vaults = match (opened.origin, opened.signer) {
+        (Some(origin), Some(signer)) => session.uses_signing_key(origin, signer)?,
+        _ => false,
+    };
+    let authenticated = opened.authenticated && this_vaults;
+    if !authenticated && !accept_unverified {
         return Err(VaultError::Unverified(if opened.format_version == 1 {
             "the backup was written by Twofold 0.1 (format 1), which cannot show who made it".into()
+        } else if opened.authenticated {
+            "the backup was made by another vault, or with keys this vault stopped using at a \
+             password or key change, so it cannot be shown to be this vault's"
+                .into()
         } else {
             "the key that opened the backup does not vouch for the keys that signed it".into()
         }));
     }
+    opened
+        .content
+        .check_as_input()
+        .map_err(|why| VaultError::HostileFile(format!("the backup's content: {why}")))?;
     if mode == RestoreMode::Replace {
         opened
             .content
@@ -504,7 +535,6 @@ pub fn restore_content(
             .validate()
             .map_err(|why| VaultError::HostileFile(format!("the backup's settings: {why}")))?;
     }
-    let authenticated = opened.authenticated;
     let mut report = session.modify(|vault, _now| vault.restore(opened.content, mode))?;
     report.authenticated = authenticated;
     Ok(report)

@@ -1,12 +1,14 @@
 //! One-time-password generation: HOTP (RFC 4226), TOTP (RFC 6238) and Steam Guard.
 //!
-//! One HMAC path serves every kind: totp-rs's signing (RustCrypto HMAC-SHA1/SHA256/SHA512),
-//! built through its non-compliant builder so the 80-bit secrets Google still issues work.
-//! It was chosen over ring's HMAC by benchmark (`docs/performance.md`): with SHA extensions
-//! in the CPU it is about twice as fast for SHA1, which nearly every account uses. totp-rs
-//! gives us the raw HMAC (`Totp::sign` with a step of 1 is HMAC over the counter), and we do
-//! the truncation ourselves so that 10-digit codes, Steam codes and counters up to 2^64−1
-//! all work.
+//! One HMAC path serves every kind: RustCrypto's `hmac` over `sha1`/`sha2` (with their
+//! `zeroize` features, so keyed states are wiped on drop). It was chosen over ring's HMAC by
+//! benchmark (`docs/performance.md`): with SHA extensions in the CPU it is about twice as fast
+//! for SHA1, which nearly every account uses. An account's HMAC is keyed once
+//! ([`Signer::new`]) and the keyed state is cloned per code; [`KeyedAccounts`] keeps the keyed
+//! states of a whole vault so that showing codes costs two HMAC finalisations per account.
+//! Truncation is ours, so 10-digit codes, Steam codes and counters up to 2^64−1 all work, and
+//! any key length (Google's 80-bit secrets included) is accepted. totp-rs, the library the
+//! design started from, is the reference our codes are tested against.
 
 use crate::secret::Secret;
 
@@ -61,14 +63,6 @@ impl Algorithm {
             "SHA256" => Some(Algorithm::Sha256),
             "SHA512" => Some(Algorithm::Sha512),
             _ => None,
-        }
-    }
-
-    fn totp_rs(self) -> totp_rs::Algorithm {
-        match self {
-            Algorithm::Sha1 => totp_rs::Algorithm::SHA1,
-            Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
-            Algorithm::Sha512 => totp_rs::Algorithm::SHA512,
         }
     }
 }
@@ -197,40 +191,87 @@ pub struct Code {
     pub next_code: Option<String>,
 }
 
-/// An HMAC signer for one key. totp-rs keeps its copy of the key zeroizing.
-struct Keyed(totp_rs::Totp);
+impl Code {
+    /// What an HOTP account shows without an explicit "next code": nothing.
+    pub const HOTP: Code = Code {
+        code: None,
+        period: 0,
+        remaining_ms: 0,
+        next_code: None,
+    };
+}
 
-impl Keyed {
-    fn new(algorithm: Algorithm, secret: &Secret) -> Self {
-        // A step of 1 makes `sign(counter)` HMAC(K, counter) for any u64 counter. Digits and
-        // skew are unused: truncation happens below.
-        Keyed(
-            totp_rs::Builder::new()
-                .with_algorithm(algorithm.totp_rs())
-                .with_step_duration(1)
-                .with_secret(secret.expose().to_vec())
-                .build_noncompliant(),
-        )
+/// The keyed HMAC state of one account's secret: keyed once, cloned per code. Its memory is
+/// wiped when it is dropped (the hash cores zeroize), and it never prints its state.
+#[derive(Clone)]
+pub struct Signer(Mac);
+
+#[derive(Clone)]
+enum Mac {
+    Sha1(hmac::Hmac<sha1::Sha1>),
+    Sha256(hmac::Hmac<sha2::Sha256>),
+    Sha512(hmac::Hmac<sha2::Sha512>),
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(..)")
+    }
+}
+
+/// HMAC(K, counter) with a state keyed once.
+fn sign<M: hmac::Mac + Clone>(keyed: &M, counter: u64) -> hmac::digest::Output<M> {
+    let mut mac = keyed.clone();
+    mac.update(&counter.to_be_bytes());
+    mac.finalize().into_bytes()
+}
+
+/// RFC 4226 §5.3 dynamic truncation: a 31-bit value.
+fn truncate(mac: &[u8]) -> u32 {
+    let offset = usize::from(mac[mac.len() - 1] & 0x0f);
+    u32::from_be_bytes([
+        mac[offset],
+        mac[offset + 1],
+        mac[offset + 2],
+        mac[offset + 3],
+    ]) & 0x7fff_ffff
+}
+
+impl Signer {
+    /// Keys the HMAC of `algorithm` with `secret`.
+    pub fn new(algorithm: Algorithm, secret: &Secret) -> Self {
+        use hmac::KeyInit;
+        // HMAC takes keys of any length (long ones are hashed first), so keying cannot fail.
+        let key = secret.expose();
+        Signer(match algorithm {
+            Algorithm::Sha1 => {
+                Mac::Sha1(hmac::Hmac::new_from_slice(key).expect("HMAC takes keys of any length"))
+            }
+            Algorithm::Sha256 => {
+                Mac::Sha256(hmac::Hmac::new_from_slice(key).expect("HMAC takes keys of any length"))
+            }
+            Algorithm::Sha512 => {
+                Mac::Sha512(hmac::Hmac::new_from_slice(key).expect("HMAC takes keys of any length"))
+            }
+        })
     }
 
-    /// RFC 4226 §5.3 dynamic truncation of HMAC(K, counter): a 31-bit value.
+    /// The truncated HMAC of `counter`: a 31-bit value.
     fn truncated(&self, counter: u64) -> u32 {
-        let tag = self.0.sign(counter);
-        let mac = tag.as_ref();
-        let offset = usize::from(mac[mac.len() - 1] & 0x0f);
-        u32::from_be_bytes([
-            mac[offset],
-            mac[offset + 1],
-            mac[offset + 2],
-            mac[offset + 3],
-        ]) & 0x7fff_ffff
+        match &self.0 {
+            Mac::Sha1(m) => truncate(&sign(m, counter)),
+            Mac::Sha256(m) => truncate(&sign(m, counter)),
+            Mac::Sha512(m) => truncate(&sign(m, counter)),
+        }
     }
 
-    fn decimal(&self, counter: u64, digits: u8) -> String {
+    /// The `digits`-digit HOTP value of `counter`.
+    pub fn decimal(&self, counter: u64, digits: u8) -> String {
         decimal_code(self.truncated(counter), digits)
     }
 
-    fn steam(&self, counter: u64) -> String {
+    /// The Steam Guard code of `counter` (30-second steps).
+    pub fn steam(&self, counter: u64) -> String {
         let mut value = self.truncated(counter);
         let mut out = String::with_capacity(STEAM_CHARS);
         for _ in 0..STEAM_CHARS {
@@ -238,6 +279,96 @@ impl Keyed {
             value /= 26;
         }
         out
+    }
+
+    /// The [`Code`] of an account of `kind` keyed by this signer at `now_ms` (already
+    /// offset-corrected).
+    pub fn code(&self, kind: &OtpKind, now_ms: u64) -> Code {
+        let period = match *kind {
+            OtpKind::Hotp { .. } => return Code::HOTP,
+            OtpKind::Totp { period, .. } => period.max(1),
+            OtpKind::Steam => DEFAULT_PERIOD,
+        };
+        let period_ms = u64::from(period) * 1000;
+        let counter = now_ms / period_ms;
+        let remaining_ms = period_ms - now_ms % period_ms;
+        let (code, next_code) = match *kind {
+            OtpKind::Steam => (self.steam(counter), self.steam(counter.saturating_add(1))),
+            _ => {
+                let digits = kind.digits();
+                (
+                    self.decimal(counter, digits),
+                    self.decimal(counter.saturating_add(1), digits),
+                )
+            }
+        };
+        Code {
+            code: Some(code),
+            period,
+            remaining_ms,
+            next_code: Some(next_code),
+        }
+    }
+}
+
+/// The keyed signers of a list of accounts, each tagged with what the caller identifies it
+/// by: built once (when a vault is unlocked or its content changes) and asked for codes every
+/// second. HOTP accounts get no signer (their codes come only from an explicit action).
+pub struct KeyedAccounts<T> {
+    accounts: Vec<(T, OtpKind, Option<Signer>)>,
+}
+
+impl<T> KeyedAccounts<T> {
+    /// Keys every time-based account of `accounts`, in order.
+    pub fn new<'a>(accounts: impl IntoIterator<Item = (T, &'a OtpKind, &'a Secret)>) -> Self {
+        KeyedAccounts {
+            accounts: accounts
+                .into_iter()
+                .map(|(tag, kind, secret)| {
+                    let signer = match kind {
+                        OtpKind::Hotp { .. } => None,
+                        _ => Some(Signer::new(kind.algorithm(), secret)),
+                    };
+                    (tag, *kind, signer)
+                })
+                .collect(),
+        }
+    }
+
+    /// How many accounts.
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// The accounts' tags, in order.
+    pub fn tags(&self) -> impl Iterator<Item = &T> {
+        self.accounts.iter().map(|(tag, _, _)| tag)
+    }
+
+    /// Every account's code at `unix_ms` shifted by `clock_offset_s`, in order.
+    pub fn codes_at(&self, unix_ms: i64, clock_offset_s: i64) -> Vec<(&T, Code)> {
+        let now_ms = effective_unix_ms(unix_ms, clock_offset_s);
+        self.accounts
+            .iter()
+            .map(|(tag, kind, signer)| {
+                let code = match signer {
+                    Some(s) => s.code(kind, now_ms),
+                    None => Code::HOTP,
+                };
+                (tag, code)
+            })
+            .collect()
+    }
+}
+
+impl<T> std::fmt::Debug for KeyedAccounts<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyedAccounts({} accounts)", self.accounts.len())
     }
 }
 
@@ -256,7 +387,7 @@ fn decimal_code(value: u32, digits: u8) -> String {
 
 /// HOTP code (RFC 4226) for `counter`.
 pub fn hotp(secret: &Secret, algorithm: Algorithm, digits: u8, counter: u64) -> String {
-    Keyed::new(algorithm, secret).decimal(counter, digits)
+    Signer::new(algorithm, secret).decimal(counter, digits)
 }
 
 /// TOTP code (RFC 6238) at `unix_secs`.
@@ -267,12 +398,12 @@ pub fn totp(
     period: u32,
     unix_secs: u64,
 ) -> String {
-    Keyed::new(algorithm, secret).decimal(unix_secs / u64::from(period.max(1)), digits)
+    Signer::new(algorithm, secret).decimal(unix_secs / u64::from(period.max(1)), digits)
 }
 
 /// Steam Guard code at `unix_secs`.
 pub fn steam(secret: &Secret, unix_secs: u64) -> String {
-    Keyed::new(Algorithm::Sha1, secret).steam(unix_secs / u64::from(DEFAULT_PERIOD))
+    Signer::new(Algorithm::Sha1, secret).steam(unix_secs / u64::from(DEFAULT_PERIOD))
 }
 
 /// The time the codes are computed for: `unix_ms` corrected by `clock_offset_s`, never before
@@ -283,56 +414,26 @@ pub fn effective_unix_ms(unix_ms: i64, clock_offset_s: i64) -> u64 {
 }
 
 /// Codes for every entry at `unix_ms` (milliseconds since the epoch) shifted by
-/// `clock_offset_s`. One result per entry, in order. HOTP entries get no code (see [`Code`]).
+/// `clock_offset_s`, keying each account's HMAC for this call. One result per entry, in
+/// order. HOTP entries get no code (see [`Code`]). To show codes repeatedly, key once with
+/// [`KeyedAccounts`].
 pub fn codes_at<'a, S, I>(entries: I, unix_ms: i64, clock_offset_s: i64) -> Vec<Code>
 where
     S: OtpSource + 'a,
     I: IntoIterator<Item = &'a S>,
 {
     let now_ms = effective_unix_ms(unix_ms, clock_offset_s);
-    let iter = entries.into_iter();
-    let mut out = Vec::with_capacity(iter.size_hint().0);
-    for entry in iter {
-        out.push(code_for(entry.otp_kind(), entry.otp_secret(), now_ms));
-    }
-    out
+    entries
+        .into_iter()
+        .map(|e| code_for(e.otp_kind(), e.otp_secret(), now_ms))
+        .collect()
 }
 
 /// The [`Code`] of one account at `now_ms` (already offset-corrected).
 pub fn code_for(kind: &OtpKind, secret: &Secret, now_ms: u64) -> Code {
-    let (period, algorithm) = match *kind {
-        OtpKind::Hotp { .. } => {
-            return Code {
-                code: None,
-                period: 0,
-                remaining_ms: 0,
-                next_code: None,
-            };
-        }
-        OtpKind::Totp {
-            period, algorithm, ..
-        } => (period.max(1), algorithm),
-        OtpKind::Steam => (DEFAULT_PERIOD, Algorithm::Sha1),
-    };
-    let period_ms = u64::from(period) * 1000;
-    let counter = now_ms / period_ms;
-    let remaining_ms = period_ms - now_ms % period_ms;
-    let key = Keyed::new(algorithm, secret);
-    let (code, next_code) = match *kind {
-        OtpKind::Steam => (key.steam(counter), key.steam(counter + 1)),
-        _ => {
-            let digits = kind.digits();
-            (
-                key.decimal(counter, digits),
-                key.decimal(counter + 1, digits),
-            )
-        }
-    };
-    Code {
-        code: Some(code),
-        period,
-        remaining_ms,
-        next_code: Some(next_code),
+    match kind {
+        OtpKind::Hotp { .. } => Code::HOTP,
+        _ => Signer::new(kind.algorithm(), secret).code(kind, now_ms),
     }
 }
 

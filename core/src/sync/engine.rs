@@ -28,7 +28,7 @@ use super::storage::{StoredFile, SyncStorage};
 use super::{
     ConflictView, DeviceView, Keep, SyncError, SyncStatus, SyncWarning, state::STATE_VERSION,
 };
-use crate::crypto::{self, RandomSource, SigningKey, SystemRandom};
+use crate::crypto::{self, RandomSource, SigningKey};
 use crate::vault::VaultSession;
 use crate::vault::model::{self, Entry, EntryId, VaultContent};
 use crate::vault::session::SyncTxn;
@@ -929,9 +929,10 @@ fn doc_kind(e: &Entry) -> crate::otp::OtpKind {
 }
 
 /// One sync: read every member's newest file, merge, write this device's (see the module
-/// documentation for the three steps).
+/// documentation for the three steps). Randomness (nonces, new group keys) is the session's.
 pub fn sync(session: &VaultSession, storage: &dyn SyncStorage) -> Result<SyncReport, SyncError> {
-    sync_with(session, storage, &SystemRandom::new())
+    let rng = session.env().rng.clone();
+    sync_with(session, storage, rng.as_ref())
 }
 
 /// [`sync`] with a given randomness source.
@@ -1004,17 +1005,17 @@ pub fn setup(
              empty folder"
         )));
     }
-    let rng = SystemRandom::new();
+    let rng = session.env().rng.clone();
     session.sync_transaction(|txn| -> Result<(), SyncError> {
         if txn.state.is_some() {
             return Err(SyncError::AlreadyInGroup);
         }
-        let state = new_state(name, config, txn.now, &rng)?;
+        let state = new_state(name, config, txn.now, rng.as_ref())?;
         txn.state = Some(state.encode());
         txn.write = true;
         Ok(())
     })?;
-    sync_with(session, storage, &rng)
+    sync_with(session, storage, rng.as_ref())
 }
 
 fn new_state(
@@ -1210,7 +1211,8 @@ pub fn conflicts(session: &VaultSession) -> Result<Vec<ConflictView>, SyncError>
 /// Resolves every open conflict of `entry` (the entry, or the entry holding the other
 /// secret). Edits the vault; the next sync sends the resolution. Returns how many.
 pub fn resolve(session: &VaultSession, entry: EntryId, keep: Keep) -> Result<usize, SyncError> {
-    let rng = SystemRandom::new();
+    let rng = session.env().rng.clone();
+    let rng = rng.as_ref();
     session.sync_transaction(|txn| -> Result<usize, SyncError> {
         let mut state = decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
         let me = state.my_tag();
@@ -1242,7 +1244,7 @@ pub fn resolve(session: &VaultSession, entry: EntryId, keep: Keep) -> Result<usi
                 Keep::Theirs => Some(c.loser.device != me || c.winner.device == me),
                 Keep::Mine => Some(c.loser.device == me && c.winner.device != me),
             };
-            apply_resolution(&mut txn.content, &state.doc, &c, keep_other, txn.now, &rng)?;
+            apply_resolution(&mut txn.content, &state.doc, &c, keep_other, txn.now, rng)?;
         }
         // The edits above are recorded (stamped) by the next sync, like any edit.
         for key in &keys {
@@ -1331,7 +1333,8 @@ fn apply_resolution(
 /// Removes a device from the group: it is revoked (final), a new group key is made for the
 /// remaining devices, and its later files are refused. The next sync publishes this.
 pub fn revoke(session: &VaultSession, query: &str) -> Result<DeviceView, SyncError> {
-    let rng = SystemRandom::new();
+    let rng = session.env().rng.clone();
+    let rng = rng.as_ref();
     session.sync_transaction(|txn| -> Result<DeviceView, SyncError> {
         let mut state = decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
         let target = find_member(&state, query)?;
@@ -1366,7 +1369,7 @@ pub fn revoke(session: &VaultSession, query: &str) -> Result<DeviceView, SyncErr
             .statements
             .insert(Signed::statement(&statement, &state.signing_key()));
         state.quarantined.remove(&KeyBytesPub(target.key));
-        ensure_epoch(&mut state, txn.now, &rng)?;
+        ensure_epoch(&mut state, txn.now, rng)?;
         state.unpublished = true;
         let view = device_views(&state)
             .into_iter()
@@ -1420,7 +1423,7 @@ mod tests {
 
     use super::*;
     use crate::Secret;
-    use crate::crypto::KdfParams;
+    use crate::crypto::{KdfParams, SystemRandom};
     use crate::otp::OtpKind;
     use crate::sync::join::{JoinInvite, Joiner, invite_device};
     use crate::sync::storage::MemoryStorage;

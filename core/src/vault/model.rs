@@ -240,6 +240,61 @@ impl Default for Settings {
     }
 }
 
+/// Why content from outside (a restored backup, an accepted file) is refused.
+fn refuse(what: String) -> Result<(), String> {
+    Err(what)
+}
+
+impl VaultContent {
+    /// Every entry's kind of code is one the code generator supports (digits 6–10, period
+    /// 1–3600 s): content from a file that is not authenticated is checked before it is
+    /// shown, since a code of 11 digits cannot be computed.
+    pub fn check_kinds(&self) -> Result<(), String> {
+        for e in &self.entries {
+            if let Err(why) = e.kind.validate() {
+                return refuse(format!("an account's code settings: {why}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checked like an import (restores): kinds, name and note lengths, icon references, and
+    /// ids that are unique; settings are checked separately ([`Settings::validate`]).
+    pub fn check_as_input(&self) -> Result<(), String> {
+        use crate::vault::session::{MAX_NAME_LEN, MAX_NOTE_LEN};
+        self.check_kinds()?;
+        let long = |s: &str, max: usize| s.chars().count() > max;
+        let mut ids = std::collections::HashSet::with_capacity(self.entries.len());
+        for e in &self.entries {
+            if long(&e.issuer, MAX_NAME_LEN)
+                || long(&e.account, MAX_NAME_LEN)
+                || long(&e.note, MAX_NOTE_LEN)
+                || e.icon.as_ref().is_some_and(|i| long(&i.0, MAX_NAME_LEN))
+            {
+                return refuse(format!(
+                    "an account's name, note or icon is longer than {MAX_NAME_LEN} characters \
+                     (notes {MAX_NOTE_LEN})"
+                ));
+            }
+            if !ids.insert(e.id) {
+                return refuse(format!("two accounts share the id {}", e.id));
+            }
+        }
+        let mut group_ids = std::collections::HashSet::with_capacity(self.groups.len());
+        for g in &self.groups {
+            if long(&g.name, MAX_NAME_LEN) {
+                return refuse(format!(
+                    "a group name is longer than {MAX_NAME_LEN} characters"
+                ));
+            }
+            if !group_ids.insert(g.id) {
+                return refuse(format!("two groups share the id {}", g.id));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything inside the encrypted body of a vault or backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct VaultContent {

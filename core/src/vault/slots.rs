@@ -105,8 +105,13 @@ impl SlotCredential<'_> {
     }
 
     /// Derives the slot's secrets (runs Argon2id for password and PIN slots, after checking
-    /// the parameters against `limit`).
-    fn secrets(&self, slot: &dyn SlotView, limit: KdfLimit) -> Result<SlotSecrets, VaultError> {
+    /// the parameters against `limit`, within `budget`).
+    fn secrets(
+        &self,
+        slot: &dyn SlotView,
+        limit: KdfLimit,
+        budget: &mut KdfBudget,
+    ) -> Result<SlotSecrets, VaultError> {
         let kdf = || -> Result<&SlotKdf, VaultError> {
             let kdf = slot
                 .kdf()
@@ -116,9 +121,7 @@ impl SlotCredential<'_> {
         };
         Ok(match self {
             SlotCredential::Password(pw) => {
-                let kdf = kdf()?;
-                let ikm =
-                    crypto::argon2id(&crypto::normalize_password(pw), &kdf.salt, kdf.params())?;
+                let ikm = budget.argon2id(pw, kdf()?)?;
                 SlotSecrets::derive(ikm.as_ref(), SlotKind::Password)
             }
             SlotCredential::Recovery(key) => SlotSecrets::derive(key.bytes(), SlotKind::Recovery),
@@ -127,8 +130,47 @@ impl SlotCredential<'_> {
             }
             SlotCredential::Pin {
                 pin, device_key, ..
-            } => SlotSecrets::derive(&pin_ikm(pin, device_key, kdf()?)?, SlotKind::Pin),
+            } => {
+                let stretched = budget.argon2id(pin, kdf()?)?;
+                SlotSecrets::derive(&join_pin(&stretched, device_key), SlotKind::Pin)
+            }
         })
+    }
+}
+
+/// The Argon2id work one unlock may still do: at most [`MAX_PASSWORD_SLOTS_TRIED`] runs in
+/// all, whether one file is tried or the current one and then `.prev` (a slot with the same
+/// parameters and salt in both costs one run). Holds the outputs until the unlock ends.
+pub struct KdfBudget {
+    runs_left: usize,
+    done: Vec<(SlotKdf, Key32)>,
+}
+
+impl Default for KdfBudget {
+    fn default() -> Self {
+        KdfBudget {
+            runs_left: MAX_PASSWORD_SLOTS_TRIED,
+            done: Vec::new(),
+        }
+    }
+}
+
+impl KdfBudget {
+    /// Argon2id of a password or PIN with a slot's parameters (already checked).
+    fn argon2id(&mut self, secret: &[u8], kdf: &SlotKdf) -> Result<Key32, VaultError> {
+        if let Some((_, key)) = self.done.iter().find(|(k, _)| k == kdf) {
+            return Ok(key.clone());
+        }
+        if self.runs_left == 0 {
+            return Err(VaultError::HostileFile(format!(
+                "the file asks for more than {MAX_PASSWORD_SLOTS_TRIED} key derivations in one \
+                 unlock"
+            )));
+        }
+        self.runs_left -= 1;
+        let key = crypto::argon2id(&crypto::normalize_password(secret), &kdf.salt, kdf.params())?;
+        self.done.push((kdf.clone(), key.clone()));
+        Ok(key)
     }
 }
 
@@ -138,10 +180,15 @@ fn pin_ikm(
     kdf: &SlotKdf,
 ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
     let stretched = crypto::argon2id(&crypto::normalize_password(pin), &kdf.salt, kdf.params())?;
+    Ok(join_pin(&stretched, device_key))
+}
+
+/// `Argon2id(PIN) ‖ device_key`, the input keying material of a PIN slot.
+fn join_pin(stretched: &Key32, device_key: &[u8; 32]) -> Zeroizing<Vec<u8>> {
     let mut ikm = Zeroizing::new(Vec::with_capacity(64));
     ikm.extend_from_slice(stretched.as_ref());
     ikm.extend_from_slice(device_key);
-    Ok(ikm)
+    ikm
 }
 
 /// The slots a credential is tried against, in file order, with the work bounded: at most
@@ -182,13 +229,23 @@ pub fn unlock(
     credential: &SlotCredential<'_>,
     limit: KdfLimit,
 ) -> Result<Opened, VaultError> {
+    unlock_within(parsed, credential, limit, &mut KdfBudget::default())
+}
+
+/// [`unlock`] spending from a budget shared with other files of the same unlock (`.prev`).
+pub fn unlock_within(
+    parsed: &Parsed,
+    credential: &SlotCredential<'_>,
+    limit: KdfLimit,
+    budget: &mut KdfBudget,
+) -> Result<Opened, VaultError> {
     let header = &parsed.header;
     let candidates = candidates(&header.slots, credential);
     if candidates.is_empty() {
         return Err(VaultError::NoSuchSlot);
     }
     for (index, slot) in candidates {
-        let secrets = credential.secrets(slot, limit)?;
+        let secrets = credential.secrets(slot, limit, budget)?;
         if secrets.keys.public != slot.public_key {
             continue;
         }
@@ -223,12 +280,22 @@ pub fn unlock_v1(
     credential: &SlotCredential<'_>,
     limit: KdfLimit,
 ) -> Result<Opened, VaultError> {
+    unlock_v1_within(parsed, credential, limit, &mut KdfBudget::default())
+}
+
+/// [`unlock_v1`] spending from a shared budget.
+pub fn unlock_v1_within(
+    parsed: &v1::Parsed,
+    credential: &SlotCredential<'_>,
+    limit: KdfLimit,
+    budget: &mut KdfBudget,
+) -> Result<Opened, VaultError> {
     let candidates = candidates(&parsed.header.slots, credential);
     if candidates.is_empty() {
         return Err(VaultError::NoSuchSlot);
     }
     for (index, slot) in candidates {
-        let secrets = credential.secrets(slot, limit)?;
+        let secrets = credential.secrets(slot, limit, budget)?;
         match v1::unwrap_master_key(parsed, slot, &secrets.keys) {
             Ok(master_key) => {
                 return Ok(Opened {

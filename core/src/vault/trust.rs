@@ -106,6 +106,21 @@ pub struct TrustRecord {
     /// yet: this device saw the upgrade, so they are known not to be stripped by a forger.
     #[serde(default, with = "id_list")]
     pub legacy_slots: Vec<[u8; 16]>,
+    /// The slots of the last generation this device wrote or opened (public values). A file
+    /// accepted on purpose keeps only these and the slot that opened it, so a slot planted in
+    /// it, or one revoked since, never receives the new master key. Empty in records written
+    /// before this field existed (then every slot is kept).
+    #[serde(default)]
+    pub slots: Vec<KnownSlot>,
+}
+
+/// A slot as the trust record remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownSlot {
+    #[serde(with = "array")]
+    pub id: [u8; 16],
+    #[serde(with = "array")]
+    pub public_key: [u8; 32],
 }
 
 mod id_list {
@@ -158,7 +173,15 @@ impl TrustRecord {
             hotp: Vec::new(),
             pin_failures: Vec::new(),
             legacy_slots: Vec::new(),
+            slots: Vec::new(),
         }
+    }
+
+    /// Whether the record knows this slot (and knows any slots at all).
+    pub fn knows_slot(&self, id: &[u8; 16], public_key: &[u8; 32]) -> bool {
+        self.slots
+            .iter()
+            .any(|k| &k.id == id && &k.public_key == public_key)
     }
 
     /// Reads a stored record; an unreadable one counts as absent.

@@ -11,43 +11,66 @@ import TwofoldKit
 /// oracle: each unwrap needs this iPhone and its passcode, and after it the core still counts
 /// wrong PINs (five lock the slot).
 final class DevicePasscodeKeystore: PlatformKeystore, @unchecked Sendable {
-    let alias = "dev.twofold.pin-device-key"
+    /// Every tag starts so: one key per PIN enrollment, named by its slot.
+    static let prefix = "dev.twofold.pin-device-key"
+    let alias: String
     private let algorithm = SecKeyAlgorithm.eciesEncryptionCofactorVariableIVX963SHA256AESGCM
     private var tag: Data { Data(alias.utf8) }
 
-    static func available() -> DevicePasscodeKeystore? {
-        var error: NSError?
-        guard SecureEnclave.isAvailable, LAContext().canEvaluatePolicy(.deviceOwnerAuthentication, error: &error)
-        else { return nil }
-        return DevicePasscodeKeystore()
+    init(alias: String) {
+        self.alias = alias
     }
 
-    func wrap(_ key: Data) async throws -> Data {
+    private static func usable() -> Bool {
+        var error: NSError?
+        return SecureEnclave.isAvailable && LAContext().canEvaluatePolicy(.deviceOwnerAuthentication, error: &error)
+    }
+
+    /// A keystore under a new tag for a new PIN slot (its wrap makes the key; no other key is
+    /// touched), or nil without a Secure Enclave or a passcode.
+    static func fresh() -> DevicePasscodeKeystore? {
+        usable() ? DevicePasscodeKeystore(alias: "\(prefix).\(UUID().uuidString)") : nil
+    }
+
+    /// The keystore of an existing PIN slot (its `platformAlias`).
+    static func forAlias(_ alias: String) -> DevicePasscodeKeystore? {
+        usable() && alias.hasPrefix(prefix) ? DevicePasscodeKeystore(alias: alias) : nil
+    }
+
+    func wrap(_ key: SecretBytes) async throws -> Data {
         let privateKey = try createKey()
         guard let publicKey = SecKeyCopyPublicKey(privateKey) else { throw VaultFailure.internal("No public key") }
+        guard let plain = NSMutableData(length: key.count) else { throw VaultFailure.internal("Out of memory") }
+        key.withUnsafeBytes { plain.mutableBytes.copyMemory(from: $0.baseAddress!, byteCount: key.count) }
+        defer { _ = memset_s(plain.mutableBytes, plain.length, 0, plain.length) }
         var error: Unmanaged<CFError>?
-        guard let blob = SecKeyCreateEncryptedData(publicKey, algorithm, key as CFData, &error) as Data? else {
+        guard let blob = SecKeyCreateEncryptedData(publicKey, algorithm, plain as CFData, &error) as Data? else {
             throw VaultFailure.internal("Could not wrap the device key")
         }
         return blob
     }
 
-    func unwrap(_ blob: Data) async throws -> Data {
+    /// Deletes this PIN's key once its slot is gone (best effort).
+    func delete() {
+        SecItemDelete([kSecClass as String: kSecClassKey, kSecAttrApplicationTag as String: tag] as CFDictionary)
+    }
+
+    func unwrap(_ blob: Data) async throws -> SecretBytes {
         let context = LAContext()
         context.localizedReason = "Unlock Twofold with your PIN"
         guard let privateKey = try loadKey(context) else { throw VaultFailure.platformKeyInvalidated }
         var error: Unmanaged<CFError>?
-        guard let key = SecKeyCreateDecryptedData(privateKey, algorithm, blob as CFData, &error) as Data? else {
+        guard let key = SecKeyCreateDecryptedData(privateKey, algorithm, blob as CFData, &error) else {
             if let e = error?.takeRetainedValue(), CFErrorGetCode(e) == Int(errSecUserCanceled) {
                 throw BiometricCancelled()
             }
             throw VaultFailure.platformKeyInvalidated
         }
-        return key
+        defer { zeroCFData(key) }
+        return SecretBytes(copying: UnsafeRawBufferPointer(start: CFDataGetBytePtr(key), count: CFDataGetLength(key)))
     }
 
     private func createKey() throws -> SecKey {
-        SecItemDelete([kSecClass as String: kSecClassKey, kSecAttrApplicationTag as String: tag] as CFDictionary)
         var error: Unmanaged<CFError>?
         guard let access = SecAccessControlCreateWithFlags(
             kCFAllocatorDefault,

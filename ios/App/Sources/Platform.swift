@@ -14,7 +14,8 @@ final class PasteboardClipboard: Clipboard {
 }
 
 /// Non-secret settings in UserDefaults.
-final class DefaultsSettings: SettingsStore {
+/// UserDefaults is thread-safe, so this may be read from the backup folder's tasks too.
+final class DefaultsSettings: SettingsStore, @unchecked Sendable {
     private let defaults = UserDefaults.standard
 
     var autoLockSeconds: Int {
@@ -64,8 +65,18 @@ extension DefaultsSettings: SyncSettings {
 
 /// A folder the user picked with `.fileImporter` (on the device or iCloud Drive: backups are
 /// end-to-end encrypted), reached through its security-scoped bookmark.
+///
+/// - A bookmark that resolves but is stale (the folder moved or was renamed, the volume
+///   changed) is made again from the resolved URL and handed to `refreshed`, which keeps it
+///   in place of the old one, as Apple asks.
+/// - Every read, write, listing and deletion is coordinated with `NSFileCoordinator`: in
+///   iCloud Drive the file provider may be downloading, uploading or replacing the same file,
+///   and an uncoordinated write can be lost or read back half-done.
+/// - Files iCloud has evicted from the device are listed as `.name.icloud` placeholders; they
+///   are listed and deleted under their real names.
 struct BookmarkFolder: BackupFolder {
     let bookmark: Data
+    var refreshed: @Sendable (Data) -> Void = { _ in }
 
     private func withFolder<T>(_ body: (URL) throws -> T) throws -> T {
         var stale = false
@@ -79,6 +90,9 @@ struct BookmarkFolder: BackupFolder {
             throw VaultFailure.storage("Twofold lost access to the backup folder; choose it again")
         }
         defer { url.stopAccessingSecurityScopedResource() }
+        if stale, let renewed = try? url.bookmarkData(options: [], includingResourceValuesForKeys: nil, relativeTo: nil) {
+            refreshed(renewed)
+        }
         do {
             return try body(url)
         } catch let failure as VaultFailure {
@@ -89,19 +103,36 @@ struct BookmarkFolder: BackupFolder {
     }
 
     func writeAndReadBack(name: String, bytes: Data) async throws -> Data {
-        try withFolder { url in
-            let file = url.appendingPathComponent(name)
-            try bytes.write(to: file, options: .atomic)
-            return try Data(contentsOf: file)
+        try withFolder { folder in
+            let file = folder.appendingPathComponent(name)
+            try coordinated(writing: file, options: .forReplacing) { try bytes.write(to: $0, options: .atomic) }
+            return try coordinated(reading: file) { try Data(contentsOf: $0) }
         }
     }
 
     func list() async throws -> [String] {
-        try withFolder { try FileManager.default.contentsOfDirectory(atPath: $0.path) }
+        try withFolder { folder in
+            try coordinated(reading: folder) { url in
+                try FileManager.default.contentsOfDirectory(atPath: url.path).map(Self.realName)
+            }
+        }
     }
 
     func delete(name: String) async throws {
-        try withFolder { try FileManager.default.removeItem(at: $0.appendingPathComponent(name)) }
+        try withFolder { folder in
+            var file = folder.appendingPathComponent(name)
+            let placeholder = folder.appendingPathComponent(".\(name).icloud")
+            if !FileManager.default.fileExists(atPath: file.path), FileManager.default.fileExists(atPath: placeholder.path) {
+                file = placeholder
+            }
+            try coordinated(writing: file, options: .forDeleting) { try FileManager.default.removeItem(at: $0) }
+        }
+    }
+
+    /// `.twofold-….twfb.icloud` (evicted by iCloud) is `twofold-….twfb`.
+    static func realName(_ listed: String) -> String {
+        guard listed.hasPrefix("."), listed.hasSuffix(".icloud"), listed.count > ".".count + ".icloud".count else { return listed }
+        return String(listed.dropFirst().dropLast(".icloud".count))
     }
 
     /// The bookmark for a folder URL returned by the file importer.
@@ -112,9 +143,34 @@ struct BookmarkFolder: BackupFolder {
     }
 }
 
-/// Reads a file picked with `.fileImporter` (import files, backups to check).
+/// Runs `body` with the URL a file coordinator grants for reading `url`.
+func coordinated<T>(reading url: URL, options: NSFileCoordinator.ReadingOptions = [], _ body: (URL) throws -> T) throws -> T {
+    var coordinationError: NSError?
+    var result: Result<T, Error>?
+    NSFileCoordinator(filePresenter: nil).coordinate(readingItemAt: url, options: options, error: &coordinationError) { granted in
+        result = Result { try body(granted) }
+    }
+    if let coordinationError { throw coordinationError }
+    guard let result else { throw VaultFailure.storage("The file could not be read") }
+    return try result.get()
+}
+
+/// Runs `body` with the URL a file coordinator grants for writing (or deleting) `url`.
+func coordinated<T>(writing url: URL, options: NSFileCoordinator.WritingOptions, _ body: (URL) throws -> T) throws -> T {
+    var coordinationError: NSError?
+    var result: Result<T, Error>?
+    NSFileCoordinator(filePresenter: nil).coordinate(writingItemAt: url, options: options, error: &coordinationError) { granted in
+        result = Result { try body(granted) }
+    }
+    if let coordinationError { throw coordinationError }
+    guard let result else { throw VaultFailure.storage("The file could not be written") }
+    return try result.get()
+}
+
+/// Reads a file picked with `.fileImporter` (import files, backups to check, an export read
+/// back), coordinated: it may be in iCloud Drive and not downloaded yet.
 func readPickedFile(_ url: URL) throws -> Data {
     let scoped = url.startAccessingSecurityScopedResource()
     defer { if scoped { url.stopAccessingSecurityScopedResource() } }
-    return try Data(contentsOf: url)
+    return try coordinated(reading: url) { try Data(contentsOf: $0) }
 }

@@ -75,7 +75,8 @@ enum VaultLocation {
 @MainActor @Observable
 final class AppSession {
     let settings: DefaultsSettings
-    let keystore: SecureEnclaveKeystore?
+    /// Always there: whether Face ID / Touch ID can be used is asked each time, not at launch.
+    let biometrics = SecureEnclaveKeys()
     let app: AppModel
     // Caches filled while views are built: not observed, so reading them never loops.
     @ObservationIgnored private var onboarding: OnboardingModel?
@@ -84,15 +85,14 @@ final class AppSession {
 
     init() {
         let settings = DefaultsSettings()
-        let keystore = SecureEnclaveKeystore.available()
         self.settings = settings
-        self.keystore = keystore
+        // The auto-lock clock is AppModel's default, the continuous clock: it keeps counting
+        // while the iPhone sleeps (systemUptime does not, so an hour asleep looked like seconds).
         app = AppModel(
             vaultPath: VaultLocation.path,
             trust: KeychainTrustStore(),
-            keystore: keystore,
-            settings: settings,
-            uptime: { ProcessInfo.processInfo.systemUptime }
+            biometrics: biometrics,
+            settings: settings
         )
     }
 
@@ -114,7 +114,9 @@ final class AppSession {
     func unlockedModels(_ vault: TwofoldVault) -> Unlocked {
         unlock = nil
         if let unlocked, unlocked.vault === vault { return unlocked }
-        let u = Unlocked(vault: vault, keystore: keystore, settings: settings)
+        let u = Unlocked(vault: vault, biometrics: biometrics, settings: settings)
+        // The lock stops the session's models before the core forgets the key.
+        app.beforeLock { [weak u] in u?.stop() }
         unlocked = u
         BackgroundSync.current = u.sync
         Task { await u.sync.start() }
@@ -139,9 +141,17 @@ final class AppSession {
         let security: SettingsModel
         let sync: SyncModel
 
-        init(vault: TwofoldVault, keystore: SecureEnclaveKeystore?, settings: DefaultsSettings) {
+        init(vault: TwofoldVault, biometrics: SecureEnclaveKeys, settings: DefaultsSettings) {
             self.vault = vault
-            let backup = BackupModel(vault: vault, settings: settings, folderFor: { BookmarkFolder(bookmark: $0) })
+            let backup = BackupModel(vault: vault, settings: settings, folderFor: { bookmark in
+                BookmarkFolder(bookmark: bookmark) { refreshed in
+                    // A stale bookmark was made again: keep the new one, unless the user chose
+                    // another folder meanwhile.
+                    Task { @MainActor in
+                        if settings.backupFolderBookmark == bookmark { settings.backupFolderBookmark = refreshed }
+                    }
+                }
+            })
             let sync = SyncModel(vault: vault, settings: settings, folderFor: { FolderSyncStorage(bookmark: $0) })
             self.sync = sync
             let changed: () -> Void = {
@@ -151,11 +161,22 @@ final class AppSession {
             self.backup = backup
             codes = CodesModel(vault: vault, settings: settings, clipboard: PasteboardClipboard(), onChanged: changed)
             enroll = EnrollModel(vault: vault, onChanged: changed)
-            let reauth = Reauthentication(vault: vault, keystore: keystore)
+            let reauth = Reauthentication(vault: vault, biometrics: biometrics)
             export = ExportModel(vault: vault, reauth: reauth)
             receive = ReceiveModel(vault: vault, onChanged: changed)
             send = SendModel(vault: vault, reauth: reauth)
-            security = SettingsModel(vault: vault, keystore: keystore, settings: settings)
+            security = SettingsModel(vault: vault, biometrics: biometrics, settings: settings)
+        }
+
+        /// At the lock: tickers and sessions stop, previews and codes are dropped.
+        func stop() {
+            codes.stop()
+            export.close()
+            send.finish()
+            receive.cancel()
+            enroll.cancel()
+            sync.stop()
+            if BackgroundSync.current === sync { BackgroundSync.current = nil }
         }
     }
 }

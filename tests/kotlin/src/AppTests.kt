@@ -20,6 +20,9 @@ import dev.twofold.app.model.UnlockModel
 import dev.twofold.core.OtpType
 import dev.twofold.core.QrErrorCorrection
 import dev.twofold.core.SlotKind
+import dev.twofold.app.model.biometricSlots
+import dev.twofold.app.model.enrollBiometrics
+import kotlinx.coroutines.CoroutineExceptionHandler
 import dev.twofold.core.encodeQrPng
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
@@ -34,16 +37,28 @@ import kotlinx.coroutines.newSingleThreadContext
 import kotlinx.coroutines.withTimeout
 import java.io.File
 
-/** A single-threaded scope, like Android's main thread that runs the view models. */
+/**
+ * A single-threaded scope, like Android's main thread that runs the view models. Like Android's
+ * `viewModelScope` it has no place for an exception to go: on a phone one escaping a model's
+ * coroutine kills the app, so here it fails the test.
+ */
 @OptIn(ExperimentalCoroutinesApi::class, kotlinx.coroutines.DelicateCoroutinesApi::class)
 suspend fun withMainScope(body: suspend (CoroutineScope) -> Unit) {
     val main = newSingleThreadContext("test-main")
-    val scope = CoroutineScope(SupervisorJob() + main)
+    val escaped = java.util.Collections.synchronizedList(mutableListOf<Throwable>())
+    val scope = CoroutineScope(SupervisorJob() + main + CoroutineExceptionHandler { _, e -> escaped += e })
     try {
         body(scope)
+        // Let what the last steps launched finish before looking.
+        scope.onMain { }
     } finally {
         scope.cancel()
         main.close()
+    }
+    if (escaped.isNotEmpty()) {
+        throw AssertionFailed("an exception escaped a model's coroutine (the app would crash): ${escaped.first()}").apply {
+            escaped.forEach { addSuppressed(it) }
+        }
     }
 }
 
@@ -114,8 +129,8 @@ fun registerAppTests(suite: Suite) {
     suite.test("app: onboarding judges the password, shows the recovery key once, checks it, enrolls biometrics") {
         withMainScope { scope ->
             val path = File(tempDir(), "vault.twofold").path
-            val keystore = SoftwareKeystore("twofold-bio")
-            val app = AppModel(path, trustFor(path), keystore, MemorySettings(), scope, monotonicMs = { 0 })
+            val keys = SoftwareBiometricKeys()
+            val app = AppModel(path, trustFor(path), keys, MemorySettings(), scope, monotonicMs = { 0 })
             app.start().join()
             assertEquals(Route.Onboarding, app.route.value, "no vault: onboarding")
             val m = app.onboarding(FLOOR)
@@ -144,7 +159,7 @@ fun registerAppTests(suite: Suite) {
             assertEquals(OnboardingModel.Step.OfferBiometrics, m.state.value.step, "then biometrics are offered")
             m.enableBiometrics().join()
             val route = app.route.value as Route.Unlocked
-            assertEquals(1, route.vault.platformSlots(keystore).size, "one biometric slot")
+            assertEquals(1, route.vault.biometricSlots(keys).size, "one biometric slot")
             check(route.vault.slots().any { it.kind == SlotKind.RECOVERY }) { "recovery slot" }
         }
     }
@@ -153,10 +168,10 @@ fun registerAppTests(suite: Suite) {
         withMainScope { scope ->
             val dir = tempDir()
             val path = File(dir, "vault.twofold").path
-            val keystore = SoftwareKeystore("twofold-bio")
-            TwofoldVault.create(path, pw(), FLOOR).first.apply { enrollPlatform(keystore, "bio") }.close()
+            val keys = SoftwareBiometricKeys()
+            TwofoldVault.create(path, pw(), FLOOR).first.apply { enrollBiometrics(keys, "bio") }.close()
             val settings = MemorySettings()
-            val app = AppModel(path, trustFor(path), keystore, settings, scope, monotonicMs = { 0 })
+            val app = AppModel(path, trustFor(path), keys, settings, scope, monotonicMs = { 0 })
             app.start().join()
             val locked = app.route.value as Route.Locked
             val unlock = app.unlock(locked.vault)
@@ -170,18 +185,18 @@ fun registerAppTests(suite: Suite) {
             scope.onMain { app.lock() }
             check(!locked.vault.isUnlocked) { "locked in the core" }
 
-            keystore.invalidate() // a new fingerprint was enrolled
+            keys.invalidateAll() // a new fingerprint was enrolled
             unlock.unlockWithBiometrics().join()
             check(unlock.state.value.error!!.contains("password")) { "told to use the password: ${unlock.state.value.error}" }
             check(!unlock.state.value.biometricAvailable && settings.biometricNeedsReenroll) { "biometrics marked for re-enrollment" }
             unlock.unlockWithPassword(PASSWORD.toCharArray()).join()
             val vault = (app.route.value as Route.Unlocked).vault
-            val fresh = SoftwareKeystore("twofold-bio")
-            val settingsModel = SettingsModel(vault, fresh, settings, scope, Dispatchers.IO)
+            val settingsModel = SettingsModel(vault, keys, settings, scope, Dispatchers.IO)
             settingsModel.load().join()
             check(settingsModel.state.value.biometricsNeedReenroll) { "settings offer re-enrollment" }
             settingsModel.enableBiometrics().join()
-            assertEquals(1, vault.platformSlots(fresh).size, "the stale slot was replaced")
+            assertEquals(1, vault.biometricSlots(keys).size, "the stale slot was replaced")
+            assertEquals(listOf(vault.biometricSlots(keys).single().platformAlias), keys.aliases(), "the dead key was deleted")
             check(!settings.biometricNeedsReenroll) { "flag cleared" }
             scope.onMain { app.lock() }
             val again = app.unlock(vault)
@@ -360,7 +375,7 @@ fun registerAppTests(suite: Suite) {
             assertEquals("1 of 2 codes scanned (missing: 1)", m.state.value.progress!!.description, "progress")
             m.cameraFrame(1280, 720, 1280, cameraFrame(google[0])).join()
             assertEquals(12, m.state.value.pending.size, "complete export")
-            scope.onMain { m.removePending(0) }
+            scope.onMain { m.removePending(0) }.join()
             m.confirm().join()
             assertEquals(11, m.state.value.result!!.addedIds.size, "unticked one left out")
 
@@ -401,7 +416,7 @@ fun registerAppTests(suite: Suite) {
             m.filePassword("file password".toCharArray()).join()
             assertEquals("aegis", m.state.value.importFormat, "format")
             assertEquals(listOf("GitHub", "B", "C"), m.state.value.pending.map { it.issuer }, "preview")
-            scope.onMain { m.removePending(2) }
+            scope.onMain { m.removePending(2) }.join()
             assertEquals(listOf("GitHub", "B"), m.state.value.pending.map { it.issuer }, "C unticked")
             m.confirm().join()
             val r = m.state.value.result!!

@@ -340,5 +340,6 @@ fun main() {
     registerTransferTests(suite)
     registerAppTests(suite)
     registerSyncTests(suite)
+    registerAppRobustnessTests(suite)
     exitWith(suite.run())
 }

@@ -376,8 +376,14 @@ fn validate_header(header: &Header) -> Result<(), VaultError> {
             header.slots.len()
         )));
     }
-    if header.signers.is_empty() || header.signers.len() > MAX_SIGNERS {
-        return Err(corrupt("the file's signing keys are malformed"));
+    if header.signers.len() > MAX_SIGNERS {
+        return Err(hostile(format!(
+            "the file has {} signing keys (at most {MAX_SIGNERS})",
+            header.signers.len()
+        )));
+    }
+    if header.signers.is_empty() {
+        return Err(corrupt("the file has no signing key"));
     }
     for (i, s) in header.signers.iter().enumerate() {
         if header.signers[..i].contains(s) {
@@ -560,6 +566,13 @@ pub fn wrap_master_key(
     rng: &dyn RandomSource,
 ) -> Result<(), VaultError> {
     let (ephemeral, shared) = ephemeral_agree(rng, &slot.public_key)?;
+    // A low-order "public key" gives the all-zero shared secret (the scalar is clamped to a
+    // multiple of 8): the wrap would be readable by anyone. No credential derives such a key.
+    if shared.iter().all(|b| *b == 0) {
+        return Err(corrupt(
+            "a key slot's public key is not a valid X25519 key (low order)",
+        ));
+    }
     let kek = wrap_key(
         b"twofold/v2/wrap",
         &shared,

@@ -95,7 +95,12 @@ pub fn parse(bytes: &[u8], magic: [u8; 4]) -> Result<Parsed, VaultError> {
     if header.slots.is_empty() || header.slots.len() > MAX_SLOTS {
         return Err(corrupt("the file has no key slots, or too many"));
     }
-    for slot in &header.slots {
+    for (i, slot) in header.slots.iter().enumerate() {
+        // Version 1 never checked this; a repeated id would let one platform or PIN
+        // credential be tried against many slots (one Argon2id run each).
+        if header.slots[..i].iter().any(|o| o.id == slot.id) {
+            return Err(corrupt("two key slots share an id"));
+        }
         if slot.wrap.ciphertext.len() != 32 + TAG_LEN {
             return Err(corrupt("a key slot is malformed"));
         }

@@ -4,6 +4,7 @@
 use super::*;
 use crate::vault::container::Succession;
 use crate::vault::slots::SlotSecrets;
+use crate::vault::trust::KnownSlot;
 
 /// One write of the vault.
 pub(super) struct Change {
@@ -159,6 +160,7 @@ impl VaultSession {
         // The new generation is on disk (perhaps not yet durably): the session follows it.
         open.header = header;
         open.content = content;
+        open.codes = Default::default();
         if let Some(s) = signers {
             open.signers = s;
         }
@@ -205,12 +207,21 @@ impl VaultSession {
         record
             .pin_failures
             .retain(|p| header.slots.iter().any(|s| s.id == p.slot_id));
-        // Only this session writes unendorsed slots (carried over from format 1).
+        // Only this session writes unendorsed slots (carried over from format 1, or from a
+        // file accepted on purpose), so this device knows they were not stripped by a forger.
         record.legacy_slots = header
             .slots
             .iter()
             .filter(|s| s.endorsement.is_none())
             .map(|s| s.id)
+            .collect();
+        record.slots = header
+            .slots
+            .iter()
+            .map(|s| KnownSlot {
+                id: s.id,
+                public_key: s.public_key,
+            })
             .collect();
         let _ = store.store(&record.encode());
         open.trust = Some(record);
@@ -385,6 +396,14 @@ impl Rekey<'_> {
         let before = self.slots.len();
         self.slots.retain(|s| !remove(s));
         before - self.slots.len()
+    }
+
+    /// Forgets every slot's endorsement; slots whose secret is present endorse the new key,
+    /// the others are left unendorsed (endorsed when next used).
+    pub(super) fn forget_endorsements(&mut self) {
+        for s in &mut self.slots {
+            s.endorsement = None;
+        }
     }
 
     /// The slots as planned.

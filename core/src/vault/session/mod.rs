@@ -114,6 +114,9 @@ pub struct UnlockInfo {
     pub removed_pin_slots: usize,
     /// Slots (from a version 1 vault) that have not vouched for the signing key yet.
     pub unendorsed_slots: usize,
+    /// Slots of a file accepted on purpose that this device's record did not know (planted
+    /// in it, or revoked since): dropped, so they do not get the new master key.
+    pub removed_unknown_slots: usize,
 }
 
 /// How to unlock.
@@ -185,6 +188,9 @@ struct Unlocked {
     trust: Option<TrustRecord>,
     /// The sync state inside the body (see `sync.rs`).
     sync: Option<SyncBlob>,
+    /// Live entries' keyed HMAC states, built at the first code after unlock or a change
+    /// (reset wherever `content` is replaced).
+    codes: std::sync::OnceLock<otp::KeyedAccounts<EntryId>>,
 }
 
 /// An open vault file, locked or unlocked.
@@ -290,6 +296,7 @@ impl VaultSession {
             min_generation: 0,
             trust: None,
             sync: None,
+            codes: Default::default(),
         };
         // A new vault at this path: whatever the device remembered of an older one is gone.
         session.store_trust(&mut open, true);
@@ -403,22 +410,30 @@ impl VaultSession {
         })
     }
 
-    /// Codes of every live entry at `unix_ms`, corrected by the stored clock offset.
+    /// Codes of every live entry at `unix_ms`, corrected by the stored clock offset. Each
+    /// account's HMAC is keyed once per unlock or change, not per call.
     pub fn codes_at(&self, unix_ms: i64) -> Result<Vec<CodeView>, VaultError> {
-        self.read(|c| {
-            let live = c.live_entries();
-            let codes = otp::codes_at(live.iter().copied(), unix_ms, c.settings.clock_offset_s);
-            live.iter()
-                .zip(codes)
-                .map(|(e, code)| CodeView {
-                    entry_id: e.id,
-                    code: code.code,
-                    period: code.period,
-                    remaining_ms: code.remaining_ms,
-                    next_code: code.next_code,
-                })
-                .collect()
-        })
+        let guard = self.read_state();
+        let open = guard.as_ref().ok_or(VaultError::Locked)?;
+        let keyed = open.codes.get_or_init(|| {
+            otp::KeyedAccounts::new(
+                open.content
+                    .live_entries()
+                    .into_iter()
+                    .map(|e| (e.id, &e.kind, &e.secret)),
+            )
+        });
+        Ok(keyed
+            .codes_at(unix_ms, open.content.settings.clock_offset_s)
+            .into_iter()
+            .map(|(id, code)| CodeView {
+                entry_id: *id,
+                code: code.code,
+                period: code.period,
+                remaining_ms: code.remaining_ms,
+                next_code: code.next_code,
+            })
+            .collect())
     }
 
     pub fn clock_offset(&self) -> Result<i64, VaultError> {

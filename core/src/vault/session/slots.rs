@@ -210,6 +210,18 @@ impl VaultSession {
             .map(|s| s.public_key))
     }
 
+    /// Whether `signer` is one of the signing keys of this vault (`vault_id`) as it is now
+    /// (a restored backup is authenticated for this vault only then).
+    pub(crate) fn uses_signing_key(
+        &self,
+        vault_id: [u8; 16],
+        signer: [u8; 32],
+    ) -> Result<bool, VaultError> {
+        let guard = self.read_state();
+        let open = guard.as_ref().ok_or(VaultError::Locked)?;
+        Ok(open.header.vault_id == vault_id && open.header.signers.contains(&signer))
+    }
+
     /// What a backup of this vault is sealed and signed with: the vault id, the current
     /// signing key, and the recovery slot with the signing key it endorses.
     pub(crate) fn backup_keys(&self) -> Result<BackupKeys, VaultError> {

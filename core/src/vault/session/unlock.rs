@@ -6,8 +6,11 @@
 use super::commit::apply_hotp_floors;
 use super::*;
 use crate::vault::container::{AnyParsed, v1};
-use crate::vault::slots::{Opened, SlotCredential};
+use crate::vault::slots::{KdfBudget, Opened, SlotCredential};
 use crate::vault::trust::MAX_PIN_ATTEMPTS;
+
+/// One PIN attempt at a time in this process (see `unlock_with_counted_pin`).
+static PIN_ATTEMPTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A file opened with a credential, not yet the session's state.
 struct Found {
@@ -23,6 +26,8 @@ struct Found {
     from_prev: bool,
     accepted_untrusted: bool,
     sync: Option<SyncBlob>,
+    /// Slots left out of an accepted format 1 file because the record did not know them.
+    dropped_slots: usize,
 }
 
 /// Checks a file's header against the trust record, before any key derivation. Returns
@@ -90,6 +95,7 @@ impl VaultSession {
         trust: Option<&TrustRecord>,
         accept: bool,
         fallback: bool,
+        budget: &mut KdfBudget,
     ) -> Result<Found, VaultError> {
         let limit = self.env.kdf_limit;
         match container::parse_any(bytes, VAULT_MAGIC)? {
@@ -100,7 +106,7 @@ impl VaultSession {
                     master_key,
                     endorse_key,
                     endorsed,
-                } = slot_ops::unlock(&parsed, credential, limit)?;
+                } = slot_ops::unlock_within(&parsed, credential, limit, budget)?;
                 let slot_id = parsed.header.slots[index].id;
                 if !endorsed {
                     // Anyone can strip an endorsement; an unendorsed slot is only known to be
@@ -123,6 +129,11 @@ impl VaultSession {
                     VaultError::Corrupt("the decrypted body is not readable".into())
                 })?;
                 check_content_version(&body.content)?;
+                if accepted_untrusted {
+                    body.content.check_kinds().map_err(|why| {
+                        VaultError::HostileFile(format!("the file's content: {why}"))
+                    })?;
+                }
                 let signers: Vec<SigningKey> = body
                     .signers
                     .iter()
@@ -148,6 +159,7 @@ impl VaultSession {
                     from_prev: false,
                     accepted_untrusted,
                     sync: body.sync,
+                    dropped_slots: 0,
                 })
             }
             AnyParsed::V1(parsed) => {
@@ -160,9 +172,14 @@ impl VaultSession {
                         expected: rec.generation,
                     });
                 }
-                let opened = slot_ops::unlock_v1(&parsed, credential, limit)?;
+                let opened = slot_ops::unlock_v1_within(&parsed, credential, limit, budget)?;
                 let content = v1::open_body(&parsed, &opened.master_key)?;
                 check_content_version(&content)?;
+                // Format 1 is not authenticated: codes this build cannot compute are refused
+                // before anything shows them.
+                content
+                    .check_kinds()
+                    .map_err(|why| VaultError::HostileFile(format!("the file's content: {why}")))?;
                 if !accept {
                     return Err(VaultError::Unverified(
                         "it was written by Twofold 0.1 (format 1), which cannot show that the \
@@ -170,7 +187,7 @@ impl VaultSession {
                             .into(),
                     ));
                 }
-                upgrade_v1(&parsed.header, opened, content, true, self)
+                upgrade_v1(&parsed.header, opened, content, trust, self)
             }
         }
     }
@@ -184,14 +201,19 @@ impl VaultSession {
         accept: bool,
     ) -> Result<Found, VaultError> {
         let fs = self.env.fs.as_ref();
+        // One budget of key derivations for the current file and `.prev` together.
+        let budget = &mut KdfBudget::default();
         let current = fs.read(&self.path)?;
         let peeked = current
             .as_deref()
             .and_then(|b| container::peek(b, VAULT_MAGIC));
         let first = match current {
-            Some(bytes) => match self.try_open(&bytes, credential, trust, accept, false) {
+            Some(bytes) => match self.try_open(&bytes, credential, trust, accept, false, budget) {
                 Ok(found) => return Ok(found),
                 Err(e @ VaultError::Corrupt(_)) => e,
+                // The vault's own path holding something else is damage too (a zeroed first
+                // block): `.prev` stands in for it under the same rules.
+                Err(e @ VaultError::NotAContainer(_)) => e,
                 Err(other) => return Err(other),
             },
             None => VaultError::Corrupt("the vault file is missing".into()),
@@ -221,7 +243,7 @@ impl VaultSession {
                 });
             }
         }
-        match self.try_open(&prev, credential, trust, accept, true) {
+        match self.try_open(&prev, credential, trust, accept, true, budget) {
             Ok(mut found) => {
                 found.from_prev = true;
                 Ok(found)
@@ -243,64 +265,59 @@ impl VaultSession {
         credential: &SlotCredential<'_>,
         options: UnlockOptions,
     ) -> Result<UnlockInfo, VaultError> {
-        let mut trust = self.load_trust()?;
         if let SlotCredential::Pin { slot_id, .. } = credential {
-            if self.env.trust.is_none() {
-                return Err(crate::vault::InputError::NeedsTrustStore.into());
-            }
-            if trust.as_ref().map_or(0, |t| t.pin_failures(slot_id)) >= MAX_PIN_ATTEMPTS {
-                return Err(VaultError::PinLocked);
-            }
+            return self.unlock_with_counted_pin(credential, *slot_id, options);
         }
-        let found = match self.open_file(credential, trust.as_ref(), options.accept_untrusted) {
-            Ok(found) => found,
-            Err(VaultError::WrongCredential) => {
-                if let SlotCredential::Pin { slot_id, .. } = credential {
-                    return Err(self.count_wrong_pin(trust, *slot_id));
-                }
-                return Err(VaultError::WrongCredential);
-            }
-            Err(other) => return Err(other),
-        };
-        if let (Some(rec), SlotCredential::Pin { slot_id, .. }) = (trust.as_mut(), credential) {
-            rec.set_pin_failures(*slot_id, 0);
-        }
+        let trust = self.load_trust()?;
+        let found = self.open_file(credential, trust.as_ref(), options.accept_untrusted)?;
         self.finish_unlock(found, trust)
     }
 
-    /// Counts a wrong PIN where a copied file cannot reset it. Returns the error to report.
-    fn count_wrong_pin(&self, trust: Option<TrustRecord>, slot_id: [u8; 16]) -> VaultError {
+    /// A PIN attempt, counted where a copied file cannot reset it: the count is raised and
+    /// stored *before* the PIN is tried (an attempt that is interrupted, or races another one,
+    /// counts as wrong), one attempt at a time in this process, and only a right PIN resets
+    /// it. Without a record nothing can count: the password comes first (`Unverified`).
+    fn unlock_with_counted_pin(
+        &self,
+        credential: &SlotCredential<'_>,
+        slot_id: [u8; 16],
+        options: UnlockOptions,
+    ) -> Result<UnlockInfo, VaultError> {
         let Some(store) = &self.env.trust else {
-            return VaultError::WrongCredential;
+            return Err(VaultError::InvalidInput(
+                crate::vault::InputError::NeedsTrustStore,
+            ));
         };
-        let mut record = match trust {
-            Some(r) => r,
-            None => match self.read_header_for_trust() {
-                Some((vault_id, generation, signer)) => {
-                    TrustRecord::new(vault_id, generation, signer)
-                }
-                None => return VaultError::WrongCredential,
-            },
+        let _one_at_a_time = PIN_ATTEMPTS.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mut record) = self.load_trust()? else {
+            return Err(VaultError::Unverified(
+                "this device has no record of the vault (or cannot read it), so wrong PINs \
+                 cannot be counted: unlock with the password first"
+                    .into(),
+            ));
         };
-        let count = record.pin_failures(&slot_id).saturating_add(1);
-        record.set_pin_failures(slot_id, count);
-        if let Err(e) = store.store(&record.encode()) {
-            // Fail closed: a failure that cannot be counted is not allowed to be retried.
-            return e.into();
+        let failures = record.pin_failures(&slot_id);
+        if failures >= MAX_PIN_ATTEMPTS {
+            return Err(VaultError::PinLocked);
         }
-        if count >= MAX_PIN_ATTEMPTS {
-            VaultError::PinLocked
-        } else {
-            VaultError::WrongCredential
-        }
-    }
-
-    /// Vault id, generation and current signer of the file on disk (for a first record).
-    fn read_header_for_trust(&self) -> Option<([u8; 16], u64, [u8; 32])> {
-        let bytes = self.env.fs.read(&self.path).ok()??;
-        match container::parse_any(&bytes, VAULT_MAGIC).ok()? {
-            AnyParsed::V2(p) => Some((p.header.vault_id, p.header.generation, p.header.signers[0])),
-            AnyParsed::V1(_) => None,
+        record.set_pin_failures(slot_id, failures + 1);
+        // Fail closed: an attempt that cannot be counted is not made.
+        store.store(&record.encode())?;
+        match self.open_file(credential, Some(&record), options.accept_untrusted) {
+            Ok(found) => {
+                record.set_pin_failures(slot_id, 0);
+                self.finish_unlock(found, Some(record))
+            }
+            Err(VaultError::WrongCredential) if failures + 1 >= MAX_PIN_ATTEMPTS => {
+                Err(VaultError::PinLocked)
+            }
+            Err(VaultError::WrongCredential) => Err(VaultError::WrongCredential),
+            Err(other) => {
+                // Not a wrong PIN: the file was refused (before or after the PIN matched).
+                record.set_pin_failures(slot_id, failures);
+                let _ = store.store(&record.encode());
+                Err(other)
+            }
         }
     }
 
@@ -321,13 +338,20 @@ impl VaultSession {
             from_prev,
             accepted_untrusted,
             sync,
+            dropped_slots,
         } = found;
         let mut info = UnlockInfo {
             recovered_from_previous: from_prev,
             accepted_untrusted,
             upgraded_from: (version != container::FORMAT_VERSION).then_some(version),
+            removed_unknown_slots: dropped_slots,
             ..UnlockInfo::default()
         };
+        // A file accepted on purpose keeps only the slots this device knew (and the one that
+        // opened it): whoever wrote it may have added slots of their own, and an old copy
+        // brings back slots revoked since.
+        let known = known_slots(trust.as_ref(), header.vault_id, accepted_untrusted);
+        let slot_id = slot.0;
         let min_generation = match (&trust, accepted_untrusted) {
             (Some(rec), true) => rec.generation,
             _ => 0,
@@ -360,6 +384,7 @@ impl VaultSession {
             min_generation,
             trust,
             sync,
+            codes: Default::default(),
         };
         let floors_raise = {
             let mut probe = open.content.clone();
@@ -404,8 +429,30 @@ impl VaultSession {
         *guard = Some(open);
         drop(guard);
         if needs_rekey {
-            match self.rekey(|plan| Ok(plan.remove(|s| locked_pins.contains(&s.id)))) {
-                Ok(n) => info.removed_pin_slots = n,
+            let accepted_v2 = accepted_untrusted && version == container::FORMAT_VERSION;
+            let used = slot_id;
+            match self.rekey(|plan| {
+                let mut unknown = 0;
+                if accepted_v2 {
+                    // Whoever wrote a file accepted on purpose chose its endorsements and its
+                    // signing keys: none is kept. The slot just used vouches for the new key,
+                    // the others do when they are next used (as after an upgrade).
+                    plan.forget_endorsements();
+                    if let Some(known) = &known {
+                        unknown = plan.remove(|s| {
+                            s.id != used
+                                && !known
+                                    .iter()
+                                    .any(|k| k.id == s.id && k.public_key == s.public_key)
+                        });
+                    }
+                }
+                Ok((plan.remove(|s| locked_pins.contains(&s.id)), unknown))
+            }) {
+                Ok((pins, unknown)) => {
+                    info.removed_pin_slots = pins;
+                    info.removed_unknown_slots += unknown;
+                }
                 Err(e) => {
                     self.lock_without_flush();
                     return Err(e);
@@ -484,6 +531,18 @@ impl VaultSession {
     }
 }
 
+/// The slots a file accepted on purpose may keep: those of this device's record of the same
+/// vault (`None`: keep every slot — no record, or one written before it listed slots).
+fn known_slots(
+    trust: Option<&TrustRecord>,
+    vault_id: [u8; 16],
+    accepted_untrusted: bool,
+) -> Option<Vec<crate::vault::trust::KnownSlot>> {
+    trust
+        .filter(|r| accepted_untrusted && r.vault_id == vault_id && !r.slots.is_empty())
+        .map(|r| r.slots.clone())
+}
+
 fn check_content_version(content: &VaultContent) -> Result<(), VaultError> {
     if content.version > model::CONTENT_VERSION {
         return Err(VaultError::UnsupportedVersion(
@@ -500,7 +559,7 @@ fn upgrade_v1(
     old: &v1::Header,
     opened: Opened,
     content: VaultContent,
-    accepted_untrusted: bool,
+    trust: Option<&TrustRecord>,
     session: &VaultSession,
 ) -> Result<Found, VaultError> {
     let rng = session.env.rng.as_ref();
@@ -508,8 +567,20 @@ fn upgrade_v1(
     let signer = SigningKey::generate(rng)?;
     let vault_id = old.vault_id;
     let used_id = old.slots[opened.index].id;
-    let mut slots = Vec::with_capacity(old.slots.len());
-    for s in &old.slots {
+    // Where this device has a record listing the vault's slots, a format 1 file (always an
+    // old copy or a forgery there) keeps only those and the one that opened it.
+    let known = known_slots(trust, vault_id, true);
+    let keep = |s: &v1::Slot| {
+        s.id == used_id
+            || known.as_ref().is_none_or(|k| {
+                k.iter()
+                    .any(|k| k.id == s.id && k.public_key == s.public_key)
+            })
+    };
+    let kept: Vec<&v1::Slot> = old.slots.iter().filter(|s| keep(s)).collect();
+    let dropped_slots = old.slots.len() - kept.len();
+    let mut slots = Vec::with_capacity(kept.len());
+    for s in kept.iter().copied() {
         let mut slot = container::Slot {
             id: s.id,
             kind: s.kind,
@@ -525,8 +596,7 @@ fn upgrade_v1(
         }
         slots.push(slot);
     }
-    let slot_meta = old
-        .slots
+    let slot_meta = kept
         .iter()
         .map(|s| SlotMeta {
             id: s.id,
@@ -550,8 +620,9 @@ fn upgrade_v1(
         slot: (used_id, opened.endorse_key),
         version: v1::FORMAT_VERSION,
         from_prev: false,
-        accepted_untrusted,
         sync: None,
+        accepted_untrusted: true,
+        dropped_slots,
     })
 }
 
@@ -582,6 +653,7 @@ pub(super) fn slots_while_locked(session: &VaultSession) -> Result<Vec<SlotInfo>
         Some(bytes) => match from(&bytes) {
             Ok(v) => return Ok(v),
             Err(e @ VaultError::Corrupt(_)) => e,
+            Err(e @ VaultError::NotAContainer(_)) => e,
             Err(other) => return Err(other),
         },
         None => VaultError::Corrupt("the vault file is missing".into()),

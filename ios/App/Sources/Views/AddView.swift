@@ -49,7 +49,12 @@ struct AddView: View {
             case 2:
                 Section {
                     TextField("otpauth://…", text: $link, axis: .vertical).autocorrectionDisabled().textInputAutocapitalization(.never)
-                    Button("Read link") { Task { await model.add(uri: link) } }.disabled(link.isEmpty)
+                    Button("Read link") {
+                        let uri = SecretBytes(utf8: link.trimmingCharacters(in: .whitespacesAndNewlines))
+                        link = ""
+                        Task { await model.add(uri: uri) }
+                    }
+                    .disabled(link.isEmpty)
                 }
             case 3:
                 Section {
@@ -82,7 +87,7 @@ struct AddView: View {
                         Text("This file is encrypted. Enter the password it was exported with.")
                         SecureField("File password", text: $filePassword)
                         Button("Open") {
-                            let pw = filePassword
+                            let pw = SecretBytes(utf8: filePassword)
                             filePassword = ""
                             Task { await model.filePassword(pw) }
                         }

@@ -3,10 +3,15 @@ import TwofoldKit
 import UniformTypeIdentifiers
 
 /// Automatic backups (folder, status, back up now) and checking any backup file.
+///
+/// One `.fileImporter` for both pickers: SwiftUI reliably drives only one of several importers
+/// attached in the same view hierarchy, so the folder picker and the file picker are the same
+/// importer with the content types of the current `pick`.
 struct BackupView: View {
     let model: BackupModel
-    @State private var pickingFolder = false
-    @State private var pickingBackup = false
+    private enum Pick { case folder, backup }
+    @State private var importing = false
+    @State private var pick = Pick.folder
     @State private var secret = ""
     @State private var pickError: String?
 
@@ -21,30 +26,30 @@ struct BackupView: View {
                     }
                     ErrorText(message: model.lastError.map { "The last backup failed: \($0)" })
                     Button(model.busy ? "Backing up…" : "Back up now") { Task { await model.backupNow() } }.disabled(model.busy)
-                    Button("Change folder") { pickingFolder = true }
+                    Button("Change folder") { open(.folder) }
                     Button("Stop automatic backups", role: .destructive) { model.stopAutomaticBackups() }
                 } else {
-                    Button("Choose backup folder") { pickingFolder = true }
+                    Button("Choose backup folder") { open(.folder) }
                 }
                 ErrorText(message: pickError)
             }
-            .fileImporter(isPresented: $pickingFolder, allowedContentTypes: [.folder]) { result in
-                do {
-                    let url = try result.get()
-                    let bookmark = try BookmarkFolder.bookmark(for: url)
-                    Task { await model.chooseFolder(bookmark: bookmark, name: url.lastPathComponent) }
-                    pickError = nil
-                } catch {
-                    pickError = "That folder cannot be used: \(error.localizedDescription)"
-                }
-            }
             Section("Check a backup") {
                 Text("Open any Twofold backup to see that it decrypts and how it differs from this vault.")
-                Button("Choose backup file") { pickingBackup = true }
+                Button("Choose backup file") { open(.backup) }
                 if model.checkFile != nil {
                     SecureField("Backup password or recovery key", text: $secret)
-                    Button("Check with this password") { Task { await model.verify(password: secret) } }.disabled(secret.isEmpty || model.busy)
-                    Button("Check with this recovery key") { Task { await model.verify(recoveryKey: secret) } }.disabled(secret.isEmpty || model.busy)
+                    Button("Check with this password") {
+                        let typed = SecretBytes(utf8: secret)
+                        secret = ""
+                        Task { await model.verify(password: typed) }
+                    }
+                    .disabled(secret.isEmpty || model.busy)
+                    Button("Check with this recovery key") {
+                        let typed = secret
+                        secret = ""
+                        Task { await model.verify(recoveryKey: typed) }
+                    }
+                    .disabled(secret.isEmpty || model.busy)
                 }
                 ErrorText(message: model.checkError)
                 if let c = model.check {
@@ -58,7 +63,19 @@ struct BackupView: View {
                     }
                 }
             }
-            .fileImporter(isPresented: $pickingBackup, allowedContentTypes: [.data]) { result in
+        }
+        .fileImporter(isPresented: $importing, allowedContentTypes: pick == .folder ? [.folder] : [.data]) { result in
+            switch pick {
+            case .folder:
+                do {
+                    let url = try result.get()
+                    let bookmark = try BookmarkFolder.bookmark(for: url)
+                    Task { await model.chooseFolder(bookmark: bookmark, name: url.lastPathComponent) }
+                    pickError = nil
+                } catch {
+                    pickError = "That folder cannot be used: \(error.localizedDescription)"
+                }
+            case .backup:
                 do {
                     model.pickBackupToVerify(try readPickedFile(try result.get()))
                     pickError = nil
@@ -68,5 +85,10 @@ struct BackupView: View {
             }
         }
         .navigationTitle("Backups")
+    }
+
+    private func open(_ what: Pick) {
+        pick = what
+        importing = true
     }
 }

@@ -54,24 +54,32 @@ struct ErrorText: View {
 
 /// Bridges the file exporter to the models' `write` closure: present, wait for the user to
 /// pick a place, then read the saved file back so the model can check it.
+///
+/// Every wait ends: the exporter's answer, its cancellation, a second write (the first one
+/// ends with `CancellationError`), leaving the screen (`cancelled()` in `onDisappear`) and the
+/// cancellation of the task that waits all resume it — so no export hangs with `busy` on, and
+/// the bytes handed to the exporter are dropped each time.
 @MainActor @Observable
 final class ExportCoordinator {
     var presenting = false
     var document = BytesDocument(data: Data())
     var name = ""
-    fileprivate var continuation: CheckedContinuation<Data, Error>?
+    @ObservationIgnored private var continuation: CheckedContinuation<Data, Error>?
 
     func write(_ bytes: Data, name: String) async throws -> Data {
+        end(throwing: CancellationError())
         document = BytesDocument(data: bytes)
         self.name = name
         presenting = true
-        return try await withCheckedThrowingContinuation { continuation = $0 }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation = $0 }
+        } onCancel: {
+            Task { @MainActor in self.cancelled() }
+        }
     }
 
     func finished(_ result: Result<URL, Error>) {
-        let c = continuation
-        continuation = nil
-        document = BytesDocument(data: Data())
+        let c = take()
         switch result {
         case let .success(url):
             c?.resume(with: Result { try readPickedFile(url) })
@@ -79,13 +87,24 @@ final class ExportCoordinator {
             c?.resume(throwing: VaultFailure.storage(error.localizedDescription))
         }
     }
-}
 
-extension ExportCoordinator {
+    /// The user dismissed the exporter, or the screen went away: not saved, no error.
     func cancelled() {
+        presenting = false
+        end(throwing: CancellationError())
+    }
+
+    private func end(throwing error: Error) {
+        take()?.resume(throwing: error)
+    }
+
+    /// The waiting continuation, taken so it is resumed exactly once; the bytes are dropped.
+    @discardableResult
+    private func take() -> CheckedContinuation<Data, Error>? {
         let c = continuation
         continuation = nil
-        c?.resume(throwing: VaultFailure.storage("Not saved"))
+        document = BytesDocument(data: Data())
+        return c
     }
 }
 

@@ -20,7 +20,7 @@ struct ExportView: View {
                     SecureField("Vault password", text: $current)
                     ErrorText(message: model.error)
                     Button("Confirm") {
-                        let typed = current
+                        let typed = SecretBytes(utf8: current)
                         current = ""
                         Task { await model.authenticate(password: typed) }
                     }
@@ -41,7 +41,7 @@ struct ExportView: View {
                     }
                     ErrorText(message: model.error)
                     Button(format == .googleQr ? "Show QR codes" : "Save…") {
-                        let pw = password
+                        let pw = format.needsPassword ? SecretBytes(utf8: password) : nil
                         password = ""
                         let name = model.fileName(format)
                         Task {
@@ -75,7 +75,11 @@ struct ExportView: View {
         }
         .navigationTitle("Export")
         .task { await model.load() }
-        .onDisappear { model.close() }
+        .onDisappear {
+            // A save still waiting for the exporter ends here (its task sees a cancellation).
+            coordinator.cancelled()
+            model.close()
+        }
         .fileExporter(
             isPresented: $coordinator.presenting,
             document: coordinator.document,

@@ -16,12 +16,13 @@ struct OnboardingView: View {
                     Text("Choose a password for your vault. It encrypts your accounts on this iPhone and cannot be reset by anyone.")
                     SecureField("Password", text: $password)
                         .textContentType(.newPassword)
-                        .onChange(of: password) { _, new in model.passwordChanged(new) }
+                        .onChange(of: password) { _, new in model.passwordChanged(SecretBytes(utf8: new)) }
                     StrengthMeter(strength: model.strength)
                     SecureField("Password again", text: $again).textContentType(.newPassword)
                     ErrorText(message: model.error)
                     Button(model.busy ? "Creating…" : "Create vault") {
-                        Task { await model.create(password: password, confirmation: again) }
+                        let (typed, confirmation) = (SecretBytes(utf8: password), SecretBytes(utf8: again))
+                        Task { await model.create(password: typed, confirmation: confirmation) }
                     }
                     .disabled(model.busy || password.isEmpty)
                 }

@@ -15,7 +15,7 @@ struct RootView: View {
         case let .locked(vault):
             UnlockView(model: session.unlockModel(vault))
         case let .unlocked(vault):
-            UnlockedView(models: session.unlockedModels(vault), lock: session.app.lock, biometrics: session.keystore != nil)
+            UnlockedView(models: session.unlockedModels(vault), lock: session.app.lock)
         }
     }
 }
@@ -23,7 +23,6 @@ struct RootView: View {
 private struct UnlockedView: View {
     let models: AppSession.Unlocked
     let lock: () -> Void
-    let biometrics: Bool
     @State private var path: [Screen] = []
 
     var body: some View {
@@ -35,7 +34,7 @@ private struct UnlockedView: View {
                     case .backup: BackupView(model: models.backup)
                     case .export: ExportView(model: models.export)
                     case .receive: ReceiveView(model: models.receive)
-                    case .send: SendView(model: models.send, biometrics: biometrics)
+                    case .send: SendView(model: models.send)
                     case .settings: SettingsView(model: models.security)
                     case .sync: SyncView(model: models.sync)
                     }

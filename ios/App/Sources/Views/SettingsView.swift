@@ -34,11 +34,11 @@ struct SettingsView: View {
             }
             Section("Change password") {
                 SecureField("Current password", text: $current)
-                SecureField("New password", text: $new).onChange(of: new) { _, value in model.newPasswordChanged(value) }
+                SecureField("New password", text: $new).onChange(of: new) { _, value in model.newPasswordChanged(SecretBytes(utf8: value)) }
                 StrengthMeter(strength: model.newPasswordStrength)
                 SecureField("New password again", text: $again)
                 Button("Change password") {
-                    let (c, n, a) = (current, new, again)
+                    let (c, n, a) = (SecretBytes(utf8: current), SecretBytes(utf8: new), SecretBytes(utf8: again))
                     current = ""; new = ""; again = ""
                     Task { await model.changePassword(current: c, new: n, confirmation: a) }
                 }

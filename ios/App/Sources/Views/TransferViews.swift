@@ -20,7 +20,8 @@ struct ReceiveView: View {
                 Section("2. Check that the old phone shows the same code") {
                     Text(code).font(.system(.largeTitle, design: .monospaced))
                     ForEach(Array(model.preview.enumerated()), id: \.offset) { _, p in Text("\(p.issuer) · \(p.account)") }
-                    Button("Codes match: add \(model.preview.count) account(s)") { Task { await model.accept() } }
+                    Button(model.busy ? "Adding…" : "Codes match: add \(model.preview.count) account(s)") { Task { await model.accept() } }
+                        .disabled(model.busy)
                     Button("Codes differ: cancel", role: .destructive) { model.cancel(); dismiss() }
                 }
             } else if model.expired {
@@ -53,7 +54,6 @@ struct ReceiveView: View {
 /// Old device: confirm it is you, scan the invite, choose accounts, show the frames.
 struct SendView: View {
     let model: SendModel
-    let biometrics: Bool
     @Environment(\.dismiss) private var dismiss
     @State private var password = ""
 
@@ -64,12 +64,12 @@ struct SendView: View {
                     Text("Your accounts will leave this iPhone, encrypted for the other phone only. Confirm it is you.")
                     SecureField("Vault password", text: $password)
                     Button("Confirm") {
-                        let typed = password
+                        let typed = SecretBytes(utf8: password)
                         password = ""
                         Task { await model.authenticate(password: typed) }
                     }
                     .disabled(password.isEmpty || model.busy)
-                    if biometrics { Button("Use Face ID / Touch ID") { Task { await model.authenticateWithBiometrics() } } }
+                    if model.biometricAvailable { Button("Use Face ID / Touch ID") { Task { await model.authenticateWithBiometrics() } } }
                 }
             } else if model.invite == nil {
                 Text("On the new phone, open Twofold › Receive from another phone, and scan the code it shows.")
@@ -119,6 +119,7 @@ struct SendView: View {
             ErrorText(message: model.error)
         }
         .navigationTitle("Send to another phone")
+        .task { await model.load() }
         .onDisappear { model.finish() }
     }
 }

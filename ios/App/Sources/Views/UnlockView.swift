@@ -3,6 +3,7 @@ import TwofoldKit
 
 struct UnlockView: View {
     @Bindable var model: UnlockModel
+    @Environment(\.scenePhase) private var scenePhase
     @State private var password = ""
     @State private var again = ""
     @State private var recoveryKey = ""
@@ -35,33 +36,45 @@ struct UnlockView: View {
                         .textInputAutocapitalization(.characters)
                         .autocorrectionDisabled()
                     ErrorText(message: model.error)
-                    Button("Unlock") { Task { await model.unlock(recoveryKey: recoveryKey) } }.disabled(model.busy || recoveryKey.isEmpty)
+                    Button("Unlock") {
+                        let typed = recoveryKey
+                        recoveryKey = ""
+                        Task { await model.unlock(recoveryKey: typed) }
+                    }
+                    .disabled(model.busy || recoveryKey.isEmpty)
                     Button("Use the password") { model.usePassword() }
                 }
             case .newPassword:
                 Section("Choose a new password") {
                     SecureField("New password", text: $password)
                         .textContentType(.newPassword)
-                        .onChange(of: password) { _, new in model.newPasswordChanged(new) }
+                        .onChange(of: password) { _, new in model.newPasswordChanged(SecretBytes(utf8: new)) }
                     StrengthMeter(strength: model.newPasswordStrength)
                     SecureField("New password again", text: $again)
                     ErrorText(message: model.error)
                     Button("Set password and unlock") {
-                        Task { await model.setNewPassword(password, confirmation: again) }
+                        let (new, confirmation) = (SecretBytes(utf8: password), SecretBytes(utf8: again))
+                        password = ""
+                        again = ""
+                        Task { await model.setNewPassword(new, confirmation: confirmation) }
                     }
                     .disabled(model.busy || password.isEmpty)
                 }
             }
         }
         .task {
-            await model.load()
-            // Offer biometrics straight away when this iPhone has a slot.
-            if model.biometricAvailable { await model.unlockWithBiometrics() }
+            // Offer biometrics straight away when this iPhone has a slot — or, when the vault
+            // locked in the background, as soon as the scene is active (Face ID cannot prompt
+            // before: LAError.notInteractive).
+            await model.appeared(sceneActive: scenePhase == .active)
+        }
+        .onChange(of: scenePhase) { _, phase in
+            if phase == .active { Task { await model.sceneBecameActive() } }
         }
     }
 
     private func unlock() {
-        let typed = password
+        let typed = SecretBytes(utf8: password)
         password = ""
         Task { await model.unlock(password: typed) }
     }

@@ -40,10 +40,8 @@ public final class EnrollmentScanner: @unchecked Sendable {
     }
 
     /// A typed or pasted otpauth URI as UTF-8 bytes, wiped after the call.
-    public func scan(text: inout Data) async throws -> ScanResult {
-        let given = text
-        text.wipe()
-        return try await TwofoldVault.run { [enrollment] in try enrollment.scanText(text: given) }
+    public func scan(text: SecretBytes) async throws -> ScanResult {
+        try await TwofoldVault.run { [enrollment] in try text.handOver { try enrollment.scanText(text: $0) } }
     }
 
     public func accounts() -> [ImportedPreview] { enrollment.accounts() }
@@ -57,10 +55,8 @@ public final class EnrollmentScanner: @unchecked Sendable {
 
 public extension TwofoldVault {
     /// Reads another app's export; the password is wiped after use.
-    static func readImport(_ bytes: Data, password: inout Data?, format: String? = nil) async throws -> ImportSession {
-        let pw = password
-        password?.wipe()
-        return try await run { try ImportSession.read(bytes: bytes, format: format, password: pw) }
+    static func readImport(_ bytes: Data, password: SecretBytes?, format: String? = nil) async throws -> ImportSession {
+        try await run { try handOverOptional(password) { try ImportSession.read(bytes: bytes, format: format, password: $0) } }
     }
 
     func addImported(_ session: ImportSession) async throws -> AddResult {
@@ -75,10 +71,8 @@ public extension TwofoldVault {
         return try await use(bytes)
     }
 
-    func exportAegis<T>(password: inout Data?, use: (Data) async throws -> T) async throws -> T {
-        let pw = password
-        password?.wipe()
-        var bytes = try await Self.run { [session] in try session.exportAegis(password: pw) }
+    func exportAegis<T>(password: SecretBytes?, use: (Data) async throws -> T) async throws -> T {
+        var bytes = try await Self.run { [session] in try handOverOptional(password) { try session.exportAegis(password: $0) } }
         defer { bytes.wipe() }
         return try await use(bytes)
     }
@@ -93,10 +87,10 @@ public extension TwofoldVault {
     /// A backup for the file exporter / a security-scoped folder: `write` stores the bytes
     /// and returns what reading them back gives; the backup counts only if that matches and
     /// decrypts to the vault.
-    func backupToDocument(password: inout Data?, name: String, write: (Data) async throws -> Data) async throws -> BackupResult {
-        let pw = password
-        password?.wipe()
-        let pending = try await Self.run { [session] in try session.prepareBackup(password: pw, sealToRecoveryKey: true) }
+    func backupToDocument(password: SecretBytes?, name: String, write: (Data) async throws -> Data) async throws -> BackupResult {
+        let pending = try await Self.run { [session] in
+            try handOverOptional(password) { try session.prepareBackup(password: $0, sealToRecoveryKey: true) }
+        }
         let readBack = try await write(pending.bytes())
         return try await Self.run { try pending.confirm(readBack: readBack, name: name) }
     }

@@ -5,17 +5,12 @@ import Foundation
 /// `.biometryCurrentSet` and ECIES (see the app's `SecureEnclaveKeystore`). Implementations
 /// throw `VaultFailure.platformKeyInvalidated` when the key is gone.
 public protocol PlatformKeystore: Sendable {
-    /// The keychain tag / alias the blob belongs to.
+    /// The keychain tag / alias the blob belongs to (stored in the slot).
     var alias: String { get }
-    /// Wraps `key` (32 bytes); returns the blob to store in the vault's slot.
-    func wrap(_ key: Data) async throws -> Data
-    /// Unwraps a blob produced by `wrap`; returns the 32-byte key. Shows the biometric prompt.
-    func unwrap(_ blob: Data) async throws -> Data
-}
-
-extension Data {
-    /// Overwrites the bytes with zeros (passwords, PINs and keys after use).
-    mutating func wipe() {
-        resetBytes(in: 0..<count)
-    }
+    /// Wraps `key` (32 bytes, read and left as it is: the facade hands it to the core next);
+    /// returns the blob to store in the vault's slot.
+    func wrap(_ key: SecretBytes) async throws -> Data
+    /// Unwraps a blob produced by `wrap`; returns the 32-byte key, which the facade hands to
+    /// the core and wipes. Shows the biometric prompt.
+    func unwrap(_ blob: Data) async throws -> SecretBytes
 }

@@ -40,8 +40,11 @@ public final class IncomingTransfer: @unchecked Sendable {
         try await TwofoldVault.run { [receiver] in try receiver.acceptInto(vault: vault.session) }
     }
 
-    /// The codes differ, or the user gave up: nothing is added (a LAN sender hears no).
-    public func reject() { receiver.reject() }
+    /// The codes differ, or the user gave up: nothing is added (a LAN sender hears no). Off
+    /// the main actor: while `receiveLan` waits, the core finishes that wait first.
+    public func reject() async {
+        _ = try? await TwofoldVault.run { [receiver] in receiver.reject() }
+    }
 }
 
 /// Old device: seals accounts for a scanned invite and produces the animated frames (or uses
@@ -112,10 +115,10 @@ public extension TwofoldVault {
     @discardableResult
     func addGroup(_ name: String) async throws -> GroupView { try await Self.run { [session] in try session.addGroup(name: name) } }
 
-    func verifyBackupBytes(_ bytes: Data, password: inout Data) async throws -> BackupCheck {
-        let pw = password
-        password.wipe()
-        return try await Self.run { [session] in try session.verifyBackupBytes(bytes: bytes, key: .password(password: pw)) }
+    func verifyBackupBytes(_ bytes: Data, password: SecretBytes) async throws -> BackupCheck {
+        try await Self.run { [session] in
+            try password.handOver { try session.verifyBackupBytes(bytes: bytes, key: .password(password: $0)) }
+        }
     }
 
     func verifyBackupBytes(_ bytes: Data, recoveryKey: String) async throws -> BackupCheck {

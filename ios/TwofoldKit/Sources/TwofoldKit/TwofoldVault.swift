@@ -3,7 +3,8 @@ import TwofoldFFI
 
 /// The Swift face of one vault. Every call is `async throws`, runs off the main actor (key
 /// derivation takes a few hundred milliseconds, storage does fsyncs) and throws
-/// `VaultFailure`. Passwords, PINs and keys passed `inout` are wiped after use. No logic of
+/// `VaultFailure`. Passwords, PINs, keys and typed secrets go in as `SecretBytes`, whose
+/// buffer — the one the bindings read for Rust — is zeroed right after the call. No logic of
 /// its own: decisions about secrets, formats and time are the core's.
 public final class TwofoldVault: @unchecked Sendable {
     let session: VaultSession
@@ -27,11 +28,11 @@ public final class TwofoldVault: @unchecked Sendable {
     /// is where the app keeps this device's record of the vault (the Keychain, never next to
     /// the vault file).
     public static func create(
-        path: String, password: inout Data, trust: TrustStore, kdf: KdfSettings = defaultKdf()
+        path: String, password: SecretBytes, trust: TrustStore, kdf: KdfSettings = defaultKdf()
     ) async throws -> (vault: TwofoldVault, recoveryKey: String) {
-        let bytes = password
-        password.wipe()
-        let session = try await run { try VaultSession.create(path: path, password: bytes, kdf: kdf, trust: trust) }
+        let session = try await run {
+            try password.handOver { try VaultSession.create(path: path, password: $0, kdf: kdf, trust: trust) }
+        }
         guard let recovery = session.takeRecoveryKey() else { throw VaultFailure.internal("no recovery key") }
         return (TwofoldVault(session: session), recovery)
     }
@@ -44,9 +45,8 @@ public final class TwofoldVault: @unchecked Sendable {
 
     /// What an otpauth URI (UTF-8 bytes, wiped after the call) holds — no secret — or
     /// `.invalidInput(reason)`.
-    public static func previewUri(_ uri: inout Data) throws -> UriPreview {
-        defer { uri.wipe() }
-        do { return try parseOtpauthUri(uri: uri) } catch { throw VaultFailure.from(error) }
+    public static func previewUri(_ uri: SecretBytes) throws -> UriPreview {
+        do { return try uri.handOver { try parseOtpauthUri(uri: $0) } } catch { throw VaultFailure.from(error) }
     }
 
     public var isUnlocked: Bool { session.isUnlocked() }
@@ -54,19 +54,17 @@ public final class TwofoldVault: @unchecked Sendable {
     // MARK: unlock and lock
 
     @discardableResult
-    public func unlock(password: inout Data) async throws -> UnlockResult {
-        let bytes = password
-        password.wipe()
-        return try await Self.run { [session] in try session.unlockWithPassword(password: bytes) }
+    public func unlock(password: SecretBytes) async throws -> UnlockResult {
+        try await Self.run { [session] in try password.handOver { try session.unlockWithPassword(password: $0) } }
     }
 
     /// Opens a file this device would refuse (rolled back, foreign, made by Twofold 0.1)
     /// because the user confirmed it is theirs; it is rewritten under fresh keys.
     @discardableResult
-    public func unlockAcceptingUntrusted(password: inout Data) async throws -> UnlockResult {
-        let bytes = password
-        password.wipe()
-        return try await Self.run { [session] in try session.unlockWithPasswordAcceptingUntrusted(password: bytes) }
+    public func unlockAcceptingUntrusted(password: SecretBytes) async throws -> UnlockResult {
+        try await Self.run { [session] in
+            try password.handOver { try session.unlockWithPasswordAcceptingUntrusted(password: $0) }
+        }
     }
 
     @discardableResult
@@ -88,15 +86,20 @@ public final class TwofoldVault: @unchecked Sendable {
     /// the slot's device key, the core checks PIN and device key together; wrong PINs are
     /// counted in the trust store, the fifth locks the slot.
     @discardableResult
-    public func unlock(pin: inout Data, deviceKeystore: PlatformKeystore) async throws -> UnlockResult {
-        defer { pin.wipe() }
-        guard let slot = try await slots().first(where: { $0.kind == .pin && $0.platformAlias == deviceKeystore.alias }),
-              let blob = slot.platformBlob
-        else { throw VaultFailure.notFound("No PIN set up") }
-        var deviceKey = try await deviceKeystore.unwrap(blob)
-        defer { deviceKey.wipe() }
-        let (p, d) = (pin, deviceKey)
-        return try await Self.run { [session] in try session.unlockWithPin(slotId: slot.id, pin: p, deviceKey: d) }
+    public func unlock(pin: SecretBytes, deviceKeystore: PlatformKeystore) async throws -> UnlockResult {
+        do {
+            guard let slot = try await slots().first(where: { $0.kind == .pin && $0.platformAlias == deviceKeystore.alias }),
+                  let blob = slot.platformBlob
+            else { throw VaultFailure.notFound("No PIN set up") }
+            let deviceKey = try await deviceKeystore.unwrap(blob)
+            defer { deviceKey.wipe() }
+            return try await Self.run { [session] in
+                try pin.handOver { p in try deviceKey.handOver { d in try session.unlockWithPin(slotId: slot.id, pin: p, deviceKey: d) } }
+            }
+        } catch {
+            pin.wipe()
+            throw error
+        }
     }
 
     /// Slots, readable while locked (biometric unlock reads its blob here).
@@ -111,10 +114,17 @@ public final class TwofoldVault: @unchecked Sendable {
         guard let slot = try await slots().first(where: { $0.kind == .platform && $0.platformAlias == keystore.alias }),
               let blob = slot.platformBlob
         else { throw VaultFailure.notFound("No biometric slot") }
-        var key = try await keystore.unwrap(blob)
+        let key = try await keystore.unwrap(blob)
         defer { key.wipe() }
-        let bytes = key
-        return try await Self.run { [session] in try session.unlockWithPlatformKey(slotId: slot.id, key: bytes) }
+        return try await Self.run { [session] in try key.handOver { try session.unlockWithPlatformKey(slotId: slot.id, key: $0) } }
+    }
+
+    /// A new 32-byte platform or device key from the core, in a `SecretBytes`.
+    private static func newPlatformKey() async throws -> SecretBytes {
+        try await run {
+            var key = try generatePlatformKey()
+            return SecretBytes(taking: &key)
+        }
     }
 
     /// Zeroizes the master key and decrypted entries in the core.
@@ -127,12 +137,12 @@ public final class TwofoldVault: @unchecked Sendable {
     /// Enrolls biometric unlock: a fresh key from the core, wrapped by the keystore.
     @discardableResult
     public func enrollPlatform(_ keystore: PlatformKeystore, label: String) async throws -> String {
-        var key = try await Self.run { try generatePlatformKey() }
+        let key = try await Self.newPlatformKey()
         defer { key.wipe() }
         let blob = try await keystore.wrap(key)
-        let bytes = key
+        let alias = keystore.alias
         return try await Self.run { [session] in
-            try session.addPlatformSlot(alias: keystore.alias, label: label, key: bytes, wrappedBlob: blob)
+            try key.handOver { try session.addPlatformSlot(alias: alias, label: label, key: $0, wrappedBlob: blob) }
         }
     }
 
@@ -141,26 +151,30 @@ public final class TwofoldVault: @unchecked Sendable {
     /// key only afterwards. Returns the new slot id.
     @discardableResult
     public func reenrollPlatform(replacing old: SlotView, with keystore: PlatformKeystore, label: String) async throws -> String {
-        var key = try await Self.run { try generatePlatformKey() }
+        let key = try await Self.newPlatformKey()
         defer { key.wipe() }
         let blob = try await keystore.wrap(key)
-        let bytes = key
+        let alias = keystore.alias
         return try await Self.run { [session] in
-            try session.replacePlatformSlot(oldSlotId: old.id, alias: keystore.alias, label: label, key: bytes, wrappedBlob: blob)
+            try key.handOver {
+                try session.replacePlatformSlot(oldSlotId: old.id, alias: alias, label: label, key: $0, wrappedBlob: blob)
+            }
         }
     }
 
     /// A device-bound PIN (six digits or more): a fresh device key wrapped by
     /// `deviceKeystore` (a key that needs the device passcode), combined with the PIN.
     @discardableResult
-    public func enrollPin(_ pin: inout Data, deviceKeystore: PlatformKeystore, kdf: KdfSettings = defaultKdf()) async throws -> String {
+    public func enrollPin(_ pin: SecretBytes, deviceKeystore: PlatformKeystore, kdf: KdfSettings = defaultKdf()) async throws -> String {
         defer { pin.wipe() }
-        var deviceKey = try await Self.run { try generatePlatformKey() }
+        let deviceKey = try await Self.newPlatformKey()
         defer { deviceKey.wipe() }
         let blob = try await deviceKeystore.wrap(deviceKey)
-        let (p, d) = (pin, deviceKey)
+        let alias = deviceKeystore.alias
         return try await Self.run { [session] in
-            try session.addPinSlot(alias: deviceKeystore.alias, pin: p, deviceKey: d, wrappedBlob: blob, kdf: kdf)
+            try pin.handOver { p in
+                try deviceKey.handOver { d in try session.addPinSlot(alias: alias, pin: p, deviceKey: d, wrappedBlob: blob, kdf: kdf) }
+            }
         }
     }
 
@@ -168,10 +182,8 @@ public final class TwofoldVault: @unchecked Sendable {
         try await Self.run { [session] in try session.removeSlot(slotId: slotId) }
     }
 
-    public func changePassword(_ newPassword: inout Data, kdf: KdfSettings = defaultKdf()) async throws {
-        let bytes = newPassword
-        newPassword.wipe()
-        try await Self.run { [session] in try session.changePassword(newPassword: bytes, kdf: kdf) }
+    public func changePassword(_ newPassword: SecretBytes, kdf: KdfSettings = defaultKdf()) async throws {
+        try await Self.run { [session] in try newPassword.handOver { try session.changePassword(newPassword: $0, kdf: kdf) } }
     }
 
     // MARK: entries
@@ -182,20 +194,23 @@ public final class TwofoldVault: @unchecked Sendable {
         try await Self.run { [session] in try session.search(query: query) }
     }
 
-    /// Adds an account; `input.secret` (base32 text as UTF-8 bytes) is wiped after the call.
+    /// Adds an account. Its secret (base32 text as UTF-8 bytes) travels in `secret`, which is
+    /// wiped after the call; `input.secret` is replaced by it (leave it empty).
     @discardableResult
-    public func add(_ input: inout EntryInput, allowDuplicate: Bool = false) async throws -> EntryView {
-        let given = input
-        input.secret.wipe()
-        return try await Self.run { [session] in try session.addEntry(input: given, allowDuplicate: allowDuplicate) }
+    public func add(_ input: EntryInput, secret: SecretBytes, allowDuplicate: Bool = false) async throws -> EntryView {
+        try await Self.run { [session] in
+            try secret.handOver { bytes in
+                var given = input
+                given.secret = bytes
+                return try session.addEntry(input: given, allowDuplicate: allowDuplicate)
+            }
+        }
     }
 
     /// An otpauth URI as UTF-8 bytes, wiped after the call.
     @discardableResult
-    public func add(uri: inout Data, allowDuplicate: Bool = false) async throws -> EntryView {
-        let given = uri
-        uri.wipe()
-        return try await Self.run { [session] in try session.addEntryFromUri(uri: given, allowDuplicate: allowDuplicate) }
+    public func add(uri: SecretBytes, allowDuplicate: Bool = false) async throws -> EntryView {
+        try await Self.run { [session] in try uri.handOver { try session.addEntryFromUri(uri: $0, allowDuplicate: allowDuplicate) } }
     }
 
     @discardableResult
@@ -243,24 +258,21 @@ public final class TwofoldVault: @unchecked Sendable {
         return try await use(bytes)
     }
 
-    public func createBackup(path: String, password: inout Data?, sealToRecoveryKey: Bool = true) async throws -> BackupResult {
-        let bytes = password
-        password?.wipe()
-        return try await Self.run { [session] in
-            try session.createBackup(path: path, password: bytes, sealToRecoveryKey: sealToRecoveryKey)
+    /// A backup sealed to `password` (wiped) and, unless told otherwise, the recovery key.
+    public func createBackup(path: String, password: SecretBytes?, sealToRecoveryKey: Bool = true) async throws -> BackupResult {
+        try await Self.run { [session] in
+            try handOverOptional(password) { try session.createBackup(path: path, password: $0, sealToRecoveryKey: sealToRecoveryKey) }
         }
     }
 
-    public func autoBackup(directory: String, password: inout Data?, keep: UInt32 = 10) async throws -> BackupResult {
-        let bytes = password
-        password?.wipe()
-        return try await Self.run { [session] in try session.autoBackup(directory: directory, password: bytes, keep: keep) }
+    public func autoBackup(directory: String, password: SecretBytes?, keep: UInt32 = 10) async throws -> BackupResult {
+        try await Self.run { [session] in
+            try handOverOptional(password) { try session.autoBackup(directory: directory, password: $0, keep: keep) }
+        }
     }
 
-    public func verifyBackup(path: String, password: inout Data) async throws -> BackupCheck {
-        let bytes = password
-        password.wipe()
-        return try await Self.run { [session] in try session.verifyBackup(path: path, key: .password(password: bytes)) }
+    public func verifyBackup(path: String, password: SecretBytes) async throws -> BackupCheck {
+        try await Self.run { [session] in try password.handOver { try session.verifyBackup(path: path, key: .password(password: $0)) } }
     }
 
     public func verifyBackup(path: String, recoveryKey: String) async throws -> BackupCheck {
@@ -269,11 +281,18 @@ public final class TwofoldVault: @unchecked Sendable {
 
     /// Restores a backup; one that cannot be authenticated (`BackupCheck.authenticated`
     /// false) throws `.unverified` unless `acceptUnverified` (the user confirmed).
-    public func restoreBackup(path: String, password: inout Data, mode: RestoreMode, acceptUnverified: Bool = false) async throws -> RestoreResult {
-        let bytes = password
-        password.wipe()
-        return try await Self.run { [session] in
-            try session.restoreBackup(path: path, key: .password(password: bytes), mode: mode, acceptUnverified: acceptUnverified)
+    public func restoreBackup(path: String, password: SecretBytes, mode: RestoreMode, acceptUnverified: Bool = false) async throws -> RestoreResult {
+        try await Self.run { [session] in
+            try password.handOver {
+                try session.restoreBackup(path: path, key: .password(password: $0), mode: mode, acceptUnverified: acceptUnverified)
+            }
         }
     }
+}
+
+/// `secret.handOver(body)`, or `body(nil)` when there is no secret (a backup sealed to the
+/// recovery key only, an unencrypted export).
+func handOverOptional<R>(_ secret: SecretBytes?, _ body: (Data?) throws -> R) throws -> R {
+    guard let secret else { return try body(nil) }
+    return try secret.handOver { try body($0) }
 }

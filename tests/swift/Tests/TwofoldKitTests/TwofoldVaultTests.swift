@@ -4,7 +4,6 @@ import XCTest
 import CryptoKit
 #endif
 @testable import TwofoldKit
-import TwofoldFFI
 
 let floorKdf = KdfSettings(memoryKib: 19456, passes: 2, parallelism: 1)
 let rfcSha1 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
@@ -16,13 +15,15 @@ func tempPath(_ name: String = "vault.twofold") -> String {
     return dir.appendingPathComponent(name).path
 }
 
-func password(_ text: String = "correct horse battery staple") -> Data { Data(text.utf8) }
+/// The test password as the facade takes it: bytes in a buffer the facade wipes.
+func password(_ text: String = "correct horse battery staple") -> SecretBytes { SecretBytes(utf8: text) }
 
-func totp(_ secret: String, _ issuer: String, _ algorithm: HashAlgorithm = .sha1, digits: UInt8 = 8) -> EntryInput {
-    EntryInput(
+func totp(_ secret: String, _ issuer: String, _ algorithm: HashAlgorithm = .sha1, digits: UInt8 = 8) -> (EntryInput, SecretBytes) {
+    let input = EntryInput(
         params: OtpParams(otpType: .totp, algorithm: algorithm, digits: digits, period: 30, counter: 0),
-        secret: Data(secret.utf8), issuer: issuer, account: "rfc6238", note: "", groupIds: [], favorite: false, icon: nil
+        secret: Data(), issuer: issuer, account: "rfc6238", note: "", groupIds: [], favorite: false, icon: nil
     )
+    return (input, SecretBytes(utf8: secret))
 }
 
 /// A device's trust record kept in memory (the app keeps it in the Keychain).
@@ -52,46 +53,121 @@ extension TwofoldVault {
         try await open(path: path, trust: trustFor(path))
     }
 
-    static func create(path: String, password: inout Data, kdf: KdfSettings) async throws
+    static func create(path: String, password: SecretBytes, kdf: KdfSettings) async throws
         -> (vault: TwofoldVault, recoveryKey: String)
     {
-        try await create(path: path, password: &password, trust: trustFor(path), kdf: kdf)
+        try await create(path: path, password: password, trust: trustFor(path), kdf: kdf)
     }
 }
 
 /// Tests write accounts and URIs as literals; the facade takes bytes and wipes them.
 extension TwofoldVault {
     @discardableResult
-    func add(_ input: EntryInput, allowDuplicate: Bool = false) async throws -> EntryView {
-        var copy = input
-        return try await add(&copy, allowDuplicate: allowDuplicate)
+    func add(_ account: (EntryInput, SecretBytes), allowDuplicate: Bool = false) async throws -> EntryView {
+        try await add(account.0, secret: account.1, allowDuplicate: allowDuplicate)
     }
 
     @discardableResult
     func add(uri: String, allowDuplicate: Bool = false) async throws -> EntryView {
-        var bytes = Data(uri.utf8)
-        return try await add(uri: &bytes, allowDuplicate: allowDuplicate)
+        try await add(uri: SecretBytes(utf8: uri), allowDuplicate: allowDuplicate)
     }
 
     static func previewUri(_ uri: String) throws -> UriPreview {
-        var bytes = Data(uri.utf8)
-        return try previewUri(&bytes)
+        try previewUri(SecretBytes(utf8: uri))
     }
 }
 
+/// A new vault at a fresh path, unlocked, with its recovery key.
+func newVault() async throws -> (TwofoldVault, String) {
+    let (vault, key) = try await TwofoldVault.create(path: tempPath(), password: password(), kdf: floorKdf)
+    return (vault, key)
+}
+
 #if canImport(CryptoKit)
-/// Test stand-in for the Secure Enclave: a CryptoKit AES-GCM key wraps the slot key.
+/// Test stand-in for the Secure Enclave: a CryptoKit AES-GCM key wraps the slot key. `failure`,
+/// when set, is thrown by wrap and unwrap as a platform keystore would throw it.
 final class SoftwareKeystore: PlatformKeystore, @unchecked Sendable {
     let alias: String
     var key: SymmetricKey? = SymmetricKey(size: .bits256)
+    var failure: Error?
     init(alias: String) { self.alias = alias }
-    func wrap(_ key: Data) async throws -> Data {
+    func wrap(_ key: SecretBytes) async throws -> Data {
+        if let failure { throw failure }
         guard let k = self.key else { throw VaultFailure.platformKeyInvalidated }
-        return try AES.GCM.seal(key, using: k).combined!
+        return try key.withUnsafeBytes { try AES.GCM.seal($0, using: k).combined! }
     }
-    func unwrap(_ blob: Data) async throws -> Data {
+    func unwrap(_ blob: Data) async throws -> SecretBytes {
+        if let failure { throw failure }
         guard let k = self.key else { throw VaultFailure.platformKeyInvalidated }
-        return try AES.GCM.open(AES.GCM.SealedBox(combined: blob), using: k)
+        var opened = try AES.GCM.open(AES.GCM.SealedBox(combined: blob), using: k)
+        return SecretBytes(taking: &opened)
+    }
+}
+
+/// The app's biometric keys as the Secure Enclave keeps them — one key per enrollment, named
+/// by its slot — with CryptoKit keys. `events` records every key made and deleted, in order.
+final class SoftwareBiometricKeys: BiometricKeys, @unchecked Sendable {
+    private var keys: [String: SoftwareKeystore] = [:]
+    private var order: [String] = []
+    private var next = 0
+    var usable = true
+    var events: [String] = []
+    var onDelete: (String) -> Void = { _ in }
+    /// Thrown by the next fresh key's wrap, after the key was made (a dismissed prompt).
+    var nextWrapFailure: Error?
+    /// Thrown by every unwrap.
+    var unwrapFailure: Error? {
+        didSet { keys.values.forEach { $0.failure = unwrapFailure } }
+    }
+
+    func available() -> Bool { usable }
+    func owns(_ alias: String) -> Bool { alias.hasPrefix("dev.twofold.biometric-slot") }
+    func keystore(for alias: String) -> PlatformKeystore {
+        if let k = keys[alias] { return k }
+        let gone = SoftwareKeystore(alias: alias)
+        gone.key = nil
+        return gone
+    }
+    func fresh() -> PlatformKeystore {
+        let alias = "dev.twofold.biometric-slot.\(next)"
+        next += 1
+        return FreshKey(alias: alias, keys: self)
+    }
+    func aliases() throws -> [String] { order.filter { keys[$0] != nil } }
+    func delete(_ alias: String) throws {
+        onDelete(alias)
+        events.append("delete \(alias)")
+        keys[alias] = nil
+    }
+    func held(_ alias: String) -> Bool { keys[alias]?.key != nil }
+    func invalidateAll() { keys.values.forEach { $0.key = nil } }
+
+    fileprivate func made(_ alias: String) -> SoftwareKeystore {
+        let k = SoftwareKeystore(alias: alias)
+        keys[alias] = k
+        order.append(alias)
+        events.append("create \(alias)")
+        return k
+    }
+
+    private final class FreshKey: PlatformKeystore, @unchecked Sendable {
+        let alias: String
+        let keys: SoftwareBiometricKeys
+        init(alias: String, keys: SoftwareBiometricKeys) {
+            self.alias = alias
+            self.keys = keys
+        }
+        func wrap(_ key: SecretBytes) async throws -> Data {
+            let made = keys.made(alias)
+            if let failure = keys.nextWrapFailure {
+                keys.nextWrapFailure = nil
+                throw failure
+            }
+            let blob = try await made.wrap(key)
+            made.failure = keys.unwrapFailure
+            return blob
+        }
+        func unwrap(_ blob: Data) async throws -> SecretBytes { try await keys.keystore(for: alias).unwrap(blob) }
     }
 }
 #endif
@@ -99,9 +175,9 @@ final class SoftwareKeystore: PlatformKeystore, @unchecked Sendable {
 final class TwofoldVaultTests: XCTestCase {
     func testCreateLockUnlockAndWipe() async throws {
         let path = tempPath()
-        var pw = password()
-        let (vault, recovery) = try await TwofoldVault.create(path: path, password: &pw, kdf: floorKdf)
-        XCTAssertTrue(pw.allSatisfy { $0 == 0 }, "password wiped")
+        let pw = password()
+        let (vault, recovery) = try await TwofoldVault.create(path: path, password: pw, kdf: floorKdf)
+        XCTAssertTrue(pw.isWiped, "password wiped")
         XCTAssertNotNil(recovery.range(of: #"^([A-Z2-7]{4}-){6}[A-Z2-7]{4}$"#, options: .regularExpression))
         try await vault.add(uri: "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
         vault.lock()
@@ -112,22 +188,72 @@ final class TwofoldVaultTests: XCTestCase {
             XCTAssertEqual(failure, .locked)
         }
         let reopened = try await TwofoldVault.open(path: path)
-        var again = password()
-        try await reopened.unlock(password: &again)
-        XCTAssertEqual(try await reopened.entries().map(\.issuer), ["GitHub"])
+        try await reopened.unlock(password: password())
+        let issuers = try await reopened.entries().map(\.issuer)
+        XCTAssertEqual(issuers, ["GitHub"])
         reopened.lock()
         try await reopened.unlock(recoveryKey: recovery.lowercased())
-        XCTAssertEqual(try await reopened.entries().count, 1)
+        let afterRecovery = try await reopened.entries()
+        XCTAssertEqual(afterRecovery.count, 1)
+    }
+
+    /// The bindings lower a `Data` argument by reading its bytes (FfiConverterData.write in
+    /// TwofoldFFI.swift). The buffer they read must be the buffer that is wiped — not a
+    /// copy-on-write copy, which is what `let bytes = password; password.wipe()` zeroed.
+    func testTheBufferHandedToTheCoreIsTheOneWiped() async throws {
+        let path = tempPath()
+        let long = "a passphrase longer than Data keeps inline"
+        let pw = password(long)
+        let (vault, _) = try await TwofoldVault.create(path: path, password: pw, kdf: floorKdf)
+        XCTAssertEqual(pw.handedOverAddress, pw.bufferAddress, "the Data given to the bindings reads this very buffer")
+        XCTAssertTrue(pw.isWiped, "and that buffer is zero after the call")
+        vault.lock()
+        // The core got the bytes before they were wiped: the same password opens the vault.
+        let again = password(long)
+        try await vault.unlock(password: again)
+        XCTAssertEqual(again.handedOverAddress, again.bufferAddress)
+        XCTAssertTrue(again.isWiped)
+        // A failed call wipes too.
+        let wrong = password("not the password of this vault at all")
+        vault.lock()
+        do {
+            try await vault.unlock(password: wrong)
+            XCTFail("opened with a wrong password")
+        } catch let failure as VaultFailure {
+            XCTAssertEqual(failure, .wrongCredential)
+        }
+        XCTAssertTrue(wrong.isWiped, "wiped after a refused call")
+        // Handed over once: a second use is refused rather than sending zeros.
+        do {
+            try await vault.unlock(password: again)
+            XCTFail("a wiped secret was used again")
+        } catch let failure as VaultFailure {
+            guard case .internal = failure else { return XCTFail("\(failure)") }
+        }
+    }
+
+    func testSecretBytesTakeSlicesAndShortSecretsWithoutTrapping() throws {
+        // `resetBytes(in: 0..<count)` traps on a slice (its indices do not start at 0).
+        let whole = Data("xxxx246810yyyy-and-more-than-fourteen".utf8)
+        var slice = whole[4..<10]
+        let pin = SecretBytes(taking: &slice)
+        XCTAssertEqual(pin.count, 6)
+        XCTAssertTrue(slice.allSatisfy { $0 == 0 }, "the slice reads zeros (and wiping it did not trap)")
+        XCTAssertTrue(pin.matches(SecretBytes(utf8: "246810")))
+        XCTAssertFalse(pin.matches(SecretBytes(utf8: "246811")))
+        let seen = try pin.handOver { String(decoding: $0, as: UTF8.self) }
+        XCTAssertEqual(seen, "246810", "a short secret reaches the call whole")
+        XCTAssertTrue(pin.isWiped)
+        var empty = Data()
+        XCTAssertEqual(SecretBytes(taking: &empty).count, 0)
     }
 
     func testWrongPasswordAndBadUriAreTyped() async throws {
         let path = tempPath()
-        var pw = password()
-        _ = try await TwofoldVault.create(path: path, password: &pw, kdf: floorKdf)
+        _ = try await TwofoldVault.create(path: path, password: password(), kdf: floorKdf)
         let reopened = try await TwofoldVault.open(path: path)
-        var wrong = password("nope")
         do {
-            try await reopened.unlock(password: &wrong)
+            try await reopened.unlock(password: password("nope"))
             XCTFail("opened with a wrong password")
         } catch let failure as VaultFailure {
             XCTAssertEqual(failure, .wrongCredential)
@@ -140,19 +266,19 @@ final class TwofoldVaultTests: XCTestCase {
 
     func testSecretInputsAndExportsAreWipedByTheFacade() async throws {
         let (vault, _) = try await newVault()
-        var input = totp(rfcSha1, "Wipe")
-        try await vault.add(&input)
-        XCTAssertTrue(input.secret.allSatisfy { $0 == 0 }, "EntryInput.secret wiped")
-        var uri = Data("otpauth://totp/U:u?secret=\(rfcSha256)".utf8)
-        try await vault.add(uri: &uri)
-        XCTAssertTrue(uri.allSatisfy { $0 == 0 }, "URI bytes wiped")
+        let account = totp(rfcSha1, "Wipe")
+        try await vault.add(account)
+        XCTAssertTrue(account.1.isWiped, "the account's secret wiped")
+        let uri = SecretBytes(utf8: "otpauth://totp/U:u?secret=\(rfcSha256)")
+        try await vault.add(uri: uri)
+        XCTAssertTrue(uri.isWiped, "URI bytes wiped")
+        XCTAssertEqual(uri.handedOverAddress, uri.bufferAddress, "the URI the core read is the buffer wiped")
         let text = try await vault.exportOtpauthList { String(decoding: $0, as: UTF8.self) }
         XCTAssertTrue(text.contains(rfcSha1))
     }
 
     func testCodesMatchRfc6238() async throws {
-        var pw = password()
-        let (vault, _) = try await TwofoldVault.create(path: tempPath(), password: &pw, kdf: floorKdf)
+        let (vault, _) = try await newVault()
         let sha1 = try await vault.add(totp(rfcSha1, "SHA1"))
         let sha256 = try await vault.add(totp(rfcSha256, "SHA256", .sha256))
         for (t, expected) in [(59.0, ["94287082", "46119246"]), (1111111109.0, ["07081804", "68084774"]),
@@ -165,32 +291,33 @@ final class TwofoldVaultTests: XCTestCase {
     }
 
     func testHotpOnlyThroughNextHotp() async throws {
-        var pw = password()
-        let (vault, _) = try await TwofoldVault.create(path: tempPath(), password: &pw, kdf: floorKdf)
+        let (vault, _) = try await newVault()
         let h = try await vault.add(uri: "otpauth://hotp/RFC:h?secret=\(rfcSha1)&counter=0")
-        XCTAssertNil(try await vault.codes(at: Date()).first?.code)
+        let before = try await vault.codes(at: Date())
+        XCTAssertNil(before.first?.code)
         for expected in ["755224", "287082", "359152"] {
-            XCTAssertEqual(try await vault.nextHotp(h.id), expected)
+            let code = try await vault.nextHotp(h.id)
+            XCTAssertEqual(code, expected)
         }
     }
 
     func testBackupCreateAndVerify() async throws {
         let path = tempPath()
-        var pw = password()
-        let (vault, recovery) = try await TwofoldVault.create(path: path, password: &pw, kdf: floorKdf)
+        let (vault, recovery) = try await TwofoldVault.create(path: path, password: password(), kdf: floorKdf)
         try await vault.add(uri: "otpauth://totp/A:a?secret=\(rfcSha1)")
         let file = (path as NSString).deletingLastPathComponent + "/backup.twfb"
-        var backupPassword: Data? = password("backup pass")
-        let result = try await vault.createBackup(path: file, password: &backupPassword)
+        let backupPassword = password("backup pass")
+        let result = try await vault.createBackup(path: file, password: backupPassword)
         XCTAssertEqual(result.entryCount, 1)
-        var check = password("backup pass")
-        XCTAssertEqual(try await vault.verifyBackup(path: file, password: &check).entryCount, 1)
-        XCTAssertEqual(try await vault.verifyBackup(path: file, recoveryKey: recovery).entryCount, 1)
+        XCTAssertTrue(backupPassword.isWiped)
+        let byPassword = try await vault.verifyBackup(path: file, password: password("backup pass"))
+        XCTAssertEqual(byPassword.entryCount, 1)
+        let byRecoveryKey = try await vault.verifyBackup(path: file, recoveryKey: recovery)
+        XCTAssertEqual(byRecoveryKey.entryCount, 1)
     }
 
     func testManyTasksAtOnce() async throws {
-        var pw = password()
-        let (vault, _) = try await TwofoldVault.create(path: tempPath(), password: &pw, kdf: floorKdf)
+        let (vault, _) = try await newVault()
         let h = try await vault.add(uri: "otpauth://hotp/Shared:h?secret=\(rfcSha1)&counter=0")
         let codes = try await withThrowingTaskGroup(of: String.self) { group in
             for i in 0..<32 {
@@ -203,12 +330,12 @@ final class TwofoldVaultTests: XCTestCase {
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
         XCTAssertEqual(Set(codes).count, 32, "every HOTP code handed out once")
-        XCTAssertEqual(try await vault.entries().count, 33)
+        let entries = try await vault.entries()
+        XCTAssertEqual(entries.count, 33)
     }
 
     func testCodeStreamEmitsAtThePeriodBoundary() async throws {
-        var pw = password()
-        let (vault, _) = try await TwofoldVault.create(path: tempPath(), password: &pw, kdf: floorKdf)
+        let (vault, _) = try await newVault()
         try await vault.add(totp(rfcSha1, "SHA1", digits: 6))
         let now = Date().timeIntervalSince1970
         let shift = 30 - now.truncatingRemainder(dividingBy: 30) - 0.4
@@ -226,8 +353,7 @@ final class TwofoldVaultTests: XCTestCase {
     func testPlatformKeyPullFlow() async throws {
         #if canImport(CryptoKit)
         let path = tempPath()
-        var pw = password()
-        let (vault, _) = try await TwofoldVault.create(path: path, password: &pw, kdf: floorKdf)
+        let (vault, _) = try await TwofoldVault.create(path: path, password: password(), kdf: floorKdf)
         let keystore = SoftwareKeystore(alias: "twofold.biometric")
         let slotId = try await vault.enrollPlatform(keystore, label: "Face ID")
         vault.lock()
@@ -242,9 +368,33 @@ final class TwofoldVaultTests: XCTestCase {
         } catch let failure as VaultFailure {
             XCTAssertEqual(failure, .platformKeyInvalidated)
         }
-        var again = password()
-        try await reopened.unlock(password: &again)
+        try await reopened.unlock(password: password())
         try await reopened.removeSlot(slotId)
+        #else
+        throw XCTSkip("CryptoKit is not available on this platform")
+        #endif
+    }
+
+    func testReenrollmentSwapsTheSlotInOneCommit() async throws {
+        #if canImport(CryptoKit)
+        let path = tempPath()
+        let (vault, _) = try await TwofoldVault.create(path: path, password: password(), kdf: floorKdf)
+        let first = SoftwareKeystore(alias: "bio-1")
+        try await vault.enrollPlatform(first, label: "iPhone")
+        let old = try await vault.platformSlots(first)
+        let second = SoftwareKeystore(alias: "bio-2")
+        let newId = try await vault.reenrollPlatform(replacing: old[0], with: second, label: "iPhone")
+        vault.lock()
+        let reopened = try await TwofoldVault.open(path: path)
+        do {
+            try await reopened.unlock(with: first)
+            XCTFail("the old slot is gone")
+        } catch let failure as VaultFailure {
+            guard case .notFound = failure else { return XCTFail("\(failure)") }
+        }
+        try await reopened.unlock(with: second)
+        let slots = try await reopened.platformSlots(second)
+        XCTAssertEqual(slots.map(\.id), [newId])
         #else
         throw XCTSkip("CryptoKit is not available on this platform")
         #endif

@@ -11,34 +11,46 @@ public enum Route {
     case failed(String)
 }
 
+private let continuousOrigin = ContinuousClock.now
+
+/// Seconds on the continuous clock since the app started: it keeps counting while the device
+/// sleeps (`ProcessInfo.systemUptime` and `SuspendingClock` stop then).
+public func continuousClockSeconds() -> TimeInterval {
+    let elapsed = ContinuousClock.now - continuousOrigin
+    return TimeInterval(elapsed.components.seconds) + TimeInterval(elapsed.components.attoseconds) / 1e18
+}
+
 /// The app's top level: finds the vault, routes between onboarding, unlock and the unlocked
 /// screens, and locks after `autoLockSeconds` in the background (timer, plus a check of the
-/// elapsed time on return because a suspended app's timers do not run).
+/// elapsed time on return because a suspended app's timers do not run). `monotonic` must keep
+/// counting while the device sleeps — `ContinuousClock`, not `ProcessInfo.systemUptime` or
+/// `SuspendingClock`, which stop: a phone asleep for an hour would come back unlocked.
 @MainActor @Observable
 public final class AppModel {
     public private(set) var route: Route = .loading
-    public let keystore: PlatformKeystore?
+    public let biometrics: BiometricKeys?
     public let settings: SettingsStore
     private let vaultPath: String
     private let trust: TrustStore
-    private let uptime: () -> TimeInterval
+    private let monotonic: () -> TimeInterval
     private let sleep: (TimeInterval) async throws -> Void
     private var backgroundedAt: TimeInterval?
     private var lockTask: Task<Void, Never>?
+    @ObservationIgnored private var lockStops: [() -> Void] = []
 
     public init(
         vaultPath: String,
         trust: TrustStore,
-        keystore: PlatformKeystore?,
+        biometrics: BiometricKeys?,
         settings: SettingsStore,
-        uptime: @escaping () -> TimeInterval,
-        sleep: @escaping (TimeInterval) async throws -> Void = { try await Task.sleep(nanoseconds: UInt64($0 * 1e9)) }
+        monotonic: @escaping () -> TimeInterval = continuousClockSeconds,
+        sleep: @escaping (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0), clock: .continuous) }
     ) {
         self.vaultPath = vaultPath
         self.trust = trust
-        self.keystore = keystore
+        self.biometrics = biometrics
         self.settings = settings
-        self.uptime = uptime
+        self.monotonic = monotonic
         self.sleep = sleep
     }
 
@@ -54,22 +66,32 @@ public final class AppModel {
     }
 
     public func makeOnboarding(kdf: KdfSettings = defaultKdf()) -> OnboardingModel {
-        OnboardingModel(vaultPath: vaultPath, trust: trust, keystore: keystore, kdf: kdf) { [weak self] vault in self?.unlocked(vault) }
+        OnboardingModel(vaultPath: vaultPath, trust: trust, biometrics: biometrics, kdf: kdf) { [weak self] vault in self?.unlocked(vault) }
     }
 
     public func makeUnlock(_ vault: TwofoldVault) -> UnlockModel {
-        UnlockModel(vault: vault, keystore: keystore, settings: settings) { [weak self] vault in self?.unlocked(vault) }
+        UnlockModel(vault: vault, biometrics: biometrics, settings: settings) { [weak self] vault in self?.unlocked(vault) }
     }
 
     public func unlocked(_ vault: TwofoldVault) {
         route = .unlocked(vault)
     }
 
-    /// Locks now: the core zeroizes the key and the decrypted accounts.
+    /// `stop` runs at the next lock, before the core forgets the key: the unlocked session's
+    /// models stop their tickers and sessions there, so none of them calls a locked vault.
+    public func beforeLock(_ stop: @escaping () -> Void) {
+        lockStops.append(stop)
+    }
+
+    /// Locks now: the session's models stop, then the core zeroizes the key and the accounts.
     public func lock() {
         lockTask?.cancel()
         lockTask = nil
+        backgroundedAt = nil
         if case let .unlocked(vault) = route {
+            let stops = lockStops
+            lockStops.removeAll()
+            for stop in stops { stop() }
             vault.lock()
             route = .locked(vault)
         }
@@ -81,7 +103,7 @@ public final class AppModel {
         let seconds = settings.autoLockSeconds
         if seconds < 0 { return }
         if seconds == 0 { return lock() }
-        backgroundedAt = uptime()
+        backgroundedAt = monotonic()
         lockTask?.cancel()
         lockTask = Task { [weak self, sleep] in
             do {
@@ -98,6 +120,6 @@ public final class AppModel {
         lockTask?.cancel()
         lockTask = nil
         let seconds = settings.autoLockSeconds
-        if seconds >= 0 && uptime() - since >= TimeInterval(seconds) { lock() }
+        if seconds >= 0 && monotonic() - since >= TimeInterval(seconds) { lock() }
     }
 }

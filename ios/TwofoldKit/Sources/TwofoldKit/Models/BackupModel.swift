@@ -66,8 +66,7 @@ public final class BackupModel {
                 let folder = try folderFor(bookmark)
                 let now = clock()
                 let name = autoBackupName(unixMs: Int64(now.timeIntervalSince1970 * 1000))
-                var none: Data? = nil
-                let r = try await vault.backupToDocument(password: &none, name: name) { bytes in
+                let r = try await vault.backupToDocument(password: nil, name: name) { bytes in
                     try await folder.writeAndReadBack(name: name, bytes: bytes)
                 }
                 settings.lastBackup = BackupStatus(at: now, name: name, entryCount: r.entryCount)
@@ -88,11 +87,10 @@ public final class BackupModel {
         checkError = nil
     }
 
-    public func verify(password: String) async {
-        await verify { bytes in
-            var pw = password.utf8Data
-            return try await self.vault.verifyBackupBytes(bytes, password: &pw)
-        }
+    /// Checks the picked file with its password (wiped).
+    public func verify(password: SecretBytes) async {
+        await verify { bytes in try await self.vault.verifyBackupBytes(bytes, password: password) }
+        password.wipe()
     }
 
     public func verify(recoveryKey: String) async {

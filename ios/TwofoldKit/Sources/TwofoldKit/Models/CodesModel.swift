@@ -53,6 +53,7 @@ public final class CodesModel {
     private var hotpCodes: [String: String] = [:]
     private var longPressed: String?
     private var clockChecked = false
+    @ObservationIgnored private var stopped = false
 
     public init(
         vault: TwofoldVault,
@@ -70,18 +71,31 @@ public final class CodesModel {
         self.onChanged = onChanged
     }
 
-    /// Run while the list is visible (`.task { await model.run() }`); ends when cancelled.
+    /// Run while the list is visible (`.task { await model.run() }`); ends when cancelled or
+    /// stopped. The vault may lock under a running ticker: the list then ends quietly.
     public func run() async {
+        stopped = false
         await checkClock()
         await reload()
         do {
             for try await list in vault.codes(clock: clock) {
+                if stopped || Task.isCancelled { break }
                 codes = Dictionary(uniqueKeysWithValues: list.map { ($0.entryId, $0) })
                 publish()
             }
+        } catch VaultFailure.locked {
+            // Locked: the unlock screen replaces this list.
         } catch {
-            message = VaultFailure.from(error).message
+            if !stopped { message = VaultFailure.from(error).message }
         }
+        revealed.removeAll()
+        hotpCodes.removeAll()
+    }
+
+    /// Locking (before the core forgets the key): the ticker stops at its next tick and the
+    /// revealed and HOTP codes are dropped.
+    public func stop() {
+        stopped = true
         revealed.removeAll()
         hotpCodes.removeAll()
     }

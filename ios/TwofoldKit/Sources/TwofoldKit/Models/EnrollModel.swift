@@ -1,6 +1,5 @@
 import Foundation
 import Observation
-import TwofoldFFI
 
 /// Adding accounts: QR texts from the camera (AVFoundation reads them) or pictures (the core
 /// decodes them), Google multi-code exports with progress, otpauth links, manual entry, and
@@ -34,6 +33,9 @@ public final class EnrollModel {
     private var scanner = EnrollmentScanner()
     private var importSession: ImportSession?
     private var pendingFile: Data?
+    /// Bumped by `cancel`: a call still running for the session before it does not touch
+    /// the screen when it returns (its accounts, if it was adding, are added all the same).
+    @ObservationIgnored private var generation = 0
 
     public init(vault: TwofoldVault, onChanged: @escaping () -> Void = {}) {
         self.vault = vault
@@ -57,23 +59,28 @@ public final class EnrollModel {
     /// a code already scanned are harmless). The core decodes and enrolls it: the account's
     /// secret never becomes a Swift String.
     public func cameraFrame(width: UInt32, height: UInt32, rowStride: UInt32, luma: Data) async {
+        let (gen, scanner) = (generation, self.scanner)
         do {
-            if let r = try await scanner.scan(width: width, height: height, rowStride: rowStride, luma: luma) { took(r) }
+            let r = try await scanner.scan(width: width, height: height, rowStride: rowStride, luma: luma)
+            if let r, gen == generation { took(r) }
         } catch {
-            problem(error)
+            if gen == generation { problem(error) }
         }
     }
 
     /// A photo or screenshot (PNG/JPEG/HEIC converted to PNG by the app).
     public func picture(_ bytes: Data) async {
+        let (gen, scanner) = (generation, self.scanner)
         do {
-            guard let r = try await scanner.scan(image: bytes) else {
+            let r = try await scanner.scan(image: bytes)
+            guard gen == generation else { return }
+            guard let r else {
                 error = "No QR code found in this picture"
                 return
             }
             took(r)
         } catch {
-            self.error = VaultFailure.from(error).message
+            if gen == generation { self.error = VaultFailure.from(error).message }
         }
     }
 
@@ -89,27 +96,33 @@ public final class EnrollModel {
     }
 
     public func confirm() async {
+        let (gen, session, scanner) = (generation, importSession, self.scanner)
         busy = true
-        defer { busy = false }
+        defer { if gen == generation { busy = false } }
         do {
             let r: AddResult
-            if let session = importSession { r = try await vault.addImported(session) } else { r = try await scanner.add(to: vault) }
+            if let session { r = try await vault.addImported(session) } else { r = try await scanner.add(to: vault) }
+            // Added, even if the user cancelled meanwhile: backups must hear of it either way.
+            onChanged()
+            guard gen == generation else { return }
             reset()
             result = r
-            onChanged()
         } catch {
-            self.error = VaultFailure.from(error).message
+            if gen == generation { self.error = VaultFailure.from(error).message }
         }
     }
 
-    /// A typed or pasted otpauth URI: handed to the core as bytes (wiped), previewed there.
-    public func add(uri: String) async {
-        var bytes = Data(uri.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+    /// A typed or pasted otpauth URI (UTF-8 bytes, wiped): previewed by the core, then pending
+    /// like a scanned code.
+    public func add(uri: SecretBytes) async {
+        let (gen, scanner) = (generation, self.scanner)
         do {
-            took(try await scanner.scan(text: &bytes))
+            let r = try await scanner.scan(text: uri)
+            if gen == generation { took(r) }
         } catch {
-            self.error = VaultFailure.from(error).message
+            if gen == generation { self.error = VaultFailure.from(error).message }
         }
+        uri.wipe()
     }
 
     /// Adds the manual entry; the core checks the secret and parameters and says what is wrong.
@@ -118,9 +131,9 @@ public final class EnrollModel {
         guard let digits = UInt8(m.digits) else { error = "Digits must be a number"; return }
         guard let period = UInt32(m.period) else { error = "The period must be a number of seconds"; return }
         guard let counter = UInt64(m.counter) else { error = "The counter must be a whole number"; return }
-        var input = EntryInput(
+        let input = EntryInput(
             params: OtpParams(otpType: m.type, algorithm: m.algorithm, digits: digits, period: period, counter: counter),
-            secret: Data(m.secret.utf8),
+            secret: Data(),
             issuer: m.issuer.trimmingCharacters(in: .whitespaces),
             account: m.account.trimmingCharacters(in: .whitespaces),
             note: "",
@@ -128,26 +141,30 @@ public final class EnrollModel {
             favorite: false,
             icon: nil
         )
+        let gen = generation
         busy = true
-        defer { busy = false }
+        defer { if gen == generation { busy = false } }
         do {
-            let added = try await vault.add(&input, allowDuplicate: allowDuplicate)
+            let added = try await vault.add(input, secret: SecretBytes(utf8: m.secret), allowDuplicate: allowDuplicate)
+            onChanged()
+            guard gen == generation else { return }
             reset()
             result = AddResult(addedIds: [added.id], duplicates: [])
-            onChanged()
         } catch {
-            self.error = VaultFailure.from(error).message
+            if gen == generation { self.error = VaultFailure.from(error).message }
         }
     }
 
-    /// Another app's export file (from the file importer).
-    public func importFile(_ bytes: Data, password: String? = nil) async {
+    /// Another app's export file (from the file importer); `password` (wiped) for an
+    /// encrypted one.
+    public func importFile(_ bytes: Data, password: SecretBytes? = nil) async {
+        let gen = generation
         busy = true
-        defer { busy = false }
+        defer { if gen == generation { busy = false } }
         error = nil
         do {
-            var pw: Data? = password.map(\.utf8Data)
-            let session = try await TwofoldVault.readImport(bytes, password: &pw)
+            let session = try await TwofoldVault.readImport(bytes, password: password)
+            guard gen == generation else { return }
             importSession = session
             pendingFile = nil
             filePasswordNeeded = false
@@ -155,23 +172,29 @@ public final class EnrollModel {
             pending = session.accounts()
             problems = session.errors().map { "#\($0.index + 1) \($0.label.isEmpty ? "(no name)" : $0.label): \($0.reason)" }
         } catch VaultFailure.passwordRequired {
+            guard gen == generation else { return }
             pendingFile = bytes
             filePasswordNeeded = true
         } catch VaultFailure.wrongCredential {
+            guard gen == generation else { return }
             pendingFile = bytes
             filePasswordNeeded = true
             error = "Wrong password for this file"
         } catch {
-            self.error = VaultFailure.from(error).message
+            if gen == generation { self.error = VaultFailure.from(error).message }
         }
+        password?.wipe()
     }
 
-    public func filePassword(_ password: String) async {
-        guard let bytes = pendingFile else { return }
+    /// The password (wiped) for the encrypted file read last.
+    public func filePassword(_ password: SecretBytes) async {
+        guard let bytes = pendingFile else { return password.wipe() }
         await importFile(bytes, password: password)
     }
 
+    /// Starts over at once; a call still running for the old session does not touch the screen.
     public func cancel() {
+        generation += 1
         reset()
         result = nil
     }
@@ -186,6 +209,7 @@ public final class EnrollModel {
         filePasswordNeeded = false
         importFormat = nil
         error = nil
+        busy = false
         manual = Manual()
     }
 }

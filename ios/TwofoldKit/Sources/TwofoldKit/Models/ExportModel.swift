@@ -1,31 +1,30 @@
 import Foundation
 import Observation
-import TwofoldFFI
 
 /// Proving it is still the owner before secrets leave (exports, sending a transfer): the
 /// password or biometrics must open the vault again.
 public struct Reauthentication: Sendable {
     let vault: TwofoldVault
-    let keystore: PlatformKeystore?
+    let biometrics: BiometricKeys?
 
-    public init(vault: TwofoldVault, keystore: PlatformKeystore?) {
+    public init(vault: TwofoldVault, biometrics: BiometricKeys?) {
         self.vault = vault
-        self.keystore = keystore
+        self.biometrics = biometrics
     }
 
-    func with(password: String) async throws {
-        var bytes = password.utf8Data
-        try await vault.unlock(password: &bytes)
+    func with(password: SecretBytes) async throws {
+        try await vault.unlock(password: password)
     }
 
     func withBiometrics() async throws {
-        guard let keystore else { throw VaultFailure.notFound("No biometric unlock on this device") }
-        try await vault.unlock(with: keystore)
+        guard let biometrics else { throw VaultFailure.notFound("No biometric unlock on this device") }
+        try await vault.unlockWithBiometrics(biometrics)
     }
 
+    /// A biometric slot of this device exists and Face ID / Touch ID can be used now.
     func hasBiometrics() async -> Bool {
-        guard let keystore else { return false }
-        return ((try? await vault.platformSlots(keystore)) ?? []).isEmpty == false
+        guard let biometrics, biometrics.available() else { return false }
+        return ((try? await vault.biometricSlots(biometrics)) ?? []).isEmpty == false
     }
 
     enum Outcome: Equatable {
@@ -87,7 +86,8 @@ public final class ExportModel {
 
     public func load() async { biometricAvailable = await reauth.hasBiometrics() }
 
-    public func authenticate(password: String) async { await authenticate { try await self.reauth.with(password: password) } }
+    /// Re-authenticates with the vault password (wiped).
+    public func authenticate(password: SecretBytes) async { await authenticate { try await self.reauth.with(password: password) } }
 
     public func authenticateWithBiometrics() async { await authenticate { try await self.reauth.withBiometrics() } }
 
@@ -112,7 +112,10 @@ public final class ExportModel {
 
     /// Produces the export; files go to `write`, which returns what reading the saved file back
     /// gives — it counts as saved only when that matches (and, for a backup, decrypts).
-    public func export(_ format: Format, password: String? = nil, write: ((Data) async throws -> Data)? = nil) async {
+    /// `password` (wiped) for the encrypted formats. A `write` that throws `CancellationError`
+    /// (the user dismissed the file exporter) is no error.
+    public func export(_ format: Format, password: SecretBytes? = nil, write: ((Data) async throws -> Data)? = nil) async {
+        defer { password?.wipe() }
         guard authenticated else { error = "Confirm it is you first"; return }
         busy = true
         defer { busy = false }
@@ -121,7 +124,7 @@ public final class ExportModel {
         skipped = []
         saved = nil
         do {
-            if format.needsPassword && (password ?? "").isEmpty {
+            if format.needsPassword && (password?.count ?? 0) == 0 {
                 throw VaultFailure.invalidInput("Choose a password for the exported file")
             }
             if format == .googleQr {
@@ -133,8 +136,7 @@ public final class ExportModel {
             guard let write else { throw VaultFailure.invalidInput("Choose where to save the file") }
             let name = fileName(format)
             if format == .twofoldBackup {
-                var pw: Data? = password.map(\.utf8Data)
-                _ = try await vault.backupToDocument(password: &pw, name: name, write: write)
+                _ = try await vault.backupToDocument(password: password, name: name, write: write)
                 saved = name
                 return
             }
@@ -148,8 +150,7 @@ public final class ExportModel {
             }
             switch format {
             case .aegisEncrypted, .aegisPlain:
-                var pw: Data? = format == .aegisEncrypted ? password.map(\.utf8Data) : nil
-                try await vault.exportAegis(password: &pw, use: save)
+                try await vault.exportAegis(password: format == .aegisEncrypted ? password : nil, use: save)
             case .otpauthList:
                 try await vault.exportOtpauthList(use: save)
             default:
@@ -161,6 +162,8 @@ public final class ExportModel {
                 skipped = left
             }
             saved = name
+        } catch is CancellationError {
+            // Not saved, because the user said so: nothing to report.
         } catch {
             self.error = VaultFailure.from(error).message
         }

@@ -1,6 +1,5 @@
 import Foundation
 import Observation
-import TwofoldFFI
 
 /// Creating a vault: a password judged by the core, the recovery key shown once and typed back
 /// (the core checks it opens the recovery slot), then biometric unlock offered.
@@ -18,32 +17,40 @@ public final class OnboardingModel {
     public private(set) var strength: PasswordStrength?
     public private(set) var busy = false
     public private(set) var error: String?
-    public var biometricsAvailable: Bool { keystore != nil }
+    /// Face ID / Touch ID can be used now (asked each time, not once at launch).
+    public var biometricsAvailable: Bool { biometrics.usable }
 
     private let vaultPath: String
     private let trust: TrustStore
-    private let keystore: PlatformKeystore?
+    private let biometrics: BiometricKeys?
     private let kdf: KdfSettings
     private let onDone: (TwofoldVault) -> Void
     private var vault: TwofoldVault?
     private var recoveryKey: String?
 
-    init(vaultPath: String, trust: TrustStore, keystore: PlatformKeystore?, kdf: KdfSettings, onDone: @escaping (TwofoldVault) -> Void) {
+    init(vaultPath: String, trust: TrustStore, biometrics: BiometricKeys?, kdf: KdfSettings, onDone: @escaping (TwofoldVault) -> Void) {
         self.trust = trust
         self.vaultPath = vaultPath
-        self.keystore = keystore
+        self.biometrics = biometrics
         self.kdf = kdf
         self.onDone = onDone
     }
 
-    public func passwordChanged(_ password: String) {
-        strength = password.isEmpty ? nil : passwordStrength(password: password.utf8Data)
+    /// Live feedback while typing (the bytes are wiped).
+    public func passwordChanged(_ password: SecretBytes) {
+        defer { password.wipe() }
+        strength = password.count == 0 ? nil : judgePassword(password)
         error = nil
     }
 
-    public func create(password: String, confirmation: String) async {
-        guard password == confirmation else { error = "The passwords do not match"; return }
-        let verdict = passwordStrength(password: password.utf8Data)
+    /// Creates the vault when both entries match and the core finds the password acceptable.
+    /// Both are wiped.
+    public func create(password: SecretBytes, confirmation: SecretBytes) async {
+        defer { password.wipe() }
+        let same = password.matches(confirmation)
+        confirmation.wipe()
+        guard same else { error = "The passwords do not match"; return }
+        let verdict = judgePassword(password)
         if let why = verdict.refusal {
             strength = verdict
             error = why
@@ -52,8 +59,7 @@ public final class OnboardingModel {
         busy = true
         defer { busy = false }
         do {
-            var bytes = password.utf8Data
-            let (created, key) = try await TwofoldVault.create(path: vaultPath, password: &bytes, trust: trust, kdf: kdf)
+            let (created, key) = try await TwofoldVault.create(path: vaultPath, password: password, trust: trust, kdf: kdf)
             vault = created
             recoveryKey = key
             strength = nil
@@ -82,7 +88,7 @@ public final class OnboardingModel {
             try await vault.unlock(recoveryKey: typed)
             recoveryKey = nil
             error = nil
-            if keystore != nil { step = .offerBiometrics } else { finish(vault) }
+            if biometrics.usable { step = .offerBiometrics } else { finish(vault) }
         } catch VaultFailure.wrongCredential {
             error = "That is not the recovery key shown before"
         } catch {
@@ -92,11 +98,11 @@ public final class OnboardingModel {
 
     public func enableBiometrics() async {
         guard let vault else { return }
-        guard let keystore else { return finish(vault) }
+        guard let biometrics else { return finish(vault) }
         busy = true
         defer { busy = false }
         do {
-            try await vault.enrollPlatform(keystore, label: "Face ID / Touch ID")
+            try await vault.enrollBiometrics(biometrics, label: "Face ID / Touch ID")
             finish(vault)
         } catch is BiometricCancelled {
         } catch {

@@ -46,7 +46,34 @@ public protocol BackupFolder: Sendable {
 
 /// The user dismissed the biometric prompt: not an error.
 public struct BiometricCancelled: Error, Sendable {
-    public init() {}
+    /// The prompt could not be shown because the app is not in front (`LAError.notInteractive`,
+    /// e.g. the vault locked in the background and the unlock screen asked at once): ask again
+    /// when the scene is active.
+    public let notInteractive: Bool
+
+    public init(notInteractive: Bool = false) {
+        self.notInteractive = notInteractive
+    }
+}
+
+/// The device's biometric hardware keys, one per enrollment. Each biometric slot names its key
+/// (`SlotView.platformAlias`), so re-enrolling makes a new key under a new alias and the old
+/// one keeps opening the old slot until the vault has swapped the two in one commit; only then
+/// is the old key deleted. The app keeps them in the Secure Enclave behind Face ID / Touch ID;
+/// the XCTests use CryptoKit keys.
+public protocol BiometricKeys: AnyObject, Sendable {
+    /// Whether Face ID / Touch ID can be used now (asked each time: the user may turn them off).
+    func available() -> Bool
+    /// Whether `alias` names one of this app's biometric keys (not a PIN's device key).
+    func owns(_ alias: String) -> Bool
+    /// The keystore of the key an existing slot names.
+    func keystore(for alias: String) -> PlatformKeystore
+    /// A keystore under a new alias: its `wrap` creates a new key and leaves every other alone.
+    func fresh() -> PlatformKeystore
+    /// The aliases of every biometric key this app holds.
+    func aliases() throws -> [String]
+    /// Deletes the key behind `alias`; nothing happens when it is already gone.
+    func delete(_ alias: String) throws
 }
 
 /// Plain in-memory settings, for tests and previews.
@@ -62,9 +89,11 @@ public final class MemorySettings: SettingsStore {
     public init() {}
 }
 
-extension String {
-    /// UTF-8 bytes of a typed password, for the core (which wipes its copy).
-    var utf8Data: Data { Data(utf8) }
+/// The core's verdict on `password`, which stays as it is (the copy judged is wiped).
+func judgePassword(_ password: SecretBytes) -> PasswordStrength {
+    let judged = password.copy()
+    return (try? judged.handOver { passwordStrength(password: $0) })
+        ?? PasswordStrength(score: 0, guessesLog10: 0, acceptable: false, feedback: [])
 }
 
 extension PasswordStrength {

@@ -1,6 +1,5 @@
 import Foundation
 import Observation
-import TwofoldFFI
 
 /// Security settings: auto-lock, tap-to-reveal, biometric unlock on/off/re-enroll, password
 /// change, new recovery key.
@@ -8,7 +7,8 @@ import TwofoldFFI
 public final class SettingsModel {
     public private(set) var autoLockSeconds: Int
     public private(set) var tapToReveal: Bool
-    public var biometricsAvailable: Bool { keystore != nil }
+    /// Show the Face ID / Touch ID switch: biometrics usable now, or a slot to turn off.
+    public private(set) var biometricsAvailable = false
     public private(set) var biometricsEnabled = false
     public private(set) var biometricsNeedReenroll = false
     public private(set) var newPasswordStrength: PasswordStrength?
@@ -17,23 +17,26 @@ public final class SettingsModel {
     public private(set) var message: String?
 
     private let vault: TwofoldVault
-    private let keystore: PlatformKeystore?
+    private let biometrics: BiometricKeys?
     private let settings: SettingsStore
 
-    public init(vault: TwofoldVault, keystore: PlatformKeystore?, settings: SettingsStore) {
+    public init(vault: TwofoldVault, biometrics: BiometricKeys?, settings: SettingsStore) {
         self.vault = vault
-        self.keystore = keystore
+        self.biometrics = biometrics
         self.settings = settings
         autoLockSeconds = settings.autoLockSeconds
         tapToReveal = settings.tapToReveal
     }
 
+    /// Reads the settings, this device's biometric slots and whether biometrics work now.
     public func load() async {
         biometricsNeedReenroll = settings.biometricNeedsReenroll
-        if let keystore {
-            let slots = (try? await vault.platformSlots(keystore)) ?? []
-            biometricsEnabled = !slots.isEmpty && !biometricsNeedReenroll
+        var enrolled = false
+        if let biometrics {
+            enrolled = ((try? await vault.biometricSlots(biometrics)) ?? []).isEmpty == false
         }
+        biometricsEnabled = enrolled && !biometricsNeedReenroll
+        biometricsAvailable = biometrics.usable || enrolled
     }
 
     public func setAutoLock(_ seconds: Int) {
@@ -46,13 +49,16 @@ public final class SettingsModel {
         tapToReveal = on
     }
 
-    /// Turns biometric unlock on; a stale slot of this keystore is replaced (re-enrollment).
+    /// Turns biometric unlock on, or sets it up again after the old key was invalidated: a new
+    /// key replaces this device's old slot in one commit, and only then is the old key deleted
+    /// (a cancelled prompt leaves the old one working).
     public func enableBiometrics() async {
         await run {
-            guard let keystore = self.keystore else { throw VaultFailure.notFound("No Face ID or Touch ID") }
-            let stale = try await self.vault.platformSlots(keystore).map(\.id)
-            let fresh = try await self.vault.enrollPlatform(keystore, label: "Face ID / Touch ID")
-            for id in stale where id != fresh { try await self.vault.removeSlot(id) }
+            guard let biometrics = self.biometrics else { throw VaultFailure.notFound("No Face ID or Touch ID") }
+            guard biometrics.available() else {
+                throw VaultFailure.invalidInput("Turn on Face ID or Touch ID in the Settings app first")
+            }
+            try await self.vault.enrollBiometrics(biometrics, label: "Face ID / Touch ID")
             self.settings.biometricNeedsReenroll = false
             return "Biometric unlock is on"
         }
@@ -60,33 +66,35 @@ public final class SettingsModel {
 
     public func disableBiometrics() async {
         await run {
-            if let keystore = self.keystore {
-                for slot in try await self.vault.platformSlots(keystore) { try await self.vault.removeSlot(slot.id) }
-            }
+            if let biometrics = self.biometrics { try await self.vault.disableBiometrics(biometrics) }
             self.settings.biometricNeedsReenroll = false
             return "Biometric unlock is off"
         }
     }
 
-    public func newPasswordChanged(_ password: String) {
-        newPasswordStrength = passwordStrength(password: password.utf8Data)
+    /// Live feedback while the new password is typed (the bytes are wiped).
+    public func newPasswordChanged(_ password: SecretBytes) {
+        defer { password.wipe() }
+        newPasswordStrength = password.count == 0 ? nil : judgePassword(password)
     }
 
-    /// Re-authenticates with the current password, then sets the new one.
-    public func changePassword(current: String, new: String, confirmation: String) async {
+    /// Re-authenticates with the current password, then sets the new one. All three are wiped.
+    public func changePassword(current: SecretBytes, new: SecretBytes, confirmation: SecretBytes) async {
+        let same = new.matches(confirmation)
+        confirmation.wipe()
         await run {
-            guard new == confirmation else { throw VaultFailure.invalidInput("The new passwords do not match") }
-            if let why = passwordStrength(password: new.utf8Data).refusal { throw VaultFailure.invalidInput(why) }
-            var currentBytes = current.utf8Data
+            guard same else { throw VaultFailure.invalidInput("The new passwords do not match") }
+            if let why = judgePassword(new).refusal { throw VaultFailure.invalidInput(why) }
             do {
-                try await self.vault.unlock(password: &currentBytes)
+                try await self.vault.unlock(password: current)
             } catch VaultFailure.wrongCredential {
                 throw VaultFailure.invalidInput("The current password is wrong")
             }
-            var newBytes = new.utf8Data
-            try await self.vault.changePassword(&newBytes)
+            try await self.vault.changePassword(new)
             return "Password changed"
         }
+        current.wipe()
+        new.wipe()
     }
 
     /// Replaces the recovery key; the new one is shown once.

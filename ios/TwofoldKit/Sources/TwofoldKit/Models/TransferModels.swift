@@ -1,6 +1,5 @@
 import Foundation
 import Observation
-import TwofoldFFI
 
 /// The new device's side: show the invite, scan the old device's frames, then show the reply
 /// QR for the old device and the confirmation code, preview, and accept only when the user
@@ -17,11 +16,17 @@ public final class ReceiveModel {
     public private(set) var expired = false
     public private(set) var error: String?
 
+    /// Waiting for the old device over the LAN, or adding the accounts.
+    public private(set) var busy = false
+
     private let vault: TwofoldVault
     private let start: () async throws -> IncomingTransfer
     private let onChanged: () -> Void
     private var transfer: IncomingTransfer?
-    private var busy = false
+    /// A frame is being read: frames arriving meanwhile are dropped (the fountain code does
+    /// not need every frame).
+    private var reading = false
+    @ObservationIgnored private var generation = 0
 
     public init(vault: TwofoldVault, start: @escaping () async throws -> IncomingTransfer = { try await IncomingTransfer.start() },
                 onChanged: @escaping () -> Void = {}) {
@@ -32,72 +37,91 @@ public final class ReceiveModel {
 
     public func begin() async {
         cancel()
+        let gen = generation
         do {
             let t = try await start()
+            guard gen == generation else { return await t.reject() }
             transfer = t
-            invite = try await t.inviteText()
+            let text = try await t.inviteText()
+            if transfer === t { invite = text }
         } catch {
-            self.error = VaultFailure.from(error).message
+            if gen == generation { self.error = VaultFailure.from(error).message }
         }
     }
 
-    /// One frame text from the camera (frames arriving while one is processed are dropped;
-    /// the fountain code does not need every frame).
+    /// One frame text from the camera.
     public func frame(_ text: String) async {
-        guard let t = transfer, confirmationCode == nil, !busy else { return }
-        busy = true
-        defer { busy = false }
+        guard let t = transfer, confirmationCode == nil, !reading, !busy else { return }
+        reading = true
+        defer { if transfer === t { reading = false } }
         do {
             let p = try await t.receiveFrame(text)
+            guard transfer === t else { return }
             progress = p
             error = nil
             if p.complete { try await showReceived(t) }
         } catch VaultFailure.transferExpired {
+            guard transfer === t else { return }
             expired = true
             error = VaultFailure.transferExpired.message
         } catch {
             // A stray code (another session's, an account QR): say so, keep scanning.
-            self.error = VaultFailure.from(error).message
+            if transfer === t { self.error = VaultFailure.from(error).message }
         }
     }
 
     private func showReceived(_ t: IncomingTransfer) async throws {
-        confirmationCode = try await t.confirmationCode()
-        reply = try await t.replyText()
-        preview = try await t.preview()
+        let code = try await t.confirmationCode()
+        let reply = try await t.replyText()
+        let preview = try await t.preview()
+        guard transfer === t else { return }
+        confirmationCode = code
+        self.reply = reply
+        self.preview = preview
     }
 
     /// Receive over the local network instead (the invite must carry this device's address).
     public func receiveLan(timeoutMs: UInt64 = 120_000) async {
         guard let t = transfer, !busy else { return }
         busy = true
-        defer { busy = false }
+        defer { if transfer === t { busy = false } }
         do {
             try await t.receiveLan(timeoutMs: timeoutMs)
+            guard transfer === t else { return }
             error = nil
             try await showReceived(t)
         } catch VaultFailure.transferExpired {
+            guard transfer === t else { return }
             expired = true
             error = VaultFailure.transferExpired.message
         } catch {
-            self.error = VaultFailure.from(error).message
+            if transfer === t { self.error = VaultFailure.from(error).message }
         }
     }
 
+    /// Both devices show the same code: add the accounts.
     public func accept() async {
-        guard let t = transfer else { return }
+        guard let t = transfer, !busy else { return }
+        busy = true
+        defer { if transfer === t { busy = false } }
         do {
-            result = try await t.accept(into: vault)
-            transfer = nil
+            let r = try await t.accept(into: vault)
+            // Added even if the user cancelled meanwhile: backups must hear of it.
             onChanged()
+            guard transfer === t else { return }
+            result = r
+            transfer = nil
         } catch {
-            self.error = VaultFailure.from(error).message
+            if transfer === t { self.error = VaultFailure.from(error).message }
         }
     }
 
-    /// The codes differ, or the user gave up: nothing is added (a LAN sender hears no).
+    /// The codes differ, or the user gave up: nothing is added (a LAN sender hears no). The
+    /// screen is free at once; the rejection runs off the main actor (a LAN wait in the core
+    /// ends first: it cannot be interrupted).
     public func cancel() {
-        transfer?.reject()
+        generation += 1
+        if let t = transfer { Task { await t.reject() } }
         transfer = nil
         invite = nil
         progress = nil
@@ -107,6 +131,8 @@ public final class ReceiveModel {
         result = nil
         expired = false
         error = nil
+        busy = false
+        reading = false
     }
 }
 
@@ -116,6 +142,8 @@ public final class ReceiveModel {
 @MainActor @Observable
 public final class SendModel {
     public private(set) var authenticated = false
+    /// Offer Face ID / Touch ID for the re-authentication (see `load`).
+    public private(set) var biometricAvailable = false
     public private(set) var invite: String?
     public private(set) var accounts: [EntryView] = []
     public private(set) var selected: Set<String> = []
@@ -137,6 +165,7 @@ public final class SendModel {
     private let framesPerSecond: Int
     private var transfer: OutgoingTransfer?
     private var framesTask: Task<Void, Never>?
+    @ObservationIgnored private var generation = 0
 
     public init(vault: TwofoldVault, reauth: Reauthentication, framesPerSecond: Int = 6) {
         self.vault = vault
@@ -144,7 +173,11 @@ public final class SendModel {
         self.framesPerSecond = framesPerSecond
     }
 
-    public func authenticate(password: String) async { await authenticate { try await self.reauth.with(password: password) } }
+    /// Whether to offer biometrics: a slot of this device exists and biometrics work now.
+    public func load() async { biometricAvailable = await reauth.hasBiometrics() }
+
+    /// Re-authenticates with the vault password (wiped).
+    public func authenticate(password: SecretBytes) async { await authenticate { try await self.reauth.with(password: password) } }
 
     public func authenticateWithBiometrics() async { await authenticate { try await self.reauth.withBiometrics() } }
 
@@ -178,7 +211,9 @@ public final class SendModel {
     public func replyScanned(_ text: String) async {
         guard let t = transfer, confirmationCode == nil else { return }
         do {
-            confirmationCode = try await t.acceptReply(text)
+            let code = try await t.acceptReply(text)
+            guard transfer === t else { return }
+            confirmationCode = code
             awaitingReply = false
             framesTask?.cancel()
             framesTask = nil
@@ -186,7 +221,7 @@ public final class SendModel {
             error = nil
         } catch {
             // Another sender reached the new device, or a forged reply: say it plainly.
-            self.error = VaultFailure.from(error).message
+            if transfer === t { self.error = VaultFailure.from(error).message }
         }
     }
 
@@ -199,12 +234,14 @@ public final class SendModel {
         frame = nil
         awaitingReply = false
         busy = true
-        defer { busy = false }
+        defer { if transfer === t { busy = false } }
         do {
-            confirmationCode = try await t.connectLan(timeoutMs: timeoutMs)
+            let code = try await t.connectLan(timeoutMs: timeoutMs)
+            guard transfer === t else { return }
+            confirmationCode = code
             lanWaitingForMatch = true
         } catch {
-            self.error = VaultFailure.from(error).message
+            if transfer === t { self.error = VaultFailure.from(error).message }
         }
     }
 
@@ -212,14 +249,15 @@ public final class SendModel {
     public func codesMatch() async {
         guard let t = transfer, lanWaitingForMatch else { return }
         busy = true
-        defer { busy = false }
+        defer { if transfer === t { busy = false } }
         do {
             try await t.finishLan()
+            guard transfer === t else { return }
             sent = true
         } catch {
-            self.error = VaultFailure.from(error).message
+            if transfer === t { self.error = VaultFailure.from(error).message }
         }
-        lanWaitingForMatch = false
+        if transfer === t { lanWaitingForMatch = false }
     }
 
     /// The codes differ: send nothing.
@@ -236,11 +274,14 @@ public final class SendModel {
     public func send() async {
         guard authenticated, let invite else { return }
         guard !selected.isEmpty else { error = "Choose at least one account"; return }
+        guard transfer == nil else { return }
+        let gen = generation
         busy = true
-        defer { busy = false }
+        defer { if gen == generation { busy = false } }
         do {
             let ids = accounts.map(\.id).filter { selected.contains($0) }
             let t = try await OutgoingTransfer.start(vault: vault, invite: invite, entryIds: ids)
+            guard gen == generation else { return }
             transfer = t
             awaitingReply = true
             lanDestination = t.lanDestination
@@ -250,12 +291,15 @@ public final class SendModel {
             }
         } catch {
             // An invalid or expired invite: scan the new device's code again.
+            guard gen == generation else { return }
             self.invite = nil
             self.error = VaultFailure.from(error).message
         }
     }
 
     public func finish() {
+        generation += 1
+        busy = false
         framesTask?.cancel()
         framesTask = nil
         transfer = nil

@@ -23,7 +23,7 @@ import dev.twofold.app.model.SettingsModel
 import dev.twofold.app.model.SyncModel
 import dev.twofold.app.model.UnlockModel
 import dev.twofold.app.platform.AndroidClipboard
-import dev.twofold.app.platform.BiometricKeystore
+import dev.twofold.app.platform.AndroidBiometricKeys
 import dev.twofold.app.platform.NetworkTime
 import dev.twofold.app.platform.KeystoreTrustStore
 import dev.twofold.app.platform.PrefsSettings
@@ -44,12 +44,17 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
     private var activity = WeakReference<FragmentActivity>(null)
     private val settings = PrefsSettings(application)
     private val syncSettings = PrefsSyncSettings(application)
-    val keystore = BiometricKeystore.availableOn(application) { activity.get() }
+
+    /** One for the app's lifetime (codes copied in one unlocked session are cleared in the next). */
+    private val clipboard = AndroidClipboard(application)
+
+    /** Always there: whether biometrics can be used is asked each time, not at launch. */
+    private val biometrics = AndroidBiometricKeys(application) { activity.get() }
 
     val app = AppModel(
         vaultPath = File(application.noBackupFilesDir, "vault.twofold").path,
         trust = KeystoreTrustStore(application),
-        keystore = keystore,
+        biometrics = biometrics,
         settings = settings,
         scope = viewModelScope,
         monotonicMs = SystemClock::elapsedRealtime,
@@ -74,6 +79,14 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
         activity = WeakReference(host)
     }
 
+    /**
+     * The window has the focus again: only now may the app read the clipboard (Android 10+),
+     * so a clearing that had to wait while Twofold was in the background happens here.
+     */
+    fun windowFocused() {
+        clipboard.onFocus()
+    }
+
     /** Kept here, not in the composition, so a rotation never loses a step (or the recovery key). */
     val onboarding by lazy { app.onboarding() }
 
@@ -85,26 +98,42 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
             unlock = vault to it
         }
 
-    /** The models of one unlocked session; made again after every unlock. */
+    /**
+     * The models of one unlocked session; made again after every unlock. The app's lock stops
+     * them before the core forgets the key, so no ticker or session calls a locked vault.
+     */
     inner class Unlocked(val vault: TwofoldVault) {
         private val context = getApplication<Application>()
-        private val reauth = Reauthentication(vault, keystore)
+        private val reauth = Reauthentication(vault, biometrics)
         val backup = BackupModel(vault, settings, viewModelScope, { uri -> SafBackupFolder(context, uri) })
         val sync = SyncModel(vault, syncSettings, viewModelScope, { uri -> SafSyncStorage(context, uri) })
         private val changed: () -> Unit = {
             backup.backupNow()
             sync.onLocalChange()
         }
-        val codes = CodesModel(vault, settings, AndroidClipboard(context), NetworkTime, viewModelScope, onChanged = changed)
+        val codes = CodesModel(vault, settings, clipboard, NetworkTime, viewModelScope, onChanged = changed)
         val enroll = EnrollModel(vault, viewModelScope, Dispatchers.IO, onChanged = changed)
         val export = ExportModel(vault, reauth, viewModelScope)
         val receive = ReceiveModel(vault, viewModelScope, onChanged = changed)
         val send = SendModel(vault, reauth, viewModelScope)
-        val security = SettingsModel(vault, keystore, settings, viewModelScope, Dispatchers.IO)
+        val security = SettingsModel(vault, biometrics, settings, viewModelScope, Dispatchers.IO)
 
         init {
+            app.beforeLock(::stop)
             SyncSessions.current = sync
             sync.start()
+            // Grants left over from folders chosen before (older versions kept them all).
+            releaseGrantsExcept(settings.backupFolder?.let(Uri::parse))
+        }
+
+        private fun stop() {
+            codes.stop()
+            export.close()
+            send.finish()
+            receive.cancel()
+            enroll.close()
+            sync.stop()
+            SyncSessions.current = null
         }
 
         /** A new sync group in the folder the user picked (access kept across restarts). */
@@ -126,13 +155,37 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
             )
         }
 
-        /** Keeps access to the folder the user picked across restarts. */
-        fun chooseBackupFolder(uri: Uri, name: String) {
-            context.contentResolver.takePersistableUriPermission(
-                uri,
-                Intent.FLAG_GRANT_READ_URI_PERMISSION or Intent.FLAG_GRANT_WRITE_URI_PERMISSION,
-            )
+        /**
+         * Keeps access to the folder the user picked across restarts, and gives back the grant
+         * of the folder it replaces (Android caps the grants an app may hold). Returns why the
+         * folder cannot be used, or null.
+         */
+        fun chooseBackupFolder(uri: Uri, name: String): String? {
+            try {
+                keepAccess(uri)
+            } catch (_: SecurityException) {
+                return "This folder cannot be kept for automatic backups; choose another one."
+            }
             backup.chooseFolder(uri.toString(), name)
+            releaseGrantsExcept(uri)
+            return null
+        }
+
+        /** No more automatic backups: the folder's grant is given back too. */
+        fun stopAutomaticBackups() {
+            backup.stopAutomaticBackups()
+            releaseGrantsExcept(null)
+        }
+
+        /** Releases every persisted document grant but [keep]'s and the sync folder's. */
+        private fun releaseGrantsExcept(keep: Uri?) {
+            val resolver = context.contentResolver
+            for (grant in resolver.persistedUriPermissions) {
+                if (grant.uri == keep || grant.uri.toString() == syncSettings.syncFolder) continue
+                val flags = (if (grant.isReadPermission) Intent.FLAG_GRANT_READ_URI_PERMISSION else 0) or
+                    (if (grant.isWritePermission) Intent.FLAG_GRANT_WRITE_URI_PERMISSION else 0)
+                runCatching { resolver.releasePersistableUriPermission(grant.uri, flags) }
+            }
         }
     }
 
@@ -143,17 +196,8 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
         return unlocked?.takeIf { it.vault === vault } ?: Unlocked(vault).also { unlocked = it }
     }
 
-    /** Forget the unlocked session's models (their state may hold previews) on lock. */
+    /** Forget the unlocked session's models on lock (the lock already stopped them). */
     fun locked() {
-        unlocked?.let {
-            it.codes.stop()
-            it.export.close()
-            it.send.finish()
-            it.receive.cancel()
-            it.enroll.cancel()
-            it.sync.stop()
-        }
-        SyncSessions.current = null
         unlocked = null
     }
 

@@ -23,4 +23,9 @@ class MainActivity : FragmentActivity() {
         model.attach(this)
         setContent { TwofoldRoot(model) }
     }
+
+    override fun onWindowFocusChanged(hasFocus: Boolean) {
+        super.onWindowFocusChanged(hasFocus)
+        if (hasFocus) model.windowFocused()
+    }
 }

@@ -1,6 +1,5 @@
 package dev.twofold.app.model
 
-import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.KdfSettings
@@ -35,7 +34,14 @@ sealed interface Route {
  * The app's top level: finds the vault, routes between onboarding, unlock and the unlocked
  * screens, and locks after the app spent [SettingsStore.autoLockSeconds] in the background.
  * The lock timer runs while backgrounded and is checked again on return (the process may have
- * been frozen, so the timer alone is not trusted).
+ * been frozen, so the timer alone is not trusted). [monotonicMs] must keep counting while the
+ * phone sleeps (Android's `SystemClock.elapsedRealtime`), or a phone asleep for an hour would
+ * come back unlocked.
+ *
+ * While a system picker the app opened is in front (a folder, file, picture or "save as"
+ * dialog), leaving the app is not leaving it: the delay grows to at least
+ * [PICKER_GRACE_SECONDS], so the picker's answer reaches an unlocked vault instead of a locked
+ * one (an export would otherwise leave an empty document behind).
  *
  * Like every model here it is confined to one thread: [scope] runs on the main thread and
  * the glue calls it from there.
@@ -44,18 +50,26 @@ class AppModel(
     private val vaultPath: String,
     /** Where this device keeps its record of the vault (Keystore-protected storage). */
     private val trust: TrustStore,
-    val keystore: PlatformKeystore?,
+    val biometrics: BiometricKeys?,
     val settings: SettingsStore,
     private val scope: CoroutineScope,
     private val monotonicMs: () -> Long,
     private val sleep: suspend (Long) -> Unit = { delay(it) },
     private val io: CoroutineDispatcher = Dispatchers.IO,
 ) {
+    companion object {
+        /** How long a picker the app opened may keep the vault unlocked in the background. */
+        const val PICKER_GRACE_SECONDS = 600
+    }
+
     private val _route = MutableStateFlow<Route>(Route.Loading)
     val route: StateFlow<Route> = _route.asStateFlow()
 
     private var backgroundedAt: Long? = null
+    private var lockAfterMs: Long = 0
     private var lockJob: Job? = null
+    private var pickersOpen = 0
+    private val beforeLock = mutableListOf<() -> Unit>()
 
     /** Opens the vault file, locked; no file means onboarding. */
     fun start(): Job = scope.launch {
@@ -69,24 +83,47 @@ class AppModel(
     }
 
     fun onboarding(kdf: KdfSettings = defaultKdf()): OnboardingModel =
-        OnboardingModel(vaultPath, trust, keystore, scope, io, onDone = ::onUnlocked, kdf = kdf)
+        OnboardingModel(vaultPath, trust, biometrics, scope, io, onDone = ::onUnlocked, kdf = kdf)
 
-    fun unlock(vault: TwofoldVault): UnlockModel = UnlockModel(vault, keystore, settings, scope, io, onUnlocked = ::onUnlocked)
+    fun unlock(vault: TwofoldVault): UnlockModel = UnlockModel(vault, biometrics, settings, scope, io, onUnlocked = ::onUnlocked)
 
     /** Called by onboarding and unlock once the vault is open. */
     fun onUnlocked(vault: TwofoldVault) {
         _route.value = Route.Unlocked(vault)
     }
 
-    /** Locks now: the core zeroizes the key and the decrypted accounts. */
+    /**
+     * [stop] runs at the next lock, before the core forgets the key: the unlocked session's
+     * models stop their tickers and close their sessions there, so none of them calls a locked
+     * vault. Registered once per unlocked session.
+     */
+    fun beforeLock(stop: () -> Unit) {
+        beforeLock += stop
+    }
+
+    /** Locks now: the session's models stop, then the core zeroizes the key and the accounts. */
     fun lock() {
         lockJob?.cancel()
         lockJob = null
+        backgroundedAt = null
         val current = _route.value
         if (current is Route.Unlocked) {
+            val stops = beforeLock.toList()
+            beforeLock.clear()
+            for (stop in stops) stop()
             current.vault.lock()
             _route.value = Route.Locked(current.vault)
         }
+    }
+
+    /** A system picker the app opened is now in front (call before launching it). */
+    fun pickerOpened() {
+        pickersOpen++
+    }
+
+    /** Its answer arrived (or it was dismissed). */
+    fun pickerClosed() {
+        if (pickersOpen > 0) pickersOpen--
     }
 
     /** The app left the screen (Activity stopped). */
@@ -94,11 +131,13 @@ class AppModel(
         if (_route.value !is Route.Unlocked) return
         val seconds = settings.autoLockSeconds
         if (seconds < 0) return
-        if (seconds == 0) return lock()
+        val effective = if (pickersOpen > 0) maxOf(seconds, PICKER_GRACE_SECONDS) else seconds
+        if (effective == 0) return lock()
         backgroundedAt = monotonicMs()
+        lockAfterMs = effective * 1000L
         lockJob?.cancel()
         lockJob = scope.launch {
-            sleep(seconds * 1000L)
+            sleep(lockAfterMs)
             lock()
         }
     }
@@ -109,7 +148,6 @@ class AppModel(
         backgroundedAt = null
         lockJob?.cancel()
         lockJob = null
-        val seconds = settings.autoLockSeconds
-        if (seconds >= 0 && monotonicMs() - since >= seconds * 1000L) lock()
+        if (monotonicMs() - since >= lockAfterMs) lock()
     }
 }

@@ -82,21 +82,33 @@ class CodesModel(
     private var clipboardClear: Job? = null
     private var clockChecked = false
 
-    /** While the list is on screen: codes tick; entries load; the clock is checked once a session. */
+    /**
+     * While the list is on screen: codes tick; entries load; the clock is checked once a session.
+     * The vault may lock under a running ticker (the app locks from the main thread while a
+     * fetch is on the I/O pool): the list then simply stops — nothing escapes the coroutine,
+     * which has no handler and would take the process down.
+     */
     fun start(): Job {
         ticker?.cancel()
         val job = scope.launch {
-            checkClock()
-            reload()
-            vault.codes(clock).collect { list ->
-                codes = list.associateBy { it.entryId }
-                publish()
+            try {
+                checkClock()
+                reload()
+                vault.codes(clock).collect { list ->
+                    codes = list.associateBy { it.entryId }
+                    publish()
+                }
+            } catch (_: VaultFailure.Locked) {
+                // Locked: the unlock screen replaces this list.
+            } catch (e: VaultFailure) {
+                _state.update { it.copy(message = e.message) }
             }
         }
         ticker = job
         return job
     }
 
+    /** Leaving the list, or locking (before the core forgets the key): the codes stop. */
     fun stop() {
         ticker?.cancel()
         ticker = null

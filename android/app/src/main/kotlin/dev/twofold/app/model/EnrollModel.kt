@@ -70,14 +70,41 @@ class EnrollModel(
     private val _state = MutableStateFlow(State())
     val state: StateFlow<State> = _state.asStateFlow()
 
-    private val scanner = EnrollmentScanner(io)
-    private var import: ImportSession? = null
-    private var pendingFile: ByteArray? = null
-    private val scanLock = Mutex()
+    /**
+     * What one adding session holds in the core: the scanner, the import file read, and an
+     * encrypted file waiting for its password. Every call on them runs under [lock], and
+     * [close] takes the lock too, so no call ever reaches a closed object — whatever the user
+     * taps while a scan, an import or an add is still running.
+     */
+    private inner class Session {
+        val lock = Mutex()
+        val scanner = EnrollmentScanner(io)
+        var import: ImportSession? = null
+        var pendingFile: ByteArray? = null
 
-    private fun took(r: ScanResult) = _state.update {
+        val current: Boolean get() = session === this
+
+        fun close() {
+            import?.close()
+            import = null
+            pendingFile?.fill(0)
+            pendingFile = null
+            scanner.close()
+        }
+    }
+
+    private var session: Session? = Session()
+    private var closed = false
+
+    /** Runs [block] under the current session's lock; skipped when it was replaced meanwhile. */
+    private suspend fun withSession(block: suspend (Session) -> Unit) {
+        val s = session ?: return
+        s.lock.withLock { if (s.current) block(s) }
+    }
+
+    private fun took(s: Session, r: ScanResult) = _state.update {
         it.copy(
-            pending = scanner.accounts(),
+            pending = s.scanner.accounts(),
             progress = r.progress ?: it.progress,
             problems = (it.problems + r.errors).distinct(),
             error = null,
@@ -93,52 +120,59 @@ class EnrollModel(
      * ignored, repeats of a code already scanned are harmless).
      */
     fun cameraFrame(width: Int, height: Int, rowStride: Int, luma: ByteArray): Job = scope.launch {
-        scanLock.withLock {
+        withSession { s ->
             try {
-                scanner.scanLuma(width, height, rowStride, luma)?.let(::took)
+                s.scanner.scanLuma(width, height, rowStride, luma)?.let { if (s.current) took(s, it) }
             } catch (e: VaultFailure) {
-                problem(e)
+                if (s.current) problem(e)
             }
         }
     }
 
     /** A photo or screenshot (PNG/JPEG bytes). */
     fun picture(bytes: ByteArray): Job = scope.launch {
-        scanLock.withLock {
+        withSession { s ->
             try {
-                val r = scanner.scanImage(bytes)
-                if (r == null) _state.update { it.copy(error = "No QR code found in this picture") } else took(r)
+                val r = s.scanner.scanImage(bytes)
+                if (!s.current) return@withSession
+                if (r == null) _state.update { it.copy(error = "No QR code found in this picture") } else took(s, r)
             } catch (e: VaultFailure) {
-                _state.update { it.copy(error = e.message) }
+                if (s.current) _state.update { it.copy(error = e.message) }
             }
         }
     }
 
     /** Untick one scanned or imported account before adding. */
-    fun removePending(index: Int) {
-        val session = import
-        val left = if (session != null) {
-            session.remove(index.toUInt())
-            session.accounts()
-        } else {
-            scanner.remove(index)
-            scanner.accounts()
+    fun removePending(index: Int): Job = scope.launch {
+        withSession { s ->
+            val imported = s.import
+            val left = if (imported != null) {
+                imported.remove(index.toUInt())
+                imported.accounts()
+            } else {
+                s.scanner.remove(index)
+                s.scanner.accounts()
+            }
+            _state.update { it.copy(pending = left) }
         }
-        _state.update { it.copy(pending = left) }
     }
 
     /** Adds the scanned accounts, or the accounts of the read file. */
     fun confirm(): Job = scope.launch {
-        _state.update { it.copy(busy = true, error = null) }
-        try {
-            val session = import
-            val result = if (session != null) vault.addImported(session) else scanner.addTo(vault)
-            import?.close()
-            import = null
-            _state.update { State(result = result) }
-            onChanged()
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+        withSession { s ->
+            _state.update { it.copy(busy = true, error = null) }
+            try {
+                val imported = s.import
+                val result = if (imported != null) vault.addImported(imported) else s.scanner.addTo(vault)
+                imported?.close()
+                s.import = null
+                // Added, even if the user cancelled meanwhile (a commit is not undone halfway):
+                // backups must hear of it either way.
+                onChanged()
+                if (s.current) _state.update { State(result = result) }
+            } catch (e: VaultFailure) {
+                if (s.current) _state.update { it.copy(busy = false, error = e.message) }
+            }
         }
     }
 
@@ -146,13 +180,18 @@ class EnrollModel(
      * An otpauth:// URI typed or pasted (the field's characters, wiped here): validated and
      * previewed by the core, then pending like a scanned code.
      */
-    fun addUri(uri: CharArray): Job = scope.launch {
+    fun addUri(uri: CharArray): Job {
         val bytes = uri.toWipedUtf8()
-        scanLock.withLock {
+        return scope.launch {
             try {
-                took(scanner.scanText(bytes))
-            } catch (e: VaultFailure) {
-                _state.update { it.copy(error = e.message) }
+                withSession { s ->
+                    try {
+                        val r = s.scanner.scanText(bytes)
+                        if (s.current) took(s, r)
+                    } catch (e: VaultFailure) {
+                        if (s.current) _state.update { it.copy(error = e.message) }
+                    }
+                }
             } finally {
                 bytes.fill(0)
             }
@@ -163,6 +202,7 @@ class EnrollModel(
 
     /** Adds the manual entry; the core checks the secret and parameters and says what is wrong. */
     fun addManual(allowDuplicate: Boolean = false): Job = scope.launch {
+        val s = session ?: return@launch
         val m = _state.value.manual
         val digits = m.digits.toUByteOrNull()
         val period = m.period.toUIntOrNull()
@@ -191,58 +231,83 @@ class EnrollModel(
         try {
             // The facade wipes input.secret after the call.
             val added = vault.add(input, allowDuplicate)
-            _state.update { State(result = AddResult(listOf(added.id), emptyList())) }
             onChanged()
+            if (s.current) _state.update { State(result = AddResult(listOf(added.id), emptyList())) }
         } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+            if (s.current) _state.update { it.copy(busy = false, error = e.message) }
         }
     }
 
     /** Another app's export file (read through the Storage Access Framework). */
-    fun importFile(bytes: ByteArray, password: CharArray? = null): Job = scope.launch {
+    fun importFile(bytes: ByteArray, password: CharArray? = null): Job {
+        val pw = password?.toWipedUtf8()
+        return scope.launch {
+            try {
+                withSession { s -> read(s, bytes, pw) }
+            } finally {
+                pw?.fill(0)
+            }
+        }
+    }
+
+    private suspend fun read(s: Session, bytes: ByteArray, password: ByteArray?) {
         _state.update { it.copy(busy = true, error = null) }
         try {
-            val session = readImport(bytes, password?.toWipedUtf8(), io = io)
-            import?.close()
-            import = session
-            pendingFile?.fill(0)
-            pendingFile = null
+            val read = readImport(bytes, password, io = io)
+            if (!s.current) return read.close()
+            s.import?.close()
+            s.import = read
+            s.pendingFile?.fill(0)
+            s.pendingFile = null
             _state.update {
                 it.copy(
                     busy = false,
                     filePasswordNeeded = false,
-                    importFormat = session.format(),
-                    pending = session.accounts(),
-                    problems = session.errors().map(::describe),
+                    importFormat = read.format(),
+                    pending = read.accounts(),
+                    problems = read.errors().map(::describe),
                 )
             }
         } catch (_: VaultFailure.PasswordRequired) {
-            pendingFile = bytes
+            if (!s.current) return
+            s.pendingFile = bytes
             _state.update { it.copy(busy = false, filePasswordNeeded = true) }
         } catch (_: VaultFailure.WrongCredential) {
-            pendingFile = bytes
+            if (!s.current) return
+            s.pendingFile = bytes
             _state.update { it.copy(busy = false, filePasswordNeeded = true, error = "Wrong password for this file") }
         } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+            if (s.current) _state.update { it.copy(busy = false, error = e.message) }
         }
     }
 
     /** The password for the encrypted file read last. */
     fun filePassword(password: CharArray): Job {
-        val bytes = pendingFile ?: return scope.launch { }
+        val bytes = session?.pendingFile ?: run {
+            password.fill('\u0000')
+            return scope.launch { }
+        }
         return importFile(bytes, password)
     }
 
     /** The platform could not read the picked file or picture. */
     fun unreadable(message: String) = _state.update { it.copy(busy = false, error = message) }
 
-    fun cancel() {
-        import?.close()
-        import = null
-        pendingFile?.fill(0)
-        pendingFile = null
-        for (i in scanner.accounts().indices.reversed()) scanner.remove(i)
+    /**
+     * Starts over: the screen is reset at once, and what the core held for the old session
+     * (previews, a read import file) is closed as soon as a call still running on it returns.
+     */
+    fun cancel(): Job {
+        val old = session
+        session = if (closed) null else Session()
         _state.value = State()
+        return scope.launch { old?.let { s -> s.lock.withLock { s.close() } } }
+    }
+
+    /** The unlocked session ends (the app locks): closes everything; the model is not used again. */
+    fun close(): Job {
+        closed = true
+        return cancel()
     }
 
     private fun describe(e: ImportItemError): String =

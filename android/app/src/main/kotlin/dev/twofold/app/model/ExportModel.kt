@@ -1,6 +1,5 @@
 package dev.twofold.app.model
 
-import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.QrMatrix
@@ -19,17 +18,21 @@ import kotlinx.coroutines.launch
  * Proving it is still the owner before secrets leave the vault (exports, sending a transfer):
  * the password or biometrics must open the vault again.
  */
-class Reauthentication(private val vault: TwofoldVault, val keystore: PlatformKeystore?) {
+class Reauthentication(private val vault: TwofoldVault, private val biometrics: BiometricKeys?) {
     suspend fun withPassword(password: CharArray) {
         vault.unlockWithPassword(password.toWipedUtf8())
     }
 
     suspend fun withBiometrics() {
-        val ks = keystore ?: throw VaultFailure.NotFound("No biometric unlock on this phone")
-        vault.unlockWithPlatform(ks)
+        val keys = biometrics ?: throw VaultFailure.NotFound("No biometric unlock on this phone")
+        vault.unlockWithBiometrics(keys)
     }
 
-    suspend fun hasBiometrics(): Boolean = keystore != null && vault.platformSlots(keystore).isNotEmpty()
+    /** A biometric slot of this phone exists and biometrics can be used now. */
+    suspend fun hasBiometrics(): Boolean {
+        val keys = biometrics ?: return false
+        return keys.usable() && runCatching { vault.biometricSlots(keys).isNotEmpty() }.getOrDefault(false)
+    }
 
     sealed interface Outcome {
         data object Confirmed : Outcome

@@ -1,6 +1,5 @@
 package dev.twofold.app.model
 
-import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.KdfSettings
@@ -25,7 +24,7 @@ import kotlinx.coroutines.launch
 class OnboardingModel(
     private val vaultPath: String,
     private val trust: TrustStore,
-    private val keystore: PlatformKeystore?,
+    private val biometrics: BiometricKeys?,
     private val scope: CoroutineScope,
     private val io: CoroutineDispatcher,
     private val onDone: (TwofoldVault) -> Unit,
@@ -52,7 +51,7 @@ class OnboardingModel(
         val biometricsAvailable: Boolean = false,
     )
 
-    private val _state = MutableStateFlow(State(biometricsAvailable = keystore != null))
+    private val _state = MutableStateFlow(State(biometricsAvailable = biometrics.usable()))
     val state: StateFlow<State> = _state.asStateFlow()
 
     private var vault: TwofoldVault? = null
@@ -109,7 +108,8 @@ class OnboardingModel(
         try {
             v.unlockWithRecoveryKey(typed)
             recoveryKey = null
-            val next = if (keystore != null) Step.OfferBiometrics else Step.Done
+            // Asked now, not at launch: the user may have set up a fingerprint meanwhile.
+            val next = if (biometrics.usable()) Step.OfferBiometrics else Step.Done
             _state.update { it.copy(step = next, busy = false) }
             if (next == Step.Done) onDone(v)
         } catch (e: VaultFailure.RecoveryKeyTypo) {
@@ -124,10 +124,10 @@ class OnboardingModel(
     /** Adds a biometric slot (the keystore shows the prompt). */
     fun enableBiometrics(): Job = scope.launch {
         val v = vault ?: return@launch
-        val ks = keystore ?: return@launch finish(v)
+        val keys = biometrics ?: return@launch finish(v)
         _state.update { it.copy(busy = true, error = null) }
         try {
-            v.enrollPlatform(ks, "Biometric unlock")
+            v.enrollBiometrics(keys, "Biometric unlock")
             finish(v)
         } catch (_: BiometricCancelled) {
             _state.update { it.copy(busy = false) }

@@ -1,5 +1,7 @@
 package dev.twofold.app.model
 
+import dev.twofold.PlatformKeystore
+
 /**
  * What the view models need from the platform, as small interfaces. The Android glue in
  * `dev.twofold.app.platform` implements them (ClipboardManager, SharedPreferences, the Storage
@@ -58,6 +60,33 @@ fun interface TrustedTime {
 
 /** The user dismissed the biometric prompt: not an error, nothing to report. */
 class BiometricCancelled : Exception("Cancelled")
+
+/**
+ * The phone's biometric hardware keys, one per enrollment. Each biometric slot names its key
+ * ([dev.twofold.core.SlotView.platformAlias]), so re-enrolling makes a new key under a new
+ * alias and the old key keeps opening the old slot until the vault has swapped the two in one
+ * commit; only then is the old key deleted. The Android glue keeps them in the Android
+ * Keystore behind BiometricPrompt; the JVM tests use javax.crypto keys.
+ */
+interface BiometricKeys {
+    /** Whether strong biometrics can be used now (asked each time: fingerprints come and go). */
+    fun available(): Boolean
+
+    /** Whether [alias] names one of this app's biometric keys (not a PIN's device key). */
+    fun owns(alias: String): Boolean
+
+    /** The keystore of the key an existing slot names. */
+    fun forAlias(alias: String): PlatformKeystore
+
+    /** A keystore under a new alias: its `wrap` creates a new key and leaves every other alone. */
+    fun fresh(): PlatformKeystore
+
+    /** The aliases of every biometric key this app holds. */
+    fun aliases(): List<String>
+
+    /** Deletes the key behind [alias]; nothing happens when it is already gone. */
+    fun delete(alias: String)
+}
 
 /** A plain in-memory [SettingsStore], for tests and previews. */
 class MemorySettings : SettingsStore {

@@ -1,6 +1,5 @@
 package dev.twofold.app.model
 
-import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.PasswordStrength
@@ -20,7 +19,7 @@ import kotlinx.coroutines.launch
  */
 class SettingsModel(
     private val vault: TwofoldVault,
-    private val keystore: PlatformKeystore?,
+    private val biometrics: BiometricKeys?,
     private val settings: SettingsStore,
     private val scope: CoroutineScope,
     private val io: CoroutineDispatcher,
@@ -41,13 +40,16 @@ class SettingsModel(
     private val _state = MutableStateFlow(State())
     val state: StateFlow<State> = _state.asStateFlow()
 
+    /** Reads the settings, this phone's biometric slots, and whether biometrics can be used now. */
     fun load(): Job = scope.launch {
-        val enabled = keystore != null && runCatching { vault.platformSlots(keystore).isNotEmpty() }.getOrDefault(false)
+        val keys = biometrics
+        val enabled = keys != null && runCatching { vault.biometricSlots(keys).isNotEmpty() }.getOrDefault(false)
+        val usable = keys.usable()
         _state.update {
             it.copy(
                 autoLockSeconds = settings.autoLockSeconds,
                 tapToReveal = settings.tapToReveal,
-                biometricsAvailable = keystore != null,
+                biometricsAvailable = usable || enabled,
                 biometricsEnabled = enabled && !settings.biometricNeedsReenroll,
                 biometricsNeedReenroll = settings.biometricNeedsReenroll,
             )
@@ -64,19 +66,21 @@ class SettingsModel(
         _state.update { it.copy(tapToReveal = on) }
     }
 
-    /** Turns biometric unlock on, replacing any stale slot of this keystore (re-enrollment). */
+    /**
+     * Turns biometric unlock on, or sets it up again after the old key was invalidated: a new
+     * key replaces this phone's old slot in one commit, and only then is the old key deleted
+     * (a cancelled prompt leaves the old one working).
+     */
     fun enableBiometrics(): Job = run {
-        val ks = keystore ?: throw VaultFailure.NotFound("No biometric hardware")
-        val stale = vault.platformSlots(ks).map { it.id }
-        val fresh = vault.enrollPlatform(ks, "Biometric unlock")
-        for (id in stale) if (id != fresh) vault.removeSlot(id)
+        val keys = biometrics ?: throw VaultFailure.NotFound("This phone has no biometric hardware")
+        if (!keys.usable()) throw VaultFailure.InvalidInput("Set up a fingerprint or face unlock in the phone's settings first")
+        vault.enrollBiometrics(keys, "Biometric unlock")
         settings.biometricNeedsReenroll = false
         "Biometric unlock is on"
     }
 
     fun disableBiometrics(): Job = run {
-        val ks = keystore ?: return@run "Biometric unlock is off"
-        for (slot in vault.platformSlots(ks)) vault.removeSlot(slot.id)
+        biometrics?.let { vault.disableBiometrics(it) }
         settings.biometricNeedsReenroll = false
         "Biometric unlock is off"
     }

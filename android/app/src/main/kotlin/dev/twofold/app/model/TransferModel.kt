@@ -43,53 +43,101 @@ class ReceiveModel(
         val preview: List<ImportedPreview> = emptyList(),
         val result: AddResult? = null,
         val expired: Boolean = false,
+        /** Waiting for the old phone over the LAN, or adding the accounts. */
+        val busy: Boolean = false,
         val error: String? = null,
     )
 
     private val _state = MutableStateFlow(State())
     val state: StateFlow<State> = _state.asStateFlow()
-    private var transfer: IncomingTransfer? = null
-    private val lock = Mutex()
+
+    /**
+     * One transfer session. Calls on it run under its own lock and so does closing it, so no
+     * call reaches a closed object; a cancelled session is closed once the call still running
+     * on it returns (a LAN wait cannot be interrupted: it ends at its timeout), while the screen
+     * is already free for a new one.
+     */
+    private class Session(val transfer: IncomingTransfer) {
+        val lock = Mutex()
+        var closed = false
+
+        fun close() {
+            if (closed) return
+            closed = true
+            transfer.close()
+        }
+    }
+
+    private var session: Session? = null
+    private var generation = 0
+
+    private val Session.current: Boolean get() = session === this
+
+    private suspend fun withSession(block: suspend (Session) -> Unit) {
+        val s = session ?: return
+        s.lock.withLock { if (s.current) block(s) }
+    }
+
+    /** Rejects and closes [s] once no call runs on it (nothing when it was accepted and closed). */
+    private fun retire(s: Session): Job = scope.launch {
+        s.lock.withLock {
+            if (s.closed) return@withLock
+            try {
+                s.transfer.reject()
+            } catch (_: VaultFailure) {
+            }
+            s.close()
+        }
+    }
 
     /** A new session (also after expiry): a fresh invite to show. */
-    fun begin(): Job = scope.launch {
-        lock.withLock {
-            transfer?.close()
+    fun begin(): Job {
+        drop()
+        val gen = ++generation
+        return scope.launch {
             try {
                 val t = start()
-                transfer = t
-                _state.value = State(invite = t.inviteText(), lanOffered = lanAddress() != null)
+                if (gen != generation) {
+                    t.close()
+                    return@launch
+                }
+                val s = Session(t)
+                session = s
+                s.lock.withLock {
+                    val invite = t.inviteText()
+                    if (s.current) _state.value = State(invite = invite, lanOffered = lanAddress() != null)
+                }
             } catch (e: VaultFailure) {
-                _state.value = State(error = e.message)
+                if (gen == generation) _state.value = State(error = e.message)
             }
         }
     }
 
     /** One frame text from the camera. */
     fun frame(text: String): Job = scope.launch {
-        lock.withLock {
-            val t = transfer ?: return@launch
-            if (_state.value.confirmationCode != null) return@launch
+        withSession { s ->
+            if (_state.value.confirmationCode != null) return@withSession
             try {
-                val p = t.receiveFrame(text)
+                val p = s.transfer.receiveFrame(text)
+                if (!s.current) return@withSession
                 _state.update { it.copy(progress = p, error = null) }
-                if (p.complete) showReceived(t)
+                if (p.complete) showReceived(s)
             } catch (_: VaultFailure.TransferExpired) {
-                _state.update { it.copy(expired = true, error = "This transfer code expired; show a new one") }
+                if (s.current) _state.update { it.copy(expired = true, error = "This transfer code expired; show a new one") }
             } catch (e: VaultFailure.TransferRejected) {
                 // A stray code (another session's, a normal account QR): say so, keep scanning.
-                _state.update { it.copy(error = e.message) }
+                if (s.current) _state.update { it.copy(error = e.message) }
             } catch (e: VaultFailure) {
-                _state.update { it.copy(error = e.message) }
+                if (s.current) _state.update { it.copy(error = e.message) }
             }
         }
     }
 
-    private suspend fun showReceived(t: IncomingTransfer) {
-        val code = t.confirmationCode()
-        val reply = t.replyText()
-        val preview = t.preview()
-        _state.update { it.copy(confirmationCode = code, reply = reply, preview = preview) }
+    private suspend fun showReceived(s: Session) {
+        val code = s.transfer.confirmationCode()
+        val reply = s.transfer.replyText()
+        val preview = s.transfer.preview()
+        if (s.current) _state.update { it.copy(confirmationCode = code, reply = reply, preview = preview) }
     }
 
     /**
@@ -97,49 +145,56 @@ class ReceiveModel(
      * waits up to [timeoutMillis] for the old phone; then the code and preview show.
      */
     fun receiveLan(timeoutMillis: Long = 120_000): Job = scope.launch {
-        lock.withLock {
-            val t = transfer ?: return@launch
+        withSession { s ->
+            _state.update { it.copy(busy = true, error = null) }
             try {
-                t.receiveLan(timeoutMillis)
-                _state.update { it.copy(error = null) }
-                showReceived(t)
+                s.transfer.receiveLan(timeoutMillis)
+                if (!s.current) return@withSession
+                _state.update { it.copy(busy = false, error = null) }
+                showReceived(s)
             } catch (_: VaultFailure.TransferExpired) {
-                _state.update { it.copy(expired = true, error = "This transfer code expired; show a new one") }
+                if (s.current) _state.update { it.copy(busy = false, expired = true, error = "This transfer code expired; show a new one") }
             } catch (e: VaultFailure) {
-                _state.update { it.copy(error = e.message) }
+                if (s.current) _state.update { it.copy(busy = false, error = e.message) }
             }
         }
     }
 
     /** Both phones show the same code: add the accounts. */
     fun accept(): Job = scope.launch {
-        lock.withLock {
-            val t = transfer ?: return@launch
+        withSession { s ->
+            if (_state.value.busy) return@withSession
+            _state.update { it.copy(busy = true, error = null) }
             try {
-                val r = t.acceptInto(vault)
-                _state.update { it.copy(result = r, error = null) }
-                t.close()
-                transfer = null
+                val r = s.transfer.acceptInto(vault)
+                // Added even if the user cancelled meanwhile: backups must hear of it.
                 onChanged()
+                if (s.current) {
+                    session = null
+                    _state.update { it.copy(busy = false, result = r, error = null) }
+                }
+                s.close()
             } catch (e: VaultFailure) {
-                _state.update { it.copy(error = e.message) }
+                if (s.current) _state.update { it.copy(busy = false, error = e.message) }
             }
         }
     }
 
-    /** The codes differ, or the user gave up: nothing is added (a LAN sender hears no). */
-    fun cancel(): Job = scope.launch {
-        lock.withLock {
-            transfer?.let { t ->
-                try {
-                    t.reject()
-                } catch (_: VaultFailure) {
-                }
-                t.close()
-            }
-            transfer = null
-            _state.value = State()
-        }
+    /**
+     * The codes differ, or the user gave up: nothing is added (a LAN sender hears no). The
+     * screen is free at once; the session is rejected and closed when no call runs on it.
+     */
+    fun cancel(): Job {
+        val retired = drop()
+        generation++
+        _state.value = State()
+        return retired ?: scope.launch { }
+    }
+
+    private fun drop(): Job? {
+        val s = session ?: return null
+        session = null
+        return retire(s)
     }
 }
 
@@ -157,6 +212,8 @@ class SendModel(
 ) {
     data class State(
         val authenticated: Boolean = false,
+        /** Offer biometrics for the re-authentication (see [load]). */
+        val biometricAvailable: Boolean = false,
         val invite: String? = null,
         val accounts: List<EntryView> = emptyList(),
         val selected: Set<String> = emptySet(),
@@ -178,8 +235,35 @@ class SendModel(
 
     private val _state = MutableStateFlow(State())
     val state: StateFlow<State> = _state.asStateFlow()
-    private var transfer: OutgoingTransfer? = null
+
+    /** One sealed transfer; calls on it and closing it run under its lock (see [ReceiveModel]). */
+    private class Session(val transfer: OutgoingTransfer) {
+        val lock = Mutex()
+        var closed = false
+
+        fun close() {
+            if (closed) return
+            closed = true
+            transfer.close()
+        }
+    }
+
+    private var session: Session? = null
+    private var generation = 0
     private var frames: Job? = null
+
+    private val Session.current: Boolean get() = session === this
+
+    private suspend fun withSession(block: suspend (Session) -> Unit) {
+        val s = session ?: return
+        s.lock.withLock { if (s.current) block(s) }
+    }
+
+    /** Whether to offer biometrics: a slot of this phone exists and biometrics work now. */
+    fun load(): Job = scope.launch {
+        val bio = runCatching { reauth.hasBiometrics() }.getOrDefault(false)
+        _state.update { it.copy(biometricAvailable = bio) }
+    }
 
     fun authenticateWithPassword(password: CharArray): Job = authenticate { withPassword(password) }
 
@@ -216,18 +300,20 @@ class SendModel(
 
     /** The new phone's reply: checked by the core; then the code to compare shows. */
     fun replyScanned(text: String): Job = scope.launch {
-        val t = transfer ?: return@launch
-        if (_state.value.confirmationCode != null) return@launch
-        try {
-            val code = t.acceptReply(text)
-            frames?.cancel()
-            frames = null
-            _state.update { it.copy(confirmationCode = code, awaitingReply = false, frame = null, error = null) }
-        } catch (e: VaultFailure.TransferRejected) {
-            // Another sender reached the new phone, or a forged reply: say it plainly.
-            _state.update { it.copy(error = e.message) }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(error = e.message) }
+        withSession { s ->
+            if (_state.value.confirmationCode != null) return@withSession
+            try {
+                val code = s.transfer.acceptReply(text)
+                if (!s.current) return@withSession
+                frames?.cancel()
+                frames = null
+                _state.update { it.copy(confirmationCode = code, awaitingReply = false, frame = null, error = null) }
+            } catch (e: VaultFailure.TransferRejected) {
+                // Another sender reached the new phone, or a forged reply: say it plainly.
+                if (s.current) _state.update { it.copy(error = e.message) }
+            } catch (e: VaultFailure) {
+                if (s.current) _state.update { it.copy(error = e.message) }
+            }
         }
     }
 
@@ -237,25 +323,31 @@ class SendModel(
 
     /** Seals the chosen accounts for the invite and starts showing frames. */
     fun send(): Job = scope.launch {
-        val s = _state.value
-        val invite = s.invite ?: return@launch
-        if (!s.authenticated) return@launch
-        if (s.selected.isEmpty()) {
+        val st = _state.value
+        val invite = st.invite ?: return@launch
+        if (!st.authenticated || session != null) return@launch
+        if (st.selected.isEmpty()) {
             _state.update { it.copy(error = "Choose at least one account") }
             return@launch
         }
+        val gen = generation
         _state.update { it.copy(busy = true, error = null) }
         try {
-            val ids = s.accounts.map { it.id }.filter { it in s.selected }
+            val ids = st.accounts.map { it.id }.filter { it in st.selected }
             val t = OutgoingTransfer.start(vault, invite, ids)
-            transfer = t
+            if (gen != generation) {
+                t.close()
+                return@launch
+            }
+            val s = Session(t)
+            session = s
             _state.update { it.copy(busy = false, awaitingReply = true, lanDestination = t.lanDestination) }
             frames = scope.launch {
                 t.frames(framesPerSecond).collect { f -> _state.update { it.copy(frame = f, framesShown = it.framesShown + 1) } }
             }
         } catch (e: VaultFailure) {
             // An invalid or expired invite: scan the new phone's code again.
-            _state.update { it.copy(busy = false, invite = null, error = e.message) }
+            if (gen == generation) _state.update { it.copy(busy = false, invite = null, error = e.message) }
         }
     }
 
@@ -264,45 +356,59 @@ class SendModel(
      * code once the new phone answered. Nothing is sent before [codesMatch].
      */
     fun sendOverLan(timeoutMillis: Long = 120_000): Job = scope.launch {
-        val t = transfer ?: return@launch
-        if (t.lanDestination == null) return@launch
-        frames?.cancel()
-        frames = null
-        _state.update { it.copy(busy = true, awaitingReply = false, frame = null, error = null) }
-        try {
-            val code = t.connectLan(timeoutMillis)
-            _state.update { it.copy(busy = false, confirmationCode = code, lanWaitingForMatch = true) }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+        if (_state.value.lanDestination == null) return@launch
+        withSession { s ->
+            frames?.cancel()
+            frames = null
+            _state.update { it.copy(busy = true, awaitingReply = false, frame = null, error = null) }
+            try {
+                val code = s.transfer.connectLan(timeoutMillis)
+                if (s.current) _state.update { it.copy(busy = false, confirmationCode = code, lanWaitingForMatch = true) }
+            } catch (e: VaultFailure) {
+                if (s.current) _state.update { it.copy(busy = false, error = e.message) }
+            }
         }
     }
 
     /** LAN: both phones show the same code; send the accounts. */
     fun codesMatch(): Job = scope.launch {
-        val t = transfer ?: return@launch
-        if (!_state.value.lanWaitingForMatch) return@launch
-        _state.update { it.copy(busy = true, error = null) }
-        try {
-            t.finishLan()
-            _state.update { it.copy(busy = false, lanWaitingForMatch = false, sent = true) }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, lanWaitingForMatch = false, error = e.message) }
+        withSession { s ->
+            if (!_state.value.lanWaitingForMatch) return@withSession
+            _state.update { it.copy(busy = true, error = null) }
+            try {
+                s.transfer.finishLan()
+                if (s.current) _state.update { it.copy(busy = false, lanWaitingForMatch = false, sent = true) }
+            } catch (e: VaultFailure) {
+                if (s.current) _state.update { it.copy(busy = false, lanWaitingForMatch = false, error = e.message) }
+            }
         }
     }
 
     /** The codes differ: send nothing, and tell the user someone may be in between. */
-    fun codesDiffer() {
-        transfer?.cancelLan()
-        finish()
-        _state.update { it.copy(error = "The codes differ: nothing was sent. Start again, and make sure you scan the new phone's own screen.") }
+    fun codesDiffer(): Job {
+        val done = stop(cancelLan = true)
+        _state.value = State(error = "The codes differ: nothing was sent. Start again, and make sure you scan the new phone's own screen.")
+        return done
     }
 
     /** The new phone accepted (or the user stopped): stop showing frames, drop the sealed data. */
-    fun finish() {
+    fun finish(): Job {
+        val done = stop(cancelLan = false)
+        _state.value = State()
+        return done
+    }
+
+    private fun stop(cancelLan: Boolean): Job {
         frames?.cancel()
         frames = null
-        transfer?.close()
-        transfer = null
-        _state.value = State()
+        generation++
+        val s = session
+        session = null
+        return scope.launch {
+            s?.lock?.withLock {
+                if (cancelLan && !s.closed) s.transfer.cancelLan()
+                s.close()
+            }
+        }
     }
 }

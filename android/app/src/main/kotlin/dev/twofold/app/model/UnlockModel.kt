@@ -1,6 +1,5 @@
 package dev.twofold.app.model
 
-import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.PasswordStrength
@@ -15,14 +14,15 @@ import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 
 /**
- * Unlocking: biometrics when a slot for this device's keystore exists, the password, or the
- * recovery key (after which a new password must be set). A keystore key invalidated by a new
- * biometric enrollment falls back to the password and marks biometrics for re-enrollment —
- * never a lock-out. There is no attempt limit: the core's key derivation is the throttle.
+ * Unlocking: biometrics when this phone has a biometric slot and can use biometrics now, the
+ * password, or the recovery key (after which a new password must be set). A keystore key that
+ * no longer unwraps (invalidated by a new biometric enrollment, or refused by the keystore in
+ * any other way) falls back to the password and marks biometrics for re-enrollment — never a
+ * lock-out. There is no attempt limit: the core's key derivation is the throttle.
  */
 class UnlockModel(
     private val vault: TwofoldVault,
-    private val keystore: PlatformKeystore?,
+    private val biometrics: BiometricKeys?,
     private val settings: SettingsStore,
     private val scope: CoroutineScope,
     private val io: CoroutineDispatcher,
@@ -43,17 +43,21 @@ class UnlockModel(
     private val _state = MutableStateFlow(State())
     val state: StateFlow<State> = _state.asStateFlow()
 
-    /** Reads the slots (possible while locked) to know whether to offer biometrics. */
+    /**
+     * Reads the slots (possible while locked) and asks the phone whether biometrics can be used
+     * now, to know whether to offer them. Called each time the unlock screen shows.
+     */
     fun load(): Job = scope.launch {
-        val hasSlot = keystore != null && !settings.biometricNeedsReenroll &&
-            runCatching { vault.platformSlots(keystore).isNotEmpty() }.getOrDefault(false)
-        _state.update { it.copy(biometricAvailable = hasSlot) }
+        val keys = biometrics
+        val offer = keys != null && keys.usable() && !settings.biometricNeedsReenroll &&
+            runCatching { vault.biometricSlots(keys).isNotEmpty() }.getOrDefault(false)
+        _state.update { it.copy(biometricAvailable = offer) }
     }
 
     fun unlockWithBiometrics(): Job = attempt {
-        val ks = keystore ?: return@attempt
+        val keys = biometrics ?: return@attempt
         try {
-            finish(vault.unlockWithPlatform(ks).recoveredFromPrevious)
+            finish(vault.unlockWithBiometrics(keys).recoveredFromPrevious)
         } catch (e: VaultFailure.PlatformKeyInvalidated) {
             settings.biometricNeedsReenroll = true
             _state.update {

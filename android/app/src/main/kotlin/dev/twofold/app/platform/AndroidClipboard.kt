@@ -10,23 +10,29 @@ import dev.twofold.app.model.Clipboard
 
 /**
  * Copies codes marked sensitive (Android 13+ hides them from the copy preview and keyboard
- * suggestions) and clears them later unless something else was copied in between (noticed
- * while the app is in front; in the background Android does not let apps look).
+ * suggestions) and clears them later — but only a clip that is still Twofold's: each copy
+ * carries a marker, and the clip on the clipboard is looked at when it is time to clear, so
+ * something the user copied since is never wiped.
+ *
+ * Android 10 and newer let only the app in front read the clipboard. When the time comes while
+ * Twofold is in the background, it cannot tell whose the clip is, so it leaves it and decides
+ * when its window has the focus again ([onFocus]); a code is short-lived, the user's own
+ * clipboard is not (Android 13+ also clears the clipboard itself after an hour).
+ *
+ * One instance for the app's lifetime, with no listener to register or leak.
  */
 class AndroidClipboard(context: Context) : Clipboard {
     private val manager = context.getSystemService(ClipboardManager::class.java)
-    private var token = 0L
-    private var ours = false
 
-    init {
-        manager.addPrimaryClipChangedListener {
-            val extras = runCatching { manager.primaryClipDescription?.extras }.getOrNull()
-            ours = extras?.getLong(MARKER, -1L) == token
-        }
-    }
+    /** The marker of the last copy still to be cleared; 0 when there is none. */
+    private var token = 0L
+
+    /** The clearing came while the clipboard could not be read. */
+    private var clearWhenFocused = false
 
     override fun copySensitive(text: String) {
-        token = System.nanoTime()
+        token = System.nanoTime().coerceAtLeast(1)
+        clearWhenFocused = false
         val clip = ClipData.newPlainText("Twofold code", text)
         clip.description.extras = PersistableBundle().apply {
             if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
@@ -36,13 +42,39 @@ class AndroidClipboard(context: Context) : Clipboard {
             }
             putLong(MARKER, token)
         }
-        ours = true
         manager.setPrimaryClip(clip)
     }
 
     override fun clearIfStillOurs() {
-        if (ours) manager.clearPrimaryClip()
-        ours = false
+        if (token == 0L) return
+        // Null when this app may not read the clipboard now (not in front), or it is empty.
+        val description = runCatching { manager.primaryClipDescription }.getOrNull()
+        val readable = description != null || runCatching { manager.hasPrimaryClip() }.getOrDefault(false)
+        when {
+            description == null && !readable -> clearWhenFocused = true
+            description?.extras?.getLong(MARKER, -1L) == token -> {
+                manager.clearPrimaryClip()
+                token = 0L
+                clearWhenFocused = false
+            }
+            else -> {
+                // Something else is on the clipboard now: it is the user's, leave it.
+                token = 0L
+                clearWhenFocused = false
+            }
+        }
+    }
+
+    /** Twofold's window has the focus: a clearing that had to wait happens now. */
+    fun onFocus() {
+        if (!clearWhenFocused) return
+        clearWhenFocused = false
+        clearIfStillOurs()
+        if (clearWhenFocused) {
+            // Readable now and still nothing there: the clipboard is empty.
+            clearWhenFocused = false
+            token = 0L
+        }
     }
 
     private companion object {

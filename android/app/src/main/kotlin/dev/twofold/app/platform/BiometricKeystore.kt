@@ -14,12 +14,13 @@ import androidx.fragment.app.FragmentActivity
 import dev.twofold.PlatformKeystore
 import dev.twofold.VaultFailure
 import dev.twofold.app.model.BiometricCancelled
+import dev.twofold.app.model.BiometricKeys
+import dev.twofold.app.model.keystoreOperation
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlinx.coroutines.withContext
 import java.security.KeyStore
-import java.security.UnrecoverableKeyException
-import javax.crypto.AEADBadTagException
+import java.util.UUID
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
@@ -27,36 +28,59 @@ import javax.crypto.spec.GCMParameterSpec
 import kotlin.coroutines.resume
 import kotlin.coroutines.resumeWithException
 
+private fun androidKeyStore(): KeyStore = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
+
 /**
- * The biometric slot's hardware key: an Android Keystore AES-256-GCM key that needs a strong
- * biometric for every single use, is invalidated by a new biometric enrollment, and lives in
- * StrongBox when the phone has one. It wraps the core's 32-byte platform key (blob = IV ‖
- * ciphertext ‖ tag); BiometricPrompt unlocks the Cipher through a CryptoObject.
+ * The biometric keys of this app in the Android Keystore, one per enrollment: each biometric
+ * slot of the vault names its key's alias, so setting biometrics up again makes a new key and
+ * the old one keeps working until the vault has swapped the slots (the models delete the old
+ * key afterwards). Whether strong biometrics can be used is asked every time, never cached:
+ * the user adds and removes fingerprints while the app runs.
  *
  * [activity] gives the activity currently on screen (the prompt needs one).
  */
-class BiometricKeystore(private val activity: () -> FragmentActivity?) : PlatformKeystore {
-    override val alias: String = ALIAS
-
+class AndroidBiometricKeys(private val context: Context, private val activity: () -> FragmentActivity?) : BiometricKeys {
     companion object {
-        const val ALIAS = "twofold-biometric-slot"
-        private const val TAG_BITS = 128
-        private const val IV_BYTES = 12
-
-        /** Null when the phone cannot do strong biometrics (then the app offers only the password). */
-        fun availableOn(context: Context, activity: () -> FragmentActivity?): BiometricKeystore? =
-            if (BiometricManager.from(context).canAuthenticate(BIOMETRIC_STRONG) == BiometricManager.BIOMETRIC_SUCCESS) {
-                BiometricKeystore(activity)
-            } else {
-                null
-            }
+        /** Every alias starts so; the first versions used the fixed "twofold-biometric-slot". */
+        const val PREFIX = "twofold-biometric"
     }
 
-    private val keyStore: KeyStore get() = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
+    override fun available(): Boolean =
+        BiometricManager.from(context).canAuthenticate(BIOMETRIC_STRONG) == BiometricManager.BIOMETRIC_SUCCESS
 
-    /** A new key each enrollment, so re-enrolling after invalidation starts clean. */
+    override fun owns(alias: String): Boolean = alias.startsWith(PREFIX)
+
+    override fun forAlias(alias: String): PlatformKeystore = BiometricKeystore(alias, activity)
+
+    override fun fresh(): PlatformKeystore = BiometricKeystore("$PREFIX-${UUID.randomUUID()}", activity)
+
+    override fun aliases(): List<String> = androidKeyStore().aliases().toList().filter(::owns)
+
+    override fun delete(alias: String) {
+        val store = androidKeyStore()
+        if (store.containsAlias(alias)) store.deleteEntry(alias)
+    }
+}
+
+/**
+ * One biometric slot's hardware key: an Android Keystore AES-256-GCM key under [alias] that
+ * needs a strong biometric for every single use, is invalidated by a new biometric enrollment,
+ * and lives in StrongBox when the phone has one. It wraps the core's 32-byte platform key
+ * (blob = IV ‖ ciphertext ‖ tag); BiometricPrompt unlocks the Cipher through a CryptoObject.
+ * [wrap] makes the key (a fresh alias each enrollment, so no other key is touched).
+ *
+ * Everything the keystore throws becomes a [VaultFailure]: a key that cannot unwrap is
+ * [VaultFailure.PlatformKeyInvalidated] (password, then re-enrollment), a key that cannot be
+ * made says so ([keystoreOperation]).
+ */
+class BiometricKeystore(override val alias: String, private val activity: () -> FragmentActivity?) : PlatformKeystore {
+    private companion object {
+        const val TAG_BITS = 128
+        const val IV_BYTES = 12
+    }
+
     private fun newKey(): SecretKey {
-        fun spec(strongBox: Boolean) = KeyGenParameterSpec.Builder(ALIAS, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
+        fun spec(strongBox: Boolean) = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
             .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
             .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
             .setKeySize(256)
@@ -72,7 +96,6 @@ class BiometricKeystore(private val activity: () -> FragmentActivity?) : Platfor
                 if (strongBox) setIsStrongBoxBacked(true)
             }
             .build()
-        keyStore.deleteEntry(ALIAS)
         val generator = KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, "AndroidKeyStore")
         return try {
             generator.init(spec(strongBox = true))
@@ -84,39 +107,41 @@ class BiometricKeystore(private val activity: () -> FragmentActivity?) : Platfor
     }
 
     override suspend fun wrap(key: ByteArray): ByteArray {
-        val cipher = withContext(Dispatchers.IO) {
-            Cipher.getInstance("AES/GCM/NoPadding").apply { init(Cipher.ENCRYPT_MODE, newKey()) }
+        val cipher = keystoreOperation(unwrapping = false) {
+            withContext(Dispatchers.IO) { Cipher.getInstance("AES/GCM/NoPadding").apply { init(Cipher.ENCRYPT_MODE, newKey()) } }
         }
         val authorized = prompt(cipher, "Turn on biometric unlock")
-        return authorized.iv + authorized.doFinal(key)
+        return keystoreOperation(unwrapping = false) { authorized.iv + authorized.doFinal(key) }
     }
 
     override suspend fun unwrap(blob: ByteArray): ByteArray {
         if (blob.size <= IV_BYTES) throw VaultFailure.Corrupt("The biometric slot is damaged")
-        val cipher = withContext(Dispatchers.IO) {
-            try {
-                val key = keyStore.getKey(ALIAS, null) as? SecretKey ?: throw VaultFailure.PlatformKeyInvalidated()
-                Cipher.getInstance("AES/GCM/NoPadding").apply {
-                    init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, blob, 0, IV_BYTES))
+        val cipher = keystoreOperation(unwrapping = true) {
+            withContext(Dispatchers.IO) {
+                try {
+                    val key = androidKeyStore().getKey(alias, null) as? SecretKey ?: throw VaultFailure.PlatformKeyInvalidated()
+                    Cipher.getInstance("AES/GCM/NoPadding").apply {
+                        init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, blob, 0, IV_BYTES))
+                    }
+                } catch (e: KeyPermanentlyInvalidatedException) {
+                    throw VaultFailure.PlatformKeyInvalidated(e)
                 }
-            } catch (e: KeyPermanentlyInvalidatedException) {
-                throw VaultFailure.PlatformKeyInvalidated(e)
-            } catch (e: UnrecoverableKeyException) {
-                throw VaultFailure.PlatformKeyInvalidated(e)
             }
         }
         val authorized = prompt(cipher, "Unlock Twofold")
-        return try {
-            authorized.doFinal(blob, IV_BYTES, blob.size - IV_BYTES)
-        } catch (e: AEADBadTagException) {
-            throw VaultFailure.PlatformKeyInvalidated(e)
-        }
+        // AEADBadTagException (the key no longer matches the blob), IllegalBlockSizeException
+        // and the rest: this key cannot open the slot.
+        return keystoreOperation(unwrapping = true) { authorized.doFinal(blob, IV_BYTES, blob.size - IV_BYTES) }
     }
 
     /** Shows BiometricPrompt bound to [cipher]; returns the cipher once the user authenticated. */
     private suspend fun prompt(cipher: Cipher, title: String): Cipher {
         val host = activity() ?: throw VaultFailure.Internal("No screen to show the biometric prompt on")
         return withContext(Dispatchers.Main) {
+            // BiometricPrompt silently ignores a request once the activity saved its state
+            // (the app went to the background): the wait would never end. Treat it as a cancel;
+            // the unlock screen offers the prompt again when it is in front.
+            if (host.supportFragmentManager.isStateSaved) throw BiometricCancelled()
             suspendCancellableCoroutine { cont ->
                 val callback = object : BiometricPrompt.AuthenticationCallback() {
                     override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
@@ -142,7 +167,12 @@ class BiometricKeystore(private val activity: () -> FragmentActivity?) : Platfor
                     .setNegativeButtonText("Use password")
                     .setAllowedAuthenticators(BIOMETRIC_STRONG)
                     .build()
-                prompt.authenticate(info, BiometricPrompt.CryptoObject(cipher))
+                try {
+                    prompt.authenticate(info, BiometricPrompt.CryptoObject(cipher))
+                } catch (e: IllegalArgumentException) {
+                    // The prompt refuses this cipher or these authenticators on this phone.
+                    cont.resumeWithException(VaultFailure.InvalidInput("This phone cannot show the biometric prompt. Use your password."))
+                }
                 cont.invokeOnCancellation { prompt.cancelAuthentication() }
             }
         }

@@ -2,7 +2,6 @@ package dev.twofold.app.platform
 
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
-import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import androidx.biometric.BiometricManager.Authenticators.DEVICE_CREDENTIAL
 import androidx.biometric.BiometricPrompt
@@ -13,10 +12,10 @@ import dev.twofold.VaultFailure
 import dev.twofold.app.model.BiometricCancelled
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.suspendCancellableCoroutine
+import dev.twofold.app.model.keystoreOperation
 import kotlinx.coroutines.withContext
-import java.security.GeneralSecurityException
 import java.security.KeyStore
-import java.security.ProviderException
+import java.util.UUID
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
@@ -33,24 +32,31 @@ import kotlin.coroutines.resumeWithException
  * unwrap, the core still counts wrong PINs (five lock the slot).
  *
  * Needs Android 11 (API 30) for per-use device-credential keys with a CryptoObject; on older
- * versions [availableOn] returns null and the app offers no PIN.
+ * versions [fresh] and [forAlias] return null and the app offers no PIN.
  */
-class DeviceCredentialKeystore(private val activity: () -> FragmentActivity?) : PlatformKeystore {
-    override val alias: String = ALIAS
-
+class DeviceCredentialKeystore(override val alias: String, private val activity: () -> FragmentActivity?) : PlatformKeystore {
     companion object {
-        const val ALIAS = "twofold-pin-device-key"
+        /** Every alias starts so: one key per PIN enrollment, named by its slot. */
+        const val PREFIX = "twofold-pin-device-key"
         private const val TAG_BITS = 128
         private const val IV_BYTES = 12
 
-        fun availableOn(activity: () -> FragmentActivity?): DeviceCredentialKeystore? =
-            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) DeviceCredentialKeystore(activity) else null
+        /**
+         * A keystore under a new alias for a new PIN slot (its wrap makes the key; no other
+         * key is touched), or null before Android 11.
+         */
+        fun fresh(activity: () -> FragmentActivity?): DeviceCredentialKeystore? =
+            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) DeviceCredentialKeystore("$PREFIX-${UUID.randomUUID()}", activity) else null
+
+        /** The keystore of an existing PIN slot (its `platformAlias`). */
+        fun forAlias(alias: String, activity: () -> FragmentActivity?): DeviceCredentialKeystore? =
+            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R && alias.startsWith(PREFIX)) DeviceCredentialKeystore(alias, activity) else null
     }
 
     private val keyStore: KeyStore get() = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
 
     private fun newKey(): SecretKey {
-        val spec = KeyGenParameterSpec.Builder(ALIAS, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
+        val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
             .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
             .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
             .setKeySize(256)
@@ -67,41 +73,44 @@ class DeviceCredentialKeystore(private val activity: () -> FragmentActivity?) : 
     }
 
     override suspend fun wrap(key: ByteArray): ByteArray {
-        val cipher = keystoreCall {
+        val cipher = keystoreCall(unwrapping = false) {
             Cipher.getInstance("AES/GCM/NoPadding").apply { init(Cipher.ENCRYPT_MODE, newKey()) }
         }
         val authorized = prompt(cipher, "Set up your Twofold PIN")
-        return keystoreCall { authorized.iv + authorized.doFinal(key) }
+        return keystoreCall(unwrapping = false) { authorized.iv + authorized.doFinal(key) }
     }
 
     override suspend fun unwrap(blob: ByteArray): ByteArray {
         if (blob.size <= IV_BYTES) throw VaultFailure.Corrupt("The PIN slot is damaged")
-        val cipher = keystoreCall {
-            val key = keyStore.getKey(ALIAS, null) as? SecretKey ?: throw VaultFailure.PlatformKeyInvalidated()
+        val cipher = keystoreCall(unwrapping = true) {
+            val key = keyStore.getKey(alias, null) as? SecretKey ?: throw VaultFailure.PlatformKeyInvalidated()
             Cipher.getInstance("AES/GCM/NoPadding").apply {
                 init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, blob, 0, IV_BYTES))
             }
         }
         val authorized = prompt(cipher, "Unlock Twofold with your PIN")
-        return keystoreCall { authorized.doFinal(blob, IV_BYTES, blob.size - IV_BYTES) }
+        return keystoreCall(unwrapping = true) { authorized.doFinal(blob, IV_BYTES, blob.size - IV_BYTES) }
     }
 
-    /** Keystore failures of any kind become [VaultFailure]s the models handle. */
-    private suspend fun <T> keystoreCall(block: () -> T): T = withContext(Dispatchers.IO) {
-        try {
-            block()
-        } catch (e: KeyPermanentlyInvalidatedException) {
-            throw VaultFailure.PlatformKeyInvalidated(e)
-        } catch (e: GeneralSecurityException) {
-            throw VaultFailure.PlatformKeyInvalidated(e)
-        } catch (e: ProviderException) {
-            throw VaultFailure.PlatformKeyInvalidated(e)
-        }
+    /**
+     * Keystore failures of any kind become [VaultFailure]s the models handle: a key that
+     * cannot unwrap is invalidated (password, then a new PIN), one that cannot be made says so.
+     */
+    private suspend fun <T> keystoreCall(unwrapping: Boolean, block: () -> T): T =
+        keystoreOperation(unwrapping) { withContext(Dispatchers.IO) { block() } }
+
+    /** Deletes this PIN's key once its slot is gone (a key that cannot be deleted now stays). */
+    fun delete() {
+        runCatching { keyStore.apply { if (containsAlias(alias)) deleteEntry(alias) } }
     }
 
     private suspend fun prompt(cipher: Cipher, title: String): Cipher {
         val host = activity() ?: throw VaultFailure.Internal("No screen to show the lock-screen prompt on")
         return withContext(Dispatchers.Main) {
+            // BiometricPrompt silently ignores a request once the activity saved its state
+            // (the app went to the background): the wait would never end. Treat it as a cancel;
+            // the unlock screen offers the prompt again when it is in front.
+            if (host.supportFragmentManager.isStateSaved) throw BiometricCancelled()
             suspendCancellableCoroutine { cont ->
                 val callback = object : BiometricPrompt.AuthenticationCallback() {
                     override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {

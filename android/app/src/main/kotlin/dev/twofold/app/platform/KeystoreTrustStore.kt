@@ -77,6 +77,8 @@ class KeystoreTrustStore(context: Context, private val alias: String = ALIAS) : 
             throw TwofoldException.Storage("The trust record cannot be sealed: ${e.javaClass.simpleName}")
         } catch (e: ProviderException) {
             throw TwofoldException.Storage("The trust record cannot be sealed: ${e.javaClass.simpleName}")
+        } catch (e: java.io.IOException) {
+            throw TwofoldException.Storage("The trust record cannot be sealed: ${e.javaClass.simpleName}")
         }
         val stream = try {
             file.startWrite()

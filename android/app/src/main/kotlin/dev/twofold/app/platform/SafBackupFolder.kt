@@ -2,6 +2,7 @@ package dev.twofold.app.platform
 
 import android.content.Context
 import android.net.Uri
+import android.provider.DocumentsContract
 import androidx.documentfile.provider.DocumentFile
 import dev.twofold.app.model.BackupFolder
 import kotlinx.coroutines.Dispatchers
@@ -31,6 +32,11 @@ class SafBackupFolder(private val context: Context, treeUri: String) : BackupFol
 /** Reads a whole document the user picked (import files, backups to verify). */
 suspend fun Context.readDocument(uri: Uri): ByteArray = withContext(Dispatchers.IO) {
     contentResolver.openInputStream(uri)?.use { it.readBytes() } ?: throw IOException("Cannot read the file")
+}
+
+/** Removes a document the user created (an export that was not written and checked); best effort. */
+suspend fun Context.deleteDocument(uri: Uri) {
+    withContext(Dispatchers.IO) { runCatching { DocumentsContract.deleteDocument(contentResolver, uri) } }
 }
 
 /** Writes a document the user created and returns what reading it back gives. */

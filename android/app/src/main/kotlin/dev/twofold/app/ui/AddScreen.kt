@@ -1,6 +1,5 @@
 package dev.twofold.app.ui
 
-import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.PickVisualMediaRequest
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.Arrangement
@@ -103,18 +102,18 @@ private fun Pending(model: EnrollModel, state: EnrollModel.State) {
 private fun PictureTab(model: EnrollModel) {
     val context = LocalContext.current
     val scope = rememberCoroutineScope()
-    val pick = rememberLauncherForActivityResult(ActivityResultContracts.PickVisualMedia()) { uri ->
+    val pick = rememberPicker(ActivityResultContracts.PickVisualMedia(), { model.unreadable("This phone has no app to pick pictures with.") }) { uri ->
         if (uri != null) scope.launch { read(context, uri, model)?.let { model.picture(it) } }
     }
     Text("Pick a screenshot or photo of a QR code. The picture is read on this phone and not kept.")
-    Button(onClick = { pick.launch(PickVisualMediaRequest(ActivityResultContracts.PickVisualMedia.ImageOnly)) }) { Text("Choose picture") }
+    Button(onClick = { pick(PickVisualMediaRequest(ActivityResultContracts.PickVisualMedia.ImageOnly)) }) { Text("Choose picture") }
 }
 
 @Composable
 private fun LinkTab(model: EnrollModel) {
     var uri by remember { mutableStateOf("") }
     Text("Paste an otpauth:// link.")
-    OutlinedTextField(uri, { uri = it }, label = { Text("otpauth://…") }, modifier = Modifier.fillMaxWidth())
+    SecretTextField(uri, { uri = it }, "otpauth://…", singleLine = false)
     Button(enabled = uri.isNotBlank(), onClick = { model.addUri(uri.trim().toCharArray()); uri = "" }) { Text("Read link") }
 }
 
@@ -138,7 +137,7 @@ private fun <T> Choice(label: String, value: T, options: List<T>, onPick: (T) ->
 private fun ManualTab(model: EnrollModel, m: EnrollModel.Manual) {
     OutlinedTextField(m.issuer, { v -> model.editManual { it.copy(issuer = v) } }, label = { Text("Service") }, singleLine = true, modifier = Modifier.fillMaxWidth())
     OutlinedTextField(m.account, { v -> model.editManual { it.copy(account = v) } }, label = { Text("Account") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-    OutlinedTextField(m.secret, { v -> model.editManual { it.copy(secret = v) } }, label = { Text("Secret key") }, singleLine = true, modifier = Modifier.fillMaxWidth())
+    SecretTextField(m.secret, { v -> model.editManual { it.copy(secret = v) } }, "Secret key")
     Choice("Type", m.type, OtpType.entries.toList()) { v -> model.editManual { it.copy(type = v) } }
     Choice("Algorithm", m.algorithm, HashAlgorithm.entries.toList()) { v -> model.editManual { it.copy(algorithm = v) } }
     Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -156,11 +155,11 @@ private fun ManualTab(model: EnrollModel, m: EnrollModel.Manual) {
 private fun FileTab(model: EnrollModel, state: EnrollModel.State) {
     val context = LocalContext.current
     val scope = rememberCoroutineScope()
-    val open = rememberLauncherForActivityResult(ActivityResultContracts.OpenDocument()) { uri ->
+    val open = rememberPicker(ActivityResultContracts.OpenDocument(), { model.unreadable("This phone has no app to pick files with.") }) { uri ->
         if (uri != null) scope.launch { read(context, uri, model)?.let { model.importFile(it) } }
     }
     Text("Import an export from Aegis, 2FAS, Ente Auth, andOTP, Bitwarden, FreeOTP, Proton Authenticator, Google Authenticator, a list of otpauth:// links, or a CXF file. Entries that cannot be read are listed; the rest import.")
-    Button(onClick = { open.launch(IMPORT_MIME_TYPES) }) { Text("Choose file") }
+    Button(onClick = { open(IMPORT_MIME_TYPES) }) { Text("Choose file") }
     if (state.filePasswordNeeded) {
         var password by remember { mutableStateOf("") }
         Text("This file is encrypted. Enter the password it was exported with.")

@@ -1,7 +1,6 @@
 package dev.twofold.app.ui
 
 import android.text.format.DateUtils
-import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
@@ -13,7 +12,6 @@ import androidx.compose.material3.Button
 import androidx.compose.material3.HorizontalDivider
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
@@ -38,20 +36,28 @@ fun BackupScreen(session: AppViewModel.Unlocked, back: () -> Unit) {
     val state by model.state.collectAsStateWithLifecycle()
     val context = LocalContext.current
     val scope = rememberCoroutineScope()
-    val pickFolder = rememberLauncherForActivityResult(ActivityResultContracts.OpenDocumentTree()) { uri ->
+    var pickError by remember { mutableStateOf<String?>(null) }
+    val noPicker = { pickError = "This phone has no app to pick files and folders with." }
+    val pickFolder = rememberPicker(ActivityResultContracts.OpenDocumentTree(), noPicker) { uri ->
         if (uri != null) {
             val name = DocumentFile.fromTreeUri(context, uri)?.name ?: "the chosen folder"
-            session.chooseBackupFolder(uri, name)
+            pickError = session.chooseBackupFolder(uri, name)
         }
     }
-    val pickBackup = rememberLauncherForActivityResult(ActivityResultContracts.OpenDocument()) { uri ->
-        if (uri != null) scope.launch { runCatching { context.readDocument(uri) }.onSuccess(model::pickBackupToVerify) }
+    val pickBackup = rememberPicker(ActivityResultContracts.OpenDocument(), noPicker) { uri ->
+        if (uri != null) {
+            scope.launch {
+                runCatching { context.readDocument(uri) }
+                    .onSuccess { pickError = null; model.pickBackupToVerify(it) }
+                    .onFailure { pickError = "The file could not be read: ${it.message}" }
+            }
+        }
     }
     Column(Modifier.fillMaxSize().padding(24.dp).verticalScroll(rememberScrollState()), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text("Backups", style = MaterialTheme.typography.headlineSmall)
         Text("After every change Twofold writes an encrypted backup into a folder you choose (on this phone, an SD card or a cloud drive), reads it back and checks it opens. Your recovery key opens these backups. The newest 10 are kept.")
         if (state.folderName == null) {
-            Button(onClick = { pickFolder.launch(null) }) { Text("Choose backup folder") }
+            Button(onClick = { pickFolder(null) }) { Text("Choose backup folder") }
         } else {
             Text("Folder: ${state.folderName}")
             state.last?.let {
@@ -59,16 +65,17 @@ fun BackupScreen(session: AppViewModel.Unlocked, back: () -> Unit) {
             }
             ErrorText(state.lastError?.let { "The last backup failed: $it" })
             Button(enabled = !state.busy, onClick = { model.backupNow() }) { Text(if (state.busy) "Backing up…" else "Back up now") }
-            OutlinedButton(onClick = { pickFolder.launch(null) }) { Text("Change folder") }
-            TextButton(onClick = model::stopAutomaticBackups) { Text("Stop automatic backups") }
+            OutlinedButton(onClick = { pickFolder(null) }) { Text("Change folder") }
+            TextButton(onClick = session::stopAutomaticBackups) { Text("Stop automatic backups") }
         }
+        ErrorText(pickError)
         HorizontalDivider()
         Text("Check a backup", style = MaterialTheme.typography.titleMedium)
         Text("Open any Twofold backup to see that it decrypts and how it differs from this vault.")
-        OutlinedButton(onClick = { pickBackup.launch(arrayOf("*/*")) }) { Text("Choose backup file") }
+        OutlinedButton(onClick = { pickBackup(arrayOf("*/*")) }) { Text("Choose backup file") }
         if (state.checkFile != null) {
             var secret by remember { mutableStateOf("") }
-            OutlinedTextField(secret, { secret = it }, label = { Text("Backup password or recovery key") }, singleLine = true)
+            PasswordField(secret, { secret = it }, "Backup password or recovery key")
             Button(enabled = secret.isNotBlank() && !state.busy, onClick = { model.verifyWithPassword(secret.toCharArray()) }) {
                 Text("Check with this password")
             }

@@ -1,8 +1,10 @@
 package dev.twofold.app.ui
 
 import android.Manifest
+import android.content.ActivityNotFoundException
 import android.content.pm.PackageManager
 import androidx.activity.compose.rememberLauncherForActivityResult
+import androidx.activity.result.contract.ActivityResultContract
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.camera.core.CameraSelector
 import androidx.camera.core.ImageAnalysis
@@ -16,7 +18,12 @@ import androidx.compose.foundation.layout.aspectRatio
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.filled.Visibility
+import androidx.compose.material.icons.filled.VisibilityOff
 import androidx.compose.material3.Button
+import androidx.compose.material3.Icon
+import androidx.compose.material3.IconButton
 import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
@@ -28,14 +35,18 @@ import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberUpdatedState
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
+import androidx.compose.runtime.staticCompositionLocalOf
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.geometry.Offset
 import androidx.compose.ui.geometry.Size
 import androidx.compose.ui.graphics.Color
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.text.input.KeyboardCapitalization
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
+import androidx.compose.ui.text.input.VisualTransformation
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.viewinterop.AndroidView
 import dev.twofold.VaultFailure
@@ -45,22 +56,88 @@ import kotlinx.coroutines.runBlocking
 import androidx.core.content.ContextCompat
 import androidx.lifecycle.compose.LocalLifecycleOwner
 import dev.twofold.TwofoldQr
+import dev.twofold.app.model.AppModel
 import dev.twofold.app.platform.QrAnalyzer
 import dev.twofold.core.PasswordStrength
 import java.util.concurrent.Executors
 
-/** A password field; the text goes to the model as a CharArray the model wipes. */
+/**
+ * What a password keyboard is told: no suggestions, no autocorrection, no learning (keyboards
+ * such as Gboard keep nothing typed into a password field). For every field that takes a
+ * password, a recovery key, an otpauth link or an account secret.
+ */
+val SecretKeyboard = KeyboardOptions(
+    capitalization = KeyboardCapitalization.None,
+    autoCorrectEnabled = false,
+    keyboardType = KeyboardType.Password,
+)
+
+/** A password field, hidden unless the eye is tapped; the text goes to the model as a CharArray it wipes. */
 @Composable
 fun PasswordField(value: String, onChange: (String) -> Unit, label: String, modifier: Modifier = Modifier) {
+    var shown by rememberSaveable { mutableStateOf(false) }
     OutlinedTextField(
         value = value,
         onValueChange = onChange,
         label = { Text(label) },
         singleLine = true,
-        visualTransformation = PasswordVisualTransformation(),
-        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password, autoCorrectEnabled = false),
+        visualTransformation = if (shown) VisualTransformation.None else PasswordVisualTransformation(),
+        keyboardOptions = SecretKeyboard,
+        trailingIcon = {
+            IconButton(onClick = { shown = !shown }) {
+                Icon(if (shown) Icons.Filled.VisibilityOff else Icons.Filled.Visibility, if (shown) "Hide" else "Show")
+            }
+        },
         modifier = modifier.fillMaxWidth(),
     )
+}
+
+/**
+ * A field for a secret the user reads while typing it (a recovery key from paper, an otpauth
+ * link, an account's secret key): shown, but the keyboard is a password keyboard that
+ * suggests, corrects and learns nothing.
+ */
+@Composable
+fun SecretTextField(value: String, onChange: (String) -> Unit, label: String, modifier: Modifier = Modifier, singleLine: Boolean = true) {
+    OutlinedTextField(
+        value = value,
+        onValueChange = onChange,
+        label = { Text(label) },
+        singleLine = singleLine,
+        keyboardOptions = SecretKeyboard,
+        modifier = modifier.fillMaxWidth(),
+    )
+}
+
+/** The app's top-level model, for the pickers below to pause auto-lock. */
+val LocalAutoLock = staticCompositionLocalOf<AppModel?> { null }
+
+/**
+ * A launcher for a system picker the app opens (a folder, a file, a picture, "save as"). While
+ * it is in front the app is in the background, but auto-lock waits ([AppModel.pickerOpened]),
+ * so the answer reaches an unlocked vault. Returns the function that opens it; a phone with
+ * no app for the request calls [onUnavailable] instead.
+ */
+@Composable
+fun <I, O> rememberPicker(contract: ActivityResultContract<I, O>, onUnavailable: () -> Unit = {}, onResult: (O) -> Unit): (I) -> Unit {
+    val app = LocalAutoLock.current
+    val result by rememberUpdatedState(onResult)
+    val unavailable by rememberUpdatedState(onUnavailable)
+    val launcher = rememberLauncherForActivityResult(contract) { answer ->
+        app?.pickerClosed()
+        result(answer)
+    }
+    return remember(launcher, app) {
+        { input: I ->
+            app?.pickerOpened()
+            try {
+                launcher.launch(input)
+            } catch (_: ActivityNotFoundException) {
+                app?.pickerClosed()
+                unavailable()
+            }
+        }
+    }
 }
 
 /** The core's verdict on a new password: a bar and its feedback lines. */
@@ -141,30 +218,51 @@ fun QrFrameCamera(onFrame: (width: Int, height: Int, rowStride: Int, luma: ByteA
         return
     }
     val latest by rememberUpdatedState(onFrame)
-    val analysisThread = remember { Executors.newSingleThreadExecutor() }
-    val mainExecutor = remember { ContextCompat.getMainExecutor(context) }
-    val providerFuture = remember { ProcessCameraProvider.getInstance(context) }
-    AndroidView(
-        modifier = modifier,
-        factory = { ctx ->
-            val view = PreviewView(ctx)
-            providerFuture.addListener({
-                val provider = providerFuture.get()
-                val preview = Preview.Builder().build().also { it.setSurfaceProvider(view.surfaceProvider) }
-                val analysis = ImageAnalysis.Builder()
-                    .setBackpressureStrategy(ImageAnalysis.STRATEGY_KEEP_ONLY_LATEST)
-                    .build()
-                    .also { it.setAnalyzer(analysisThread, QrAnalyzer { w, h, stride, luma -> latest(w, h, stride, luma) }) }
-                provider.unbindAll()
+    val previewView = remember { PreviewView(context) }
+    var failure by remember { mutableStateOf<String?>(null) }
+    DisposableEffect(owner, previewView) {
+        // The provider's listener and onDispose both run on the main thread, in either order:
+        // the provider may become ready after the screen was left, and then nothing is bound
+        // (a late bind would hold the camera for a screen that is gone, with its analyzer on
+        // an executor already shut down).
+        var disposed = false
+        var bound: ProcessCameraProvider? = null
+        val analysisThread = Executors.newSingleThreadExecutor()
+        val preview = Preview.Builder().build()
+        val analysis = ImageAnalysis.Builder()
+            .setBackpressureStrategy(ImageAnalysis.STRATEGY_KEEP_ONLY_LATEST)
+            .build()
+            .also { it.setAnalyzer(analysisThread, QrAnalyzer { w, h, stride, luma -> latest(w, h, stride, luma) }) }
+        val future = ProcessCameraProvider.getInstance(context)
+        future.addListener({
+            if (disposed) return@addListener
+            try {
+                val provider = future.get()
+                preview.setSurfaceProvider(previewView.surfaceProvider)
                 provider.bindToLifecycle(owner, CameraSelector.DEFAULT_BACK_CAMERA, preview, analysis)
-            }, mainExecutor)
-            view
-        },
-    )
-    DisposableEffect(Unit) {
+                bound = provider
+            } catch (e: java.util.concurrent.ExecutionException) {
+                failure = "The camera could not be started (${e.cause?.message ?: "no camera service"})."
+            } catch (_: IllegalArgumentException) {
+                failure = "This phone has no back camera Twofold can use."
+            } catch (_: IllegalStateException) {
+                failure = "The camera is in use by another app."
+            } catch (_: InterruptedException) {
+                Thread.currentThread().interrupt()
+            }
+        }, ContextCompat.getMainExecutor(context))
         onDispose {
-            if (providerFuture.isDone) providerFuture.get().unbindAll()
+            disposed = true
+            // Only this screen's use cases: another camera screen may be binding its own.
+            bound?.unbind(preview, analysis)
+            analysis.clearAnalyzer()
             analysisThread.shutdown()
         }
+    }
+    val problem = failure
+    if (problem != null) {
+        Text(problem, modifier.padding(16.dp))
+    } else {
+        AndroidView(modifier = modifier, factory = { previewView })
     }
 }

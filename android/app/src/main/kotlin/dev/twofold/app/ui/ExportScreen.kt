@@ -1,6 +1,5 @@
 package dev.twofold.app.ui
 
-import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
@@ -24,6 +23,7 @@ import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableIntStateOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
+import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
@@ -33,7 +33,9 @@ import dev.twofold.core.QrMatrix
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import dev.twofold.app.model.ExportModel
 import dev.twofold.app.model.ExportModel.Format
+import dev.twofold.app.platform.deleteDocument
 import dev.twofold.app.platform.writeDocument
+import kotlinx.coroutines.launch
 
 /** Export: confirm it is you, pick a format, save through the system's file picker. */
 @Composable
@@ -46,10 +48,18 @@ fun ExportScreen(model: ExportModel, back: () -> Unit) {
     }
     var format by remember { mutableStateOf(Format.TWOFOLD_BACKUP) }
     var password by remember { mutableStateOf("") }
-    val save = rememberLauncherForActivityResult(ActivityResultContracts.CreateDocument(model.mimeType(format))) { uri ->
+    val scope = rememberCoroutineScope()
+    var pickError by remember { mutableStateOf<String?>(null) }
+    val save = rememberPicker(ActivityResultContracts.CreateDocument(model.mimeType(format)), { pickError = "This phone has no app to save files with." }) { uri ->
         if (uri != null) {
-            model.export(format, password.toCharArray(), model.fileName(format)) { bytes -> context.writeDocument(uri, bytes) }
+            val export = model.export(format, password.toCharArray(), model.fileName(format)) { bytes -> context.writeDocument(uri, bytes) }
             password = ""
+            // The picker already made the document: one the export did not fill and check
+            // (locked, refused, or not reading back the same) is removed, not left empty.
+            scope.launch {
+                export.join()
+                if (model.state.value.saved == null) context.deleteDocument(uri)
+            }
         }
     }
     Column(Modifier.fillMaxSize().padding(24.dp).verticalScroll(rememberScrollState()), verticalArrangement = Arrangement.spacedBy(12.dp)) {
@@ -79,8 +89,9 @@ fun ExportScreen(model: ExportModel, back: () -> Unit) {
         if (format == Format.GOOGLE_QR) {
             Button(onClick = { model.export(format) }) { Text("Show QR codes") }
         } else {
-            Button(enabled = !state.busy, onClick = { save.launch(model.fileName(format)) }) { Text("Save…") }
+            Button(enabled = !state.busy, onClick = { pickError = null; save(model.fileName(format)) }) { Text("Save…") }
         }
+        ErrorText(pickError)
         state.saved?.let { Text("Saved $it and checked by reading it back.") }
         if (state.skipped.isNotEmpty()) {
             Text("Not included (this format cannot hold them):", style = MaterialTheme.typography.titleSmall)

@@ -9,7 +9,6 @@ import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.Checkbox
 import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.foundation.layout.Row
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
@@ -62,7 +61,7 @@ fun OnboardingScreen(model: OnboardingModel) {
             Step.ConfirmRecoveryKey -> {
                 var typed by remember { mutableStateOf("") }
                 Text("Type the recovery key from your paper, to check it was written correctly.")
-                OutlinedTextField(typed, { typed = it }, label = { Text("Recovery key") }, singleLine = true)
+                SecretTextField(typed, { typed = it }, "Recovery key")
                 ErrorText(state.error)
                 Button(enabled = !state.busy && typed.isNotBlank(), onClick = { model.confirmRecoveryKey(typed) }) { Text("Check") }
                 TextButton(onClick = model::showRecoveryKeyAgain) { Text("Show the key again") }

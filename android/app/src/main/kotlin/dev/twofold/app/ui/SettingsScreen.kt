@@ -18,7 +18,6 @@ import androidx.compose.material3.Switch
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -27,6 +26,7 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.unit.dp
+import androidx.lifecycle.compose.LifecycleStartEffect
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import dev.twofold.app.model.SettingsModel
 
@@ -35,7 +35,11 @@ private val autoLockChoices = listOf(0 to "Immediately", 30 to "30 s", 60 to "1 
 @Composable
 fun SettingsScreen(model: SettingsModel, back: () -> Unit) {
     val state by model.state.collectAsStateWithLifecycle()
-    LaunchedEffect(model) { model.load() }
+    // Again on each return: biometrics may have been set up or removed in the phone's settings.
+    LifecycleStartEffect(model) {
+        model.load()
+        onStopOrDispose { }
+    }
     Column(Modifier.fillMaxSize().padding(24.dp).verticalScroll(rememberScrollState()), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text("Settings", style = MaterialTheme.typography.headlineSmall)
         Text("Lock when Twofold is in the background for")

@@ -55,7 +55,7 @@ fun ReceiveScreen(model: ReceiveModel, back: () -> Unit) {
                 Text(state.confirmationCode!!, style = MaterialTheme.typography.displaySmall, fontFamily = FontFamily.Monospace)
                 Text("${state.preview.size} account(s):")
                 state.preview.forEach { Text("${it.issuer} · ${it.account}") }
-                Button(onClick = { model.accept() }) { Text("Codes match: add them") }
+                Button(enabled = !state.busy, onClick = { model.accept() }) { Text(if (state.busy) "Adding…" else "Codes match: add them") }
                 OutlinedButton(onClick = { model.cancel(); back() }) { Text("Codes differ: cancel") }
             }
             state.expired -> {
@@ -68,7 +68,11 @@ fun ReceiveScreen(model: ReceiveModel, back: () -> Unit) {
                     Text("1. On the old phone, open Twofold › Send to another phone and scan this code.")
                     QrImage(state.invite!!, Modifier.fillMaxWidth())
                     Text("2. Then point this camera at the codes the old phone shows.")
-                    if (state.lanOffered) OutlinedButton(onClick = { model.receiveLan() }) { Text("Receive over Wi-Fi instead") }
+                    if (state.lanOffered) {
+                        OutlinedButton(enabled = !state.busy, onClick = { model.receiveLan() }) {
+                            Text(if (state.busy) "Waiting for the old phone on Wi-Fi…" else "Receive over Wi-Fi instead")
+                        }
+                    }
                 } else {
                     Text("Receiving… ${p.received} of about ${p.needed} pieces")
                     LinearProgressIndicator(
@@ -87,9 +91,12 @@ fun ReceiveScreen(model: ReceiveModel, back: () -> Unit) {
 
 /** Old phone: confirm it is you, scan the invite, choose accounts, show the frames. */
 @Composable
-fun SendScreen(model: SendModel, biometrics: Boolean, back: () -> Unit) {
+fun SendScreen(model: SendModel, back: () -> Unit) {
     val state by model.state.collectAsStateWithLifecycle()
-    DisposableEffect(model) { onDispose { model.finish() } }
+    DisposableEffect(model) {
+        model.load()
+        onDispose { model.finish() }
+    }
     Column(Modifier.fillMaxSize().padding(24.dp).verticalScroll(rememberScrollState()), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text("Send to another phone", style = MaterialTheme.typography.headlineSmall)
         when {
@@ -98,7 +105,7 @@ fun SendScreen(model: SendModel, biometrics: Boolean, back: () -> Unit) {
                 Text("Your accounts will leave this phone (encrypted for the other phone only). Confirm it is you.")
                 PasswordField(password, { password = it }, "Vault password")
                 Button(enabled = password.isNotEmpty() && !state.busy, onClick = { model.authenticateWithPassword(password.toCharArray()); password = "" }) { Text("Confirm") }
-                if (biometrics) OutlinedButton(onClick = { model.authenticateWithBiometrics() }) { Text("Use biometrics") }
+                if (state.biometricAvailable) OutlinedButton(onClick = { model.authenticateWithBiometrics() }) { Text("Use biometrics") }
             }
             state.invite == null -> {
                 Text("On the new phone, open Twofold › Receive from another phone, and scan the code it shows.")

@@ -15,6 +15,7 @@ import androidx.compose.material3.dynamicDarkColorScheme
 import androidx.compose.material3.dynamicLightColorScheme
 import androidx.compose.material3.lightColorScheme
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.CompositionLocalProvider
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
@@ -48,6 +49,7 @@ fun TwofoldRoot(model: AppViewModel) {
     TwofoldTheme {
         Surface(Modifier.fillMaxSize()) {
             Box(Modifier.safeDrawingPadding()) {
+            CompositionLocalProvider(LocalAutoLock provides model.app) {
             when (val route = model.app.route.collectAsStateWithLifecycle().value) {
                 Route.Loading -> Box(Modifier.fillMaxSize(), contentAlignment = Alignment.Center) { CircularProgressIndicator() }
                 Route.Onboarding -> OnboardingScreen(model.onboarding)
@@ -57,6 +59,7 @@ fun TwofoldRoot(model: AppViewModel) {
                     UnlockScreen(model.unlockModel(route.vault))
                 }
                 is Route.Unlocked -> UnlockedApp(model, model.unlocked(route.vault))
+            }
             }
             }
         }
@@ -74,7 +77,7 @@ private fun UnlockedApp(model: AppViewModel, session: AppViewModel.Unlocked) {
         Screen.BACKUP -> BackupScreen(session, back = back)
         Screen.EXPORT -> ExportScreen(session.export, back = back)
         Screen.RECEIVE -> ReceiveScreen(session.receive, back = back)
-        Screen.SEND -> SendScreen(session.send, biometrics = model.keystore != null, back = back)
+        Screen.SEND -> SendScreen(session.send, back = back)
         Screen.SETTINGS -> SettingsScreen(session.security, back = back)
         Screen.SYNC -> SyncScreen(session, back = back)
     }

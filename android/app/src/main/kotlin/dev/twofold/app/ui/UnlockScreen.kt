@@ -7,7 +7,6 @@ import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.Button
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
@@ -18,6 +17,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
+import androidx.lifecycle.compose.LifecycleStartEffect
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import dev.twofold.app.model.UnlockModel
 import dev.twofold.app.model.UnlockModel.Mode
@@ -25,6 +25,12 @@ import dev.twofold.app.model.UnlockModel.Mode
 @Composable
 fun UnlockScreen(model: UnlockModel) {
     val state by model.state.collectAsStateWithLifecycle()
+    // Each time the screen is in front again: is there a slot, and can biometrics be used now
+    // (the user may have added or removed a fingerprint meanwhile)?
+    LifecycleStartEffect(model) {
+        model.load()
+        onStopOrDispose { }
+    }
     // Offer biometrics straight away when there is a slot for them.
     LaunchedEffect(state.biometricAvailable) { if (state.biometricAvailable) model.unlockWithBiometrics() }
     Column(Modifier.fillMaxSize().padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
@@ -49,7 +55,7 @@ fun UnlockScreen(model: UnlockModel) {
             Mode.RECOVERY_KEY -> {
                 var key by remember { mutableStateOf("") }
                 Text("Type the recovery key you wrote down when you created the vault.")
-                OutlinedTextField(key, { key = it }, label = { Text("Recovery key") }, singleLine = true)
+                SecretTextField(key, { key = it }, "Recovery key")
                 ErrorText(state.error)
                 Button(enabled = !state.busy && key.isNotBlank(), onClick = { model.unlockWithRecoveryKey(key) }) { Text("Unlock") }
                 TextButton(onClick = model::usePassword) { Text("Use the password") }
