@@ -617,7 +617,7 @@ impl Doc {
             .values()
             .map(|e| e.to_entry(&self.groups))
             .collect();
-        entries.sort_by(|a, b| (a.sort_key, a.id).cmp(&(b.sort_key, b.id)));
+        entries.sort_by_key(|a| (a.sort_key, a.id));
         // Two devices that each added an entry at the end gave both the same place: every
         // device moves the later id one step on, so no two entries share a place.
         let mut previous: Option<i64> = None;
@@ -638,7 +638,7 @@ impl Doc {
                 sort_key: g.sort.value,
             })
             .collect();
-        groups.sort_by(|a, b| (a.sort_key, a.id).cmp(&(b.sort_key, b.id)));
+        groups.sort_by_key(|a| (a.sort_key, a.id));
         VaultContent {
             version: CONTENT_VERSION,
             entries,

@@ -220,7 +220,7 @@ pub(crate) fn gather(
     let mut candidates = Vec::new();
     let mut unknown = 0;
     for (tag, mut files) in by_tag {
-        files.sort_by(|a, b| b.0.cmp(&a.0));
+        files.sort_by_key(|f| std::cmp::Reverse(f.0));
         let floor = if tag == my_tag {
             // Only files above what this device reserved are news (a restored vault).
             state.generation.saturating_add(1)

@@ -425,13 +425,12 @@ pub fn parse_multistatus(body: &[u8], base_path: &str) -> Result<Vec<StoredFile>
                 text.clear();
                 stack.push(name);
             }
-            Event::Empty(e) => {
+            Event::Empty(e)
                 if in_dav
                     && e.local_name().as_ref() == "collection"
-                    && stack.last().is_some_and(|p| p == "resourcetype")
-                {
-                    prop_collection = true;
-                }
+                    && stack.last().is_some_and(|p| p == "resourcetype") =>
+            {
+                prop_collection = true;
             }
             Event::Text(t) => text.push_str(&t.xml10_content()),
             Event::CData(t) => text.push_str(&t.xml10_content()),
@@ -459,16 +458,12 @@ pub fn parse_multistatus(body: &[u8], base_path: &str) -> Result<Vec<StoredFile>
                             r.href = text.trim().to_owned();
                         }
                     }
-                    "collection" => {
-                        if stack.last().is_some_and(|p| p == "resourcetype") {
-                            prop_collection = true;
-                        }
+                    "collection" if stack.last().is_some_and(|p| p == "resourcetype") => {
+                        prop_collection = true;
                     }
                     "getcontentlength" => prop_size = text.trim().parse().ok(),
-                    "status" => {
-                        if stack.last().is_some_and(|p| p == "propstat") {
-                            status_ok = text.split_whitespace().nth(1) == Some("200");
-                        }
+                    "status" if stack.last().is_some_and(|p| p == "propstat") => {
+                        status_ok = text.split_whitespace().nth(1) == Some("200");
                     }
                     "propstat" => {
                         if status_ok && let Some(r) = current.as_mut() {

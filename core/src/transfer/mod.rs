@@ -681,7 +681,7 @@ impl TransferSender {
         .map_err(|e| TransferError::Invalid(format!("HPKE: {e:?}")))?;
         let code_key = export_code_key(|l, out| ctx.export(l, out), &invite.session_id);
         let ct = ctx
-            .seal(&plain, &invite.session_id)
+            .seal(plain, &invite.session_id)
             .map_err(|e| TransferError::Invalid(format!("HPKE: {e:?}")))?;
         let mut blob = enc.to_bytes().to_vec();
         blob.extend_from_slice(&ct);

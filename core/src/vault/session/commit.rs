@@ -46,23 +46,29 @@ struct VaultBodyRef<'a> {
     sync: Option<&'a SyncBlob>,
 }
 
+/// What the encrypted body of a file to be sealed holds.
+pub(super) struct BodyParts<'a> {
+    pub content: &'a VaultContent,
+    pub signers: &'a [SigningKey],
+    pub slot_meta: &'a [SlotMeta],
+    pub sync: Option<&'a SyncBlob>,
+    pub now: i64,
+}
+
 /// Seals a vault file: the body holds the content, the signing seeds and the slot labels.
 pub(super) fn seal(
     header: &Header,
     master_key: &Key32,
-    content: &VaultContent,
-    signers: &[SigningKey],
-    slot_meta: &[SlotMeta],
-    sync: Option<&SyncBlob>,
-    now: i64,
+    parts: BodyParts<'_>,
     rng: &dyn RandomSource,
 ) -> Result<Vec<u8>, VaultError> {
+    let signers = parts.signers;
     let body = VaultBodyRef {
-        content,
+        content: parts.content,
         signers: signers.iter().map(|k| Seed(*k.seed())).collect(),
-        slots: slot_meta,
-        updated_at: now,
-        sync,
+        slots: parts.slot_meta,
+        updated_at: parts.now,
+        sync: parts.sync,
     };
     let plaintext = zeroize::Zeroizing::new(
         rmp_serde::to_vec_named(&body).map_err(|e| VaultError::Internal(e.to_string()))?,
@@ -134,14 +140,16 @@ impl VaultSession {
         let bytes = seal(
             &header,
             master_key.as_ref().unwrap_or(&open.master_key),
-            &content,
-            signers.as_deref().unwrap_or(&open.signers),
-            slot_meta.as_deref().unwrap_or(&open.slot_meta),
-            match &sync {
-                Some(new) => new.as_ref(),
-                None => open.sync.as_ref(),
+            BodyParts {
+                content: &content,
+                signers: signers.as_deref().unwrap_or(&open.signers),
+                slot_meta: slot_meta.as_deref().unwrap_or(&open.slot_meta),
+                sync: match &sync {
+                    Some(new) => new.as_ref(),
+                    None => open.sync.as_ref(),
+                },
+                now,
             },
-            now,
             self.env.rng.as_ref(),
         )?;
         let prev = if revokes {

@@ -271,11 +271,13 @@ impl VaultSession {
         let bytes = commit::seal(
             &header,
             &master_key,
-            &content,
-            std::slice::from_ref(&signer),
-            &slot_meta,
-            None,
-            now,
+            commit::BodyParts {
+                content: &content,
+                signers: std::slice::from_ref(&signer),
+                slot_meta: &slot_meta,
+                sync: None,
+                now,
+            },
             rng,
         )?;
         storage::commit(env.fs.as_ref(), path, &bytes, storage::Prev::Leave)?;
