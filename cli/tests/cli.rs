@@ -1,23 +1,10 @@
 //! The `twofold` binary as scripts and later checks use it.
 
-use std::process::{Command, Output};
+mod common;
 
 use serde_json::Value;
 
-fn twofold(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_twofold"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use common::{stderr, stdout, twofold};
 
 const EXAMPLE: &str =
     "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";

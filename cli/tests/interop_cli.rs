@@ -1,49 +1,19 @@
 //! `twofold qr decode`, `scan`, `import`, `export` end to end.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use common::Lab;
 
 use serde_json::Value;
 use twofold_core::qr;
 
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("pw"), "vault password\n").unwrap();
-        std::fs::write(dir.path().join("filepw"), "file password\n").unwrap();
-        let env = Env { dir };
-        env.ok("a", &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
-        env
-    }
-
-    fn p(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn run(&self, vault: &str, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_twofold"))
-            .arg("--vault")
-            .arg(self.p(vault))
-            .args(args)
-            .env("TWOFOLD_PASSWORD_FILE", self.p("pw"))
-            .env_remove("TWOFOLD_VAULT")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, vault: &str, args: &[&str]) -> String {
-        let o = self.run(vault, args);
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
+/// A lab with vault `a` and a password file `filepw` for encrypted files.
+fn lab() -> Lab {
+    let lab = Lab::new(&["a"]);
+    std::fs::write(lab.p("filepw"), "file password\n").unwrap();
+    lab
 }
 
 /// A "photo" of a QR code: rotated, perspective-free but noisy, and JPEG-compressed, on a grey
@@ -90,7 +60,7 @@ fn photo_of(text: &str, path: &Path) {
 
 #[test]
 fn scan_enrolls_from_a_photo_and_qr_decode_reads_it() {
-    let env = Env::new();
+    let env = lab();
     let uri = "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
     let photo = env.p("photo.jpg");
     photo_of(uri, &photo);
@@ -126,7 +96,7 @@ fn scan_enrolls_from_a_photo_and_qr_decode_reads_it() {
 
 #[test]
 fn export_then_import_every_format_into_a_fresh_vault() {
-    let env = Env::new();
+    let env = lab();
     env.ok(
         "a",
         &[
@@ -183,7 +153,7 @@ fn export_then_import_every_format_into_a_fresh_vault() {
             );
         }
         let vault = format!("fresh-{format}");
-        env.ok(&vault, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
+        env.init(&vault);
         let summary: Value = serde_json::from_str(&env.ok(
             &vault,
             &[
@@ -216,10 +186,7 @@ fn export_then_import_every_format_into_a_fresh_vault() {
     );
     assert!(out.contains("not exported: Wide (w)"), "{out}");
     let png = folder.join("google-1.png");
-    env.ok(
-        "fresh-g",
-        &["init", "--kdf-memory", "19", "--kdf-passes", "2"],
-    );
+    env.init("fresh-g");
     let out = env.ok("fresh-g", &["scan", png.to_str().unwrap(), "--yes"]);
     assert!(out.contains("Added 2 accounts."), "{out}");
     // Wrong and missing file passwords are distinct, clear errors.
@@ -242,7 +209,7 @@ fn export_then_import_every_format_into_a_fresh_vault() {
 
 #[test]
 fn import_reports_failures_per_item() {
-    let env = Env::new();
+    let env = lab();
     let list = env.p("list.txt");
     std::fs::write(&list, "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP\ngarbage\notpauth://totp/B:b?secret=GEZDGNBVGY3TQOJQ\n").unwrap();
     let summary: Value =
@@ -285,7 +252,7 @@ fn every_corpus_sample_imports_through_the_cli() {
         })
         .collect();
     files.push((corpus.join("google-migration/example_export.txt"), 6));
-    let env = Env::new();
+    let env = lab();
     std::fs::write(env.p("test.pw"), "test\n").unwrap();
     let mut passwords = vec![None; files.len()];
     if let Ok(more) =
@@ -304,8 +271,8 @@ fn every_corpus_sample_imports_through_the_cli() {
     }
     for (n, (file, count)) in files.iter().enumerate() {
         let vault = format!("corpus-{n}");
-        env.ok(&vault, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
-        let pw_file = env.p(&format!("corpus-{n}.pw"));
+        env.init(&vault);
+        let pw_file = env.p(&format!("corpus-{n}.filepw"));
         std::fs::write(
             &pw_file,
             format!("{}\n", passwords[n].as_deref().unwrap_or("test")),
@@ -334,9 +301,7 @@ fn every_corpus_sample_imports_through_the_cli() {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/tests/fixtures/import")
-        .join(name)
+    common::core_fixture(&format!("import/{name}"))
 }
 
 fn fixture_password(name: &str) -> String {
@@ -350,9 +315,9 @@ fn fixture_password(name: &str) -> String {
 /// exit statuses (2 for credentials, 1 for damaged or hostile files).
 #[test]
 fn import_new_formats_with_flags_and_exit_statuses() {
-    let env = Env::new();
+    let env = lab();
     let import = |vault: &str, args: &[&str]| -> Value {
-        env.ok(vault, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
+        env.init(vault);
         let mut all = vec!["import"];
         all.extend_from_slice(args);
         all.push("--json");

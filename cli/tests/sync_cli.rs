@@ -3,71 +3,17 @@
 //! JSON, conflicts and their resolution, revocation, and the refusals with their exit
 //! statuses.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-struct Lab {
-    dir: tempfile::TempDir,
+use common::Lab;
+
+/// The sync steps the tests repeat.
+trait SyncLab {
+    fn join(&self, member: &str, new: &str);
+    fn issuers(&self, vault: &str) -> Vec<String>;
 }
 
-impl Lab {
-    fn new(vaults: &[&str]) -> Self {
-        let lab = Lab {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        for v in vaults {
-            std::fs::write(lab.p(&format!("{v}.pw")), format!("{v} password\n")).unwrap();
-            lab.ok(v, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
-        }
-        lab
-    }
-
-    fn p(&self, n: &str) -> PathBuf {
-        self.dir.path().join(n)
-    }
-
-    fn run(&self, vault: &str, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_twofold"));
-        c.arg("--vault")
-            .arg(self.p(&format!("{vault}.vault")))
-            .arg("--password-file")
-            .arg(self.p(&format!("{vault}.pw")))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("TWOFOLD_VAULT")
-            .env_remove("TWOFOLD_PASSWORD_FILE")
-            // Each vault's trust record lives in its own config directory.
-            .env("TWOFOLD_CONFIG_DIR", self.p(&format!("{vault}.config")));
-        c.output().unwrap()
-    }
-
-    fn ok(&self, vault: &str, args: &[&str]) -> String {
-        let o = self.run(vault, args);
-        assert!(
-            o.status.success(),
-            "{vault} {args:?}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    fn fails(&self, vault: &str, args: &[&str], status: i32) -> String {
-        let o = self.run(vault, args);
-        assert_eq!(
-            o.status.code(),
-            Some(status),
-            "{vault} {args:?}: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stderr).unwrap()
-    }
-
-    fn json(&self, vault: &str, args: &[&str]) -> serde_json::Value {
-        serde_json::from_str(&self.ok(vault, args)).unwrap()
-    }
-
+impl SyncLab for Lab {
     /// `new` joins the group of `member` through the files flow.
     fn join(&self, member: &str, new: &str) {
         let session = format!("{new}.join");

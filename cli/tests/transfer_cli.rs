@@ -3,84 +3,18 @@
 //! files every secret-bearing output goes through (0600, replaced not rewritten, symlinks not
 //! followed).
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-struct Two {
-    dir: tempfile::TempDir,
-}
-
-impl Two {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        for v in ["old", "new"] {
-            std::fs::write(
-                dir.path().join(format!("{v}.pw")),
-                format!("{v} password\n"),
-            )
-            .unwrap();
-        }
-        let two = Two { dir };
-        for v in ["old", "new"] {
-            two.ok(v, &["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
-        }
-        two
-    }
-
-    fn p(&self, n: &str) -> PathBuf {
-        self.dir.path().join(n)
-    }
-
-    fn cmd(&self, vault: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_twofold"));
-        c.arg("--vault")
-            .arg(self.p(&format!("{vault}.vault")))
-            .arg("--password-file")
-            .arg(self.p(&format!("{vault}.pw")))
-            .args(args);
-        c.env_remove("TWOFOLD_VAULT")
-            .env_remove("TWOFOLD_PASSWORD_FILE");
-        c
-    }
-
-    fn run(&self, vault: &str, args: &[&str]) -> Output {
-        self.cmd(vault, args).output().unwrap()
-    }
-
-    fn ok(&self, vault: &str, args: &[&str]) -> String {
-        let o = self.run(vault, args);
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-}
+use std::process::Stdio;
 
 #[cfg(unix)]
-fn mode(p: &std::path::Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-fn line_in(text: &str, prefix: &str) -> String {
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no '{prefix}' in {text}"))
-        .to_owned()
-}
-
-fn code_in(text: &str) -> String {
-    text.lines()
-        .find_map(|l| l.strip_prefix("Confirmation code: "))
-        .expect("a confirmation code")
-        .to_owned()
-}
+use common::mode;
+use common::{Lab, code_in, line_in};
 
 #[test]
 fn two_vault_transfer_with_30_percent_of_frames_dropped() {
-    let t = Two::new();
+    let t = Lab::new(&["old", "new"]);
     for i in 0..25 {
         let secret: String = (0..32)
             .map(|j| (b'A' + ((i * 7 + j * 3) % 26) as u8) as char)
@@ -248,7 +182,7 @@ fn two_vault_transfer_with_30_percent_of_frames_dropped() {
 
 #[test]
 fn lan_transfer_between_two_processes() {
-    let t = Two::new();
+    let t = Lab::new(&["old", "new"]);
     t.ok(
         "old",
         &[
@@ -358,7 +292,7 @@ fn lan_transfer_between_two_processes() {
 
 #[test]
 fn expired_invites_and_foreign_frames_are_refused() {
-    let t = Two::new();
+    let t = Lab::new(&["old", "new"]);
     t.ok(
         "old",
         &["add", "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP"],
@@ -436,7 +370,7 @@ fn expired_invites_and_foreign_frames_are_refused() {
 
 #[test]
 fn otpx1_invites_and_frames_are_refused_with_update_the_other_device() {
-    let t = Two::new();
+    let t = Lab::new(&["old", "new"]);
     t.ok(
         "old",
         &["add", "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP"],
@@ -487,7 +421,7 @@ fn otpx1_invites_and_frames_are_refused_with_update_the_other_device() {
 #[test]
 fn secret_outputs_replace_0644_targets_and_never_follow_symlinks() {
     use std::os::unix::fs::PermissionsExt;
-    let t = Two::new();
+    let t = Lab::new(&["old", "new"]);
     t.ok(
         "old",
         &["add", "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP"],

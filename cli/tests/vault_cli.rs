@@ -1,76 +1,18 @@
 //! The vault commands end to end, as a script or a new user runs them.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-struct Vault {
-    dir: tempfile::TempDir,
-}
-
-impl Vault {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("pw"), "hunter2 hunter2\n").unwrap();
-        Vault { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn run_with(&self, args: &[&str], password_file: Option<&Path>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
-        cmd.arg("--vault")
-            .arg(self.path("vault.twofold"))
-            .args(args)
-            .env_remove("TWOFOLD_VAULT")
-            .env("TWOFOLD_CONFIG_DIR", self.path("config"));
-        match password_file {
-            Some(p) => cmd.env("TWOFOLD_PASSWORD_FILE", p),
-            None => cmd.env_remove("TWOFOLD_PASSWORD_FILE"),
-        };
-        cmd.output().unwrap()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_with(args, Some(&self.path("pw")))
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
-    fn init(&self) -> String {
-        let out = self.ok(&["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
-        out.lines()
-            .map(str::trim)
-            .find(|l| l.len() == 34 && l.matches('-').count() == 6)
-            .expect("recovery key printed")
-            .to_owned()
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{Solo, stderr};
 
 #[test]
 fn init_add_list_codes_edit_trash() {
-    let v = Vault::new();
+    let v = Solo::new();
     v.init();
-    assert!(v.path("vault.twofold").exists());
+    assert!(v.path("main.vault").exists());
     v.ok(&[
         "add",
         "otpauth://totp/GitHub:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
@@ -178,7 +120,7 @@ fn init_add_list_codes_edit_trash() {
 
 #[test]
 fn credentials_are_never_guessed_or_echoed() {
-    let v = Vault::new();
+    let v = Solo::new();
     v.init();
     std::fs::write(v.path("wrong"), "nope\n").unwrap();
     let o = v.run_with(&["list"], Some(&v.path("wrong")));
@@ -188,9 +130,9 @@ fn credentials_are_never_guessed_or_echoed() {
     let o = v.run_with(&["list"], None);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--password-file"), "{}", stderr(&o));
-    let o = Command::new(env!("CARGO_BIN_EXE_twofold"))
+    let o = common::twofold_cmd()
         .args(["--vault", v.path("missing").to_str().unwrap(), "list"])
-        .env("TWOFOLD_PASSWORD_FILE", v.path("pw"))
+        .env("TWOFOLD_PASSWORD_FILE", v.path("main.pw"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -199,7 +141,7 @@ fn credentials_are_never_guessed_or_echoed() {
 
 #[test]
 fn passwd_and_recovery_unlock() {
-    let v = Vault::new();
+    let v = Solo::new();
     let recovery = v.init();
     v.ok(&["add", "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP"]);
     std::fs::write(v.path("new"), "a much better passphrase\n").unwrap();
@@ -255,7 +197,7 @@ fn passwd_and_recovery_unlock() {
 
 #[test]
 fn backup_create_verify_break_restore() {
-    let v = Vault::new();
+    let v = Solo::new();
     let recovery = v.init();
     v.ok(&["add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP"]);
     v.ok(&["add", "otpauth://totp/Bank:bob?secret=GEZDGNBVGY3TQOJQ"]);
@@ -333,16 +275,14 @@ fn backup_create_verify_break_restore() {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../core/tests/fixtures/v1")
-        .join(name)
+    common::core_fixture(&format!("v1/{name}"))
 }
 
 #[test]
 fn a_vault_from_twofold_0_1_is_upgraded_once_the_user_accepts_it() {
-    let v = Vault::new();
-    std::fs::copy(fixture("vault.twofold"), v.path("vault.twofold")).unwrap();
-    std::fs::write(v.path("pw"), "v1 fixture password\n").unwrap();
+    let v = Solo::new();
+    std::fs::copy(fixture("vault.twofold"), v.path("main.vault")).unwrap();
+    std::fs::write(v.path("main.pw"), "v1 fixture password\n").unwrap();
     // Not opened silently: one line says why and what to do; nothing is changed.
     let o = v.run(&["list"]);
     assert_eq!(o.status.code(), Some(1));
@@ -353,7 +293,7 @@ fn a_vault_from_twofold_0_1_is_upgraded_once_the_user_accepts_it() {
         "{err}"
     );
     assert_eq!(
-        std::fs::read(v.path("vault.twofold")).unwrap(),
+        std::fs::read(v.path("main.vault")).unwrap(),
         std::fs::read(fixture("vault.twofold")).unwrap()
     );
     let o = v.run(&["trust", "accept"]);
@@ -390,13 +330,13 @@ fn a_vault_from_twofold_0_1_is_upgraded_once_the_user_accepts_it() {
 
 #[test]
 fn a_vault_file_put_back_or_forged_is_refused_in_one_line() {
-    let v = Vault::new();
+    let v = Solo::new();
     v.init();
     v.ok(&[
         "add",
         "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQ&counter=5",
     ]);
-    let old = std::fs::read(v.path("vault.twofold")).unwrap();
+    let old = std::fs::read(v.path("main.vault")).unwrap();
     let at = |n: &str| {
         v.ok(&[
             "code",
@@ -411,7 +351,7 @@ fn a_vault_file_put_back_or_forged_is_refused_in_one_line() {
     };
     assert_eq!(v.ok(&["hotp", "next", "bank"]).trim(), at("5"));
     v.ok(&["add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP"]);
-    std::fs::write(v.path("vault.twofold"), &old).unwrap();
+    std::fs::write(v.path("main.vault"), &old).unwrap();
     let o = v.run(&["list"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stderr(&o).lines().count(), 1);
@@ -425,10 +365,10 @@ fn a_vault_file_put_back_or_forged_is_refused_in_one_line() {
     assert_eq!(v.ok(&["hotp", "next", "bank"]).trim(), at("6"));
 
     // A file of someone else's vault put in its place is foreign to this device.
-    let other = Vault::new();
+    let other = Solo::new();
     other.init();
-    std::fs::copy(other.path("vault.twofold"), v.path("vault.twofold")).unwrap();
-    std::fs::copy(other.path("pw"), v.path("pw")).unwrap();
+    std::fs::copy(other.path("main.vault"), v.path("main.vault")).unwrap();
+    std::fs::copy(other.path("main.pw"), v.path("main.pw")).unwrap();
     let o = v.run(&["list"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("forged"), "{}", stderr(&o));
@@ -436,7 +376,7 @@ fn a_vault_file_put_back_or_forged_is_refused_in_one_line() {
 
 #[test]
 fn an_unauthenticated_backup_restores_only_with_accept_unverified() {
-    let v = Vault::new();
+    let v = Solo::new();
     v.init();
     std::fs::write(v.path("bpw"), "v1 backup password\n").unwrap();
     let backup = fixture("backup.twfb");
