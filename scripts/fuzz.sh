@@ -12,9 +12,11 @@ targets=$(cargo fuzz list)
 cargo fuzz build --sanitizer none --release
 for t in $targets; do
   echo "== fuzz $t for ${seconds}s"
-  # The importers start from the project's own fixtures (every format and variant).
-  seeds=()
-  case "$t" in import_*) mkdir -p "fuzz/corpus/$t"; seeds=("fuzz/corpus/$t" tests/fixtures/import) ;; esac
+  # Every target starts from its committed seeds (fuzz/seeds/TARGET); the importers also from
+  # the project's own fixtures (every format and variant). New finds go to fuzz/corpus/TARGET.
+  mkdir -p "fuzz/corpus/$t"
+  seeds=("fuzz/corpus/$t" "fuzz/seeds/$t")
+  case "$t" in import_*) seeds+=(tests/fixtures/import) ;; esac
   cargo fuzz run --sanitizer none --release "$t" "${seeds[@]}" -- -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
     | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|INFO: Done|.*(panicked|ERROR|SUMMARY))' || true
   if ls fuzz/artifacts/"$t"/crash-* >/dev/null 2>&1; then

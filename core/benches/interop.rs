@@ -12,7 +12,7 @@ use serde_json::json;
 use twofold_core::Secret;
 use twofold_core::crypto::SystemRandom;
 use twofold_core::interop::support::{self, Prf, Work};
-use twofold_core::interop::{self, aegis, freeotp_backup, stratum, totp_authenticator};
+use twofold_core::interop::{self, aegis, stratum, totp_authenticator};
 use twofold_core::otp::OtpKind;
 use twofold_core::vault::model::{Entry, Id};
 
@@ -125,7 +125,7 @@ fn freeotp(n: usize) -> Vec<u8> {
             .to_string(),
         ));
     }
-    freeotp_backup::write_string_map(&pairs)
+    twofold_core::fuzzing::freeotp_write_string_map(&pairs)
 }
 
 fn totp_auth(n: usize) -> String {

@@ -94,3 +94,56 @@ pub fn open_vault(
     )?;
     session.entries()
 }
+
+/// A sync snapshot file as the storage serves it: parsed, verified and opened with a fixed
+/// group key (a planted or damaged file must be refused without a panic or unbounded work);
+/// and the same bytes as a decrypted snapshot body, merged the way a sync merges a member's
+/// document. The merged vault content keeps every invariant and merging again changes nothing.
+pub fn sync_snapshot(data: &[u8]) {
+    use crate::sync::file;
+    if let Ok(parsed) = file::parse(data)
+        && parsed.verify().is_ok()
+    {
+        let _ = parsed.open(&[7; 32]);
+    }
+    let Ok(body) = file::unpad(data) else {
+        return;
+    };
+    if body.doc.check().is_err() {
+        return; // refused whole, as the engine does
+    }
+    let settings = crate::vault::model::Settings::default();
+    let mut doc = crate::sync::doc::Doc::default();
+    doc.merge(&body.doc);
+    let merged = doc.materialize(&settings);
+    if let Err(why) = merged.check_invariants() {
+        panic!("a merged document breaks the vault's invariants: {why}");
+    }
+    doc.merge(&body.doc);
+    assert!(
+        doc.materialize(&settings) == merged,
+        "merging the same document twice changed the vault"
+    );
+}
+
+/// A WebDAV `PROPFIND` answer as a server (or something posing as one) sends it.
+pub fn webdav_listing(data: &[u8]) {
+    let _ = crate::sync::webdav::parse_multistatus(data, "/dav/twofold/");
+}
+
+/// The FreeOTP+ backup's Java serialized string map (read).
+pub fn freeotp_read_string_map(
+    bytes: &[u8],
+) -> Result<Vec<(String, String)>, crate::interop::ImportError> {
+    crate::interop::freeotp_backup::read_string_map(bytes)
+}
+
+/// The FreeOTP+ backup's Java serialized string map (written, for fixtures and benchmarks).
+pub fn freeotp_write_string_map(pairs: &[(String, String)]) -> Vec<u8> {
+    crate::interop::freeotp_backup::write_string_map(pairs)
+}
+
+/// The key-derivation parameters of a KeePass (KDBX 4) header, read before any key work.
+pub fn keepass_header_kdf(bytes: &[u8]) {
+    let _ = crate::interop::keepass::header_kdf(bytes);
+}

@@ -84,18 +84,26 @@ fn kill_a_writer_200_times() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        // Wait until the child is in its write loop (its first report), however slow the
+        // machine is, then kill it anywhere after that.
+        let mut lines = Vec::new();
+        let mut first = String::new();
+        if out.read_line(&mut first).unwrap() > 0 {
+            lines.push(first);
+        }
         let mut delay = [0u8; 1];
         rng.fill(&mut delay).unwrap();
-        // Let the child get past start-up and into its write loop, then kill it anywhere.
-        std::thread::sleep(Duration::from_millis(40 + u64::from(delay[0]) % 120));
+        std::thread::sleep(Duration::from_millis(20 + u64::from(delay[0]) % 120));
+        if child.try_wait().unwrap().is_none() {
+            kills_mid_run += 1;
+        }
         child.kill().unwrap();
         let _ = child.wait();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let mut reported = 0;
-        let mut last_lines = Vec::new();
         for line in out.lines() {
-            let line = line.unwrap();
-            last_lines.push(line.clone());
+            lines.push(line.unwrap());
+        }
+        for line in &lines {
             // libtest may print its own "test … ..." prefix on the same line as the first report.
             let tokens: Vec<&str> = line.split_whitespace().collect();
             let start = tokens
@@ -106,18 +114,13 @@ fn kill_a_writer_200_times() {
                 ["entry", id, generation] => {
                     committed_entries.push(Id::parse(id).unwrap());
                     committed_gen = generation.parse().unwrap();
-                    reported += 1;
                 }
                 ["hotp", counter, generation] => {
                     handed_out_counter = counter.parse().unwrap();
                     committed_gen = generation.parse().unwrap();
-                    reported += 1;
                 }
                 _ => {}
             }
-        }
-        if reported > 0 {
-            kills_mid_run += 1;
         }
 
         let check = VaultSession::open(&path).unwrap();
@@ -132,7 +135,7 @@ fn kill_a_writer_200_times() {
             info.generation == committed_gen || info.generation == committed_gen + 1,
             "round {round}: on disk {} but last committed {committed_gen}; child said {:?}",
             info.generation,
-            &last_lines[last_lines.len().saturating_sub(4)..]
+            &lines[lines.len().saturating_sub(4)..]
         );
         committed_gen = info.generation;
         let entries = check.entries().unwrap();
@@ -155,12 +158,13 @@ fn kill_a_writer_200_times() {
         );
         handed_out_counter = counter;
     }
-    // The kills must really have landed while the child was writing.
+    // The kills must really have landed while the child was writing (not after it finished).
     assert!(
-        kills_mid_run >= 120,
+        kills_mid_run >= 180,
         "only {kills_mid_run} of 200 kills hit a running writer"
     );
-    assert!(committed_entries.len() >= 200);
+    // Enough commits were reported to check (about one per round on a quiet machine).
+    assert!(committed_entries.len() >= 100, "{} commits", committed_entries.len());
 }
 
 const SYNC_STORAGE_ENV: &str = "TWOFOLD_CRASH_CHILD_SYNC_DIR";
@@ -278,31 +282,36 @@ fn kill_a_syncing_writer_100_times() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        // Wait for the child's first report (it is in its loop), however slow the machine.
+        let mut lines = Vec::new();
+        let mut first = String::new();
+        if out.read_line(&mut first).unwrap() > 0 {
+            lines.push(first);
+        }
         let mut delay = [0u8; 1];
         rng.fill(&mut delay).unwrap();
-        std::thread::sleep(Duration::from_millis(150 + u64::from(delay[0]) * 2));
+        std::thread::sleep(Duration::from_millis(u64::from(delay[0]) * 2));
+        if child.try_wait().unwrap().is_none() {
+            kills_mid_run += 1;
+        }
         child.kill().unwrap();
         let _ = child.wait();
-        let mut reported = 0;
-        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-            let line = line.unwrap();
+        for line in out.lines() {
+            lines.push(line.unwrap());
+        }
+        for line in &lines {
             let tokens: Vec<&str> = line.split_whitespace().collect();
             let start = tokens
                 .iter()
                 .position(|t| ["entry", "hotp", "synced"].contains(t))
                 .unwrap_or(tokens.len());
             match &tokens[start..] {
-                ["entry", id] => {
-                    committed.push(Id::parse(id).unwrap());
-                    reported += 1;
-                }
+                ["entry", id] => committed.push(Id::parse(id).unwrap()),
                 ["hotp", counter] => handed_out = counter.parse().unwrap(),
                 ["synced", _] => syncs += 1,
                 _ => {}
             }
-        }
-        if reported > 0 {
-            kills_mid_run += 1;
         }
         // The writer's vault opens as committed and its next sync completes.
         let a = VaultSession::open_in(&a_path, sync_env(&a_trust)).unwrap();
@@ -356,7 +365,8 @@ fn kill_a_syncing_writer_100_times() {
         "only {kills_mid_run} of 100 kills hit a running writer"
     );
     eprintln!("{syncs} syncs completed by the child, {kills_mid_run} kills mid-run");
-    assert!(syncs >= 100, "the child synced only {syncs} times");
+    // Kills landed after completed syncs too, not only during the first one.
+    assert!(syncs >= 20, "the child synced only {syncs} times");
     // Killed writes leave no more than one hidden temporary file behind.
     let leftovers = std::fs::read_dir(&shared)
         .unwrap()

@@ -4,7 +4,8 @@
 //! encrypted headers. The input is prefixed with each magic so the fuzzer works on what comes
 //! after it. No password is given (no key derivation runs). Never panics.
 use libfuzzer_sys::fuzz_target;
-use twofold_core::interop::{self, Format, freeotp_backup, keepass};
+use twofold_core::fuzzing;
+use twofold_core::interop::{self, Format};
 
 const MAGICS: [&[u8]; 5] = [
     &[0xAC, 0xED, 0x00, 0x05, 0x73, 0x72, 0x00, 0x11],
@@ -18,15 +19,15 @@ fuzz_target!(|data: &[u8]| {
     if data.len() > 64 * 1024 {
         return;
     }
-    let _ = freeotp_backup::read_string_map(data);
-    let _ = keepass::header_kdf(data);
+    let _ = fuzzing::freeotp_read_string_map(data);
+    let _ = fuzzing::keepass_header_kdf(data);
     let Some((selector, rest)) = data.split_first() else {
         return;
     };
     let mut input = MAGICS[usize::from(*selector) % MAGICS.len()].to_vec();
     input.extend_from_slice(rest);
-    let _ = freeotp_backup::read_string_map(&input);
-    let _ = keepass::header_kdf(&input);
+    let _ = fuzzing::freeotp_read_string_map(&input);
+    let _ = fuzzing::keepass_header_kdf(&input);
     let _ = interop::import(&input, None, None);
     let _ = interop::import(&input, Some(Format::FreeOtp), None);
 });

@@ -362,7 +362,7 @@ fn modified_utf8(b: &[u8]) -> Result<String, ImportError> {
 }
 
 /// Reads `java.util.HashMap<String,String>` as FreeOTP's backup writes it.
-pub fn read_string_map(bytes: &[u8]) -> Result<Vec<(String, String)>, ImportError> {
+pub(crate) fn read_string_map(bytes: &[u8]) -> Result<Vec<(String, String)>, ImportError> {
     let mut s = Stream {
         bytes,
         pos: 0,
@@ -423,7 +423,7 @@ pub fn read_string_map(bytes: &[u8]) -> Result<Vec<(String, String)>, ImportErro
 }
 
 /// Writes a map in the same shape (fixtures and round trips).
-pub fn write_string_map(pairs: &[(String, String)]) -> Vec<u8> {
+pub(crate) fn write_string_map(pairs: &[(String, String)]) -> Vec<u8> {
     let mut out = STREAM_MAGIC.to_vec();
     out.extend_from_slice(&[0x73, 0x72]);
     let name = b"java.util.HashMap";

@@ -44,7 +44,7 @@ fn damaged(what: &str) -> ImportError {
 }
 
 /// Reads the key-derivation parameters of a KDBX 3.1 or 4 outer header.
-pub fn header_kdf(bytes: &[u8]) -> Result<HeaderKdf, ImportError> {
+pub(crate) fn header_kdf(bytes: &[u8]) -> Result<HeaderKdf, ImportError> {
     if !looks_like_kdbx(bytes) || bytes.len() < 12 {
         return Err(damaged("not a KDBX file"));
     }

@@ -172,7 +172,7 @@ fn pad(body: &Body) -> Result<Zeroizing<Vec<u8>>, FileError> {
     Ok(out)
 }
 
-fn unpad(plain: &[u8]) -> Result<Body, FileError> {
+pub(crate) fn unpad(plain: &[u8]) -> Result<Body, FileError> {
     if plain.len() < 5 || plain[0] != DEFLATE {
         return Err(FileError::BadBody("unknown encoding"));
     }
