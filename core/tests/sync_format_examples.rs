@@ -8,10 +8,14 @@
 //! a MessagePack reader of this file's own) — never through `twofold_core::sync` — both for the
 //! generated file and for the hex printed in the document.
 //!
+//! It also checks what the storage sees of a group (§4.2): no names, and sizes that do not
+//! tell how many accounts there are.
+//!
 //! After a deliberate format change:
 //! `TWOFOLD_UPDATE_DOCS=1 cargo test -p twofold-core --test sync_format_examples`.
 
 mod common;
+mod sync_support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -590,4 +594,53 @@ fn the_documented_file_verifies_and_decrypts_from_its_hex_alone() {
             "byte {i}"
         );
     }
+}
+
+/// What a storage operator (a WebDAV server, a cloud folder) sees: opaque names, the clear
+/// header of §4.2 and padded sizes. Device names, issuers and accounts never appear, also in
+/// the clear revocations, and one account or twenty-five give files of the same size.
+#[test]
+fn the_storage_sees_no_names_and_sizes_hide_the_entry_count() {
+    let storage = MemoryStorage::new();
+    let names = ["Alice's phone", "Work desktop", "Old tablet"];
+    let [a, b, _c]: [sync_support::Device; 3] = sync_support::group(&names, &storage)
+        .try_into()
+        .ok()
+        .unwrap();
+    let newest_size = |d: &sync_support::Device| {
+        let name = sync_support::files_of(d, &storage).pop().unwrap();
+        storage.get(&name).unwrap().len()
+    };
+    a.add("Private-Issuer-0", &[1; 20]);
+    a.sync(&storage);
+    let one = newest_size(&a);
+    for i in 1..25u8 {
+        a.add(&format!("Private-Issuer-{i}"), &[i + 1; 20]);
+    }
+    a.sync(&storage);
+    assert_eq!(newest_size(&a), one, "1 and 25 accounts look the same");
+    sync::revoke(&a.session, "Old tablet").unwrap();
+    a.sync(&storage);
+    b.sync(&storage);
+    let mut secrets: Vec<Vec<u8>> = names.iter().map(|n| n.as_bytes().to_vec()).collect();
+    secrets.push(b"Private-Issuer".to_vec());
+    secrets.push(b"alice".to_vec());
+    let files = storage.names();
+    assert!(files.len() >= 3, "{files:?}");
+    let mut saw_revocation = false;
+    for f in &files {
+        assert!(twofold_core::sync::file::parse_name(f).is_some(), "{f}");
+        let bytes = storage.get(f).unwrap();
+        for s in &secrets {
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_slice()),
+                "{f} shows {:?}",
+                String::from_utf8_lossy(s)
+            );
+        }
+        let header_len = u32::from_be_bytes(bytes[6..10].try_into().unwrap()) as usize;
+        let header = V::parse(&bytes[10..10 + header_len]);
+        saw_revocation |= !header.get("revocations").arr().is_empty();
+    }
+    assert!(saw_revocation, "the revocation travels in the clear headers");
 }
