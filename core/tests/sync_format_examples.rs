@@ -329,7 +329,15 @@ fn by_hand(file: &[u8], kx_seed: &[u8; 32]) -> ByHand {
         .expect("the documented wrap opens")
         .try_into()
         .unwrap();
-    let check = Sha256::digest([b"twofold/sync/1 key check".as_slice(), &group, &eb, &epoch_key].concat());
+    let check = Sha256::digest(
+        [
+            b"twofold/sync/1 key check".as_slice(),
+            &group,
+            &eb,
+            &epoch_key,
+        ]
+        .concat(),
+    );
     assert_eq!(check.as_slice(), rotation.get("key_check").bin());
     // §4.4: the body.
     let body_key = hkdf32(
@@ -351,12 +359,18 @@ fn by_hand(file: &[u8], kx_seed: &[u8; 32]) -> ByHand {
     let deflated_len = u32::from_be_bytes(padded[1..5].try_into().unwrap()) as usize;
     assert_eq!(padded.len(), padme(5 + deflated_len));
     assert!(padded[5 + deflated_len..].iter().all(|b| *b == 0));
-    let body_bytes =
-        miniz_oxide::inflate::decompress_to_vec(&padded[5..5 + deflated_len]).unwrap();
+    let body_bytes = miniz_oxide::inflate::decompress_to_vec(&padded[5..5 + deflated_len]).unwrap();
     let body = V::parse(&body_bytes);
     assert_eq!(
         body.keys(),
-        ["written_at", "clock", "statements", "rotations", "seen", "doc"]
+        [
+            "written_at",
+            "clock",
+            "statements",
+            "rotations",
+            "seen",
+            "doc"
+        ]
     );
     ByHand {
         header_bytes,
@@ -642,5 +656,8 @@ fn the_storage_sees_no_names_and_sizes_hide_the_entry_count() {
         let header = V::parse(&bytes[10..10 + header_len]);
         saw_revocation |= !header.get("revocations").arr().is_empty();
     }
-    assert!(saw_revocation, "the revocation travels in the clear headers");
+    assert!(
+        saw_revocation,
+        "the revocation travels in the clear headers"
+    );
 }
