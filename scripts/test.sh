@@ -43,6 +43,15 @@ fi
 # --- Rust ---------------------------------------------------------------------------------
 echo "== cargo fmt --check"
 cargo fmt --all --check
+echo "== cargo deny (supply chain: deny.toml)"
+command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --quiet
+if cargo deny fetch >/dev/null 2>&1; then
+  cargo deny check
+else
+  # The RustSec database lives on GitHub; where it cannot be fetched the other checks still run.
+  echo "   the RustSec advisory database cannot be fetched here: advisories not checked"
+  cargo deny check bans licenses sources
+fi
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== Rust tests"
