@@ -4,7 +4,7 @@
 //! and `steam` types in any case, `issuer:account` labels split at a literal `:` or `%3A`,
 //! `%20` and `+` for spaces, optional padding and spacing in the secret, unknown parameters.
 //! Everything else is refused with a [`UriError`] that names the reason and never contains
-//! the secret. [`format`] writes the canonical form, which [`parse`] reads back to the same
+//! the secret. [`format()`] writes the canonical form, which [`parse`] reads back to the same
 //! [`Credential`].
 
 pub mod base32;
