@@ -97,7 +97,11 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn mode(p: &Path) -> u32 {
-        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+        std::fs::symlink_metadata(p)
+            .expect("the file was just written")
+            .permissions()
+            .mode()
+            & 0o777
     }
 
     #[test]

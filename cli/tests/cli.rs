@@ -1,5 +1,7 @@
 //! The `twofold` binary as scripts and later checks use it.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use serde_json::Value;

@@ -1,5 +1,7 @@
 //! `twofold qr decode`, `scan`, `import`, `export` end to end.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::path::{Path, PathBuf};

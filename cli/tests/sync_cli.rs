@@ -3,6 +3,8 @@
 //! JSON, conflicts and their resolution, revocation, and the refusals with their exit
 //! statuses.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use common::Lab;

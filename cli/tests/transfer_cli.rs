@@ -3,6 +3,8 @@
 //! files every secret-bearing output goes through (0600, replaced not rewritten, symlinks not
 //! followed).
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::path::PathBuf;

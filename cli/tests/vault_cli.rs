@@ -1,5 +1,7 @@
 //! The vault commands end to end, as a script or a new user runs them.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::path::PathBuf;

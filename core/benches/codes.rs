@@ -5,6 +5,8 @@
 //! no truncation or formatting. One run. `scripts/perf_report.py codes` turns the results
 //! into ratios in `docs/performance.md`.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};

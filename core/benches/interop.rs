@@ -4,6 +4,8 @@
 //! export. Files are built here with each format's documented parameters; the KeePass ones
 //! and the ZipCrypto one come from the fixture writer (tests/peers/make_import_fixtures.py).
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::io::Write;
 use std::path::PathBuf;
 

@@ -2,6 +2,8 @@
 //! saving = serialize/encrypt + durable atomic write. For 10, 1 000 and 10 000 entries.
 //! `scripts/bench-vault.py` adds peak memory and the Argon2id comparison with the C reference.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};

@@ -11,6 +11,8 @@
 //!
 //! and the bytes written per sync, with what padding adds. Prints the Markdown section.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

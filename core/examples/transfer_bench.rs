@@ -12,6 +12,8 @@
 //!
 //! Prints the Markdown section. Needs `zbarimg` (Debian zbar-tools) for table 2.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::time::Instant;
 
 use serde::Serialize;

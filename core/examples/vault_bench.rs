@@ -8,6 +8,8 @@
 //! vault_bench codes PATH K         unlock, then K calls of codes_at; print µs per call (JSON)
 //! ```
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::path::Path;
 use std::time::Instant;
 

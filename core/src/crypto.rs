@@ -18,6 +18,7 @@ pub type Key32 = Zeroizing<[u8; 32]>;
 /// Where random bytes come from. The system source in production; a deterministic one only
 /// for the worked examples in the format documents.
 pub trait RandomSource: Send + Sync {
+    /// Fills `buf` with random bytes, or fails without filling it in part.
     fn fill(&self, buf: &mut [u8]) -> Result<(), CryptoError>;
 }
 
@@ -31,6 +32,7 @@ impl Default for SystemRandom {
 }
 
 impl SystemRandom {
+    /// Opens the system source (no I/O happens until the first fill).
     pub fn new() -> Self {
         SystemRandom(ring::rand::SystemRandom::new())
     }
@@ -59,12 +61,19 @@ pub fn random_key(rng: &dyn RandomSource) -> Result<Key32, CryptoError> {
 /// Failures of the primitives. None of them carries key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
+    /// The system random number generator returned an error.
     #[error("the system random number generator failed")]
     Random,
+    /// The tag did not verify: the key is wrong or the data was changed.
     #[error("authentication failed: wrong key or damaged data")]
     Authentication,
+    /// The key derivation could not allocate its memory.
     #[error("not enough memory for the key derivation ({m_kib} KiB)")]
-    OutOfMemory { m_kib: u32 },
+    OutOfMemory {
+        /// The memory it asked for, in KiB.
+        m_kib: u32,
+    },
+    /// Argon2 refused the parameters (for example fewer than 8 KiB per lane).
     #[error("invalid key derivation parameters")]
     KdfParams,
 }
@@ -115,8 +124,11 @@ pub fn open(
 /// Argon2id cost parameters (m in KiB, t passes, p lanes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KdfParams {
+    /// Memory in KiB.
     pub m_kib: u32,
+    /// Passes over the memory (at least 1).
     pub t: u32,
+    /// Lanes (parallelism; at least 1).
     pub p: u32,
 }
 
@@ -145,7 +157,9 @@ impl KdfParams {
     /// what a phone survives (256 MiB), with the passes a backup's memory fallback can reach
     /// (256 MiB × 3 → 128 × 6 → 64 × 12).
     pub const MAX_M_KIB: u32 = 256 * 1024;
+    /// Most passes a file may ask for.
     pub const MAX_T: u32 = 12;
+    /// Most lanes a file may ask for.
     pub const MAX_P: u32 = 4;
 
     /// Whether a file carrying these parameters may be opened under the default limit.
@@ -182,7 +196,9 @@ impl KdfParams {
 /// phone survives; a desktop may raise it for its own vault (see `VaultEnv::kdf_limit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfLimit {
+    /// Most memory in KiB.
     pub max_m_kib: u32,
+    /// Most passes.
     pub max_t: u32,
     /// Memory (KiB) × passes.
     pub max_work: u64,
@@ -219,8 +235,10 @@ impl std::fmt::Display for KdfParams {
 /// Why a file's KDF parameters were refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KdfRejection {
+    /// Weaker than [`KdfParams::FLOOR`]: too cheap to guess against, refused as a downgrade.
     #[error("key derivation parameters ({0}) are below the minimum of 19 MiB and 2 passes")]
     BelowFloor(KdfParams),
+    /// More memory, passes, lanes or work than the [`KdfLimit`] allows.
     #[error(
         "key derivation parameters ({0}) exceed the limit of 256 MiB, 12 passes and the work of 256 MiB × 3"
     )]
@@ -327,6 +345,7 @@ pub fn calibrate(target: Duration, max_m_kib: u32) -> Result<KdfParams, CryptoEr
 /// core and is wiped on drop.
 pub struct SlotKeyPair {
     secret: x25519_dalek::StaticSecret,
+    /// The X25519 public key (what a file stores to address this slot).
     pub public: [u8; 32],
 }
 

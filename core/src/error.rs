@@ -13,6 +13,7 @@ pub enum ErrorKind {
 
 /// An error that knows its [`ErrorKind`].
 pub trait Classify {
+    /// Whose fault this error is.
     fn kind(&self) -> ErrorKind;
 }
 

@@ -105,10 +105,16 @@ impl fmt::Debug for Secret {
 /// Why a secret was refused. Never contains any part of the secret itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
+    /// No key bytes at all.
     #[error("secret is empty")]
     Empty,
+    /// More than [`MAX_SECRET_BYTES`] key bytes.
     #[error("secret is too long ({len} bytes; at most {MAX_SECRET_BYTES})")]
-    TooLong { len: usize },
+    TooLong {
+        /// How many bytes it had.
+        len: usize,
+    },
+    /// The text is not valid base32.
     #[error(transparent)]
     Base32(#[from] base32::Base32Error),
 }

@@ -5,6 +5,8 @@
 //! one and refused by another, unknown groups were dropped by one and created by another, and
 //! one never looked for duplicates.)
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use common::*;

@@ -1,5 +1,7 @@
 //! Verified backups: create, verify (with diff), restore (merge/replace), rotation, tamper.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::sync::Arc;

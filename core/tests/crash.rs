@@ -3,6 +3,8 @@
 //! child reported committed or the one it was writing, with every committed entry present
 //! and the HOTP counter never behind what was handed out.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::io::{BufRead, BufReader};
@@ -164,7 +166,11 @@ fn kill_a_writer_200_times() {
         "only {kills_mid_run} of 200 kills hit a running writer"
     );
     // Enough commits were reported to check (about one per round on a quiet machine).
-    assert!(committed_entries.len() >= 100, "{} commits", committed_entries.len());
+    assert!(
+        committed_entries.len() >= 100,
+        "{} commits",
+        committed_entries.len()
+    );
 }
 
 const SYNC_STORAGE_ENV: &str = "TWOFOLD_CRASH_CHILD_SYNC_DIR";

@@ -9,6 +9,8 @@
 //!
 //! After a deliberate format change: `TWOFOLD_UPDATE_DOCS=1 cargo test --test format_examples`.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::fmt::Write as _;

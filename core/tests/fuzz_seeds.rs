@@ -3,6 +3,8 @@
 //! toolchain in every test run, so a seed that once crashed a target (kept here after the fix)
 //! stays a regression test even where `cargo fuzz` is not run.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::path::{Path, PathBuf};
 
 use twofold_core::interop::{self, Format, enroll::Enrollment, google};

@@ -6,6 +6,8 @@
 //! SQLite views and oversized values, XML entities, and key-derivation parameters above the
 //! ceilings — each refused quickly with a typed error.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -3,6 +3,8 @@
 //! `cryptography`, libsodium through PyNaCl, argon2-cffi; Debian's `zbarimg` for Google QR
 //! images), and hostile input.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::path::PathBuf;

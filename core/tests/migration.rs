@@ -2,6 +2,8 @@
 //! the v1 code itself) still open with every credential, upgrade to format 2 in place, and
 //! give the same codes; v1 backups verify and restore. See tests/fixtures/v1/README.md.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! Cross-check against a real peer: Debian's `oathtool`, run as a subprocess, must agree with
 //! the engine on at least 500 random cases. The README's test command installs it.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::process::Command;
 
 use proptest::prelude::RngCore;

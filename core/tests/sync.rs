@@ -2,6 +2,8 @@
 //! is lost; deletes, HOTP counters, joining and revocation behave as `docs/sync-protocol.md`
 //! says. Every device is a real vault; every file goes through a storage.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod sync_support;
 
 use sync_support::*;

@@ -3,6 +3,8 @@
 //! nothing is imported from the attacking file, and nothing the victim holds is lost.
 //! (`docs/threat-model.md` names these tests.)
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod sync_support;
 
 use sync_support::*;

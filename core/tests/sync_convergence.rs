@@ -7,6 +7,8 @@
 //! device's copy into another's, and may be lost. At the end every copy is delivered
 //! everywhere until nothing changes.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod sync_support;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -14,6 +14,8 @@
 //! After a deliberate format change:
 //! `TWOFOLD_UPDATE_DOCS=1 cargo test -p twofold-core --test sync_format_examples`.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 mod sync_support;
 

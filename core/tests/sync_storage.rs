@@ -5,6 +5,8 @@
 //! copying files between them late, in pieces, under conflict names and through temporary
 //! files, while two devices sync concurrently.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod sync_support;
 
 use std::collections::BTreeMap;

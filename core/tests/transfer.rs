@@ -5,6 +5,8 @@
 //! absolute deadline, expiry while waiting, refused addresses); property tests of the fountain
 //! layer and the payload encoding.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::process::Command;

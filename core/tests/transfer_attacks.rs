@@ -5,6 +5,8 @@
 //! grinding against an OTPX/1-style code (fixed before any sender is locked) wins almost
 //! always. Bounds are binomial tails far beyond 4 σ, so the tests do not flake.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use twofold_core::Secret;
 use twofold_core::crypto::{RandomSource, SystemRandom};
 use twofold_core::otp::OtpKind;

@@ -4,6 +4,8 @@
 //! the documented frames, fed to a receiver restored from the documented state, complete the
 //! transfer with the documented code.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::fmt::Write as _;

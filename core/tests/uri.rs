@@ -1,5 +1,7 @@
 //! otpauth URI parsing and formatting: real-world forms, every rejection reason, round trips.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use proptest::prelude::*;
 use twofold_core::Secret;
 use twofold_core::otp::{Algorithm, OtpKind};

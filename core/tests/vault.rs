@@ -1,5 +1,7 @@
 //! The encrypted vault: round trips, credentials, slots, tampering, storage faults, threads.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::sync::Arc;

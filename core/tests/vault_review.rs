@@ -2,6 +2,8 @@
 //! core. A test that asserts the secure behaviour and fails marks a weakness found by this
 //! review (see the review report); the others are regression tests of properties that held.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::sync::{Arc, Barrier};

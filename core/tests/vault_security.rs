@@ -2,6 +2,8 @@
 //! here failed on format 1 (the review confirmed each) and names the property it attacks;
 //! `docs/threat-model.md` points at them.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 
 use std::sync::Arc;

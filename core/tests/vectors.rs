@@ -1,5 +1,7 @@
 //! RFC 4226 / RFC 6238 / Steam Guard vectors (copied into tests/vectors/otp-vectors.json).
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use serde_json::Value;
 use twofold_core::otp::{self, Algorithm, OtpKind};
 use twofold_core::{Secret, uri};

@@ -25,6 +25,7 @@ pub struct BackupOptions<'a> {
     pub password: Option<&'a [u8]>,
     /// Also seal to the vault's recovery key, so the recovery key opens the backup.
     pub recovery: bool,
+    /// Argon2id parameters for the password slot (default [`KdfParams::BACKUP`]).
     pub kdf: KdfParams,
 }
 
@@ -48,19 +49,26 @@ impl<'a> BackupOptions<'a> {
 /// What `create_backup` wrote and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupReport {
+    /// Where the backup was written.
     pub path: PathBuf,
+    /// Live accounts in the backup.
     pub entry_count: usize,
+    /// Size of the file in bytes.
     pub bytes: usize,
     /// Parameters actually used for the password slot (after any memory fallback).
     pub kdf: Option<KdfParams>,
+    /// Whether the vault's recovery key also opens it.
     pub sealed_to_recovery_key: bool,
 }
 
 /// Names of entries for reports (never secrets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntrySummary {
+    /// The entry's id in the vault.
     pub id: EntryId,
+    /// Service name; may be empty.
     pub issuer: String,
+    /// Account name; may be empty.
     pub account: String,
 }
 
@@ -86,6 +94,7 @@ pub struct BackupDiff {
 }
 
 impl BackupDiff {
+    /// Whether the backup and the vault hold the same accounts.
     pub fn is_empty(&self) -> bool {
         self.missing.is_empty() && self.changed.is_empty() && self.extra.is_empty()
     }
@@ -94,8 +103,11 @@ impl BackupDiff {
 /// Result of `verify_backup`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupVerification {
+    /// Live accounts in the backup.
     pub entry_count: usize,
+    /// When an entry in it last changed (ms since the epoch); `None` when it has none.
     pub newest_change: Option<i64>,
+    /// When the backup was made (ms since the epoch).
     pub created_at: i64,
     /// Present when compared against an unlocked vault.
     pub diff: Option<BackupDiff>,
@@ -343,6 +355,7 @@ fn verify_bytes(bytes: &[u8], sealed: &Sealed, content: &VaultContent) -> Result
 /// What an opened backup holds.
 #[derive(Debug, Clone)]
 pub struct OpenedBackup {
+    /// The decrypted vault content.
     pub content: VaultContent,
     /// When it was made (ms).
     pub created_at: i64,
@@ -409,7 +422,9 @@ pub fn open_backup(
 
 /// A credential for a backup: its password or the recovery key.
 pub enum BackupCredential<'a> {
+    /// The backup password.
     Password(&'a [u8]),
+    /// The vault's recovery key, for a backup sealed to it.
     RecoveryKey(&'a RecoveryKey),
 }
 
@@ -543,6 +558,7 @@ pub fn restore_content(
 /// What an automatic backup run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoBackupReport {
+    /// The backup this run wrote.
     pub created: BackupReport,
     /// Older automatic backups removed to keep the newest `keep`.
     pub deleted: Vec<PathBuf>,

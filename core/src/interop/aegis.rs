@@ -12,11 +12,11 @@ use crate::otp::OtpKind;
 use crate::vault::{Entry, Group};
 
 /// Scrypt cost Aegis uses for password slots.
-pub const SCRYPT_N: u64 = 32_768;
-pub const SCRYPT_R: u32 = 8;
-pub const SCRYPT_P: u32 = 1;
+pub(crate) const SCRYPT_N: u64 = 32_768;
+pub(crate) const SCRYPT_R: u32 = 8;
+pub(crate) const SCRYPT_P: u32 = 1;
 
-pub fn import(
+pub(crate) fn import(
     text: &str,
     password: Option<&[u8]>,
     work: &Work,

@@ -15,7 +15,7 @@ pub fn looks_encrypted(bytes: &[u8]) -> bool {
         && std::str::from_utf8(bytes).is_err()
 }
 
-pub fn import_plain(text: &str) -> Result<ImportReport, ImportError> {
+pub(crate) fn import_plain(text: &str) -> Result<ImportReport, ImportError> {
     let doc = support::json(text)?;
     let Value::Array(items) = &doc else {
         return Err(ImportError::Damaged(
@@ -73,7 +73,7 @@ fn entry(e: &Value) -> Result<ImportedEntry, String> {
     })
 }
 
-pub fn import_encrypted(
+pub(crate) fn import_encrypted(
     bytes: &[u8],
     password: Option<&[u8]>,
     work: &Work,

@@ -42,7 +42,7 @@ pub fn mask_text(text: &str) -> String {
     )
 }
 
-pub fn import(text: &str) -> Result<ImportReport, ImportError> {
+pub(crate) fn import(text: &str) -> Result<ImportReport, ImportError> {
     let prefs = container::prefs(text)?;
     let mut out = Collector::new();
     let mut found = false;

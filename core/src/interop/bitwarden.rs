@@ -55,7 +55,7 @@ fn from_totp(
     Ok(entry)
 }
 
-pub fn import_json(
+pub(crate) fn import_json(
     text: &str,
     password: Option<&[u8]>,
     work: &Work,
@@ -239,7 +239,7 @@ pub fn protect(
     .to_string()
 }
 
-pub fn import_csv(text: &str) -> Result<ImportReport, ImportError> {
+pub(crate) fn import_csv(text: &str) -> Result<ImportReport, ImportError> {
     let rows = parse_csv(text)?;
     let Some((header, rows)) = rows.split_first() else {
         return Err(ImportError::Damaged("empty CSV".into()));

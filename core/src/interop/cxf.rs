@@ -10,7 +10,9 @@ use crate::vault::Entry;
 /// What an export wrote and what it could not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
+    /// "Issuer (account)" of the entry left out.
     pub label: String,
+    /// Why the format cannot hold it.
     pub reason: String,
 }
 

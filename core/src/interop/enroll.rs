@@ -15,8 +15,11 @@ pub enum ScanOutcome {
     /// Part of a Google export. When `progress.is_complete()`, `accounts` holds every account of
     /// the export (and `errors` those that could not be read); before that both are empty.
     Migration {
+        /// How many of the export's codes have been scanned, and which are missing.
         progress: BatchProgress,
+        /// The export's accounts once every code is scanned; empty before.
         accounts: Vec<ImportedEntry>,
+        /// Why each unreadable account of the export was refused; empty before completion.
         errors: Vec<String>,
     },
 }
@@ -24,10 +27,13 @@ pub enum ScanOutcome {
 /// Why scanned text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScanError {
+    /// An `otpauth://` URI that does not parse.
     #[error("{0}")]
     InvalidUri(#[from] uri::UriError),
+    /// An `otpauth-migration://` code that does not decode or contradicts earlier codes of its export.
     #[error("this Google Authenticator code cannot be read: {0}")]
     InvalidMigration(String),
+    /// Text that is neither `otpauth://` nor `otpauth-migration://`.
     #[error("this QR code is not an authenticator code")]
     NotAnAuthenticatorCode,
 }
@@ -35,8 +41,10 @@ pub enum ScanError {
 /// Why a picture or frame could not be enrolled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnrollError {
+    /// The image or frame holds no decodable QR code.
     #[error(transparent)]
     Qr(#[from] crate::qr::QrError),
+    /// The QR code's text was refused.
     #[error(transparent)]
     Scan(#[from] ScanError),
 }
@@ -58,6 +66,7 @@ pub fn holds_secret(text: &str) -> bool {
 }
 
 impl Enrollment {
+    /// A session with nothing scanned yet.
     pub fn new() -> Self {
         Self::default()
     }

@@ -19,7 +19,7 @@ use crate::crypto::{self, KdfParams};
 const TAG_FINAL: u8 = 3;
 const ABYTES: usize = 17;
 
-pub fn import_encrypted(
+pub(crate) fn import_encrypted(
     text: &str,
     password: Option<&[u8]>,
     work: &Work,

@@ -12,8 +12,10 @@ use crate::vault::{Entry, VaultError, VaultSession};
 /// Why an export failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
+    /// The vault is locked, or reading it failed.
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The format could not be written (for example no randomness for its encryption).
     #[error("the export could not be made: {0}")]
     Failed(String),
 }

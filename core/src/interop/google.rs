@@ -21,34 +21,48 @@ const MAX_DATA_CHARS: usize = 64 * 1024;
 const MAX_BATCH_SIZE: i32 = 1000;
 const MAX_PARAMETERS: usize = 1000;
 
+/// The protobuf message inside one `otpauth-migration://` URI.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct MigrationPayload {
+    /// The accounts in this code.
     #[prost(message, repeated, tag = "1")]
     pub otp_parameters: Vec<OtpParameters>,
+    /// Format version (1 in the exports we have seen).
     #[prost(int32, tag = "2")]
     pub version: i32,
+    /// How many codes the export has.
     #[prost(int32, tag = "3")]
     pub batch_size: i32,
+    /// This code's 0-based position in the export.
     #[prost(int32, tag = "4")]
     pub batch_index: i32,
+    /// Identifies the export the code belongs to (shared by all its codes).
     #[prost(int32, tag = "5")]
     pub batch_id: i32,
 }
 
+/// One account in a migration payload.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct OtpParameters {
+    /// The raw key bytes.
     #[prost(bytes = "vec", tag = "1")]
     pub secret: Vec<u8>,
+    /// The label: account name, possibly `Issuer:account`.
     #[prost(string, tag = "2")]
     pub name: String,
+    /// Service name; may be empty.
     #[prost(string, tag = "3")]
     pub issuer: String,
+    /// 0 unspecified (SHA1), 1 SHA1, 2 SHA256, 3 SHA512, 4 MD5 (refused).
     #[prost(int32, tag = "4")]
     pub algorithm: i32,
+    /// 0 unspecified (6), 1 six digits, 2 eight digits.
     #[prost(int32, tag = "5")]
     pub digits: i32,
+    /// 0 unspecified (TOTP), 1 HOTP, 2 TOTP.
     #[prost(int32, tag = "6")]
     pub r#type: i32,
+    /// HOTP counter; 0 for TOTP.
     #[prost(int64, tag = "7")]
     pub counter: i64,
 }
@@ -56,9 +70,11 @@ pub struct OtpParameters {
 /// One decoded migration URI.
 #[derive(Debug, Clone)]
 pub struct MigrationPart {
+    /// Identifies the export the code belongs to.
     pub batch_id: i32,
     /// 0-based.
     pub batch_index: usize,
+    /// How many codes the export has.
     pub batch_size: usize,
     /// One result per account in this code.
     pub accounts: Vec<Result<ImportedEntry, String>>,
@@ -177,14 +193,18 @@ struct Batch {
 /// Where a batch stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchProgress {
+    /// The export this is about.
     pub batch_id: i32,
+    /// Codes of it scanned so far.
     pub scanned: usize,
+    /// Codes it has in all.
     pub total: usize,
     /// 0-based indexes not scanned yet.
     pub missing: Vec<usize>,
 }
 
 impl BatchProgress {
+    /// Whether every code of the export has been scanned.
     pub fn is_complete(&self) -> bool {
         self.missing.is_empty()
     }
@@ -206,6 +226,7 @@ impl BatchProgress {
 }
 
 impl BatchCollector {
+    /// A collector with no batches yet.
     pub fn new() -> Self {
         Self::default()
     }
@@ -229,6 +250,7 @@ impl BatchCollector {
         Ok(self.progress(part.batch_id).expect("just added"))
     }
 
+    /// Where batch `batch_id` stands; `None` when no code of it was added.
     pub fn progress(&self, batch_id: i32) -> Option<BatchProgress> {
         let b = self.batches.get(&batch_id)?;
         Some(BatchProgress {
@@ -321,8 +343,6 @@ fn exportable(kind: &OtpKind) -> Result<(i32, i64), String> {
     }
 }
 
-/// Export as migration URIs, `ACCOUNTS_PER_QR` accounts per code, one batch. Returns the URIs
-/// and the entries the format cannot hold.
 /// [`export`] with a random batch id (what Google Authenticator uses to tell exports apart).
 pub fn export_random(
     entries: &[&Entry],
@@ -332,6 +352,8 @@ pub fn export_random(
     Ok(export(entries, i32::from_be_bytes(id) & 0x7fff_ffff))
 }
 
+/// Export as migration URIs, `ACCOUNTS_PER_QR` accounts per code, one batch. Returns the URIs
+/// and the entries the format cannot hold.
 pub fn export(entries: &[&Entry], batch_id: i32) -> (Vec<String>, Vec<Skipped>) {
     let mut params = Vec::new();
     let mut skipped = Vec::new();

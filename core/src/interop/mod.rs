@@ -10,34 +10,34 @@
 
 pub mod aegis;
 pub mod andotp;
-pub mod authplus;
-pub mod authy;
+pub(crate) mod authplus;
+pub(crate) mod authy;
 pub mod battlenet;
 pub mod bitwarden;
-pub mod container;
+pub(crate) mod container;
 pub mod cxf;
-pub mod duo;
+pub(crate) mod duo;
 pub mod enroll;
 pub mod ente;
 pub mod export;
-pub mod freeotp;
-pub mod freeotp_backup;
+pub(crate) mod freeotp;
+pub(crate) mod freeotp_backup;
 pub mod google;
-pub mod keepass;
-pub mod lastpass;
-pub mod msauth;
-pub mod onepassword;
+pub(crate) mod keepass;
+pub(crate) mod lastpass;
+pub(crate) mod msauth;
+pub(crate) mod onepassword;
 pub mod otpauth_list;
 mod pending;
 pub mod proton;
-pub mod protonpass;
-pub mod raivo;
-pub mod steam;
+pub(crate) mod protonpass;
+pub(crate) mod raivo;
+pub(crate) mod steam;
 pub mod stratum;
 pub mod support;
 pub mod totp_authenticator;
 pub mod twofas;
-pub mod winauth;
+pub(crate) mod winauth;
 
 pub use pending::PendingAccounts;
 
@@ -54,12 +54,18 @@ pub const MAX_IMPORT_ENTRIES: usize = crate::limits::MAX_ENTRIES;
 /// wire format of one account, see `docs/transfer-protocol.md` §3).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportedEntry {
+    /// The kind of code and its parameters.
     pub kind: OtpKind,
+    /// The key.
     pub secret: Secret,
+    /// Service name; empty when the source had none.
     pub issuer: String,
+    /// Account name; empty when the source had none.
     pub account: String,
+    /// The source app's note or comment field; empty when none.
     #[serde(default)]
     pub note: String,
+    /// Whether the source app had it pinned or starred.
     #[serde(default)]
     pub favorite: bool,
     /// Group / tag / folder names the source app had.
@@ -81,6 +87,7 @@ impl ImportedEntry {
         }
     }
 
+    /// The account an otpauth URI describes.
     pub fn from_credential(c: Credential) -> Self {
         Self::new(
             c.kind,
@@ -108,14 +115,18 @@ pub struct ItemError {
     pub index: usize,
     /// What the file called it, when that much was readable.
     pub label: String,
+    /// Why it could not be read (never containing its secret).
     pub reason: String,
 }
 
 /// The result of reading a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportReport {
+    /// The format the file was read as (detected or given).
     pub format: Format,
+    /// Every account that could be read, in file order.
     pub entries: Vec<ImportedEntry>,
+    /// The items that could not be read.
     pub errors: Vec<ItemError>,
 }
 
@@ -124,15 +135,23 @@ pub struct ImportReport {
 pub enum Format {
     /// One otpauth:// (or otpauth-migration://) URI per line; also Ente Auth's plain export.
     OtpauthList,
+    /// Aegis Authenticator's JSON export, plain or encrypted.
     Aegis,
+    /// 2FAS Authenticator's `.2fas` backup, plain or encrypted.
     TwoFas,
+    /// andOTP's plain JSON backup.
     AndOtp,
     /// andOTP's encrypted binary backup (current or old layout).
     AndOtpEncrypted,
+    /// Bitwarden's JSON export (plain or password-protected); its TOTP fields.
     BitwardenJson,
+    /// Bitwarden's CSV export (the `login_totp` column).
     BitwardenCsv,
+    /// Ente Auth's encrypted export.
     EnteEncrypted,
+    /// FreeOTP+'s JSON backup.
     FreeOtpPlus,
+    /// Proton Authenticator's export, plain or encrypted.
     Proton,
     /// Google Authenticator `otpauth-migration://` URIs (one or several lines).
     GoogleMigration,
@@ -175,6 +194,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order detection and help text list them.
     pub const ALL: [Format; 28] = [
         Format::OtpauthList,
         Format::Aegis,
@@ -240,6 +260,7 @@ impl Format {
         }
     }
 
+    /// The format a `--format` name or alias names (case-insensitive); `None` for an unknown name.
     pub fn from_name(name: &str) -> Option<Self> {
         let n = name.to_ascii_lowercase();
         Format::ALL
@@ -287,22 +308,29 @@ impl Format {
 /// Why a whole file could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
+    /// The file is encrypted and no password was given.
     #[error("the file is encrypted: a password is needed")]
     PasswordRequired,
+    /// The password does not open the file.
     #[error("wrong password for this file")]
     WrongPassword,
+    /// The file is truncated or its structure is broken; the detail says where.
     #[error("the file is damaged: {0}")]
     Damaged(String),
+    /// No known format matched; lists the formats tried.
     #[error("not a format Twofold can import (tried: {0})")]
     UnknownFormat(String),
+    /// Larger than [`MAX_IMPORT_BYTES`]; carries the size in bytes.
     #[error("the file is too large ({0} bytes; at most {MAX_IMPORT_BYTES})")]
     TooLarge(usize),
+    /// More than [`MAX_IMPORT_ENTRIES`] accounts.
     #[error("the file holds too many entries (more than {MAX_IMPORT_ENTRIES})")]
     TooManyEntries,
     /// The file asks for more work or memory than an import allows (key derivation
     /// parameters, ZIP expansion, database size, XML entities): the detail says what.
     #[error("refused, the file asks for more than an import allows: {0}")]
     HostileParameters(String),
+    /// A known format in a variant or version we do not read (the detail says which).
     #[error("unsupported: {0}")]
     Unsupported(String),
 }
@@ -448,6 +476,7 @@ pub fn import_with_key_file(
 pub struct ImportOptions<'a> {
     /// The format, or `None` to detect it from the contents.
     pub format: Option<Format>,
+    /// The file's password, when it is encrypted.
     pub password: Option<&'a [u8]>,
     /// A KeePass key file.
     pub key_file: Option<&'a [u8]>,

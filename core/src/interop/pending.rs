@@ -33,10 +33,12 @@ impl PendingAccounts {
         &self.entries
     }
 
+    /// How many accounts are waiting.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether no account is waiting.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -16,7 +16,7 @@ const KDF: KdfParams = KdfParams {
     p: 1,
 };
 
-pub fn import(
+pub(crate) fn import(
     text: &str,
     password: Option<&[u8]>,
     work: &Work,

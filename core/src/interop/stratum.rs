@@ -15,18 +15,18 @@ use super::support::{self, Collector, Prf, Work, array, str_field, uint_field};
 use super::{Format, ImportError, ImportReport, ImportedEntry, container};
 use crate::otp::{Algorithm, OtpKind};
 
-pub const STRONG_HEADER: &[u8; 16] = b"AUTHENTICATORPRO";
-pub const LEGACY_HEADER: &[u8; 16] = b"AuthenticatorPro";
-pub const ARGON2_M_KIB: u64 = 64 * 1024;
-pub const ARGON2_T: u64 = 3;
-pub const ARGON2_P: u64 = 4;
-pub const LEGACY_ITERATIONS: u64 = 64_000;
+pub(crate) const STRONG_HEADER: &[u8; 16] = b"AUTHENTICATORPRO";
+pub(crate) const LEGACY_HEADER: &[u8; 16] = b"AuthenticatorPro";
+pub(crate) const ARGON2_M_KIB: u64 = 64 * 1024;
+pub(crate) const ARGON2_T: u64 = 3;
+pub(crate) const ARGON2_P: u64 = 4;
+pub(crate) const LEGACY_ITERATIONS: u64 = 64_000;
 
-pub fn looks_encrypted(bytes: &[u8]) -> bool {
+pub(crate) fn looks_encrypted(bytes: &[u8]) -> bool {
     bytes.starts_with(STRONG_HEADER) || bytes.starts_with(LEGACY_HEADER)
 }
 
-pub fn import(
+pub(crate) fn import(
     bytes: &[u8],
     password: Option<&[u8]>,
     work: &Work,
@@ -80,7 +80,7 @@ pub fn import(
     import_plain(support::text(bytes)?)
 }
 
-pub fn import_plain(text: &str) -> Result<ImportReport, ImportError> {
+pub(crate) fn import_plain(text: &str) -> Result<ImportReport, ImportError> {
     let doc = support::json(text)?;
     if doc.get("Authenticators").is_none() {
         return Err(ImportError::Damaged(

@@ -38,7 +38,7 @@ impl ClassifyName for serde_json::Error {
 
 /// Collects entries and per-item errors.
 #[derive(Default)]
-pub struct Collector {
+pub(crate) struct Collector {
     pub entries: Vec<ImportedEntry>,
     pub errors: Vec<ItemError>,
 }
@@ -117,7 +117,7 @@ pub fn array<'a>(v: &'a Value, key: &str) -> Result<&'a [Value], ImportError> {
     }
 }
 
-pub fn algorithm(name: &str) -> Result<Algorithm, String> {
+pub(crate) fn algorithm(name: &str) -> Result<Algorithm, String> {
     if name.trim().is_empty() {
         return Ok(Algorithm::Sha1);
     }
@@ -129,7 +129,7 @@ pub fn algorithm(name: &str) -> Result<Algorithm, String> {
     })
 }
 
-pub fn digits(n: Option<u64>) -> Result<u8, String> {
+pub(crate) fn digits(n: Option<u64>) -> Result<u8, String> {
     match n {
         None => Ok(otp::DEFAULT_DIGITS),
         Some(d) if (u64::from(otp::MIN_DIGITS)..=u64::from(otp::MAX_DIGITS)).contains(&d) => {
@@ -139,7 +139,7 @@ pub fn digits(n: Option<u64>) -> Result<u8, String> {
     }
 }
 
-pub fn period(n: Option<u64>) -> Result<u32, String> {
+pub(crate) fn period(n: Option<u64>) -> Result<u32, String> {
     match n {
         None => Ok(otp::DEFAULT_PERIOD),
         Some(p) if p >= 1 && p <= u64::from(otp::MAX_PERIOD) => Ok(p as u32),
@@ -174,11 +174,11 @@ pub fn kind(
     }
 }
 
-pub fn secret_b32(text: &str) -> Result<Secret, String> {
+pub(crate) fn secret_b32(text: &str) -> Result<Secret, String> {
     Secret::from_base32(text).map_err(|e| format!("secret: {e}"))
 }
 
-pub fn b64(text: &str) -> Result<Vec<u8>, ImportError> {
+pub(crate) fn b64(text: &str) -> Result<Vec<u8>, ImportError> {
     use base64::Engine;
     let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
@@ -190,12 +190,13 @@ pub fn b64(text: &str) -> Result<Vec<u8>, ImportError> {
         .map_err(|_| ImportError::Damaged("invalid base64".into()))
 }
 
+/// Standard base64 with padding (for building fixtures of the formats that use it).
 pub fn b64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-pub fn hex(text: &str) -> Result<Vec<u8>, ImportError> {
+pub(crate) fn hex(text: &str) -> Result<Vec<u8>, ImportError> {
     let t = text.trim();
     // Byte-wise slicing below: anything but ASCII hex digits is refused first (a multi-byte
     // character would otherwise split mid-character).
@@ -211,7 +212,7 @@ pub fn hex(text: &str) -> Result<Vec<u8>, ImportError> {
         .collect()
 }
 
-pub fn hex_encode(bytes: &[u8]) -> String {
+pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -271,8 +272,11 @@ pub const WORK_BUDGET: u64 = 48_000_000;
 /// The hash of a PBKDF2 derivation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prf {
+    /// PBKDF2-HMAC-SHA1.
     Sha1,
+    /// PBKDF2-HMAC-SHA256.
     Sha256,
+    /// PBKDF2-HMAC-SHA512.
     Sha512,
 }
 
@@ -308,6 +312,7 @@ impl Default for Work {
 }
 
 impl Work {
+    /// A fresh budget of [`WORK_BUDGET`] with the phone memory ceiling ([`MAX_KDF_MEMORY_BYTES`]).
     pub fn new() -> Self {
         Self::with_memory_limit(MAX_KDF_MEMORY_BYTES)
     }

@@ -26,7 +26,7 @@ pub fn looks_encrypted(text: &str) -> bool {
         && support::b64(t).is_ok_and(|b| !b.is_empty() && b.len() % 16 == 0)
 }
 
-pub fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
+pub(crate) fn import(text: &str, password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
     if container::looks_like_prefs_xml(text) {
         let prefs = container::prefs(text)?;
         let list = container::pref(&prefs, "STATIC_TOTP_CODES_LIST").ok_or_else(|| {

@@ -8,9 +8,9 @@ use serde_json::Value;
 use super::support::{self, Collector, Prf, Work, array, str_field, uint_field};
 use super::{Format, ImportError, ImportReport, ImportedEntry};
 
-pub const PBKDF2_ITERATIONS: u32 = 10_000;
+pub(crate) const PBKDF2_ITERATIONS: u32 = 10_000;
 
-pub fn import(
+pub(crate) fn import(
     text: &str,
     password: Option<&[u8]>,
     work: &Work,

@@ -35,9 +35,12 @@ const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
 )]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Algorithm {
+    /// HMAC-SHA1, the default and what most services use.
     #[default]
     Sha1,
+    /// HMAC-SHA256.
     Sha256,
+    /// HMAC-SHA512.
     Sha512,
 }
 
@@ -73,14 +76,20 @@ impl Algorithm {
 pub enum OtpKind {
     /// Time-based (RFC 6238).
     Totp {
+        /// HMAC hash function.
         algorithm: Algorithm,
+        /// Length of a code, [`MIN_DIGITS`] to [`MAX_DIGITS`].
         digits: u8,
+        /// Seconds each code is valid, 1 to [`MAX_PERIOD`].
         period: u32,
     },
     /// Counter-based (RFC 4226). `counter` is the counter the next code will use.
     Hotp {
+        /// HMAC hash function.
         algorithm: Algorithm,
+        /// Length of a code, [`MIN_DIGITS`] to [`MAX_DIGITS`].
         digits: u8,
+        /// The counter value the next code is computed from.
         counter: u64,
     },
     /// Steam Guard: SHA1, 30 s, five characters.
@@ -156,15 +165,19 @@ fn check_digits(digits: u8) -> Result<(), OtpError> {
 /// Invalid OTP parameters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OtpError {
+    /// A code length outside [`MIN_DIGITS`] to [`MAX_DIGITS`].
     #[error("{0} digits is not supported (use {MIN_DIGITS} to {MAX_DIGITS})")]
     Digits(u8),
+    /// A period of 0 s or longer than [`MAX_PERIOD`].
     #[error("period {0} s is not supported (use 1 to {MAX_PERIOD} seconds)")]
     Period(u32),
 }
 
 /// Something that can produce codes: an account's kind and secret.
 pub trait OtpSource {
+    /// The kind of code and its parameters.
     fn otp_kind(&self) -> &OtpKind;
+    /// The key the codes are computed from.
     fn otp_secret(&self) -> &Secret;
 }
 

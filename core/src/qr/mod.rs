@@ -20,10 +20,13 @@ pub const MAX_IMAGE_BYTES: usize = 64 * 1024 * 1024;
 /// Why a frame or image could not be examined (not finding a code is `Ok(None)`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QrError {
+    /// The frame is empty, larger than we decode, or its buffer is shorter than its size says.
     #[error("invalid frame: {0}")]
     InvalidFrame(String),
+    /// The bytes are not an image we can decode.
     #[error("not a readable PNG or JPEG image: {0}")]
     InvalidImage(String),
+    /// The text is longer than the largest QR code holds at the chosen level.
     #[error("the text does not fit in a QR code")]
     TooLong,
 }
@@ -31,9 +34,13 @@ pub enum QrError {
 /// A greyscale camera frame: `data[y * row_stride + x]` is the luma of pixel (x, y).
 #[derive(Debug, Clone, Copy)]
 pub struct LumaFrame<'a> {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// Bytes from the start of one row to the next (at least `width`).
     pub row_stride: u32,
+    /// The luma bytes, at least `row_stride × (height − 1) + width` of them.
     pub data: &'a [u8],
 }
 
@@ -163,9 +170,13 @@ pub fn luma_png(width: u32, height: u32, luma: &[u8]) -> Vec<u8> {
 /// Error-correction level for encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EcLevel {
+    /// Low: about 7 % of the code may be damaged.
     L,
+    /// Medium: about 15 %.
     M,
+    /// Quartile: about 25 %.
     Q,
+    /// High: about 30 %.
     H,
 }
 
@@ -183,7 +194,9 @@ impl From<EcLevel> for qrcode::EcLevel {
 /// The modules of a QR code: `size × size`, row-major, `true` = dark. No quiet zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QrMatrix {
+    /// Modules per side.
     pub size: usize,
+    /// `size × size` flags, row by row; `true` is a dark module.
     pub dark: Vec<bool>,
 }
 

@@ -137,6 +137,7 @@ pub struct FrameStream {
 }
 
 impl FrameStream {
+    /// Frames of `frame_bytes` bytes (before Base45) for the sealed `blob`; refused when the size is unusable or the blob too large for frames.
     pub fn new(blob: &[u8], invite: &Invite, frame_bytes: usize) -> Result<Self, TransferError> {
         if !(OVERHEAD + usize::from(MIN_SYMBOL)..=OVERHEAD + usize::from(MAX_SYMBOL))
             .contains(&frame_bytes)
@@ -215,17 +216,24 @@ pub struct Progress {
     pub received: usize,
     /// Frames needed without loss (the decoder may need one or two more).
     pub needed: usize,
+    /// Whether the whole blob has been recovered.
     pub complete: bool,
 }
 
 /// What a frame says about itself (for diagnostics and tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameInfo {
+    /// The session's tag (first 8 bytes of its id).
     pub session_tag: [u8; 8],
+    /// The sender's tag (first 8 bytes of SHA-256 of its `enc`).
     pub sender_tag: [u8; 8],
+    /// Length of the sealed blob in bytes.
     pub transfer_length: u64,
+    /// Bytes of encoded data per frame (RaptorQ symbol size).
     pub symbol_size: u16,
+    /// RaptorQ source block number.
     pub source_block: u8,
+    /// RaptorQ encoding symbol id within the block.
     pub symbol_id: u32,
 }
 
@@ -283,6 +291,7 @@ pub struct FrameCollector {
 }
 
 impl FrameCollector {
+    /// An empty collector for one session, checking frame MACs with `key`.
     pub fn new(session_id: [u8; 16], key: [u8; 32]) -> Self {
         FrameCollector {
             session_id,
@@ -295,6 +304,7 @@ impl FrameCollector {
         }
     }
 
+    /// Distinct frames received and frames needed so far.
     pub fn progress(&self) -> Progress {
         let needed = self.sender.as_ref().map_or(0, |(_, oti)| {
             oti.transfer_length().div_ceil(u64::from(oti.symbol_size())) as usize

@@ -104,11 +104,6 @@ impl Incoming {
     }
 }
 
-/// Waits on `listener` until `timeout` has passed in all (an absolute deadline): takes the
-/// first connection that sends a complete hello for this session, locks its sender, sends the
-/// nonce, then reads the sealed data and opens it into `receiver`. `now_s` is asked again
-/// whenever data arrives, so an invite that expires while waiting is refused.
-/// `on_locked` runs once the sender is locked (the code can be shown from then on).
 /// [`receive`] on the invite's LAN address (bound here); `TransferError::Invalid` when the
 /// invite has none, `Network` when it cannot be listened on.
 pub fn receive_on_invite(
@@ -125,6 +120,11 @@ pub fn receive_on_invite(
     receive(listener, receiver, timeout, now_s, on_locked)
 }
 
+/// Waits on `listener` until `timeout` has passed in all (an absolute deadline): takes the
+/// first connection that sends a complete hello for this session, locks its sender, sends the
+/// nonce, then reads the sealed data and opens it into `receiver`. `now_s` is asked again
+/// whenever data arrives, so an invite that expires while waiting is refused.
+/// `on_locked` runs once the sender is locked (the code can be shown from then on).
 pub fn receive(
     listener: TcpListener,
     receiver: &mut TransferReceiver,
@@ -246,6 +246,7 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
+    /// The code to compare with the receiver's screen.
     pub fn confirmation_code(&self) -> &str {
         &self.code
     }

@@ -64,49 +64,69 @@ const REPLY_LEN: usize = 1 + 8 + 8 + NONCE_LEN;
 /// Why a transfer step failed. No text contains key material or account secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransferError {
+    /// The text is not an invite (wrong prefix, bad Base45, wrong length); the detail says which.
     #[error("not a Twofold transfer invite: {0}")]
     InvalidInvite(String),
+    /// A transfer of another protocol version (the message says which side to update).
     #[error("{}", version_message(*.0))]
     UnsupportedVersion(u8),
+    /// The invite's lifetime has passed.
     #[error("this transfer invite has expired; show a new one on the new device")]
     Expired,
+    /// A frame, reply or connection for another session id.
     #[error("this frame belongs to another transfer session")]
     WrongSession,
+    /// Data from a sender other than the one the receiver locked.
     #[error("this data comes from a second sender; only the first sender is accepted")]
     SecondSender,
+    /// A frame whose MAC does not verify.
     #[error("this frame was altered (its authentication tag does not match)")]
     TamperedFrame,
+    /// Text that is not a transfer frame.
     #[error("not a Twofold transfer frame")]
     NotAFrame,
+    /// A transfer length over [`MAX_BLOB_BYTES`].
     #[error("the transfer claims {0} bytes, more than Twofold accepts")]
     Oversized(u64),
+    /// Fountain-code parameters out of the accepted range (symbol size, blocks).
     #[error("this frame's coding parameters are not acceptable: {0}")]
     BadParameters(String),
+    /// A LAN address that is not a private, link-local or loopback IP literal.
     #[error(
         "refusing the LAN address {0}: only private, link-local or loopback IP addresses are used"
     )]
     ForbiddenAddress(String),
+    /// The text is not a reply (wrong prefix, bad Base45, wrong length).
     #[error("not a reply from the new device: {0}")]
     InvalidReply(String),
+    /// The receiver locked a different sealing than this sender's: someone else sent to it.
     #[error(
         "the new device locked onto data from ANOTHER sender: someone else sent to it. Stop, \
          cancel on both devices and start over"
     )]
     ReplyForAnotherSender,
+    /// The reply's nonce does not open the invite's commitment, or differs from one already accepted.
     #[error("this reply does not match the invite (it was forged or belongs to another invite)")]
     TamperedReply,
+    /// The sealed data does not decrypt under this session's keys.
     #[error("the transferred data does not decrypt: it was altered or is not for this device")]
     Decryption,
+    /// Asked for the accounts or the code before enough data arrived.
     #[error("the transfer is not complete yet")]
     Incomplete,
+    /// The decrypted payload does not decode, or breaks a limit.
     #[error("the transferred accounts cannot be read: {0}")]
     BadPayload(String),
+    /// The other device's user declined.
     #[error("the other device refused the transfer: {0}")]
     Refused(String),
+    /// A socket error on the LAN path.
     #[error("network: {0}")]
     Network(String),
+    /// The LAN peer did not answer before the deadline.
     #[error("timed out waiting for the other device")]
     Timeout,
+    /// Any other refused request or file (the message says what).
     #[error("{0}")]
     Invalid(String),
 }
@@ -202,7 +222,9 @@ fn format_code(value: u64, digits: u32) -> String {
 /// An invite as the sender reads it.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Invite {
+    /// Random session id; its first 8 bytes tag every frame and reply.
     pub session_id: [u8; 16],
+    /// The receiver's ephemeral X25519 public key (the HPKE recipient).
     pub receiver_public: [u8; 32],
     psk: [u8; 32],
     /// SHA-256("twofold/otpx/2 receiver nonce" ‖ session id ‖ n_R): the receiver's nonce,
@@ -318,9 +340,11 @@ pub type TransferEntry = ImportedEntry;
 /// The sealed plaintext (encoded by [`payload`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferPayload {
+    /// Protocol version of the payload ([`VERSION`]).
     pub version: u8,
     /// Milliseconds since the epoch.
     pub created_at: i64,
+    /// The accounts, in the sender's order.
     pub entries: Vec<TransferEntry>,
 }
 
@@ -427,6 +451,7 @@ fn export_code_key(
 /// The receiver's revealed nonce, as the sender reads it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The session the reply belongs to (first 8 bytes of the session id).
     pub session_tag: [u8; 8],
     /// The sender the receiver locked (SHA-256(enc)[0..8]).
     pub sender_tag: [u8; 8],
@@ -450,6 +475,7 @@ impl Reply {
         format!("{REPLY_PREFIX}{}", base45::encode(&b))
     }
 
+    /// Reads an `OTPX2R` reply text (scanned or typed).
     pub fn parse(text: &str) -> Result<Self, TransferError> {
         let bad = |why: &str| TransferError::InvalidReply(why.to_owned());
         let body = match check_prefix(text.trim(), 'R') {
@@ -509,10 +535,12 @@ pub struct SenderState {
 }
 
 impl SenderState {
+    /// The state as MessagePack, for a 0600 file between the two CLI steps.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(rmp_serde::to_vec_named(self).expect("plain struct"))
     }
 
+    /// Reads what [`SenderState::to_bytes`] wrote; refuses other versions.
     pub fn from_bytes(b: &[u8]) -> Result<Self, TransferError> {
         let s: SenderState = rmp_serde::from_slice(b)
             .map_err(|_| TransferError::Invalid("not a transfer sender file".into()))?;
@@ -570,10 +598,12 @@ impl SenderState {
         format_code(code_value(&self.code_key, &self.session_id, nonce), digits)
     }
 
+    /// This sealing's tag (SHA-256 of its `enc`, first 8 bytes), which a reply must name.
     pub fn sender_tag(&self) -> [u8; 8] {
         self.sender_tag
     }
 
+    /// Unix seconds after which the invite, and so this state, is void.
     pub fn expires_at(&self) -> u64 {
         self.expires_at
     }
@@ -743,6 +773,7 @@ impl TransferSender {
         &self.blob
     }
 
+    /// The invite this sealing is for.
     pub fn invite(&self) -> &Invite {
         &self.invite
     }
@@ -751,7 +782,7 @@ impl TransferSender {
 /// What the receiver keeps between showing the invite and accepting (written to a 0600 file
 /// by the CLI). Wiped on drop.
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-pub struct ReceiverState {
+pub(crate) struct ReceiverState {
     pub version: u8,
     #[serde(with = "array")]
     pub session_id: [u8; 16],
@@ -863,6 +894,7 @@ impl TransferReceiver {
         Zeroizing::new(rmp_serde::to_vec_named(&self.state).expect("plain struct"))
     }
 
+    /// Reads what [`TransferReceiver::state_bytes`] wrote (and reopens a blob that had arrived).
     pub fn from_state_bytes(bytes: &[u8]) -> Result<Self, TransferError> {
         let state: ReceiverState = rmp_serde::from_slice(bytes).map_err(|_| {
             TransferError::Invalid("not a transfer session file (or one of another version)".into())
@@ -873,6 +905,7 @@ impl TransferReceiver {
         Self::from_state(state)
     }
 
+    /// The invite to show (the same each time for this session).
     pub fn invite(&self) -> Invite {
         let sk =
             <Kem as hpke::Kem>::PrivateKey::from_bytes(&self.state.secret_key).expect("own key");
@@ -886,6 +919,7 @@ impl TransferReceiver {
         }
     }
 
+    /// Unix seconds after which the session is void.
     pub fn expires_at(&self) -> u64 {
         self.state.expires_at
     }
@@ -1049,6 +1083,7 @@ impl TransferReceiver {
             .ok_or(TransferError::Incomplete)
     }
 
+    /// Frames received and needed; `complete` once the data is whole (by frames or LAN).
     pub fn progress(&self) -> Progress {
         let mut p = self.collector.progress();
         p.complete |= self.is_complete();

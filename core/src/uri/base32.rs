@@ -12,16 +12,29 @@ const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /// Why a base32 string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Base32Error {
+    /// No symbols at all: nothing, or only spaces, hyphens, line breaks or padding.
     #[error("secret is empty")]
     Empty,
+    /// A character outside the base32 alphabet and the separators we skip.
     #[error(
         "not valid base32: character {position} is not a letter A-Z, a digit 2-7, a space or a hyphen"
     )]
-    InvalidCharacter { position: usize },
+    InvalidCharacter {
+        /// 1-based position of the character in the text.
+        position: usize,
+    },
+    /// A `=` followed by more symbols.
     #[error("not valid base32: padding '=' at character {position} is followed by more data")]
-    MisplacedPadding { position: usize },
+    MisplacedPadding {
+        /// 1-based position of the first `=`.
+        position: usize,
+    },
+    /// Too few symbols for even one byte (a single symbol).
     #[error("not valid base32: {symbols} symbols do not make a whole byte")]
-    TooShort { symbols: usize },
+    TooShort {
+        /// How many base32 symbols there were.
+        symbols: usize,
+    },
 }
 
 /// Encodes bytes as upper-case base32 without padding.

@@ -4,7 +4,7 @@
 //! and `steam` types in any case, `issuer:account` labels split at a literal `:` or `%3A`,
 //! `%20` and `+` for spaces, optional padding and spacing in the secret, unknown parameters.
 //! Everything else is refused with a [`UriError`] that names the reason and never contains
-//! the secret. [`format`] writes the canonical form, which [`parse`] reads back to the same
+//! the secret. [`format()`] writes the canonical form, which [`parse`] reads back to the same
 //! [`Credential`].
 
 pub mod base32;
@@ -20,7 +20,9 @@ pub const MAX_URI_LEN: usize = 16 * 1024;
 /// An account as described by an otpauth URI: what the code generator needs plus its names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {
+    /// The kind of code and its parameters.
     pub kind: OtpKind,
+    /// The key (from the `secret` parameter).
     pub secret: Secret,
     /// Service name (`GitHub`); empty when the URI names none.
     pub issuer: String,
@@ -41,37 +43,57 @@ impl otp::OtpSource for Credential {
 /// contains the secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UriError {
+    /// The URI is longer than [`MAX_URI_LEN`] bytes.
     #[error("URI is too long ({len} bytes; at most {MAX_URI_LEN})")]
-    TooLong { len: usize },
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The URI does not start with `otpauth://`.
     #[error("not an otpauth URI: it must start with otpauth://")]
     WrongScheme,
+    /// No type (`totp`, `hotp`, `steam`) after the scheme.
     #[error("otpauth URI has no type: expected otpauth://totp/..., hotp or steam")]
     MissingType,
+    /// A type other than `totp`, `hotp` or `steam`.
     #[error("unknown OTP type '{0}': expected totp, hotp or steam")]
     UnknownType(String),
+    /// A `%` escape that is not two hex digits or not UTF-8; names the part (label or parameter).
     #[error("malformed percent-encoding in the {0}")]
     MalformedEncoding(&'static str),
+    /// No `secret` parameter.
     #[error("the secret parameter is missing")]
     MissingSecret,
+    /// A `secret` parameter with no value.
     #[error("the secret parameter is empty")]
     EmptySecret,
+    /// The `secret` is not usable (bad base32, too long).
     #[error("invalid secret: {0}")]
     InvalidSecret(SecretError),
+    /// An `algorithm` other than SHA1, SHA256 or SHA512.
     #[error("unsupported algorithm '{0}': expected SHA1, SHA256 or SHA512")]
     UnsupportedAlgorithm(String),
+    /// A `digits` value outside the supported range.
     #[error("{0} digits is not supported: use {min} to {max}", min = otp::MIN_DIGITS, max = otp::MAX_DIGITS)]
     UnsupportedDigits(u64),
+    /// A `period` of 0.
     #[error("period must not be 0")]
     PeriodZero,
+    /// A `period` longer than the longest supported.
     #[error("period {0} s is too long: at most {max} s", max = otp::MAX_PERIOD)]
     PeriodOutOfRange(u64),
+    /// An `hotp` URI without `counter`.
     #[error("an hotp URI needs a counter parameter")]
     MissingCounter,
+    /// A numeric parameter whose value is not a whole number.
     #[error("{parameter} must be a whole number, got '{value}'")]
     NotANumber {
+        /// Which parameter (`digits`, `period` or `counter`).
         parameter: &'static str,
+        /// What it held.
         value: String,
     },
+    /// A parameter given twice (which value was meant is unknowable).
     #[error("parameter '{0}' appears more than once")]
     DuplicateParameter(&'static str),
 }

@@ -1,6 +1,9 @@
 //! The encrypted vault: data model, `TWFV` container, key slots, atomic storage and the
 //! thread-safe session the apps and the CLI use.
 
+// Documented in a follow-up: see docs/architecture.md "Lints".
+#![allow(missing_docs)]
+
 pub mod container;
 pub mod edit;
 pub mod model;

@@ -4,6 +4,9 @@
 //! and Ed25519 signatures over the whole file. `docs/vault-format.md` is the normative
 //! description; this module is its implementation. Version 1 is read by [`v1`].
 
+// Documented: holds here although the rest of `vault` is still allowed (see vault/mod.rs).
+#![warn(missing_docs)]
+
 pub mod v1;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,7 @@ pub const MAX_SIGNERS: usize = MAX_SLOTS;
 pub const MAX_PASSWORD_SLOTS_TRIED: usize = 2;
 /// Longest keystore alias and blob of a platform or PIN slot.
 pub const MAX_ALIAS_LEN: usize = 256;
+/// Longest keystore blob of a platform or PIN slot, in bytes.
 pub const MAX_BLOB_LEN: usize = 8192;
 
 pub(crate) const PREFIX_LEN: usize = 4 + 2 + 4;
@@ -82,14 +86,19 @@ pub(crate) fn kind_code(kind: SlotKind) -> u8 {
 /// Argon2id parameters and salt of a password or PIN slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotKdf {
+    /// Memory in KiB.
     pub m_kib: u32,
+    /// Passes.
     pub t: u32,
+    /// Lanes.
     pub p: u32,
+    /// Random salt: 16 to 64 bytes (16 when we write it).
     #[serde(with = "bytes")]
     pub salt: Vec<u8>,
 }
 
 impl SlotKdf {
+    /// The parameters without the salt, for checking against the limits.
     pub fn params(&self) -> crypto::KdfParams {
         crypto::KdfParams {
             m_kib: self.m_kib,
@@ -103,7 +112,9 @@ impl SlotKdf {
 /// the app produced by wrapping the slot's 32-byte key with it. Opaque to the core.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlatformRef {
+    /// Name of the hardware key in the platform keystore (at most [`MAX_ALIAS_LEN`] bytes).
     pub alias: String,
+    /// The slot key as the keystore wrapped it (at most [`MAX_BLOB_LEN`] bytes).
     #[serde(with = "bytes")]
     pub blob: Vec<u8>,
 }
@@ -111,10 +122,13 @@ pub struct PlatformRef {
 /// The master key wrapped to a slot's public key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wrap {
+    /// The wrapper's ephemeral X25519 public key.
     #[serde(with = "array")]
     pub ephemeral: [u8; 32],
+    /// XChaCha20-Poly1305 nonce.
     #[serde(with = "array")]
     pub nonce: [u8; 24],
+    /// The encrypted master key with its tag.
     #[serde(with = "bytes")]
     pub ciphertext: Vec<u8>,
 }
@@ -126,6 +140,7 @@ pub struct Endorsement {
     /// The Ed25519 key the slot vouches for; one of the header's `signers`.
     #[serde(with = "array")]
     pub signer: [u8; 32],
+    /// HMAC-SHA256 over the vault id, slot and signer under the slot's endorsement key.
     #[serde(with = "array")]
     pub mac: [u8; 32],
 }
@@ -133,16 +148,21 @@ pub struct Endorsement {
 /// One way to open the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
+    /// Random slot id, stable for the slot's life.
     #[serde(with = "array")]
     pub id: [u8; 16],
+    /// What the slot is unlocked with.
     pub kind: SlotKind,
     /// X25519 public key of the slot; its private key is derived from the credential.
     #[serde(with = "array")]
     pub public_key: [u8; 32],
+    /// Argon2id parameters and salt; present for password and PIN slots.
     #[serde(default)]
     pub kdf: Option<SlotKdf>,
+    /// Keystore reference; present for platform and PIN slots.
     #[serde(default)]
     pub platform: Option<PlatformRef>,
+    /// The master key wrapped to `public_key`.
     pub wrap: Wrap,
     /// `None` only for a slot carried over from a version 1 file and not used since: it is
     /// endorsed the first time its credential opens the vault.
@@ -154,8 +174,10 @@ pub struct Slot {
 /// rotates, so a device that last saw the previous key can follow the change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Succession {
+    /// The signing key being replaced.
     #[serde(with = "array")]
     pub previous: [u8; 32],
+    /// Its Ed25519 signature over the new current key.
     #[serde(with = "array")]
     pub signature: [u8; 64],
 }
@@ -163,6 +185,7 @@ pub struct Succession {
 /// The authenticated, unencrypted header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
+    /// Random id of the vault, fixed at creation.
     #[serde(with = "array")]
     pub vault_id: [u8; 16],
     /// +1 on every write of a vault; for a backup, the generation of the vault it came from.
@@ -173,8 +196,10 @@ pub struct Header {
     /// Ed25519 verification keys; the first is the current one. Every one signs the file.
     #[serde(with = "key_list")]
     pub signers: Vec<[u8; 32]>,
+    /// Present in the file written when the current signing key changed.
     #[serde(default)]
     pub succession: Option<Succession>,
+    /// The key slots, at most [`MAX_SLOTS`].
     pub slots: Vec<Slot>,
 }
 
@@ -193,7 +218,9 @@ impl Header {
 /// A parsed file whose signatures have been checked, not yet decrypted.
 #[derive(Debug, Clone)]
 pub struct Parsed {
+    /// [`VAULT_MAGIC`] or [`BACKUP_MAGIC`].
     pub magic: [u8; 4],
+    /// The verified header.
     pub header: Header,
     /// Every byte before the body nonce: the body's associated data.
     aad: Vec<u8>,
@@ -203,7 +230,9 @@ pub struct Parsed {
 
 /// A file of any version this build reads.
 pub enum AnyParsed {
+    /// A version 1 file (unauthenticated).
     V1(v1::Parsed),
+    /// A version 2 file whose signatures verified.
     V2(Parsed),
 }
 

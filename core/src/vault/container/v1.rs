@@ -27,36 +27,51 @@ const MAX_SLOTS: usize = 64;
 /// A v1 key slot (the label and creation time were in the clear).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
+    /// Random slot id.
     #[serde(with = "array")]
     pub id: [u8; 16],
+    /// What the slot is unlocked with.
     pub kind: SlotKind,
+    /// The user's name for the slot (in the clear in v1).
     #[serde(default)]
     pub label: String,
+    /// When the slot was added (ms since the epoch).
     pub created_at: i64,
+    /// X25519 public key of the slot.
     #[serde(with = "array")]
     pub public_key: [u8; 32],
+    /// Argon2id parameters and salt of a password or PIN slot.
     #[serde(default)]
     pub kdf: Option<SlotKdf>,
+    /// Keystore reference of a platform or PIN slot.
     #[serde(default)]
     pub platform: Option<PlatformRef>,
+    /// The master key wrapped to `public_key`.
     pub wrap: Wrap,
 }
 
 /// The v1 header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
+    /// Random id of the vault.
     #[serde(with = "array")]
     pub vault_id: [u8; 16],
+    /// +1 on every write.
     pub generation: u64,
+    /// When the vault was created (ms since the epoch).
     pub created_at: i64,
+    /// When the file was last written (ms since the epoch).
     pub updated_at: i64,
+    /// The key slots.
     pub slots: Vec<Slot>,
 }
 
 /// A parsed v1 file.
 #[derive(Debug, Clone)]
 pub struct Parsed {
+    /// [`VAULT_MAGIC`](super::VAULT_MAGIC) or [`BACKUP_MAGIC`](super::BACKUP_MAGIC).
     pub magic: [u8; 4],
+    /// The header as read (nothing in v1 authenticates it).
     pub header: Header,
     aad: Vec<u8>,
     nonce: [u8; 24],
