@@ -15,6 +15,7 @@ use crate::interop::ImportedEntry;
 use crate::limits::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN, SORT_STEP};
 use crate::otp::{self, OtpKind};
 use crate::secret::Secret;
+use crate::vault::codes;
 use crate::vault::model::{
     self, Entry, EntryId, Group, GroupId, IconRef, Id, MAX_CLOCK_OFFSET_S,
     MAX_TRASH_RETENTION_DAYS, VaultContent, same_kind,
@@ -41,6 +42,8 @@ pub struct NewEntry {
     pub groups: Vec<GroupRef>,
     pub favorite: bool,
     pub icon: Option<IconRef>,
+    /// The account's recovery codes (from an import, a transfer or a rotation).
+    pub recovery_codes: Vec<codes::RecoveryCode>,
 }
 
 impl NewEntry {
@@ -55,6 +58,7 @@ impl NewEntry {
             groups: Vec::new(),
             favorite: false,
             icon: None,
+            recovery_codes: Vec::new(),
         }
     }
 
@@ -79,6 +83,7 @@ impl NewEntry {
             groups: e.groups.iter().cloned().map(GroupRef::Name).collect(),
             favorite: e.favorite,
             icon: None,
+            recovery_codes: e.recovery_codes.clone(),
         }
     }
 
@@ -217,6 +222,9 @@ struct Checked {
 
 fn check_new(n: &NewEntry) -> Result<Checked, InputError> {
     n.kind.validate()?;
+    let mut list = Vec::new();
+    codes::merge_into(&mut list, &n.recovery_codes);
+    codes::check_list(&list)?;
     Ok(Checked {
         issuer: check_name(NameField::Issuer, &n.issuer)?,
         account: check_name(NameField::Account, &n.account)?,
@@ -325,10 +333,19 @@ impl VaultContent {
             if policy.on_duplicate != OnDuplicate::Allow
                 && let Some(existing) = index.same_account(&self.entries, &n.kind, &n.secret)
             {
-                let existing = self.entries[existing].id;
                 if policy.on_duplicate == OnDuplicate::Error {
-                    return Err(VaultError::Duplicate(existing.to_string()));
+                    return Err(VaultError::Duplicate(self.entries[existing].id.to_string()));
                 }
+                // The account is here already: recovery codes it brings join the entry's
+                // (when they fit; they were checked above).
+                let e = &mut self.entries[existing];
+                let mut joined = e.recovery_codes.clone();
+                codes::merge_into(&mut joined, &n.recovery_codes);
+                if joined.len() != e.recovery_codes.len() && codes::check_list(&joined).is_ok() {
+                    e.recovery_codes = joined;
+                    e.updated_at = now;
+                }
+                let existing = e.id;
                 report.duplicates.push(Skipped {
                     index: i,
                     label: n.label(),
@@ -365,6 +382,7 @@ impl VaultContent {
             entry.group_ids = group_ids;
             entry.favorite = n.favorite;
             entry.icon = n.icon;
+            codes::merge_into(&mut entry.recovery_codes, &n.recovery_codes);
             sort_key = sort_key.saturating_add(SORT_STEP);
             index.insert(self.entries.len(), &entry);
             self.entries.push(entry);
@@ -572,6 +590,38 @@ impl VaultContent {
         Ok(code)
     }
 
+    /// Adds recovery codes to an entry (all checked first; codes it has are skipped).
+    /// Returns how many were added.
+    pub fn add_recovery_codes(
+        &mut self,
+        id: EntryId,
+        texts: &[String],
+        now: i64,
+    ) -> Result<usize, VaultError> {
+        let e = self.entry_mut(id).ok_or_else(|| no_entry(id))?;
+        let added = codes::add_to(&mut e.recovery_codes, texts).map_err(InputError::from)?;
+        if added > 0 {
+            e.updated_at = now;
+        }
+        Ok(added)
+    }
+
+    /// Marks one of an entry's recovery codes used.
+    pub fn use_recovery_code(
+        &mut self,
+        id: EntryId,
+        text: &str,
+        now: i64,
+    ) -> Result<(), VaultError> {
+        let e = self.entry_mut(id).ok_or_else(|| no_entry(id))?;
+        let before = e.recovery_codes.clone();
+        codes::mark_used(&mut e.recovery_codes, text, now).map_err(InputError::from)?;
+        if e.recovery_codes != before {
+            e.updated_at = now;
+        }
+        Ok(())
+    }
+
     /// Records that the user used (copied) an entry's code.
     pub fn record_use(&mut self, id: EntryId, now: i64) -> Result<(), VaultError> {
         let e = self.entry_mut(id).ok_or_else(|| no_entry(id))?;
@@ -665,10 +715,13 @@ impl VaultContent {
                             let mut newer = b.clone();
                             keep_highest_counter(&mut newer, v);
                             newer.sort_key = v.sort_key;
+                            // Recovery codes join as a set: neither side's codes are lost.
+                            codes::merge_into(&mut newer.recovery_codes, &v.recovery_codes);
                             *v = newer;
                             report.updated += 1;
                         } else {
                             keep_highest_counter(v, b);
+                            codes::merge_into(&mut v.recovery_codes, &b.recovery_codes);
                             report.unchanged += 1;
                         }
                     } else if let Some(i) = index.same_account(&self.entries, &b.kind, &b.secret) {
@@ -719,6 +772,7 @@ impl VaultContent {
                     return Err(format!("entry {} names a missing group", e.id));
                 }
             }
+            crate::vault::codes::check_list(&e.recovery_codes).map_err(|err| err.to_string())?;
         }
         let mut group_ids = std::collections::HashSet::new();
         for g in &self.groups {
@@ -766,6 +820,7 @@ pub fn same_content(a: &Entry, b: &Entry) -> bool {
         && a.group_ids == b.group_ids
         && a.favorite == b.favorite
         && a.icon == b.icon
+        && crate::vault::codes::same_set(&a.recovery_codes, &b.recovery_codes)
 }
 
 fn hotp_counter(kind: &OtpKind) -> Option<u64> {
