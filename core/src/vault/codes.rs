@@ -169,6 +169,18 @@ pub fn merge_into(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) {
     }
 }
 
+/// [`merge_into`] when the joined list stays within [`MAX_RECOVERY_CODES`]; otherwise
+/// `list` is left as it is. Returns whether it joined.
+pub fn merge_within_limit(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) -> bool {
+    let mut joined = list.clone();
+    merge_into(&mut joined, other);
+    if joined.len() > MAX_RECOVERY_CODES {
+        return false;
+    }
+    *list = joined;
+    true
+}
+
 /// The earlier of two optional dates (a known date beats none).
 pub fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {

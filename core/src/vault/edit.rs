@@ -715,13 +715,19 @@ impl VaultContent {
                             let mut newer = b.clone();
                             keep_highest_counter(&mut newer, v);
                             newer.sort_key = v.sort_key;
-                            // Recovery codes join as a set: neither side's codes are lost.
-                            codes::merge_into(&mut newer.recovery_codes, &v.recovery_codes);
+                            // Recovery codes join as a set; where both together are over the
+                            // limit, the vault keeps its own.
+                            if !codes::merge_within_limit(
+                                &mut newer.recovery_codes,
+                                &v.recovery_codes,
+                            ) {
+                                newer.recovery_codes = v.recovery_codes.clone();
+                            }
                             *v = newer;
                             report.updated += 1;
                         } else {
                             keep_highest_counter(v, b);
-                            codes::merge_into(&mut v.recovery_codes, &b.recovery_codes);
+                            codes::merge_within_limit(&mut v.recovery_codes, &b.recovery_codes);
                             report.unchanged += 1;
                         }
                     } else if let Some(i) = index.same_account(&self.entries, &b.kind, &b.secret) {
@@ -1061,6 +1067,9 @@ mod tests {
         DeleteGroup(usize),
         NextHotp(usize),
         Restore(bool),
+        /// Recovery codes: `n` codes from `seed` (some malformed, some past the limit).
+        AddCodes(usize, u8, u8),
+        UseCode(usize, u8),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -1080,6 +1089,8 @@ mod tests {
             (0usize..4).prop_map(Op::DeleteGroup),
             (0usize..12).prop_map(Op::NextHotp),
             any::<bool>().prop_map(Op::Restore),
+            (0usize..12, 0u8..70, any::<u8>()).prop_map(|(i, n, s)| Op::AddCodes(i, n, s)),
+            (0usize..12, any::<u8>()).prop_map(|(i, s)| Op::UseCode(i, s)),
         ]
     }
 
@@ -1139,10 +1150,47 @@ mod tests {
                         None => Ok(()),
                     },
                     Op::NextHotp(i) => match id_at(&c, i) { Some(id) => c.next_hotp(id, step as i64).map(|_| ()), None => Ok(()) },
+                    Op::AddCodes(i, n, seed) => match id_at(&c, i) {
+                        Some(id) => {
+                            let texts: Vec<String> = (0..n)
+                                .map(|k| match seed.wrapping_add(k) % 17 {
+                                    0 => String::new(),
+                                    1 => "bad\u{1}".into(),
+                                    x => format!("code-{x}-{k}"),
+                                })
+                                .collect();
+                            let before = c.entry(id).unwrap().recovery_codes.clone();
+                            let r = c.add_recovery_codes(id, &texts, step as i64);
+                            if r.is_err() {
+                                prop_assert_eq!(&c.entry(id).unwrap().recovery_codes, &before, "a refused add changed the list");
+                            }
+                            r.map(|_| ())
+                        }
+                        None => Ok(()),
+                    },
+                    Op::UseCode(i, seed) => match id_at(&c, i) {
+                        Some(id) => {
+                            let code = c.entry(id).unwrap().recovery_codes.get(usize::from(seed) % 4).map(|r| r.code.clone());
+                            c.use_recovery_code(id, &code.unwrap_or_else(|| "none".into()), step as i64)
+                        }
+                        None => Ok(()),
+                    },
                     Op::Restore(replace) => match snapshot.take() {
                         Some(s) => {
                             let mode = if replace { RestoreMode::Replace } else { RestoreMode::Merge };
-                            c.restore(s, mode).map(|_| ())
+                            let codes_before: Vec<(EntryId, String)> = c.entries.iter()
+                                .flat_map(|e| e.recovery_codes.iter().map(move |r| (e.id, r.code.clone())))
+                                .collect();
+                            let r = c.restore(s, mode).map(|_| ());
+                            if mode == RestoreMode::Merge && r.is_ok() {
+                                for (id, code) in codes_before {
+                                    prop_assert!(
+                                        c.entry(id).is_some_and(|e| e.recovery_codes.iter().any(|r| r.code == code)),
+                                        "a merge lost recovery code {code} of {id}"
+                                    );
+                                }
+                            }
+                            r
                         }
                         None => {
                             snapshot = Some(c.clone());
