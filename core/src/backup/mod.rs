@@ -324,7 +324,27 @@ pub fn drill(
     path: &Path,
     credential: &BackupCredential<'_>,
 ) -> Result<DrillReport, VaultError> {
-    let opened = read_backup(session.env().fs.as_ref(), path, credential)?;
+    let bytes = session
+        .env()
+        .fs
+        .read(path)?
+        .ok_or_else(|| VaultError::NotFound(path.display().to_string()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    drill_bytes(session, &bytes, &name, credential)
+}
+
+/// [`drill`] for backup bytes the app read itself (a document provider); `name` is what the
+/// drill record calls the file.
+pub fn drill_bytes(
+    session: &VaultSession,
+    bytes: &[u8],
+    name: &str,
+    credential: &BackupCredential<'_>,
+) -> Result<DrillReport, VaultError> {
+    let opened = open_backup(bytes, &credential.slot())?;
     let vault_id = session.vault_id()?;
     if opened.origin.is_some_and(|o| o != vault_id) {
         return Err(VaultError::Unverified(
@@ -346,10 +366,7 @@ pub fn drill(
             BackupCredential::Password(_) => DrillCredential::Password,
             BackupCredential::RecoveryKey(_) => DrillCredential::RecoveryKey,
         },
-        file: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        file: name.chars().take(crate::limits::MAX_NAME_LEN).collect(),
         backup_made_at: opened.created_at,
         entries: count(opened.content.live_entries().len()),
         missing: count(d.missing.len()),

@@ -367,6 +367,62 @@ impl CareState {
     }
 }
 
+/// What the apps show on their "never locked out" screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CareStatus {
+    /// When the newest backup known to open was made (ms).
+    pub newest_verified_backup: Option<i64>,
+    /// Accounts added, edited or trashed since that backup was made (all, when there is none).
+    pub changed_since_backup: usize,
+    pub last_drill: Option<DrillRecord>,
+    /// No drill yet, or the last is older than the drill interval.
+    pub drill_due: bool,
+    pub recovery_key_confirmed_at: Option<i64>,
+    /// Accounts with unrotated exposures.
+    pub exposed_entries: usize,
+}
+
+impl CareState {
+    /// The status at `now` (ms) for `content`.
+    pub fn status(&self, content: &crate::vault::VaultContent, now: i64) -> CareStatus {
+        let made = self.backup.as_ref().map(|b| b.made_at);
+        let changed = content
+            .entries
+            .iter()
+            .filter(|e| {
+                made.is_none_or(|m| {
+                    e.updated_at
+                        .max(e.created_at)
+                        .max(e.deleted_at.unwrap_or(i64::MIN))
+                        > m
+                })
+            })
+            .count();
+        let last = self.last_drill().cloned();
+        let interval = i64::from(self.settings.drill_interval_days) * 24 * 3600 * 1000;
+        let live: std::collections::HashSet<EntryId> =
+            content.live_entries().iter().map(|e| e.id).collect();
+        let mut exposed: Vec<EntryId> = self
+            .exposures
+            .iter()
+            .map(|x| x.entry)
+            .filter(|id| live.contains(id))
+            .collect();
+        exposed.sort();
+        exposed.dedup();
+        CareStatus {
+            newest_verified_backup: made,
+            changed_since_backup: changed,
+            drill_due: last
+                .as_ref()
+                .is_none_or(|d| now.saturating_sub(d.at) > interval),
+            last_drill: last,
+            recovery_key_confirmed_at: self.recovery_key_confirmed_at,
+            exposed_entries: exposed.len(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,6 +76,13 @@ impl VaultSession {
         Ok(guard.as_ref().ok_or(VaultError::Locked)?.care.clone())
     }
 
+    /// What the apps show about backups, drills and exposures, at the session's clock.
+    pub fn care_status(&self) -> Result<crate::vault::care::CareStatus, VaultError> {
+        let guard = self.read_state();
+        let open = guard.as_ref().ok_or(VaultError::Locked)?;
+        Ok(open.care.status(&open.content, self.now()))
+    }
+
     /// The kinds of the vault's key slots.
     pub fn slot_kinds(&self) -> Result<Vec<SlotKind>, VaultError> {
         let guard = self.read_state();
