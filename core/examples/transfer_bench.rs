@@ -116,6 +116,7 @@ fn accounts(n: usize) -> Vec<TransferEntry> {
                 } else {
                     vec![]
                 },
+                recovery_codes: Vec::new(),
             }
         })
         .collect()

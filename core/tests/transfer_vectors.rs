@@ -56,6 +56,7 @@ fn generate() -> Vectors {
                 note: String::new(),
                 favorite: true,
                 groups: vec!["Work".into()],
+                recovery_codes: Vec::new(),
             },
             TransferEntry {
                 kind: OtpKind::Hotp {
@@ -69,6 +70,7 @@ fn generate() -> Vectors {
                 note: String::new(),
                 favorite: false,
                 groups: vec![],
+                recovery_codes: Vec::new(),
             },
         ],
     };
