@@ -81,6 +81,14 @@ enum Command {
     /// Keep several devices in step through a folder or a WebDAV server (`sync` alone: sync
     /// now).
     Sync(cmd::sync::SyncArgs),
+    /// An account's one-time recovery codes: add, list (unused first), mark used.
+    RecoveryCodes(cmd::care::RecoveryCodesArgs),
+    /// Security checkup: backups, drills, credentials, weak or duplicate secrets, exposures.
+    Checkup(cmd::care::CheckupArgs),
+    /// Where secrets left the vault in copyable form (exports, shown URIs and QR codes).
+    Exposure(cmd::care::ExposureArgs),
+    /// Replace an account's secret after re-enrolling 2FA at the service.
+    Rotate(cmd::care::RotateArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,7 +96,7 @@ fn main() -> ExitCode {
     let g = &cli.global;
     let result = match &cli.command {
         Command::Code(args) => cmd::code::run(args),
-        Command::Uri(command) => cmd::uri::run(command),
+        Command::Uri(command) => cmd::uri::run(g, command),
         Command::Init(a) => cmd::vault::init(g, a),
         Command::Add(a) => cmd::vault::add(g, a),
         Command::List(a) => cmd::vault::list(g, a),
@@ -110,6 +118,10 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::interop::export(g, a),
         Command::Transfer(c) => cmd::transfer::run(g, c),
         Command::Sync(a) => cmd::sync::run(g, a),
+        Command::RecoveryCodes(a) => cmd::care::recovery_codes(g, a),
+        Command::Checkup(a) => cmd::care::checkup(g, a),
+        Command::Exposure(a) => cmd::care::exposure(g, a),
+        Command::Rotate(a) => cmd::care::rotate(g, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

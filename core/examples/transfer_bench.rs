@@ -118,6 +118,7 @@ fn accounts(n: usize) -> Vec<TransferEntry> {
                 } else {
                     vec![]
                 },
+                recovery_codes: Vec::new(),
             }
         })
         .collect()

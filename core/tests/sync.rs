@@ -566,3 +566,54 @@ fn status_lists_members_and_old_generations_are_pruned() {
     let quiet2 = a.sync(&storage);
     assert!(quiet2.written.is_none(), "{quiet:?} {quiet2:?}");
 }
+
+#[test]
+fn recovery_codes_sync_as_a_set_and_a_code_used_anywhere_is_used_everywhere() {
+    let storage = MemoryStorage::new();
+    let [a, b]: [Device; 2] = group(&["phone", "desktop"], &storage)
+        .try_into()
+        .ok()
+        .unwrap();
+    let gh = a.add("GitHub", &[1; 20]);
+    a.sync(&storage);
+    b.sync(&storage);
+    // Both add codes before syncing.
+    a.session
+        .add_recovery_codes(gh.id, &["aaaa-1111".into(), "bbbb-2222".into()])
+        .unwrap();
+    b.tick(500);
+    b.session
+        .add_recovery_codes(gh.id, &["cccc-3333".into()])
+        .unwrap();
+    a.sync(&storage);
+    let report = b.sync(&storage);
+    assert!(
+        report
+            .changes
+            .iter()
+            .any(|ch| ch.id == gh.id && ch.change == Change::Edited(vec!["recovery codes"])),
+        "{report:?}"
+    );
+    a.sync(&storage);
+    for d in [&a, &b] {
+        let codes = d.session.recovery_codes(gh.id).unwrap();
+        assert_eq!(codes.len(), 3, "{}: {codes:?}", d.name);
+    }
+    // Used on the desktop at one time, on the phone later: used, with the earliest date.
+    b.tick(1000);
+    b.session.use_recovery_code(gh.id, "aaaa-1111").unwrap();
+    let first = b.session.recovery_codes(gh.id).unwrap()[2].used_at;
+    a.tick(5000);
+    a.session.use_recovery_code(gh.id, "AAAA 1111").unwrap();
+    a.sync(&storage);
+    b.sync(&storage);
+    a.sync(&storage);
+    for d in [&a, &b] {
+        let codes = d.session.recovery_codes(gh.id).unwrap();
+        let used: Vec<_> = codes.iter().filter(|c| c.used).collect();
+        assert_eq!(used.len(), 1, "{}", d.name);
+        assert_eq!(used[0].code, "aaaa-1111");
+        assert_eq!(used[0].used_at, first, "{}: the earliest date", d.name);
+    }
+    assert_eq!(a.view(), b.view());
+}

@@ -1,5 +1,5 @@
 //! Convergence: whatever 2–4 devices do (add, edit each field, trash, restore, purge,
-//! reorder, HOTP next, groups, settings), in whatever order they sync, with files lost,
+//! reorder, HOTP next, groups, settings, add and use recovery codes), in whatever order they sync, with files lost,
 //! delayed and duplicated on the way, once every device has read every other device's latest
 //! file they hold the same vault content — and no HOTP counter ever went back.
 //!
@@ -63,6 +63,16 @@ enum Op {
         dev: usize,
         days: u8,
     },
+    AddCode {
+        dev: usize,
+        pick: u8,
+        n: u8,
+    },
+    UseCode {
+        dev: usize,
+        pick: u8,
+        n: u8,
+    },
     Tick {
         dev: usize,
         ms: u32,
@@ -90,6 +100,8 @@ fn op(devices: usize) -> impl Strategy<Value = Op> {
         2 => (d.clone(), any::<u8>()).prop_map(|(dev, pick)| Op::HotpNext { dev, pick }),
         1 => (d.clone(), any::<u8>()).prop_map(|(dev, n)| Op::AddGroup { dev, n }),
         1 => (d.clone(), 1u8..60).prop_map(|(dev, days)| Op::Retention { dev, days }),
+        3 => (d.clone(), any::<u8>(), 0u8..6).prop_map(|(dev, pick, n)| Op::AddCode { dev, pick, n }),
+        2 => (d.clone(), any::<u8>(), 0u8..6).prop_map(|(dev, pick, n)| Op::UseCode { dev, pick, n }),
         3 => (d.clone(), 1u32..120_000).prop_map(|(dev, ms)| Op::Tick { dev, ms }),
         6 => d.clone().prop_map(|dev| Op::Sync { dev }),
         8 => (d.clone(), d, any::<bool>()).prop_map(|(from, to, lost)| Op::Deliver { from, to, lost }),
@@ -162,6 +174,9 @@ fn run(n: usize, skews: &[i64], ops: &[Op]) -> Result<(), TestCaseError> {
     let mut hotp_used: BTreeMap<EntryId, u64> = BTreeMap::new();
     let mut purged: BTreeSet<EntryId> = BTreeSet::new();
     let mut added: BTreeSet<EntryId> = BTreeSet::new();
+    // Recovery codes added, and those marked used: (entry, code text).
+    let mut codes_added: BTreeSet<(EntryId, String)> = BTreeSet::new();
+    let mut codes_used: BTreeSet<(EntryId, String)> = BTreeSet::new();
     for op in ops {
         match *op {
             Op::Add { dev, n, hotp } => {
@@ -283,6 +298,28 @@ fn run(n: usize, skews: &[i64], ops: &[Op]) -> Result<(), TestCaseError> {
                 d.tick(100);
                 d.session.set_trash_retention_days(u32::from(days)).unwrap();
             }
+            Op::AddCode { dev, pick: p, n } => {
+                let d = &devices[dev];
+                d.tick(100);
+                if let Some(e) = pick(d, p, false) {
+                    let code = format!("code-{n:02}");
+                    d.session
+                        .add_recovery_codes(e.id, std::slice::from_ref(&code))
+                        .unwrap();
+                    codes_added.insert((e.id, code));
+                }
+            }
+            Op::UseCode { dev, pick: p, n } => {
+                let d = &devices[dev];
+                d.tick(100);
+                if let Some(e) = pick(d, p, false) {
+                    let code = format!("code-{n:02}");
+                    if e.recovery_codes.iter().any(|c| c.code == code) {
+                        d.session.use_recovery_code(e.id, &code).unwrap();
+                        codes_used.insert((e.id, code));
+                    }
+                }
+            }
             Op::Tick { dev, ms } => devices[dev].tick(i64::from(ms)),
             Op::Sync { dev } => {
                 devices[dev].sync(&replicas[dev]);
@@ -341,6 +378,20 @@ fn run(n: usize, skews: &[i64], ops: &[Op]) -> Result<(), TestCaseError> {
             "entry {id} vanished without being purged"
         );
     }
+    // No recovery code added to an entry that still exists was lost, and none marked used
+    // came back unused.
+    for (id, code) in &codes_added {
+        if let Ok(e) = devices[0].session.entry(*id) {
+            let found = e.recovery_codes.iter().find(|c| &c.code == code);
+            prop_assert!(found.is_some(), "recovery code {code} of {id} lost");
+            if codes_used.contains(&(*id, code.clone())) {
+                prop_assert!(
+                    found.unwrap().used,
+                    "recovery code {code} of {id} unused again"
+                );
+            }
+        }
+    }
     for d in &devices {
         prop_assert!(sync::status(&d.session).unwrap().warnings.is_empty());
         let invariants = d.session.read(|c| c.check_invariants()).unwrap();
@@ -367,7 +418,7 @@ fn random_content(seed: &[u8], base: &VaultContent, now: i64) -> VaultContent {
     let mut c = base.clone();
     for (i, b) in seed.iter().enumerate() {
         let len = c.entries.len();
-        match b % 6 {
+        match b % 8 {
             0 => {
                 let id = model::Id::from_random([*b ^ (i as u8); 16]);
                 if c.entry(id).is_none() {
@@ -391,6 +442,18 @@ fn random_content(seed: &[u8], base: &VaultContent, now: i64) -> VaultContent {
             5 if len > 0 => {
                 c.entries[usize::from(*b) % len].secret =
                     Secret::from_bytes(vec![*b ^ 0x55 | 1; 16]).unwrap()
+            }
+            6 if len > 0 => {
+                let _ = c.add_recovery_codes(
+                    c.entries[usize::from(*b) % len].id,
+                    &[format!("rc-{}", b % 5)],
+                    now,
+                );
+            }
+            7 if len > 0 => {
+                let e = &c.entries[usize::from(*b) % len];
+                let (id, code) = (e.id, format!("rc-{}", b % 5));
+                let _ = c.use_recovery_code(id, &code, now + i64::from(*b));
             }
             _ => {}
         }

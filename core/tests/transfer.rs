@@ -940,6 +940,7 @@ fn arb_entry() -> impl Strategy<Value = twofold_core::interop::ImportedEntry> {
                 note,
                 favorite,
                 groups,
+                recovery_codes: Vec::new(),
             }
         })
 }

@@ -28,6 +28,7 @@ fn payload(label: &str) -> TransferPayload {
             note: String::new(),
             favorite: false,
             groups: vec![],
+            recovery_codes: Vec::new(),
         }],
     }
 }

@@ -58,6 +58,7 @@ fn generate() -> Vectors {
                 note: String::new(),
                 favorite: true,
                 groups: vec!["Work".into()],
+                recovery_codes: Vec::new(),
             },
             TransferEntry {
                 kind: OtpKind::Hotp {
@@ -71,6 +72,7 @@ fn generate() -> Vectors {
                 note: String::new(),
                 favorite: false,
                 groups: vec![],
+                recovery_codes: Vec::new(),
             },
         ],
     };

@@ -136,6 +136,15 @@ pub enum InputProblem {
     KeystoreDataTooLong,
     HeaderTooLarge,
     BackupNeedsCredential,
+    /// A recovery code refused (empty, too long, control characters, too many) or not the
+    /// account's (the details say which).
+    RecoveryCode,
+    /// Rotation: the code is not what the new secret gives now (nothing changed).
+    RotationCodeMismatch,
+    /// Rotation: the "new" secret is the old one.
+    RotationSameSecret,
+    /// A checkup setting out of range.
+    CheckupSetting,
     /// Removing the last password slot would risk a lock-out.
     LastPasswordSlot,
     /// An HOTP counter at 2^64 − 1 cannot advance.
@@ -217,6 +226,10 @@ impl From<InputError> for InputProblem {
             InputError::KeystoreDataTooLong => InputProblem::KeystoreDataTooLong,
             InputError::HeaderTooLarge => InputProblem::HeaderTooLarge,
             InputError::BackupNeedsCredential => InputProblem::BackupNeedsCredential,
+            InputError::RecoveryCode(_) => InputProblem::RecoveryCode,
+            InputError::RotationCodeMismatch => InputProblem::RotationCodeMismatch,
+            InputError::RotationSameSecret => InputProblem::RotationSameSecret,
+            InputError::CheckupSetting(_) => InputProblem::CheckupSetting,
         }
     }
 }

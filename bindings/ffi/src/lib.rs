@@ -8,6 +8,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod care;
 mod convert;
 mod error;
 mod interop;
@@ -17,6 +18,7 @@ mod transfer;
 mod trust;
 mod uri;
 
+pub use care::*;
 pub use convert::*;
 pub use error::TwofoldError;
 pub use interop::*;

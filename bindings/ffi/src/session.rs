@@ -58,6 +58,7 @@ fn new_entry(mut input: EntryInput) -> Result<NewEntry> {
             .collect(),
         favorite: input.favorite,
         icon: input.icon.filter(|i| !i.is_empty()).map(IconRef),
+        recovery_codes: Vec::new(),
     })
 }
 
@@ -69,7 +70,7 @@ impl VaultSession {
         })
     }
 
-    fn backup_key<'a>(
+    pub(crate) fn backup_key<'a>(
         key: &'a BackupKey,
         parsed: &'a mut Option<RecoveryKey>,
     ) -> Result<BackupCredential<'a>> {
@@ -419,18 +420,14 @@ impl VaultSession {
 
     // ----- explicit exports -----
 
-    /// The otpauth URI of one entry, secret included. An explicit export: re-authenticate
-    /// the user before calling it.
+    /// The otpauth URI of one entry, secret included; recorded in the exposure ledger as
+    /// shown (`export_entry_uri_as` says whether as text or a QR code). An explicit export:
+    /// re-authenticate the user before calling it.
     pub fn export_entry_uri(&self, id: String) -> Result<Vec<u8>> {
-        let e = self.inner.entry(parse_id(&id)?)?;
-        Ok(crate::convert::secret_bytes(uri::format(
-            &uri::Credential {
-                kind: e.kind,
-                secret: e.secret.clone(),
-                issuer: e.issuer.clone(),
-                account: e.account.clone(),
-            },
-        )))
+        Ok(crate::convert::secret_bytes(self.inner.reveal_uri(
+            parse_id(&id)?,
+            vault::care::ExposureWay::UriShown,
+        )?))
     }
 
     // ----- backups -----
@@ -521,6 +518,9 @@ impl VaultSession {
 #[derive(uniffi::Object)]
 pub struct PendingBackup {
     inner: backup::PreparedBackup,
+    /// The session it was made from: a confirmed backup is recorded there as verified.
+    session: Arc<VaultSession>,
+    made_at: i64,
 }
 
 #[uniffi::export]
@@ -534,10 +534,15 @@ impl PendingBackup {
     /// only reported back. Fails (`VaultCorrupt`) unless they are exactly what was written and
     /// decrypt to the vault's content.
     pub fn confirm(&self, read_back: Vec<u8>, name: String) -> Result<BackupResult> {
-        Ok(BackupResult::new(
-            self.inner.confirm(&read_back, Path::new(&name))?,
-            vec![],
-        ))
+        let report = self.inner.confirm(&read_back, Path::new(&name))?;
+        // The checkup's newest verified backup; the backup is made whether or not the vault
+        // can record it (see `backup::create_backup`).
+        let _ = self.session.inner.record_verified_backup(
+            self.made_at,
+            report.entry_count,
+            vault::care::BackupCheck::Created,
+        );
+        Ok(BackupResult::new(report, vec![]))
     }
 }
 
@@ -560,7 +565,7 @@ impl VaultSession {
     /// Seals a backup in memory for the app to write itself (document providers). Only a
     /// backup confirmed with `PendingBackup.confirm` counts as made.
     pub fn prepare_backup(
-        &self,
+        self: Arc<Self>,
         password: Option<Vec<u8>>,
         seal_to_recovery_key: bool,
     ) -> Result<Arc<PendingBackup>> {
@@ -569,8 +574,11 @@ impl VaultSession {
             password.as_deref().map(|p| p.as_slice()),
             seal_to_recovery_key,
         );
+        let made_at = (self.inner.env().clock)();
         Ok(Arc::new(PendingBackup {
             inner: backup::PreparedBackup::new(&self.inner, &options)?,
+            session: self.clone(),
+            made_at,
         }))
     }
 

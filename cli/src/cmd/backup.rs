@@ -21,6 +21,9 @@ pub enum BackupCommand {
     Verify(VerifyArgs),
     /// Bring entries back from a backup.
     Restore(RestoreArgs),
+    /// Restore drill: open the newest backup with the password (or recovery key) typed
+    /// from memory, compare it with the vault, and record the result.
+    Drill(super::care::DrillArgs),
 }
 
 #[derive(Args)]
@@ -83,6 +86,7 @@ pub fn run(g: &Global, command: &BackupCommand) -> CliResult {
         BackupCommand::Create(a) => create(g, a),
         BackupCommand::Verify(a) => verify(g, a),
         BackupCommand::Restore(a) => restore(g, a),
+        BackupCommand::Drill(a) => super::care::drill(g, a),
     }
 }
 

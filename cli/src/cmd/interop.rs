@@ -344,6 +344,17 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
             ),
         }
     };
+    // Twofold's own backups keep recovery codes; other apps' formats have no place for them.
+    let codes_left_out = || -> CliResult {
+        let names = exports::recovery_codes_left_out(&session).map_err(failed)?;
+        if !names.is_empty() {
+            println!(
+                "  recovery codes left out (this format has no place for them; they stay in the vault): {}",
+                names.join(", ")
+            );
+        }
+        Ok(())
+    };
     let plain_warning = || {
         eprintln!(
             "twofold: warning: {} holds your secrets unencrypted; keep it safe and delete it after use",
@@ -356,12 +367,14 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
             write_private(&args.out, doc.as_bytes())?;
             plain_warning();
             println!("Exported {count} accounts to {}", args.out.display());
+            codes_left_out()?;
         }
         ExportFormat::Aegis => {
             let doc = exports::aegis(&session, None).map_err(failed)?;
             write_private(&args.out, doc.as_bytes())?;
             plain_warning();
             println!("Exported {count} accounts to {}", args.out.display());
+            codes_left_out()?;
         }
         ExportFormat::AegisEncrypted => {
             let pw = file_password()?;
@@ -374,6 +387,7 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
                 "Exported {count} accounts to {} (encrypted; Aegis opens it with that password)",
                 args.out.display()
             );
+            codes_left_out()?;
         }
         ExportFormat::Cxf => {
             let (doc, skipped) = exports::cxf(&session, super::now_ms()).map_err(failed)?;
@@ -387,6 +401,7 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
             for s in skipped {
                 println!("  not exported: {} ({})", s.label, s.reason);
             }
+            codes_left_out()?;
         }
         ExportFormat::GoogleQr => {
             let (uris, skipped) = exports::google_migration(&session).map_err(failed)?;
@@ -417,6 +432,7 @@ pub fn export(g: &Global, args: &ExportArgs) -> CliResult {
             for s in skipped {
                 println!("  not exported: {} ({})", s.label, s.reason);
             }
+            codes_left_out()?;
         }
         ExportFormat::Backup => {
             let pw = match &args.file_password_file {

@@ -1,4 +1,5 @@
 pub mod backup;
+pub mod care;
 pub mod code;
 pub mod interop;
 pub mod output;

@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 use twofold_core::otp::OtpKind;
 use twofold_core::uri::{self, Credential};
 
+use twofold_core::vault::care::ExposureWay;
+
+use crate::context::{Global, resolve, vault_error};
 use crate::error::{CliError, CliResult};
 
 #[derive(Subcommand)]
@@ -16,20 +19,37 @@ pub enum UriCommand {
 #[derive(Args)]
 pub struct InspectArgs {
     /// The otpauth:// URI.
-    uri: String,
+    #[arg(required_unless_present = "entry", conflicts_with = "entry")]
+    uri: Option<String>,
+    /// Inspect a stored account instead (asks for the vault password; recorded in the
+    /// exposure ledger, since it shows the secret).
+    #[arg(long, value_name = "ENTRY")]
+    entry: Option<String>,
     /// Print one JSON object: type, issuer, account, secret, algorithm, digits, period, counter.
     #[arg(long)]
     json: bool,
 }
 
-pub fn run(command: &UriCommand) -> CliResult {
+pub fn run(g: &Global, command: &UriCommand) -> CliResult {
     match command {
-        UriCommand::Inspect(args) => inspect(args),
+        UriCommand::Inspect(args) => inspect(g, args),
     }
 }
 
-fn inspect(args: &InspectArgs) -> CliResult {
-    let cred = uri::parse(&args.uri).map_err(CliError::of)?;
+fn inspect(g: &Global, args: &InspectArgs) -> CliResult {
+    let text = match (&args.uri, &args.entry) {
+        (Some(u), _) => zeroize::Zeroizing::new(u.clone()),
+        (None, Some(query)) => {
+            let (session, _) = g.unlock()?;
+            let entries = session.entries().map_err(vault_error)?;
+            let id = resolve(&entries, query)?.id;
+            session
+                .reveal_uri(id, ExposureWay::UriShown)
+                .map_err(vault_error)?
+        }
+        (None, None) => return Err(CliError::invalid("give a URI or --entry")),
+    };
+    let cred = uri::parse(&text).map_err(CliError::of)?;
     if args.json {
         println!("{}", inspect_json(&cred));
     } else {

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::crypto::{self, KdfParams, Key32};
+use crate::vault::care::{BackupCheck, DrillCredential, DrillRecord};
 use crate::vault::container::{self, AnyParsed, BACKUP_MAGIC, Header, SlotKind};
 use crate::vault::model::{Entry, EntryId, VaultContent};
 use crate::vault::recovery::RecoveryKey;
@@ -280,6 +281,7 @@ pub fn create_backup(
     path: &Path,
     options: &BackupOptions<'_>,
 ) -> Result<BackupReport, VaultError> {
+    let made_at = (session.env().clock)();
     let prepared = PreparedBackup::new(session, options)?;
     let fs = session.env().fs.as_ref();
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -289,7 +291,105 @@ pub fn create_backup(
     let read_back = fs.read(path)?.ok_or_else(|| {
         VaultError::Corrupt("the backup did not verify after writing: the file is missing".into())
     })?;
-    prepared.confirm(&read_back, path)
+    let report = prepared.confirm(&read_back, path)?;
+    // The checkup's "newest verified backup". The backup is made and verified whether or not
+    // the vault can record it (a vault changed by another program meanwhile): not recording
+    // only leaves the checkup asking for a backup again.
+    let _ = session.record_verified_backup(made_at, report.entry_count, BackupCheck::Created);
+    Ok(report)
+}
+
+/// The newest backup in `dir`: automatic backups by their timestamped names, else the last
+/// `.twfb` file by name. `None` when there is none.
+pub fn newest_backup(fs: &dyn FileSystem, dir: &Path) -> Result<Option<PathBuf>, VaultError> {
+    if !fs.exists(dir)? {
+        return Ok(None);
+    }
+    let mut files: Vec<PathBuf> = fs
+        .list(dir)?
+        .into_iter()
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(EXTENSION))
+        .collect();
+    files.sort_by_key(|p| (is_auto_backup(p), p.file_name().map(|n| n.to_owned())));
+    Ok(files.pop())
+}
+
+/// What a restore drill found.
+#[derive(Debug, Clone)]
+pub struct DrillReport {
+    /// What was recorded in the vault.
+    pub record: DrillRecord,
+    /// How the backup differs from the vault now.
+    pub diff: BackupDiff,
+    /// Made by a holder of this vault's credentials with keys it still uses.
+    pub authenticated: bool,
+}
+
+/// A restore drill: opens the backup at `path` with a credential the user typed from memory,
+/// compares it with the vault, and records the drill (date, credential, result) in the vault
+/// — which also counts the backup as verified, and the recovery key as confirmed when it was
+/// the credential. A wrong credential is [`VaultError::WrongCredential`] and a damaged file
+/// [`VaultError::Corrupt`]; a backup of another vault is [`VaultError::Unverified`]; none of
+/// them records anything.
+pub fn drill(
+    session: &VaultSession,
+    path: &Path,
+    credential: &BackupCredential<'_>,
+) -> Result<DrillReport, VaultError> {
+    let bytes = session
+        .env()
+        .fs
+        .read(path)?
+        .ok_or_else(|| VaultError::NotFound(path.display().to_string()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    drill_bytes(session, &bytes, &name, credential)
+}
+
+/// [`drill`] for backup bytes the app read itself (a document provider); `name` is what the
+/// drill record calls the file.
+pub fn drill_bytes(
+    session: &VaultSession,
+    bytes: &[u8],
+    name: &str,
+    credential: &BackupCredential<'_>,
+) -> Result<DrillReport, VaultError> {
+    let opened = open_backup(bytes, &credential.slot())?;
+    let vault_id = session.vault_id()?;
+    if opened.origin.is_some_and(|o| o != vault_id) {
+        return Err(VaultError::Unverified(
+            "the backup was made from another vault; a drill needs a backup of this one".into(),
+        ));
+    }
+    let authenticated = match (opened.origin, opened.signer) {
+        (Some(origin), Some(signer)) => {
+            opened.authenticated && session.uses_signing_key(origin, signer)?
+        }
+        _ => false,
+    };
+    let (content, _) = session.snapshot()?;
+    let d = diff(&content, &opened.content);
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let record = session.record_drill(DrillRecord {
+        at: 0,
+        credential: match credential {
+            BackupCredential::Password(_) => DrillCredential::Password,
+            BackupCredential::RecoveryKey(_) => DrillCredential::RecoveryKey,
+        },
+        file: name.chars().take(crate::limits::MAX_NAME_LEN).collect(),
+        backup_made_at: opened.created_at,
+        entries: count(opened.content.live_entries().len()),
+        missing: count(d.missing.len()),
+        changed: count(d.changed.len()),
+        extra: count(d.extra.len()),
+    })?;
+    Ok(DrillReport {
+        record,
+        diff: d,
+        authenticated,
+    })
 }
 
 fn verify_bytes(bytes: &[u8], sealed: &Sealed, content: &VaultContent) -> Result<(), VaultError> {

@@ -162,6 +162,7 @@ fn entry(e: &Value, groups: &[(String, String)]) -> Result<ImportedEntry, String
         note: str_field(e, "note").to_owned(),
         favorite: e.get("favorite").and_then(Value::as_bool).unwrap_or(false),
         groups: names,
+        recovery_codes: Vec::new(),
     })
 }
 

@@ -10,6 +10,8 @@ use crate::vault::Entry;
 /// What an export wrote and what it could not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
+    /// The entry left out.
+    pub id: crate::vault::EntryId,
     /// "Issuer (account)" of the entry left out.
     pub label: String,
     /// Why the format cannot hold it.
@@ -38,6 +40,7 @@ pub fn export(
         } = e.kind
         else {
             skipped.push(Skipped {
+                id: e.id,
                 label,
                 reason: format!("CXF has no {} credential type", e.kind.type_name()),
             });

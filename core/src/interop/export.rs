@@ -7,7 +7,8 @@ use zeroize::Zeroizing;
 
 use crate::interop::cxf::Skipped;
 use crate::interop::{aegis, cxf, google, otpauth_list};
-use crate::vault::{Entry, VaultError, VaultSession};
+use crate::vault::care::ExposureWay;
+use crate::vault::{Entry, EntryId, VaultError, VaultSession};
 
 /// Why an export failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,9 +29,37 @@ fn live(session: &VaultSession) -> Result<Vec<Entry>, ExportError> {
     Ok(session.entries()?)
 }
 
+/// Records the accounts an unencrypted export carries in the exposure ledger — before the
+/// export is handed out, so an export the ledger cannot record is not made.
+fn record(
+    session: &VaultSession,
+    entries: &[Entry],
+    skipped: &[Skipped],
+    way: ExposureWay,
+) -> Result<(), ExportError> {
+    let ids: Vec<EntryId> = entries
+        .iter()
+        .filter(|e| !skipped.iter().any(|s| s.id == e.id))
+        .map(|e| e.id)
+        .collect();
+    Ok(session.record_exposure(&ids, way)?)
+}
+
+/// Accounts whose recovery codes a format of another app leaves out (it has no place for
+/// them), as "Issuer (account)" — for the export's report. Twofold's own backups and
+/// transfers keep them.
+pub fn recovery_codes_left_out(session: &VaultSession) -> Result<Vec<String>, ExportError> {
+    Ok(live(session)?
+        .iter()
+        .filter(|e| !e.recovery_codes.is_empty())
+        .map(Entry::display_name)
+        .collect())
+}
+
 /// otpauth:// URIs, one per line.
 pub fn otpauth_list(session: &VaultSession) -> Result<Zeroizing<String>, ExportError> {
     let entries = live(session)?;
+    record(session, &entries, &[], ExposureWay::OtpauthExport)?;
     Ok(Zeroizing::new(otpauth_list::export(
         &entries.iter().collect::<Vec<_>>(),
     )))
@@ -47,7 +76,11 @@ pub fn aegis(
     let rng = session.env().rng.as_ref();
     Ok(Zeroizing::new(match password {
         Some(pw) => aegis::export_encrypted(&refs, &groups, pw, rng).map_err(failed)?,
-        None => aegis::export_plain(&refs, &groups, rng).map_err(failed)?,
+        None => {
+            let doc = aegis::export_plain(&refs, &groups, rng).map_err(failed)?;
+            record(session, &entries, &[], ExposureWay::AegisPlainExport)?;
+            doc
+        }
     }))
 }
 
@@ -62,6 +95,7 @@ pub fn google_migration(
         session.env().rng.as_ref(),
     )
     .map_err(failed)?;
+    record(session, &entries, &skipped, ExposureWay::GoogleQrExport)?;
     Ok((uris.into_iter().map(Zeroizing::new).collect(), skipped))
 }
 
@@ -77,5 +111,6 @@ pub fn cxf(
         session.env().rng.as_ref(),
     )
     .map_err(failed)?;
+    record(session, &entries, &skipped, ExposureWay::CxfExport)?;
     Ok((Zeroizing::new(doc), skipped))
 }

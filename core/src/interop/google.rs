@@ -369,6 +369,7 @@ pub fn export(entries: &[&Entry], batch_id: i32) -> (Vec<String>, Vec<Skipped>) 
                 counter,
             }),
             Err(reason) => skipped.push(Skipped {
+                id: e.id,
                 label: e.display_name(),
                 reason,
             }),

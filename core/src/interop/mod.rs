@@ -71,6 +71,9 @@ pub struct ImportedEntry {
     /// Group / tag / folder names the source app had.
     #[serde(default)]
     pub groups: Vec<String>,
+    /// The account's recovery codes, where the source has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_codes: Vec<crate::vault::recovery_codes::RecoveryCode>,
 }
 
 impl ImportedEntry {
@@ -84,6 +87,7 @@ impl ImportedEntry {
             note: String::new(),
             favorite: false,
             groups: Vec::new(),
+            recovery_codes: Vec::new(),
         }
     }
 
@@ -95,6 +99,23 @@ impl ImportedEntry {
             c.issuer.clone(),
             c.account.clone(),
         )
+    }
+
+    /// Moves a clear recovery-codes block of the note ("Recovery codes:" and the codes after
+    /// it, see [`crate::vault::recovery_codes::split_note`]) into [`ImportedEntry::recovery_codes`];
+    /// the rest of the note stays. A block with a code Twofold cannot store stays in the
+    /// note whole.
+    pub fn take_recovery_codes_from_note(&mut self) {
+        use crate::vault::recovery_codes as codes;
+        let (found, rest) = codes::split_note(&self.note);
+        if found.is_empty() {
+            return;
+        }
+        let mut list = self.recovery_codes.clone();
+        if codes::add_to(&mut list, &found).is_ok() {
+            self.recovery_codes = list;
+            self.note = rest;
+        }
     }
 
     /// Same secret and kind of code as another imported entry.
@@ -546,6 +567,19 @@ pub fn import_with(bytes: &[u8], options: &ImportOptions<'_>) -> Result<ImportRe
         Format::ProtonPass => protonpass::import(bytes),
     }?;
     report.format = format;
+    if matches!(
+        format,
+        Format::TwoFas
+            | Format::OtpauthList
+            | Format::EnteEncrypted
+            | Format::BitwardenJson
+            | Format::BitwardenCsv
+    ) {
+        // These apps keep recovery codes in the account's note, if anywhere.
+        for e in &mut report.entries {
+            e.take_recovery_codes_from_note();
+        }
+    }
     if report.entries.len() > MAX_IMPORT_ENTRIES {
         return Err(ImportError::TooManyEntries);
     }

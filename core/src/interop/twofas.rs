@@ -131,6 +131,7 @@ fn service(s: &Value, groups: &[(String, String)]) -> Result<ImportedEntry, Stri
         note: str_field(s, "badge").to_owned(),
         favorite: false,
         groups: group.into_iter().collect(),
+        recovery_codes: Vec::new(),
     })
 }
 

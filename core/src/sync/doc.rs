@@ -218,6 +218,11 @@ pub struct EntryDoc {
     /// Uses counted on each device (device tag → count); the entry's count is the sum.
     #[serde(rename = "q")]
     pub uses: BTreeMap<u64, u64>,
+    /// Recovery codes as a grow-only set by code text → (used, earliest known used date):
+    /// joined by union, used = either, the earliest date (so merging commutes). A code is
+    /// never removed by sync. Absent in documents written before recovery codes existed.
+    #[serde(rename = "rc", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recovery: BTreeMap<String, (bool, Option<i64>)>,
 }
 
 impl Drop for EntryDoc {
@@ -225,7 +230,28 @@ impl Drop for EntryDoc {
         self.issuer.value.zeroize();
         self.account.value.zeroize();
         self.note.value.zeroize();
+        for (mut code, _) in std::mem::take(&mut self.recovery) {
+            code.zeroize();
+        }
     }
+}
+
+/// Joins recovery codes into the set.
+fn join_codes(
+    set: &mut BTreeMap<String, (bool, Option<i64>)>,
+    codes: impl IntoIterator<Item = (String, (bool, Option<i64>))>,
+) {
+    for (code, (used, at)) in codes {
+        let mine = set.entry(code).or_insert((false, None));
+        mine.0 |= used;
+        mine.1 = crate::vault::recovery_codes::earliest(mine.1, at);
+    }
+}
+
+fn codes_of(e: &Entry) -> impl Iterator<Item = (String, (bool, Option<i64>))> + '_ {
+    e.recovery_codes
+        .iter()
+        .map(|c| (c.code.clone(), (c.used, c.used_at)))
 }
 
 impl EntryDoc {
@@ -287,6 +313,7 @@ impl EntryDoc {
             trash: Reg::new(stamp, Stamp::ZERO, e.deleted_at),
             last_used: e.last_used_at,
             uses,
+            recovery: codes_of(e).collect(),
         }
     }
 
@@ -329,6 +356,10 @@ impl EntryDoc {
             let mine = self.uses.entry(*device).or_insert(0);
             *mine = (*mine).max(*n);
         }
+        join_codes(
+            &mut self.recovery,
+            other.recovery.iter().map(|(k, v)| (k.clone(), *v)),
+        );
     }
 
     fn to_entry(&self, live_groups: &BTreeMap<GroupId, GroupDoc>) -> Entry {
@@ -364,6 +395,20 @@ impl EntryDoc {
             use_count: self.use_count(),
             sort_key: self.sort.value,
             deleted_at: self.trashed(),
+            // In text order; a union of several devices' lists past the limit keeps the
+            // first codes in that order (the same on every device).
+            recovery_codes: self
+                .recovery
+                .iter()
+                .take(crate::limits::MAX_RECOVERY_CODES)
+                .map(
+                    |(code, (used, at))| crate::vault::recovery_codes::RecoveryCode {
+                        code: code.clone(),
+                        used: *used,
+                        used_at: *at,
+                    },
+                )
+                .collect(),
         }
     }
 }
@@ -936,6 +981,13 @@ impl Doc {
             {
                 return Err("an entry with over-long names or notes");
             }
+            if e.recovery.len() > 16 * crate::limits::MAX_RECOVERY_CODES
+                || e.recovery.keys().any(|c| {
+                    crate::vault::recovery_codes::check_code(c).as_deref() != Ok(c.as_str())
+                })
+            {
+                return Err("an entry with recovery codes a vault cannot hold");
+            }
         }
         for g in self.groups.values() {
             if g.name.value.trim().is_empty() || long(&g.name.value, MAX_NAME_LEN) {
@@ -1028,6 +1080,15 @@ fn record_entry(d: &mut EntryDoc, base: &Entry, local: &Entry, clock: &mut Clock
     if local.use_count > base.use_count {
         let mine = d.uses.entry(clock.device).or_insert(0);
         *mine = mine.saturating_add(local.use_count - base.use_count);
+    }
+    // Recovery codes added or marked used here join the set (a grow-only set needs no
+    // stamps; a code removed locally comes back from the document).
+    if !crate::vault::recovery_codes::same_set(&local.recovery_codes, &base.recovery_codes) {
+        let before = d.recovery.clone();
+        join_codes(&mut d.recovery, codes_of(local));
+        if d.recovery != before {
+            changes += 1;
+        }
     }
     changes
 }

@@ -893,6 +893,9 @@ fn changes(before: &VaultContent, after: &VaultContent) -> Vec<EntryChange> {
                         fields.push(f.name());
                     }
                 }
+                if !crate::vault::recovery_codes::same_set(&o.recovery_codes, &e.recovery_codes) {
+                    fields.push("recovery codes");
+                }
                 if !fields.is_empty() {
                     out.push(EntryChange {
                         id: *id,

@@ -368,6 +368,7 @@ impl TransferPayload {
                         .filter(|g| e.group_ids.contains(&g.id))
                         .map(|g| g.name.clone())
                         .collect(),
+                    recovery_codes: e.recovery_codes.clone(),
                 })
                 .collect(),
         }

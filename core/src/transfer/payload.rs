@@ -28,6 +28,8 @@ const HAS_NOTE: u8 = 1 << 5;
 const HAS_GROUPS: u8 = 1 << 6;
 /// Digits ≠ 6 or (TOTP) period ≠ 30 follow.
 const CUSTOM: u8 = 1 << 7;
+/// Tag of the optional section of recovery codes after the accounts.
+const SECTION_RECOVERY_CODES: u8 = 1;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -120,6 +122,30 @@ pub fn encode_with(payload: &TransferPayload, compress: bool) -> Zeroizing<Vec<u
             put_varint(&mut body, e.groups.len() as u64);
             for g in &e.groups {
                 put_varint(&mut body, table.index(g));
+            }
+        }
+    }
+    // Optional trailing section (§3.1): recovery codes of the entries that have any. Absent
+    // when no entry has codes, so such payloads are byte for byte what earlier versions wrote.
+    let with_codes: Vec<(usize, &ImportedEntry)> = payload
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.recovery_codes.is_empty())
+        .collect();
+    if !with_codes.is_empty() {
+        body.push(SECTION_RECOVERY_CODES);
+        put_varint(&mut body, with_codes.len() as u64);
+        for (i, e) in with_codes {
+            put_varint(&mut body, i as u64);
+            put_varint(&mut body, e.recovery_codes.len() as u64);
+            for c in &e.recovery_codes {
+                let flags = u8::from(c.used) | (u8::from(c.used_at.is_some()) << 1);
+                body.push(flags);
+                put_bytes(&mut body, c.code.as_bytes());
+                if let Some(t) = c.used_at {
+                    put_varint(&mut body, ((t << 1) ^ (t >> 63)) as u64);
+                }
             }
         }
     }
@@ -309,10 +335,45 @@ pub fn decode(data: &[u8]) -> Result<TransferPayload, TransferError> {
             note,
             favorite: flags & FAVORITE != 0,
             groups,
+            recovery_codes: Vec::new(),
         });
     }
-    if r.pos != plain.len() {
-        return Err(bad("unexpected bytes after the accounts"));
+    if r.pos < plain.len() {
+        if r.byte()? != SECTION_RECOVERY_CODES {
+            return Err(bad("unexpected bytes after the accounts"));
+        }
+        let k = r.count(entries.len())?;
+        let mut seen = vec![false; entries.len()];
+        for _ in 0..k {
+            let i = usize::try_from(r.varint()?).unwrap_or(usize::MAX);
+            if i >= entries.len() || std::mem::replace(&mut seen[i], true) {
+                return Err(bad("recovery codes for no account, or twice for one"));
+            }
+            let n = r.count(crate::limits::MAX_RECOVERY_CODES)?;
+            let mut list = Vec::with_capacity(n);
+            for _ in 0..n {
+                let flags = r.byte()?;
+                if flags > 0b11 {
+                    return Err(bad("unknown recovery code flags"));
+                }
+                let text = r.text()?;
+                let used_at = if flags & 0b10 != 0 {
+                    let z = r.varint()?;
+                    Some(((z >> 1) as i64) ^ -((z & 1) as i64))
+                } else {
+                    None
+                };
+                let mut code = crate::vault::recovery_codes::RecoveryCode::new(&text)
+                    .map_err(|e| bad(&e.to_string()))?;
+                code.used = flags & 1 != 0;
+                code.used_at = used_at;
+                list.push(code);
+            }
+            entries[i].recovery_codes = list;
+        }
+        if r.pos != plain.len() {
+            return Err(bad("unexpected bytes after the recovery codes"));
+        }
     }
     Ok(TransferPayload {
         version: super::VERSION,

@@ -19,6 +19,7 @@ use crate::vault::model::{
     self, Entry, EntryId, Group, GroupId, IconRef, Id, MAX_CLOCK_OFFSET_S,
     MAX_TRASH_RETENTION_DAYS, VaultContent, same_kind,
 };
+use crate::vault::recovery_codes as codes;
 use crate::vault::{InputError, NameField, VaultError};
 
 /// How a new account names a group.
@@ -41,6 +42,8 @@ pub struct NewEntry {
     pub groups: Vec<GroupRef>,
     pub favorite: bool,
     pub icon: Option<IconRef>,
+    /// The account's recovery codes (from an import, a transfer or a rotation).
+    pub recovery_codes: Vec<codes::RecoveryCode>,
 }
 
 impl NewEntry {
@@ -55,6 +58,7 @@ impl NewEntry {
             groups: Vec::new(),
             favorite: false,
             icon: None,
+            recovery_codes: Vec::new(),
         }
     }
 
@@ -79,6 +83,7 @@ impl NewEntry {
             groups: e.groups.iter().cloned().map(GroupRef::Name).collect(),
             favorite: e.favorite,
             icon: None,
+            recovery_codes: e.recovery_codes.clone(),
         }
     }
 
@@ -217,6 +222,9 @@ struct Checked {
 
 fn check_new(n: &NewEntry) -> Result<Checked, InputError> {
     n.kind.validate()?;
+    let mut list = Vec::new();
+    codes::merge_into(&mut list, &n.recovery_codes);
+    codes::check_list(&list)?;
     Ok(Checked {
         issuer: check_name(NameField::Issuer, &n.issuer)?,
         account: check_name(NameField::Account, &n.account)?,
@@ -325,10 +333,19 @@ impl VaultContent {
             if policy.on_duplicate != OnDuplicate::Allow
                 && let Some(existing) = index.same_account(&self.entries, &n.kind, &n.secret)
             {
-                let existing = self.entries[existing].id;
                 if policy.on_duplicate == OnDuplicate::Error {
-                    return Err(VaultError::Duplicate(existing.to_string()));
+                    return Err(VaultError::Duplicate(self.entries[existing].id.to_string()));
                 }
+                // The account is here already: recovery codes it brings join the entry's
+                // (when they fit; they were checked above).
+                let e = &mut self.entries[existing];
+                let mut joined = e.recovery_codes.clone();
+                codes::merge_into(&mut joined, &n.recovery_codes);
+                if joined.len() != e.recovery_codes.len() && codes::check_list(&joined).is_ok() {
+                    e.recovery_codes = joined;
+                    e.updated_at = now;
+                }
+                let existing = e.id;
                 report.duplicates.push(Skipped {
                     index: i,
                     label: n.label(),
@@ -365,6 +382,7 @@ impl VaultContent {
             entry.group_ids = group_ids;
             entry.favorite = n.favorite;
             entry.icon = n.icon;
+            codes::merge_into(&mut entry.recovery_codes, &n.recovery_codes);
             sort_key = sort_key.saturating_add(SORT_STEP);
             index.insert(self.entries.len(), &entry);
             self.entries.push(entry);
@@ -572,6 +590,38 @@ impl VaultContent {
         Ok(code)
     }
 
+    /// Adds recovery codes to an entry (all checked first; codes it has are skipped).
+    /// Returns how many were added.
+    pub fn add_recovery_codes(
+        &mut self,
+        id: EntryId,
+        texts: &[String],
+        now: i64,
+    ) -> Result<usize, VaultError> {
+        let e = self.entry_mut(id).ok_or_else(|| no_entry(id))?;
+        let added = codes::add_to(&mut e.recovery_codes, texts).map_err(InputError::from)?;
+        if added > 0 {
+            e.updated_at = now;
+        }
+        Ok(added)
+    }
+
+    /// Marks one of an entry's recovery codes used.
+    pub fn use_recovery_code(
+        &mut self,
+        id: EntryId,
+        text: &str,
+        now: i64,
+    ) -> Result<(), VaultError> {
+        let e = self.entry_mut(id).ok_or_else(|| no_entry(id))?;
+        let before = e.recovery_codes.clone();
+        codes::mark_used(&mut e.recovery_codes, text, now).map_err(InputError::from)?;
+        if e.recovery_codes != before {
+            e.updated_at = now;
+        }
+        Ok(())
+    }
+
     /// Records that the user used (copied) an entry's code.
     pub fn record_use(&mut self, id: EntryId, now: i64) -> Result<(), VaultError> {
         let e = self.entry_mut(id).ok_or_else(|| no_entry(id))?;
@@ -665,10 +715,19 @@ impl VaultContent {
                             let mut newer = b.clone();
                             keep_highest_counter(&mut newer, v);
                             newer.sort_key = v.sort_key;
+                            // Recovery codes join as a set; where both together are over the
+                            // limit, the vault keeps its own.
+                            if !codes::merge_within_limit(
+                                &mut newer.recovery_codes,
+                                &v.recovery_codes,
+                            ) {
+                                newer.recovery_codes = v.recovery_codes.clone();
+                            }
                             *v = newer;
                             report.updated += 1;
                         } else {
                             keep_highest_counter(v, b);
+                            codes::merge_within_limit(&mut v.recovery_codes, &b.recovery_codes);
                             report.unchanged += 1;
                         }
                     } else if let Some(i) = index.same_account(&self.entries, &b.kind, &b.secret) {
@@ -719,6 +778,8 @@ impl VaultContent {
                     return Err(format!("entry {} names a missing group", e.id));
                 }
             }
+            crate::vault::recovery_codes::check_list(&e.recovery_codes)
+                .map_err(|err| err.to_string())?;
         }
         let mut group_ids = std::collections::HashSet::new();
         for g in &self.groups {
@@ -766,6 +827,7 @@ pub fn same_content(a: &Entry, b: &Entry) -> bool {
         && a.group_ids == b.group_ids
         && a.favorite == b.favorite
         && a.icon == b.icon
+        && crate::vault::recovery_codes::same_set(&a.recovery_codes, &b.recovery_codes)
 }
 
 fn hotp_counter(kind: &OtpKind) -> Option<u64> {
@@ -1006,6 +1068,9 @@ mod tests {
         DeleteGroup(usize),
         NextHotp(usize),
         Restore(bool),
+        /// Recovery codes: `n` codes from `seed` (some malformed, some past the limit).
+        AddCodes(usize, u8, u8),
+        UseCode(usize, u8),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -1025,6 +1090,8 @@ mod tests {
             (0usize..4).prop_map(Op::DeleteGroup),
             (0usize..12).prop_map(Op::NextHotp),
             any::<bool>().prop_map(Op::Restore),
+            (0usize..12, 0u8..70, any::<u8>()).prop_map(|(i, n, s)| Op::AddCodes(i, n, s)),
+            (0usize..12, any::<u8>()).prop_map(|(i, s)| Op::UseCode(i, s)),
         ]
     }
 
@@ -1084,10 +1151,47 @@ mod tests {
                         None => Ok(()),
                     },
                     Op::NextHotp(i) => match id_at(&c, i) { Some(id) => c.next_hotp(id, step as i64).map(|_| ()), None => Ok(()) },
+                    Op::AddCodes(i, n, seed) => match id_at(&c, i) {
+                        Some(id) => {
+                            let texts: Vec<String> = (0..n)
+                                .map(|k| match seed.wrapping_add(k) % 17 {
+                                    0 => String::new(),
+                                    1 => "bad\u{1}".into(),
+                                    x => format!("code-{x}-{k}"),
+                                })
+                                .collect();
+                            let before = c.entry(id).unwrap().recovery_codes.clone();
+                            let r = c.add_recovery_codes(id, &texts, step as i64);
+                            if r.is_err() {
+                                prop_assert_eq!(&c.entry(id).unwrap().recovery_codes, &before, "a refused add changed the list");
+                            }
+                            r.map(|_| ())
+                        }
+                        None => Ok(()),
+                    },
+                    Op::UseCode(i, seed) => match id_at(&c, i) {
+                        Some(id) => {
+                            let code = c.entry(id).unwrap().recovery_codes.get(usize::from(seed) % 4).map(|r| r.code.clone());
+                            c.use_recovery_code(id, &code.unwrap_or_else(|| "none".into()), step as i64)
+                        }
+                        None => Ok(()),
+                    },
                     Op::Restore(replace) => match snapshot.take() {
                         Some(s) => {
                             let mode = if replace { RestoreMode::Replace } else { RestoreMode::Merge };
-                            c.restore(s, mode).map(|_| ())
+                            let codes_before: Vec<(EntryId, String)> = c.entries.iter()
+                                .flat_map(|e| e.recovery_codes.iter().map(move |r| (e.id, r.code.clone())))
+                                .collect();
+                            let r = c.restore(s, mode).map(|_| ());
+                            if mode == RestoreMode::Merge && r.is_ok() {
+                                for (id, code) in codes_before {
+                                    prop_assert!(
+                                        c.entry(id).is_some_and(|e| e.recovery_codes.iter().any(|r| r.code == code)),
+                                        "a merge lost recovery code {code} of {id}"
+                                    );
+                                }
+                            }
+                            r
                         }
                         None => {
                             snapshot = Some(c.clone());

@@ -4,10 +4,13 @@
 // Documented in a follow-up: see docs/architecture.md "Lints".
 #![allow(missing_docs)]
 
+pub mod care;
+pub mod checkup;
 pub mod container;
 pub mod edit;
 pub mod model;
 pub mod recovery;
+pub mod recovery_codes;
 pub mod session;
 pub mod slots;
 pub mod storage;
@@ -173,6 +176,23 @@ pub enum InputError {
     HeaderTooLarge,
     #[error("a backup needs a password or the recovery key")]
     BackupNeedsCredential,
+    /// A recovery code that cannot be stored or is not the account's.
+    #[error(transparent)]
+    RecoveryCode(#[from] crate::vault::recovery_codes::RecoveryCodeError),
+    /// Rotation: the code typed is not one the new secret produces now, so the service may
+    /// not have the new secret; nothing was changed.
+    #[error(
+        "that code is not what the new secret gives now: check that you scanned the new QR code and typed the code the service accepted (nothing was changed)"
+    )]
+    RotationCodeMismatch,
+    /// Rotation: the new secret is the one the account has already.
+    #[error(
+        "the new secret is the same as the old one: rotating needs the new secret the service issued"
+    )]
+    RotationSameSecret,
+    /// A checkup setting out of range.
+    #[error("{0}")]
+    CheckupSetting(String),
 }
 
 impl From<KdfRejection> for VaultError {

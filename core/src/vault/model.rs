@@ -91,6 +91,10 @@ pub struct Entry {
     /// Set when the entry is in the trash.
     #[serde(default)]
     pub deleted_at: Option<i64>,
+    /// The account's one-time recovery codes (see [`crate::vault::recovery_codes`]); vaults written
+    /// before they existed open with none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_codes: Vec<crate::vault::recovery_codes::RecoveryCode>,
 }
 
 impl Drop for Entry {
@@ -139,6 +143,7 @@ impl Entry {
             use_count: 0,
             sort_key,
             deleted_at: None,
+            recovery_codes: Vec::new(),
         }
     }
 
@@ -278,6 +283,9 @@ impl VaultContent {
             }
             if !ids.insert(e.id) {
                 return refuse(format!("two accounts share the id {}", e.id));
+            }
+            if let Err(why) = crate::vault::recovery_codes::check_list(&e.recovery_codes) {
+                return refuse(format!("an account's recovery codes: {why}"));
             }
         }
         let mut group_ids = std::collections::HashSet::with_capacity(self.groups.len());

@@ -233,6 +233,14 @@ impl Device {
                         counter
                     ));
                 }
+                for e in &c.entries {
+                    for r in &e.recovery_codes {
+                        out.push_str(&format!(
+                            "code {} {} {} {:?}\n",
+                            e.id, r.code, r.used, r.used_at
+                        ));
+                    }
+                }
                 for g in &c.groups {
                     out.push_str(&format!("group {} {} {}\n", g.id, g.name, g.sort_key));
                 }

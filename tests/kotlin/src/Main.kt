@@ -341,5 +341,6 @@ fun main() {
     registerAppTests(suite)
     registerSyncTests(suite)
     registerAppRobustnessTests(suite)
+    registerRecoveryTests(suite)
     exitWith(suite.run())
 }

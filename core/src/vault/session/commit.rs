@@ -2,6 +2,7 @@
 //! then made the session's state; key rotation ("rekey") for every credential change.
 
 use super::*;
+use crate::vault::care::CareState;
 use crate::vault::container::Succession;
 use crate::vault::slots::SlotSecrets;
 use crate::vault::trust::KnownSlot;
@@ -19,6 +20,8 @@ pub(super) struct Change {
     pub(super) revokes: bool,
     /// New sync state: `None` keeps the current one, `Some(None)` removes it.
     pub(super) sync: Option<Option<SyncBlob>>,
+    /// New care state (`None` keeps the current one).
+    pub(super) care: Option<CareState>,
 }
 
 impl Change {
@@ -32,6 +35,7 @@ impl Change {
             slot_meta: None,
             revokes: false,
             sync: None,
+            care: None,
         }
     }
 }
@@ -44,6 +48,8 @@ struct VaultBodyRef<'a> {
     updated_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     sync: Option<&'a SyncBlob>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    care: Option<&'a CareState>,
 }
 
 /// What the encrypted body of a file to be sealed holds.
@@ -52,6 +58,7 @@ pub(super) struct BodyParts<'a> {
     pub signers: &'a [SigningKey],
     pub slot_meta: &'a [SlotMeta],
     pub sync: Option<&'a SyncBlob>,
+    pub care: &'a CareState,
     pub now: i64,
 }
 
@@ -69,6 +76,9 @@ pub(super) fn seal(
         slots: parts.slot_meta,
         updated_at: parts.now,
         sync: parts.sync,
+        // Written only once there is something to keep: the body of a vault that never
+        // recorded anything stays as older versions wrote it.
+        care: (*parts.care != CareState::default()).then_some(parts.care),
     };
     let plaintext = zeroize::Zeroizing::new(
         rmp_serde::to_vec_named(&body).map_err(|e| VaultError::Internal(e.to_string()))?,
@@ -118,6 +128,7 @@ impl VaultSession {
             slot_meta,
             revokes,
             sync,
+            care,
         } = change;
         content.purge_expired(now);
         apply_hotp_floors(&mut content, open.trust.as_ref());
@@ -148,6 +159,7 @@ impl VaultSession {
                     Some(new) => new.as_ref(),
                     None => open.sync.as_ref(),
                 },
+                care: care.as_ref().unwrap_or(&open.care),
                 now,
             },
             self.env.rng.as_ref(),
@@ -180,6 +192,9 @@ impl VaultSession {
         }
         if let Some(s) = sync {
             open.sync = s;
+        }
+        if let Some(c) = care {
+            open.care = c;
         }
         open.current_damaged = false;
         open.usage_dirty = false;
@@ -318,6 +333,7 @@ impl VaultSession {
                 slot_meta: Some(meta),
                 revokes: true,
                 sync: None,
+                care: None,
             },
         )?;
         if !unlocked_slot_kept {
@@ -361,6 +377,7 @@ impl VaultSession {
                 slot_meta: Some(meta),
                 revokes: false,
                 sync: None,
+                care: None,
             },
         )
     }

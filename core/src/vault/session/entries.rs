@@ -114,6 +114,11 @@ impl VaultSession {
         let mut guard = self.write_state();
         let open = guard.as_mut().ok_or(VaultError::Locked)?;
         open.content.record_use(id, self.now())?;
+        if let Some(OtpKind::Hotp { counter, .. }) = open.content.entry(id).map(|e| e.kind) {
+            // The code used is the one before the counter: the checkup measures how far
+            // the counter runs ahead of it.
+            open.care.note_hotp_use(id, counter);
+        }
         open.usage_dirty = true;
         Ok(())
     }

@@ -8,6 +8,7 @@
 //! publish, key rotation) in `commit.rs`, entry and group edits in `entries.rs`, key slots in
 //! `slots.rs`.
 
+mod care;
 mod commit;
 mod entries;
 mod slots;
@@ -25,6 +26,7 @@ use crate::crypto::{self, KdfLimit, KdfParams, Key32, RandomSource, SigningKey, 
 use crate::otp::{self, OtpKind};
 use crate::serde_bytes_helpers::array;
 use crate::vault::VaultError;
+use crate::vault::care::CareState;
 use crate::vault::container::{self, Header, SlotKind, VAULT_MAGIC};
 use crate::vault::model::{self, Entry, EntryId, Group, GroupId, VaultContent};
 use crate::vault::recovery::RecoveryKey;
@@ -164,6 +166,10 @@ pub(crate) struct VaultBody {
     /// vault is not in a sync group.
     #[serde(default)]
     pub(crate) sync: Option<SyncBlob>,
+    /// Backups verified, restore drills, the exposure ledger and the checkup's settings
+    /// (`vault::care`); absent in vaults written before they existed.
+    #[serde(default)]
+    pub(crate) care: Option<CareState>,
 }
 
 /// An unlocked vault.
@@ -188,6 +194,8 @@ struct Unlocked {
     trust: Option<TrustRecord>,
     /// The sync state inside the body (see `sync.rs`).
     sync: Option<SyncBlob>,
+    /// What the body records about backups, drills and exposures (see `care.rs`).
+    care: CareState,
     /// Live entries' keyed HMAC states, built at the first code after unlock or a change
     /// (reset wherever `content` is replaced).
     codes: std::sync::OnceLock<otp::KeyedAccounts<EntryId>>,
@@ -276,6 +284,7 @@ impl VaultSession {
                 signers: std::slice::from_ref(&signer),
                 slot_meta: &slot_meta,
                 sync: None,
+                care: &CareState::default(),
                 now,
             },
             rng,
@@ -298,6 +307,7 @@ impl VaultSession {
             min_generation: 0,
             trust: None,
             sync: None,
+            care: CareState::default(),
             codes: Default::default(),
         };
         // A new vault at this path: whatever the device remembered of an older one is gone.

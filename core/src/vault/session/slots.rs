@@ -186,16 +186,31 @@ impl VaultSession {
             return Err(VaultError::WrongCredential);
         }
         let slot_id = slot.id;
+        // The user has shown to hold the recovery key (the checkup asks for this).
+        let mut care = open.care.clone();
+        care.recovery_key_confirmed_at = Some(self.now());
         if slot.endorsement.as_ref().map(|e| e.signer) == Some(open.header.signers[0]) {
-            return Ok(());
+            let content = open.content.clone();
+            return self.commit(
+                open,
+                commit::Change {
+                    care: Some(care),
+                    ..commit::Change::content(content)
+                },
+            );
         }
-        self.change_header(open, |header, _| {
+        let before = std::mem::replace(&mut open.care, care);
+        let result = self.change_header(open, |header, _| {
             let (vault_id, current) = (header.vault_id, header.signers[0]);
             if let Some(s) = header.slots.iter_mut().find(|s| s.id == slot_id) {
                 container::endorse(s, &vault_id, &secrets.endorse_key, current);
             }
             Ok(())
-        })
+        });
+        if result.is_err() {
+            open.care = before;
+        }
+        result
     }
 
     /// The recovery slot's public key, so backups can be sealed to the recovery key.

@@ -5,6 +5,7 @@
 
 use super::commit::apply_hotp_floors;
 use super::*;
+use crate::vault::care::CareState;
 use crate::vault::container::{AnyParsed, v1};
 use crate::vault::slots::{KdfBudget, Opened, SlotCredential};
 use crate::vault::trust::MAX_PIN_ATTEMPTS;
@@ -26,6 +27,7 @@ struct Found {
     from_prev: bool,
     accepted_untrusted: bool,
     sync: Option<SyncBlob>,
+    care: CareState,
     /// Slots left out of an accepted format 1 file because the record did not know them.
     dropped_slots: usize,
 }
@@ -159,6 +161,7 @@ impl VaultSession {
                     from_prev: false,
                     accepted_untrusted,
                     sync: body.sync,
+                    care: body.care.unwrap_or_default(),
                     dropped_slots: 0,
                 })
             }
@@ -338,6 +341,7 @@ impl VaultSession {
             from_prev,
             accepted_untrusted,
             sync,
+            care,
             dropped_slots,
         } = found;
         let mut info = UnlockInfo {
@@ -384,6 +388,7 @@ impl VaultSession {
             min_generation,
             trust,
             sync,
+            care,
             codes: Default::default(),
         };
         let floors_raise = {
@@ -621,6 +626,7 @@ fn upgrade_v1(
         version: v1::FORMAT_VERSION,
         from_prev: false,
         sync: None,
+        care: CareState::default(),
         accepted_untrusted: true,
         dropped_slots,
     })

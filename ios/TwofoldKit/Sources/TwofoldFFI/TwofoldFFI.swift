@@ -3139,6 +3139,85 @@ public func FfiConverterTypeTrustStore_lower(_ value: TrustStore) -> UInt64 {
 public protocol VaultSessionProtocol: AnyObject, Sendable {
     
     /**
+     * Adds recovery codes (UTF-8 bytes, wiped by the facade) to an account; all are checked
+     * first (not empty, at most 128 characters, no control characters, at most 64 per
+     * account) and none is added if one is refused. Returns how many were new.
+     */
+    func addRecoveryCodes(id: String, codes: [Data]) throws  -> UInt32
+    
+    /**
+     * Backups verified, the last drill and whether one is due, the recovery key's last
+     * confirmation, exposed accounts.
+     */
+    func careStatus() throws  -> CareStatusView
+    
+    func checkupSettings() throws  -> CheckupSettingsView
+    
+    /**
+     * An entry's otpauth URI (UTF-8 bytes) to show as text or as a QR code (`way`):
+     * recorded in the exposure ledger first. An explicit export: re-authenticate first.
+     */
+    func exportEntryUriAs(id: String, way: ExposureWay) throws  -> Data
+    
+    /**
+     * An account's recovery codes, unused first. An explicit export: re-authenticate the
+     * user before calling it.
+     */
+    func exportRecoveryCodes(id: String) throws  -> [RecoveryCodeView]
+    
+    /**
+     * The exposure ledger, most recent first.
+     */
+    func exposures() throws  -> [ExposureView]
+    
+    /**
+     * Records that the app let these entries' secrets out in copyable form itself.
+     */
+    func recordExposure(ids: [String], way: ExposureWay) throws 
+    
+    /**
+     * How many recovery codes an account has and how many are unused (no codes revealed).
+     */
+    func recoveryCodeSummary(id: String) throws  -> RecoveryCodeSummary
+    
+    /**
+     * A restore drill on a backup file: opens it with the credential the user typed from
+     * memory, compares it with the vault and records the drill. A wrong credential is
+     * `WrongCredential` and records nothing.
+     */
+    func restoreDrill(path: String, key: BackupKey) throws  -> DrillResult
+    
+    /**
+     * `restore_drill` on backup bytes the app read from a document provider; `name` is
+     * what the record calls the file.
+     */
+    func restoreDrillBytes(bytes: Data, name: String, key: BackupKey) throws  -> DrillResult
+    
+    /**
+     * Rotation after re-enrolling at the service: `uri` is the new otpauth URI (UTF-8
+     * bytes, wiped), `accepted_code` a code of it the service accepted. The old entry goes
+     * to the trash and its exposures clear; a code the new secret does not give now is
+     * `InvalidInput { RotationCodeMismatch }` and nothing changes.
+     */
+    func rotateEntry(id: String, uri: Data, acceptedCode: String) throws  -> RotationResult
+    
+    /**
+     * The security checkup, most severe first.
+     */
+    func securityCheckup() throws  -> [FindingView]
+    
+    /**
+     * Changes the checkup's settings (days 1–3650, look-ahead 1–1000, issuers within the
+     * name limit); out of range is `InvalidInput` and nothing changes.
+     */
+    func setCheckupSettings(settings: CheckupSettingsView) throws 
+    
+    /**
+     * Marks a recovery code used (matched ignoring case, spaces and hyphens).
+     */
+    func useRecoveryCode(id: String, code: Data) throws 
+    
+    /**
      * Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
      */
     func exportAegis(password: Data?) throws  -> Data
@@ -3223,8 +3302,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func entry(id: String) throws  -> EntryView
     
     /**
-     * The otpauth URI of one entry, secret included. An explicit export: re-authenticate
-     * the user before calling it.
+     * The otpauth URI of one entry, secret included; recorded in the exposure ledger as
+     * shown (`export_entry_uri_as` says whether as text or a QR code). An explicit export:
+     * re-authenticate the user before calling it.
      */
     func exportEntryUri(id: String) throws  -> Data
     
@@ -3438,6 +3518,199 @@ public static func `open`(path: String, trust: TrustStore)throws  -> VaultSessio
 }
     
 
+    
+    /**
+     * Adds recovery codes (UTF-8 bytes, wiped by the facade) to an account; all are checked
+     * first (not empty, at most 128 characters, no control characters, at most 64 per
+     * account) and none is added if one is refused. Returns how many were new.
+     */
+open func addRecoveryCodes(id: String, codes: [Data])throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_add_recovery_codes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterSequenceData.lower(codes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Backups verified, the last drill and whether one is due, the recovery key's last
+     * confirmation, exposed accounts.
+     */
+open func careStatus()throws  -> CareStatusView  {
+    return try  FfiConverterTypeCareStatusView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_care_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func checkupSettings()throws  -> CheckupSettingsView  {
+    return try  FfiConverterTypeCheckupSettingsView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_checkup_settings(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An entry's otpauth URI (UTF-8 bytes) to show as text or as a QR code (`way`):
+     * recorded in the exposure ledger first. An explicit export: re-authenticate first.
+     */
+open func exportEntryUriAs(id: String, way: ExposureWay)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_export_entry_uri_as(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterTypeExposureWay_lower(way),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An account's recovery codes, unused first. An explicit export: re-authenticate the
+     * user before calling it.
+     */
+open func exportRecoveryCodes(id: String)throws  -> [RecoveryCodeView]  {
+    return try  FfiConverterSequenceTypeRecoveryCodeView.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_export_recovery_codes(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The exposure ledger, most recent first.
+     */
+open func exposures()throws  -> [ExposureView]  {
+    return try  FfiConverterSequenceTypeExposureView.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_exposures(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records that the app let these entries' secrets out in copyable form itself.
+     */
+open func recordExposure(ids: [String], way: ExposureWay)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_record_exposure(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(ids),
+        FfiConverterTypeExposureWay_lower(way),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * How many recovery codes an account has and how many are unused (no codes revealed).
+     */
+open func recoveryCodeSummary(id: String)throws  -> RecoveryCodeSummary  {
+    return try  FfiConverterTypeRecoveryCodeSummary_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_recovery_code_summary(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A restore drill on a backup file: opens it with the credential the user typed from
+     * memory, compares it with the vault and records the drill. A wrong credential is
+     * `WrongCredential` and records nothing.
+     */
+open func restoreDrill(path: String, key: BackupKey)throws  -> DrillResult  {
+    return try  FfiConverterTypeDrillResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_restore_drill(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),
+        FfiConverterTypeBackupKey_lower(key),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `restore_drill` on backup bytes the app read from a document provider; `name` is
+     * what the record calls the file.
+     */
+open func restoreDrillBytes(bytes: Data, name: String, key: BackupKey)throws  -> DrillResult  {
+    return try  FfiConverterTypeDrillResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_restore_drill_bytes(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),
+        FfiConverterString.lower(name),
+        FfiConverterTypeBackupKey_lower(key),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Rotation after re-enrolling at the service: `uri` is the new otpauth URI (UTF-8
+     * bytes, wiped), `accepted_code` a code of it the service accepted. The old entry goes
+     * to the trash and its exposures clear; a code the new secret does not give now is
+     * `InvalidInput { RotationCodeMismatch }` and nothing changes.
+     */
+open func rotateEntry(id: String, uri: Data, acceptedCode: String)throws  -> RotationResult  {
+    return try  FfiConverterTypeRotationResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_rotate_entry(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterData.lower(uri),
+        FfiConverterString.lower(acceptedCode),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The security checkup, most severe first.
+     */
+open func securityCheckup()throws  -> [FindingView]  {
+    return try  FfiConverterSequenceTypeFindingView.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_security_checkup(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Changes the checkup's settings (days 1–3650, look-ahead 1–1000, issuers within the
+     * name limit); out of range is `InvalidInput` and nothing changes.
+     */
+open func setCheckupSettings(settings: CheckupSettingsView)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_set_checkup_settings(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCheckupSettingsView_lower(settings),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Marks a recovery code used (matched ignoring case, spaces and hyphens).
+     */
+open func useRecoveryCode(id: String, code: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_use_recovery_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterData.lower(code),uniffiCallStatus
+    )
+}
+}
     
     /**
      * Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
@@ -3689,8 +3962,9 @@ open func entry(id: String)throws  -> EntryView  {
 }
     
     /**
-     * The otpauth URI of one entry, secret included. An explicit export: re-authenticate
-     * the user before calling it.
+     * The otpauth URI of one entry, secret included; recorded in the exposure ledger as
+     * shown (`export_entry_uri_as` says whether as text or a QR code). An explicit export:
+     * re-authenticate the user before calling it.
      */
 open func exportEntryUri(id: String)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -4406,6 +4680,158 @@ public func FfiConverterTypeBackupResult_lower(_ value: BackupResult) -> RustBuf
 }
 
 
+/**
+ * "Last restore drill: 3 weeks ago, OK" and the rest of the status screen.
+ */
+public struct CareStatusView: Equatable, Hashable {
+    public var newestVerifiedBackup: Int64?
+    public var changedSinceBackup: UInt32
+    public var lastDrill: DrillView?
+    /**
+     * No drill yet, or the last is older than the drill interval (a setting).
+     */
+    public var drillDue: Bool
+    public var recoveryKeyConfirmedAt: Int64?
+    public var exposedEntries: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(newestVerifiedBackup: Int64?, changedSinceBackup: UInt32, lastDrill: DrillView?, 
+        /**
+         * No drill yet, or the last is older than the drill interval (a setting).
+         */drillDue: Bool, recoveryKeyConfirmedAt: Int64?, exposedEntries: UInt32) {
+        self.newestVerifiedBackup = newestVerifiedBackup
+        self.changedSinceBackup = changedSinceBackup
+        self.lastDrill = lastDrill
+        self.drillDue = drillDue
+        self.recoveryKeyConfirmedAt = recoveryKeyConfirmedAt
+        self.exposedEntries = exposedEntries
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CareStatusView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCareStatusView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CareStatusView {
+        return
+            try CareStatusView(
+                newestVerifiedBackup: FfiConverterOptionInt64.read(from: &buf), 
+                changedSinceBackup: FfiConverterUInt32.read(from: &buf), 
+                lastDrill: FfiConverterOptionTypeDrillView.read(from: &buf), 
+                drillDue: FfiConverterBool.read(from: &buf), 
+                recoveryKeyConfirmedAt: FfiConverterOptionInt64.read(from: &buf), 
+                exposedEntries: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CareStatusView, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.newestVerifiedBackup, into: &buf)
+        FfiConverterUInt32.write(value.changedSinceBackup, into: &buf)
+        FfiConverterOptionTypeDrillView.write(value.lastDrill, into: &buf)
+        FfiConverterBool.write(value.drillDue, into: &buf)
+        FfiConverterOptionInt64.write(value.recoveryKeyConfirmedAt, into: &buf)
+        FfiConverterUInt32.write(value.exposedEntries, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCareStatusView_lift(_ buf: RustBuffer) throws -> CareStatusView {
+    return try FfiConverterTypeCareStatusView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCareStatusView_lower(_ value: CareStatusView) -> RustBuffer {
+    return FfiConverterTypeCareStatusView.lower(value)
+}
+
+
+/**
+ * The checkup's settings.
+ */
+public struct CheckupSettingsView: Equatable, Hashable {
+    public var backupMaxAgeDays: UInt32
+    public var drillIntervalDays: UInt32
+    public var unusedDays: UInt32
+    public var hotpLookAhead: UInt32
+    public var recoveryCodesFor: RecoveryCodesFor
+    public var importantIssuers: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(backupMaxAgeDays: UInt32, drillIntervalDays: UInt32, unusedDays: UInt32, hotpLookAhead: UInt32, recoveryCodesFor: RecoveryCodesFor, importantIssuers: [String]) {
+        self.backupMaxAgeDays = backupMaxAgeDays
+        self.drillIntervalDays = drillIntervalDays
+        self.unusedDays = unusedDays
+        self.hotpLookAhead = hotpLookAhead
+        self.recoveryCodesFor = recoveryCodesFor
+        self.importantIssuers = importantIssuers
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CheckupSettingsView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckupSettingsView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckupSettingsView {
+        return
+            try CheckupSettingsView(
+                backupMaxAgeDays: FfiConverterUInt32.read(from: &buf), 
+                drillIntervalDays: FfiConverterUInt32.read(from: &buf), 
+                unusedDays: FfiConverterUInt32.read(from: &buf), 
+                hotpLookAhead: FfiConverterUInt32.read(from: &buf), 
+                recoveryCodesFor: FfiConverterTypeRecoveryCodesFor.read(from: &buf), 
+                importantIssuers: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CheckupSettingsView, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.backupMaxAgeDays, into: &buf)
+        FfiConverterUInt32.write(value.drillIntervalDays, into: &buf)
+        FfiConverterUInt32.write(value.unusedDays, into: &buf)
+        FfiConverterUInt32.write(value.hotpLookAhead, into: &buf)
+        FfiConverterTypeRecoveryCodesFor.write(value.recoveryCodesFor, into: &buf)
+        FfiConverterSequenceString.write(value.importantIssuers, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckupSettingsView_lift(_ buf: RustBuffer) throws -> CheckupSettingsView {
+    return try FfiConverterTypeCheckupSettingsView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckupSettingsView_lower(_ value: CheckupSettingsView) -> RustBuffer {
+    return FfiConverterTypeCheckupSettingsView.lower(value)
+}
+
+
 public struct ClockStatus: Equatable, Hashable {
     public var offsetSeconds: Int64
     /**
@@ -4532,6 +4958,160 @@ public func FfiConverterTypeCodeView_lift(_ buf: RustBuffer) throws -> CodeView 
 #endif
 public func FfiConverterTypeCodeView_lower(_ value: CodeView) -> RustBuffer {
     return FfiConverterTypeCodeView.lower(value)
+}
+
+
+/**
+ * What a drill found.
+ */
+public struct DrillResult: Equatable, Hashable {
+    public var drill: DrillView
+    /**
+     * Made with this vault's current keys.
+     */
+    public var authenticated: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(drill: DrillView, 
+        /**
+         * Made with this vault's current keys.
+         */authenticated: Bool) {
+        self.drill = drill
+        self.authenticated = authenticated
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DrillResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDrillResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DrillResult {
+        return
+            try DrillResult(
+                drill: FfiConverterTypeDrillView.read(from: &buf), 
+                authenticated: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DrillResult, into buf: inout [UInt8]) {
+        FfiConverterTypeDrillView.write(value.drill, into: &buf)
+        FfiConverterBool.write(value.authenticated, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDrillResult_lift(_ buf: RustBuffer) throws -> DrillResult {
+    return try FfiConverterTypeDrillResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDrillResult_lower(_ value: DrillResult) -> RustBuffer {
+    return FfiConverterTypeDrillResult.lower(value)
+}
+
+
+/**
+ * A restore drill that opened its backup.
+ */
+public struct DrillView: Equatable, Hashable {
+    public var at: Int64
+    public var credential: DrillCredentialKind
+    public var file: String
+    public var backupMadeAt: Int64
+    public var entries: UInt32
+    public var missing: UInt32
+    public var changed: UInt32
+    public var extra: UInt32
+    /**
+     * Everything in the vault is in the backup as it is now.
+     */
+    public var complete: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(at: Int64, credential: DrillCredentialKind, file: String, backupMadeAt: Int64, entries: UInt32, missing: UInt32, changed: UInt32, extra: UInt32, 
+        /**
+         * Everything in the vault is in the backup as it is now.
+         */complete: Bool) {
+        self.at = at
+        self.credential = credential
+        self.file = file
+        self.backupMadeAt = backupMadeAt
+        self.entries = entries
+        self.missing = missing
+        self.changed = changed
+        self.extra = extra
+        self.complete = complete
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DrillView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDrillView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DrillView {
+        return
+            try DrillView(
+                at: FfiConverterInt64.read(from: &buf), 
+                credential: FfiConverterTypeDrillCredentialKind.read(from: &buf), 
+                file: FfiConverterString.read(from: &buf), 
+                backupMadeAt: FfiConverterInt64.read(from: &buf), 
+                entries: FfiConverterUInt32.read(from: &buf), 
+                missing: FfiConverterUInt32.read(from: &buf), 
+                changed: FfiConverterUInt32.read(from: &buf), 
+                extra: FfiConverterUInt32.read(from: &buf), 
+                complete: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DrillView, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.at, into: &buf)
+        FfiConverterTypeDrillCredentialKind.write(value.credential, into: &buf)
+        FfiConverterString.write(value.file, into: &buf)
+        FfiConverterInt64.write(value.backupMadeAt, into: &buf)
+        FfiConverterUInt32.write(value.entries, into: &buf)
+        FfiConverterUInt32.write(value.missing, into: &buf)
+        FfiConverterUInt32.write(value.changed, into: &buf)
+        FfiConverterUInt32.write(value.extra, into: &buf)
+        FfiConverterBool.write(value.complete, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDrillView_lift(_ buf: RustBuffer) throws -> DrillView {
+    return try FfiConverterTypeDrillView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDrillView_lower(_ value: DrillView) -> RustBuffer {
+    return FfiConverterTypeDrillView.lower(value)
 }
 
 
@@ -4943,6 +5523,164 @@ public func FfiConverterTypeExportProgress_lift(_ buf: RustBuffer) throws -> Exp
 #endif
 public func FfiConverterTypeExportProgress_lower(_ value: ExportProgress) -> RustBuffer {
     return FfiConverterTypeExportProgress.lower(value)
+}
+
+
+/**
+ * One record of the exposure ledger.
+ */
+public struct ExposureView: Equatable, Hashable {
+    public var entryId: String
+    public var way: ExposureWay
+    /**
+     * What happened, in English.
+     */
+    public var description: String
+    public var firstAt: Int64
+    public var lastAt: Int64
+    public var count: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(entryId: String, way: ExposureWay, 
+        /**
+         * What happened, in English.
+         */description: String, firstAt: Int64, lastAt: Int64, count: UInt32) {
+        self.entryId = entryId
+        self.way = way
+        self.description = description
+        self.firstAt = firstAt
+        self.lastAt = lastAt
+        self.count = count
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExposureView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExposureView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExposureView {
+        return
+            try ExposureView(
+                entryId: FfiConverterString.read(from: &buf), 
+                way: FfiConverterTypeExposureWay.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                firstAt: FfiConverterInt64.read(from: &buf), 
+                lastAt: FfiConverterInt64.read(from: &buf), 
+                count: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExposureView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterTypeExposureWay.write(value.way, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterInt64.write(value.firstAt, into: &buf)
+        FfiConverterInt64.write(value.lastAt, into: &buf)
+        FfiConverterUInt32.write(value.count, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExposureView_lift(_ buf: RustBuffer) throws -> ExposureView {
+    return try FfiConverterTypeExposureView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExposureView_lower(_ value: ExposureView) -> RustBuffer {
+    return FfiConverterTypeExposureView.lower(value)
+}
+
+
+/**
+ * One finding of the security checkup.
+ */
+public struct FindingView: Equatable, Hashable {
+    /**
+     * Stable id (`kind`, or `kind:entry-id`).
+     */
+    public var id: String
+    public var kind: String
+    public var severity: FindingSeverity
+    public var message: String
+    public var fix: String
+    public var entryIds: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Stable id (`kind`, or `kind:entry-id`).
+         */id: String, kind: String, severity: FindingSeverity, message: String, fix: String, entryIds: [String]) {
+        self.id = id
+        self.kind = kind
+        self.severity = severity
+        self.message = message
+        self.fix = fix
+        self.entryIds = entryIds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FindingView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFindingView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FindingView {
+        return
+            try FindingView(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                severity: FfiConverterTypeFindingSeverity.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                fix: FfiConverterString.read(from: &buf), 
+                entryIds: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FindingView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeFindingSeverity.write(value.severity, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterString.write(value.fix, into: &buf)
+        FfiConverterSequenceString.write(value.entryIds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFindingView_lift(_ buf: RustBuffer) throws -> FindingView {
+    return try FfiConverterTypeFindingView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFindingView_lower(_ value: FindingView) -> RustBuffer {
+    return FfiConverterTypeFindingView.lower(value)
 }
 
 
@@ -5471,6 +6209,124 @@ public func FfiConverterTypeQrMatrix_lower(_ value: QrMatrix) -> RustBuffer {
 
 
 /**
+ * How many recovery codes an account has, without revealing them.
+ */
+public struct RecoveryCodeSummary: Equatable, Hashable {
+    public var total: UInt32
+    public var unused: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(total: UInt32, unused: UInt32) {
+        self.total = total
+        self.unused = unused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecoveryCodeSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryCodeSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryCodeSummary {
+        return
+            try RecoveryCodeSummary(
+                total: FfiConverterUInt32.read(from: &buf), 
+                unused: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecoveryCodeSummary, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.total, into: &buf)
+        FfiConverterUInt32.write(value.unused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryCodeSummary_lift(_ buf: RustBuffer) throws -> RecoveryCodeSummary {
+    return try FfiConverterTypeRecoveryCodeSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryCodeSummary_lower(_ value: RecoveryCodeSummary) -> RustBuffer {
+    return FfiConverterTypeRecoveryCodeSummary.lower(value)
+}
+
+
+/**
+ * One recovery code, revealed. `code` is UTF-8 bytes: wipe them after showing.
+ */
+public struct RecoveryCodeView: Equatable, Hashable {
+    public var code: Data
+    public var used: Bool
+    public var usedAt: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(code: Data, used: Bool, usedAt: Int64?) {
+        self.code = code
+        self.used = used
+        self.usedAt = usedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecoveryCodeView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryCodeView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryCodeView {
+        return
+            try RecoveryCodeView(
+                code: FfiConverterData.read(from: &buf), 
+                used: FfiConverterBool.read(from: &buf), 
+                usedAt: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecoveryCodeView, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.code, into: &buf)
+        FfiConverterBool.write(value.used, into: &buf)
+        FfiConverterOptionInt64.write(value.usedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryCodeView_lift(_ buf: RustBuffer) throws -> RecoveryCodeView {
+    return try FfiConverterTypeRecoveryCodeView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryCodeView_lower(_ value: RecoveryCodeView) -> RustBuffer {
+    return FfiConverterTypeRecoveryCodeView.lower(value)
+}
+
+
+/**
  * An account that was not added, and why.
  */
 public struct RejectedAccount: Equatable, Hashable {
@@ -5590,6 +6446,67 @@ public func FfiConverterTypeRestoreResult_lift(_ buf: RustBuffer) throws -> Rest
 #endif
 public func FfiConverterTypeRestoreResult_lower(_ value: RestoreResult) -> RustBuffer {
     return FfiConverterTypeRestoreResult.lower(value)
+}
+
+
+/**
+ * What a rotation did.
+ */
+public struct RotationResult: Equatable, Hashable {
+    public var newEntry: EntryView
+    public var oldEntryId: String
+    public var clearedExposures: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(newEntry: EntryView, oldEntryId: String, clearedExposures: UInt32) {
+        self.newEntry = newEntry
+        self.oldEntryId = oldEntryId
+        self.clearedExposures = clearedExposures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RotationResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRotationResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RotationResult {
+        return
+            try RotationResult(
+                newEntry: FfiConverterTypeEntryView.read(from: &buf), 
+                oldEntryId: FfiConverterString.read(from: &buf), 
+                clearedExposures: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RotationResult, into buf: inout [UInt8]) {
+        FfiConverterTypeEntryView.write(value.newEntry, into: &buf)
+        FfiConverterString.write(value.oldEntryId, into: &buf)
+        FfiConverterUInt32.write(value.clearedExposures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRotationResult_lift(_ buf: RustBuffer) throws -> RotationResult {
+    return try FfiConverterTypeRotationResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRotationResult_lower(_ value: RotationResult) -> RustBuffer {
+    return FfiConverterTypeRotationResult.lower(value)
 }
 
 
@@ -6823,6 +7740,245 @@ public func FfiConverterTypeBackupKey_lower(_ value: BackupKey) -> RustBuffer {
 
 
 
+/**
+ * The credential a drill used.
+ */
+
+public enum DrillCredentialKind: Equatable, Hashable {
+    
+    case password
+    case recoveryKey
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DrillCredentialKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDrillCredentialKind: FfiConverterRustBuffer {
+    typealias SwiftType = DrillCredentialKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DrillCredentialKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .password
+        
+        case 2: return .recoveryKey
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DrillCredentialKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .password:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .recoveryKey:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDrillCredentialKind_lift(_ buf: RustBuffer) throws -> DrillCredentialKind {
+    return try FfiConverterTypeDrillCredentialKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDrillCredentialKind_lower(_ value: DrillCredentialKind) -> RustBuffer {
+    return FfiConverterTypeDrillCredentialKind.lower(value)
+}
+
+
+
+/**
+ * How a secret left the vault in copyable form.
+ */
+
+public enum ExposureWay: Equatable, Hashable {
+    
+    case otpauthExport
+    case aegisPlainExport
+    case googleQrExport
+    case cxfExport
+    case uriShown
+    case qrShown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ExposureWay: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExposureWay: FfiConverterRustBuffer {
+    typealias SwiftType = ExposureWay
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExposureWay {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .otpauthExport
+        
+        case 2: return .aegisPlainExport
+        
+        case 3: return .googleQrExport
+        
+        case 4: return .cxfExport
+        
+        case 5: return .uriShown
+        
+        case 6: return .qrShown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ExposureWay, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .otpauthExport:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .aegisPlainExport:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .googleQrExport:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .cxfExport:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .uriShown:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .qrShown:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExposureWay_lift(_ buf: RustBuffer) throws -> ExposureWay {
+    return try FfiConverterTypeExposureWay.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExposureWay_lower(_ value: ExposureWay) -> RustBuffer {
+    return FfiConverterTypeExposureWay.lower(value)
+}
+
+
+
+
+public enum FindingSeverity: Equatable, Hashable {
+    
+    case info
+    case warning
+    case critical
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FindingSeverity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFindingSeverity: FfiConverterRustBuffer {
+    typealias SwiftType = FindingSeverity
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FindingSeverity {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .info
+        
+        case 2: return .warning
+        
+        case 3: return .critical
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FindingSeverity, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .info:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .warning:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .critical:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFindingSeverity_lift(_ buf: RustBuffer) throws -> FindingSeverity {
+    return try FfiConverterTypeFindingSeverity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFindingSeverity_lower(_ value: FindingSeverity) -> RustBuffer {
+    return FfiConverterTypeFindingSeverity.lower(value)
+}
+
+
+
 
 public enum HashAlgorithm: Equatable, Hashable {
     
@@ -6927,6 +8083,23 @@ public enum InputProblem: Equatable, Hashable {
     case headerTooLarge
     case backupNeedsCredential
     /**
+     * A recovery code refused (empty, too long, control characters, too many) or not the
+     * account's (the details say which).
+     */
+    case recoveryCode
+    /**
+     * Rotation: the code is not what the new secret gives now (nothing changed).
+     */
+    case rotationCodeMismatch
+    /**
+     * Rotation: the "new" secret is the old one.
+     */
+    case rotationSameSecret
+    /**
+     * A checkup setting out of range.
+     */
+    case checkupSetting
+    /**
      * Removing the last password slot would risk a lock-out.
      */
     case lastPasswordSlot
@@ -7029,29 +8202,37 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         case 14: return .backupNeedsCredential
         
-        case 15: return .lastPasswordSlot
+        case 15: return .recoveryCode
         
-        case 16: return .counterExhausted
+        case 16: return .rotationCodeMismatch
         
-        case 17: return .vaultExists
+        case 17: return .rotationSameSecret
         
-        case 18: return .uri
+        case 18: return .checkupSetting
         
-        case 19: return .secret
+        case 19: return .lastPasswordSlot
         
-        case 20: return .notAnAuthenticatorCode
+        case 20: return .counterExhausted
         
-        case 21: return .accountCodeNotHere
+        case 21: return .vaultExists
         
-        case 22: return .image
+        case 22: return .uri
         
-        case 23: return .notAnId
+        case 23: return .secret
         
-        case 24: return .keyLength
+        case 24: return .notAnAuthenticatorCode
         
-        case 25: return .notUtf8
+        case 25: return .accountCodeNotHere
         
-        case 26: return .transferState
+        case 26: return .image
+        
+        case 27: return .notAnId
+        
+        case 28: return .keyLength
+        
+        case 29: return .notUtf8
+        
+        case 30: return .transferState
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -7122,52 +8303,68 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
             writeInt(&buf, Int32(14))
         
         
-        case .lastPasswordSlot:
+        case .recoveryCode:
             writeInt(&buf, Int32(15))
         
         
-        case .counterExhausted:
+        case .rotationCodeMismatch:
             writeInt(&buf, Int32(16))
         
         
-        case .vaultExists:
+        case .rotationSameSecret:
             writeInt(&buf, Int32(17))
         
         
-        case .uri:
+        case .checkupSetting:
             writeInt(&buf, Int32(18))
         
         
-        case .secret:
+        case .lastPasswordSlot:
             writeInt(&buf, Int32(19))
         
         
-        case .notAnAuthenticatorCode:
+        case .counterExhausted:
             writeInt(&buf, Int32(20))
         
         
-        case .accountCodeNotHere:
+        case .vaultExists:
             writeInt(&buf, Int32(21))
         
         
-        case .image:
+        case .uri:
             writeInt(&buf, Int32(22))
         
         
-        case .notAnId:
+        case .secret:
             writeInt(&buf, Int32(23))
         
         
-        case .keyLength:
+        case .notAnAuthenticatorCode:
             writeInt(&buf, Int32(24))
         
         
-        case .notUtf8:
+        case .accountCodeNotHere:
             writeInt(&buf, Int32(25))
         
         
-        case .transferState:
+        case .image:
             writeInt(&buf, Int32(26))
+        
+        
+        case .notAnId:
+            writeInt(&buf, Int32(27))
+        
+        
+        case .keyLength:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .notUtf8:
+            writeInt(&buf, Int32(29))
+        
+        
+        case .transferState:
+            writeInt(&buf, Int32(30))
         
         }
     }
@@ -7505,6 +8702,79 @@ public func FfiConverterTypeQrErrorCorrection_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeQrErrorCorrection_lower(_ value: QrErrorCorrection) -> RustBuffer {
     return FfiConverterTypeQrErrorCorrection.lower(value)
+}
+
+
+
+
+public enum RecoveryCodesFor: Equatable, Hashable {
+    
+    case important
+    case all
+    case off
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RecoveryCodesFor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryCodesFor: FfiConverterRustBuffer {
+    typealias SwiftType = RecoveryCodesFor
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryCodesFor {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .important
+        
+        case 2: return .all
+        
+        case 3: return .off
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RecoveryCodesFor, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .important:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .all:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .off:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryCodesFor_lift(_ buf: RustBuffer) throws -> RecoveryCodesFor {
+    return try FfiConverterTypeRecoveryCodesFor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryCodesFor_lower(_ value: RecoveryCodesFor) -> RustBuffer {
+    return FfiConverterTypeRecoveryCodesFor.lower(value)
 }
 
 
@@ -8407,6 +9677,30 @@ fileprivate struct FfiConverterOptionTypeBackupDifference: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDrillView: FfiConverterRustBuffer {
+    typealias SwiftType = DrillView?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDrillView.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDrillView.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeExportProgress: FfiConverterRustBuffer {
     typealias SwiftType = ExportProgress?
 
@@ -8625,6 +9919,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
+    typealias SwiftType = [Data]
+
+    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterData.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Data]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterData.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCodeView: FfiConverterRustBuffer {
     typealias SwiftType = [CodeView]
 
@@ -8692,6 +10011,56 @@ fileprivate struct FfiConverterSequenceTypeEntryView: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeEntryView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeExposureView: FfiConverterRustBuffer {
+    typealias SwiftType = [ExposureView]
+
+    public static func write(_ value: [ExposureView], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeExposureView.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ExposureView] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ExposureView]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeExposureView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFindingView: FfiConverterRustBuffer {
+    typealias SwiftType = [FindingView]
+
+    public static func write(_ value: [FindingView], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFindingView.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FindingView] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FindingView]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFindingView.read(from: &buf))
         }
         return seq
     }
@@ -8792,6 +10161,31 @@ fileprivate struct FfiConverterSequenceTypeQrMatrix: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeQrMatrix.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRecoveryCodeView: FfiConverterRustBuffer {
+    typealias SwiftType = [RecoveryCodeView]
+
+    public static func write(_ value: [RecoveryCodeView], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRecoveryCodeView.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RecoveryCodeView] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RecoveryCodeView]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRecoveryCodeView.read(from: &buf))
         }
         return seq
     }
@@ -9259,6 +10653,48 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_pendingbackup_confirm() != 7078) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_recovery_codes() != 15247) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_care_status() != 23042) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_checkup_settings() != 60406) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri_as() != 56580) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_recovery_codes() != 46803) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_exposures() != 8800) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_record_exposure() != 12942) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_recovery_code_summary() != 43102) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_drill() != 61192) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_drill_bytes() != 2771) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_rotate_entry() != 6953) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_security_checkup() != 18045) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_set_checkup_settings() != 6289) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_use_recovery_code() != 52256) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis() != 49397) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9319,7 +10755,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_entry() != 36873) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri() != 26708) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri() != 58542) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_groups() != 52111) {

@@ -1,0 +1,418 @@
+//! Recovery codes of one account: the one-time codes a service hands out for when the second
+//! factor is lost. They live in the entry, inside the encrypted body like the secret; their
+//! text is zeroized on drop and never shown by `Debug`.
+//!
+//! Rules in one place: what a code may look like ([`check_code`]), when two codes are the same
+//! ([`same_code`]: ignoring case, spaces and hyphens), how two lists join ([`merge_into`]: a
+//! set by text, used = either, the earliest date) and how a block of them is found in another
+//! app's note ([`split_note`]).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use crate::limits::{MAX_RECOVERY_CODE_LEN, MAX_RECOVERY_CODES};
+
+/// One recovery code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCode {
+    /// The code as the service printed it (trimmed).
+    pub code: String,
+    /// Spent: the service accepts it no more.
+    #[serde(default)]
+    pub used: bool,
+    /// When it was marked used (ms), if known.
+    #[serde(default)]
+    pub used_at: Option<i64>,
+}
+
+impl RecoveryCode {
+    /// An unused code (checked).
+    pub fn new(text: &str) -> Result<Self, RecoveryCodeError> {
+        Ok(RecoveryCode {
+            code: check_code(text)?,
+            used: false,
+            used_at: None,
+        })
+    }
+}
+
+impl fmt::Debug for RecoveryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecoveryCode")
+            .field("code", &"<redacted>")
+            .field("used", &self.used)
+            .field("used_at", &self.used_at)
+            .finish()
+    }
+}
+
+impl Drop for RecoveryCode {
+    fn drop(&mut self) {
+        self.code.zeroize();
+    }
+}
+
+/// Why a recovery code was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecoveryCodeError {
+    #[error("a recovery code must not be empty")]
+    Empty,
+    #[error("a recovery code is at most {max} characters")]
+    TooLong { max: usize },
+    #[error("a recovery code must not contain control characters or line breaks")]
+    ControlCharacter,
+    #[error("an account keeps at most {max} recovery codes")]
+    TooMany { max: usize },
+    #[error("this account has no such recovery code")]
+    Unknown,
+}
+
+/// The stored form of a typed code: trimmed, within [`MAX_RECOVERY_CODE_LEN`], no control
+/// characters.
+pub fn check_code(text: &str) -> Result<String, RecoveryCodeError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(RecoveryCodeError::Empty);
+    }
+    if t.chars().any(char::is_control) {
+        return Err(RecoveryCodeError::ControlCharacter);
+    }
+    if t.chars().count() > MAX_RECOVERY_CODE_LEN {
+        return Err(RecoveryCodeError::TooLong {
+            max: MAX_RECOVERY_CODE_LEN,
+        });
+    }
+    Ok(t.to_owned())
+}
+
+/// The form two codes are compared in: lower case, without spaces and hyphens ("ABCD-EFGH"
+/// is "abcd efgh").
+fn canonical(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether two code texts name the same code.
+pub fn same_code(a: &str, b: &str) -> bool {
+    canonical(a) == canonical(b)
+}
+
+/// Checks a whole list as stored input (a backup, a sync document, a transfer).
+pub fn check_list(codes: &[RecoveryCode]) -> Result<(), RecoveryCodeError> {
+    if codes.len() > MAX_RECOVERY_CODES {
+        return Err(RecoveryCodeError::TooMany {
+            max: MAX_RECOVERY_CODES,
+        });
+    }
+    for c in codes {
+        if check_code(&c.code)? != c.code {
+            return Err(RecoveryCodeError::ControlCharacter);
+        }
+    }
+    Ok(())
+}
+
+/// Adds new codes (typed or read from a file) to a list: each is checked, codes the list has
+/// already (or given twice) are skipped. All or nothing: any malformed code, or more than
+/// [`MAX_RECOVERY_CODES`] in all, refuses the whole call. Returns how many were added.
+pub fn add_to(list: &mut Vec<RecoveryCode>, texts: &[String]) -> Result<usize, RecoveryCodeError> {
+    let mut fresh: Vec<RecoveryCode> = Vec::new();
+    for t in texts {
+        let code = RecoveryCode::new(t)?;
+        if !list
+            .iter()
+            .chain(&fresh)
+            .any(|c| same_code(&c.code, &code.code))
+        {
+            fresh.push(code);
+        }
+    }
+    if list.len() + fresh.len() > MAX_RECOVERY_CODES {
+        return Err(RecoveryCodeError::TooMany {
+            max: MAX_RECOVERY_CODES,
+        });
+    }
+    let n = fresh.len();
+    list.extend(fresh);
+    Ok(n)
+}
+
+/// Marks the code matching `text` used at `now` (a code used already keeps its date).
+pub fn mark_used(list: &mut [RecoveryCode], text: &str, now: i64) -> Result<(), RecoveryCodeError> {
+    let code = list
+        .iter_mut()
+        .find(|c| same_code(&c.code, text))
+        .ok_or(RecoveryCodeError::Unknown)?;
+    if !code.used {
+        code.used = true;
+        code.used_at = Some(now);
+    }
+    Ok(())
+}
+
+/// Joins `other` into `list`: a set by code text; used if either says so, with the earliest
+/// known date. Commutative, associative and idempotent as a set (the order is `list`'s, then
+/// `other`'s new codes).
+pub fn merge_into(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) {
+    for o in other {
+        match list.iter_mut().find(|c| c.code == o.code) {
+            Some(c) => {
+                c.used |= o.used;
+                c.used_at = earliest(c.used_at, o.used_at);
+            }
+            None => list.push(o.clone()),
+        }
+    }
+}
+
+/// [`merge_into`] when the joined list stays within [`MAX_RECOVERY_CODES`]; otherwise
+/// `list` is left as it is. Returns whether it joined.
+pub fn merge_within_limit(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) -> bool {
+    let mut joined = list.clone();
+    merge_into(&mut joined, other);
+    if joined.len() > MAX_RECOVERY_CODES {
+        return false;
+    }
+    *list = joined;
+    true
+}
+
+/// The earlier of two optional dates (a known date beats none).
+pub fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// The same set of codes (order aside).
+pub fn same_set(a: &[RecoveryCode], b: &[RecoveryCode]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.contains(x))
+}
+
+/// Codes in the order a user wants them: unused first, each part in the stored order.
+pub fn unused_first(list: &[RecoveryCode]) -> Vec<RecoveryCode> {
+    let mut v: Vec<RecoveryCode> = list.iter().filter(|c| !c.used).cloned().collect();
+    v.extend(list.iter().filter(|c| c.used).cloned());
+    v
+}
+
+/// Whether a line starts a block of recovery codes ("Recovery codes:", "Backup codes",
+/// "2FA backup codes:" …).
+fn is_heading(line: &str) -> Option<&str> {
+    let lower = line.to_lowercase();
+    for head in [
+        "recovery codes",
+        "recovery code",
+        "backup codes",
+        "backup code",
+        "2fa recovery codes",
+        "2fa backup codes",
+        "emergency codes",
+        "scratch codes",
+    ] {
+        if let Some(rest) = lower.strip_prefix(head) {
+            let rest = rest.trim_start();
+            let rest = rest.strip_prefix(':').unwrap_or(rest).trim();
+            let at = line.len() - rest.len();
+            return Some(&line[at..]);
+        }
+    }
+    None
+}
+
+/// Whether a piece of text looks like one code: 4–64 characters of letters, digits, spaces
+/// and hyphens, with at least one digit (so a sentence is never taken for a code).
+fn looks_like_code(text: &str) -> bool {
+    let t = text.trim();
+    let n = t.chars().count();
+    (4..=64).contains(&n)
+        && t.chars().any(|c| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+        && t.split_whitespace().count() <= 2
+}
+
+/// Finds a recovery-codes block in another app's note: a heading line ("Recovery codes:",
+/// "Backup codes", …) followed by codes, one per line or separated by commas (or the codes on
+/// the heading line itself after the colon), up to the first line that is not a code. Returns
+/// the codes and the note without the block. Only a clear block is taken: no heading, or a
+/// heading with no code after it, leaves the note as it is. At most [`MAX_RECOVERY_CODES`]
+/// codes are taken; the rest of the block stays in the note.
+pub fn split_note(note: &str) -> (Vec<String>, String) {
+    let lines: Vec<&str> = note.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = is_heading(line.trim()) else {
+            continue;
+        };
+        let mut codes = Vec::new();
+        let pieces = |l: &str| -> Option<Vec<String>> {
+            let parts: Vec<String> = l
+                .split([',', ';'])
+                .map(|p| p.trim().trim_start_matches(['-', '*', '•']).trim())
+                .map(|p| {
+                    // "1. abcd-efgh" or "1) abcd-efgh": a numbered list.
+                    match p.split_once(['.', ')']) {
+                        Some((n, code)) if n.chars().all(|c| c.is_ascii_digit()) => {
+                            code.trim().to_owned()
+                        }
+                        _ => p.to_owned(),
+                    }
+                })
+                .filter(|p| !p.is_empty())
+                .collect();
+            (!parts.is_empty() && parts.iter().all(|p| looks_like_code(p))).then_some(parts)
+        };
+        let mut end = i + 1;
+        if !rest.is_empty() {
+            match pieces(rest) {
+                Some(p) => codes.extend(p),
+                None => continue,
+            }
+        }
+        while end < lines.len() && codes.len() < MAX_RECOVERY_CODES {
+            let l = lines[end].trim();
+            if l.is_empty() && codes.is_empty() {
+                end += 1;
+                continue;
+            }
+            match pieces(l) {
+                Some(p) if codes.len() + p.len() <= MAX_RECOVERY_CODES => {
+                    codes.extend(p);
+                    end += 1;
+                }
+                _ => break,
+            }
+        }
+        if codes.is_empty() {
+            continue;
+        }
+        let kept: Vec<&str> = lines[..i].iter().chain(&lines[end..]).copied().collect();
+        return (codes, kept.join("\n").trim().to_owned());
+    }
+    (Vec::new(), note.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn malformed_codes_are_refused_and_nothing_is_added() {
+        let mut list = Vec::new();
+        assert_eq!(
+            add_to(&mut list, &texts(&["  "])),
+            Err(RecoveryCodeError::Empty)
+        );
+        assert_eq!(
+            add_to(&mut list, &texts(&["good-1234", "bad\u{7}"])),
+            Err(RecoveryCodeError::ControlCharacter)
+        );
+        assert_eq!(
+            add_to(&mut list, &texts(&[&"x".repeat(MAX_RECOVERY_CODE_LEN + 1)])),
+            Err(RecoveryCodeError::TooLong {
+                max: MAX_RECOVERY_CODE_LEN
+            })
+        );
+        let many: Vec<String> = (0..=MAX_RECOVERY_CODES)
+            .map(|i| format!("c{i:04}"))
+            .collect();
+        assert_eq!(
+            add_to(&mut list, &many),
+            Err(RecoveryCodeError::TooMany {
+                max: MAX_RECOVERY_CODES
+            })
+        );
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn duplicates_by_case_spaces_and_hyphens_are_skipped() {
+        let mut list = Vec::new();
+        assert_eq!(
+            add_to(&mut list, &texts(&["ABCD-EFGH", "abcd efgh", "1234"])),
+            Ok(2)
+        );
+        assert_eq!(add_to(&mut list, &texts(&["abcdefgh"])), Ok(0));
+        mark_used(&mut list, "abcdEFGH", 5).unwrap();
+        mark_used(&mut list, "abcd-efgh", 9).unwrap();
+        assert_eq!(list[0].used_at, Some(5));
+        assert_eq!(
+            mark_used(&mut list, "nope", 1),
+            Err(RecoveryCodeError::Unknown)
+        );
+        assert_eq!(unused_first(&list)[0].code, "1234");
+    }
+
+    #[test]
+    fn merge_is_a_set_with_used_or_and_the_earliest_date() {
+        let a = vec![
+            RecoveryCode {
+                code: "a1".into(),
+                used: true,
+                used_at: Some(7),
+            },
+            RecoveryCode::new("b2").unwrap(),
+        ];
+        let b = vec![
+            RecoveryCode {
+                code: "a1".into(),
+                used: true,
+                used_at: Some(3),
+            },
+            RecoveryCode {
+                code: "b2".into(),
+                used: true,
+                used_at: None,
+            },
+            RecoveryCode::new("c3").unwrap(),
+        ];
+        let mut ab = a.clone();
+        merge_into(&mut ab, &b);
+        let mut ba = b.clone();
+        merge_into(&mut ba, &a);
+        assert!(same_set(&ab, &ba));
+        assert_eq!(ab.len(), 3);
+        assert_eq!(ab[0].used_at, Some(3));
+        assert!(ab[1].used);
+        let again = ab.clone();
+        merge_into(&mut ab, &again);
+        assert!(same_set(&ab, &again));
+    }
+
+    #[test]
+    fn a_block_in_a_note_is_found_and_the_rest_kept() {
+        let note = "Work account\nRecovery codes:\n1. 1234-5678\n2. 8765-4321\n\nAsk IT for more";
+        let (codes, rest) = split_note(note);
+        assert_eq!(codes, texts(&["1234-5678", "8765-4321"]));
+        assert_eq!(rest, "Work account\n\nAsk IT for more");
+        let (codes, rest) = split_note("Backup codes: ab12cd, ef34gh, ij56kl");
+        assert_eq!(codes, texts(&["ab12cd", "ef34gh", "ij56kl"]));
+        assert_eq!(rest, "");
+        // No heading, or a heading followed by prose: the note stays as it is.
+        for note in [
+            "1234-5678\n8765-4321",
+            "Recovery codes are in the drawer at home",
+            "recovery codes:\nask the admin for them",
+        ] {
+            let (codes, rest) = split_note(note);
+            assert!(codes.is_empty(), "{note}");
+            assert_eq!(rest, note);
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_code() {
+        let c = RecoveryCode::new("secret-9876").unwrap();
+        assert!(!format!("{c:?}").contains("9876"));
+    }
+}
