@@ -3,14 +3,11 @@
 //! changed.
 #![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
 use serde_json::Value;
 
-struct Vault {
-    dir: tempfile::TempDir,
-}
+use common::Solo;
 
 const GITHUB: &str =
     "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=GitHub";
@@ -18,51 +15,17 @@ const BANK: &str = "otpauth://totp/Bank:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQ
 const NEW_GITHUB: &str =
     "otpauth://totp/GitHub:alice?secret=KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU&issuer=GitHub";
 
-impl Vault {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("pw"), "hunter2 hunter2\n").unwrap();
-        Vault { dir }
-    }
+/// The steps these tests repeat, on the shared single-vault lab.
+trait CareLab {
+    fn p(&self, name: &str) -> String;
+    fn refused(&self, args: &[&str], needle: &str);
+    fn vault_bytes(&self) -> Vec<u8>;
+    fn findings(&self) -> Vec<String>;
+}
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
+impl CareLab for Solo {
     fn p(&self, name: &str) -> String {
         self.path(name).to_str().unwrap().to_owned()
-    }
-
-    fn run_with(&self, args: &[&str], password_file: Option<&Path>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
-        cmd.arg("--vault")
-            .arg(self.path("vault.twofold"))
-            .args(args)
-            .env_remove("TWOFOLD_VAULT")
-            .env("TWOFOLD_CONFIG_DIR", self.path("config"));
-        match password_file {
-            Some(p) => cmd.env("TWOFOLD_PASSWORD_FILE", p),
-            None => cmd.env_remove("TWOFOLD_PASSWORD_FILE"),
-        };
-        cmd.output().unwrap()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_with(args, Some(&self.path("pw")))
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
     }
 
     /// Exit status 2 (the user's input), with `needle` in the message.
@@ -73,17 +36,8 @@ impl Vault {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 
-    fn init(&self) -> String {
-        let out = self.ok(&["init", "--kdf-memory", "19", "--kdf-passes", "2"]);
-        out.lines()
-            .map(str::trim)
-            .find(|l| l.len() == 34 && l.matches('-').count() == 6)
-            .expect("recovery key printed")
-            .to_owned()
-    }
-
     fn vault_bytes(&self) -> Vec<u8> {
-        std::fs::read(self.path("vault.twofold")).unwrap()
+        std::fs::read(self.path("main.vault")).unwrap()
     }
 
     fn findings(&self) -> Vec<String> {
@@ -98,7 +52,7 @@ impl Vault {
 
 #[test]
 fn recovery_codes_add_list_use_and_refuse_bad_input() {
-    let v = Vault::new();
+    let v = Solo::new();
     v.init();
     v.ok(&["add", GITHUB]);
     let out = v.ok(&[
@@ -188,11 +142,11 @@ fn recovery_codes_add_list_use_and_refuse_bad_input() {
 
 #[test]
 fn a_drill_opens_the_newest_backup_and_records_what_it_found() {
-    let v = Vault::new();
+    let v = Solo::new();
     let recovery = v.init();
     v.ok(&["add", GITHUB]);
     // No backup yet: a clear failure.
-    let o = v.run(&["backup", "drill", "--backup-password-file", &v.p("pw")]);
+    let o = v.run(&["backup", "drill", "--backup-password-file", &v.p("main.pw")]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no backup in"));
 
@@ -219,7 +173,7 @@ fn a_drill_opens_the_newest_backup_and_records_what_it_found() {
         "backup",
         "drill",
         "--backup-password-file",
-        &v.p("pw"),
+        &v.p("main.pw"),
         "--json",
     ]);
     assert_eq!(r["ok"], true);
@@ -264,7 +218,7 @@ fn a_drill_opens_the_newest_backup_and_records_what_it_found() {
 
 #[test]
 fn the_checkup_lists_findings_with_fixes_and_keeps_its_settings() {
-    let v = Vault::new();
+    let v = Solo::new();
     v.init();
     // 80 bits and 64 bits; two different accounts with the same name.
     v.ok(&[
@@ -349,7 +303,7 @@ fn the_checkup_lists_findings_with_fixes_and_keeps_its_settings() {
 
 #[test]
 fn exports_and_inspections_are_ledgered_until_the_secret_is_rotated() {
-    let v = Vault::new();
+    let v = Solo::new();
     v.init();
     v.ok(&["add", GITHUB]);
     v.ok(&["add", BANK]);
