@@ -34,13 +34,21 @@ pub enum GroupRef {
 /// A new account, from whatever source.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
+    /// TOTP, HOTP or Steam, with its code parameters.
     pub kind: OtpKind,
+    /// The shared secret.
     pub secret: Secret,
+    /// Service name; trimmed and checked against [`MAX_NAME_LEN`] on insert. May be empty.
     pub issuer: String,
+    /// Account name at the service; checked like `issuer`. May be empty.
     pub account: String,
+    /// The user's note (at most [`MAX_NOTE_LEN`] characters); empty for none.
     pub note: String,
+    /// Groups to put the account in, by id or by name; empty for none.
     pub groups: Vec<GroupRef>,
+    /// Whether the account is pinned as a favorite.
     pub favorite: bool,
+    /// An icon from the app's icon pack; `None` for none.
     pub icon: Option<IconRef>,
     /// The account's recovery codes (from an import, a transfer or a rotation).
     pub recovery_codes: Vec<codes::RecoveryCode>,
@@ -118,7 +126,9 @@ pub enum OnUnknownGroup {
 /// of one account fails with the reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InsertPolicy {
+    /// What to do with an account the vault already has.
     pub on_duplicate: OnDuplicate,
+    /// What to do with a group the vault does not have.
     pub on_unknown_group: OnUnknownGroup,
 }
 
@@ -140,6 +150,7 @@ impl InsertPolicy {
 pub struct Skipped {
     /// Position in the insert's input.
     pub index: usize,
+    /// How the account is named in reports (see [`model::label`]).
     pub label: String,
     /// The entry that is the same account.
     pub existing: EntryId,
@@ -148,8 +159,11 @@ pub struct Skipped {
 /// An account that was refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
+    /// Position in the insert's input.
     pub index: usize,
+    /// How the account is named in reports (see [`model::label`]).
     pub label: String,
+    /// The rule the account broke.
     pub reason: InputError,
 }
 
@@ -158,21 +172,29 @@ pub struct Rejected {
 pub struct InsertReport {
     /// Ids of the entries added, in input order.
     pub added: Vec<EntryId>,
+    /// Accounts left out because the vault has them ([`OnDuplicate::Skip`]).
     pub duplicates: Vec<Skipped>,
+    /// Accounts refused for a rule of their own (an over-long name, bad code parameters).
     pub rejected: Vec<Rejected>,
 }
 
 /// Changes to an entry; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct EntryUpdate {
+    /// New service name (trimmed, at most [`MAX_NAME_LEN`] characters).
     pub issuer: Option<String>,
+    /// New account name (trimmed, at most [`MAX_NAME_LEN`] characters).
     pub account: Option<String>,
+    /// New note (trimmed, at most [`MAX_NOTE_LEN`] characters); `Some("")` clears it.
     pub note: Option<String>,
     /// New code parameters. An HOTP counter never goes down: a lower one is raised to the
     /// current counter.
     pub kind: Option<OtpKind>,
+    /// New set of groups, each one the vault has; `Some(vec![])` takes the entry out of all.
     pub group_ids: Option<Vec<GroupId>>,
+    /// Pin or unpin the entry as a favorite.
     pub favorite: Option<bool>,
+    /// New icon; `Some(None)` removes it.
     pub icon: Option<Option<IconRef>>,
 }
 
@@ -188,9 +210,13 @@ pub enum RestoreMode {
 /// What a restore did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RestoreReport {
+    /// Entries of the backup the vault did not have.
     pub added: usize,
+    /// Entries in both that the backup's version replaced.
     pub updated: usize,
+    /// Entries in both that stayed as they were (apart from a higher HOTP counter).
     pub unchanged: usize,
+    /// Entries of the vault that a replace dropped (0 for a merge).
     pub removed: usize,
     /// The backup was authenticated (set by the backup module).
     pub authenticated: bool,
@@ -540,6 +566,7 @@ impl VaultContent {
         Ok(group)
     }
 
+    /// Renames a group (the name is trimmed and must not be empty).
     pub fn rename_group(&mut self, id: GroupId, name: &str) -> Result<(), VaultError> {
         let name = check_name(NameField::GroupName, name)?;
         if name.is_empty() {
@@ -630,6 +657,7 @@ impl VaultContent {
         Ok(())
     }
 
+    /// Sets the seconds added to the device clock for codes (at most a year either way).
     pub fn set_clock_offset(&mut self, seconds: i64) -> Result<(), VaultError> {
         if seconds.unsigned_abs() > MAX_CLOCK_OFFSET_S.unsigned_abs() {
             return Err(InputError::ClockOffsetTooLarge.into());

@@ -57,6 +57,7 @@ impl fmt::Debug for Id {
 
 /// Ids of entries and of groups.
 pub type EntryId = Id;
+/// Id of a group.
 pub type GroupId = Id;
 
 /// A reference to an icon in the app's icon pack (e.g. `github`), never image bytes.
@@ -66,24 +67,36 @@ pub struct IconRef(pub String);
 /// One account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    /// Random id, fixed for the entry's life (sync and restores match entries by it).
     pub id: EntryId,
+    /// TOTP, HOTP (with the counter of the next code) or Steam, with its code parameters.
     pub kind: OtpKind,
+    /// The shared secret the codes are computed from.
     pub secret: Secret,
+    /// Service name, at most [`crate::limits::MAX_NAME_LEN`] characters; may be empty.
     pub issuer: String,
+    /// Account name at the service (same limits as `issuer`); may be empty.
     pub account: String,
+    /// The user's note, at most [`crate::limits::MAX_NOTE_LEN`] characters; empty for none.
     #[serde(default)]
     pub note: String,
+    /// Groups the entry is in, each one of the vault's [`Group`]s; empty for none.
     #[serde(default)]
     pub group_ids: Vec<GroupId>,
+    /// Whether the user pinned the entry as a favorite.
     #[serde(default)]
     pub favorite: bool,
+    /// The icon the user chose from the icon pack; `None` when none was chosen.
     #[serde(default)]
     pub icon: Option<IconRef>,
     /// Milliseconds since the epoch.
     pub created_at: i64,
+    /// When the entry was last changed (ms since the epoch).
     pub updated_at: i64,
+    /// When a code was last copied or used (ms since the epoch); `None` if never.
     #[serde(default)]
     pub last_used_at: Option<i64>,
+    /// How many times a code was copied or used.
     #[serde(default)]
     pub use_count: u64,
     /// Position in the user's order (ascending).
@@ -192,8 +205,11 @@ pub fn same_kind(a: &OtpKind, b: &OtpKind) -> bool {
 /// A user-defined group of entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
+    /// Random id, fixed for the group's life.
     pub id: GroupId,
+    /// The group's name: not empty, at most [`crate::limits::MAX_NAME_LEN`] characters.
     pub name: String,
+    /// Position among the groups (ascending).
     pub sort_key: i64,
 }
 
@@ -306,9 +322,13 @@ impl VaultContent {
 /// Everything inside the encrypted body of a vault or backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct VaultContent {
+    /// Content format version ([`CONTENT_VERSION`] when this build writes it).
     pub version: u32,
+    /// Every entry, trashed ones included (`deleted_at` set), in no particular order.
     pub entries: Vec<Entry>,
+    /// The user's groups, in no particular order (`sort_key` orders them).
     pub groups: Vec<Group>,
+    /// Preferences stored in the vault (clock offset, trash retention).
     pub settings: Settings,
 }
 
@@ -316,6 +336,7 @@ pub struct VaultContent {
 pub const CONTENT_VERSION: u32 = 1;
 
 impl VaultContent {
+    /// Empty content of the current [`CONTENT_VERSION`].
     pub fn new() -> Self {
         VaultContent {
             version: CONTENT_VERSION,
@@ -334,15 +355,16 @@ impl VaultContent {
         v
     }
 
+    /// The entry with this id, live or trashed; `None` if there is none.
     pub fn entry(&self, id: EntryId) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
     }
 
-    pub fn entry_mut(&mut self, id: EntryId) -> Option<&mut Entry> {
+    pub(crate) fn entry_mut(&mut self, id: EntryId) -> Option<&mut Entry> {
         self.entries.iter_mut().find(|e| e.id == id)
     }
 
-    pub fn next_sort_key(&self) -> i64 {
+    pub(crate) fn next_sort_key(&self) -> i64 {
         self.entries
             .iter()
             .map(|e| e.sort_key)
