@@ -30,6 +30,7 @@ pub struct VerifiedBackup {
     pub made_at: i64,
     /// When it was last shown to open (ms).
     pub verified_at: i64,
+    /// How it was shown to open.
     pub how: BackupCheck,
     /// Live accounts in it.
     pub entries: u32,
@@ -40,10 +41,12 @@ pub struct VerifiedBackup {
 pub enum DrillCredential {
     /// The backup's own password (or the vault password it was sealed with).
     Password,
+    /// The vault's recovery key.
     RecoveryKey,
 }
 
 impl DrillCredential {
+    /// Stable name for reports and JSON (`password`, `recovery key`).
     pub fn name(self) -> &'static str {
         match self {
             DrillCredential::Password => "password",
@@ -57,6 +60,7 @@ impl DrillCredential {
 pub struct DrillRecord {
     /// When the drill ran (ms).
     pub at: i64,
+    /// What the user typed to open the backup.
     pub credential: DrillCredential,
     /// The backup's file name (no directories).
     pub file: String,
@@ -64,8 +68,9 @@ pub struct DrillRecord {
     pub backup_made_at: i64,
     /// Live accounts in the backup.
     pub entries: u32,
-    /// Accounts of the vault missing from the backup or changed since it was made.
+    /// Accounts of the vault missing from the backup.
     pub missing: u32,
+    /// Accounts in both that changed since the backup was made.
     pub changed: u32,
     /// Accounts only in the backup (trashed or purged since).
     pub extra: u32,
@@ -120,6 +125,7 @@ impl ExposureWay {
         }
     }
 
+    /// The way whose [`id`](Self::id) is `id`; `None` for a name this build does not know.
     pub fn parse(id: &str) -> Option<Self> {
         [
             ExposureWay::OtpauthExport,
@@ -137,10 +143,15 @@ impl ExposureWay {
 /// One ledger record: an entry, a way, when first and last, how often.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exposure {
+    /// The entry whose secret left.
     pub entry: EntryId,
+    /// How it left.
     pub way: ExposureWay,
+    /// When it first left this way (ms since the epoch).
     pub first_at: i64,
+    /// When it last left this way (ms since the epoch).
     pub last_at: i64,
+    /// How many times it left this way (saturating).
     pub count: u32,
 }
 
@@ -172,6 +183,7 @@ pub struct CheckupSettings {
     /// ahead only a few codes).
     #[serde(default = "d_hotp")]
     pub hotp_look_ahead: u32,
+    /// Which accounts are expected to have recovery codes.
     #[serde(default = "d_policy")]
     pub recovery_codes: RecoveryCodesPolicy,
     /// Issuers (matched ignoring case and accents) whose accounts must have recovery codes.
@@ -257,13 +269,16 @@ impl CheckupSettings {
 /// An HOTP counter as it was when the account's code was last used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HotpUse {
+    /// The HOTP entry.
     pub entry: EntryId,
+    /// Its counter (that of its next code) when a code was last used.
     pub counter: u64,
 }
 
 /// Everything in this module, as stored in the body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CareState {
+    /// The newest backup known to open; `None` before the first.
     #[serde(default)]
     pub backup: Option<VerifiedBackup>,
     /// Successful drills, oldest first, at most [`MAX_DRILLS`].
@@ -275,6 +290,7 @@ pub struct CareState {
     /// The exposure ledger, at most [`MAX_EXPOSURES`] records.
     #[serde(default)]
     pub exposures: Vec<Exposure>,
+    /// The checkup's thresholds as the user set them.
     #[serde(default)]
     pub settings: CheckupSettings,
     /// The HOTP counter at the last use of each HOTP account's code.
@@ -374,9 +390,11 @@ pub struct CareStatus {
     pub newest_verified_backup: Option<i64>,
     /// Accounts added, edited or trashed since that backup was made (all, when there is none).
     pub changed_since_backup: usize,
+    /// The most recent successful drill; `None` before the first.
     pub last_drill: Option<DrillRecord>,
     /// No drill yet, or the last is older than the drill interval.
     pub drill_due: bool,
+    /// When the user last proved to have the recovery key (ms); `None` if never.
     pub recovery_key_confirmed_at: Option<i64>,
     /// Accounts with unrotated exposures.
     pub exposed_entries: usize,

@@ -22,6 +22,7 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Stable name for JSON and reports (`info`, `warning`, `critical`).
     pub fn name(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -39,7 +40,9 @@ pub struct Finding {
     pub id: String,
     /// The kind alone (the part of `id` before `:`).
     pub kind: &'static str,
+    /// How urgent it is.
     pub severity: Severity,
+    /// What is wrong, in a sentence for the user (names accounts, never a secret).
     pub message: String,
     /// What to do about it.
     pub fix: String,

@@ -34,10 +34,13 @@ impl fmt::Debug for RecoveryKey {
 /// Why a typed recovery key was refused before trying it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecoveryKeyError {
+    /// Not 28 characters once whitespace and hyphens are left out (how many there were).
     #[error("a recovery key has {TOTAL_SYMBOLS} characters; this has {0}")]
     Length(usize),
+    /// A character outside the base32 alphabet (its 1-based position in the text).
     #[error("character {0} of the recovery key is not a letter A-Z or a digit 2-7")]
     Character(usize),
+    /// The check characters do not match the rest: a typo.
     #[error("the recovery key has a typo (its check characters do not match)")]
     Checksum,
 }

@@ -57,14 +57,25 @@ impl Drop for RecoveryCode {
 /// Why a recovery code was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecoveryCodeError {
+    /// Empty once trimmed.
     #[error("a recovery code must not be empty")]
     Empty,
+    /// Longer than the limit.
     #[error("a recovery code is at most {max} characters")]
-    TooLong { max: usize },
+    TooLong {
+        /// The limit, in characters ([`MAX_RECOVERY_CODE_LEN`]).
+        max: usize,
+    },
+    /// Contains a control character or a line break.
     #[error("a recovery code must not contain control characters or line breaks")]
     ControlCharacter,
+    /// The account would have more codes than the limit.
     #[error("an account keeps at most {max} recovery codes")]
-    TooMany { max: usize },
+    TooMany {
+        /// The most codes an account keeps ([`MAX_RECOVERY_CODES`]).
+        max: usize,
+    },
+    /// Not one of the account's codes (compared as [`same_code`] does).
     #[error("this account has no such recovery code")]
     Unknown,
 }
