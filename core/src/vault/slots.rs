@@ -24,13 +24,18 @@ pub enum SlotCredential<'a> {
     Recovery(&'a RecoveryKey),
     /// The 32-byte key of a platform slot, unwrapped by the app's keystore.
     Platform {
+        /// Id of the platform slot whose key this is.
         slot_id: [u8; 16],
+        /// The slot key as the keystore unwrapped it.
         key: &'a [u8; 32],
     },
     /// A PIN together with the device key the app unwrapped from its keystore.
     Pin {
+        /// Id of the PIN slot.
         slot_id: [u8; 16],
+        /// The PIN as typed (ASCII digits).
         pin: &'a [u8],
+        /// The 32-byte device key the keystore unwrapped.
         device_key: &'a [u8; 32],
     },
 }
@@ -38,7 +43,9 @@ pub enum SlotCredential<'a> {
 /// What a credential yields for one slot: the X25519 key pair that unwraps the master key,
 /// and the key of the slot's endorsement MAC.
 pub struct SlotSecrets {
+    /// The X25519 key pair that unwraps the master key.
     pub keys: SlotKeyPair,
+    /// Key of the MAC by which the slot endorses the file's signing keys.
     pub endorse_key: Key32,
 }
 
@@ -214,7 +221,9 @@ fn candidates<'s, S: SlotView>(
 pub struct Opened {
     /// Index of the slot in the header.
     pub index: usize,
+    /// The vault's master key, unwrapped.
     pub master_key: Key32,
+    /// The slot's endorsement key, to check and renew its endorsement.
     pub endorse_key: Key32,
     /// The slot endorses one of the file's signers (false: a slot from a v1 file, not yet
     /// endorsed — the file is not authenticated by it).
@@ -314,28 +323,45 @@ pub fn unlock_v1_within(
 
 /// What a new slot is made from.
 pub enum NewSlot<'a> {
+    /// A password slot with fixed Argon2id parameters (vaults).
     Password {
+        /// The password (NFC-normalized before derivation; must not be empty).
         password: &'a [u8],
+        /// Argon2id parameters for the slot.
         params: KdfParams,
     },
     /// A password slot whose memory cost halves (and passes double) while memory cannot be
     /// reserved, down to `floor_m_kib` (backups).
     PasswordWithFallback {
+        /// The password (NFC-normalized before derivation; must not be empty).
         password: &'a [u8],
+        /// Argon2id parameters to try first.
         params: KdfParams,
+        /// Lowest memory cost to fall back to, in KiB (never below [`KdfParams::FLOOR`]).
         floor_m_kib: u32,
     },
+    /// A recovery-key slot (no key derivation: the key has 128 random bits).
     Recovery(&'a RecoveryKey),
+    /// A platform slot: a random key the app keeps wrapped by a hardware keystore key.
     Platform {
+        /// Name of the keystore key (at most [`container::MAX_ALIAS_LEN`] bytes).
         alias: String,
+        /// The slot's random 32-byte key.
         key: &'a [u8; 32],
+        /// `key` as the keystore wrapped it (at most [`container::MAX_BLOB_LEN`] bytes).
         wrapped_blob: Vec<u8>,
     },
+    /// A PIN slot: Argon2id of a PIN together with a device key the keystore holds.
     Pin {
+        /// Name of the keystore key that wraps the device key.
         alias: String,
+        /// The new PIN: at least [`MIN_PIN_LEN`] ASCII digits.
         pin: &'a [u8],
+        /// The random 32-byte device key.
         device_key: &'a [u8; 32],
+        /// `device_key` as the keystore wrapped it (at most [`container::MAX_BLOB_LEN`] bytes).
         wrapped_blob: Vec<u8>,
+        /// Argon2id parameters, at least [`MIN_PIN_KDF`].
         params: KdfParams,
     },
 }

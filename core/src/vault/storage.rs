@@ -140,7 +140,9 @@ fn parent_dir(path: &Path) -> PathBuf {
 /// otherwise the file at the path is untouched.
 #[derive(Debug)]
 pub struct CommitError {
+    /// Whether the new file is already in place (only the directory sync failed).
     pub applied: bool,
+    /// The failure.
     pub error: io::Error,
 }
 

@@ -32,6 +32,7 @@ pub trait TrustStore: Send + Sync {
 pub struct MemoryTrustStore(Mutex<Option<Vec<u8>>>);
 
 impl MemoryTrustStore {
+    /// An empty store: no record yet.
     pub fn new() -> Self {
         Self::default()
     }
@@ -55,6 +56,7 @@ pub struct FileTrustStore {
 }
 
 impl FileTrustStore {
+    /// A store whose record is the file at `path` (created on the first write).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         FileTrustStore { path: path.into() }
     }
@@ -67,6 +69,7 @@ impl FileTrustStore {
         Self::new(dir.join(format!("{}.trust", crate::crypto::hex(&digest[..16]))))
     }
 
+    /// The record's file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -88,7 +91,10 @@ impl TrustStore for FileTrustStore {
 /// The remembered state of one vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustRecord {
+    /// Record format version ([`TrustRecord::VERSION`]).
     pub version: u32,
+    /// The vault's id (from its header); a file with another id is refused as
+    /// [`crate::vault::VaultError::Forged`].
     #[serde(with = "array")]
     pub vault_id: [u8; 16],
     /// Highest generation this device saw.
@@ -117,8 +123,10 @@ pub struct TrustRecord {
 /// A slot as the trust record remembers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnownSlot {
+    /// The slot's id.
     #[serde(with = "array")]
     pub id: [u8; 16],
+    /// The slot's X25519 public key.
     #[serde(with = "array")]
     pub public_key: [u8; 32],
 }
@@ -156,15 +164,20 @@ mod id_list {
 /// Wrong PINs in a row for one slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PinFailures {
+    /// The PIN slot's id.
     #[serde(with = "array")]
     pub slot_id: [u8; 16],
+    /// Wrong PINs since the last right one.
     pub count: u32,
 }
 
 impl TrustRecord {
+    /// Format version of records this build writes and reads.
     pub const VERSION: u32 = 1;
 
-    pub fn new(vault_id: [u8; 16], generation: u64, signer: [u8; 32]) -> Self {
+    /// A record of a vault seen at `generation` signed by `signer`, with no counters, PIN
+    /// failures or slots yet.
+    pub(crate) fn new(vault_id: [u8; 16], generation: u64, signer: [u8; 32]) -> Self {
         TrustRecord {
             version: Self::VERSION,
             vault_id,
@@ -191,7 +204,8 @@ impl TrustRecord {
             .filter(|r| r.version == Self::VERSION)
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    /// The record as stored (MessagePack).
+    pub(crate) fn encode(&self) -> Vec<u8> {
         // A record of plain integers and byte strings always serializes.
         rmp_serde::to_vec_named(self).unwrap_or_default()
     }
@@ -209,7 +223,8 @@ impl TrustRecord {
             .map_or(0, |p| p.count)
     }
 
-    pub fn set_pin_failures(&mut self, slot_id: [u8; 16], count: u32) {
+    /// Sets the wrong-PIN count of a slot (0 forgets it).
+    pub(crate) fn set_pin_failures(&mut self, slot_id: [u8; 16], count: u32) {
         self.pin_failures.retain(|p| p.slot_id != slot_id);
         if count > 0 {
             self.pin_failures.push(PinFailures { slot_id, count });
