@@ -92,6 +92,7 @@ impl VaultSession {
         self.mutate(|c, _| c.add_group(id, name))
     }
 
+    /// Renames a group (the name is trimmed and must not be empty).
     pub fn rename_group(&self, id: GroupId, name: &str) -> Result<(), VaultError> {
         self.mutate(|c, _| c.rename_group(id, name))
     }

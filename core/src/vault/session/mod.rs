@@ -43,7 +43,9 @@ pub use crate::limits::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN};
 /// record, and the most key-derivation work a file may ask for.
 #[derive(Clone)]
 pub struct VaultEnv {
+    /// Where the vault file, its `.prev` and temporary files are read and written.
     pub fs: Arc<dyn FileSystem>,
+    /// Randomness for keys, nonces, salts and ids.
     pub rng: Arc<dyn RandomSource>,
     /// Current time in milliseconds since the epoch.
     pub clock: Arc<dyn Fn() -> i64 + Send + Sync>,
@@ -76,20 +78,25 @@ pub fn system_now_ms() -> i64 {
 
 /// Parameters of a new vault.
 pub struct CreateOptions<'a> {
+    /// The vault password (must not be empty; NFC-normalized before derivation).
     pub password: &'a [u8],
+    /// Argon2id parameters of the password slot.
     pub kdf: KdfParams,
 }
 
 /// A slot as the apps see it (no key material except the opaque keystore blob).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotInfo {
+    /// The slot's random id (public: it is in the header).
     pub id: [u8; 16],
+    /// Password, recovery key, platform key or PIN.
     pub kind: SlotKind,
     /// The user's name for the slot; while locked, the kind's generic name (labels are
     /// inside the encrypted body).
     pub label: String,
     /// When the slot was made (ms); 0 while locked.
     pub created_at: i64,
+    /// Argon2id parameters of a password or PIN slot; `None` for the others.
     pub kdf: Option<KdfParams>,
     /// Keystore alias for platform and PIN slots.
     pub platform_alias: Option<String>,
@@ -134,10 +141,15 @@ pub struct UnlockOptions {
 /// The code of one entry at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeView {
+    /// The entry the code is for.
     pub entry_id: EntryId,
+    /// The current code; `None` for HOTP (its codes come only from [`VaultSession::next_hotp`]).
     pub code: Option<String>,
+    /// Period in seconds (0 for HOTP).
     pub period: u32,
+    /// Milliseconds until `code` expires (0 for HOTP).
     pub remaining_ms: u64,
+    /// The code of the following period (`None` for HOTP).
     pub next_code: Option<String>,
 }
 
@@ -333,6 +345,7 @@ impl VaultSession {
         })
     }
 
+    /// The vault file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -354,6 +367,7 @@ impl VaultSession {
         self.state.write().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether the session holds the decrypted vault.
     pub fn is_unlocked(&self) -> bool {
         self.read_state().is_some()
     }
@@ -397,6 +411,7 @@ impl VaultSession {
         })
     }
 
+    /// The groups in the user's order.
     pub fn groups(&self) -> Result<Vec<Group>, VaultError> {
         self.read(|c| {
             let mut g = c.groups.clone();
@@ -405,6 +420,7 @@ impl VaultSession {
         })
     }
 
+    /// The entry with this id, live or trashed.
     pub fn entry(&self, id: EntryId) -> Result<Entry, VaultError> {
         self.read(|c| c.entry(id).cloned())?
             .ok_or_else(|| VaultError::NoSuchEntry(id.to_string()))
@@ -448,6 +464,7 @@ impl VaultSession {
             .collect())
     }
 
+    /// Seconds added to the device clock when computing codes.
     pub fn clock_offset(&self) -> Result<i64, VaultError> {
         self.read(|c| c.settings.clock_offset_s)
     }
@@ -459,6 +476,7 @@ impl VaultSession {
         Ok((open.content.clone(), open.header.generation))
     }
 
+    /// Generation of the file as this session last read or wrote it (one more per write).
     pub fn generation(&self) -> Result<u64, VaultError> {
         let guard = self.read_state();
         Ok(guard.as_ref().ok_or(VaultError::Locked)?.header.generation)

@@ -479,6 +479,7 @@ impl VaultSession {
         *self.write_state() = None;
     }
 
+    /// Unlocks with the vault password.
     pub fn unlock_with_password(&self, password: &[u8]) -> Result<UnlockInfo, VaultError> {
         self.unlock(&SlotCredential::Password(password))
     }
