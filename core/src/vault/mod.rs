@@ -1,9 +1,6 @@
 //! The encrypted vault: data model, `TWFV` container, key slots, atomic storage and the
 //! thread-safe session the apps and the CLI use.
 
-// Documented in a follow-up: see docs/architecture.md "Lints".
-#![allow(missing_docs)]
-
 pub mod care;
 pub mod checkup;
 pub mod container;
@@ -56,7 +53,12 @@ pub enum VaultError {
     #[error(
         "this file is older than the one this device last opened (generation {found}, expected at least {expected}): an old copy may have been put back; nothing was changed"
     )]
-    RolledBack { found: u64, expected: u64 },
+    RolledBack {
+        /// Generation of the file found on disk.
+        found: u64,
+        /// The generation this device last saw (from its trust record).
+        expected: u64,
+    },
     /// The file opened with the credential but cannot be shown to be this vault's with what
     /// this device knows: written by Twofold 0.1 (format 1, which has no authenticity), or
     /// opened by a slot that has not vouched for the file's keys since that upgrade, on a
@@ -91,8 +93,10 @@ pub enum VaultError {
     /// The session is locked.
     #[error("the vault is locked")]
     Locked,
+    /// No entry has this id (the id as given).
     #[error("no entry with id {0}")]
     NoSuchEntry(String),
+    /// No group has this id or name (as given).
     #[error("no group with id {0}")]
     NoSuchGroup(String),
     /// No slot of the kind or id the credential needs.
@@ -113,11 +117,18 @@ pub enum VaultError {
     /// Another process changed the vault since it was opened.
     #[error("the vault was changed by another program; unlock it again")]
     Conflict,
+    /// A cryptographic primitive failed (random source, key derivation).
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     /// A storage failure; the vault on disk is unchanged.
     #[error("storage error ({kind}): {message}")]
-    Io { kind: String, message: String },
+    Io {
+        /// The `std::io::ErrorKind`, by name (for example `NotFound`, `PermissionDenied`).
+        kind: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// An invariant of the core did not hold: a bug, not bad input.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -125,9 +136,13 @@ pub enum VaultError {
 /// Which name a length limit applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameField {
+    /// The service name of an entry.
     Issuer,
+    /// The account name of an entry.
     Account,
+    /// The free-text note of an entry.
     Note,
+    /// The name of a group.
     GroupName,
 }
 
@@ -147,33 +162,64 @@ impl std::fmt::Display for NameField {
 /// apps' errors until it has its own case there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
+    /// A name or note is longer than its limit.
     #[error("the {field} is longer than {max} characters")]
-    NameTooLong { field: NameField, max: usize },
+    NameTooLong {
+        /// Which name.
+        field: NameField,
+        /// Its limit, in characters.
+        max: usize,
+    },
+    /// A group name is empty (or only whitespace).
     #[error("a group needs a name")]
     EmptyGroupName,
+    /// A password is empty.
     #[error("the password must not be empty")]
     EmptyPassword,
+    /// A PIN is shorter than the minimum.
     #[error("a PIN is at least {min} digits")]
-    PinTooShort { min: usize },
+    PinTooShort {
+        /// The fewest digits a PIN may have.
+        min: usize,
+    },
+    /// The Argon2id parameters asked for a PIN slot are below its floor.
     #[error("a PIN slot needs Argon2id of at least {min}")]
-    PinKdfTooWeak { min: KdfParams },
+    PinKdfTooWeak {
+        /// The weakest parameters a PIN slot accepts.
+        min: KdfParams,
+    },
+    /// A PIN slot was asked for without a trust store to count wrong PINs in.
     #[error("a PIN needs the device's trust store (it counts wrong PINs)")]
     NeedsTrustStore,
     /// Digits or period out of range.
     #[error(transparent)]
     CodeParameters(#[from] crate::otp::OtpError),
+    /// The vault would hold more entries than its limit.
     #[error("a vault holds at most {max} entries")]
-    TooManyEntries { max: usize },
+    TooManyEntries {
+        /// The most entries a vault holds.
+        max: usize,
+    },
+    /// The vault would have more key slots than its limit.
     #[error("a vault has at most {max} key slots")]
-    TooManySlots { max: usize },
+    TooManySlots {
+        /// The most key slots a vault has.
+        max: usize,
+    },
+    /// A counter operation on an entry that is not HOTP.
     #[error("this entry is not an HOTP account")]
     NotHotp,
+    /// A clock offset beyond [`model::MAX_CLOCK_OFFSET_S`] either way.
     #[error("a clock offset of more than a year is not plausible")]
     ClockOffsetTooLarge,
+    /// A platform or PIN slot's keystore alias or blob is over its limit
+    /// ([`container::MAX_ALIAS_LEN`], [`container::MAX_BLOB_LEN`]).
     #[error("the keystore alias or blob is too long")]
     KeystoreDataTooLong,
+    /// The key slots together do not fit in a header of [`container::MAX_HEADER_LEN`] bytes.
     #[error("the key slots do not fit in a header")]
     HeaderTooLarge,
+    /// A backup was asked for with neither a password nor the recovery key.
     #[error("a backup needs a password or the recovery key")]
     BackupNeedsCredential,
     /// A recovery code that cannot be stored or is not the account's.
