@@ -164,7 +164,11 @@ fn kill_a_writer_200_times() {
         "only {kills_mid_run} of 200 kills hit a running writer"
     );
     // Enough commits were reported to check (about one per round on a quiet machine).
-    assert!(committed_entries.len() >= 100, "{} commits", committed_entries.len());
+    assert!(
+        committed_entries.len() >= 100,
+        "{} commits",
+        committed_entries.len()
+    );
 }
 
 const SYNC_STORAGE_ENV: &str = "TWOFOLD_CRASH_CHILD_SYNC_DIR";
@@ -249,11 +253,12 @@ fn kill_a_syncing_writer_100_times() {
     let now = twofold_core::time::now_s();
     let mut joiner = sync::join::Joiner::new("reader", now, 600, None, &rng).unwrap();
     let invite = sync::join::JoinInvite::parse(&joiner.invite_text(), now).unwrap();
-    let (mut sender, _) = sync::join::invite_device(&a, invite, false, 800, &rng).unwrap();
+    let (mut sender, added) = sync::join::invite_device(&a, invite, false, 800, &rng).unwrap();
     joiner.receiver().receive_blob(sender.blob(), now).unwrap();
     sender
         .accept_reply(&joiner.receiver().reply().unwrap(), now)
         .unwrap();
+    sync::join::confirm_device(&a, &added.key, &rng).unwrap();
     joiner.accept(&b, None).unwrap();
     sync::sync(&a, &storage).unwrap();
     sync::sync(&b, &storage).unwrap();

@@ -15,8 +15,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::doc::Doc;
 use super::engine::ensure_epoch;
-use super::roster::{self, Device, EpochId, Membership, Signed, Statement};
-use super::state::{KeyBytes, STATE_VERSION, StorageConfig, SyncState};
+use super::roster::{self, Device, DeviceKey, EpochId, Membership, Signed, Statement};
+use super::state::{KeyBytes, PendingAdmission, STATE_VERSION, StorageConfig, SyncState};
 use super::{SyncError, engine};
 use crate::crypto::{self, RandomSource, SigningKey, SlotKeyPair};
 use crate::serde_bytes_helpers::array;
@@ -26,7 +26,10 @@ use crate::vault::VaultSession;
 /// Text prefix of a join invite.
 pub const JOIN_PREFIX: &str = "OTPX2J";
 const BLOCK_VERSION: u8 = 1;
-const BUNDLE_VERSION: u32 = 1;
+/// Bundle version 2: the admission is not in the bundle, and no group key is; the member
+/// publishes both once its user has confirmed the codes. Version 1 bundles (made by an older
+/// Twofold, which admitted at once) are still taken.
+const BUNDLE_VERSION: u32 = 2;
 
 /// The new device's identity as the invite carries it.
 fn identity_block(device: &Device) -> Vec<u8> {
@@ -118,6 +121,9 @@ struct Bundle {
     statements: Vec<Signed>,
     rotations: Vec<Signed>,
     storage: StorageConfig,
+    /// Version 2: the device the member is inviting (it must be this one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<Device>,
 }
 
 /// The new device's side, kept between showing the invite and accepting (the CLI writes it
@@ -267,7 +273,7 @@ impl Joiner {
         let raw = self.receiver.accept_raw()?;
         let bundle: Bundle = rmp_serde::from_slice(&raw)
             .map_err(|_| SyncError::Join("the group's data is not readable".into()))?;
-        if bundle.version != BUNDLE_VERSION {
+        if bundle.version != 1 && bundle.version != BUNDLE_VERSION {
             return Err(SyncError::Join(format!(
                 "the other device uses a newer sync protocol (bundle {}); update Twofold",
                 bundle.version
@@ -282,14 +288,16 @@ impl Joiner {
                 "the device that sent this is not a member of the group".into(),
             ));
         }
-        match membership.members.get(&me.key) {
-            Some(d) if d == &me && membership.is_active(&me.key) => {}
-            _ => {
-                return Err(SyncError::Join(
-                    "the group's data does not add this device (it was made for another invite)"
-                        .into(),
-                ));
-            }
+        let made_for_me = if bundle.version == 1 {
+            matches!(membership.members.get(&me.key),
+                Some(d) if d == &me && membership.is_active(&me.key))
+        } else {
+            bundle.device.as_ref() == Some(&me) && !membership.members.contains_key(&me.key)
+        };
+        if !made_for_me {
+            return Err(SyncError::Join(
+                "the group's data does not add this device (it was made for another invite)".into(),
+            ));
         }
         let mut state = SyncState {
             version: STATE_VERSION,
@@ -312,6 +320,8 @@ impl Joiner {
             first_sync: true,
             revoked: false,
             unpublished: true,
+            pending: Vec::new(),
+            awaiting_admission: bundle.version != 1,
         };
         for r in &bundle.rotations {
             if r.open_rotation(&state.group).is_some() {
@@ -347,9 +357,11 @@ impl JoinerSecrets {
     }
 }
 
-/// The member's side: adds the invite's device to the group (signed add, a new epoch that
-/// includes it, committed to this vault) and seals the bundle for it. Credentials for the
-/// WebDAV location travel only when `share_credentials`. Publish with a sync afterwards.
+/// The member's side, step 1: records the invite's device as a **pending** admission in this
+/// vault and seals the bundle for it (the group, the roster so far, where the files are and,
+/// if `share_credentials`, the WebDAV credentials; no group key, no admission). Nothing is
+/// published: the device is admitted only by [`confirm_device`], once the user has compared
+/// the codes, and the pending admission lapses when the invite expires.
 pub fn invite_device(
     session: &VaultSession,
     invite: JoinInvite,
@@ -362,38 +374,12 @@ pub fn invite_device(
         device,
         block,
     } = invite;
+    let expires_at = i64::try_from(invite.expires_at)
+        .unwrap_or(i64::MAX / 1000)
+        .saturating_mul(1000);
     let plaintext = session.sync_transaction(|txn| -> Result<Zeroizing<Vec<u8>>, SyncError> {
         let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
-        if state.revoked {
-            return Err(SyncError::Revoked);
-        }
-        let membership = state.membership();
-        if membership.members.contains_key(&device.key) {
-            return Err(SyncError::Join(format!(
-                "{} is already in the group (a device that was removed joins with a new invite)",
-                device.name
-            )));
-        }
-        if membership
-            .active()
-            .iter()
-            .any(|d| d.name.eq_ignore_ascii_case(&device.name))
-        {
-            return Err(SyncError::Join(format!(
-                "a device named '{}' is already in the group; name the new one differently",
-                device.name
-            )));
-        }
-        let add = Statement::Add {
-            group: state.group,
-            device: device.clone(),
-            by: state.me(),
-            at: txn.now,
-        };
-        state
-            .statements
-            .insert(Signed::statement(&add, &state.signing_key()));
-        ensure_epoch(&mut state, txn.now, rng)?;
+        check_admission(&state, &device)?;
         let storage = match (&state.storage, share_credentials) {
             (StorageConfig::WebDav { url, user, .. }, false) => StorageConfig::WebDav {
                 url: url.clone(),
@@ -407,13 +393,21 @@ pub fn invite_device(
             group: state.group,
             founder: state.founder,
             inviter: state.me(),
-            epochs: state.epochs.iter().map(|(e, k)| (*e, k.clone())).collect(),
+            epochs: Vec::new(),
             statements: state.statements.iter().cloned().collect(),
             rotations: state.rotations.iter().cloned().collect(),
             storage,
+            device: Some(device.clone()),
         };
         let bytes = Zeroizing::new(rmp_serde::to_vec_named(&bundle).expect("plain data"));
-        state.unpublished = true;
+        let now = txn.now;
+        state
+            .pending
+            .retain(|p| p.device.key != device.key && p.expires_at > now);
+        state.pending.push(PendingAdmission {
+            device: device.clone(),
+            expires_at,
+        });
         txn.state = Some(state.encode());
         txn.write = true;
         Ok(bytes)
@@ -427,4 +421,87 @@ pub fn invite_device(
         rng,
     )?;
     Ok((sender, device))
+}
+
+/// Whether `device` may be admitted by this member now.
+fn check_admission(state: &SyncState, device: &Device) -> Result<(), SyncError> {
+    if state.revoked {
+        return Err(SyncError::Revoked);
+    }
+    let membership = state.membership();
+    if membership.members.contains_key(&device.key) {
+        return Err(SyncError::Join(format!(
+            "{} is already in the group (a device that was removed joins with a new invite)",
+            device.name
+        )));
+    }
+    if membership
+        .active()
+        .iter()
+        .any(|d| d.name.eq_ignore_ascii_case(&device.name))
+    {
+        return Err(SyncError::Join(format!(
+            "a device named '{}' is already in the group; name the new one differently",
+            device.name
+        )));
+    }
+    Ok(())
+}
+
+/// The member's side, step 2: the user confirmed that both devices show the same code. The
+/// pending admission of `device` becomes a signed `Add` and a new group key wrapped to it,
+/// committed to this vault; the next sync publishes them, and the new device reads them.
+pub fn confirm_device(
+    session: &VaultSession,
+    device: &DeviceKey,
+    rng: &dyn RandomSource,
+) -> Result<Device, SyncError> {
+    session.sync_transaction(|txn| -> Result<Device, SyncError> {
+        let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
+        let now = txn.now;
+        let Some(i) = state.pending.iter().position(|p| &p.device.key == device) else {
+            return Err(SyncError::Join(
+                "no device is waiting to be added (it was cancelled or added already)".into(),
+            ));
+        };
+        let pending = state.pending.remove(i);
+        if pending.expires_at <= now {
+            // (Dropped from the state by the next sync.)
+            return Err(SyncError::Join(format!(
+                "the invitation of '{}' expired; show a new join invite on it",
+                pending.device.name
+            )));
+        }
+        check_admission(&state, &pending.device)?;
+        let add = Statement::Add {
+            group: state.group,
+            device: pending.device.clone(),
+            by: state.me(),
+            at: now,
+            parents: roster::heads(&state.group, &state.statements),
+        };
+        state
+            .statements
+            .insert(Signed::statement(&add, &state.signing_key()));
+        ensure_epoch(&mut state, now, rng)?;
+        state.unpublished = true;
+        txn.state = Some(state.encode());
+        txn.write = true;
+        Ok(pending.device)
+    })
+}
+
+/// The member's side, instead of step 2: the codes differ, or the user gave up. The pending
+/// admission is dropped; nothing of it was ever published.
+pub fn cancel_device(session: &VaultSession, device: &DeviceKey) -> Result<(), SyncError> {
+    session.sync_transaction(|txn| -> Result<(), SyncError> {
+        let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
+        let before = state.pending.len();
+        state.pending.retain(|p| &p.device.key != device);
+        if state.pending.len() != before {
+            txn.state = Some(state.encode());
+            txn.write = true;
+        }
+        Ok(())
+    })
 }
