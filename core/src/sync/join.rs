@@ -236,8 +236,15 @@ impl Joiner {
             &bundle.founder,
             &bundle.statements.iter().cloned().collect(),
         );
+        let mut devices: Vec<String> = membership.active().iter().map(|d| d.name.clone()).collect();
+        // Bundle 2: this device, which the member adds once the codes are confirmed.
+        if let Some(d) = &bundle.device
+            && !membership.members.contains_key(&d.key)
+        {
+            devices.push(d.name.clone());
+        }
         Some(JoinPreview {
-            devices: membership.active().iter().map(|d| d.name.clone()).collect(),
+            devices,
             inviter: membership.name_of(roster::devtag(&bundle.inviter)),
             storage: bundle.storage.describe(),
             with_credentials: matches!(
