@@ -477,9 +477,12 @@ impl Membership {
     pub fn compute(group: &[u8; 16], founder: &DeviceKey, statements: &BTreeSet<Signed>) -> Self {
         let nodes = graph(group, statements);
         // Seniority: the founder first, then each device by the causal position of its
-        // earliest add (how many statements came before it), its time and its id.
+        // earliest add that counts (how many statements came before it), its time and its
+        // id. Only adds that count: a device cannot make itself senior with an add of its
+        // own that names few parents, because its signer must have been a member then.
+        let first = replay(&nodes, founder, &vec![false; nodes.len()]);
         let mut seniority: BTreeMap<DeviceKey, (u8, u32, i64, StatementId)> = BTreeMap::new();
-        for n in &nodes {
+        for (n, _) in nodes.iter().zip(&first).filter(|(_, c)| **c) {
             if let Statement::Add { device, at, .. } = &n.statement {
                 let depth: u32 = n.past.iter().map(|w| w.count_ones()).sum();
                 let rank = if &device.key == founder {
@@ -736,6 +739,86 @@ mod tests {
                 .len(),
             3
         );
+    }
+
+    /// A statement of the current encoding, made after everything in `seen`.
+    fn after(
+        seen: &BTreeSet<Signed>,
+        by: &Dev,
+        s: impl FnOnce(Vec<StatementId>) -> Statement,
+    ) -> Signed {
+        Signed::statement(&s(heads(&G, seen)), &by.sign)
+    }
+
+    fn add_after(seen: &BTreeSet<Signed>, d: &Dev, by: &Dev, at: i64) -> Signed {
+        after(seen, by, |parents| Statement::Add {
+            group: G,
+            device: d.device(),
+            by: by.sign.public(),
+            at,
+            parents,
+        })
+    }
+
+    fn revoke_after(seen: &BTreeSet<Signed>, d: &Dev, by: &Dev, at: i64) -> Signed {
+        after(seen, by, |parents| Statement::Revoke {
+            group: G,
+            device: d.sign.public(),
+            by: by.sign.public(),
+            at,
+            survivors: Vec::new(),
+            parents,
+        })
+    }
+
+    #[test]
+    fn a_revocation_voids_what_the_revoked_device_did_outside_the_revokers_view() {
+        let (a, b, c, d, e) = (
+            Dev::new("a"),
+            Dev::new("b"),
+            Dev::new("c"),
+            Dev::new("d"),
+            Dev::new("e"),
+        );
+        let mut set: BTreeSet<Signed> = [add(&a, &a, 1)].into();
+        set.insert(add_after(&set, &b, &a, 2));
+        set.insert(add_after(&set, &c, &b, 3));
+        // c adds d, and the founder sees that before it revokes c.
+        set.insert(add_after(&set, &d, &c, 4));
+        let seen_by_a = set.clone();
+        // Kept away from its revocation, c adds e and removes a and b.
+        let stale = set.clone();
+        set.insert(add_after(&stale, &e, &c, 5));
+        set.insert(revoke_after(&stale, &a, &c, 6));
+        set.insert(revoke_after(&stale, &b, &c, 6));
+        set.insert(revoke_after(&seen_by_a, &c, &a, 7));
+        let m = Membership::compute(&G, &a.sign.public(), &set);
+        let key = |x: &Dev| x.sign.public();
+        assert!(m.is_active(&key(&a)) && m.is_active(&key(&b)) && m.is_active(&key(&d)));
+        assert!(!m.is_active(&key(&c)));
+        assert!(!m.members.contains_key(&key(&e)));
+        // Whatever subset a device learnt first, the whole set gives one answer; and a
+        // statement made after seeing the revocation by the revoked device counts for nothing.
+        set.insert(revoke_after(&set, &d, &c, 8));
+        assert!(Membership::compute(&G, &a.sign.public(), &set).is_active(&key(&d)));
+    }
+
+    #[test]
+    fn of_two_devices_revoking_each_other_at_once_the_senior_one_stays() {
+        let (a, b, c) = (Dev::new("a"), Dev::new("b"), Dev::new("c"));
+        let mut set: BTreeSet<Signed> = [add(&a, &a, 1)].into();
+        set.insert(add_after(&set, &b, &a, 2));
+        set.insert(add_after(&set, &c, &a, 3));
+        let view = set.clone();
+        // c even backdates its revocation and forges itself an early add naming few parents.
+        set.insert(revoke_after(&view, &b, &c, 0));
+        set.insert(revoke_after(&view, &c, &b, 9));
+        let genesis_only: BTreeSet<Signed> = [add(&a, &a, 1)].into();
+        set.insert(add_after(&genesis_only, &c, &c, 0));
+        let m = Membership::compute(&G, &a.sign.public(), &set);
+        assert!(m.is_active(&b.sign.public()), "b joined first");
+        assert!(!m.is_active(&c.sign.public()));
+        assert!(m.is_active(&a.sign.public()));
     }
 
     #[test]
