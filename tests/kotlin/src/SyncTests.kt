@@ -24,6 +24,7 @@ private suspend fun join(member: TwofoldSync, newVault: TwofoldVault, name: Stri
     }
     val memberCode = invite.acceptReply(joining.replyText()!!)
     assertEquals(memberCode, joining.confirmationCode(), "both screens show the same code")
+    invite.confirm()
     val preview = joining.preview()!!
     check(preview.devices.contains(name)) { "the preview lists the new device: $preview" }
     joining.acceptInto(newVault, folderLabel)

@@ -1529,16 +1529,31 @@ public func FfiConverterTypeSyncGroup_lower(_ value: SyncGroup) -> UInt64 {
 
 
 /**
- * A member's side: adds the device of a scanned join invite and shows the sealed group
- * data as frames; reads the new device's reply and only then has a code.
+ * A member's side: invites the device of a scanned join invite and shows the sealed group
+ * data as frames; reads the new device's reply and only then has a code. The device is
+ * added only by `confirm` (the user saw the same code on both), and `cancel` drops it.
  */
 public protocol SyncInviterProtocol: AnyObject, Sendable {
     
     /**
-     * The new device's reply: returns the code to compare. If the codes differ, revoke the
-     * device (`SyncGroup::revoke(device_name)`).
+     * The new device's reply: returns the code to compare. Then `confirm` if the new device
+     * shows the same code, `cancel` if not.
      */
     func acceptReply(replyText: String, nowSeconds: UInt64) throws  -> String
+    
+    /**
+     * The codes differ, or the user gave up: the device is not added, and nothing of the
+     * invitation stays.
+     */
+    func cancel() throws 
+    
+    /**
+     * The user saw the same code on both devices: the device is added (a signed add and a
+     * new group key wrapped to it, in this vault). Sync afterwards to publish it; the new
+     * device becomes a member when it reads that. Refused before `accept_reply`, and once
+     * the invite has expired.
+     */
+    func confirm() throws 
     
     /**
      * The new device's name, to show.
@@ -1551,8 +1566,9 @@ public protocol SyncInviterProtocol: AnyObject, Sendable {
     
 }
 /**
- * A member's side: adds the device of a scanned join invite and shows the sealed group
- * data as frames; reads the new device's reply and only then has a code.
+ * A member's side: invites the device of a scanned join invite and shows the sealed group
+ * data as frames; reads the new device's reply and only then has a code. The device is
+ * added only by `confirm` (the user saw the same code on both), and `cancel` drops it.
  */
 open class SyncInviter: SyncInviterProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1594,9 +1610,9 @@ open class SyncInviter: SyncInviterProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_twofold_ffi_fn_clone_syncinviter(self.handle, $0) }
     }
     /**
-     * Adds the invite's device to `group`'s vault (a signed add and a new group key, written
-     * at once) and seals the group's data for it; WebDAV credentials only when
-     * `share_credentials`. Re-authenticate the user first. Sync afterwards.
+     * Records the invite's device as waiting to be added (in `group`'s vault; nothing is
+     * published) and seals the group's data for it, without any group key; WebDAV
+     * credentials only when `share_credentials`. Re-authenticate the user first.
      */
 public convenience init(group: SyncGroup, inviteText: String, shareCredentials: Bool, nowSeconds: UInt64)throws  {
     let handle =
@@ -1625,8 +1641,8 @@ public convenience init(group: SyncGroup, inviteText: String, shareCredentials: 
 
     
     /**
-     * The new device's reply: returns the code to compare. If the codes differ, revoke the
-     * device (`SyncGroup::revoke(device_name)`).
+     * The new device's reply: returns the code to compare. Then `confirm` if the new device
+     * shows the same code, `cancel` if not.
      */
 open func acceptReply(replyText: String, nowSeconds: UInt64)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -1637,6 +1653,32 @@ open func acceptReply(replyText: String, nowSeconds: UInt64)throws  -> String  {
         FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The codes differ, or the user gave up: the device is not added, and nothing of the
+     * invitation stays.
+     */
+open func cancel()throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncinviter_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The user saw the same code on both devices: the device is added (a signed add and a
+     * new group key wrapped to it, in this vault). Sync afterwards to publish it; the new
+     * device becomes a member when it reads that. Refused before `accept_reply`, and once
+     * the invite has expired.
+     */
+open func confirm()throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncinviter_confirm(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -9439,7 +9481,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_syncgroup_sync_now() != 30749) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncinviter_accept_reply() != 12703) {
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_accept_reply() != 46248) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_cancel() != 64690) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_confirm() != 17765) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncinviter_device_name() != 17769) {
@@ -9562,7 +9610,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_syncgroup_new() != 2546) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_syncinviter_new() != 31769) {
+    if (uniffi_twofold_ffi_checksum_constructor_syncinviter_new() != 35044) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_syncjoiner_new() != 53045) {

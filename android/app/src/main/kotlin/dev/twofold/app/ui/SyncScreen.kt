@@ -98,7 +98,7 @@ fun SyncScreen(session: AppViewModel.Unlocked, back: () -> Unit) {
                     Text(invite.code, style = MaterialTheme.typography.displaySmall, fontFamily = FontFamily.Monospace)
                     Button(onClick = { model.finishInvite(codesMatched = true); addingDevice = false }) { Text("Codes match") }
                     OutlinedButton(onClick = { model.finishInvite(codesMatched = false); addingDevice = false }) {
-                        Text("Codes differ: remove it again")
+                        Text("Codes differ: don't add it")
                     }
                 }
             }
