@@ -551,8 +551,9 @@ impl Membership {
             }
             match &n.statement {
                 Statement::Add { device, by, at, .. } => {
-                    if !members.contains_key(&device.key) {
-                        members.insert(device.key, device.clone());
+                    if let std::collections::btree_map::Entry::Vacant(e) = members.entry(device.key)
+                    {
+                        e.insert(device.clone());
                         added.insert(device.key, (*by, *at));
                     }
                 }
