@@ -548,6 +548,7 @@ fn merge_step(
 ) -> Result<Merged, SyncError> {
     let now = txn.now;
     let fingerprint = state_fingerprint(state);
+    let original = state.clone();
     let previous_warnings = state.warnings.clone();
     let doc_before = state.doc.clone();
     let roster_before = (state.statements.clone(), state.rotations.len());
@@ -675,7 +676,16 @@ fn merge_step(
     }
 
     let membership = state.membership();
+    state.revoked = false;
     if membership.revoked.contains(&me) {
+        // Keep only what tells who is in the group. The content merged here stays out of
+        // the state (the vault does not take it either): should a more senior revocation
+        // void this one later, the next sync merges those files again, from the same place.
+        let mut kept = original;
+        kept.statements = std::mem::take(&mut state.statements);
+        kept.rotations = std::mem::take(&mut state.rotations);
+        kept.epochs = std::mem::take(&mut state.epochs);
+        *state = kept;
         state.revoked = true;
         state.warnings = warnings;
         state.last_sync = Some(now);
@@ -946,10 +956,10 @@ pub fn sync_with(
     storage: &dyn SyncStorage,
     rng: &dyn RandomSource,
 ) -> Result<SyncReport, SyncError> {
+    // A device that learnt it was removed still reads: a revocation it saw can be voided by
+    // a more senior one it had not seen yet (sync-protocol.md §6.2), and then it is a member
+    // again, as every other device computes.
     let state0 = state_of(session)?;
-    if state0.revoked {
-        return Err(SyncError::Revoked);
-    }
     let (candidates, facts) = gather(storage, &state0)?;
     drop(state0);
     let merged = session.sync_transaction(|txn| -> Result<Merged, SyncError> {
