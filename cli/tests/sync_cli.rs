@@ -159,6 +159,7 @@ fn two_vaults_keep_in_step_through_a_folder() {
             "last_sync",
             "epoch",
             "revoked",
+            "awaiting_admission",
             "devices",
             "conflicts",
             "warnings"
@@ -357,6 +358,8 @@ fn a_device_is_added_only_when_the_codes_match() {
         ],
     );
     assert!(joined.contains("Waiting for desktop"), "{joined}");
+    let status = lab.json("laptop", &["sync", "status", "--json"]);
+    assert_eq!(status["awaiting_admission"], true, "{status}");
     assert_eq!(
         std::fs::read_dir(lab.p("shared")).unwrap().count(),
         files_before

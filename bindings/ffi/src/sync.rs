@@ -308,6 +308,9 @@ pub struct SyncStatusView {
     pub open_conflicts: u32,
     pub warnings: Vec<SyncWarningView>,
     pub revoked: bool,
+    /// Joined, waiting for the member that invited this device to confirm and sync: it
+    /// reads but writes nothing yet.
+    pub awaiting_admission: bool,
 }
 
 fn status(s: SyncStatus) -> SyncStatusView {
@@ -321,6 +324,7 @@ fn status(s: SyncStatus) -> SyncStatusView {
         open_conflicts: s.open_conflicts as u32,
         warnings: warnings(&s.warnings),
         revoked: s.revoked,
+        awaiting_admission: s.awaiting_admission,
     }
 }
 

@@ -423,6 +423,7 @@ fn status(g: &Global, json: bool) -> CliResult {
             "last_sync": s.last_sync,
             "epoch": s.epoch,
             "revoked": s.revoked,
+            "awaiting_admission": s.awaiting_admission,
             "devices": s.devices.iter().map(device_json).collect::<Vec<_>>(),
             "conflicts": s.open_conflicts,
             "warnings": s.warnings.iter().map(warning_json).collect::<Vec<_>>(),
@@ -439,6 +440,11 @@ fn status(g: &Global, json: bool) -> CliResult {
     );
     if s.revoked {
         println!("This device was REMOVED from the group; it no longer syncs.");
+    }
+    if s.awaiting_admission {
+        println!(
+            "This device waits for the device that invited it to confirm the codes and sync; until then it writes nothing."
+        );
     }
     println!("Devices:");
     for d in &s.devices {

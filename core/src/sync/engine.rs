@@ -1143,6 +1143,7 @@ pub fn status(session: &VaultSession) -> Result<SyncStatus, SyncError> {
         warnings,
         epoch,
         revoked: state.revoked,
+        awaiting_admission: state.awaiting_admission,
     })
 }
 

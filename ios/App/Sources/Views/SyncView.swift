@@ -88,6 +88,7 @@ struct SyncView: View {
                 Section("Devices") {
                     if let s = model.status {
                         Text("This device: \(s.deviceName) · \(s.storage)")
+                        if s.awaitingAdmission { Text("Waiting for the other device to confirm the codes and sync") }
                         ForEach(s.devices.filter { !$0.thisDevice }, id: \.tag) { d in
                             HStack {
                                 VStack(alignment: .leading) {

@@ -6370,10 +6370,19 @@ public struct SyncStatusView: Equatable, Hashable {
     public var openConflicts: UInt32
     public var warnings: [SyncWarningView]
     public var revoked: Bool
+    /**
+     * Joined, waiting for the member that invited this device to confirm and sync: it
+     * reads but writes nothing yet.
+     */
+    public var awaitingAdmission: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(group: String, deviceName: String, storage: String, generation: UInt64, lastSync: Int64?, devices: [SyncDevice], openConflicts: UInt32, warnings: [SyncWarningView], revoked: Bool) {
+    public init(group: String, deviceName: String, storage: String, generation: UInt64, lastSync: Int64?, devices: [SyncDevice], openConflicts: UInt32, warnings: [SyncWarningView], revoked: Bool, 
+        /**
+         * Joined, waiting for the member that invited this device to confirm and sync: it
+         * reads but writes nothing yet.
+         */awaitingAdmission: Bool) {
         self.group = group
         self.deviceName = deviceName
         self.storage = storage
@@ -6383,6 +6392,7 @@ public struct SyncStatusView: Equatable, Hashable {
         self.openConflicts = openConflicts
         self.warnings = warnings
         self.revoked = revoked
+        self.awaitingAdmission = awaitingAdmission
     }
 
     
@@ -6409,7 +6419,8 @@ public struct FfiConverterTypeSyncStatusView: FfiConverterRustBuffer {
                 devices: FfiConverterSequenceTypeSyncDevice.read(from: &buf), 
                 openConflicts: FfiConverterUInt32.read(from: &buf), 
                 warnings: FfiConverterSequenceTypeSyncWarningView.read(from: &buf), 
-                revoked: FfiConverterBool.read(from: &buf)
+                revoked: FfiConverterBool.read(from: &buf), 
+                awaitingAdmission: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -6423,6 +6434,7 @@ public struct FfiConverterTypeSyncStatusView: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.openConflicts, into: &buf)
         FfiConverterSequenceTypeSyncWarningView.write(value.warnings, into: &buf)
         FfiConverterBool.write(value.revoked, into: &buf)
+        FfiConverterBool.write(value.awaitingAdmission, into: &buf)
     }
 }
 

@@ -124,6 +124,7 @@ fun SyncScreen(session: AppViewModel.Unlocked, back: () -> Unit) {
                 Text("Folder: ${state.folderName ?: status?.storage ?: ""}")
                 status?.let { s ->
                     Text("This device: ${s.deviceName}")
+                    if (s.awaitingAdmission) Text("Waiting for the other device to confirm the codes and sync")
                     s.devices.filter { !it.thisDevice }.forEach { d ->
                         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                             val seen = d.lastUpdate?.let { android.text.format.DateUtils.getRelativeTimeSpanString(it).toString() } ?: "nothing yet"
