@@ -1,14 +1,19 @@
-//! Joining a device to a sync group through the transfer channel (`docs/sync-protocol.md` §7).
+//! Joining a device to a sync group through the transfer channel (`docs/sync-protocol.md` §9).
 //!
 //! 1. The new device makes its keys and shows a **join invite**: `OTPX2J` + Base45 of an
 //!    OTPX/2 invite followed by its identity block (version, signing key, X25519 key, name).
-//! 2. A member scans it, signs `Add(new device)`, starts a new epoch that includes it, and
-//!    seals the group's bundle (keys, roster, where the files are and, if the user allows,
-//!    the WebDAV credentials) with OTPX/2 under its own HPKE `info`, which commits to the
-//!    identity block: the frames, the reply and the 6-digit confirmation code work exactly as
-//!    for a transfer of accounts.
-//! 3. The new device takes the bundle only after the user confirmed that both codes match,
-//!    checks that the bundle adds *its* keys, signed by a member, and becomes a member.
+//! 2. A member scans it, records a **pending** admission in its vault ([`invite_device`]),
+//!    and seals the group's bundle (the roster, where the files are and, if the user allows,
+//!    the WebDAV credentials; no group key) with OTPX/2 under its own HPKE `info`, which
+//!    commits to the identity block: the frames, the reply and the 6-digit confirmation code
+//!    work exactly as for a transfer of accounts.
+//! 3. Only when the member's user confirms that both codes match does it sign
+//!    `Add(new device)` and start an epoch wrapped to it ([`confirm_device`]); otherwise it
+//!    cancels ([`cancel_device`]) and nothing was ever published.
+//! 4. The new device takes the bundle only after its user confirmed that both codes match,
+//!    checks that the bundle is meant for *its* keys, from a member, and waits: it reads
+//!    the storage, and becomes a member when it reads the member's admission and the group
+//!    key wrapped to it in the member's next file.
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};

@@ -5,9 +5,16 @@
 //! statements that travel inside every snapshot:
 //!
 //! * `Add(device)`, signed by a member (the founder signs its own);
-//! * `Revoke(device)`, signed by any device that was ever a member; final. It names the
-//!   devices the revoker still trusts: a device added by a revoked device stays only if a
-//!   revoker vouched for it, so a revoked device cannot enrol accomplices by backdating.
+//! * `Revoke(device)`, signed by a member; final.
+//!
+//! Each statement names its **parents**, the heads of the roster its signer held, so the
+//! statements form a graph of who had seen what. A statement counts only if its signer was
+//! an active member in its own causal past, and a counted revocation voids everything the
+//! revoked device signed outside the revoker's view (concurrently with its removal, or in a
+//! stale copy kept away from it); concurrent revocations take effect most senior signer
+//! first. So a stolen device kept away from its revocation can neither enrol accomplices nor
+//! remove the devices that are left, and every device computes the same membership from the
+//! same statements whatever order it learnt them in (`docs/sync-protocol.md` §6.2).
 //!
 //! Group keys change in epochs. A `Rotation` (signed by an active member) introduces a new
 //! 32-byte key wrapped to each active device; a file is encrypted under one epoch's key. A
