@@ -517,3 +517,109 @@ pub fn cancel_device(session: &VaultSession, device: &DeviceKey) -> Result<(), S
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::crypto::{KdfParams, SystemRandom};
+    use crate::sync::storage::MemoryStorage;
+    use crate::vault::{CreateOptions, VaultEnv};
+
+    fn device() -> VaultSession {
+        let env = VaultEnv {
+            fs: Arc::new(crate::fuzzing::MemoryFs::default()),
+            ..VaultEnv::default()
+        };
+        VaultSession::create_in(
+            Path::new("/v/vault.twofold"),
+            CreateOptions {
+                password: b"pw",
+                kdf: KdfParams::FLOOR,
+            },
+            env,
+        )
+        .unwrap()
+        .0
+    }
+
+    /// A member running the Twofold before bundle 2 admitted at once and sealed its keys: a
+    /// new device still joins from such a bundle, and is a member at once.
+    #[test]
+    fn a_version_1_bundle_from_an_older_member_is_still_taken() {
+        let storage = MemoryStorage::new();
+        let (a, b) = (device(), device());
+        engine::setup(
+            &a,
+            StorageConfig::App { label: "t".into() },
+            &storage,
+            "phone",
+        )
+        .unwrap();
+        let rng = SystemRandom::new();
+        let now = crate::time::now_s();
+        let mut joiner = Joiner::new("desktop", now, 600, None, &rng).unwrap();
+        let invite = JoinInvite::parse(&joiner.invite_text(), now).unwrap();
+        // What the older member did: add, rotate, commit, and seal everything.
+        let plaintext = a
+            .sync_transaction(|txn| -> Result<Zeroizing<Vec<u8>>, SyncError> {
+                let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
+                let add = Statement::Add {
+                    group: state.group,
+                    device: invite.device.clone(),
+                    by: state.me(),
+                    at: txn.now,
+                    parents: Vec::new(),
+                };
+                state
+                    .statements
+                    .insert(Signed::statement(&add, &state.signing_key()));
+                ensure_epoch(&mut state, txn.now, &rng)?;
+                let bundle = Bundle {
+                    version: 1,
+                    group: state.group,
+                    founder: state.founder,
+                    inviter: state.me(),
+                    epochs: state.epochs.iter().map(|(e, k)| (*e, k.clone())).collect(),
+                    statements: state.statements.iter().cloned().collect(),
+                    rotations: state.rotations.iter().cloned().collect(),
+                    storage: state.storage.clone(),
+                    device: None,
+                };
+                state.unpublished = true;
+                txn.state = Some(state.encode());
+                txn.write = true;
+                Ok(Zeroizing::new(rmp_serde::to_vec_named(&bundle).unwrap()))
+            })
+            .unwrap();
+        let mut sender = TransferSender::new_for(
+            invite.invite,
+            Purpose::SyncJoin,
+            &invite.block,
+            &plaintext,
+            800,
+            &rng,
+        )
+        .unwrap();
+        joiner.receiver().receive_blob(sender.blob(), now).unwrap();
+        sender
+            .accept_reply(&joiner.receiver().reply().unwrap(), now)
+            .unwrap();
+        joiner.accept(&b, None).unwrap();
+        let state = engine::state_of(&b).unwrap();
+        assert!(!state.awaiting_admission);
+        assert!(state.membership().is_active(&state.me()));
+        engine::sync(&a, &storage).unwrap();
+        let report = engine::sync(&b, &storage).unwrap();
+        assert!(report.written.is_some(), "a member at once: it writes");
+        let names: Vec<String> = engine::devices(&a)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.active)
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names.len(), 2);
+    }
+}
