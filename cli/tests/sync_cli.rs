@@ -49,7 +49,7 @@ impl SyncLab for Lab {
                 &frames,
             ],
         );
-        assert!(added.contains(&format!("Added '{new}'")), "{added}");
+        assert!(added.contains(&format!("Invited '{new}'")), "{added}");
         let received = self.ok(
             new,
             &["sync", "join", "--session", &session, "--frames", &frames],
@@ -64,9 +64,21 @@ impl SyncLab for Lab {
         let reply = format!("{session}.reply.png");
         let member_code = self.ok(
             member,
-            &["sync", "add", "--session", "add.bin", "--reply", &reply],
+            &[
+                "sync",
+                "add",
+                "--session",
+                "add.bin",
+                "--reply",
+                &reply,
+                "--codes-match",
+            ],
         );
         assert_eq!(code(&received), code(&member_code));
+        assert!(
+            member_code.contains(&format!("Added '{new}'")),
+            "{member_code}"
+        );
         let joined = self.ok(
             new,
             &[
@@ -149,6 +161,7 @@ fn two_vaults_keep_in_step_through_a_folder() {
             "last_sync",
             "epoch",
             "revoked",
+            "awaiting_admission",
             "devices",
             "conflicts",
             "warnings"
@@ -245,4 +258,127 @@ fn sync_refuses_what_it_cannot_do() {
     assert!(err.contains("invite to transfer accounts"), "{err}");
     lab.ok("a", &["sync", "leave"]);
     lab.fails("a", &["sync"], 2);
+}
+
+#[test]
+fn a_device_is_added_only_when_the_codes_match() {
+    let lab = Lab::new(&["desktop", "laptop"]);
+    lab.ok(
+        "desktop",
+        &["sync", "setup", "--folder", "shared", "--name", "desktop"],
+    );
+    lab.ok(
+        "laptop",
+        &[
+            "sync",
+            "join",
+            "--session",
+            "laptop.join",
+            "--invite-out",
+            "invite.png",
+            "--name",
+            "laptop",
+        ],
+    );
+    std::fs::create_dir_all(lab.p("frames")).unwrap();
+    let invited = lab.ok(
+        "desktop",
+        &[
+            "sync",
+            "add",
+            "--invite",
+            "invite.png",
+            "--session",
+            "add.bin",
+            "--frames-dir",
+            "frames",
+        ],
+    );
+    assert!(invited.contains("not added yet"), "{invited}");
+    // A sync in between publishes nothing of the invitation.
+    let files_before = std::fs::read_dir(lab.p("shared")).unwrap().count();
+    lab.ok("desktop", &["sync"]);
+    assert_eq!(
+        std::fs::read_dir(lab.p("shared")).unwrap().count(),
+        files_before
+    );
+    let received = lab.ok(
+        "laptop",
+        &[
+            "sync",
+            "join",
+            "--session",
+            "laptop.join",
+            "--frames",
+            "frames",
+        ],
+    );
+    let reply = received
+        .lines()
+        .find_map(|l| l.strip_prefix("Reply: "))
+        .unwrap()
+        .to_owned();
+    // No terminal to ask, and no --codes-match: refused, nothing added.
+    let err = lab.fails(
+        "desktop",
+        &[
+            "sync",
+            "add",
+            "--session",
+            "add.bin",
+            "--reply",
+            "laptop.join.reply.png",
+        ],
+        2,
+    );
+    assert!(err.contains("--codes-match"), "{err}");
+    let out = lab.ok(
+        "desktop",
+        &[
+            "sync",
+            "add",
+            "--session",
+            "add.bin",
+            "--reply",
+            "laptop.join.reply.png",
+            "--cancel",
+        ],
+    );
+    assert!(out.contains("not added"), "{out}");
+    let devices = lab.json("desktop", &["sync", "devices", "--json"]);
+    assert_eq!(devices.as_array().unwrap().len(), 1, "{devices}");
+    // The laptop takes the bundle, but nobody admitted it: it writes nothing.
+    let joined = lab.ok(
+        "laptop",
+        &[
+            "sync",
+            "join",
+            "--session",
+            "laptop.join",
+            "--accept",
+            "--codes-match",
+        ],
+    );
+    assert!(joined.contains("Waiting for desktop"), "{joined}");
+    let status = lab.json("laptop", &["sync", "status", "--json"]);
+    assert_eq!(status["awaiting_admission"], true, "{status}");
+    assert_eq!(
+        std::fs::read_dir(lab.p("shared")).unwrap().count(),
+        files_before
+    );
+    // And the cancelled invitation cannot be confirmed afterwards.
+    let err = lab.fails(
+        "desktop",
+        &[
+            "sync",
+            "add",
+            "--session",
+            "add.bin",
+            "--reply",
+            &reply,
+            "--codes-match",
+        ],
+        2,
+    );
+    assert!(err.contains("no device is waiting"), "{err}");
 }

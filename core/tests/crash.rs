@@ -255,11 +255,12 @@ fn kill_a_syncing_writer_100_times() {
     let now = twofold_core::time::now_s();
     let mut joiner = sync::join::Joiner::new("reader", now, 600, None, &rng).unwrap();
     let invite = sync::join::JoinInvite::parse(&joiner.invite_text(), now).unwrap();
-    let (mut sender, _) = sync::join::invite_device(&a, invite, false, 800, &rng).unwrap();
+    let (mut sender, added) = sync::join::invite_device(&a, invite, false, 800, &rng).unwrap();
     joiner.receiver().receive_blob(sender.blob(), now).unwrap();
     sender
         .accept_reply(&joiner.receiver().reply().unwrap(), now)
         .unwrap();
+    sync::join::confirm_device(&a, &added.key, &rng).unwrap();
     joiner.accept(&b, None).unwrap();
     sync::sync(&a, &storage).unwrap();
     sync::sync(&b, &storage).unwrap();

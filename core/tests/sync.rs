@@ -488,7 +488,7 @@ fn a_revoked_devices_later_files_and_accomplices_are_refused() {
     let mut joiner =
         twofold_core::sync::join::Joiner::new("accomplice", now, 600, None, &rng).unwrap();
     let invite = twofold_core::sync::join::JoinInvite::parse(&joiner.invite_text(), now).unwrap();
-    let (mut sender, _) = twofold_core::sync::join::invite_device(
+    let (mut sender, added) = twofold_core::sync::join::invite_device(
         &c.session,
         invite,
         true,
@@ -499,6 +499,7 @@ fn a_revoked_devices_later_files_and_accomplices_are_refused() {
     joiner.receiver().receive_blob(sender.blob(), now).unwrap();
     let reply = joiner.receiver().reply().unwrap();
     sender.accept_reply(&reply, now).unwrap();
+    twofold_core::sync::join::confirm_device(&c.session, &added.key, &rng).unwrap();
     joiner.accept(&evil.session, None).unwrap();
     c.sync(&stale);
     evil.add("Planted by the accomplice", &[14; 20]);

@@ -506,3 +506,146 @@ proptest! {
         prop_assert_eq!(twice.materialize(&Settings::default()), abc.materialize(&Settings::default()));
     }
 }
+
+/// What a device does in a roster scenario.
+#[derive(Debug, Clone)]
+enum RosterOp {
+    Add { dev: usize, n: u8 },
+    Revoke { dev: usize, target: usize },
+    Sync { dev: usize },
+    Deliver { from: usize, to: usize, lost: bool },
+}
+
+fn roster_scenario() -> impl Strategy<Value = (usize, Vec<RosterOp>)> {
+    (3usize..=4).prop_flat_map(|n| {
+        let d = 0..n;
+        let op = prop_oneof![
+            2 => (d.clone(), any::<u8>()).prop_map(|(dev, n)| RosterOp::Add { dev, n }),
+            2 => (d.clone(), d.clone()).prop_map(|(dev, target)| RosterOp::Revoke { dev, target }),
+            4 => d.clone().prop_map(|dev| RosterOp::Sync { dev }),
+            6 => (d.clone(), d, any::<bool>())
+                .prop_map(|(from, to, lost)| RosterOp::Deliver { from, to, lost }),
+        ];
+        (Just(n), proptest::collection::vec(op, 4..30))
+    })
+}
+
+/// Syncs `d`; false once it has learnt that it was removed.
+fn sync_or_removed(d: &Device, storage: &MemoryStorage) -> Result<bool, TestCaseError> {
+    d.tick(1000);
+    match sync::sync(&d.session, storage) {
+        Ok(r) => Ok(r.written.is_some()),
+        Err(sync::SyncError::Revoked) => Ok(false),
+        Err(e) => Err(TestCaseError::fail(format!(
+            "{} failed to sync: {e}",
+            d.name
+        ))),
+    }
+}
+
+fn active_names(d: &Device) -> BTreeSet<String> {
+    sync::devices(&d.session)
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.active)
+        .map(|v| v.name)
+        .collect()
+}
+
+/// Revocations made in any order, concurrently and crosswise (two devices removing each
+/// other, a removed device removing others before it hears of its removal), with files lost
+/// and delivered late: once every device has read everything, the devices that are still
+/// members agree on who the members are and hold the same accounts, every removed device
+/// knows it was removed, and the group is never left empty.
+fn run_roster(n: usize, ops: &[RosterOp]) -> Result<(), TestCaseError> {
+    let names = ["phone", "desktop", "tablet", "spare"];
+    let shared = MemoryStorage::new();
+    let devices = group(&names[..n], &shared);
+    let replicas: Vec<MemoryStorage> = (0..n)
+        .map(|_| {
+            let r = MemoryStorage::new();
+            deliver(&shared, &r);
+            r
+        })
+        .collect();
+    for op in ops {
+        match *op {
+            RosterOp::Add { dev, n } => {
+                let d = &devices[dev];
+                d.tick(100);
+                d.session
+                    .add_entry(new_entry(&format!("Issuer {n}"), &[n.max(1); 20]), true)
+                    .unwrap();
+            }
+            RosterOp::Revoke { dev, target } => {
+                let d = &devices[dev];
+                d.tick(100);
+                // Only what the user could do: remove another device this one still lists.
+                if dev != target && active_names(d).contains(devices[target].name.as_str()) {
+                    let _ = sync::revoke(&d.session, &devices[target].name);
+                }
+            }
+            RosterOp::Sync { dev } => {
+                sync_or_removed(&devices[dev], &replicas[dev])?;
+            }
+            RosterOp::Deliver { from, to, lost } => {
+                if !lost && from != to {
+                    deliver(&replicas[from], &replicas[to]);
+                }
+            }
+        }
+    }
+    for round in 0.. {
+        prop_assert!(round < 8, "no quiescence after 8 rounds");
+        let mut wrote = false;
+        for _ in 0..2 {
+            for d in 0..n {
+                wrote |= sync_or_removed(&devices[d], &replicas[d])?;
+            }
+            for from in 0..n {
+                for to in 0..n {
+                    deliver(&replicas[from], &replicas[to]);
+                }
+            }
+        }
+        if !wrote {
+            break;
+        }
+    }
+    let staying: Vec<&Device> = devices
+        .iter()
+        .filter(|d| !sync::state_of(&d.session).unwrap().revoked)
+        .collect();
+    prop_assert!(!staying.is_empty(), "every device was removed");
+    let members = active_names(staying[0]);
+    let staying_names: BTreeSet<String> = staying.iter().map(|d| d.name.clone()).collect();
+    prop_assert_eq!(
+        &members,
+        &staying_names,
+        "members and devices still syncing"
+    );
+    let view = staying[0].view();
+    for d in &staying[1..] {
+        prop_assert_eq!(
+            &members,
+            &active_names(d),
+            "{} disagrees on members",
+            d.name
+        );
+        prop_assert_eq!(&view, &d.view(), "{} holds other accounts", d.name);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24),
+        max_shrink_iters: 64,
+        .. ProptestConfig::default()
+    })]
+
+    #[test]
+    fn rosters_converge_with_concurrent_revocations((n, ops) in roster_scenario()) {
+        run_roster(n, &ops)?;
+    }
+}

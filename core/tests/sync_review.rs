@@ -1,6 +1,7 @@
 //! Weaknesses found while writing `docs/sync-protocol.md`, each as a test of the property a
-//! user would expect. They fail today and are marked `#[ignore]` (run them with `--ignored`);
-//! `docs/threat-model.md` names them (rows 17i, 17n) until the lead decides how to close them.
+//! user would expect, and closed since: a revoked device's statements made outside its
+//! revoker's view do not count (§6.2), and a member admits a device only once its user has
+//! confirmed the codes (§9). `docs/threat-model.md` rows 17i and 17n name them.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
@@ -8,7 +9,7 @@ mod sync_support;
 
 use sync_support::*;
 use twofold_core::crypto::{self, SigningKey, SlotKeyPair, SystemRandom};
-use twofold_core::sync::join::{JoinInvite, Joiner, invite_device};
+use twofold_core::sync::join::{JoinInvite, Joiner, cancel_device, confirm_device, invite_device};
 use twofold_core::sync::roster::{self, KX_LABEL};
 use twofold_core::sync::{self, MemoryStorage, SyncError, file};
 use twofold_core::transfer::{Invite, frames};
@@ -19,7 +20,6 @@ use twofold_core::transfer::{Invite, frames};
 /// (`sync-protocol.md` §6.2), so the remaining devices take the thief's revocations and stop
 /// syncing for good: the revoked device has removed the devices that removed it.
 #[test]
-#[ignore = "open weakness (sync-protocol.md §6.2): a revoked device's revocations still count, so it can remove every device that is left"]
 fn a_revoked_device_cannot_remove_the_devices_that_removed_it() {
     let storage = MemoryStorage::new();
     let [a, b, c]: [Device; 3] = group(&["phone", "desktop", "stolen"], &storage)
@@ -45,13 +45,14 @@ fn a_revoked_device_cannot_remove_the_devices_that_removed_it() {
             Err(SyncError::Revoked) => panic!("{} was removed by the revoked device", d.name),
             Err(e) => panic!("{}: {e}", d.name),
         }
-        let active: Vec<String> = sync::devices(&d.session)
+        let mut active: Vec<String> = sync::devices(&d.session)
             .unwrap()
             .into_iter()
             .filter(|v| v.active)
             .map(|v| v.name)
             .collect();
-        assert_eq!(active, ["phone", "desktop"], "{}", d.name);
+        active.sort();
+        assert_eq!(active, ["desktop", "phone"], "{}", d.name);
     }
 }
 
@@ -63,7 +64,6 @@ fn a_revoked_device_cannot_remove_the_devices_that_removed_it() {
 /// who can read the storage, unwraps the new group key from the rotation in the phone's clear
 /// header with nothing but his own key, and is an active member until someone revokes him.
 #[test]
-#[ignore = "open weakness (sync-protocol.md §9): a member admits a device, and publishes a group key wrapped to it, before any confirmation code is compared"]
 fn a_join_invite_with_a_swapped_identity_gives_the_attacker_no_group_key() {
     let storage = MemoryStorage::new();
     let [a, _b]: [Device; 2] = group(&["phone", "desktop"], &storage)
@@ -124,4 +124,75 @@ fn a_join_invite_with_a_swapped_identity_gives_the_attacker_no_group_key() {
         key.is_none(),
         "the attacker unwrapped the group key from the storage"
     );
+}
+
+/// An invitation waits in the member's vault: a sync in between publishes nothing of it, a
+/// cancelled one leaves nothing (and cannot be confirmed), an expired one cannot be
+/// confirmed and is dropped, and a device that took the bundle of an invitation nobody
+/// confirmed writes nothing.
+#[test]
+fn a_pending_admission_is_never_published_and_lapses_or_cancels_without_a_trace() {
+    let storage = MemoryStorage::new();
+    let [a, _b]: [Device; 2] = group(&["phone", "desktop"], &storage)
+        .try_into()
+        .ok()
+        .unwrap();
+    let rng = SystemRandom::new();
+    let before = sync::state_of(&a.session).unwrap();
+    let invite = |name: &str| {
+        let now = now_s();
+        let mut joiner = Joiner::new(name, now, 600, None, &rng).unwrap();
+        let invite = JoinInvite::parse(&joiner.invite_text(), now).unwrap();
+        let (mut sender, device) = invite_device(
+            &a.session,
+            invite,
+            false,
+            frames::default_frame_bytes(),
+            &rng,
+        )
+        .unwrap();
+        joiner.receiver().receive_blob(sender.blob(), now).unwrap();
+        let reply = joiner.receiver().reply().unwrap();
+        sender.accept_reply(&reply, now).unwrap();
+        (joiner, device)
+    };
+    let (joiner, tablet) = invite("tablet");
+    assert_eq!(sync::state_of(&a.session).unwrap().pending.len(), 1);
+    // A sync in between: nothing to publish, and the roster is unchanged.
+    let files = storage.names();
+    assert!(a.sync(&storage).written.is_none());
+    assert_eq!(storage.names(), files);
+    let during = sync::state_of(&a.session).unwrap();
+    assert_eq!(during.statements, before.statements);
+    assert_eq!(during.rotations, before.rotations);
+    // The tablet takes the bundle (its user saw matching codes) but the phone's user cancels.
+    let newcomer = Device::new("tablet");
+    joiner.accept(&newcomer.session, None).unwrap();
+    cancel_device(&a.session, &tablet.key).unwrap();
+    let after = sync::state_of(&a.session).unwrap();
+    assert!(after.pending.is_empty());
+    assert_eq!(after.statements, before.statements);
+    assert!(confirm_device(&a.session, &tablet.key, &rng).is_err());
+    assert!(
+        newcomer.sync(&storage).written.is_none(),
+        "an unadmitted device wrote"
+    );
+    assert!(
+        sync::state_of(&newcomer.session)
+            .unwrap()
+            .awaiting_admission
+    );
+    assert!(
+        newcomer.session.entries().unwrap().is_empty(),
+        "it read nothing"
+    );
+    // An invitation left past its invite's expiry cannot be confirmed, and a sync drops it.
+    let (_joiner, spare) = invite("spare");
+    let late = (now_s() as i64 + 601) * 1000 - a.now();
+    a.tick(late);
+    assert!(confirm_device(&a.session, &spare.key, &rng).is_err());
+    a.sync(&storage);
+    let lapsed = sync::state_of(&a.session).unwrap();
+    assert!(lapsed.pending.is_empty());
+    assert_eq!(lapsed.statements, before.statements);
 }

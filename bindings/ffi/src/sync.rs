@@ -308,6 +308,9 @@ pub struct SyncStatusView {
     pub open_conflicts: u32,
     pub warnings: Vec<SyncWarningView>,
     pub revoked: bool,
+    /// Joined, waiting for the member that invited this device to confirm and sync: it
+    /// reads but writes nothing yet.
+    pub awaiting_admission: bool,
 }
 
 fn status(s: SyncStatus) -> SyncStatusView {
@@ -321,6 +324,7 @@ fn status(s: SyncStatus) -> SyncStatusView {
         open_conflicts: s.open_conflicts as u32,
         warnings: warnings(&s.warnings),
         revoked: s.revoked,
+        awaiting_admission: s.awaiting_admission,
     }
 }
 
@@ -558,19 +562,22 @@ impl SyncJoiner {
     }
 }
 
-/// A member's side: adds the device of a scanned join invite and shows the sealed group
-/// data as frames; reads the new device's reply and only then has a code.
+/// A member's side: invites the device of a scanned join invite and shows the sealed group
+/// data as frames; reads the new device's reply and only then has a code. The device is
+/// added only by `confirm` (the user saw the same code on both), and `cancel` drops it.
 #[derive(uniffi::Object)]
 pub struct SyncInviter {
+    group: Arc<SyncGroup>,
     sender: Mutex<transfer::TransferSender>,
     device_name: String,
+    device_key: [u8; 32],
 }
 
 #[uniffi::export]
 impl SyncInviter {
-    /// Adds the invite's device to `group`'s vault (a signed add and a new group key, written
-    /// at once) and seals the group's data for it; WebDAV credentials only when
-    /// `share_credentials`. Re-authenticate the user first. Sync afterwards.
+    /// Records the invite's device as waiting to be added (in `group`'s vault; nothing is
+    /// published) and seals the group's data for it, without any group key; WebDAV
+    /// credentials only when `share_credentials`. Re-authenticate the user first.
     #[uniffi::constructor]
     pub fn new(
         group: Arc<SyncGroup>,
@@ -589,8 +596,10 @@ impl SyncInviter {
             &SystemRandom::new(),
         )?;
         Ok(Arc::new(SyncInviter {
+            group,
             sender: Mutex::new(sender),
             device_name: device.name,
+            device_key: device.key,
         }))
     }
 
@@ -613,8 +622,8 @@ impl SyncInviter {
             .source_frames() as u64
     }
 
-    /// The new device's reply: returns the code to compare. If the codes differ, revoke the
-    /// device (`SyncGroup::revoke(device_name)`).
+    /// The new device's reply: returns the code to compare. Then `confirm` if the new device
+    /// shows the same code, `cancel` if not.
     pub fn accept_reply(&self, reply_text: String, now_seconds: u64) -> Result<String> {
         let reply = Reply::parse(&reply_text)?;
         Ok(self
@@ -622,5 +631,37 @@ impl SyncInviter {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .accept_reply(&reply, now_seconds)?)
+    }
+
+    /// The user saw the same code on both devices: the device is added (a signed add and a
+    /// new group key wrapped to it, in this vault). Sync afterwards to publish it; the new
+    /// device becomes a member when it reads that. Refused before `accept_reply`, and once
+    /// the invite has expired.
+    pub fn confirm(&self) -> Result<()> {
+        let code = self
+            .sender
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .confirmation_code();
+        if code.is_none() {
+            return Err(TwofoldError::SyncRefused {
+                details: "read the new device's reply and compare the codes first".into(),
+            });
+        }
+        join::confirm_device(
+            &self.group.vault.inner,
+            &self.device_key,
+            &SystemRandom::new(),
+        )?;
+        Ok(())
+    }
+
+    /// The codes differ, or the user gave up: the device is not added, and nothing of the
+    /// invitation stays.
+    pub fn cancel(&self) -> Result<()> {
+        Ok(join::cancel_device(
+            &self.group.vault.inner,
+            &self.device_key,
+        )?)
     }
 }

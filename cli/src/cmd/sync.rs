@@ -4,12 +4,14 @@
 //! Joining, in files (each step a command; every secret-bearing file 0600):
 //!
 //! 1. new device: `sync join --session S --invite-out invite.png` — shows the join invite
-//! 2. a member: `sync add --invite invite.png --session T --frames-dir F` — adds the device,
-//!    writes the sealed group data as QR frames, publishes
+//! 2. a member: `sync add --invite invite.png --session T --frames-dir F` — records the
+//!    device as pending (nothing is published), writes the sealed group data as QR frames
 //! 3. new device: `sync join --session S --frames F` — prints its code, writes the reply
-//! 4. the member: `sync add --session T --reply reply.png` — prints its code
+//! 4. the member: `sync add --session T --reply reply.png` — prints its code, asks whether
+//!    the new device shows the same one; only then adds it (a signed add and a new group key)
+//!    and syncs. A "no" cancels the pending admission
 //! 5. new device: `sync join --session S --accept` — asks whether the codes match, joins,
-//!    syncs
+//!    syncs; it becomes a member when it reads the member's admission
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +24,7 @@ use serde_json::{Value, json};
 use twofold_core::crypto::SystemRandom;
 use twofold_core::qr;
 use twofold_core::sync::engine::{Change, SyncReport};
-use twofold_core::sync::join::{JoinInvite, Joiner, invite_device};
+use twofold_core::sync::join::{JoinInvite, Joiner, cancel_device, confirm_device, invite_device};
 use twofold_core::sync::webdav::WebDavStorage;
 use twofold_core::sync::{
     self, ConflictView, DeviceView, Keep, StorageConfig, SyncError, SyncStorage, SyncWarning,
@@ -174,10 +176,21 @@ pub struct AddArgs {
     /// Also give the new device the WebDAV password (otherwise it asks for it).
     #[arg(long)]
     share_credentials: bool,
-    /// The new device's reply (text or image): shows the code.
+    /// The new device's reply (text or image): shows the code, then asks whether the new
+    /// device shows the same one before it is added.
     #[arg(long, value_name = "TEXT_OR_IMAGE", conflicts_with = "invite")]
     reply: Option<String>,
+    /// With --reply in scripts: you compared the codes and they match.
+    #[arg(long, requires = "reply", conflicts_with = "cancel")]
+    codes_match: bool,
+    /// With --reply: the codes differ (or you gave up); the device is not added.
+    #[arg(long, requires = "reply")]
+    cancel: bool,
 }
+
+/// The member's join session file: a version byte, the invited device's key, then the
+/// transfer sender's state.
+const ADD_SESSION_VERSION: u8 = 1;
 
 fn sync_error(e: SyncError) -> CliError {
     CliError::of(e)
@@ -410,6 +423,7 @@ fn status(g: &Global, json: bool) -> CliResult {
             "last_sync": s.last_sync,
             "epoch": s.epoch,
             "revoked": s.revoked,
+            "awaiting_admission": s.awaiting_admission,
             "devices": s.devices.iter().map(device_json).collect::<Vec<_>>(),
             "conflicts": s.open_conflicts,
             "warnings": s.warnings.iter().map(warning_json).collect::<Vec<_>>(),
@@ -426,6 +440,11 @@ fn status(g: &Global, json: bool) -> CliResult {
     );
     if s.revoked {
         println!("This device was REMOVED from the group; it no longer syncs.");
+    }
+    if s.awaiting_admission {
+        println!(
+            "This device waits for the device that invited it to confirm the codes and sync; until then it writes nothing."
+        );
     }
     println!("Devices:");
     for d in &s.devices {
@@ -649,6 +668,12 @@ fn join(g: &Global, args: &JoinArgs) -> CliResult {
     let storage = storage_of(&session)?;
     let report = sync::sync(&session, storage.as_ref()).map_err(sync_error)?;
     print_report(&report);
+    if sync::state_of(&session).is_ok_and(|s| s.awaiting_admission) {
+        println!(
+            "Waiting for {} to confirm the codes and sync: until then this device reads but writes nothing. Run `twofold sync` again afterwards.",
+            joined.inviter
+        );
+    }
     Ok(())
 }
 
@@ -683,17 +708,41 @@ fn joiner_storage(
 
 fn add(g: &Global, args: &AddArgs) -> CliResult {
     if let Some(reply) = &args.reply {
+        let bytes = read_session(&args.session)?;
+        let bad = || CliError::invalid("not a `sync add` session file");
+        if bytes.len() < 33 || bytes[0] != ADD_SESSION_VERSION {
+            return Err(bad());
+        }
+        let device: [u8; 32] = bytes[1..33].try_into().expect("32 bytes");
         let mut state =
-            twofold_core::transfer::SenderState::from_bytes(&read_session(&args.session)?)
-                .map_err(CliError::of)?;
+            twofold_core::transfer::SenderState::from_bytes(&bytes[33..]).map_err(CliError::of)?;
+        let (session, _) = g.unlock()?;
+        if args.cancel {
+            cancel_device(&session, &device).map_err(sync_error)?;
+            println!("Cancelled: the device was not added.");
+            return Ok(());
+        }
         let reply = twofold_core::transfer::Reply::parse(&read_code_text(reply, "OTPX")?)
             .map_err(CliError::of)?;
         let code = state.accept_reply(&reply, now_s()).map_err(CliError::of)?;
-        write_private(&args.session, &state.to_bytes())?;
         println!("Confirmation code: {code}");
+        if !ask(
+            &format!("Does the new device show the same code, {code}?"),
+            args.codes_match,
+            "--codes-match (or --cancel)",
+        )? {
+            cancel_device(&session, &device).map_err(sync_error)?;
+            return Err(CliError::invalid(
+                "the codes differ, so the device was not added: someone else may be in between. Start again with a new join invite.",
+            ));
+        }
+        let rng = SystemRandom::new();
+        let added = confirm_device(&session, &device, &rng).map_err(sync_error)?;
         println!(
-            "The new device joins only if it shows the same code. If it shows another one, remove the device you added (`twofold sync revoke NAME`): someone else may be in between."
+            "Added '{}' to the group. It becomes a member when it reads this sync.",
+            added.name
         );
+        sync_after(&session);
         return Ok(());
     }
     let text = read_code_text(args.invite.as_deref().unwrap_or_default(), "OTPX")?;
@@ -704,7 +753,10 @@ fn add(g: &Global, args: &AddArgs) -> CliResult {
     let (sender, device) =
         invite_device(&session, invite, args.share_credentials, frame_bytes, &rng)
             .map_err(sync_error)?;
-    write_private(&args.session, &sender.state().to_bytes())?;
+    let mut file = vec![ADD_SESSION_VERSION];
+    file.extend_from_slice(&device.key);
+    file.extend_from_slice(&sender.state().to_bytes());
+    write_private(&args.session, &file)?;
     let dir = args
         .frames_dir
         .as_deref()
@@ -722,16 +774,15 @@ fn add(g: &Global, args: &AddArgs) -> CliResult {
     }
     write_private(&dir.join("frames.txt"), lines.as_bytes())?;
     println!(
-        "Added '{}' to the group. Wrote {count} frames to {} for it to read (it needs about {}).",
+        "Invited '{}' (not added yet). Wrote {count} frames to {} for it to read (it needs about {}).",
         device.name,
         dir.display(),
         sender.source_frames()
     );
     println!(
-        "When it shows its reply, run `twofold sync add --session {} --reply REPLY` to see the code.",
+        "When it shows its reply, run `twofold sync add --session {} --reply REPLY` to compare the codes; it is added only if they match.",
         args.session.display()
     );
-    sync_after(&session);
     Ok(())
 }
 
@@ -841,11 +892,12 @@ mod tests {
         let now = now_s();
         let mut joiner = Joiner::new("b", now, 600, None, &rng).unwrap();
         let invite = JoinInvite::parse(&joiner.invite_text(), now).unwrap();
-        let (mut sender, _) = invite_device(&a, invite, false, 800, &rng).unwrap();
+        let (mut sender, added) = invite_device(&a, invite, false, 800, &rng).unwrap();
         joiner.receiver().receive_blob(sender.blob(), now).unwrap();
         sender
             .accept_reply(&joiner.receiver().reply().unwrap(), now)
             .unwrap();
+        confirm_device(&a, &added.key, &rng).unwrap();
         joiner.accept(&b, None).unwrap();
         sync::sync(&a, &folder).unwrap();
         a.add_entry(

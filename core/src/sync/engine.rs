@@ -548,6 +548,7 @@ fn merge_step(
 ) -> Result<Merged, SyncError> {
     let now = txn.now;
     let fingerprint = state_fingerprint(state);
+    let original = state.clone();
     let previous_warnings = state.warnings.clone();
     let doc_before = state.doc.clone();
     let roster_before = (state.statements.clone(), state.rotations.len());
@@ -675,7 +676,16 @@ fn merge_step(
     }
 
     let membership = state.membership();
+    state.revoked = false;
     if membership.revoked.contains(&me) {
+        // Keep only what tells who is in the group. The content merged here stays out of
+        // the state (the vault does not take it either): should a more senior revocation
+        // void this one later, the next sync merges those files again, from the same place.
+        let mut kept = original;
+        kept.statements = std::mem::take(&mut state.statements);
+        kept.rotations = std::mem::take(&mut state.rotations);
+        kept.epochs = std::mem::take(&mut state.epochs);
+        *state = kept;
         state.revoked = true;
         state.warnings = warnings;
         state.last_sync = Some(now);
@@ -686,6 +696,11 @@ fn merge_step(
             revoked: true,
         });
     }
+    // Invitations whose codes were never confirmed lapse; a device that joined writes
+    // nothing until the member that invited it has published its admission (§9).
+    state.pending.retain(|p| p.expires_at > now);
+    let awaiting = state.awaiting_admission && !membership.is_active(&me);
+    state.awaiting_admission = awaiting;
     for tag in &facts.quarantined {
         warnings.push(SyncWarning::Quarantined {
             device: membership.name_of(*tag),
@@ -729,7 +744,7 @@ fn merge_step(
     }
 
     // 3. A device that joined with accounts the group already has does not add them twice.
-    if state.first_sync {
+    if state.first_sync && !awaiting {
         dedupe_joined(&mut state.doc, &joined_with, &doc_before);
     }
     state.doc.normalize(now);
@@ -747,7 +762,7 @@ fn merge_step(
     let mut publish = None;
     let mut rotated = false;
     state.clock = clock.last;
-    if needs_file {
+    if needs_file && !awaiting {
         let (epoch, new_epoch) = ensure_epoch(state, now, rng)?;
         rotated = new_epoch;
         state.generation = state.generation.max(behind).saturating_add(1);
@@ -764,7 +779,7 @@ fn merge_step(
         publish = Some((file::file_name(my_tag, state.generation), bytes));
         state.unpublished = false;
     }
-    state.first_sync = false;
+    state.first_sync &= awaiting;
 
     // 5. The vault takes the merged content.
     let after = state.doc.materialize(&txn.content.settings);
@@ -944,10 +959,10 @@ pub fn sync_with(
     storage: &dyn SyncStorage,
     rng: &dyn RandomSource,
 ) -> Result<SyncReport, SyncError> {
+    // A device that learnt it was removed still reads: a revocation it saw can be voided by
+    // a more senior one it had not seen yet (sync-protocol.md §6.2), and then it is a member
+    // again, as every other device computes.
     let state0 = state_of(session)?;
-    if state0.revoked {
-        return Err(SyncError::Revoked);
-    }
     let (candidates, facts) = gather(storage, &state0)?;
     drop(state0);
     let merged = session.sync_transaction(|txn| -> Result<Merged, SyncError> {
@@ -1052,12 +1067,15 @@ fn new_state(
         first_sync: false,
         revoked: false,
         unpublished: true,
+        pending: Vec::new(),
+        awaiting_admission: false,
     };
     let genesis = Statement::Add {
         group,
         device: state.device(),
         by: state.me(),
         at: now,
+        parents: Vec::new(),
     };
     state
         .statements
@@ -1128,6 +1146,7 @@ pub fn status(session: &VaultSession) -> Result<SyncStatus, SyncError> {
         warnings,
         epoch,
         revoked: state.revoked,
+        awaiting_admission: state.awaiting_admission,
     })
 }
 
@@ -1367,6 +1386,7 @@ pub fn revoke(session: &VaultSession, query: &str) -> Result<DeviceView, SyncErr
             by: state.me(),
             at: txn.now,
             survivors,
+            parents: roster::heads(&state.group, &state.statements),
         };
         state
             .statements
@@ -1428,7 +1448,7 @@ mod tests {
     use crate::Secret;
     use crate::crypto::{KdfParams, SystemRandom};
     use crate::otp::OtpKind;
-    use crate::sync::join::{JoinInvite, Joiner, invite_device};
+    use crate::sync::join::{JoinInvite, Joiner, confirm_device, invite_device};
     use crate::sync::storage::MemoryStorage;
     use crate::vault::{CreateOptions, NewEntry, VaultEnv};
 
@@ -1474,11 +1494,12 @@ mod tests {
         let now = crate::time::now_s();
         let mut joiner = Joiner::new("desktop", now, 600, None, &rng).unwrap();
         let invite = JoinInvite::parse(&joiner.invite_text(), now).unwrap();
-        let (mut sender, _) = invite_device(&a, invite, false, 800, &rng).unwrap();
+        let (mut sender, added) = invite_device(&a, invite, false, 800, &rng).unwrap();
         joiner.receiver().receive_blob(sender.blob(), now).unwrap();
         sender
             .accept_reply(&joiner.receiver().reply().unwrap(), now)
             .unwrap();
+        confirm_device(&a, &added.key, &rng).unwrap();
         joiner.accept(&b, None).unwrap();
         let e = a
             .add_entry(

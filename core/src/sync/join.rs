@@ -1,22 +1,27 @@
-//! Joining a device to a sync group through the transfer channel (`docs/sync-protocol.md` §7).
+//! Joining a device to a sync group through the transfer channel (`docs/sync-protocol.md` §9).
 //!
 //! 1. The new device makes its keys and shows a **join invite**: `OTPX2J` + Base45 of an
 //!    OTPX/2 invite followed by its identity block (version, signing key, X25519 key, name).
-//! 2. A member scans it, signs `Add(new device)`, starts a new epoch that includes it, and
-//!    seals the group's bundle (keys, roster, where the files are and, if the user allows,
-//!    the WebDAV credentials) with OTPX/2 under its own HPKE `info`, which commits to the
-//!    identity block: the frames, the reply and the 6-digit confirmation code work exactly as
-//!    for a transfer of accounts.
-//! 3. The new device takes the bundle only after the user confirmed that both codes match,
-//!    checks that the bundle adds *its* keys, signed by a member, and becomes a member.
+//! 2. A member scans it, records a **pending** admission in its vault ([`invite_device`]),
+//!    and seals the group's bundle (the roster, where the files are and, if the user allows,
+//!    the WebDAV credentials; no group key) with OTPX/2 under its own HPKE `info`, which
+//!    commits to the identity block: the frames, the reply and the 6-digit confirmation code
+//!    work exactly as for a transfer of accounts.
+//! 3. Only when the member's user confirms that both codes match does it sign
+//!    `Add(new device)` and start an epoch wrapped to it ([`confirm_device`]); otherwise it
+//!    cancels ([`cancel_device`]) and nothing was ever published.
+//! 4. The new device takes the bundle only after its user confirmed that both codes match,
+//!    checks that the bundle is meant for *its* keys, from a member, and waits: it reads
+//!    the storage, and becomes a member when it reads the member's admission and the group
+//!    key wrapped to it in the member's next file.
 
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::doc::Doc;
 use super::engine::ensure_epoch;
-use super::roster::{self, Device, EpochId, Membership, Signed, Statement};
-use super::state::{KeyBytes, STATE_VERSION, StorageConfig, SyncState};
+use super::roster::{self, Device, DeviceKey, EpochId, Membership, Signed, Statement};
+use super::state::{KeyBytes, PendingAdmission, STATE_VERSION, StorageConfig, SyncState};
 use super::{SyncError, engine};
 use crate::crypto::{self, RandomSource, SigningKey, SlotKeyPair};
 use crate::serde_bytes_helpers::array;
@@ -26,7 +31,10 @@ use crate::vault::VaultSession;
 /// Text prefix of a join invite.
 pub const JOIN_PREFIX: &str = "OTPX2J";
 const BLOCK_VERSION: u8 = 1;
-const BUNDLE_VERSION: u32 = 1;
+/// Bundle version 2: the admission is not in the bundle, and no group key is; the member
+/// publishes both once its user has confirmed the codes. Version 1 bundles (made by an older
+/// Twofold, which admitted at once) are still taken.
+const BUNDLE_VERSION: u32 = 2;
 
 /// The new device's identity as the invite carries it.
 fn identity_block(device: &Device) -> Vec<u8> {
@@ -118,6 +126,9 @@ struct Bundle {
     statements: Vec<Signed>,
     rotations: Vec<Signed>,
     storage: StorageConfig,
+    /// Version 2: the device the member is inviting (it must be this one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<Device>,
 }
 
 /// The new device's side, kept between showing the invite and accepting (the CLI writes it
@@ -230,8 +241,15 @@ impl Joiner {
             &bundle.founder,
             &bundle.statements.iter().cloned().collect(),
         );
+        let mut devices: Vec<String> = membership.active().iter().map(|d| d.name.clone()).collect();
+        // Bundle 2: this device, which the member adds once the codes are confirmed.
+        if let Some(d) = &bundle.device
+            && !membership.members.contains_key(&d.key)
+        {
+            devices.push(d.name.clone());
+        }
         Some(JoinPreview {
-            devices: membership.active().iter().map(|d| d.name.clone()).collect(),
+            devices,
             inviter: membership.name_of(roster::devtag(&bundle.inviter)),
             storage: bundle.storage.describe(),
             with_credentials: matches!(
@@ -267,7 +285,7 @@ impl Joiner {
         let raw = self.receiver.accept_raw()?;
         let bundle: Bundle = rmp_serde::from_slice(&raw)
             .map_err(|_| SyncError::Join("the group's data is not readable".into()))?;
-        if bundle.version != BUNDLE_VERSION {
+        if bundle.version != 1 && bundle.version != BUNDLE_VERSION {
             return Err(SyncError::Join(format!(
                 "the other device uses a newer sync protocol (bundle {}); update Twofold",
                 bundle.version
@@ -282,14 +300,16 @@ impl Joiner {
                 "the device that sent this is not a member of the group".into(),
             ));
         }
-        match membership.members.get(&me.key) {
-            Some(d) if d == &me && membership.is_active(&me.key) => {}
-            _ => {
-                return Err(SyncError::Join(
-                    "the group's data does not add this device (it was made for another invite)"
-                        .into(),
-                ));
-            }
+        let made_for_me = if bundle.version == 1 {
+            matches!(membership.members.get(&me.key),
+                Some(d) if d == &me && membership.is_active(&me.key))
+        } else {
+            bundle.device.as_ref() == Some(&me) && !membership.members.contains_key(&me.key)
+        };
+        if !made_for_me {
+            return Err(SyncError::Join(
+                "the group's data does not add this device (it was made for another invite)".into(),
+            ));
         }
         let mut state = SyncState {
             version: STATE_VERSION,
@@ -312,6 +332,8 @@ impl Joiner {
             first_sync: true,
             revoked: false,
             unpublished: true,
+            pending: Vec::new(),
+            awaiting_admission: bundle.version != 1,
         };
         for r in &bundle.rotations {
             if r.open_rotation(&state.group).is_some() {
@@ -347,9 +369,11 @@ impl JoinerSecrets {
     }
 }
 
-/// The member's side: adds the invite's device to the group (signed add, a new epoch that
-/// includes it, committed to this vault) and seals the bundle for it. Credentials for the
-/// WebDAV location travel only when `share_credentials`. Publish with a sync afterwards.
+/// The member's side, step 1: records the invite's device as a **pending** admission in this
+/// vault and seals the bundle for it (the group, the roster so far, where the files are and,
+/// if `share_credentials`, the WebDAV credentials; no group key, no admission). Nothing is
+/// published: the device is admitted only by [`confirm_device`], once the user has compared
+/// the codes, and the pending admission lapses when the invite expires.
 pub fn invite_device(
     session: &VaultSession,
     invite: JoinInvite,
@@ -362,38 +386,12 @@ pub fn invite_device(
         device,
         block,
     } = invite;
+    let expires_at = i64::try_from(invite.expires_at)
+        .unwrap_or(i64::MAX / 1000)
+        .saturating_mul(1000);
     let plaintext = session.sync_transaction(|txn| -> Result<Zeroizing<Vec<u8>>, SyncError> {
         let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
-        if state.revoked {
-            return Err(SyncError::Revoked);
-        }
-        let membership = state.membership();
-        if membership.members.contains_key(&device.key) {
-            return Err(SyncError::Join(format!(
-                "{} is already in the group (a device that was removed joins with a new invite)",
-                device.name
-            )));
-        }
-        if membership
-            .active()
-            .iter()
-            .any(|d| d.name.eq_ignore_ascii_case(&device.name))
-        {
-            return Err(SyncError::Join(format!(
-                "a device named '{}' is already in the group; name the new one differently",
-                device.name
-            )));
-        }
-        let add = Statement::Add {
-            group: state.group,
-            device: device.clone(),
-            by: state.me(),
-            at: txn.now,
-        };
-        state
-            .statements
-            .insert(Signed::statement(&add, &state.signing_key()));
-        ensure_epoch(&mut state, txn.now, rng)?;
+        check_admission(&state, &device)?;
         let storage = match (&state.storage, share_credentials) {
             (StorageConfig::WebDav { url, user, .. }, false) => StorageConfig::WebDav {
                 url: url.clone(),
@@ -407,13 +405,21 @@ pub fn invite_device(
             group: state.group,
             founder: state.founder,
             inviter: state.me(),
-            epochs: state.epochs.iter().map(|(e, k)| (*e, k.clone())).collect(),
+            epochs: Vec::new(),
             statements: state.statements.iter().cloned().collect(),
             rotations: state.rotations.iter().cloned().collect(),
             storage,
+            device: Some(device.clone()),
         };
         let bytes = Zeroizing::new(rmp_serde::to_vec_named(&bundle).expect("plain data"));
-        state.unpublished = true;
+        let now = txn.now;
+        state
+            .pending
+            .retain(|p| p.device.key != device.key && p.expires_at > now);
+        state.pending.push(PendingAdmission {
+            device: device.clone(),
+            expires_at,
+        });
         txn.state = Some(state.encode());
         txn.write = true;
         Ok(bytes)
@@ -427,4 +433,193 @@ pub fn invite_device(
         rng,
     )?;
     Ok((sender, device))
+}
+
+/// Whether `device` may be admitted by this member now.
+fn check_admission(state: &SyncState, device: &Device) -> Result<(), SyncError> {
+    if state.revoked {
+        return Err(SyncError::Revoked);
+    }
+    let membership = state.membership();
+    if membership.members.contains_key(&device.key) {
+        return Err(SyncError::Join(format!(
+            "{} is already in the group (a device that was removed joins with a new invite)",
+            device.name
+        )));
+    }
+    if membership
+        .active()
+        .iter()
+        .any(|d| d.name.eq_ignore_ascii_case(&device.name))
+    {
+        return Err(SyncError::Join(format!(
+            "a device named '{}' is already in the group; name the new one differently",
+            device.name
+        )));
+    }
+    Ok(())
+}
+
+/// The member's side, step 2: the user confirmed that both devices show the same code. The
+/// pending admission of `device` becomes a signed `Add` and a new group key wrapped to it,
+/// committed to this vault; the next sync publishes them, and the new device reads them.
+pub fn confirm_device(
+    session: &VaultSession,
+    device: &DeviceKey,
+    rng: &dyn RandomSource,
+) -> Result<Device, SyncError> {
+    session.sync_transaction(|txn| -> Result<Device, SyncError> {
+        let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
+        let now = txn.now;
+        let Some(i) = state.pending.iter().position(|p| &p.device.key == device) else {
+            return Err(SyncError::Join(
+                "no device is waiting to be added (it was cancelled or added already)".into(),
+            ));
+        };
+        let pending = state.pending.remove(i);
+        if pending.expires_at <= now {
+            // (Dropped from the state by the next sync.)
+            return Err(SyncError::Join(format!(
+                "the invitation of '{}' expired; show a new join invite on it",
+                pending.device.name
+            )));
+        }
+        check_admission(&state, &pending.device)?;
+        let add = Statement::Add {
+            group: state.group,
+            device: pending.device.clone(),
+            by: state.me(),
+            at: now,
+            parents: roster::heads(&state.group, &state.statements),
+        };
+        state
+            .statements
+            .insert(Signed::statement(&add, &state.signing_key()));
+        ensure_epoch(&mut state, now, rng)?;
+        state.unpublished = true;
+        txn.state = Some(state.encode());
+        txn.write = true;
+        Ok(pending.device)
+    })
+}
+
+/// The member's side, instead of step 2: the codes differ, or the user gave up. The pending
+/// admission is dropped; nothing of it was ever published.
+pub fn cancel_device(session: &VaultSession, device: &DeviceKey) -> Result<(), SyncError> {
+    session.sync_transaction(|txn| -> Result<(), SyncError> {
+        let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
+        let before = state.pending.len();
+        state.pending.retain(|p| &p.device.key != device);
+        if state.pending.len() != before {
+            txn.state = Some(state.encode());
+            txn.write = true;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::crypto::{KdfParams, SystemRandom};
+    use crate::sync::storage::MemoryStorage;
+    use crate::vault::{CreateOptions, VaultEnv};
+
+    fn device() -> VaultSession {
+        let env = VaultEnv {
+            fs: Arc::new(crate::fuzzing::MemoryFs::default()),
+            ..VaultEnv::default()
+        };
+        VaultSession::create_in(
+            Path::new("/v/vault.twofold"),
+            CreateOptions {
+                password: b"pw",
+                kdf: KdfParams::FLOOR,
+            },
+            env,
+        )
+        .unwrap()
+        .0
+    }
+
+    /// A member running the Twofold before bundle 2 admitted at once and sealed its keys: a
+    /// new device still joins from such a bundle, and is a member at once.
+    #[test]
+    fn a_version_1_bundle_from_an_older_member_is_still_taken() {
+        let storage = MemoryStorage::new();
+        let (a, b) = (device(), device());
+        engine::setup(
+            &a,
+            StorageConfig::App { label: "t".into() },
+            &storage,
+            "phone",
+        )
+        .unwrap();
+        let rng = SystemRandom::new();
+        let now = crate::time::now_s();
+        let mut joiner = Joiner::new("desktop", now, 600, None, &rng).unwrap();
+        let invite = JoinInvite::parse(&joiner.invite_text(), now).unwrap();
+        // What the older member did: add, rotate, commit, and seal everything.
+        let plaintext = a
+            .sync_transaction(|txn| -> Result<Zeroizing<Vec<u8>>, SyncError> {
+                let mut state = engine::decode_state(txn.state.as_deref().map(|s| s.as_slice()))?;
+                let add = Statement::Add {
+                    group: state.group,
+                    device: invite.device.clone(),
+                    by: state.me(),
+                    at: txn.now,
+                    parents: Vec::new(),
+                };
+                state
+                    .statements
+                    .insert(Signed::statement(&add, &state.signing_key()));
+                ensure_epoch(&mut state, txn.now, &rng)?;
+                let bundle = Bundle {
+                    version: 1,
+                    group: state.group,
+                    founder: state.founder,
+                    inviter: state.me(),
+                    epochs: state.epochs.iter().map(|(e, k)| (*e, k.clone())).collect(),
+                    statements: state.statements.iter().cloned().collect(),
+                    rotations: state.rotations.iter().cloned().collect(),
+                    storage: state.storage.clone(),
+                    device: None,
+                };
+                state.unpublished = true;
+                txn.state = Some(state.encode());
+                txn.write = true;
+                Ok(Zeroizing::new(rmp_serde::to_vec_named(&bundle).unwrap()))
+            })
+            .unwrap();
+        let mut sender = TransferSender::new_for(
+            invite.invite,
+            Purpose::SyncJoin,
+            &invite.block,
+            &plaintext,
+            800,
+            &rng,
+        )
+        .unwrap();
+        joiner.receiver().receive_blob(sender.blob(), now).unwrap();
+        sender
+            .accept_reply(&joiner.receiver().reply().unwrap(), now)
+            .unwrap();
+        joiner.accept(&b, None).unwrap();
+        let state = engine::state_of(&b).unwrap();
+        assert!(!state.awaiting_admission);
+        assert!(state.membership().is_active(&state.me()));
+        engine::sync(&a, &storage).unwrap();
+        let report = engine::sync(&b, &storage).unwrap();
+        assert!(report.written.is_some(), "a member at once: it writes");
+        let names: Vec<String> = engine::devices(&a)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.active)
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names.len(), 2);
+    }
 }

@@ -370,6 +370,9 @@ pub struct SyncStatus {
     pub warnings: Vec<SyncWarning>,
     pub epoch: String,
     pub revoked: bool,
+    /// This device joined and waits for the member that invited it to confirm the codes
+    /// and sync: it reads but writes nothing yet.
+    pub awaiting_admission: bool,
 }
 
 pub use engine::{conflicts, devices, leave, resolve, revoke, setup, state_of, status};

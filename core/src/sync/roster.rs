@@ -5,9 +5,16 @@
 //! statements that travel inside every snapshot:
 //!
 //! * `Add(device)`, signed by a member (the founder signs its own);
-//! * `Revoke(device)`, signed by any device that was ever a member; final. It names the
-//!   devices the revoker still trusts: a device added by a revoked device stays only if a
-//!   revoker vouched for it, so a revoked device cannot enrol accomplices by backdating.
+//! * `Revoke(device)`, signed by a member; final.
+//!
+//! Each statement names its **parents**, the heads of the roster its signer held, so the
+//! statements form a graph of who had seen what. A statement counts only if its signer was
+//! an active member in its own causal past, and a counted revocation voids everything the
+//! revoked device signed outside the revoker's view (concurrently with its removal, or in a
+//! stale copy kept away from it); concurrent revocations take effect most senior signer
+//! first. So a stolen device kept away from its revocation can neither enrol accomplices nor
+//! remove the devices that are left, and every device computes the same membership from the
+//! same statements whatever order it learnt them in (`docs/sync-protocol.md` §6.2).
 //!
 //! Group keys change in epochs. A `Rotation` (signed by an active member) introduces a new
 //! 32-byte key wrapped to each active device; a file is encrypted under one epoch's key. A
@@ -77,6 +84,10 @@ pub enum Statement {
         #[serde(with = "array")]
         by: DeviceKey,
         at: i64,
+        /// The statements the signer held when it signed (the heads of its roster, §6.1).
+        /// Absent in statements of the first encoding, and in the founder's genesis.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        parents: Vec<StatementId>,
     },
     Revoke {
         #[serde(with = "array")]
@@ -88,8 +99,15 @@ pub enum Statement {
         at: i64,
         /// The devices the revoker still counts as members.
         survivors: Vec<DeviceKeyBytes>,
+        /// As for `Add`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        parents: Vec<StatementId>,
     },
 }
+
+/// A statement's id: SHA-256 of its signed body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StatementId(#[serde(with = "array")] pub [u8; 32]);
 
 /// A device key inside a list (MessagePack `bin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -104,6 +122,16 @@ impl Statement {
     fn group(&self) -> &[u8; 16] {
         match self {
             Statement::Add { group, .. } | Statement::Revoke { group, .. } => group,
+        }
+    }
+    fn at(&self) -> i64 {
+        match self {
+            Statement::Add { at, .. } | Statement::Revoke { at, .. } => *at,
+        }
+    }
+    fn parents(&self) -> &[StatementId] {
+        match self {
+            Statement::Add { parents, .. } | Statement::Revoke { parents, .. } => parents,
         }
     }
 }
@@ -127,6 +155,11 @@ impl Signed {
     pub fn statement(s: &Statement, key: &SigningKey) -> Self {
         let body = rmp_serde::to_vec_named(s).expect("plain data");
         sign(STATEMENT_CONTEXT, body, key)
+    }
+
+    /// This statement's id.
+    pub fn id(&self) -> StatementId {
+        StatementId(crypto::sha256(&self.body))
     }
 
     /// The statement, if the signature by its named signer is valid and it is for `group`.
@@ -310,78 +343,234 @@ pub struct Membership {
     pub revocations: BTreeMap<DeviceKey, (DeviceKey, i64)>,
 }
 
+/// One valid statement in the roster's graph.
+struct Node {
+    id: StatementId,
+    statement: Statement,
+    signer: DeviceKey,
+    /// Indices of the statements it was made after (known ones only).
+    parents: Vec<usize>,
+    /// Its causal past: every statement it was made after, transitively (a bit set).
+    past: Vec<u64>,
+}
+
+fn has(bits: &[u64], i: usize) -> bool {
+    bits[i / 64] & (1 << (i % 64)) != 0
+}
+
+/// The valid statements of `group` as a graph in a deterministic topological order.
+fn graph(group: &[u8; 16], statements: &BTreeSet<Signed>) -> Vec<Node> {
+    let mut opened: BTreeMap<StatementId, Statement> = BTreeMap::new();
+    for s in statements {
+        if let Some(st) = s.open_statement(group) {
+            // One body signed twice is one statement.
+            opened.entry(s.id()).or_insert(st);
+        }
+    }
+    // Statements of the first encoding carry no parents: they are read as a chain in
+    // (at, id) order, each made after the ones before it (§6.2).
+    let mut legacy: Vec<(i64, StatementId)> = opened
+        .iter()
+        .filter(|(_, s)| s.parents().is_empty())
+        .map(|(id, s)| (s.at(), *id))
+        .collect();
+    legacy.sort();
+    let mut deps: BTreeMap<StatementId, Vec<StatementId>> = BTreeMap::new();
+    for (i, (_, id)) in legacy.iter().enumerate() {
+        deps.insert(
+            *id,
+            i.checked_sub(1).map(|p| legacy[p].1).into_iter().collect(),
+        );
+    }
+    for (id, s) in &opened {
+        if !s.parents().is_empty() {
+            let mut p: Vec<StatementId> = s
+                .parents()
+                .iter()
+                .filter(|p| *p != id && opened.contains_key(p))
+                .copied()
+                .collect();
+            p.sort();
+            p.dedup();
+            deps.insert(*id, p);
+        }
+    }
+    // Kahn's algorithm; among the ready statements the smallest (at, id) goes first. A
+    // statement in a cycle (impossible with hashes) is left out.
+    let mut children: BTreeMap<StatementId, Vec<StatementId>> = BTreeMap::new();
+    let mut waiting: BTreeMap<StatementId, usize> = BTreeMap::new();
+    let mut ready: BTreeSet<(i64, StatementId)> = BTreeSet::new();
+    for (id, p) in &deps {
+        waiting.insert(*id, p.len());
+        for q in p {
+            children.entry(*q).or_default().push(*id);
+        }
+        if p.is_empty() {
+            ready.insert((opened[id].at(), *id));
+        }
+    }
+    let words = opened.len().div_ceil(64).max(1);
+    let mut index: BTreeMap<StatementId, usize> = BTreeMap::new();
+    let mut nodes: Vec<Node> = Vec::with_capacity(opened.len());
+    while let Some((_, id)) = ready.pop_first() {
+        let parents: Vec<usize> = deps[&id].iter().map(|p| index[p]).collect();
+        let mut past = vec![0u64; words];
+        for &p in &parents {
+            for (w, v) in past.iter_mut().zip(&nodes[p].past) {
+                *w |= v;
+            }
+            past[p / 64] |= 1 << (p % 64);
+        }
+        let statement = opened[&id].clone();
+        index.insert(id, nodes.len());
+        nodes.push(Node {
+            id,
+            signer: *statement.signer(),
+            statement,
+            parents,
+            past,
+        });
+        for c in children.get(&id).into_iter().flatten() {
+            let w = waiting.get_mut(c).expect("known");
+            *w -= 1;
+            if *w == 0 {
+                ready.insert((opened[c].at(), *c));
+            }
+        }
+    }
+    nodes
+}
+
+/// Which statements count, when the statements in `killed` do not: each one whose signer
+/// was an active member in its own causal past (the genesis always).
+fn replay(nodes: &[Node], founder: &DeviceKey, killed: &[bool]) -> Vec<bool> {
+    let mut counted = vec![false; nodes.len()];
+    let mut adds: BTreeMap<DeviceKey, Vec<usize>> = BTreeMap::new();
+    let mut revokes: BTreeMap<DeviceKey, Vec<usize>> = BTreeMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if killed[i] {
+            continue;
+        }
+        let active = |k: &DeviceKey| {
+            adds.get(k)
+                .is_some_and(|v| v.iter().any(|&a| has(&n.past, a)))
+                && !revokes
+                    .get(k)
+                    .is_some_and(|v| v.iter().any(|&r| has(&n.past, r)))
+        };
+        match &n.statement {
+            Statement::Add { device, by, .. } => {
+                let genesis = &device.key == founder && by == founder;
+                if check_name(&device.name).is_ok() && (genesis || active(by)) {
+                    counted[i] = true;
+                    adds.entry(device.key).or_default().push(i);
+                }
+            }
+            Statement::Revoke { device, by, .. } => {
+                if device != by && active(by) {
+                    counted[i] = true;
+                    revokes.entry(*device).or_default().push(i);
+                }
+            }
+        }
+    }
+    counted
+}
+
 impl Membership {
-    /// Computes membership from `statements` for the group founded by `founder`.
+    /// Computes membership from `statements` for the group founded by `founder`
+    /// (`docs/sync-protocol.md` §6.2). A pure function of the set: every device that holds
+    /// the same statements computes the same membership, whatever order it learnt them in.
     pub fn compute(group: &[u8; 16], founder: &DeviceKey, statements: &BTreeSet<Signed>) -> Self {
-        let mut adds: Vec<(Device, DeviceKey, i64, &Signed)> = Vec::new();
-        let mut revokes: Vec<(DeviceKey, DeviceKey, i64, Vec<DeviceKey>)> = Vec::new();
-        for s in statements {
-            match s.open_statement(group) {
-                Some(Statement::Add { device, by, at, .. }) => adds.push((device, by, at, s)),
-                Some(Statement::Revoke {
-                    device,
-                    by,
-                    at,
-                    survivors,
-                    ..
-                }) => revokes.push((device, by, at, survivors.iter().map(|k| k.0).collect())),
-                None => {}
-            }
-        }
-        // Deterministic choice when a device was added twice: the earliest statement.
-        adds.sort_by(|a, b| (a.2, a.3).cmp(&(b.2, b.3)));
-        let is_genesis = |d: &Device, by: &DeviceKey| &d.key == founder && by == founder;
-        // Everyone ever added, ignoring revocations: who may revoke.
-        let mut ever: BTreeSet<DeviceKey> = BTreeSet::new();
-        loop {
-            let before = ever.len();
-            for (d, by, _, _) in &adds {
-                if is_genesis(d, by) || ever.contains(by) {
-                    ever.insert(d.key);
+        let nodes = graph(group, statements);
+        // Seniority: the founder first, then each device by the causal position of its
+        // earliest add that counts (how many statements came before it), its time and its
+        // id. Only adds that count: a device cannot make itself senior with an add of its
+        // own that names few parents, because its signer must have been a member then.
+        let first = replay(&nodes, founder, &vec![false; nodes.len()]);
+        let mut seniority: BTreeMap<DeviceKey, (u8, u32, i64, StatementId)> = BTreeMap::new();
+        for (n, _) in nodes.iter().zip(&first).filter(|(_, c)| **c) {
+            if let Statement::Add { device, at, .. } = &n.statement {
+                let depth: u32 = n.past.iter().map(|w| w.count_ones()).sum();
+                let rank = if &device.key == founder {
+                    (0, 0, 0, StatementId([0; 32]))
+                } else {
+                    (1, depth, *at, n.id)
+                };
+                let e = seniority.entry(device.key).or_insert(rank);
+                if rank < *e {
+                    *e = rank;
                 }
             }
-            if ever.len() == before {
-                break;
-            }
         }
-        let mut revoked = BTreeSet::new();
-        let mut revocations = BTreeMap::new();
-        let mut survivors: BTreeMap<DeviceKey, BTreeSet<DeviceKey>> = BTreeMap::new();
-        for (device, by, at, list) in &revokes {
-            if ever.contains(by) {
-                revoked.insert(*device);
-                let r = revocations.entry(*device).or_insert((*by, *at));
-                if (*at, *by) < (r.1, r.0) {
-                    *r = (*by, *at);
+        let rank_of = |k: &DeviceKey| {
+            seniority
+                .get(k)
+                .copied()
+                .unwrap_or((2, u32::MAX, i64::MAX, StatementId([0xff; 32])))
+        };
+        // A revocation of X voids every statement of X that its signer had not seen
+        // (outside its causal past): what X did concurrently with or after its removal.
+        // Revocations take effect one at a time, the most senior signer's first, so of two
+        // devices that revoke each other concurrently the more senior one stays.
+        let mut killed = vec![false; nodes.len()];
+        let mut decided = vec![false; nodes.len()];
+        let counted = loop {
+            let counted = replay(&nodes, founder, &killed);
+            let next = nodes
+                .iter()
+                .enumerate()
+                .filter(|(i, n)| {
+                    counted[*i] && !decided[*i] && matches!(n.statement, Statement::Revoke { .. })
+                })
+                .min_by_key(|(_, n)| (rank_of(&n.signer), n.statement.at(), n.id))
+                .map(|(i, _)| i);
+            let Some(r) = next else { break counted };
+            decided[r] = true;
+            let Statement::Revoke {
+                device: target,
+                survivors,
+                parents,
+                ..
+            } = &nodes[r].statement
+            else {
+                unreachable!("a revocation")
+            };
+            for (j, n) in nodes.iter().enumerate() {
+                let unseen = !has(&nodes[r].past, j) && j != r;
+                // A revocation of the first encoding also voids the target's adds of
+                // devices it did not name among the survivors.
+                let unvouched = parents.is_empty()
+                    && matches!(&n.statement, Statement::Add { device, .. }
+                        if !survivors.iter().any(|s| s.0 == device.key));
+                if n.signer == *target && (unseen || unvouched) {
+                    killed[j] = true;
                 }
-                survivors
-                    .entry(*device)
-                    .or_default()
-                    .extend(list.iter().copied());
             }
-        }
+        };
         let mut members: BTreeMap<DeviceKey, Device> = BTreeMap::new();
         let mut added = BTreeMap::new();
-        loop {
-            let before = members.len();
-            for (d, by, at, _) in &adds {
-                if members.contains_key(&d.key) {
-                    continue;
-                }
-                let counts = if is_genesis(d, by) {
-                    true
-                } else if members.contains_key(by) {
-                    !revoked.contains(by) || survivors.get(by).is_some_and(|s| s.contains(&d.key))
-                } else {
-                    false
-                };
-                if counts && check_name(&d.name).is_ok() {
-                    members.insert(d.key, d.clone());
-                    added.insert(d.key, (*by, *at));
-                }
+        let mut revoked = BTreeSet::new();
+        let mut revocations: BTreeMap<DeviceKey, (DeviceKey, i64)> = BTreeMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            if !counted[i] {
+                continue;
             }
-            if members.len() == before {
-                break;
+            match &n.statement {
+                Statement::Add { device, by, at, .. } => {
+                    if let std::collections::btree_map::Entry::Vacant(e) = members.entry(device.key)
+                    {
+                        e.insert(device.clone());
+                        added.insert(device.key, (*by, *at));
+                    }
+                }
+                Statement::Revoke { device, by, at, .. } => {
+                    revoked.insert(*device);
+                    let r = revocations.entry(*device).or_insert((*by, *at));
+                    if (*at, *by) < (r.1, r.0) {
+                        *r = (*by, *at);
+                    }
+                }
             }
         }
         Membership {
@@ -414,6 +603,24 @@ impl Membership {
         self.by_tag(tag)
             .map_or_else(|| format!("device {tag:016x}"), |d| d.name.clone())
     }
+}
+
+/// The statements a new statement is made after: the heads of `statements` (those no
+/// other statement of the group was made after).
+pub fn heads(group: &[u8; 16], statements: &BTreeSet<Signed>) -> Vec<StatementId> {
+    let nodes = graph(group, statements);
+    let mut is_parent = vec![false; nodes.len()];
+    for n in &nodes {
+        for &p in &n.parents {
+            is_parent[p] = true;
+        }
+    }
+    nodes
+        .iter()
+        .zip(is_parent)
+        .filter(|(_, p)| !p)
+        .map(|(n, _)| n.id)
+        .collect()
 }
 
 /// Checks a device name.
@@ -486,6 +693,7 @@ mod tests {
                 device: d.device(),
                 by: by.sign.public(),
                 at,
+                parents: Vec::new(),
             },
             &by.sign,
         )
@@ -502,6 +710,7 @@ mod tests {
                     .iter()
                     .map(|s| DeviceKeyBytes(s.sign.public()))
                     .collect(),
+                parents: Vec::new(),
             },
             &by.sign,
         )
@@ -538,6 +747,86 @@ mod tests {
                 .len(),
             3
         );
+    }
+
+    /// A statement of the current encoding, made after everything in `seen`.
+    fn after(
+        seen: &BTreeSet<Signed>,
+        by: &Dev,
+        s: impl FnOnce(Vec<StatementId>) -> Statement,
+    ) -> Signed {
+        Signed::statement(&s(heads(&G, seen)), &by.sign)
+    }
+
+    fn add_after(seen: &BTreeSet<Signed>, d: &Dev, by: &Dev, at: i64) -> Signed {
+        after(seen, by, |parents| Statement::Add {
+            group: G,
+            device: d.device(),
+            by: by.sign.public(),
+            at,
+            parents,
+        })
+    }
+
+    fn revoke_after(seen: &BTreeSet<Signed>, d: &Dev, by: &Dev, at: i64) -> Signed {
+        after(seen, by, |parents| Statement::Revoke {
+            group: G,
+            device: d.sign.public(),
+            by: by.sign.public(),
+            at,
+            survivors: Vec::new(),
+            parents,
+        })
+    }
+
+    #[test]
+    fn a_revocation_voids_what_the_revoked_device_did_outside_the_revokers_view() {
+        let (a, b, c, d, e) = (
+            Dev::new("a"),
+            Dev::new("b"),
+            Dev::new("c"),
+            Dev::new("d"),
+            Dev::new("e"),
+        );
+        let mut set: BTreeSet<Signed> = [add(&a, &a, 1)].into();
+        set.insert(add_after(&set, &b, &a, 2));
+        set.insert(add_after(&set, &c, &b, 3));
+        // c adds d, and the founder sees that before it revokes c.
+        set.insert(add_after(&set, &d, &c, 4));
+        let seen_by_a = set.clone();
+        // Kept away from its revocation, c adds e and removes a and b.
+        let stale = set.clone();
+        set.insert(add_after(&stale, &e, &c, 5));
+        set.insert(revoke_after(&stale, &a, &c, 6));
+        set.insert(revoke_after(&stale, &b, &c, 6));
+        set.insert(revoke_after(&seen_by_a, &c, &a, 7));
+        let m = Membership::compute(&G, &a.sign.public(), &set);
+        let key = |x: &Dev| x.sign.public();
+        assert!(m.is_active(&key(&a)) && m.is_active(&key(&b)) && m.is_active(&key(&d)));
+        assert!(!m.is_active(&key(&c)));
+        assert!(!m.members.contains_key(&key(&e)));
+        // Whatever subset a device learnt first, the whole set gives one answer; and a
+        // statement made after seeing the revocation by the revoked device counts for nothing.
+        set.insert(revoke_after(&set, &d, &c, 8));
+        assert!(Membership::compute(&G, &a.sign.public(), &set).is_active(&key(&d)));
+    }
+
+    #[test]
+    fn of_two_devices_revoking_each_other_at_once_the_senior_one_stays() {
+        let (a, b, c) = (Dev::new("a"), Dev::new("b"), Dev::new("c"));
+        let mut set: BTreeSet<Signed> = [add(&a, &a, 1)].into();
+        set.insert(add_after(&set, &b, &a, 2));
+        set.insert(add_after(&set, &c, &a, 3));
+        let view = set.clone();
+        // c even backdates its revocation and forges itself an early add naming few parents.
+        set.insert(revoke_after(&view, &b, &c, 0));
+        set.insert(revoke_after(&view, &c, &b, 9));
+        let genesis_only: BTreeSet<Signed> = [add(&a, &a, 1)].into();
+        set.insert(add_after(&genesis_only, &c, &c, 0));
+        let m = Membership::compute(&G, &a.sign.public(), &set);
+        assert!(m.is_active(&b.sign.public()), "b joined first");
+        assert!(!m.is_active(&c.sign.public()));
+        assert!(m.is_active(&a.sign.public()));
     }
 
     #[test]

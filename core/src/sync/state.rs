@@ -133,6 +133,22 @@ pub struct SyncState {
     /// next sync publishes even if it merges nothing.
     #[serde(default)]
     pub unpublished: bool,
+    /// Devices this device invited that wait for its user to confirm that the codes match
+    /// (`docs/sync-protocol.md` §9). Never published; dropped when they expire.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingAdmission>,
+    /// This device took a join bundle and waits for the member that invited it to confirm
+    /// and publish its admission: it reads, but writes nothing until it is a member.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_admission: bool,
+}
+
+/// A device invited by this one, not admitted yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAdmission {
+    pub device: super::roster::Device,
+    /// When the invitation lapses (Unix ms): the join invite's expiry.
+    pub expires_at: i64,
 }
 
 /// A public key used as a map key (MessagePack `bin`).

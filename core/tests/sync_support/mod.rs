@@ -12,7 +12,7 @@ use twofold_core::Secret;
 use twofold_core::crypto::{KdfParams, SystemRandom};
 use twofold_core::otp::OtpKind;
 use twofold_core::sync::file;
-use twofold_core::sync::join::{JoinInvite, Joiner, invite_device};
+use twofold_core::sync::join::{JoinInvite, Joiner, confirm_device, invite_device};
 use twofold_core::sync::{self, StorageConfig, SyncReport, SyncStorage};
 use twofold_core::transfer::frames;
 use twofold_core::vault::{
@@ -287,6 +287,7 @@ pub fn join(member: &Device, newcomer: &Device, storage: &dyn SyncStorage) {
     let reply = joiner.receiver().reply().unwrap();
     let code = sender.accept_reply(&reply, now).unwrap();
     assert_eq!(Some(code), joiner.receiver().confirmation_code());
+    confirm_device(&member.session, &device.key, &rng).unwrap();
     joiner.accept(&newcomer.session, None).unwrap();
     member.sync(storage);
     newcomer.sync(storage);

@@ -843,6 +843,16 @@ uint64_t uniffi_twofold_ffi_fn_constructor_syncinviter_new(uint64_t group, RustB
 RustBuffer uniffi_twofold_ffi_fn_method_syncinviter_accept_reply(uint64_t ptr, RustBuffer reply_text, uint64_t now_seconds, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_CANCEL
+void uniffi_twofold_ffi_fn_method_syncinviter_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_CONFIRM
+void uniffi_twofold_ffi_fn_method_syncinviter_confirm(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_DEVICE_NAME
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_SYNCINVITER_DEVICE_NAME
 RustBuffer uniffi_twofold_ffi_fn_method_syncinviter_device_name(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -2029,6 +2039,18 @@ uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_sync_now(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_ACCEPT_REPLY
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_ACCEPT_REPLY
 uint16_t uniffi_twofold_ffi_checksum_method_syncinviter_accept_reply(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_CANCEL
+uint16_t uniffi_twofold_ffi_checksum_method_syncinviter_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCINVITER_CONFIRM
+uint16_t uniffi_twofold_ffi_checksum_method_syncinviter_confirm(void
     
 );
 #endif

@@ -24,6 +24,7 @@ private suspend fun join(member: TwofoldSync, newVault: TwofoldVault, name: Stri
     }
     val memberCode = invite.acceptReply(joining.replyText()!!)
     assertEquals(memberCode, joining.confirmationCode(), "both screens show the same code")
+    invite.confirm()
     val preview = joining.preview()!!
     check(preview.devices.contains(name)) { "the preview lists the new device: $preview" }
     joining.acceptInto(newVault, folderLabel)
@@ -95,6 +96,38 @@ fun registerSyncTests(suite: Suite) {
         val transferInvite = dev.twofold.IncomingTransfer.start().inviteText()
         assertThrowsSuspend<VaultFailure.SyncRefused> { withFolder.inviteDevice(transferInvite, false) }
         assertThrowsSuspend<VaultFailure.SyncRefused> { withFolder.setUpInAppFolder("again", "phone") }
+    }
+
+    suite.test("sync: a device is added only when the member confirms the codes; a cancelled invite leaves nothing") {
+        val folder = tempDir()
+        val storage = DirectorySyncStorage(folder)
+        val (phone, _) = newVault()
+        val (tablet, _) = newVault()
+        val a = TwofoldSync(phone, storage)
+        val b = TwofoldSync(tablet, storage)
+        a.setUpInAppFolder("Nextcloud/Twofold", "phone")
+        val files = folder.listFiles()!!.map { it.name }.sorted()
+        val joining = JoiningDevice.start("tablet")
+        val invite = a.inviteDevice(joining.inviteText(), shareCredentials = false)
+        // Not before the codes were compared.
+        assertThrowsSuspend<VaultFailure.SyncRefused> { invite.confirm() }
+        var n = 0L
+        while (joining.replyText() == null) {
+            joining.receiveFrame(invite.frame(n++))
+            check(n < 100) { "the frames never completed" }
+        }
+        val code = invite.acceptReply(joining.replyText()!!)
+        assertEquals(code, joining.confirmationCode(), "both screens show the same code")
+        // A sync in between publishes nothing of the invitation.
+        a.syncNow()
+        assertEquals(files, folder.listFiles()!!.map { it.name }.sorted(), "nothing written")
+        joining.acceptInto(tablet, "Nextcloud/Twofold")
+        invite.cancel()
+        assertEquals(listOf("phone"), a.devices().map { it.name }, "not added")
+        assertThrowsSuspend<VaultFailure.SyncRefused> { invite.confirm() }
+        b.syncNow()
+        check(b.status().awaitingAdmission) { "the tablet waits for its admission" }
+        assertEquals(files, folder.listFiles()!!.map { it.name }.sorted(), "the tablet wrote nothing")
     }
 
     suite.test("sync model: set up, a local change syncs after the debounce, both sides of a join") {

@@ -45,7 +45,7 @@ struct SyncView: View {
                         Text("Does \(invite.deviceName) show this code?")
                         Text(code).font(.system(.largeTitle, design: .monospaced))
                         Button("Codes match") { Task { await model.finishInvite(codesMatched: true); addingDevice = false } }
-                        Button("Codes differ: remove it again", role: .destructive) { Task { await model.finishInvite(codesMatched: false); addingDevice = false } }
+                        Button("Codes differ: don't add it", role: .destructive) { Task { await model.finishInvite(codesMatched: false); addingDevice = false } }
                     } else {
                         if let frame { QRCodeView(text: frame) }
                         Text("Hold this screen in front of its camera; when it shows a reply code, scan it here:")
@@ -88,6 +88,7 @@ struct SyncView: View {
                 Section("Devices") {
                     if let s = model.status {
                         Text("This device: \(s.deviceName) · \(s.storage)")
+                        if s.awaitingAdmission { Text("Waiting for the other device to confirm the codes and sync") }
                         ForEach(s.devices.filter { !$0.thisDevice }, id: \.tag) { d in
                             HStack {
                                 VStack(alignment: .leading) {

@@ -1529,16 +1529,31 @@ public func FfiConverterTypeSyncGroup_lower(_ value: SyncGroup) -> UInt64 {
 
 
 /**
- * A member's side: adds the device of a scanned join invite and shows the sealed group
- * data as frames; reads the new device's reply and only then has a code.
+ * A member's side: invites the device of a scanned join invite and shows the sealed group
+ * data as frames; reads the new device's reply and only then has a code. The device is
+ * added only by `confirm` (the user saw the same code on both), and `cancel` drops it.
  */
 public protocol SyncInviterProtocol: AnyObject, Sendable {
     
     /**
-     * The new device's reply: returns the code to compare. If the codes differ, revoke the
-     * device (`SyncGroup::revoke(device_name)`).
+     * The new device's reply: returns the code to compare. Then `confirm` if the new device
+     * shows the same code, `cancel` if not.
      */
     func acceptReply(replyText: String, nowSeconds: UInt64) throws  -> String
+    
+    /**
+     * The codes differ, or the user gave up: the device is not added, and nothing of the
+     * invitation stays.
+     */
+    func cancel() throws 
+    
+    /**
+     * The user saw the same code on both devices: the device is added (a signed add and a
+     * new group key wrapped to it, in this vault). Sync afterwards to publish it; the new
+     * device becomes a member when it reads that. Refused before `accept_reply`, and once
+     * the invite has expired.
+     */
+    func confirm() throws 
     
     /**
      * The new device's name, to show.
@@ -1551,8 +1566,9 @@ public protocol SyncInviterProtocol: AnyObject, Sendable {
     
 }
 /**
- * A member's side: adds the device of a scanned join invite and shows the sealed group
- * data as frames; reads the new device's reply and only then has a code.
+ * A member's side: invites the device of a scanned join invite and shows the sealed group
+ * data as frames; reads the new device's reply and only then has a code. The device is
+ * added only by `confirm` (the user saw the same code on both), and `cancel` drops it.
  */
 open class SyncInviter: SyncInviterProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1594,9 +1610,9 @@ open class SyncInviter: SyncInviterProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_twofold_ffi_fn_clone_syncinviter(self.handle, $0) }
     }
     /**
-     * Adds the invite's device to `group`'s vault (a signed add and a new group key, written
-     * at once) and seals the group's data for it; WebDAV credentials only when
-     * `share_credentials`. Re-authenticate the user first. Sync afterwards.
+     * Records the invite's device as waiting to be added (in `group`'s vault; nothing is
+     * published) and seals the group's data for it, without any group key; WebDAV
+     * credentials only when `share_credentials`. Re-authenticate the user first.
      */
 public convenience init(group: SyncGroup, inviteText: String, shareCredentials: Bool, nowSeconds: UInt64)throws  {
     let handle =
@@ -1625,8 +1641,8 @@ public convenience init(group: SyncGroup, inviteText: String, shareCredentials: 
 
     
     /**
-     * The new device's reply: returns the code to compare. If the codes differ, revoke the
-     * device (`SyncGroup::revoke(device_name)`).
+     * The new device's reply: returns the code to compare. Then `confirm` if the new device
+     * shows the same code, `cancel` if not.
      */
 open func acceptReply(replyText: String, nowSeconds: UInt64)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -1637,6 +1653,32 @@ open func acceptReply(replyText: String, nowSeconds: UInt64)throws  -> String  {
         FfiConverterUInt64.lower(nowSeconds),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The codes differ, or the user gave up: the device is not added, and nothing of the
+     * invitation stays.
+     */
+open func cancel()throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncinviter_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The user saw the same code on both devices: the device is added (a signed add and a
+     * new group key wrapped to it, in this vault). Sync afterwards to publish it; the new
+     * device becomes a member when it reads that. Refused before `accept_reply`, and once
+     * the invite has expired.
+     */
+open func confirm()throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_syncinviter_confirm(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -7245,10 +7287,19 @@ public struct SyncStatusView: Equatable, Hashable {
     public var openConflicts: UInt32
     public var warnings: [SyncWarningView]
     public var revoked: Bool
+    /**
+     * Joined, waiting for the member that invited this device to confirm and sync: it
+     * reads but writes nothing yet.
+     */
+    public var awaitingAdmission: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(group: String, deviceName: String, storage: String, generation: UInt64, lastSync: Int64?, devices: [SyncDevice], openConflicts: UInt32, warnings: [SyncWarningView], revoked: Bool) {
+    public init(group: String, deviceName: String, storage: String, generation: UInt64, lastSync: Int64?, devices: [SyncDevice], openConflicts: UInt32, warnings: [SyncWarningView], revoked: Bool, 
+        /**
+         * Joined, waiting for the member that invited this device to confirm and sync: it
+         * reads but writes nothing yet.
+         */awaitingAdmission: Bool) {
         self.group = group
         self.deviceName = deviceName
         self.storage = storage
@@ -7258,6 +7309,7 @@ public struct SyncStatusView: Equatable, Hashable {
         self.openConflicts = openConflicts
         self.warnings = warnings
         self.revoked = revoked
+        self.awaitingAdmission = awaitingAdmission
     }
 
     
@@ -7284,7 +7336,8 @@ public struct FfiConverterTypeSyncStatusView: FfiConverterRustBuffer {
                 devices: FfiConverterSequenceTypeSyncDevice.read(from: &buf), 
                 openConflicts: FfiConverterUInt32.read(from: &buf), 
                 warnings: FfiConverterSequenceTypeSyncWarningView.read(from: &buf), 
-                revoked: FfiConverterBool.read(from: &buf)
+                revoked: FfiConverterBool.read(from: &buf), 
+                awaitingAdmission: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -7298,6 +7351,7 @@ public struct FfiConverterTypeSyncStatusView: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.openConflicts, into: &buf)
         FfiConverterSequenceTypeSyncWarningView.write(value.warnings, into: &buf)
         FfiConverterBool.write(value.revoked, into: &buf)
+        FfiConverterBool.write(value.awaitingAdmission, into: &buf)
     }
 }
 
@@ -10875,7 +10929,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_syncgroup_sync_now() != 30749) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncinviter_accept_reply() != 12703) {
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_accept_reply() != 46248) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_cancel() != 64690) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_confirm() != 17765) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncinviter_device_name() != 17769) {
@@ -10998,7 +11058,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_syncgroup_new() != 2546) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_syncinviter_new() != 31769) {
+    if (uniffi_twofold_ffi_checksum_constructor_syncinviter_new() != 35044) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_syncjoiner_new() != 53045) {

@@ -60,7 +60,8 @@ public final class TwofoldSync: @unchecked Sendable {
     }
 }
 
-/// A member's side of a join: frames to show; the new device's reply gives the code.
+/// A member's side of a join: frames to show; the new device's reply gives the code;
+/// `confirm()` when both show the same code (only then is the device added), `cancel()` if not.
 public final class DeviceInvite: @unchecked Sendable {
     private let inviter: SyncInviter
 
@@ -70,9 +71,19 @@ public final class DeviceInvite: @unchecked Sendable {
     public var sourceFrames: UInt64 { inviter.sourceFrames() }
     public func frame(_ n: UInt64) -> String { inviter.frame(n: n) }
 
-    /// The new device's reply (scanned): the code to compare; if it differs, revoke `deviceName`.
+    /// The new device's reply (scanned): the code to compare.
     public func acceptReply(_ replyText: String) async throws -> String {
         try await TwofoldVault.run { [inviter] in try inviter.acceptReply(replyText: replyText, nowSeconds: nowSeconds()) }
+    }
+
+    /// Both devices show the same code: adds the device (sync afterwards to publish it).
+    public func confirm() async throws {
+        try await TwofoldVault.run { [inviter] in try inviter.confirm() }
+    }
+
+    /// The codes differ, or the user gave up: the device is not added; nothing stays.
+    public func cancel() async throws {
+        try await TwofoldVault.run { [inviter] in try inviter.cancel() }
     }
 }
 

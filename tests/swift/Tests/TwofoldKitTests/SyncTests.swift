@@ -44,6 +44,7 @@ final class SyncTests: XCTestCase {
         let code = try await invite.acceptReply(try await joining.replyText()!)
         let joinCode = try await joining.confirmationCode()
         XCTAssertEqual(code, joinCode)
+        try await invite.confirm()
         _ = try await joining.accept(into: pad, appFolderLabel: "iCloud Drive/Twofold")
         _ = try await a.syncNow()
         let got = try await b.syncNow()

@@ -186,13 +186,12 @@ public final class SyncModel {
         join = nil
     }
 
-    /// Member: the new device's join invite was scanned; adds it.
+    /// Member: the new device's join invite was scanned; shows frames (it is not added yet).
     public func startInvite(_ inviteText: String, shareCredentials: Bool = false) async {
         await work { sync in
             let inv = try await sync.inviteDevice(inviteText: inviteText, shareCredentials: shareCredentials)
             inviting = inv
             invite = Invite(deviceName: inv.deviceName)
-            _ = try await sync.syncNow()
         }
     }
 
@@ -209,12 +208,20 @@ public final class SyncModel {
         }
     }
 
-    /// Member: done (the codes matched), or they differ and the device is removed again.
+    /// Member: the codes matched, so the device is added and the group hears of it; or they
+    /// differ (or the user gave up) and the invitation is dropped without a trace.
     public func finishInvite(codesMatched: Bool) async {
-        let name = invite?.deviceName
+        guard let inv = inviting else { return }
         inviting = nil
         invite = nil
-        if !codesMatched, let name { await revoke(name) }
+        await work { sync in
+            if codesMatched {
+                try await inv.confirm()
+                last = try await sync.syncNow()
+            } else {
+                try await inv.cancel()
+            }
+        }
     }
 
     public func resolve(entryId: String, keep: SyncKeep) async {

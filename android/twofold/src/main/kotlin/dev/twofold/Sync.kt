@@ -77,12 +77,18 @@ class TwofoldSync(
 
     suspend fun leave(): Unit = call(io) { group.leave() }
 
-    /** A member adds the device whose join invite was scanned; re-authenticate first. */
+    /**
+     * A member invites the device whose join invite was scanned; re-authenticate first. The
+     * device is added only by [DeviceInvite.confirm], after the codes were compared.
+     */
     suspend fun inviteDevice(inviteText: String, shareCredentials: Boolean): DeviceInvite =
         call(io) { DeviceInvite(SyncInviter(group, inviteText, shareCredentials, nowSeconds().toULong()), io) }
 }
 
-/** A member's side of a join: frames to show, then the new device's reply gives the code. */
+/**
+ * A member's side of a join: frames to show, then the new device's reply gives the code;
+ * [confirm] when both show the same code (only then is the device added), [cancel] if not.
+ */
 class DeviceInvite internal constructor(private val inviter: SyncInviter, private val io: CoroutineDispatcher) {
     val deviceName: String get() = inviter.deviceName()
 
@@ -90,9 +96,15 @@ class DeviceInvite internal constructor(private val inviter: SyncInviter, privat
 
     fun frame(n: Long): String = inviter.frame(n.toULong())
 
-    /** The new device's reply (scanned): the code to compare; if it differs, revoke [deviceName]. */
+    /** The new device's reply (scanned): the code to compare. */
     suspend fun acceptReply(replyText: String): String =
         call(io) { inviter.acceptReply(replyText, nowSeconds().toULong()) }
+
+    /** Both devices show the same code: adds the device (sync afterwards to publish it). */
+    suspend fun confirm(): Unit = call(io) { inviter.confirm() }
+
+    /** The codes differ, or the user gave up: the device is not added; nothing stays. */
+    suspend fun cancel(): Unit = call(io) { inviter.cancel() }
 }
 
 /**

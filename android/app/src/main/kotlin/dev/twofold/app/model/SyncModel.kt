@@ -199,12 +199,11 @@ class SyncModel(
         _state.update { it.copy(join = null) }
     }
 
-    /** Member: the new device's join invite was scanned; adds it and shows frames. */
+    /** Member: the new device's join invite was scanned; shows frames (it is not added yet). */
     fun startInvite(inviteText: String, shareCredentials: Boolean = false): Job = work { sync ->
         val inv = sync.inviteDevice(inviteText, shareCredentials)
         inviting = inv
         _state.update { it.copy(invite = Invite(inv.deviceName, inv.sourceFrames)) }
-        sync.syncNow()
     }
 
     /** Member: frame [n] of the endless stream to show. */
@@ -221,12 +220,22 @@ class SyncModel(
         }
     }
 
-    /** Member: done (the codes matched), or they differ and the device is removed again. */
+    /**
+     * Member: the codes matched, so the device is added and the group hears of it; or they
+     * differ (or the user gave up) and the invitation is dropped without a trace.
+     */
     fun finishInvite(codesMatched: Boolean): Job {
-        val inv = inviting
+        val inv = inviting ?: return Job().apply { complete() }
         inviting = null
         _state.update { it.copy(invite = null) }
-        return if (!codesMatched && inv != null) revoke(inv.deviceName) else Job().apply { complete() }
+        return work { sync ->
+            if (codesMatched) {
+                inv.confirm()
+                _state.update { it.copy(last = sync.syncNow()) }
+            } else {
+                inv.cancel()
+            }
+        }
     }
 
     fun resolve(entryId: String, keep: SyncKeep): Job = work { sync ->

@@ -98,7 +98,7 @@ fun SyncScreen(session: AppViewModel.Unlocked, back: () -> Unit) {
                     Text(invite.code, style = MaterialTheme.typography.displaySmall, fontFamily = FontFamily.Monospace)
                     Button(onClick = { model.finishInvite(codesMatched = true); addingDevice = false }) { Text("Codes match") }
                     OutlinedButton(onClick = { model.finishInvite(codesMatched = false); addingDevice = false }) {
-                        Text("Codes differ: remove it again")
+                        Text("Codes differ: don't add it")
                     }
                 }
             }
@@ -124,6 +124,7 @@ fun SyncScreen(session: AppViewModel.Unlocked, back: () -> Unit) {
                 Text("Folder: ${state.folderName ?: status?.storage ?: ""}")
                 status?.let { s ->
                     Text("This device: ${s.deviceName}")
+                    if (s.awaitingAdmission) Text("Waiting for the other device to confirm the codes and sync")
                     s.devices.filter { !it.thisDevice }.forEach { d ->
                         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                             val seen = d.lastUpdate?.let { android.text.format.DateUtils.getRelativeTimeSpanString(it).toString() } ?: "nothing yet"
