@@ -81,6 +81,9 @@ enum Command {
     /// Keep several devices in step through a folder or a WebDAV server (`sync` alone: sync
     /// now).
     Sync(cmd::sync::SyncArgs),
+    /// The clock offset codes are corrected by; calibrate it from a code a service accepted.
+    #[command(subcommand)]
+    Time(cmd::time::TimeCommand),
 }
 
 fn main() -> ExitCode {
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::interop::export(g, a),
         Command::Transfer(c) => cmd::transfer::run(g, c),
         Command::Sync(a) => cmd::sync::run(g, a),
+        Command::Time(c) => cmd::time::run(g, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 use twofold_core::crypto::CryptoError;
 use twofold_core::interop::ImportError;
 use twofold_core::interop::enroll::ScanError;
+use twofold_core::otp::calibrate::CalibrationError;
 use twofold_core::qr::QrError;
 use twofold_core::uri::UriError;
 use twofold_core::vault::{InputError, NameField, VaultError};
@@ -136,6 +137,20 @@ pub enum InputProblem {
     KeystoreDataTooLong,
     HeaderTooLarge,
     BackupNeedsCredential,
+    /// Clock calibration: the account counts codes (HOTP) instead of following the time.
+    CalibrationNotTimeBased,
+    /// Clock calibration: the code typed is not a code of this account (length, characters).
+    CalibrationBadCode,
+    /// Clock calibration: no time step in the window gives the code.
+    CalibrationNoMatch,
+    /// Clock calibration: several steps give the code; ask for the next code too.
+    CalibrationAmbiguous {
+        matches: u32,
+    },
+    /// Clock calibration: the second code is not the one after the first.
+    CalibrationSecondCodeMismatch,
+    /// Clock calibration: the window is out of range.
+    CalibrationWindow,
     /// Removing the last password slot would risk a lock-out.
     LastPasswordSlot,
     /// An HOTP counter at 2^64 − 1 cannot advance.
@@ -217,6 +232,18 @@ impl From<InputError> for InputProblem {
             InputError::KeystoreDataTooLong => InputProblem::KeystoreDataTooLong,
             InputError::HeaderTooLarge => InputProblem::HeaderTooLarge,
             InputError::BackupNeedsCredential => InputProblem::BackupNeedsCredential,
+            InputError::Calibration(c) => match c {
+                CalibrationError::NotTimeBased => InputProblem::CalibrationNotTimeBased,
+                CalibrationError::CodeLength { .. } | CalibrationError::CodeCharacters { .. } => {
+                    InputProblem::CalibrationBadCode
+                }
+                CalibrationError::NoMatch { .. } => InputProblem::CalibrationNoMatch,
+                CalibrationError::Ambiguous { matches, .. } => InputProblem::CalibrationAmbiguous {
+                    matches: u32::try_from(matches).unwrap_or(u32::MAX),
+                },
+                CalibrationError::SecondCodeMismatch => InputProblem::CalibrationSecondCodeMismatch,
+                CalibrationError::Window => InputProblem::CalibrationWindow,
+            },
         }
     }
 }

@@ -3,6 +3,7 @@ pub mod code;
 pub mod interop;
 pub mod output;
 pub mod sync;
+pub mod time;
 pub mod transfer;
 pub mod uri;
 pub mod vault;

@@ -170,6 +170,9 @@ pub enum InputError {
     HeaderTooLarge,
     #[error("a backup needs a password or the recovery key")]
     BackupNeedsCredential,
+    /// A clock calibration from an accepted code found no single time step; nothing changed.
+    #[error(transparent)]
+    Calibration(#[from] crate::otp::calibrate::CalibrationError),
 }
 
 impl From<KdfRejection> for VaultError {

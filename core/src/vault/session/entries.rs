@@ -146,6 +146,31 @@ impl VaultSession {
         Ok((offset, otp::offset_needs_warning(offset)))
     }
 
+    /// Calibrates the clock from a code the service of entry `id` just accepted (and
+    /// optionally the code it accepted right after): searches ±`window_s` around this
+    /// device's clock (see [`otp::calibrate`]). Exactly one matching step sets and stores the
+    /// clock offset (the same setting a trusted time sample sets); otherwise nothing changes
+    /// and the error says why.
+    pub fn calibrate_from_accepted_code(
+        &self,
+        id: EntryId,
+        code: &str,
+        next_code: Option<&str>,
+        window_s: u32,
+    ) -> Result<otp::calibrate::Calibration, VaultError> {
+        let local_ms = (self.env.clock)();
+        let calibration = self.read(|c| {
+            let e = c
+                .entry(id)
+                .filter(|e| e.deleted_at.is_none())
+                .ok_or_else(|| VaultError::NoSuchEntry(id.to_string()))?;
+            otp::calibrate::calibrate(&e.kind, &e.secret, local_ms, code, next_code, window_s)
+                .map_err(|e| VaultError::from(crate::vault::InputError::from(e)))
+        })??;
+        self.set_clock_offset(calibration.offset_s)?;
+        Ok(calibration)
+    }
+
     /// Changes how long trashed entries are kept (1 day to 10 years).
     pub fn set_trash_retention_days(&self, days: u32) -> Result<(), VaultError> {
         self.mutate(|c, _| {
