@@ -173,6 +173,14 @@ pub enum InputError {
     /// A clock calibration from an accepted code found no single time step; nothing changed.
     #[error(transparent)]
     Calibration(#[from] crate::otp::calibrate::CalibrationError),
+    /// The accounts do not fit on a printed recovery kit.
+    #[error(
+        "the accounts take {bytes} bytes sealed, more than the {max} bytes a printed recovery kit holds (12 QR codes): make the kit without the accounts and keep a backup file"
+    )]
+    KitTooLarge { bytes: usize, max: usize },
+    /// Scanned recovery-kit parts do not make a backup.
+    #[error(transparent)]
+    KitPart(#[from] crate::recovery_kit::KitPartError),
 }
 
 impl From<KdfRejection> for VaultError {
