@@ -1,6 +1,7 @@
 pub mod backup;
 pub mod code;
 pub mod interop;
+pub mod kit;
 pub mod output;
 pub mod sync;
 pub mod time;

@@ -4,7 +4,7 @@
 
 use krilla::Document;
 use krilla::color::luma;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Point, Rect, Transform};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule};
@@ -78,9 +78,10 @@ impl Writer<'_, '_> {
         }
     }
 
-    /// A QR code with its quiet zone in a `side`-point square at (x, y): each run of dark
-    /// modules in a row is one rectangle, slightly taller than a module so rows overlap and
-    /// no hairline seams appear when rendered.
+    /// A QR code with its quiet zone in a `side`-point square at (x, y). The path is in
+    /// module units (small integers keep the content stream short) under a scaling
+    /// transform; each run of dark modules in a row is one rectangle, slightly taller than a
+    /// module so rows overlap and no hairline seams appear when rendered.
     fn qr(&mut self, x: f32, y: f32, side: f32, m: &QrMatrix) {
         let module = side / (m.size + 8) as f32;
         let mut pb = PathBuilder::new();
@@ -95,23 +96,26 @@ impl Writer<'_, '_> {
                 while col < m.size && m.dark[row * m.size + col] {
                     col += 1;
                 }
-                let overlap = if row + 1 < m.size { module * 0.05 } else { 0.0 };
+                let height = if row + 1 < m.size { 1.05 } else { 1.0 };
                 if let Some(r) = Rect::from_xywh(
-                    x + (start + 4) as f32 * module,
-                    y + (row + 4) as f32 * module,
-                    (col - start) as f32 * module,
-                    module + overlap,
+                    (start + 4) as f32,
+                    (row + 4) as f32,
+                    (col - start) as f32,
+                    height,
                 ) {
                     pb.push_rect(r);
                 }
             }
         }
         if let Some(path) = pb.finish() {
+            self.surface
+                .push_transform(&Transform::from_row(module, 0.0, 0.0, module, x, y));
             self.surface.set_fill(Some(Fill {
                 rule: FillRule::NonZero,
                 ..Fill::default()
             }));
             self.surface.draw_path(&path);
+            self.surface.pop();
         }
     }
 
