@@ -1,5 +1,6 @@
 pub mod backup;
 pub mod code;
+pub mod desktop;
 pub mod interop;
 pub mod kit;
 pub mod output;

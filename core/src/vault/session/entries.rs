@@ -171,6 +171,47 @@ impl VaultSession {
         Ok(calibration)
     }
 
+    /// Re-authentication: whether `password` is this vault's (one Argon2id run; nothing
+    /// changes). For showing or exporting a secret from an unlocked session.
+    pub fn check_password(&self, password: &[u8]) -> Result<(), VaultError> {
+        let slots = {
+            let guard = self.read_state();
+            guard
+                .as_ref()
+                .ok_or(VaultError::Locked)?
+                .header
+                .slots
+                .clone()
+        };
+        crate::vault::slots::check_credential(
+            &slots,
+            &crate::vault::SlotCredential::Password(password),
+            self.env.kdf_limit,
+        )
+    }
+
+    /// The QR code of entry `id`'s otpauth URI, secret included, to show on screen (an
+    /// authenticator scans it to enroll the account), after the user re-authenticated with
+    /// `password`. The one place a stored entry's QR code is made for display.
+    pub fn entry_qr_for_display(
+        &self,
+        id: EntryId,
+        password: &[u8],
+    ) -> Result<crate::qr::QrMatrix, VaultError> {
+        let e = self
+            .read(|c| c.entry(id).filter(|e| e.deleted_at.is_none()).cloned())?
+            .ok_or_else(|| VaultError::NoSuchEntry(id.to_string()))?;
+        self.check_password(password)?;
+        let text = zeroize::Zeroizing::new(crate::uri::format(&crate::uri::Credential {
+            kind: e.kind,
+            secret: e.secret.clone(),
+            issuer: e.issuer.clone(),
+            account: e.account.clone(),
+        }));
+        crate::qr::encode(&text, crate::qr::EcLevel::M)
+            .map_err(|err| VaultError::Internal(err.to_string()))
+    }
+
     /// Changes how long trashed entries are kept (1 day to 10 years).
     pub fn set_trash_retention_days(&self, days: u32) -> Result<(), VaultError> {
         self.mutate(|c, _| {
