@@ -184,7 +184,6 @@ pub fn hold(clear_after: Option<&str>) -> CliResult {
     }
     let _ = writeln!(out, "ok");
     let _ = out.flush();
-    drop(out);
     let deadline = Instant::now() + Duration::from_secs(clear_after);
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(250).min(deadline - Instant::now()));
