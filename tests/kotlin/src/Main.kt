@@ -341,5 +341,6 @@ fun main() {
     registerAppTests(suite)
     registerSyncTests(suite)
     registerAppRobustnessTests(suite)
+    registerRecoveryKitTests(suite)
     exitWith(suite.run())
 }

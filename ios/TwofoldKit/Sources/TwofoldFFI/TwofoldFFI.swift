@@ -3158,6 +3158,23 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func exportOtpauthList() throws  -> Data
     
+    /**
+     * Sets the clock offset from a code the service of entry `id` just accepted (and,
+     * optionally, the code it accepted right after). Searches ±`window_seconds` (default
+     * 600) around the device's clock; exactly one matching time step sets and stores the
+     * offset. Several or none: `InvalidInput` with `CalibrationAmbiguous` (ask for the next
+     * code too) or `CalibrationNoMatch`, and nothing changes.
+     */
+    func calibrateFromAcceptedCode(id: String, code: String, nextCode: String?, windowSeconds: UInt32?) throws  -> ClockCalibration
+    
+    /**
+     * The printable recovery kit (PDF or HTML bytes) of the unlocked vault, made with the
+     * recovery key the user has just typed, or the one `rotate_recovery_key` just returned.
+     * A mistyped key is `RecoveryKeyTypo`, a wrong one `WrongCredential`: no kit. The bytes
+     * are a credential: share them only to print, and do not keep them.
+     */
+    func recoveryKit(recoveryKey: String, format: RecoveryKitFormat, options: RecoveryKitOptions) throws  -> Data
+    
     func addEntry(input: EntryInput, allowDuplicate: Bool) throws  -> EntryView
     
     /**
@@ -3485,6 +3502,44 @@ open func exportOtpauthList()throws  -> Data  {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_export_otpauth_list(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets the clock offset from a code the service of entry `id` just accepted (and,
+     * optionally, the code it accepted right after). Searches ±`window_seconds` (default
+     * 600) around the device's clock; exactly one matching time step sets and stores the
+     * offset. Several or none: `InvalidInput` with `CalibrationAmbiguous` (ask for the next
+     * code too) or `CalibrationNoMatch`, and nothing changes.
+     */
+open func calibrateFromAcceptedCode(id: String, code: String, nextCode: String?, windowSeconds: UInt32?)throws  -> ClockCalibration  {
+    return try  FfiConverterTypeClockCalibration_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_calibrate_from_accepted_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(code),
+        FfiConverterOptionString.lower(nextCode),
+        FfiConverterOptionUInt32.lower(windowSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The printable recovery kit (PDF or HTML bytes) of the unlocked vault, made with the
+     * recovery key the user has just typed, or the one `rotate_recovery_key` just returned.
+     * A mistyped key is `RecoveryKeyTypo`, a wrong one `WrongCredential`: no kit. The bytes
+     * are a credential: share them only to print, and do not keep them.
+     */
+open func recoveryKit(recoveryKey: String, format: RecoveryKitFormat, options: RecoveryKitOptions)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_recovery_kit(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(recoveryKey),
+        FfiConverterTypeRecoveryKitFormat_lower(format),
+        FfiConverterTypeRecoveryKitOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -4403,6 +4458,85 @@ public func FfiConverterTypeBackupResult_lift(_ buf: RustBuffer) throws -> Backu
 #endif
 public func FfiConverterTypeBackupResult_lower(_ value: BackupResult) -> RustBuffer {
     return FfiConverterTypeBackupResult.lower(value)
+}
+
+
+/**
+ * The clock after a calibration.
+ */
+public struct ClockCalibration: Equatable, Hashable {
+    /**
+     * The new clock offset (seconds added to the device's clock).
+     */
+    public var offsetSeconds: Int64
+    /**
+     * Right to within ± this many seconds (half the account's period).
+     */
+    public var uncertaintySeconds: UInt32
+    /**
+     * Past ±15 s: show a clock warning.
+     */
+    public var warn: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new clock offset (seconds added to the device's clock).
+         */offsetSeconds: Int64, 
+        /**
+         * Right to within ± this many seconds (half the account's period).
+         */uncertaintySeconds: UInt32, 
+        /**
+         * Past ±15 s: show a clock warning.
+         */warn: Bool) {
+        self.offsetSeconds = offsetSeconds
+        self.uncertaintySeconds = uncertaintySeconds
+        self.warn = warn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClockCalibration: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClockCalibration: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClockCalibration {
+        return
+            try ClockCalibration(
+                offsetSeconds: FfiConverterInt64.read(from: &buf), 
+                uncertaintySeconds: FfiConverterUInt32.read(from: &buf), 
+                warn: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClockCalibration, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.offsetSeconds, into: &buf)
+        FfiConverterUInt32.write(value.uncertaintySeconds, into: &buf)
+        FfiConverterBool.write(value.warn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClockCalibration_lift(_ buf: RustBuffer) throws -> ClockCalibration {
+    return try FfiConverterTypeClockCalibration.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClockCalibration_lower(_ value: ClockCalibration) -> RustBuffer {
+    return FfiConverterTypeClockCalibration.lower(value)
 }
 
 
@@ -5467,6 +5601,77 @@ public func FfiConverterTypeQrMatrix_lift(_ buf: RustBuffer) throws -> QrMatrix 
 #endif
 public func FfiConverterTypeQrMatrix_lower(_ value: QrMatrix) -> RustBuffer {
     return FfiConverterTypeQrMatrix.lower(value)
+}
+
+
+/**
+ * What a recovery kit holds besides the key.
+ */
+public struct RecoveryKitOptions: Equatable, Hashable {
+    /**
+     * Add the accounts as QR codes only the recovery key opens.
+     */
+    public var withAccounts: Bool
+    /**
+     * Where the user keeps backups (e.g. the backup folder's display name); `None` prints
+     * a line to fill in.
+     */
+    public var backupLocation: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Add the accounts as QR codes only the recovery key opens.
+         */withAccounts: Bool, 
+        /**
+         * Where the user keeps backups (e.g. the backup folder's display name); `None` prints
+         * a line to fill in.
+         */backupLocation: String?) {
+        self.withAccounts = withAccounts
+        self.backupLocation = backupLocation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecoveryKitOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryKitOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryKitOptions {
+        return
+            try RecoveryKitOptions(
+                withAccounts: FfiConverterBool.read(from: &buf), 
+                backupLocation: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecoveryKitOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.withAccounts, into: &buf)
+        FfiConverterOptionString.write(value.backupLocation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryKitOptions_lift(_ buf: RustBuffer) throws -> RecoveryKitOptions {
+    return try FfiConverterTypeRecoveryKitOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryKitOptions_lower(_ value: RecoveryKitOptions) -> RustBuffer {
+    return FfiConverterTypeRecoveryKitOptions.lower(value)
 }
 
 
@@ -6927,6 +7132,53 @@ public enum InputProblem: Equatable, Hashable {
     case headerTooLarge
     case backupNeedsCredential
     /**
+     * Clock calibration: the account counts codes (HOTP) instead of following the time.
+     */
+    case calibrationNotTimeBased
+    /**
+     * Clock calibration: the code typed is not a code of this account (length, characters).
+     */
+    case calibrationBadCode
+    /**
+     * Clock calibration: no time step in the window gives the code.
+     */
+    case calibrationNoMatch
+    /**
+     * Clock calibration: several steps give the code; ask for the next code too.
+     */
+    case calibrationAmbiguous(matches: UInt32
+    )
+    /**
+     * Clock calibration: the second code is not the one after the first.
+     */
+    case calibrationSecondCodeMismatch
+    /**
+     * Clock calibration: the window is out of range.
+     */
+    case calibrationWindow
+    /**
+     * The accounts do not fit on a printed recovery kit (`bytes` sealed, `max` printable).
+     */
+    case kitTooLarge(bytes: UInt64, max: UInt64
+    )
+    /**
+     * A scanned code is not a recovery-kit part.
+     */
+    case kitNotAPart
+    /**
+     * Scanned parts come from different kits.
+     */
+    case kitMixedParts
+    /**
+     * Parts are missing (1-based numbers).
+     */
+    case kitMissingParts(missing: [UInt32]
+    )
+    /**
+     * The parts do not add up to the backup they were printed from.
+     */
+    case kitChecksum
+    /**
      * Removing the last password slot would risk a lock-out.
      */
     case lastPasswordSlot
@@ -7029,29 +7281,54 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         case 14: return .backupNeedsCredential
         
-        case 15: return .lastPasswordSlot
+        case 15: return .calibrationNotTimeBased
         
-        case 16: return .counterExhausted
+        case 16: return .calibrationBadCode
         
-        case 17: return .vaultExists
+        case 17: return .calibrationNoMatch
         
-        case 18: return .uri
+        case 18: return .calibrationAmbiguous(matches: try FfiConverterUInt32.read(from: &buf)
+        )
         
-        case 19: return .secret
+        case 19: return .calibrationSecondCodeMismatch
         
-        case 20: return .notAnAuthenticatorCode
+        case 20: return .calibrationWindow
         
-        case 21: return .accountCodeNotHere
+        case 21: return .kitTooLarge(bytes: try FfiConverterUInt64.read(from: &buf), max: try FfiConverterUInt64.read(from: &buf)
+        )
         
-        case 22: return .image
+        case 22: return .kitNotAPart
         
-        case 23: return .notAnId
+        case 23: return .kitMixedParts
         
-        case 24: return .keyLength
+        case 24: return .kitMissingParts(missing: try FfiConverterSequenceUInt32.read(from: &buf)
+        )
         
-        case 25: return .notUtf8
+        case 25: return .kitChecksum
         
-        case 26: return .transferState
+        case 26: return .lastPasswordSlot
+        
+        case 27: return .counterExhausted
+        
+        case 28: return .vaultExists
+        
+        case 29: return .uri
+        
+        case 30: return .secret
+        
+        case 31: return .notAnAuthenticatorCode
+        
+        case 32: return .accountCodeNotHere
+        
+        case 33: return .image
+        
+        case 34: return .notAnId
+        
+        case 35: return .keyLength
+        
+        case 36: return .notUtf8
+        
+        case 37: return .transferState
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -7122,52 +7399,100 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
             writeInt(&buf, Int32(14))
         
         
-        case .lastPasswordSlot:
+        case .calibrationNotTimeBased:
             writeInt(&buf, Int32(15))
         
         
-        case .counterExhausted:
+        case .calibrationBadCode:
             writeInt(&buf, Int32(16))
         
         
-        case .vaultExists:
+        case .calibrationNoMatch:
             writeInt(&buf, Int32(17))
         
         
-        case .uri:
+        case let .calibrationAmbiguous(matches):
             writeInt(&buf, Int32(18))
+            FfiConverterUInt32.write(matches, into: &buf)
+            
         
-        
-        case .secret:
+        case .calibrationSecondCodeMismatch:
             writeInt(&buf, Int32(19))
         
         
-        case .notAnAuthenticatorCode:
+        case .calibrationWindow:
             writeInt(&buf, Int32(20))
         
         
-        case .accountCodeNotHere:
+        case let .kitTooLarge(bytes,max):
             writeInt(&buf, Int32(21))
+            FfiConverterUInt64.write(bytes, into: &buf)
+            FfiConverterUInt64.write(max, into: &buf)
+            
         
-        
-        case .image:
+        case .kitNotAPart:
             writeInt(&buf, Int32(22))
         
         
-        case .notAnId:
+        case .kitMixedParts:
             writeInt(&buf, Int32(23))
         
         
-        case .keyLength:
+        case let .kitMissingParts(missing):
             writeInt(&buf, Int32(24))
+            FfiConverterSequenceUInt32.write(missing, into: &buf)
+            
         
-        
-        case .notUtf8:
+        case .kitChecksum:
             writeInt(&buf, Int32(25))
         
         
-        case .transferState:
+        case .lastPasswordSlot:
             writeInt(&buf, Int32(26))
+        
+        
+        case .counterExhausted:
+            writeInt(&buf, Int32(27))
+        
+        
+        case .vaultExists:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .uri:
+            writeInt(&buf, Int32(29))
+        
+        
+        case .secret:
+            writeInt(&buf, Int32(30))
+        
+        
+        case .notAnAuthenticatorCode:
+            writeInt(&buf, Int32(31))
+        
+        
+        case .accountCodeNotHere:
+            writeInt(&buf, Int32(32))
+        
+        
+        case .image:
+            writeInt(&buf, Int32(33))
+        
+        
+        case .notAnId:
+            writeInt(&buf, Int32(34))
+        
+        
+        case .keyLength:
+            writeInt(&buf, Int32(35))
+        
+        
+        case .notUtf8:
+            writeInt(&buf, Int32(36))
+        
+        
+        case .transferState:
+            writeInt(&buf, Int32(37))
         
         }
     }
@@ -7505,6 +7830,81 @@ public func FfiConverterTypeQrErrorCorrection_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeQrErrorCorrection_lower(_ value: QrErrorCorrection) -> RustBuffer {
     return FfiConverterTypeQrErrorCorrection.lower(value)
+}
+
+
+
+/**
+ * The file a recovery kit is made as.
+ */
+
+public enum RecoveryKitFormat: Equatable, Hashable {
+    
+    /**
+     * A4 PDF with embedded fonts (for the share/print sheet).
+     */
+    case pdf
+    /**
+     * One self-contained HTML file.
+     */
+    case html
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RecoveryKitFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryKitFormat: FfiConverterRustBuffer {
+    typealias SwiftType = RecoveryKitFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryKitFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pdf
+        
+        case 2: return .html
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RecoveryKitFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pdf:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .html:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryKitFormat_lift(_ buf: RustBuffer) throws -> RecoveryKitFormat {
+    return try FfiConverterTypeRecoveryKitFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryKitFormat_lower(_ value: RecoveryKitFormat) -> RustBuffer {
+    return FfiConverterTypeRecoveryKitFormat.lower(value)
 }
 
 
@@ -8231,6 +8631,30 @@ fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt16.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -9046,6 +9470,19 @@ public func encodeQrPng(text: String, correction: QrErrorCorrection, scale: UInt
 })
 }
 /**
+ * Puts the scanned accounts codes of a printed recovery kit (their texts, any order,
+ * repeats allowed) back together into backup bytes, to open with the recovery key like any
+ * backup. Missing parts are `InvalidInput` with `KitMissingParts { missing }`.
+ */
+public func joinRecoveryKitParts(texts: [String])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_join_recovery_kit_parts(
+        FfiConverterSequenceString.lower(texts),uniffiCallStatus
+    )
+})
+}
+/**
  * The name for an automatic backup made at `unix_ms` (`twofold-YYYYMMDD-HHMMSS.twfb`, UTC),
  * for apps that write backups into a document-provider folder themselves.
  */
@@ -9190,6 +9627,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_func_encode_qr_png() != 31265) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_func_join_recovery_kit_parts() != 30804) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_func_auto_backup_name() != 27418) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9269,6 +9709,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_otpauth_list() != 42666) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_calibrate_from_accepted_code() != 27041) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_recovery_kit() != 64087) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry() != 33244) {
