@@ -280,3 +280,24 @@ fn scanning_only_some_parts_says_which_are_missing() {
         Err(KitPartError::Missing { missing: vec![1] })
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any backup up to the limit comes back from its parts, in any order.
+    #[test]
+    fn parts_round_trip(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..MAX_ACCOUNT_BYTES), rotate in 0usize..12) {
+        let mut parts = recovery_kit::account_parts(&bytes).unwrap();
+        let n = parts.len();
+        parts.rotate_left(rotate % n);
+        proptest::prop_assert_eq!(join_account_parts(&parts).unwrap(), bytes);
+    }
+
+    /// Arbitrary text never panics and never joins to more than a kit holds.
+    #[test]
+    fn arbitrary_text_is_refused_or_bounded(texts in proptest::collection::vec("TK1:[0-9]{1,2}:[0-9]{1,2}:[0-9A-F]{8}:[0-9A-Z $%*+./:-]{0,60}", 1..5)) {
+        if let Ok(b) = join_account_parts(&texts) {
+            proptest::prop_assert!(b.len() <= MAX_ACCOUNT_BYTES);
+        }
+    }
+}
