@@ -231,6 +231,42 @@ fn kit_with_accounts_restores_a_new_vault_from_paper() {
     };
     assert_eq!(codes(v.json(&at)), codes(fresh.json(&at)));
 
+    // Whole pages (all of them, the key's page too) work as well.
+    let mut pages: Vec<String> = std::fs::read_dir(v.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("page"))
+        .map(|p| p.to_str().unwrap().to_owned())
+        .collect();
+    pages.sort();
+    let key_page = v.path("key-page");
+    let o = Command::new("pdftoppm")
+        .args(["-r", "200", "-gray", "-png", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg(&key_page)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let first = std::fs::read_dir(v.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("key-page")
+        })
+        .unwrap();
+    pages.push(first.to_str().unwrap().to_owned());
+    let whole = v.s("from-pages.twfb");
+    let mut args = vec!["recovery", "kit-read", "--out", whole.as_str()];
+    args.extend(pages.iter().map(String::as_str));
+    v.ok(&args);
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&backup).unwrap()
+    );
+
     // Missing photos are named.
     if photos.len() > 1 {
         let o = v.run(&[

@@ -60,8 +60,8 @@ pub struct RotateArgs {
 
 #[derive(Args)]
 pub struct KitReadArgs {
-    /// Photos or scans of the kit's accounts codes (PNG or JPEG), one code per image, any
-    /// order.
+    /// Photos or scans of the kit's accounts codes (PNG or JPEG): single codes or whole
+    /// pages, in any order.
     #[arg(required = true, value_name = "IMAGE")]
     images: Vec<PathBuf>,
     /// The backup file to write; restore it with `twofold backup restore FILE --merge
@@ -160,16 +160,25 @@ pub fn kit_read(args: &KitReadArgs) -> CliResult {
     for path in &args.images {
         let bytes = std::fs::read(path)
             .map_err(|e| CliError::failed(format!("cannot read {}: {e}", path.display())))?;
-        match qr::decode_image(&bytes).map_err(CliError::of)? {
-            Some(text) => texts.push(text),
-            None => {
-                return Err(CliError::failed(format!(
-                    "no QR code found in {} (photograph one code at a time, flat and sharp)",
-                    path.display()
-                )));
-            }
+        let found = qr::decode_image_all(&bytes).map_err(CliError::of)?;
+        if found.is_empty() {
+            return Err(CliError::failed(format!(
+                "no QR code found in {} (photograph the codes flat and sharp, or one at a time)",
+                path.display()
+            )));
         }
+        texts.extend(found);
     }
+    // A whole page may hold other codes too (the recovery key's, on page 1): keep the parts,
+    // unless there are none (then the error says what was found).
+    if texts
+        .iter()
+        .any(|t| t.starts_with(recovery_kit::PART_PREFIX))
+    {
+        texts.retain(|t| t.starts_with(recovery_kit::PART_PREFIX));
+    }
+    texts.sort();
+    texts.dedup();
     let backup = recovery_kit::join_account_parts(&texts)
         .map_err(|e| vault_error(InputError::from(e).into()))?;
     // The parts are a sealed backup: encrypted, but a credential's worth of data all the same.
