@@ -11,6 +11,11 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
 command -v oathtool >/dev/null || need+=(oathtool)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
+# The recovery kit's PDF is rendered (pdftoppm) and inspected (pdffonts, pdftotext) by its tests.
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
+# `twofold copy` is tested on a private X server (cli/tests/desktop_cli.rs).
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v xclip >/dev/null || need+=(xclip)
 python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
 [ -f /usr/share/java/jna.jar ] || need+=(libjna-java)
 command -v java >/dev/null || need+=(openjdk-17-jdk-headless)

@@ -7,7 +7,7 @@ mod private_file;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::context::Global;
 
@@ -89,9 +89,26 @@ enum Command {
     Exposure(cmd::care::ExposureArgs),
     /// Replace an account's secret after re-enrolling 2FA at the service.
     Rotate(cmd::care::RotateArgs),
+    /// The clock offset codes are corrected by; calibrate it from a code a service accepted.
+    #[command(subcommand)]
+    Time(cmd::time::TimeCommand),
+    /// Put an account's current code on the clipboard (cleared after 20 s unless something
+    /// else was copied since).
+    Copy(cmd::desktop::CopyArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::desktop::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }
 
 fn main() -> ExitCode {
+    // The clipboard helper `copy` starts (not a command of its own: no completion, no page).
+    if std::env::args_os().nth(1).as_deref() == Some(std::ffi::OsStr::new(cmd::desktop::HOLD_ARG)) {
+        return match cmd::desktop::hold(std::env::args().nth(2).as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => err.report(),
+        };
+    }
     let cli = Cli::parse();
     let g = &cli.global;
     let result = match &cli.command {
@@ -122,6 +139,10 @@ fn main() -> ExitCode {
         Command::Checkup(a) => cmd::care::checkup(g, a),
         Command::Exposure(a) => cmd::care::exposure(g, a),
         Command::Rotate(a) => cmd::care::rotate(g, a),
+        Command::Time(c) => cmd::time::run(g, c),
+        Command::Copy(a) => cmd::desktop::copy(g, a),
+        Command::Completions(a) => cmd::desktop::completions(Cli::command(), a),
+        Command::Man => cmd::desktop::man(Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -456,9 +456,15 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 /// minimum. The size then tells at most O(log log len) bits, and the overhead is at most
 /// about 12 %.
 pub fn padded_len(len: usize) -> usize {
-    const MIN: usize = 4096;
-    if len <= MIN {
-        return MIN;
+    padded_len_above(len, 4096)
+}
+
+/// [`padded_len`] with another minimum (the printed recovery kit pads from 256 bytes: paper
+/// is dearer than disk, and its size reveals no more than Padmé's O(log log len) bits above
+/// the minimum).
+pub fn padded_len_above(len: usize, min: usize) -> usize {
+    if len <= min {
+        return min;
     }
     let e = usize::BITS - 1 - len.leading_zeros(); // floor(log2 len)
     let s = u32::BITS - e.leading_zeros(); // floor(log2 e) + 1

@@ -23,6 +23,7 @@ pub mod interop;
 pub mod limits;
 pub mod otp;
 pub mod qr;
+pub mod recovery_kit;
 pub mod secret;
 mod serde_bytes_helpers;
 pub mod sync;

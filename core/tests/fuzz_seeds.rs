@@ -143,6 +143,13 @@ fn run(target: &str, data: &[u8]) {
             }
             let _ = payload::decode(data);
         }
+        "kit_parts" => {
+            let text = String::from_utf8_lossy(data);
+            let parts: Vec<String> = text.split('\n').map(str::to_owned).collect();
+            if let Ok(backup) = twofold_core::recovery_kit::join_account_parts(&parts) {
+                assert!(backup.len() <= twofold_core::recovery_kit::MAX_ACCOUNT_BYTES);
+            }
+        }
         "sync_snapshot" => fuzzing::sync_snapshot(data),
         "webdav_listing" => fuzzing::webdav_listing(data),
         other => panic!(
@@ -155,7 +162,7 @@ fn run(target: &str, data: &[u8]) {
 #[test]
 fn every_fuzz_target_has_seeds_and_none_of_them_panics() {
     let targets = targets();
-    assert!(targets.len() >= 18, "fuzz targets found: {targets:?}");
+    assert!(targets.len() >= 19, "fuzz targets found: {targets:?}");
     for target in &targets {
         let seeds = seeds(target);
         assert!(!seeds.is_empty(), "no seeds for fuzz target {target}");

@@ -3,6 +3,7 @@
 //! opens, syncs and takes new members with the current code; its revocation still holds, and
 //! the revoked device — which never heard of it — cannot remove the devices that are left,
 //! even now that it signs statements of the new encoding.
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -6,7 +6,9 @@
 use twofold_core::crypto::CryptoError;
 use twofold_core::interop::ImportError;
 use twofold_core::interop::enroll::ScanError;
+use twofold_core::otp::calibrate::CalibrationError;
 use twofold_core::qr::QrError;
+use twofold_core::recovery_kit::KitPartError;
 use twofold_core::uri::UriError;
 use twofold_core::vault::{InputError, NameField, VaultError};
 
@@ -145,6 +147,35 @@ pub enum InputProblem {
     RotationSameSecret,
     /// A checkup setting out of range.
     CheckupSetting,
+    /// Clock calibration: the account counts codes (HOTP) instead of following the time.
+    CalibrationNotTimeBased,
+    /// Clock calibration: the code typed is not a code of this account (length, characters).
+    CalibrationBadCode,
+    /// Clock calibration: no time step in the window gives the code.
+    CalibrationNoMatch,
+    /// Clock calibration: several steps give the code; ask for the next code too.
+    CalibrationAmbiguous {
+        matches: u32,
+    },
+    /// Clock calibration: the second code is not the one after the first.
+    CalibrationSecondCodeMismatch,
+    /// Clock calibration: the window is out of range.
+    CalibrationWindow,
+    /// The accounts do not fit on a printed recovery kit (`bytes` sealed, `max` printable).
+    KitTooLarge {
+        bytes: u64,
+        max: u64,
+    },
+    /// A scanned code is not a recovery-kit part.
+    KitNotAPart,
+    /// Scanned parts come from different kits.
+    KitMixedParts,
+    /// Parts are missing (1-based numbers).
+    KitMissingParts {
+        missing: Vec<u32>,
+    },
+    /// The parts do not add up to the backup they were printed from.
+    KitChecksum,
     /// Removing the last password slot would risk a lock-out.
     LastPasswordSlot,
     /// An HOTP counter at 2^64 − 1 cannot advance.
@@ -230,6 +261,33 @@ impl From<InputError> for InputProblem {
             InputError::RotationCodeMismatch => InputProblem::RotationCodeMismatch,
             InputError::RotationSameSecret => InputProblem::RotationSameSecret,
             InputError::CheckupSetting(_) => InputProblem::CheckupSetting,
+            InputError::Calibration(c) => match c {
+                CalibrationError::NotTimeBased => InputProblem::CalibrationNotTimeBased,
+                CalibrationError::CodeLength { .. } | CalibrationError::CodeCharacters { .. } => {
+                    InputProblem::CalibrationBadCode
+                }
+                CalibrationError::NoMatch { .. } => InputProblem::CalibrationNoMatch,
+                CalibrationError::Ambiguous { matches, .. } => InputProblem::CalibrationAmbiguous {
+                    matches: u32::try_from(matches).unwrap_or(u32::MAX),
+                },
+                CalibrationError::SecondCodeMismatch => InputProblem::CalibrationSecondCodeMismatch,
+                CalibrationError::Window => InputProblem::CalibrationWindow,
+            },
+            InputError::KitTooLarge { bytes, max } => InputProblem::KitTooLarge {
+                bytes: bytes as u64,
+                max: max as u64,
+            },
+            InputError::KitPart(p) => match p {
+                KitPartError::NotAPart => InputProblem::KitNotAPart,
+                KitPartError::Mixed => InputProblem::KitMixedParts,
+                KitPartError::Missing { missing } => InputProblem::KitMissingParts {
+                    missing: missing
+                        .into_iter()
+                        .map(|m| u32::try_from(m).unwrap_or(u32::MAX))
+                        .collect(),
+                },
+                KitPartError::Checksum => InputProblem::KitChecksum,
+            },
         }
     }
 }

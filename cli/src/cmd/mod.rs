@@ -1,9 +1,12 @@
 pub mod backup;
 pub mod care;
 pub mod code;
+pub mod desktop;
 pub mod interop;
+pub mod kit;
 pub mod output;
 pub mod sync;
+pub mod time;
 pub mod transfer;
 pub mod uri;
 pub mod vault;

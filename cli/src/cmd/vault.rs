@@ -484,11 +484,20 @@ pub fn passwd(g: &Global, args: &PasswdArgs) -> CliResult {
 pub enum RecoveryCommand {
     /// Open the vault with the recovery key and set a new password.
     Unlock(RecoveryUnlockArgs),
-    /// Replace the recovery key with a new one (shown once).
-    Rotate,
+    /// Replace the recovery key with a new one (shown once; `--kit FILE` also writes its
+    /// printable emergency kit).
+    Rotate(super::kit::RotateArgs),
     /// Type the recovery key to check it (and, for a vault upgraded from format 1, to let
     /// its slot vouch for the vault from now on). Changes nothing else.
     Confirm(RecoveryKeyFileArg),
+    /// Write the printable emergency kit (PDF or HTML): the recovery key, typed again here
+    /// and checked, as text and QR code, the vault id, the date, where backups live and
+    /// step-by-step recovery instructions; `--with-accounts` adds the accounts as QR codes
+    /// only the recovery key opens.
+    Kit(super::kit::KitArgs),
+    /// Put the accounts codes of a printed kit (photos or scans, one code per image) back
+    /// together into a backup file.
+    KitRead(super::kit::KitReadArgs),
 }
 
 #[derive(Args)]
@@ -531,14 +540,9 @@ pub fn recovery(g: &Global, command: &RecoveryCommand) -> CliResult {
             println!("New password set. The recovery key still works.");
             Ok(())
         }
-        RecoveryCommand::Rotate => {
-            let (session, _) = g.unlock()?;
-            let key = session.rotate_recovery_key().map_err(vault_error)?;
-            println!("New recovery key (the old one no longer opens the vault or new backups):");
-            println!();
-            println!("    {}", key.reveal().as_str());
-            Ok(())
-        }
+        RecoveryCommand::Rotate(args) => super::kit::rotate(g, args),
+        RecoveryCommand::Kit(args) => super::kit::kit(g, args),
+        RecoveryCommand::KitRead(args) => super::kit::kit_read(args),
         RecoveryCommand::Confirm(args) => {
             let (session, _) = g.unlock()?;
             let key = read_secret(

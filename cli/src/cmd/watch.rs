@@ -27,6 +27,9 @@ pub struct ViewState {
     pub selected: usize,
     pub hotp_codes: HashMap<EntryId, (String, Instant)>,
     pub status: String,
+    /// The selection was moved with the arrow keys: `c` and `q` act on it (until the next
+    /// letter typed into the search).
+    pub browsing: bool,
 }
 
 /// One visible row.
@@ -146,8 +149,9 @@ pub fn render(
     }
     frame.render_stateful_widget(table, body, &mut table_state);
 
-    let mut help =
-        String::from(" type to search · ↑↓ select · Enter: next HOTP code · Esc: clear/quit");
+    let mut help = String::from(
+        " type to search · ↑↓ select, then c: copy, q: QR code · Enter: next HOTP code · Esc: clear/quit",
+    );
     if twofold_core::otp::offset_needs_warning(clock_offset_s) {
         help = format!(" clock offset {clock_offset_s:+} s ·{help}");
     }
@@ -165,6 +169,10 @@ pub enum Action {
     Continue,
     Quit,
     NextHotp(EntryId),
+    /// Copy the selected account's code to the clipboard.
+    Copy(EntryId),
+    /// Show the selected account's QR code (after re-authentication).
+    ShowQr(EntryId),
 }
 
 /// Applies a key to the view state.
@@ -177,12 +185,33 @@ pub fn handle_key(
     match code {
         KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => return Action::Quit,
         KeyCode::Esc if state.query.is_empty() => return Action::Quit,
-        KeyCode::Esc => state.query.clear(),
+        KeyCode::Esc => {
+            state.query.clear();
+            state.browsing = false;
+        }
         KeyCode::Backspace => {
             state.query.pop();
+            state.browsing = false;
         }
-        KeyCode::Up => state.selected = state.selected.saturating_sub(1),
-        KeyCode::Down => state.selected = (state.selected + 1).min(rows.len().saturating_sub(1)),
+        KeyCode::Up => {
+            state.selected = state.selected.saturating_sub(1);
+            state.browsing = true;
+        }
+        KeyCode::Down => {
+            state.selected = (state.selected + 1).min(rows.len().saturating_sub(1));
+            state.browsing = true;
+        }
+        KeyCode::Char(c @ ('c' | 'q'))
+            if state.browsing || modifiers.contains(KeyModifiers::ALT) =>
+        {
+            if let Some(r) = rows.get(state.selected) {
+                return if c == 'c' {
+                    Action::Copy(r.entry.id)
+                } else {
+                    Action::ShowQr(r.entry.id)
+                };
+            }
+        }
         KeyCode::Enter => {
             if let Some(r) = rows.get(state.selected)
                 && r.code.is_some_and(|c| c.code.is_none())
@@ -193,6 +222,7 @@ pub fn handle_key(
         KeyCode::Char(c) => {
             state.query.push(c);
             state.selected = 0;
+            state.browsing = false;
         }
         _ => {}
     }
@@ -213,11 +243,52 @@ pub fn run(g: &Global) -> CliResult {
     // In a sync group, sync in the background: at start, after each change, every minute.
     std::thread::scope(|scope| {
         let background = super::sync::background(scope, &session);
-        watch(&session, background.as_ref())
+        watch(g, &session, background.as_ref())
     })
 }
 
-fn watch(session: &VaultSession, sync: Option<&super::sync::Background>) -> CliResult {
+/// The code to copy for a row: a time-based code now, or the HOTP code last revealed.
+fn code_to_copy(id: EntryId, codes: &[CodeView], state: &ViewState) -> Option<String> {
+    codes
+        .iter()
+        .find(|c| c.entry_id == id)
+        .and_then(|c| c.code.clone())
+        .or_else(|| {
+            state
+                .hotp_codes
+                .get(&id)
+                .filter(|(_, at)| at.elapsed() < HOTP_SHOW)
+                .map(|(code, _)| code.clone())
+        })
+}
+
+/// Leaves the full-screen view, asks for the password again, shows the account's QR code
+/// until Enter, and returns to the view.
+fn show_qr(g: &Global, session: &VaultSession, id: EntryId) -> Result<(), String> {
+    ratatui::restore();
+    let name = session
+        .entry(id)
+        .map(|e| e.display_name())
+        .map_err(|e| e.to_string())?;
+    eprintln!("Showing the QR code of {name} reveals its secret to anyone who sees the screen.");
+    let password = g
+        .password("Vault password (to show the QR code): ")
+        .map_err(|e| e.message)?;
+    let qr = crate::context::with_spinner("Checking the password (Argon2id)…", || {
+        session.entry_qr_for_display(id, &password)
+    })
+    .map_err(|e| e.to_string())?;
+    println!("\n{name}\n");
+    print!("{}", qr.to_terminal());
+    println!("\nScan it with an authenticator app. Press Enter to hide it.");
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    // Clear the screen and its scrollback before going back.
+    print!("\x1b[2J\x1b[3J\x1b[H");
+    Ok(())
+}
+
+fn watch(g: &Global, session: &VaultSession, sync: Option<&super::sync::Background>) -> CliResult {
     let mut terminal = ratatui::try_init()
         .map_err(|e| CliError::failed(format!("cannot start the full-screen view: {e}")))?;
     let _guard = TerminalGuard;
@@ -266,6 +337,32 @@ fn watch(session: &VaultSession, sync: Option<&super::sync::Background>) -> CliR
                 }
                 Err(e) => state.status = e.to_string(),
             },
+            Action::Copy(id) => match code_to_copy(id, &codes, &state) {
+                Some(code) => {
+                    let code = zeroize::Zeroizing::new(code);
+                    state.status = match super::desktop::put_on_clipboard(
+                        &code,
+                        super::desktop::CLEAR_AFTER_S,
+                    ) {
+                        Ok(()) => {
+                            let _ = session.record_use(id);
+                            format!("copied; cleared in {} s", super::desktop::CLEAR_AFTER_S)
+                        }
+                        Err(why) => format!("cannot copy: {why}"),
+                    };
+                }
+                None => state.status = "press Enter for the next HOTP code first".into(),
+            },
+            Action::ShowQr(id) => {
+                let shown = show_qr(g, session, id);
+                terminal = ratatui::try_init()
+                    .map_err(|e| CliError::failed(format!("cannot return to the view: {e}")))?;
+                state.status = match shown {
+                    Ok(()) => "QR code hidden".into(),
+                    Err(why) => why,
+                };
+                state.browsing = false;
+            }
         }
     }
 }
@@ -362,6 +459,68 @@ mod tests {
             handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &rows),
             Action::Quit
         ));
+    }
+
+    #[test]
+    fn c_and_q_act_on_the_selection_after_the_arrows_and_search_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, _) = VaultSession::create(
+            &dir.path().join("v"),
+            CreateOptions {
+                password: b"pw",
+                kdf: KdfParams::FLOOR,
+            },
+        )
+        .unwrap();
+        for u in [
+            "otpauth://totp/Coinbase:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+            "otpauth://totp/Quay:bob?secret=JBSWY3DPEHPK3PXP",
+        ] {
+            s.add_entry(NewEntry::from_credential(uri::parse(u).unwrap()), false)
+                .unwrap();
+        }
+        let entries = s.entries().unwrap();
+        let groups = s.groups().unwrap();
+        let codes = s.codes_at(59_000).unwrap();
+        let mut state = ViewState::default();
+        let rows = visible_rows(&entries, &groups, &codes, &state.query);
+        // Typed first, c and q are search text.
+        for c in ['c', 'q'] {
+            assert!(matches!(
+                handle_key(&mut state, KeyCode::Char(c), KeyModifiers::NONE, &rows),
+                Action::Continue
+            ));
+        }
+        assert_eq!(state.query, "cq");
+        handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &rows);
+        // After an arrow key they act on the selected row.
+        handle_key(&mut state, KeyCode::Down, KeyModifiers::NONE, &rows);
+        let quay = rows[1].entry.id;
+        assert!(matches!(
+            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::NONE, &rows),
+            Action::Copy(id) if id == quay
+        ));
+        assert!(matches!(
+            handle_key(&mut state, KeyCode::Char('q'), KeyModifiers::NONE, &rows),
+            Action::ShowQr(id) if id == quay
+        ));
+        assert!(state.query.is_empty());
+        // Any other letter goes back to searching; Alt+c copies from anywhere.
+        handle_key(&mut state, KeyCode::Char('x'), KeyModifiers::NONE, &rows);
+        assert!(matches!(
+            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::NONE, &rows),
+            Action::Continue
+        ));
+        assert_eq!(state.query, "xc");
+        assert!(matches!(
+            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::ALT, &rows),
+            Action::Copy(_)
+        ));
+        // What is copied: the code now.
+        let code = code_to_copy(quay, &codes, &state).unwrap();
+        assert_eq!(Some(&code), codes[1].code.as_ref());
+        let text = screen(&rows, &state, entries.len());
+        assert!(text.contains("c: copy"), "{text}");
     }
 
     #[test]

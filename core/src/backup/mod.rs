@@ -151,6 +151,19 @@ fn seal(
     generation: u64,
     options: &BackupOptions<'_>,
 ) -> Result<Sealed, VaultError> {
+    seal_padded(session, content, generation, options, 4096)
+}
+
+/// Padding of the recovery kit's backup (see [`crypto::padded_len_above`]).
+const KIT_MIN_PADDED: usize = 256;
+
+fn seal_padded(
+    session: &VaultSession,
+    content: &VaultContent,
+    generation: u64,
+    options: &BackupOptions<'_>,
+    min_padded: usize,
+) -> Result<Sealed, VaultError> {
     let env = session.env();
     let rng = env.rng.as_ref();
     let now = (env.clock)();
@@ -221,7 +234,15 @@ fn seal(
         .map_err(|e| VaultError::Internal(e.to_string()))?,
     );
     let signer_refs: Vec<&crypto::SigningKey> = signers.iter().collect();
-    let bytes = container::seal_file(BACKUP_MAGIC, &header, &master_key, &body, &signer_refs, rng)?;
+    let bytes = container::seal_file_padded(
+        BACKUP_MAGIC,
+        &header,
+        &master_key,
+        &body,
+        &signer_refs,
+        rng,
+        min_padded,
+    )?;
     Ok(Sealed {
         bytes,
         kdf,
@@ -653,6 +674,31 @@ pub fn restore_content(
     let mut report = session.modify(|vault, _now| vault.restore(opened.content, mode))?;
     report.authenticated = authenticated;
     Ok(report)
+}
+
+/// Seals `content` as a backup of `session`'s vault that only the recovery key opens (the
+/// printed recovery kit's accounts), then opens it with `key` and checks that it holds
+/// exactly `content` and vouches for the vault's keys. Returns the backup bytes.
+pub fn seal_to_recovery_key(
+    session: &VaultSession,
+    content: &VaultContent,
+    key: &RecoveryKey,
+) -> Result<Vec<u8>, VaultError> {
+    let generation = session.generation()?;
+    let sealed = seal_padded(
+        session,
+        content,
+        generation,
+        &BackupOptions::sealed(None, true),
+        KIT_MIN_PADDED,
+    )?;
+    let opened = open_backup(&sealed.bytes, &SlotCredential::Recovery(key))?;
+    if &opened.content != content || !opened.authenticated {
+        return Err(VaultError::Corrupt(
+            "the backup for the recovery kit did not verify after sealing".into(),
+        ));
+    }
+    Ok(sealed.bytes)
 }
 
 /// What an automatic backup run did.

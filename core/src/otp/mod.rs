@@ -10,6 +10,8 @@
 //! any key length (Google's 80-bit secrets included) is accepted. totp-rs, the library the
 //! design started from, is the reference our codes are tested against.
 
+pub mod calibrate;
+
 use crate::secret::Secret;
 
 /// Fewest digits a TOTP/HOTP code may have.

@@ -158,6 +158,58 @@ pub fn decode_image(bytes: &[u8]) -> Result<Option<String>, QrError> {
     Ok(decode_packed(img.as_raw(), w, h))
 }
 
+/// Every distinct QR code in a PNG or JPEG that holds several side by side (a scanned or
+/// photographed page of a printed recovery kit): the whole picture, then each cell of 1×2,
+/// 2×1, 2×2 and 2×3 grids over it, so codes laid out in up to two columns and three rows are
+/// each found on their own. Bounded: at most 15 decodes. In the order found.
+pub fn decode_image_all(bytes: &[u8]) -> Result<Vec<String>, QrError> {
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(QrError::InvalidImage(format!(
+            "{} bytes is too large",
+            bytes.len()
+        )));
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| QrError::InvalidImage(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| QrError::InvalidImage(e.to_string()))?
+        .to_luma8();
+    let (w, h) = img.dimensions();
+    let luma = img.as_raw();
+    let mut found: Vec<String> = Vec::new();
+    for (cols, rows) in [(1u32, 1u32), (2, 1), (1, 2), (2, 2), (2, 3)] {
+        for row in 0..rows {
+            for col in 0..cols {
+                let (x0, x1) = (w * col / cols, w * (col + 1) / cols);
+                let (y0, y1) = (h * row / rows, h * (row + 1) / rows);
+                if x1 <= x0 || y1 <= y0 {
+                    continue;
+                }
+                let start = (y0 * w + x0) as usize;
+                let frame = LumaFrame {
+                    width: x1 - x0,
+                    height: y1 - y0,
+                    row_stride: w,
+                    data: &luma[start..],
+                };
+                if let Some(text) = decode_luma(frame)?
+                    && !found.contains(&text)
+                {
+                    found.push(text);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// A PNG of a greyscale picture (`width × height`, tightly packed).
 pub fn luma_png(width: u32, height: u32, luma: &[u8]) -> Vec<u8> {
     let img = image::GrayImage::from_raw(width, height, luma.to_vec()).expect("sized buffer");

@@ -239,6 +239,22 @@ pub enum InputError {
     /// A checkup setting out of range.
     #[error("{0}")]
     CheckupSetting(String),
+    /// A clock calibration from an accepted code found no single time step; nothing changed.
+    #[error(transparent)]
+    Calibration(#[from] crate::otp::calibrate::CalibrationError),
+    /// The accounts do not fit on a printed recovery kit.
+    #[error(
+        "the accounts take {bytes} bytes sealed, more than the {max} bytes a printed recovery kit holds (12 QR codes): make the kit without the accounts and keep a backup file"
+    )]
+    KitTooLarge {
+        /// The size of the sealed accounts.
+        bytes: usize,
+        /// The most a kit prints.
+        max: usize,
+    },
+    /// Scanned recovery-kit parts do not make a backup.
+    #[error(transparent)]
+    KitPart(#[from] crate::recovery_kit::KitPartError),
 }
 
 impl From<KdfRejection> for VaultError {

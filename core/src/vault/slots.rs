@@ -283,6 +283,27 @@ pub fn unlock_within(
     Err(VaultError::WrongCredential)
 }
 
+/// Whether `credential` opens one of `slots` (re-authentication of an unlocked session: the
+/// same derivation an unlock runs, nothing opened or changed). Wrong is
+/// [`VaultError::WrongCredential`].
+pub fn check_credential(
+    slots: &[Slot],
+    credential: &SlotCredential<'_>,
+    limit: KdfLimit,
+) -> Result<(), VaultError> {
+    let candidates = candidates(slots, credential);
+    if candidates.is_empty() {
+        return Err(VaultError::NoSuchSlot);
+    }
+    let mut budget = KdfBudget::default();
+    for (_, slot) in candidates {
+        if credential.secrets(slot, limit, &mut budget)?.keys.public == slot.public_key {
+            return Ok(());
+        }
+    }
+    Err(VaultError::WrongCredential)
+}
+
 /// Opens a version 1 header with a credential (not authenticated: v1 has no endorsements).
 pub fn unlock_v1(
     parsed: &v1::Parsed,

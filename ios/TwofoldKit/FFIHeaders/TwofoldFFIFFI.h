@@ -528,6 +528,16 @@ RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_export_google_migration(uin
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_export_otpauth_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CALIBRATE_FROM_ACCEPTED_CODE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CALIBRATE_FROM_ACCEPTED_CODE
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_calibrate_from_accepted_code(uint64_t ptr, RustBuffer id, RustBuffer code, RustBuffer next_code, RustBuffer window_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_RECOVERY_KIT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_RECOVERY_KIT
+RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_recovery_kit(uint64_t ptr, RustBuffer recovery_key, RustBuffer format, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_ADD_ENTRY
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_ADD_ENTRY
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_add_entry(uint64_t ptr, RustBuffer input, int8_t allow_duplicate, RustCallStatus *_Nonnull out_status
@@ -1118,6 +1128,11 @@ RustBuffer uniffi_twofold_ffi_fn_func_encode_qr(RustBuffer text, RustBuffer corr
 RustBuffer uniffi_twofold_ffi_fn_func_encode_qr_png(RustBuffer text, RustBuffer correction, uint32_t scale, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_JOIN_RECOVERY_KIT_PARTS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_JOIN_RECOVERY_KIT_PARTS
+RustBuffer uniffi_twofold_ffi_fn_func_join_recovery_kit_parts(RustBuffer texts, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_BACKUP_NAME
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_BACKUP_NAME
 RustBuffer uniffi_twofold_ffi_fn_func_auto_backup_name(int64_t unix_ms, RustCallStatus *_Nonnull out_status
@@ -1454,6 +1469,12 @@ uint16_t uniffi_twofold_ffi_checksum_func_encode_qr_png(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_JOIN_RECOVERY_KIT_PARTS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_JOIN_RECOVERY_KIT_PARTS
+uint16_t uniffi_twofold_ffi_checksum_func_join_recovery_kit_parts(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_BACKUP_NAME
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_BACKUP_NAME
 uint16_t uniffi_twofold_ffi_checksum_func_auto_backup_name(void
@@ -1697,6 +1718,18 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_export_google_migration
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_OTPAUTH_LIST
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_EXPORT_OTPAUTH_LIST
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_export_otpauth_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CALIBRATE_FROM_ACCEPTED_CODE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CALIBRATE_FROM_ACCEPTED_CODE
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_calibrate_from_accepted_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_RECOVERY_KIT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_RECOVERY_KIT
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_recovery_kit(void
     
 );
 #endif

@@ -342,5 +342,6 @@ fun main() {
     registerSyncTests(suite)
     registerAppRobustnessTests(suite)
     registerRecoveryTests(suite)
+    registerRecoveryKitTests(suite)
     exitWith(suite.run())
 }

@@ -448,6 +448,20 @@ pub fn seal_file(
     signing_keys: &[&SigningKey],
     rng: &dyn RandomSource,
 ) -> Result<Vec<u8>, VaultError> {
+    seal_file_padded(magic, header, master_key, body, signing_keys, rng, 4096)
+}
+
+/// [`seal_file`] with the body padded from `min_padded` bytes up (readers accept any
+/// padding: they read the length prefix).
+pub fn seal_file_padded(
+    magic: [u8; 4],
+    header: &Header,
+    master_key: &Key32,
+    body: &[u8],
+    signing_keys: &[&SigningKey],
+    rng: &dyn RandomSource,
+    min_padded: usize,
+) -> Result<Vec<u8>, VaultError> {
     if signing_keys.len() != header.signers.len()
         || signing_keys
             .iter()
@@ -463,7 +477,7 @@ pub fn seal_file(
     if header_bytes.len() > MAX_HEADER_LEN {
         return Err(crate::vault::InputError::HeaderTooLarge.into());
     }
-    let plaintext = pad(body);
+    let plaintext = pad(body, min_padded);
     let nonce: [u8; 24] = crypto::random_array(rng)?;
     let mut out = Vec::with_capacity(
         PREFIX_LEN
@@ -488,9 +502,9 @@ pub fn seal_file(
     Ok(out)
 }
 
-/// `u32 length ‖ body ‖ zeros` up to [`crypto::padded_len`].
-fn pad(body: &[u8]) -> Zeroizing<Vec<u8>> {
-    let total = crypto::padded_len(4 + body.len());
+/// `u32 length ‖ body ‖ zeros` up to [`crypto::padded_len_above`] `min`.
+fn pad(body: &[u8], min: usize) -> Zeroizing<Vec<u8>> {
+    let total = crypto::padded_len_above(4 + body.len(), min);
     let mut out = Zeroizing::new(Vec::with_capacity(total));
     out.extend_from_slice(&(body.len() as u32).to_be_bytes());
     out.extend_from_slice(body);

@@ -152,6 +152,69 @@ impl VaultSession {
         Ok((offset, otp::offset_needs_warning(offset)))
     }
 
+    /// Calibrates the clock from a code the service of entry `id` just accepted (and
+    /// optionally the code it accepted right after): searches ±`window_s` around this
+    /// device's clock (see [`otp::calibrate`]). Exactly one matching step sets and stores the
+    /// clock offset (the same setting a trusted time sample sets); otherwise nothing changes
+    /// and the error says why.
+    pub fn calibrate_from_accepted_code(
+        &self,
+        id: EntryId,
+        code: &str,
+        next_code: Option<&str>,
+        window_s: u32,
+    ) -> Result<otp::calibrate::Calibration, VaultError> {
+        let local_ms = (self.env.clock)();
+        let calibration = self.read(|c| {
+            let e = c
+                .entry(id)
+                .filter(|e| e.deleted_at.is_none())
+                .ok_or_else(|| VaultError::NoSuchEntry(id.to_string()))?;
+            otp::calibrate::calibrate(&e.kind, &e.secret, local_ms, code, next_code, window_s)
+                .map_err(|e| VaultError::from(crate::vault::InputError::from(e)))
+        })??;
+        self.set_clock_offset(calibration.offset_s)?;
+        Ok(calibration)
+    }
+
+    /// Re-authentication: whether `password` is this vault's (one Argon2id run; nothing
+    /// changes). For showing or exporting a secret from an unlocked session.
+    pub fn check_password(&self, password: &[u8]) -> Result<(), VaultError> {
+        let slots = {
+            let guard = self.read_state();
+            guard
+                .as_ref()
+                .ok_or(VaultError::Locked)?
+                .header
+                .slots
+                .clone()
+        };
+        crate::vault::slots::check_credential(
+            &slots,
+            &crate::vault::SlotCredential::Password(password),
+            self.env.kdf_limit,
+        )
+    }
+
+    /// The QR code of entry `id`'s otpauth URI, secret included, to show on screen (an
+    /// authenticator scans it to enroll the account), after the user re-authenticated with
+    /// `password`. The one place a stored entry's QR code is made for display; it is recorded
+    /// in the exposure ledger (`QrShown`).
+    pub fn entry_qr_for_display(
+        &self,
+        id: EntryId,
+        password: &[u8],
+    ) -> Result<crate::qr::QrMatrix, VaultError> {
+        if !self.read(|c| c.entry(id).is_some_and(|e| e.deleted_at.is_none()))? {
+            return Err(VaultError::NoSuchEntry(id.to_string()));
+        }
+        self.check_password(password)?;
+        // Recorded in the exposure ledger before the code is handed out.
+        let text = self.reveal_uri(id, crate::vault::care::ExposureWay::QrShown)?;
+        crate::qr::encode(&text, crate::qr::EcLevel::M)
+            .map_err(|err| VaultError::Internal(err.to_string()))
+    }
+
     /// Changes how long trashed entries are kept (1 day to 10 years).
     pub fn set_trash_retention_days(&self, days: u32) -> Result<(), VaultError> {
         self.mutate(|c, _| {

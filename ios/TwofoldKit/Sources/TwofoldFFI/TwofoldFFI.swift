@@ -3279,6 +3279,23 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func exportOtpauthList() throws  -> Data
     
+    /**
+     * Sets the clock offset from a code the service of entry `id` just accepted (and,
+     * optionally, the code it accepted right after). Searches ±`window_seconds` (default
+     * 600) around the device's clock; exactly one matching time step sets and stores the
+     * offset. Several or none: `InvalidInput` with `CalibrationAmbiguous` (ask for the next
+     * code too) or `CalibrationNoMatch`, and nothing changes.
+     */
+    func calibrateFromAcceptedCode(id: String, code: String, nextCode: String?, windowSeconds: UInt32?) throws  -> ClockCalibration
+    
+    /**
+     * The printable recovery kit (PDF or HTML bytes) of the unlocked vault, made with the
+     * recovery key the user has just typed, or the one `rotate_recovery_key` just returned.
+     * A mistyped key is `RecoveryKeyTypo`, a wrong one `WrongCredential`: no kit. The bytes
+     * are a credential: share them only to print, and do not keep them.
+     */
+    func recoveryKit(recoveryKey: String, format: RecoveryKitFormat, options: RecoveryKitOptions) throws  -> Data
+    
     func addEntry(input: EntryInput, allowDuplicate: Bool) throws  -> EntryView
     
     /**
@@ -3800,6 +3817,44 @@ open func exportOtpauthList()throws  -> Data  {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_export_otpauth_list(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets the clock offset from a code the service of entry `id` just accepted (and,
+     * optionally, the code it accepted right after). Searches ±`window_seconds` (default
+     * 600) around the device's clock; exactly one matching time step sets and stores the
+     * offset. Several or none: `InvalidInput` with `CalibrationAmbiguous` (ask for the next
+     * code too) or `CalibrationNoMatch`, and nothing changes.
+     */
+open func calibrateFromAcceptedCode(id: String, code: String, nextCode: String?, windowSeconds: UInt32?)throws  -> ClockCalibration  {
+    return try  FfiConverterTypeClockCalibration_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_calibrate_from_accepted_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(code),
+        FfiConverterOptionString.lower(nextCode),
+        FfiConverterOptionUInt32.lower(windowSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The printable recovery kit (PDF or HTML bytes) of the unlocked vault, made with the
+     * recovery key the user has just typed, or the one `rotate_recovery_key` just returned.
+     * A mistyped key is `RecoveryKeyTypo`, a wrong one `WrongCredential`: no kit. The bytes
+     * are a credential: share them only to print, and do not keep them.
+     */
+open func recoveryKit(recoveryKey: String, format: RecoveryKitFormat, options: RecoveryKitOptions)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_recovery_kit(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(recoveryKey),
+        FfiConverterTypeRecoveryKitFormat_lower(format),
+        FfiConverterTypeRecoveryKitOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -4723,6 +4778,7 @@ public func FfiConverterTypeBackupResult_lower(_ value: BackupResult) -> RustBuf
 
 
 /**
+<<<<<<< HEAD
  * "Last restore drill: 3 weeks ago, OK" and the rest of the status screen.
  */
 public struct CareStatusView: Equatable, Hashable {
@@ -4748,6 +4804,39 @@ public struct CareStatusView: Equatable, Hashable {
         self.drillDue = drillDue
         self.recoveryKeyConfirmedAt = recoveryKeyConfirmedAt
         self.exposedEntries = exposedEntries
+=======
+ * The clock after a calibration.
+ */
+public struct ClockCalibration: Equatable, Hashable {
+    /**
+     * The new clock offset (seconds added to the device's clock).
+     */
+    public var offsetSeconds: Int64
+    /**
+     * Right to within ± this many seconds (half the account's period).
+     */
+    public var uncertaintySeconds: UInt32
+    /**
+     * Past ±15 s: show a clock warning.
+     */
+    public var warn: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new clock offset (seconds added to the device's clock).
+         */offsetSeconds: Int64, 
+        /**
+         * Right to within ± this many seconds (half the account's period).
+         */uncertaintySeconds: UInt32, 
+        /**
+         * Past ±15 s: show a clock warning.
+         */warn: Bool) {
+        self.offsetSeconds = offsetSeconds
+        self.uncertaintySeconds = uncertaintySeconds
+        self.warn = warn
+>>>>>>> recovery-a
     }
 
     
@@ -4756,12 +4845,17 @@ public struct CareStatusView: Equatable, Hashable {
 }
 
 #if compiler(>=6)
+<<<<<<< HEAD
 extension CareStatusView: Sendable {}
+=======
+extension ClockCalibration: Sendable {}
+>>>>>>> recovery-a
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+<<<<<<< HEAD
 public struct FfiConverterTypeCareStatusView: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CareStatusView {
         return
@@ -4782,6 +4876,22 @@ public struct FfiConverterTypeCareStatusView: FfiConverterRustBuffer {
         FfiConverterBool.write(value.drillDue, into: &buf)
         FfiConverterOptionInt64.write(value.recoveryKeyConfirmedAt, into: &buf)
         FfiConverterUInt32.write(value.exposedEntries, into: &buf)
+=======
+public struct FfiConverterTypeClockCalibration: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClockCalibration {
+        return
+            try ClockCalibration(
+                offsetSeconds: FfiConverterInt64.read(from: &buf), 
+                uncertaintySeconds: FfiConverterUInt32.read(from: &buf), 
+                warn: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClockCalibration, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.offsetSeconds, into: &buf)
+        FfiConverterUInt32.write(value.uncertaintySeconds, into: &buf)
+        FfiConverterBool.write(value.warn, into: &buf)
+>>>>>>> recovery-a
     }
 }
 
@@ -4789,13 +4899,19 @@ public struct FfiConverterTypeCareStatusView: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+<<<<<<< HEAD
 public func FfiConverterTypeCareStatusView_lift(_ buf: RustBuffer) throws -> CareStatusView {
     return try FfiConverterTypeCareStatusView.lift(buf)
+=======
+public func FfiConverterTypeClockCalibration_lift(_ buf: RustBuffer) throws -> ClockCalibration {
+    return try FfiConverterTypeClockCalibration.lift(buf)
+>>>>>>> recovery-a
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+<<<<<<< HEAD
 public func FfiConverterTypeCareStatusView_lower(_ value: CareStatusView) -> RustBuffer {
     return FfiConverterTypeCareStatusView.lower(value)
 }
@@ -4871,6 +4987,10 @@ public func FfiConverterTypeCheckupSettingsView_lift(_ buf: RustBuffer) throws -
 #endif
 public func FfiConverterTypeCheckupSettingsView_lower(_ value: CheckupSettingsView) -> RustBuffer {
     return FfiConverterTypeCheckupSettingsView.lower(value)
+=======
+public func FfiConverterTypeClockCalibration_lower(_ value: ClockCalibration) -> RustBuffer {
+    return FfiConverterTypeClockCalibration.lower(value)
+>>>>>>> recovery-a
 }
 
 
@@ -6251,6 +6371,7 @@ public func FfiConverterTypeQrMatrix_lower(_ value: QrMatrix) -> RustBuffer {
 
 
 /**
+<<<<<<< HEAD
  * How many recovery codes an account has, without revealing them.
  */
 public struct RecoveryCodeSummary: Equatable, Hashable {
@@ -6262,6 +6383,33 @@ public struct RecoveryCodeSummary: Equatable, Hashable {
     public init(total: UInt32, unused: UInt32) {
         self.total = total
         self.unused = unused
+=======
+ * What a recovery kit holds besides the key.
+ */
+public struct RecoveryKitOptions: Equatable, Hashable {
+    /**
+     * Add the accounts as QR codes only the recovery key opens.
+     */
+    public var withAccounts: Bool
+    /**
+     * Where the user keeps backups (e.g. the backup folder's display name); `None` prints
+     * a line to fill in.
+     */
+    public var backupLocation: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Add the accounts as QR codes only the recovery key opens.
+         */withAccounts: Bool, 
+        /**
+         * Where the user keeps backups (e.g. the backup folder's display name); `None` prints
+         * a line to fill in.
+         */backupLocation: String?) {
+        self.withAccounts = withAccounts
+        self.backupLocation = backupLocation
+>>>>>>> recovery-a
     }
 
     
@@ -6270,12 +6418,17 @@ public struct RecoveryCodeSummary: Equatable, Hashable {
 }
 
 #if compiler(>=6)
+<<<<<<< HEAD
 extension RecoveryCodeSummary: Sendable {}
+=======
+extension RecoveryKitOptions: Sendable {}
+>>>>>>> recovery-a
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+<<<<<<< HEAD
 public struct FfiConverterTypeRecoveryCodeSummary: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryCodeSummary {
         return
@@ -6288,6 +6441,20 @@ public struct FfiConverterTypeRecoveryCodeSummary: FfiConverterRustBuffer {
     public static func write(_ value: RecoveryCodeSummary, into buf: inout [UInt8]) {
         FfiConverterUInt32.write(value.total, into: &buf)
         FfiConverterUInt32.write(value.unused, into: &buf)
+=======
+public struct FfiConverterTypeRecoveryKitOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryKitOptions {
+        return
+            try RecoveryKitOptions(
+                withAccounts: FfiConverterBool.read(from: &buf), 
+                backupLocation: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecoveryKitOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.withAccounts, into: &buf)
+        FfiConverterOptionString.write(value.backupLocation, into: &buf)
+>>>>>>> recovery-a
     }
 }
 
@@ -6295,13 +6462,19 @@ public struct FfiConverterTypeRecoveryCodeSummary: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+<<<<<<< HEAD
 public func FfiConverterTypeRecoveryCodeSummary_lift(_ buf: RustBuffer) throws -> RecoveryCodeSummary {
     return try FfiConverterTypeRecoveryCodeSummary.lift(buf)
+=======
+public func FfiConverterTypeRecoveryKitOptions_lift(_ buf: RustBuffer) throws -> RecoveryKitOptions {
+    return try FfiConverterTypeRecoveryKitOptions.lift(buf)
+>>>>>>> recovery-a
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+<<<<<<< HEAD
 public func FfiConverterTypeRecoveryCodeSummary_lower(_ value: RecoveryCodeSummary) -> RustBuffer {
     return FfiConverterTypeRecoveryCodeSummary.lower(value)
 }
@@ -6365,6 +6538,10 @@ public func FfiConverterTypeRecoveryCodeView_lift(_ buf: RustBuffer) throws -> R
 #endif
 public func FfiConverterTypeRecoveryCodeView_lower(_ value: RecoveryCodeView) -> RustBuffer {
     return FfiConverterTypeRecoveryCodeView.lower(value)
+=======
+public func FfiConverterTypeRecoveryKitOptions_lower(_ value: RecoveryKitOptions) -> RustBuffer {
+    return FfiConverterTypeRecoveryKitOptions.lower(value)
+>>>>>>> recovery-a
 }
 
 
@@ -8137,6 +8314,7 @@ public enum InputProblem: Equatable, Hashable {
     case headerTooLarge
     case backupNeedsCredential
     /**
+<<<<<<< HEAD
      * A recovery code refused (empty, too long, control characters, too many) or not the
      * account's (the details say which).
      */
@@ -8153,6 +8331,54 @@ public enum InputProblem: Equatable, Hashable {
      * A checkup setting out of range.
      */
     case checkupSetting
+=======
+     * Clock calibration: the account counts codes (HOTP) instead of following the time.
+     */
+    case calibrationNotTimeBased
+    /**
+     * Clock calibration: the code typed is not a code of this account (length, characters).
+     */
+    case calibrationBadCode
+    /**
+     * Clock calibration: no time step in the window gives the code.
+     */
+    case calibrationNoMatch
+    /**
+     * Clock calibration: several steps give the code; ask for the next code too.
+     */
+    case calibrationAmbiguous(matches: UInt32
+    )
+    /**
+     * Clock calibration: the second code is not the one after the first.
+     */
+    case calibrationSecondCodeMismatch
+    /**
+     * Clock calibration: the window is out of range.
+     */
+    case calibrationWindow
+    /**
+     * The accounts do not fit on a printed recovery kit (`bytes` sealed, `max` printable).
+     */
+    case kitTooLarge(bytes: UInt64, max: UInt64
+    )
+    /**
+     * A scanned code is not a recovery-kit part.
+     */
+    case kitNotAPart
+    /**
+     * Scanned parts come from different kits.
+     */
+    case kitMixedParts
+    /**
+     * Parts are missing (1-based numbers).
+     */
+    case kitMissingParts(missing: [UInt32]
+    )
+    /**
+     * The parts do not add up to the backup they were printed from.
+     */
+    case kitChecksum
+>>>>>>> recovery-a
     /**
      * Removing the last password slot would risk a lock-out.
      */
@@ -8256,6 +8482,7 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         case 14: return .backupNeedsCredential
         
+<<<<<<< HEAD
         case 15: return .recoveryCode
         
         case 16: return .rotationCodeMismatch
@@ -8287,6 +8514,56 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         case 29: return .notUtf8
         
         case 30: return .transferState
+=======
+        case 15: return .calibrationNotTimeBased
+        
+        case 16: return .calibrationBadCode
+        
+        case 17: return .calibrationNoMatch
+        
+        case 18: return .calibrationAmbiguous(matches: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 19: return .calibrationSecondCodeMismatch
+        
+        case 20: return .calibrationWindow
+        
+        case 21: return .kitTooLarge(bytes: try FfiConverterUInt64.read(from: &buf), max: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 22: return .kitNotAPart
+        
+        case 23: return .kitMixedParts
+        
+        case 24: return .kitMissingParts(missing: try FfiConverterSequenceUInt32.read(from: &buf)
+        )
+        
+        case 25: return .kitChecksum
+        
+        case 26: return .lastPasswordSlot
+        
+        case 27: return .counterExhausted
+        
+        case 28: return .vaultExists
+        
+        case 29: return .uri
+        
+        case 30: return .secret
+        
+        case 31: return .notAnAuthenticatorCode
+        
+        case 32: return .accountCodeNotHere
+        
+        case 33: return .image
+        
+        case 34: return .notAnId
+        
+        case 35: return .keyLength
+        
+        case 36: return .notUtf8
+        
+        case 37: return .transferState
+>>>>>>> recovery-a
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -8357,6 +8634,7 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
             writeInt(&buf, Int32(14))
         
         
+<<<<<<< HEAD
         case .recoveryCode:
             writeInt(&buf, Int32(15))
         
@@ -8370,8 +8648,26 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         
         case .checkupSetting:
-            writeInt(&buf, Int32(18))
+=======
+        case .calibrationNotTimeBased:
+            writeInt(&buf, Int32(15))
         
+        
+        case .calibrationBadCode:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .calibrationNoMatch:
+            writeInt(&buf, Int32(17))
+        
+        
+        case let .calibrationAmbiguous(matches):
+>>>>>>> recovery-a
+            writeInt(&buf, Int32(18))
+            FfiConverterUInt32.write(matches, into: &buf)
+            
+        
+<<<<<<< HEAD
         
         case .lastPasswordSlot:
             writeInt(&buf, Int32(19))
@@ -8382,8 +8678,23 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         
         case .vaultExists:
-            writeInt(&buf, Int32(21))
+=======
+        case .calibrationSecondCodeMismatch:
+            writeInt(&buf, Int32(19))
         
+        
+        case .calibrationWindow:
+            writeInt(&buf, Int32(20))
+        
+        
+        case let .kitTooLarge(bytes,max):
+>>>>>>> recovery-a
+            writeInt(&buf, Int32(21))
+            FfiConverterUInt64.write(bytes, into: &buf)
+            FfiConverterUInt64.write(max, into: &buf)
+            
+        
+<<<<<<< HEAD
         
         case .uri:
             writeInt(&buf, Int32(22))
@@ -8394,8 +8705,22 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         
         case .notAnAuthenticatorCode:
-            writeInt(&buf, Int32(24))
+=======
+        case .kitNotAPart:
+            writeInt(&buf, Int32(22))
         
+        
+        case .kitMixedParts:
+            writeInt(&buf, Int32(23))
+        
+        
+        case let .kitMissingParts(missing):
+>>>>>>> recovery-a
+            writeInt(&buf, Int32(24))
+            FfiConverterSequenceUInt32.write(missing, into: &buf)
+            
+        
+<<<<<<< HEAD
         
         case .accountCodeNotHere:
             writeInt(&buf, Int32(25))
@@ -8420,6 +8745,59 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         case .transferState:
             writeInt(&buf, Int32(30))
         
+=======
+        case .kitChecksum:
+            writeInt(&buf, Int32(25))
+        
+        
+        case .lastPasswordSlot:
+            writeInt(&buf, Int32(26))
+        
+        
+        case .counterExhausted:
+            writeInt(&buf, Int32(27))
+        
+        
+        case .vaultExists:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .uri:
+            writeInt(&buf, Int32(29))
+        
+        
+        case .secret:
+            writeInt(&buf, Int32(30))
+        
+        
+        case .notAnAuthenticatorCode:
+            writeInt(&buf, Int32(31))
+        
+        
+        case .accountCodeNotHere:
+            writeInt(&buf, Int32(32))
+        
+        
+        case .image:
+            writeInt(&buf, Int32(33))
+        
+        
+        case .notAnId:
+            writeInt(&buf, Int32(34))
+        
+        
+        case .keyLength:
+            writeInt(&buf, Int32(35))
+        
+        
+        case .notUtf8:
+            writeInt(&buf, Int32(36))
+        
+        
+        case .transferState:
+            writeInt(&buf, Int32(37))
+        
+>>>>>>> recovery-a
         }
     }
 }
@@ -8756,6 +9134,81 @@ public func FfiConverterTypeQrErrorCorrection_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeQrErrorCorrection_lower(_ value: QrErrorCorrection) -> RustBuffer {
     return FfiConverterTypeQrErrorCorrection.lower(value)
+}
+
+
+
+/**
+ * The file a recovery kit is made as.
+ */
+
+public enum RecoveryKitFormat: Equatable, Hashable {
+    
+    /**
+     * A4 PDF with embedded fonts (for the share/print sheet).
+     */
+    case pdf
+    /**
+     * One self-contained HTML file.
+     */
+    case html
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RecoveryKitFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryKitFormat: FfiConverterRustBuffer {
+    typealias SwiftType = RecoveryKitFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryKitFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pdf
+        
+        case 2: return .html
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RecoveryKitFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pdf:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .html:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryKitFormat_lift(_ buf: RustBuffer) throws -> RecoveryKitFormat {
+    return try FfiConverterTypeRecoveryKitFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryKitFormat_lower(_ value: RecoveryKitFormat) -> RustBuffer {
+    return FfiConverterTypeRecoveryKitFormat.lower(value)
 }
 
 
@@ -9555,6 +10008,30 @@ fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt16.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -10494,6 +10971,19 @@ public func encodeQrPng(text: String, correction: QrErrorCorrection, scale: UInt
 })
 }
 /**
+ * Puts the scanned accounts codes of a printed recovery kit (their texts, any order,
+ * repeats allowed) back together into backup bytes, to open with the recovery key like any
+ * backup. Missing parts are `InvalidInput` with `KitMissingParts { missing }`.
+ */
+public func joinRecoveryKitParts(texts: [String])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_join_recovery_kit_parts(
+        FfiConverterSequenceString.lower(texts),uniffiCallStatus
+    )
+})
+}
+/**
  * The name for an automatic backup made at `unix_ms` (`twofold-YYYYMMDD-HHMMSS.twfb`, UTC),
  * for apps that write backups into a document-provider folder themselves.
  */
@@ -10638,6 +11128,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_func_encode_qr_png() != 31265) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_func_join_recovery_kit_parts() != 30804) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_func_auto_backup_name() != 27418) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10759,6 +11252,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_otpauth_list() != 42666) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_calibrate_from_accepted_code() != 27041) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_recovery_kit() != 64087) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry() != 33244) {

@@ -4,6 +4,7 @@ import dev.twofold.core.AddResult
 import dev.twofold.core.BackupCheck
 import dev.twofold.core.BackupKey
 import dev.twofold.core.BackupResult
+import dev.twofold.core.ClockCalibration
 import dev.twofold.core.ClockStatus
 import dev.twofold.core.CodeView
 import dev.twofold.core.EntryChanges
@@ -13,6 +14,8 @@ import dev.twofold.core.GoogleExport
 import dev.twofold.core.GroupView
 import dev.twofold.core.ImportSession
 import dev.twofold.core.KdfSettings
+import dev.twofold.core.RecoveryKitFormat
+import dev.twofold.core.RecoveryKitOptions
 import dev.twofold.core.RestoreMode
 import dev.twofold.core.RestoreResult
 import dev.twofold.core.SlotKind
@@ -237,6 +240,31 @@ class TwofoldVault private constructor(
 
     suspend fun recordTimeSample(localMs: Long, trustedMs: Long): ClockStatus =
         onIo { session.recordTimeSample(localMs, trustedMs) }
+
+    /**
+     * Sets the clock offset from a [code] the service of entry [id] just accepted (and the
+     * [nextCode] it accepted right after, when one code is ambiguous). Nothing changes when no
+     * single time step within ±[windowSeconds] (default 600) matches: [VaultFailure.InvalidInput].
+     */
+    suspend fun calibrateFromAcceptedCode(
+        id: String,
+        code: String,
+        nextCode: String? = null,
+        windowSeconds: UInt? = null,
+    ): ClockCalibration = onIo { session.calibrateFromAcceptedCode(id, code, nextCode, windowSeconds) }
+
+    /**
+     * The printable recovery kit, made with the recovery key the user just typed (or the one
+     * [rotateRecoveryKey] just returned); a wrong key is [VaultFailure.WrongCredential] and no kit.
+     * [use] gets the PDF or HTML bytes (a credential: hand them to the print or share sheet),
+     * wiped when it returns.
+     */
+    suspend fun <T> recoveryKit(
+        recoveryKey: String,
+        format: RecoveryKitFormat,
+        options: RecoveryKitOptions,
+        use: suspend (ByteArray) -> T,
+    ): T = onIo { session.recoveryKit(recoveryKey, format, options) }.useThenWipeSuspending(use)
 
     /**
      * Codes of every entry, emitted every second and exactly at each period boundary (see
