@@ -52,9 +52,10 @@ pub enum SyncError {
     /// The vault is not in a sync group (set one up or join one first).
     #[error("this vault is not in a sync group (set one up with `sync setup`, or join one)")]
     NotInGroup,
-    #[error("this vault is already in a sync group; leave it first")]
     /// The vault is already in a sync group (leave it before setting up or joining another).
+    #[error("this vault is already in a sync group; leave it first")]
     AlreadyInGroup,
+    /// This device was removed from its group on another device; it no longer syncs.
     #[error(
         "this device was removed from its sync group on another device; it no longer syncs \
          (join again from a device still in the group)"
