@@ -72,7 +72,7 @@ fn parse_block(b: &[u8]) -> Result<Device, SyncError> {
 
 /// A parsed join invite, as the member reads it.
 pub struct JoinInvite {
-    /// The OTPX/2 invite the new device's receiver made (its key, expiry, LAN address).
+    /// The OTPX/2 invite the new device's receiver made (its session, key, expiry and LAN address).
     pub invite: Invite,
     /// The new device: its keys and the name its user gave it.
     pub device: Device,

@@ -351,7 +351,7 @@ pub struct DeviceView {
     pub tag: String,
     /// It is the device this vault is on.
     pub this_device: bool,
-    /// It is a member that syncs (admitted, not revoked).
+    /// It is in the roster and not revoked.
     pub active: bool,
     /// It was removed from the group; its later files are refused.
     pub revoked: bool,
