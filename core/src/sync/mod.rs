@@ -20,9 +20,6 @@
 //! The state a device keeps ([`state`]) lives in its encrypted vault body and is committed
 //! with the merged content in one atomic write ([`crate::vault::VaultSession::sync_transaction`]).
 
-// Documented in a follow-up: see docs/architecture.md "Lints".
-#![allow(missing_docs)]
-
 pub mod doc;
 pub mod engine;
 pub mod file;
