@@ -40,6 +40,7 @@ pub struct Reg<T> {
     pub stamp: Stamp,
     /// The stamp of the value the writer replaced: what it had seen of this register.
     pub prev: Stamp,
+    /// The value.
     pub value: T,
 }
 
@@ -60,7 +61,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Reg<T> {
 /// and the winner's writer had not seen it).
 #[derive(Debug, Clone)]
 pub struct Lost<T> {
+    /// The register that lost, with its value.
     pub loser: Reg<T>,
+    /// The stamp of the write that won.
     pub winner: Stamp,
 }
 
@@ -71,6 +74,7 @@ fn value_key<T: Serialize>(v: &T) -> zeroize::Zeroizing<Vec<u8>> {
 }
 
 impl<T: Clone + PartialEq + Serialize> Reg<T> {
+    /// A register holding `value`, written at `stamp` over the value stamped `prev`.
     pub fn new(stamp: Stamp, prev: Stamp, value: T) -> Self {
         Reg { stamp, prev, value }
     }
@@ -113,8 +117,10 @@ impl<T: Clone + PartialEq + Serialize> Reg<T> {
 /// or period is broken. The HOTP counter is kept outside (merged by maximum) and is 0 here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Otp {
+    /// The code kind and its settings (for HOTP with counter 0).
     #[serde(rename = "k")]
     pub kind: OtpKind,
+    /// The shared secret.
     #[serde(rename = "x")]
     pub secret: Secret,
 }
@@ -151,14 +157,23 @@ fn counter_of(kind: &OtpKind) -> u64 {
 /// The fields of an entry that have a register of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Field {
+    /// The secret together with the code kind and settings.
     Otp,
+    /// The issuer (service name).
     Issuer,
+    /// The account name.
     Account,
+    /// The free-text note.
     Note,
+    /// The user-defined groups the entry is in.
     Groups,
+    /// Whether the entry is a favorite.
     Favorite,
+    /// The icon-pack reference.
     Icon,
+    /// The entry's position in the list (no conflict is recorded).
     Sort,
+    /// Whether and since when the entry is in the trash (no conflict is recorded).
     Trash,
 }
 
@@ -182,6 +197,7 @@ impl Field {
 /// One entry as the group replicates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryDoc {
+    /// The entry's id (the same on every device).
     #[serde(rename = "id")]
     pub id: EntryId,
     /// Creation time (ms): the earliest any device knows.
@@ -190,23 +206,31 @@ pub struct EntryDoc {
     /// Last edit time (ms) as the vault records it: the latest any device knows.
     #[serde(rename = "u")]
     pub updated: i64,
+    /// The secret and code settings (HOTP counter 0: it is kept in `counter`).
     #[serde(rename = "o")]
     pub otp: Reg<Otp>,
     /// HOTP counter: the highest any device used (never goes back).
     #[serde(rename = "n")]
     pub counter: u64,
+    /// The issuer (empty: none).
     #[serde(rename = "i")]
     pub issuer: Reg<String>,
+    /// The account name (empty: none).
     #[serde(rename = "a")]
     pub account: Reg<String>,
+    /// The note (empty: none).
     #[serde(rename = "m")]
     pub note: Reg<String>,
+    /// Ids of the groups the entry is in (empty: none).
     #[serde(rename = "g")]
     pub groups: Reg<Vec<GroupId>>,
+    /// Whether the entry is a favorite.
     #[serde(rename = "f")]
     pub favorite: Reg<bool>,
+    /// The icon-pack reference (`None`: no icon).
     #[serde(rename = "ic")]
     pub icon: Reg<Option<IconRef>>,
+    /// Sort key: the entry's position in the list (lower first).
     #[serde(rename = "k")]
     pub sort: Reg<i64>,
     /// `Some(ms)`: moved to the trash then; `None`: not in the trash.
@@ -415,11 +439,16 @@ impl EntryDoc {
 
 /// A losing value, as [`EntryDoc::merge`] reports it.
 #[derive(Debug, Clone)]
-pub enum LostValue {
+pub(crate) enum LostValue {
+    /// The secret and code settings.
     Otp(Lost<Otp>),
+    /// Issuer, account or note.
     Text(Lost<String>),
+    /// The group ids.
     Groups(Lost<Vec<GroupId>>),
+    /// The favorite flag.
     Flag(Lost<bool>),
+    /// The icon reference.
     Icon(Lost<Option<IconRef>>),
 }
 
@@ -438,10 +467,13 @@ impl LostValue {
 /// A user-defined group as the group replicates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupDoc {
+    /// The group's id (the same on every device).
     #[serde(rename = "id")]
     pub id: GroupId,
+    /// The group's name.
     #[serde(rename = "n")]
     pub name: Reg<String>,
+    /// Sort key: the group's position (lower first).
     #[serde(rename = "k")]
     pub sort: Reg<i64>,
 }
@@ -457,8 +489,11 @@ impl GroupDoc {
 pub enum ConflictValue {
     /// Issuer, account or note.
     Text(String),
+    /// The group ids.
     Groups(Vec<GroupId>),
+    /// The favorite flag.
     Flag(bool),
+    /// The icon reference (`None`: no icon).
     Icon(Option<IconRef>),
     /// The secret (and code settings): the losing secret lives on as this entry.
     Entry(EntryId),
@@ -476,8 +511,10 @@ impl Drop for ConflictValue {
 /// larger stamp won; the other value is kept here until the user resolves it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
+    /// The entry both devices changed.
     #[serde(rename = "e")]
     pub entry: EntryId,
+    /// The field both devices changed.
     #[serde(rename = "f")]
     pub field: Field,
     /// The write that won (device tag and time).
@@ -486,6 +523,7 @@ pub struct Conflict {
     /// The write that lost.
     #[serde(rename = "l")]
     pub loser: Stamp,
+    /// The losing value.
     #[serde(rename = "v")]
     pub value: ConflictValue,
     /// Resolved by the user (on any device).
@@ -497,6 +535,7 @@ pub struct Conflict {
 pub type ConflictKey = (EntryId, Field, Stamp);
 
 impl Conflict {
+    /// The key that names this conflict on every device.
     pub fn key(&self) -> ConflictKey {
         (self.entry, self.field, self.loser)
     }
@@ -557,18 +596,22 @@ mod as_list {
 /// The replicated state of the group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Doc {
+    /// Every entry not purged, by id (entries in the trash included).
     #[serde(rename = "e", with = "as_list", default)]
     pub entries: BTreeMap<EntryId, EntryDoc>,
     /// Tombstones of purged entries: purged at this stamp.
     #[serde(rename = "x", default)]
     pub purged: BTreeMap<EntryId, Stamp>,
+    /// Every user-defined group not deleted, by id.
     #[serde(rename = "g", with = "as_list", default)]
     pub groups: BTreeMap<GroupId, GroupDoc>,
+    /// Tombstones of deleted groups: deleted at this stamp.
     #[serde(rename = "gx", default)]
     pub groups_purged: BTreeMap<GroupId, Stamp>,
     /// Trash retention in days (a stamp of zero: never set, the default applies).
     #[serde(rename = "r", default = "default_retention")]
     pub retention: Reg<u32>,
+    /// Conflicts kept for review (resolved ones too, until [`RESOLVED_TTL_MS`] passes).
     #[serde(rename = "k", with = "as_list", default)]
     pub conflicts: BTreeMap<ConflictKey, Conflict>,
     /// Losing secrets found by [`Doc::merge`], made into entries by [`Doc::normalize`] once

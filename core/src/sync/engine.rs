@@ -46,19 +46,26 @@ const KEEP_OWN: u64 = 2;
 /// What one entry did in a sync, as brought in from other devices.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
+    /// A new entry from another device.
     Added,
     /// The fields (their user names) that changed.
     Edited(Vec<&'static str>),
+    /// Moved to the trash on another device.
     Trashed,
+    /// Taken out of the trash on another device.
     Restored,
     /// Purged on another device.
     Removed,
 }
 
+/// One entry that a sync changed, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryChange {
+    /// The entry.
     pub id: EntryId,
+    /// Its display name after the sync.
     pub label: String,
+    /// What happened to it.
     pub change: Change,
 }
 
@@ -77,6 +84,7 @@ pub struct SyncReport {
     pub written: Option<(String, u64)>,
     /// This device's older files deleted.
     pub pruned: usize,
+    /// What this sync noticed and refused (empty: nothing).
     pub warnings: Vec<SyncWarning>,
     /// This device's generation after the sync.
     pub generation: u64,

@@ -17,7 +17,9 @@ use super::roster::{DeviceKey, EpochId, Signed};
 use crate::crypto::{self, RandomSource, SigningKey};
 use crate::serde_bytes_helpers::array;
 
+/// The first four bytes of every snapshot file.
 pub const MAGIC: [u8; 4] = *b"TWFS";
+/// The snapshot format version this build writes (and the newest it reads).
 pub const VERSION: u16 = 1;
 /// Largest snapshot file read (a 100 000-entry vault is about 12 MiB).
 pub const MAX_FILE_LEN: u64 = 32 * 1024 * 1024;
@@ -36,6 +38,7 @@ const DEFLATE: u8 = 1;
 /// The clear header of a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileHeader {
+    /// The group's id.
     #[serde(with = "array")]
     pub group: [u8; 16],
     /// The writer's signing key (its device tag names the file).
@@ -45,6 +48,7 @@ pub struct FileHeader {
     pub generation: u64,
     /// The epoch whose key encrypts the body.
     pub epoch: EpochId,
+    /// The body's XChaCha20-Poly1305 nonce: random, new for every file.
     #[serde(with = "array")]
     pub nonce: [u8; 24],
     /// The signed rotation that introduced `epoch` (wraps its key to each recipient), so a
@@ -59,9 +63,12 @@ pub struct FileHeader {
 /// What the writer saw of one member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seen {
+    /// The member's signing key.
     #[serde(with = "array")]
     pub device: DeviceKey,
+    /// The member's latest generation the writer had merged.
     pub generation: u64,
+    /// SHA-256 of that file ([`digest`]).
     #[serde(with = "array")]
     pub digest: [u8; 32],
 }
@@ -79,34 +86,46 @@ pub struct Body {
     pub rotations: Vec<Signed>,
     /// The latest generation the writer had merged from each member.
     pub seen: Vec<Seen>,
+    /// The writer's replicated document: its whole merged state.
     pub doc: Doc,
 }
 
 /// Why a file is not a readable snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FileError {
+    /// The file has no bytes.
     #[error("empty (still being written?)")]
     Empty,
+    /// It does not start with [`MAGIC`].
     #[error("not a Twofold sync file")]
     NotASnapshot,
+    /// Its format version (the field) is newer than [`VERSION`].
     #[error("written by a newer Twofold (sync file version {0})")]
     UnsupportedVersion(u16),
+    /// Its size (the field, in bytes) is above [`MAX_FILE_LEN`].
     #[error("{0} bytes, more than a sync file may have")]
     TooLarge(u64),
+    /// It ends before its header, body or signature does.
     #[error("truncated")]
     Truncated,
+    /// Its header is malformed or too large, or one could not be written (the field says
+    /// which).
     #[error("malformed: {0}")]
     Malformed(&'static str),
+    /// The writer's signature over the file does not verify.
     #[error("its signature does not verify (altered, truncated or forged)")]
     BadSignature,
+    /// The body does not decrypt with the epoch key given.
     #[error("it does not decrypt with the group's key")]
     Decryption,
+    /// The decrypted body is not a readable body (the field says what is wrong).
     #[error("its contents are not readable: {0}")]
     BadBody(&'static str),
 }
 
 /// A parsed (not yet verified) snapshot.
 pub struct Parsed<'a> {
+    /// The file's clear header (not yet authenticated).
     pub header: FileHeader,
     bytes: &'a [u8],
     header_end: usize,

@@ -63,8 +63,10 @@ impl From<Stamp> for (u64, u64) {
 }
 
 impl Stamp {
+    /// The lowest stamp (clock 0, device 0): below every write.
     pub const ZERO: Stamp = Stamp { time: 0, device: 0 };
 
+    /// The stamp of a write at clock value `time` by the device with tag `device`.
     pub fn new(time: u64, device: u64) -> Self {
         Stamp { time, device }
     }

@@ -72,12 +72,16 @@ fn parse_block(b: &[u8]) -> Result<Device, SyncError> {
 
 /// A parsed join invite, as the member reads it.
 pub struct JoinInvite {
+    /// The OTPX/2 invite the new device's receiver made (its session, key, expiry and LAN address).
     pub invite: Invite,
+    /// The new device: its keys and the name its user gave it.
     pub device: Device,
     block: Vec<u8>,
 }
 
 impl JoinInvite {
+    /// Reads a join invite (`OTPX2J…`, as scanned or pasted) at Unix time `now_s` (seconds);
+    /// [`SyncError::Join`] or a transfer error for text that is not one, or one expired.
     pub fn parse(text: &str, now_s: u64) -> Result<Self, SyncError> {
         let text = text.trim();
         let body = match transfer::check_prefix(text, 'J') {
@@ -159,7 +163,9 @@ struct JoinerFile {
 pub struct JoinPreview {
     /// Member names.
     pub devices: Vec<String>,
+    /// Name of the member that sent the bundle.
     pub inviter: String,
+    /// The sync location, for display (never a password).
     pub storage: String,
     /// WebDAV credentials are included.
     pub with_credentials: bool,
@@ -199,10 +205,13 @@ impl Joiner {
         &mut self.receiver
     }
 
+    /// Unix seconds after which the join session is void.
     pub fn expires_at(&self) -> u64 {
         self.receiver.expires_at()
     }
 
+    /// The session as bytes to keep until the bundle arrives (it holds this device's seeds:
+    /// wiped on drop; store it only where the user alone can read it).
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let file = JoinerFile {
             receiver: self.receiver.state_bytes().to_vec(),
@@ -218,6 +227,7 @@ impl Joiner {
         out
     }
 
+    /// Reads what [`Joiner::to_bytes`] wrote; [`SyncError::Join`] for anything else.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SyncError> {
         let mut file: JoinerFile = rmp_serde::from_slice(bytes)
             .map_err(|_| SyncError::Join("not a sync join session file".into()))?;

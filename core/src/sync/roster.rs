@@ -59,6 +59,7 @@ pub fn devtag(key: &DeviceKey) -> u64 {
 /// A member device as the roster knows it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Device {
+    /// The device's Ed25519 signing key: its identity in the group.
     #[serde(with = "array")]
     pub key: DeviceKey,
     /// X25519 public key group keys are wrapped to.
@@ -69,6 +70,7 @@ pub struct Device {
 }
 
 impl Device {
+    /// The device's tag ([`devtag`] of its key).
     pub fn tag(&self) -> u64 {
         devtag(&self.key)
     }
@@ -77,25 +79,35 @@ impl Device {
 /// A membership statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Statement {
+    /// `by` adds `device` to the group (the founder's genesis adds itself, signed by itself).
     Add {
+        /// The group's id.
         #[serde(with = "array")]
         group: [u8; 16],
+        /// The device added.
         device: Device,
+        /// Signing key of the member that adds it (and signs the statement).
         #[serde(with = "array")]
         by: DeviceKey,
+        /// When it was signed (the signer's clock, Unix time in ms).
         at: i64,
         /// The statements the signer held when it signed (the heads of its roster, §6.1).
         /// Absent in statements of the first encoding, and in the founder's genesis.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         parents: Vec<StatementId>,
     },
+    /// `by` removes `device` from the group.
     Revoke {
+        /// The group's id.
         #[serde(with = "array")]
         group: [u8; 16],
+        /// Signing key of the device removed.
         #[serde(with = "array")]
         device: DeviceKey,
+        /// Signing key of the member that removes it (and signs the statement).
         #[serde(with = "array")]
         by: DeviceKey,
+        /// When it was signed (the signer's clock, Unix time in ms).
         at: i64,
         /// The devices the revoker still counts as members.
         survivors: Vec<DeviceKeyBytes>,
@@ -107,11 +119,19 @@ pub enum Statement {
 
 /// A statement's id: SHA-256 of its signed body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct StatementId(#[serde(with = "array")] pub [u8; 32]);
+pub struct StatementId(
+    /// The digest.
+    #[serde(with = "array")]
+    pub [u8; 32],
+);
 
 /// A device key inside a list (MessagePack `bin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct DeviceKeyBytes(#[serde(with = "array")] pub DeviceKey);
+pub struct DeviceKeyBytes(
+    /// The device's signing key.
+    #[serde(with = "array")]
+    pub DeviceKey,
+);
 
 impl Statement {
     fn signer(&self) -> &DeviceKey {
@@ -139,8 +159,10 @@ impl Statement {
 /// A statement with its signer's signature over `context ‖ body`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Signed {
+    /// The statement or rotation, as MessagePack.
     #[serde(with = "bytes")]
     pub body: Vec<u8>,
+    /// The signer's Ed25519 signature over the context string and `body`.
     #[serde(with = "array")]
     pub sig: [u8; 64],
 }
@@ -200,7 +222,9 @@ impl Signed {
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 pub struct EpochId {
+    /// The epoch's number: one more than the highest the rotator knew (the first is 0).
     pub n: u32,
+    /// Tag of the device that started the epoch.
     pub by: u64,
 }
 
@@ -215,8 +239,10 @@ impl std::fmt::Display for EpochId {
 pub struct Wrap {
     /// Recipient's device tag.
     pub to: u64,
+    /// The wrap's single-use X25519 public key.
     #[serde(with = "array")]
     pub ephemeral: [u8; 32],
+    /// The epoch key sealed under the wrap's key (48 bytes: the key and its tag).
     #[serde(with = "bytes")]
     pub ciphertext: Vec<u8>,
 }
@@ -224,15 +250,20 @@ pub struct Wrap {
 /// A new group key, wrapped to each recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rotation {
+    /// The group's id.
     #[serde(with = "array")]
     pub group: [u8; 16],
+    /// The epoch this rotation starts.
     pub epoch: EpochId,
+    /// Signing key of the member that rotated (and signs the rotation).
     #[serde(with = "array")]
     pub by: DeviceKey,
+    /// When it was made (the rotator's clock, Unix time in ms).
     pub at: i64,
     /// SHA-256(label ‖ group ‖ epoch ‖ key): tells the right key from a wrong one.
     #[serde(with = "array")]
     pub key_check: [u8; 32],
+    /// The epoch key wrapped to each recipient (one per member it is for).
     pub wraps: Vec<Wrap>,
 }
 
@@ -589,6 +620,7 @@ impl Membership {
             .collect()
     }
 
+    /// Whether `key` is a member and not revoked.
     pub fn is_active(&self, key: &DeviceKey) -> bool {
         self.members.contains_key(key) && !self.revoked.contains(key)
     }

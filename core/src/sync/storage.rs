@@ -14,6 +14,7 @@ use std::sync::Mutex;
 /// A file in the storage as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
+    /// The file's name in the location (no directory part).
     pub name: String,
     /// Size in bytes when the storage says (WebDAV may not).
     pub size: Option<u64>,
@@ -75,10 +76,12 @@ pub struct FolderStorage {
 }
 
 impl FolderStorage {
+    /// The folder at `dir` (it must exist when a sync reads or writes it).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         FolderStorage { dir: dir.into() }
     }
 
+    /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -184,6 +187,7 @@ pub struct MemoryStorage {
 }
 
 impl MemoryStorage {
+    /// An empty storage: no files.
     pub fn new() -> Self {
         Self::default()
     }
