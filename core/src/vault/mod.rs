@@ -1,6 +1,7 @@
 //! The encrypted vault: data model, `TWFV` container, key slots, atomic storage and the
 //! thread-safe session the apps and the CLI use.
 
+pub mod codes;
 pub mod container;
 pub mod edit;
 pub mod model;
