@@ -5,6 +5,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod codes;
 mod convert;
 mod error;
 mod interop;
@@ -14,6 +15,7 @@ mod transfer;
 mod trust;
 mod uri;
 
+pub use codes::*;
 pub use convert::*;
 pub use error::TwofoldError;
 pub use interop::*;

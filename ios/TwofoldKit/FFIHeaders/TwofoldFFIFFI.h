@@ -307,6 +307,46 @@ typedef struct UniffiVTableCallbackInterfaceTrustStore {
 } UniffiVTableCallbackInterfaceTrustStore;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_CODELIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_CODELIST
+uint64_t uniffi_twofold_ffi_fn_clone_codelist(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_CODELIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_CODELIST
+void uniffi_twofold_ffi_fn_free_codelist(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_COPY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_COPY_CODE
+RustBuffer uniffi_twofold_ffi_fn_method_codelist_copy_code(uint64_t ptr, RustBuffer id, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_HIDE_ALL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_HIDE_ALL
+void uniffi_twofold_ffi_fn_method_codelist_hide_all(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_NEXT_HOTP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_NEXT_HOTP
+RustBuffer uniffi_twofold_ffi_fn_method_codelist_next_hotp(uint64_t ptr, RustBuffer id, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_REVEAL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_REVEAL
+void uniffi_twofold_ffi_fn_method_codelist_reveal(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_ROWS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_ROWS
+RustBuffer uniffi_twofold_ffi_fn_method_codelist_rows(uint64_t ptr, RustBuffer query, RustBuffer group_id, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_SET_TAP_TO_REVEAL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_SET_TAP_TO_REVEAL
+void uniffi_twofold_ffi_fn_method_codelist_set_tap_to_reveal(uint64_t ptr, int8_t on, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
 uint64_t uniffi_twofold_ffi_fn_clone_enrollment(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -436,6 +476,11 @@ uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_create(RustBuffer path, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_VAULTSESSION_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_VAULTSESSION_OPEN
 uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_open(RustBuffer path, uint64_t trust, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CODE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CODE_LIST
+uint64_t uniffi_twofold_ffi_fn_method_vaultsession_code_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_AEGIS
@@ -1434,6 +1479,42 @@ uint16_t uniffi_twofold_ffi_checksum_func_password_strength(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_COPY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_COPY_CODE
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_copy_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_HIDE_ALL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_HIDE_ALL
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_hide_all(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_NEXT_HOTP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_NEXT_HOTP
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_next_hotp(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_REVEAL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_REVEAL
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_reveal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_ROWS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_ROWS
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_rows(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_SET_TAP_TO_REVEAL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_SET_TAP_TO_REVEAL
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_set_tap_to_reveal(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_ACCOUNTS
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_ACCOUNTS
 uint16_t uniffi_twofold_ffi_checksum_method_enrollment_accounts(void
@@ -1509,6 +1590,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_pendingbackup_bytes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGBACKUP_CONFIRM
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGBACKUP_CONFIRM
 uint16_t uniffi_twofold_ffi_checksum_method_pendingbackup_confirm(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CODE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CODE_LIST
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_code_list(void
     
 );
 #endif

@@ -295,9 +295,9 @@ fun registerAppTests(suite: Suite) {
             codes.addGroup("Work").join()
             val work = codes.state.value.groups.single()
             codes.setGroups(zeta.id, listOf(work.id)).join()
-            scope.onMain { codes.selectGroup(work.id) }
+            codes.selectGroup(work.id).join()
             assertEquals(listOf("Zeta"), codes.state.value.rows.map { it.issuer }, "group filter")
-            scope.onMain { codes.selectGroup(null) }
+            codes.selectGroup(null).join()
             codes.nextHotp(bank.id).join()
             assertEquals("755 224", codes.state.value.rows.first { it.id == bank.id }.code, "RFC 4226 counter 0")
             codes.nextHotp(bank.id).join()
@@ -307,6 +307,24 @@ fun registerAppTests(suite: Suite) {
             check(codes.state.value.rows.none { it.id == zeta.id }) { "deleted" }
             codes.undoDelete().join()
             check(codes.state.value.rows.any { it.id == zeta.id }) { "undo restores" }
+            scope.onMain { codes.stop() }
+        }
+    }
+
+    suite.test("app: the ticking list and fast typing never leave a list for an older search on screen") {
+        withMainScope { scope ->
+            val (vault, _) = newVault()
+            for (name in listOf("Alpha", "Beta", "Gamma", "Delta")) vault.add(totp(RFC_SHA1, name), allowDuplicate = true)
+            val codes = CodesModel(vault, MemorySettings(), RecordingClipboard(), { null }, scope)
+            codes.start()
+            codes.state.await("rows") { it.rows.size == 4 }
+            // Searches fired faster than the core answers, while the ticker runs; the earlier
+            // ones match more rows than the last.
+            val typed = listOf("a", "ta", "lta", "delta").map { q -> scope.onMain { codes.search(q) } }
+            typed.forEach { it.join() }
+            assertEquals(listOf("Delta"), codes.state.value.rows.map { it.issuer }, "the last search is what shows")
+            kotlinx.coroutines.delay(1_100) // a tick later, still the same filter
+            assertEquals(listOf("Delta"), codes.state.value.rows.map { it.issuer }, "the ticker uses the newest filter")
             scope.onMain { codes.stop() }
         }
     }

@@ -656,6 +656,234 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * The view state of one code screen over a session. Dropped (or `hide_all`) when the screen
+ * is left; locking the session makes every call fail with `Locked`.
+ */
+public protocol CodeListProtocol: AnyObject, Sendable {
+    
+    /**
+     * The code to put on the clipboard (no spaces): reveals the row and records the use.
+     * `None` when the row has nothing to copy (an HOTP row not asked for its next code).
+     */
+    func copyCode(id: String, nowMs: Int64) throws  -> String?
+    
+    /**
+     * Leaving the screen: every row hidden again, generated HOTP codes forgotten.
+     */
+    func hideAll() 
+    
+    /**
+     * Advances an HOTP counter (saved first), reveals the row and shows the code on it.
+     */
+    func nextHotp(id: String, nowMs: Int64) throws  -> String
+    
+    /**
+     * Reveals one row until `hide_all`.
+     */
+    func reveal(id: String) throws 
+    
+    /**
+     * The visible rows at `now_ms`: entries of `group_id` (`None`: all) matching `query`
+     * (every word; case and accents ignored), favourites first, then the vault's order. The
+     * filter comes with every call, so a list is always computed for the filter it shows.
+     */
+    func rows(query: String, groupId: String?, nowMs: Int64) throws  -> CodeRows
+    
+    /**
+     * Hides codes until revealed; turning it on hides every row again.
+     */
+    func setTapToReveal(on: Bool) 
+    
+}
+/**
+ * The view state of one code screen over a session. Dropped (or `hide_all`) when the screen
+ * is left; locking the session makes every call fail with `Locked`.
+ */
+open class CodeList: CodeListProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_codelist(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_codelist(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The code to put on the clipboard (no spaces): reveals the row and records the use.
+     * `None` when the row has nothing to copy (an HOTP row not asked for its next code).
+     */
+open func copyCode(id: String, nowMs: Int64)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_copy_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Leaving the screen: every row hidden again, generated HOTP codes forgotten.
+     */
+open func hideAll()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_hide_all(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Advances an HOTP counter (saved first), reveals the row and shows the code on it.
+     */
+open func nextHotp(id: String, nowMs: Int64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_next_hotp(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reveals one row until `hide_all`.
+     */
+open func reveal(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_reveal(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The visible rows at `now_ms`: entries of `group_id` (`None`: all) matching `query`
+     * (every word; case and accents ignored), favourites first, then the vault's order. The
+     * filter comes with every call, so a list is always computed for the filter it shows.
+     */
+open func rows(query: String, groupId: String?, nowMs: Int64)throws  -> CodeRows  {
+    return try  FfiConverterTypeCodeRows_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_rows(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(query),
+        FfiConverterOptionString.lower(groupId),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Hides codes until revealed; turning it on hides every row again.
+     */
+open func setTapToReveal(on: Bool)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_set_tap_to_reveal(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(on),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeList: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CodeList
+
+    public static func lift(_ handle: UInt64) throws -> CodeList {
+        return CodeList(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CodeList) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeList {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CodeList, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeList_lift(_ handle: UInt64) throws -> CodeList {
+    return try FfiConverterTypeCodeList.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeList_lower(_ value: CodeList) -> UInt64 {
+    return FfiConverterTypeCodeList.lower(value)
+}
+
+
+
+
+
+
+/**
  * A scanning session: feed it camera frames (`scan_luma`), pictures (`scan_image`) or typed
  * text (`scan_text`, as bytes); it decodes in the core, keeps partial Google exports and the
  * accounts found until `add_to` puts them in a vault. Only previews come back.
@@ -3139,6 +3367,11 @@ public func FfiConverterTypeTrustStore_lower(_ value: TrustStore) -> UInt64 {
 public protocol VaultSessionProtocol: AnyObject, Sendable {
     
     /**
+     * A code list over this session (no search, no group, codes shown).
+     */
+    func codeList()  -> CodeList
+    
+    /**
      * Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
      */
     func exportAegis(password: Data?) throws  -> Data
@@ -3438,6 +3671,18 @@ public static func `open`(path: String, trust: TrustStore)throws  -> VaultSessio
 }
     
 
+    
+    /**
+     * A code list over this session (no search, no group, codes shown).
+     */
+open func codeList() -> CodeList  {
+    return try!  FfiConverterTypeCodeList_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_code_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
@@ -4463,6 +4708,222 @@ public func FfiConverterTypeClockStatus_lift(_ buf: RustBuffer) throws -> ClockS
 #endif
 public func FfiConverterTypeClockStatus_lower(_ value: ClockStatus) -> RustBuffer {
     return FfiConverterTypeClockStatus.lower(value)
+}
+
+
+/**
+ * One row of the code list.
+ */
+public struct CodeRow: Equatable, Hashable {
+    public var entryId: String
+    public var issuer: String
+    public var account: String
+    public var groupIds: [String]
+    public var favorite: Bool
+    public var otpType: OtpType
+    public var weakSecret: Bool
+    /**
+     * Tap-to-reveal is on and the row is not revealed: no code is given.
+     */
+    public var hidden: Bool
+    /**
+     * The code grouped for reading ("123 456"); `None` while hidden and for an HOTP row
+     * until its next code was asked for. Copy with `CodeList.copy_code`.
+     */
+    public var codeDisplay: String?
+    /**
+     * The next period's code, grouped; `None` while hidden and for HOTP.
+     */
+    public var nextCodeDisplay: String?
+    /**
+     * Period in seconds (0 for HOTP).
+     */
+    public var period: UInt32
+    /**
+     * Milliseconds until the code changes (0 for HOTP).
+     */
+    public var remainingMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(entryId: String, issuer: String, account: String, groupIds: [String], favorite: Bool, otpType: OtpType, weakSecret: Bool, 
+        /**
+         * Tap-to-reveal is on and the row is not revealed: no code is given.
+         */hidden: Bool, 
+        /**
+         * The code grouped for reading ("123 456"); `None` while hidden and for an HOTP row
+         * until its next code was asked for. Copy with `CodeList.copy_code`.
+         */codeDisplay: String?, 
+        /**
+         * The next period's code, grouped; `None` while hidden and for HOTP.
+         */nextCodeDisplay: String?, 
+        /**
+         * Period in seconds (0 for HOTP).
+         */period: UInt32, 
+        /**
+         * Milliseconds until the code changes (0 for HOTP).
+         */remainingMs: UInt64) {
+        self.entryId = entryId
+        self.issuer = issuer
+        self.account = account
+        self.groupIds = groupIds
+        self.favorite = favorite
+        self.otpType = otpType
+        self.weakSecret = weakSecret
+        self.hidden = hidden
+        self.codeDisplay = codeDisplay
+        self.nextCodeDisplay = nextCodeDisplay
+        self.period = period
+        self.remainingMs = remainingMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CodeRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeRow {
+        return
+            try CodeRow(
+                entryId: FfiConverterString.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                account: FfiConverterString.read(from: &buf), 
+                groupIds: FfiConverterSequenceString.read(from: &buf), 
+                favorite: FfiConverterBool.read(from: &buf), 
+                otpType: FfiConverterTypeOtpType.read(from: &buf), 
+                weakSecret: FfiConverterBool.read(from: &buf), 
+                hidden: FfiConverterBool.read(from: &buf), 
+                codeDisplay: FfiConverterOptionString.read(from: &buf), 
+                nextCodeDisplay: FfiConverterOptionString.read(from: &buf), 
+                period: FfiConverterUInt32.read(from: &buf), 
+                remainingMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CodeRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterString.write(value.account, into: &buf)
+        FfiConverterSequenceString.write(value.groupIds, into: &buf)
+        FfiConverterBool.write(value.favorite, into: &buf)
+        FfiConverterTypeOtpType.write(value.otpType, into: &buf)
+        FfiConverterBool.write(value.weakSecret, into: &buf)
+        FfiConverterBool.write(value.hidden, into: &buf)
+        FfiConverterOptionString.write(value.codeDisplay, into: &buf)
+        FfiConverterOptionString.write(value.nextCodeDisplay, into: &buf)
+        FfiConverterUInt32.write(value.period, into: &buf)
+        FfiConverterUInt64.write(value.remainingMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeRow_lift(_ buf: RustBuffer) throws -> CodeRow {
+    return try FfiConverterTypeCodeRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeRow_lower(_ value: CodeRow) -> RustBuffer {
+    return FfiConverterTypeCodeRow.lower(value)
+}
+
+
+/**
+ * The code list at one moment.
+ */
+public struct CodeRows: Equatable, Hashable {
+    public var rows: [CodeRow]
+    /**
+     * Live entries in the vault, before search and group filter.
+     */
+    public var total: UInt32
+    /**
+     * Ask for rows again after this many milliseconds.
+     */
+    public var refreshInMs: UInt64
+    public var clockOffsetSeconds: Int64
+    /**
+     * The clock offset is large enough to warn the user.
+     */
+    public var clockWarning: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(rows: [CodeRow], 
+        /**
+         * Live entries in the vault, before search and group filter.
+         */total: UInt32, 
+        /**
+         * Ask for rows again after this many milliseconds.
+         */refreshInMs: UInt64, clockOffsetSeconds: Int64, 
+        /**
+         * The clock offset is large enough to warn the user.
+         */clockWarning: Bool) {
+        self.rows = rows
+        self.total = total
+        self.refreshInMs = refreshInMs
+        self.clockOffsetSeconds = clockOffsetSeconds
+        self.clockWarning = clockWarning
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CodeRows: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeRows: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeRows {
+        return
+            try CodeRows(
+                rows: FfiConverterSequenceTypeCodeRow.read(from: &buf), 
+                total: FfiConverterUInt32.read(from: &buf), 
+                refreshInMs: FfiConverterUInt64.read(from: &buf), 
+                clockOffsetSeconds: FfiConverterInt64.read(from: &buf), 
+                clockWarning: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CodeRows, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeCodeRow.write(value.rows, into: &buf)
+        FfiConverterUInt32.write(value.total, into: &buf)
+        FfiConverterUInt64.write(value.refreshInMs, into: &buf)
+        FfiConverterInt64.write(value.clockOffsetSeconds, into: &buf)
+        FfiConverterBool.write(value.clockWarning, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeRows_lift(_ buf: RustBuffer) throws -> CodeRows {
+    return try FfiConverterTypeCodeRows.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeRows_lower(_ value: CodeRows) -> RustBuffer {
+    return FfiConverterTypeCodeRows.lower(value)
 }
 
 
@@ -8625,6 +9086,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCodeRow: FfiConverterRustBuffer {
+    typealias SwiftType = [CodeRow]
+
+    public static func write(_ value: [CodeRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCodeRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CodeRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CodeRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCodeRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCodeView: FfiConverterRustBuffer {
     typealias SwiftType = [CodeView]
 
@@ -9220,6 +9706,24 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_func_password_strength() != 17914) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_codelist_copy_code() != 19920) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_hide_all() != 45932) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_next_hotp() != 55549) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_reveal() != 44734) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_rows() != 56782) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_set_tap_to_reveal() != 43802) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_enrollment_accounts() != 24272) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9257,6 +9761,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_pendingbackup_confirm() != 7078) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_code_list() != 57077) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis() != 49397) {

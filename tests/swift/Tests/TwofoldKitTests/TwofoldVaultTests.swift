@@ -334,20 +334,20 @@ final class TwofoldVaultTests: XCTestCase {
         XCTAssertEqual(entries.count, 33)
     }
 
-    func testCodeStreamEmitsAtThePeriodBoundary() async throws {
+    func testTheCodeListSaysWhenTheNextCodeIsDueAndItIsThereThen() async throws {
         let (vault, _) = try await newVault()
         try await vault.add(totp(rfcSha1, "SHA1", digits: 6))
         let now = Date().timeIntervalSince1970
         let shift = 30 - now.truncatingRemainder(dividingBy: 30) - 0.4
-        var iterator = vault.codes(clock: { Date().addingTimeInterval(shift) }).makeAsyncIterator()
-        let first = try await iterator.next()![0]
-        XCTAssertLessThanOrEqual(first.remainingMs, 400)
-        var changed: CodeView?
-        while changed == nil, let batch = try await iterator.next() {
-            if batch[0].code != first.code { changed = batch[0] }
-        }
-        XCTAssertEqual(changed?.code, first.nextCode)
-        XCTAssertGreaterThan(changed?.remainingMs ?? 0, 29_000)
+        let clock = { Date().addingTimeInterval(shift) }
+        let list = vault.codeList()
+        let first = try await list.rows(at: clock())
+        XCTAssertGreaterThanOrEqual(first.refreshInMs, 1)
+        XCTAssertLessThanOrEqual(first.refreshInMs, 400, "wake at the boundary, not a second later")
+        try await Task.sleep(nanoseconds: first.refreshInMs * 1_000_000)
+        let changed = try await list.rows(at: clock())
+        XCTAssertEqual(changed.rows.first?.codeDisplay, first.rows.first?.nextCodeDisplay)
+        XCTAssertGreaterThan(changed.rows.first?.remainingMs ?? 0, 29_000)
     }
 
     func testPlatformKeyPullFlow() async throws {
