@@ -347,6 +347,31 @@ RustBuffer uniffi_twofold_ffi_fn_method_codelist_rows(uint64_t ptr, RustBuffer q
 void uniffi_twofold_ffi_fn_method_codelist_set_tap_to_reveal(uint64_t ptr, int8_t on, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_PENDINGEXPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_PENDINGEXPORT
+uint64_t uniffi_twofold_ffi_fn_clone_pendingexport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_PENDINGEXPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_PENDINGEXPORT
+void uniffi_twofold_ffi_fn_free_pendingexport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_BYTES
+RustBuffer uniffi_twofold_ffi_fn_method_pendingexport_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_CONFIRM
+void uniffi_twofold_ffi_fn_method_pendingexport_confirm(uint64_t ptr, RustBuffer read_back, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_SKIPPED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_SKIPPED
+RustBuffer uniffi_twofold_ffi_fn_method_pendingexport_skipped(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
 uint64_t uniffi_twofold_ffi_fn_clone_enrollment(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -481,6 +506,11 @@ uint64_t uniffi_twofold_ffi_fn_constructor_vaultsession_open(RustBuffer path, ui
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CODE_LIST
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CODE_LIST
 uint64_t uniffi_twofold_ffi_fn_method_vaultsession_code_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PREPARE_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PREPARE_EXPORT
+uint64_t uniffi_twofold_ffi_fn_method_vaultsession_prepare_export(uint64_t ptr, RustBuffer format, RustBuffer password, int64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_AEGIS
@@ -1063,6 +1093,11 @@ RustBuffer uniffi_twofold_ffi_fn_method_truststore_load(uint64_t ptr, RustCallSt
 void uniffi_twofold_ffi_fn_method_truststore_store(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_EXPORT_FORMATS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_EXPORT_FORMATS
+RustBuffer uniffi_twofold_ffi_fn_func_export_formats(int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_IMAGE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_IMAGE
 RustBuffer uniffi_twofold_ffi_fn_func_decode_qr_image(RustBuffer bytes, RustCallStatus *_Nonnull out_status
@@ -1395,6 +1430,12 @@ void ffi_twofold_ffi_rust_future_free_void(uint64_t handle
 void ffi_twofold_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_EXPORT_FORMATS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_EXPORT_FORMATS
+uint16_t uniffi_twofold_ffi_checksum_func_export_formats(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_DECODE_QR_IMAGE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_DECODE_QR_IMAGE
 uint16_t uniffi_twofold_ffi_checksum_func_decode_qr_image(void
@@ -1515,6 +1556,24 @@ uint16_t uniffi_twofold_ffi_checksum_method_codelist_set_tap_to_reveal(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_BYTES
+uint16_t uniffi_twofold_ffi_checksum_method_pendingexport_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_CONFIRM
+uint16_t uniffi_twofold_ffi_checksum_method_pendingexport_confirm(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_SKIPPED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_SKIPPED
+uint16_t uniffi_twofold_ffi_checksum_method_pendingexport_skipped(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_ACCOUNTS
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_ENROLLMENT_ACCOUNTS
 uint16_t uniffi_twofold_ffi_checksum_method_enrollment_accounts(void
@@ -1596,6 +1655,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_pendingbackup_confirm(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CODE_LIST
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CODE_LIST
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_code_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PREPARE_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PREPARE_EXPORT
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_prepare_export(void
     
 );
 #endif

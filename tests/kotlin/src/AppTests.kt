@@ -9,6 +9,7 @@ import dev.twofold.app.model.Clipboard
 import dev.twofold.app.model.CodesModel
 import dev.twofold.app.model.EnrollModel
 import dev.twofold.app.model.ExportModel
+import dev.twofold.core.ExportFormat
 import dev.twofold.app.model.MemorySettings
 import dev.twofold.app.model.OnboardingModel
 import dev.twofold.app.model.Reauthentication
@@ -491,29 +492,39 @@ fun registerAppTests(suite: Suite) {
             val m = ExportModel(vault, Reauthentication(vault, null), scope)
             var saved: ByteArray? = null
             val sink: suspend (ByteArray) -> ByteArray = { b -> saved = b.copyOf(); saved!!.copyOf() }
-            m.export(ExportModel.Format.OTPAUTH_LIST, write = sink).join()
+            m.export(ExportFormat.OTPAUTH_LIST, write = sink).join()
             check(saved == null && m.state.value.error != null) { "not before re-authentication" }
             m.authenticateWithPassword("wrong".toCharArray()).join()
             check(!m.state.value.authenticated) { "wrong password" }
             m.authenticateWithPassword(PASSWORD.toCharArray()).join()
             check(m.state.value.authenticated) { "re-authenticated" }
-            m.export(ExportModel.Format.OTPAUTH_LIST, write = sink).join()
+            m.export(ExportFormat.OTPAUTH_LIST, write = sink).join()
             assertEquals(2, String(saved!!).lines().count { it.startsWith("otpauth://") }, "two URIs")
             assertEquals("twofold-accounts.txt", m.state.value.saved, "saved")
 
-            m.export(ExportModel.Format.TWOFOLD_BACKUP, write = sink).join()
+            m.export(ExportFormat.TWOFOLD_BACKUP, write = sink).join()
             check(m.state.value.error != null) { "an exported backup needs a password" }
-            m.export(ExportModel.Format.TWOFOLD_BACKUP, "export pw".toCharArray(), write = sink).join()
+            m.export(ExportFormat.TWOFOLD_BACKUP, "export pw".toCharArray(), write = sink).join()
             check(m.state.value.saved!!.startsWith("twofold-export-")) { "backup saved: ${m.state.value}" }
             assertEquals(2uL, vault.verifyBackupBytes(saved!!, pw("export pw")).entryCount, "the exported backup opens")
 
-            m.export(ExportModel.Format.GOOGLE_QR).join()
+            m.export(ExportFormat.GOOGLE_QR).join()
             assertEquals(1, m.state.value.googleCodes.size, "one Google code")
-            m.export(ExportModel.Format.CXF, write = sink).join()
+            m.export(ExportFormat.CXF, write = sink).join()
             assertEquals(1, m.state.value.skipped.size, "CXF skips HOTP, and says so")
 
-            m.export(ExportModel.Format.AEGIS_PLAIN, write = { b -> b.copyOf(b.size - 1) }).join()
+            m.export(ExportFormat.AEGIS_PLAIN, write = { b -> b.copyOf(b.size - 1) }).join()
             check(m.state.value.error!!.contains("read back")) { "a truncated save is reported: ${m.state.value.error}" }
+            check(m.state.value.saved == null) { "and not counted as saved" }
+            m.export(ExportFormat.TWOFOLD_BACKUP, "export pw".toCharArray(), write = { b -> b.copyOf().also { it[it.size - 5] = (it[it.size - 5].toInt() xor 1).toByte() } }).join()
+            check(m.state.value.error != null && m.state.value.saved == null) { "a backup that does not read back is refused: ${m.state.value}" }
+
+            // The catalogue is the core's: names, file names, MIME types, password, plaintext.
+            val formats = m.formats()
+            assertEquals(ExportFormat.values().toList(), formats.map { it.format }, "every format, once, in order")
+            check(formats.all { it.needsPassword != it.plaintext }) { "encrypted with a password, or plaintext" }
+            assertEquals("text/plain", m.info(ExportFormat.OTPAUTH_LIST).mimeType)
+            check(!m.info(ExportFormat.GOOGLE_QR).isFile) { "Google codes are drawn" }
             m.close()
             check(!m.state.value.authenticated) { "leaving ends the re-authentication" }
         }

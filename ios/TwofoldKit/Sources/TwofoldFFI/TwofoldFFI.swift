@@ -1486,6 +1486,173 @@ public func FfiConverterTypePendingBackup_lower(_ value: PendingBackup) -> UInt6
 
 
 /**
+ * An export waiting to be written by the app where the user chose, and confirmed from what
+ * the provider returns when read back. Only a confirmed export counts as saved.
+ */
+public protocol PendingExportProtocol: AnyObject, Sendable {
+    
+    /**
+     * The file to write (the secrets, or the encrypted vault): wipe it after writing.
+     */
+    func bytes()  -> Data
+    
+    /**
+     * Confirms the export from the bytes read back: exactly what was written (and for a
+     * Twofold backup, decrypting to the vault), else `Storage` / `VaultCorrupt`.
+     */
+    func confirm(readBack: Data) throws 
+    
+    /**
+     * Accounts the format cannot hold.
+     */
+    func skipped()  -> [SkippedEntry]
+    
+}
+/**
+ * An export waiting to be written by the app where the user chose, and confirmed from what
+ * the provider returns when read back. Only a confirmed export counts as saved.
+ */
+open class PendingExport: PendingExportProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_pendingexport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_pendingexport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The file to write (the secrets, or the encrypted vault): wipe it after writing.
+     */
+open func bytes() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_pendingexport_bytes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Confirms the export from the bytes read back: exactly what was written (and for a
+     * Twofold backup, decrypting to the vault), else `Storage` / `VaultCorrupt`.
+     */
+open func confirm(readBack: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_pendingexport_confirm(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(readBack),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Accounts the format cannot hold.
+     */
+open func skipped() -> [SkippedEntry]  {
+    return try!  FfiConverterSequenceTypeSkippedEntry.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_pendingexport_skipped(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingExport: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PendingExport
+
+    public static func lift(_ handle: UInt64) throws -> PendingExport {
+        return PendingExport(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PendingExport) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingExport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PendingExport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingExport_lift(_ handle: UInt64) throws -> PendingExport {
+    return try FfiConverterTypePendingExport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingExport_lower(_ value: PendingExport) -> UInt64 {
+    return FfiConverterTypePendingExport.lower(value)
+}
+
+
+
+
+
+
+/**
  * The sync group of one unlocked vault. `storage` is the app's folder, needed when the
  * group's files are in a place only the app opens (`SyncLocation::App`); WebDAV and folder
  * paths are opened by the core.
@@ -3372,6 +3539,11 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func codeList()  -> CodeList
     
     /**
+     * Makes an export of `format` in memory (`password` for the encrypted formats; wiped).
+     */
+    func prepareExport(format: ExportFormat, password: Data?, nowMs: Int64) throws  -> PendingExport
+    
+    /**
      * Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
      */
     func exportAegis(password: Data?) throws  -> Data
@@ -3680,6 +3852,21 @@ open func codeList() -> CodeList  {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_code_list(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Makes an export of `format` in memory (`password` for the encrypted formats; wiped).
+     */
+open func prepareExport(format: ExportFormat, password: Data?, nowMs: Int64)throws  -> PendingExport  {
+    return try  FfiConverterTypePendingExport_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_prepare_export(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeExportFormat_lower(format),
+        FfiConverterOptionData.lower(password),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
     )
 })
 }
@@ -5327,6 +5514,119 @@ public func FfiConverterTypeEntryView_lift(_ buf: RustBuffer) throws -> EntryVie
 #endif
 public func FfiConverterTypeEntryView_lower(_ value: EntryView) -> RustBuffer {
     return FfiConverterTypeEntryView.lower(value)
+}
+
+
+/**
+ * One format of the export catalogue.
+ */
+public struct ExportFormatInfo: Equatable, Hashable {
+    public var format: ExportFormat
+    /**
+     * Its name for a list.
+     */
+    public var name: String
+    /**
+     * The file name to suggest when saving (empty for QR codes on screen).
+     */
+    public var fileName: String
+    /**
+     * The document's MIME type (empty for QR codes on screen).
+     */
+    public var mimeType: String
+    /**
+     * The user must choose a password for the file.
+     */
+    public var needsPassword: Bool
+    /**
+     * The secrets are readable in the result: warn before.
+     */
+    public var plaintext: Bool
+    /**
+     * Saved as a file (`false`: drawn on screen with `export_google_migration`).
+     */
+    public var isFile: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(format: ExportFormat, 
+        /**
+         * Its name for a list.
+         */name: String, 
+        /**
+         * The file name to suggest when saving (empty for QR codes on screen).
+         */fileName: String, 
+        /**
+         * The document's MIME type (empty for QR codes on screen).
+         */mimeType: String, 
+        /**
+         * The user must choose a password for the file.
+         */needsPassword: Bool, 
+        /**
+         * The secrets are readable in the result: warn before.
+         */plaintext: Bool, 
+        /**
+         * Saved as a file (`false`: drawn on screen with `export_google_migration`).
+         */isFile: Bool) {
+        self.format = format
+        self.name = name
+        self.fileName = fileName
+        self.mimeType = mimeType
+        self.needsPassword = needsPassword
+        self.plaintext = plaintext
+        self.isFile = isFile
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExportFormatInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportFormatInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportFormatInfo {
+        return
+            try ExportFormatInfo(
+                format: FfiConverterTypeExportFormat.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                fileName: FfiConverterString.read(from: &buf), 
+                mimeType: FfiConverterString.read(from: &buf), 
+                needsPassword: FfiConverterBool.read(from: &buf), 
+                plaintext: FfiConverterBool.read(from: &buf), 
+                isFile: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExportFormatInfo, into buf: inout [UInt8]) {
+        FfiConverterTypeExportFormat.write(value.format, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.fileName, into: &buf)
+        FfiConverterString.write(value.mimeType, into: &buf)
+        FfiConverterBool.write(value.needsPassword, into: &buf)
+        FfiConverterBool.write(value.plaintext, into: &buf)
+        FfiConverterBool.write(value.isFile, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormatInfo_lift(_ buf: RustBuffer) throws -> ExportFormatInfo {
+    return try FfiConverterTypeExportFormatInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormatInfo_lower(_ value: ExportFormatInfo) -> RustBuffer {
+    return FfiConverterTypeExportFormatInfo.lower(value)
 }
 
 
@@ -7284,6 +7584,103 @@ public func FfiConverterTypeBackupKey_lower(_ value: BackupKey) -> RustBuffer {
 
 
 
+/**
+ * An export format.
+ */
+
+public enum ExportFormat: Equatable, Hashable {
+    
+    case twofoldBackup
+    case aegisEncrypted
+    case aegisPlain
+    case otpauthList
+    case cxf
+    case googleQr
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ExportFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportFormat: FfiConverterRustBuffer {
+    typealias SwiftType = ExportFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .twofoldBackup
+        
+        case 2: return .aegisEncrypted
+        
+        case 3: return .aegisPlain
+        
+        case 4: return .otpauthList
+        
+        case 5: return .cxf
+        
+        case 6: return .googleQr
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ExportFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .twofoldBackup:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .aegisEncrypted:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .aegisPlain:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .otpauthList:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .cxf:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .googleQr:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormat_lift(_ buf: RustBuffer) throws -> ExportFormat {
+    return try FfiConverterTypeExportFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuffer {
+    return FfiConverterTypeExportFormat.lower(value)
+}
+
+
+
 
 public enum HashAlgorithm: Equatable, Hashable {
     
@@ -7437,6 +7834,10 @@ public enum InputProblem: Equatable, Hashable {
      * complete yet).
      */
     case transferState
+    /**
+     * An export format drawn on screen (Google Authenticator QR codes) asked for as a file.
+     */
+    case exportNotAFile
 
 
 
@@ -7513,6 +7914,8 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         case 25: return .notUtf8
         
         case 26: return .transferState
+        
+        case 27: return .exportNotAFile
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -7629,6 +8032,10 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         case .transferState:
             writeInt(&buf, Int32(26))
+        
+        
+        case .exportNotAFile:
+            writeInt(&buf, Int32(27))
         
         }
     }
@@ -9186,6 +9593,31 @@ fileprivate struct FfiConverterSequenceTypeEntryView: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeExportFormatInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [ExportFormatInfo]
+
+    public static func write(_ value: [ExportFormatInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeExportFormatInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ExportFormatInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ExportFormatInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeExportFormatInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeGroupView: FfiConverterRustBuffer {
     typealias SwiftType = [GroupView]
 
@@ -9483,6 +9915,18 @@ fileprivate struct FfiConverterSequenceTypeSyncWarningView: FfiConverterRustBuff
     }
 }
 /**
+ * Every export format, in the order an export screen lists them; names that carry a time
+ * use `now_ms`.
+ */
+public func exportFormats(nowMs: Int64) -> [ExportFormatInfo]  {
+    return try!  FfiConverterSequenceTypeExportFormatInfo.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_export_formats(
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+/**
  * Decodes the QR code in a PNG or JPEG, like `decode_qr_luma`.
  */
 public func decodeQrImage(bytes: Data)throws  -> String?  {
@@ -9664,6 +10108,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_twofold_ffi_checksum_func_export_formats() != 21813) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_func_decode_qr_image() != 27839) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9724,6 +10171,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_codelist_set_tap_to_reveal() != 43802) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_pendingexport_bytes() != 45579) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_pendingexport_confirm() != 38276) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_pendingexport_skipped() != 15868) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_enrollment_accounts() != 24272) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9764,6 +10220,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_code_list() != 57077) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_prepare_export() != 21074) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis() != 49397) {

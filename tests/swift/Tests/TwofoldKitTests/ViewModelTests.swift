@@ -202,6 +202,16 @@ final class ViewModelTests: XCTestCase {
         await m.export(.otpauthList, write: { _ in throw CancellationError() })
         XCTAssertNil(m.saved)
         XCTAssertNil(m.error)
+        // A save that does not read back the same is reported and not counted.
+        await m.export(.aegisPlain, write: { $0.prefix($0.count - 1) })
+        XCTAssertNil(m.saved)
+        XCTAssertTrue(m.error?.contains("read back") == true, m.error ?? "")
+        // The catalogue is the core's.
+        let formats = m.formats()
+        XCTAssertEqual(formats.map(\.format), [.twofoldBackup, .aegisEncrypted, .aegisPlain, .otpauthList, .cxf, .googleQr])
+        XCTAssertTrue(formats.allSatisfy { $0.needsPassword != $0.plaintext })
+        XCTAssertEqual(m.info(.otpauthList)?.mimeType, "text/plain")
+        XCTAssertEqual(m.info(.googleQr)?.isFile, false)
     }
 
     func testCancelWhileAddingOrAcceptingResetsTheScreen() async throws {
