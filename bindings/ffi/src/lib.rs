@@ -5,6 +5,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod backup_folder;
 mod codes;
 mod convert;
 mod error;
@@ -16,6 +17,7 @@ mod transfer;
 mod trust;
 mod uri;
 
+pub use backup_folder::*;
 pub use codes::*;
 pub use convert::*;
 pub use error::TwofoldError;

@@ -243,6 +243,34 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD0
+typedef void (*UniffiCallbackInterfaceBackupFolderMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD1
+typedef void (*UniffiCallbackInterfaceBackupFolderMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD2
+typedef void (*UniffiCallbackInterfaceBackupFolderMethod2)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD3
+typedef void (*UniffiCallbackInterfaceBackupFolderMethod3)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD0
 typedef void (*UniffiCallbackInterfaceSyncStorageMethod0)(uint64_t, RustBuffer* _Nonnull, 
@@ -285,6 +313,18 @@ typedef void (*UniffiCallbackInterfaceTrustStoreMethod1)(uint64_t, RustBuffer, v
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BACKUP_FOLDER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BACKUP_FOLDER
+typedef struct UniffiVTableCallbackInterfaceBackupFolder {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceBackupFolderMethod0 _Nonnull list;
+    UniffiCallbackInterfaceBackupFolderMethod1 _Nonnull read;
+    UniffiCallbackInterfaceBackupFolderMethod2 _Nonnull write;
+    UniffiCallbackInterfaceBackupFolderMethod3 _Nonnull delete;
+} UniffiVTableCallbackInterfaceBackupFolder;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STORAGE
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STORAGE
 typedef struct UniffiVTableCallbackInterfaceSyncStorage {
@@ -306,6 +346,61 @@ typedef struct UniffiVTableCallbackInterfaceTrustStore {
     UniffiCallbackInterfaceTrustStoreMethod1 _Nonnull store;
 } UniffiVTableCallbackInterfaceTrustStore;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_BACKUPFOLDER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_BACKUPFOLDER
+uint64_t uniffi_twofold_ffi_fn_clone_backupfolder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_BACKUPFOLDER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_BACKUPFOLDER
+void uniffi_twofold_ffi_fn_free_backupfolder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_INIT_CALLBACK_VTABLE_BACKUPFOLDER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_INIT_CALLBACK_VTABLE_BACKUPFOLDER
+void uniffi_twofold_ffi_fn_init_callback_vtable_backupfolder(const UniffiVTableCallbackInterfaceBackupFolder* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_LIST
+RustBuffer uniffi_twofold_ffi_fn_method_backupfolder_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_READ
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_READ
+RustBuffer uniffi_twofold_ffi_fn_method_backupfolder_read(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_WRITE
+void uniffi_twofold_ffi_fn_method_backupfolder_write(uint64_t ptr, RustBuffer name, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_DELETE
+void uniffi_twofold_ffi_fn_method_backupfolder_delete(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_FOLDERBACKUPPER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_FOLDERBACKUPPER
+uint64_t uniffi_twofold_ffi_fn_clone_folderbackupper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_FOLDERBACKUPPER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_FOLDERBACKUPPER
+void uniffi_twofold_ffi_fn_free_folderbackupper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_FOLDERBACKUPPER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_FOLDERBACKUPPER_NEW
+uint64_t uniffi_twofold_ffi_fn_constructor_folderbackupper_new(uint64_t folder, uint32_t keep, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_FOLDERBACKUPPER_BACKUP_NOW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_FOLDERBACKUPPER_BACKUP_NOW
+RustBuffer uniffi_twofold_ffi_fn_method_folderbackupper_backup_now(uint64_t ptr, uint64_t vault, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_CODELIST
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_CODELIST
@@ -1520,6 +1615,36 @@ uint16_t uniffi_twofold_ffi_checksum_func_password_strength(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_LIST
+uint16_t uniffi_twofold_ffi_checksum_method_backupfolder_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_READ
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_READ
+uint16_t uniffi_twofold_ffi_checksum_method_backupfolder_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_WRITE
+uint16_t uniffi_twofold_ffi_checksum_method_backupfolder_write(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_DELETE
+uint16_t uniffi_twofold_ffi_checksum_method_backupfolder_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_FOLDERBACKUPPER_BACKUP_NOW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_FOLDERBACKUPPER_BACKUP_NOW
+uint16_t uniffi_twofold_ffi_checksum_method_folderbackupper_backup_now(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_COPY_CODE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_COPY_CODE
 uint16_t uniffi_twofold_ffi_checksum_method_codelist_copy_code(void
@@ -2231,6 +2356,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_truststore_load(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_STORE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_STORE
 uint16_t uniffi_twofold_ffi_checksum_method_truststore_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_FOLDERBACKUPPER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_FOLDERBACKUPPER_NEW
+uint16_t uniffi_twofold_ffi_checksum_constructor_folderbackupper_new(void
     
 );
 #endif

@@ -3,7 +3,6 @@ package dev.twofold.tests
 import dev.twofold.TwofoldQr
 import dev.twofold.TwofoldVault
 import dev.twofold.app.model.AppModel
-import dev.twofold.app.model.BackupFolder
 import dev.twofold.app.model.BackupModel
 import dev.twofold.app.model.Clipboard
 import dev.twofold.app.model.CodesModel
@@ -108,17 +107,19 @@ class RecordingClipboard : Clipboard {
 }
 
 /** A backup folder in memory; [damage] flips a byte of what is read back (a bad provider). */
-class MemoryFolder(var damage: Boolean = false) : BackupFolder {
-    val files = sortedMapOf<String, ByteArray>()
+class MemoryFolder(var damage: Boolean = false) : dev.twofold.core.BackupFolder {
+    val files = java.util.Collections.synchronizedSortedMap(sortedMapOf<String, ByteArray>())
 
-    override suspend fun writeAndReadBack(name: String, bytes: ByteArray): ByteArray {
+    override fun list(): List<String> = synchronized(files) { files.keys.toList() }
+
+    override fun read(name: String): ByteArray? =
+        files[name]?.copyOf()?.also { if (damage) it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
+
+    override fun write(name: String, bytes: ByteArray) {
         files[name] = bytes.copyOf()
-        return files.getValue(name).copyOf().also { if (damage) it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
     }
 
-    override suspend fun list(): List<String> = files.keys.toList()
-
-    override suspend fun delete(name: String) {
+    override fun delete(name: String) {
         files.remove(name)
     }
 }

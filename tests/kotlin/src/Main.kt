@@ -343,5 +343,6 @@ fun main() {
     registerAppTests(suite)
     registerSyncTests(suite)
     registerAppRobustnessTests(suite)
+    registerBackupFolderTests(suite)
     exitWith(suite.run())
 }

@@ -656,6 +656,333 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * The backup folder as the app opens it. `write` creates the file completely (on Android
+ * with mode "wt") or fails; `read` returns `None` for a missing file; `delete` of a missing
+ * file is no error. Failures: `Storage { details }` with a message for the user (e.g. that
+ * the app lost access and the folder must be chosen again). Called on a background thread.
+ */
+public protocol BackupFolder: AnyObject, Sendable {
+    
+    /**
+     * Names of the files directly in the folder.
+     */
+    func list() throws  -> [String]
+    
+    func read(name: String) throws  -> Data?
+    
+    func write(name: String, bytes: Data) throws 
+    
+    func delete(name: String) throws 
+    
+}
+/**
+ * The backup folder as the app opens it. `write` creates the file completely (on Android
+ * with mode "wt") or fails; `read` returns `None` for a missing file; `delete` of a missing
+ * file is no error. Failures: `Storage { details }` with a message for the user (e.g. that
+ * the app lost access and the folder must be chosen again). Called on a background thread.
+ */
+open class BackupFolderImpl: BackupFolder, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_backupfolder(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_backupfolder(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Names of the files directly in the folder.
+     */
+open func list()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_backupfolder_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func read(name: String)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_backupfolder_read(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+open func write(name: String, bytes: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_backupfolder_write(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+}
+}
+    
+open func delete(name: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_backupfolder_delete(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceBackupFolder {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceBackupFolder = UniffiVTableCallbackInterfaceBackupFolder(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeBackupFolder.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface BackupFolder: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeBackupFolder.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface BackupFolder: handle missing in uniffiClone")
+            }
+        },
+        list: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> [String] in
+                guard let uniffiObj = try? FfiConverterTypeBackupFolder.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.list(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterSequenceString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        read: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data? in
+                guard let uniffiObj = try? FfiConverterTypeBackupFolder.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.read(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        write: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            bytes: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeBackupFolder.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.write(
+                     name: try FfiConverterString.lift(name),
+                     bytes: try FfiConverterData.lift(bytes)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        delete: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeBackupFolder.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.delete(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceBackupFolder> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceBackupFolder>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitBackupFolder() {
+    uniffi_twofold_ffi_fn_init_callback_vtable_backupfolder(UniffiCallbackInterfaceBackupFolder.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupFolder: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<BackupFolder>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = BackupFolder
+
+    public static func lift(_ handle: UInt64) throws -> BackupFolder {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return BackupFolderImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: BackupFolder) -> UInt64 {
+         if let rustImpl = value as? BackupFolderImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupFolder {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: BackupFolder, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupFolder_lift(_ handle: UInt64) throws -> BackupFolder {
+    return try FfiConverterTypeBackupFolder.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupFolder_lower(_ value: BackupFolder) -> UInt64 {
+    return FfiConverterTypeBackupFolder.lower(value)
+}
+
+
+
+
+
+
+/**
  * The view state of one code screen over a session. Dropped (or `hide_all`) when the screen
  * is left; locking the session makes every call fail with `Locked`.
  */
@@ -1113,6 +1440,153 @@ public func FfiConverterTypeEnrollment_lift(_ handle: UInt64) throws -> Enrollme
 #endif
 public func FfiConverterTypeEnrollment_lower(_ value: Enrollment) -> UInt64 {
     return FfiConverterTypeEnrollment.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Automatic backups into one folder, keeping the newest `keep`. Requests while a backup
+ * runs are merged into one more run.
+ */
+public protocol FolderBackupperProtocol: AnyObject, Sendable {
+    
+    /**
+     * Backs up `vault` now (sealed to its recovery key, written, read back, confirmed, then
+     * older automatic backups pruned). `None` when a backup was already running: it runs once
+     * more for this request, and its caller gets the result.
+     */
+    func backupNow(vault: VaultSession, nowMs: Int64) throws  -> FolderBackupResult?
+    
+}
+/**
+ * Automatic backups into one folder, keeping the newest `keep`. Requests while a backup
+ * runs are merged into one more run.
+ */
+open class FolderBackupper: FolderBackupperProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_folderbackupper(self.handle, $0) }
+    }
+public convenience init(folder: BackupFolder, keep: UInt32) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_folderbackupper_new(
+        FfiConverterTypeBackupFolder_lower(folder),
+        FfiConverterUInt32.lower(keep),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_folderbackupper(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Backs up `vault` now (sealed to its recovery key, written, read back, confirmed, then
+     * older automatic backups pruned). `None` when a backup was already running: it runs once
+     * more for this request, and its caller gets the result.
+     */
+open func backupNow(vault: VaultSession, nowMs: Int64)throws  -> FolderBackupResult?  {
+    return try  FfiConverterOptionTypeFolderBackupResult.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_folderbackupper_backup_now(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVaultSession_lower(vault),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFolderBackupper: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = FolderBackupper
+
+    public static func lift(_ handle: UInt64) throws -> FolderBackupper {
+        return FolderBackupper(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: FolderBackupper) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FolderBackupper {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FolderBackupper, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFolderBackupper_lift(_ handle: UInt64) throws -> FolderBackupper {
+    return try FfiConverterTypeFolderBackupper.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFolderBackupper_lower(_ value: FolderBackupper) -> UInt64 {
+    return FfiConverterTypeFolderBackupper.lower(value)
 }
 
 
@@ -5707,6 +6181,83 @@ public func FfiConverterTypeExportProgress_lower(_ value: ExportProgress) -> Rus
 }
 
 
+/**
+ * What an automatic backup into the folder did.
+ */
+public struct FolderBackupResult: Equatable, Hashable {
+    /**
+     * The file written, read back and confirmed.
+     */
+    public var name: String
+    public var entryCount: UInt64
+    public var size: UInt64
+    /**
+     * Older automatic backups deleted (other files are never touched).
+     */
+    public var deleted: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The file written, read back and confirmed.
+         */name: String, entryCount: UInt64, size: UInt64, 
+        /**
+         * Older automatic backups deleted (other files are never touched).
+         */deleted: [String]) {
+        self.name = name
+        self.entryCount = entryCount
+        self.size = size
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FolderBackupResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFolderBackupResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FolderBackupResult {
+        return
+            try FolderBackupResult(
+                name: FfiConverterString.read(from: &buf), 
+                entryCount: FfiConverterUInt64.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                deleted: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FolderBackupResult, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt64.write(value.entryCount, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterSequenceString.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFolderBackupResult_lift(_ buf: RustBuffer) throws -> FolderBackupResult {
+    return try FfiConverterTypeFolderBackupResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFolderBackupResult_lower(_ value: FolderBackupResult) -> RustBuffer {
+    return FfiConverterTypeFolderBackupResult.lower(value)
+}
+
+
 public struct GoogleExport: Equatable, Hashable {
     /**
      * One QR code per `otpauth-migration://` URI, in order, ready to draw (the URIs with the
@@ -9299,6 +9850,30 @@ fileprivate struct FfiConverterOptionTypeExportProgress: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeFolderBackupResult: FfiConverterRustBuffer {
+    typealias SwiftType = FolderBackupResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFolderBackupResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFolderBackupResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeKdfSettings: FfiConverterRustBuffer {
     typealias SwiftType = KdfSettings?
 
@@ -10153,6 +10728,21 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_func_password_strength() != 17914) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_list() != 35861) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_read() != 12450) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_write() != 37252) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_delete() != 27573) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_folderbackupper_backup_now() != 54830) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_codelist_copy_code() != 19920) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10510,6 +11100,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_truststore_store() != 26290) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_constructor_folderbackupper_new() != 11306) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 33757) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10541,6 +11134,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitBackupFolder()
     uniffiCallbackInitSyncStorage()
     uniffiCallbackInitTrustStore()
     return InitializationResult.ok

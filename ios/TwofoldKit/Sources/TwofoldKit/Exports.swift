@@ -33,3 +33,23 @@ public extension TwofoldVault {
         return pending.skipped()
     }
 }
+
+/// Automatic backups into a folder the app opens: the flow is the core's (sealed to the
+/// recovery key, written, read back and confirmed, then the oldest automatic backups beyond
+/// `keep` deleted — never other files), and so is the rule for requests that arrive while one
+/// runs (merged into one more run). The app implements only `BackupFolder` (a security-scoped
+/// folder through `NSFileCoordinator`).
+public final class FolderBackups: @unchecked Sendable {
+    private let backupper: FolderBackupper
+
+    public init(folder: BackupFolder, keep: UInt32 = 10) {
+        backupper = FolderBackupper(folder: folder, keep: keep)
+    }
+
+    /// Backs up `vault` now; nil when a backup was running (it runs once more for this request
+    /// and its caller reports the result). Throws `VaultFailure`.
+    public func backupNow(_ vault: TwofoldVault, at date: Date = Date()) async throws -> FolderBackupResult? {
+        let ms = epochMs(date)
+        return try await TwofoldVault.run { [backupper] in try backupper.backupNow(vault: vault.session, nowMs: ms) }
+    }
+}

@@ -15,17 +15,24 @@ final class RecordingClipboard: Clipboard {
     }
 }
 
+/// A backup folder in memory (the core's `BackupFolder`); `damage` flips a byte of what is
+/// read back (a bad provider).
 final class MemoryFolder: BackupFolder, @unchecked Sendable {
-    var files: [String: Data] = [:]
+    private let lock = NSLock()
+    private var stored: [String: Data] = [:]
     var damage = false
-    func writeAndReadBack(name: String, bytes: Data) async throws -> Data {
-        files[name] = bytes
-        var back = bytes
+    var files: [String: Data] {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+    func list() throws -> [String] { Array(files.keys) }
+    func read(name: String) throws -> Data? {
+        guard var back = files[name] else { return nil }
         if damage { back[back.count / 2] ^= 1 }
         return back
     }
-    func list() async throws -> [String] { Array(files.keys) }
-    func delete(name: String) async throws { files[name] = nil }
+    func write(name: String, bytes: Data) throws { files[name] = bytes }
+    func delete(name: String) throws { files[name] = nil }
 }
 
 /// Waits (polling the main actor) until `condition` holds; fails after 20 s.
