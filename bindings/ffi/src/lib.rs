@@ -5,6 +5,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod autolock;
 mod backup_folder;
 mod codes;
 mod convert;
@@ -17,6 +18,7 @@ mod transfer;
 mod trust;
 mod uri;
 
+pub use autolock::*;
 pub use backup_folder::*;
 pub use codes::*;
 pub use convert::*;

@@ -347,6 +347,56 @@ typedef struct UniffiVTableCallbackInterfaceTrustStore {
 } UniffiVTableCallbackInterfaceTrustStore;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_AUTOLOCK
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_AUTOLOCK
+uint64_t uniffi_twofold_ffi_fn_clone_autolock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_AUTOLOCK
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_AUTOLOCK
+void uniffi_twofold_ffi_fn_free_autolock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_AUTOLOCK_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_AUTOLOCK_NEW
+uint64_t uniffi_twofold_ffi_fn_constructor_autolock_new(int64_t delay_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_BACKGROUNDED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_BACKGROUNDED
+RustBuffer uniffi_twofold_ffi_fn_method_autolock_backgrounded(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_FOREGROUNDED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_FOREGROUNDED
+int8_t uniffi_twofold_ffi_fn_method_autolock_foregrounded(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_LOCKED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_LOCKED
+void uniffi_twofold_ffi_fn_method_autolock_locked(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_PICKER_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_PICKER_CLOSED
+void uniffi_twofold_ffi_fn_method_autolock_picker_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_PICKER_OPENED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_PICKER_OPENED
+void uniffi_twofold_ffi_fn_method_autolock_picker_opened(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_SET_DELAY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_SET_DELAY
+void uniffi_twofold_ffi_fn_method_autolock_set_delay(uint64_t ptr, int64_t delay_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_TIMER_FIRED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_TIMER_FIRED
+int8_t uniffi_twofold_ffi_fn_method_autolock_timer_fired(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_BACKUPFOLDER
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_BACKUPFOLDER
 uint64_t uniffi_twofold_ffi_fn_clone_backupfolder(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1188,6 +1238,12 @@ RustBuffer uniffi_twofold_ffi_fn_method_truststore_load(uint64_t ptr, RustCallSt
 void uniffi_twofold_ffi_fn_method_truststore_store(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_LOCK_PICKER_GRACE_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_LOCK_PICKER_GRACE_SECONDS
+int64_t uniffi_twofold_ffi_fn_func_auto_lock_picker_grace_seconds(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_EXPORT_FORMATS
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_EXPORT_FORMATS
 RustBuffer uniffi_twofold_ffi_fn_func_export_formats(int64_t now_ms, RustCallStatus *_Nonnull out_status
@@ -1525,6 +1581,12 @@ void ffi_twofold_ffi_rust_future_free_void(uint64_t handle
 void ffi_twofold_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_LOCK_PICKER_GRACE_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_LOCK_PICKER_GRACE_SECONDS
+uint16_t uniffi_twofold_ffi_checksum_func_auto_lock_picker_grace_seconds(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_EXPORT_FORMATS
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_EXPORT_FORMATS
 uint16_t uniffi_twofold_ffi_checksum_func_export_formats(void
@@ -1612,6 +1674,48 @@ uint16_t uniffi_twofold_ffi_checksum_func_parse_otpauth_uri(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PASSWORD_STRENGTH
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PASSWORD_STRENGTH
 uint16_t uniffi_twofold_ffi_checksum_func_password_strength(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_BACKGROUNDED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_BACKGROUNDED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_backgrounded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_FOREGROUNDED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_FOREGROUNDED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_foregrounded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_LOCKED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_LOCKED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_locked(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_PICKER_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_PICKER_CLOSED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_picker_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_PICKER_OPENED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_PICKER_OPENED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_picker_opened(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_SET_DELAY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_SET_DELAY
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_set_delay(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_TIMER_FIRED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_TIMER_FIRED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_timer_fired(void
     
 );
 #endif
@@ -2356,6 +2460,12 @@ uint16_t uniffi_twofold_ffi_checksum_method_truststore_load(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_STORE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_STORE
 uint16_t uniffi_twofold_ffi_checksum_method_truststore_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_AUTOLOCK_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_AUTOLOCK_NEW
+uint16_t uniffi_twofold_ffi_checksum_constructor_autolock_new(void
     
 );
 #endif

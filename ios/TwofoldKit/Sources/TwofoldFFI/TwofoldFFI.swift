@@ -656,6 +656,238 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * The auto-lock state of the app: the delay, the pickers the app opened, and when it left.
+ * Times are milliseconds of a monotonic clock that counts while the device sleeps.
+ */
+public protocol AutoLockProtocol: AnyObject, Sendable {
+    
+    func backgrounded(nowMs: Int64)  -> AutoLockAction
+    
+    /**
+     * Back in front: lock before showing anything when this is true.
+     */
+    func foregrounded(nowMs: Int64)  -> Bool
+    
+    /**
+     * The vault was locked: nothing pending.
+     */
+    func locked() 
+    
+    /**
+     * Its answer arrived or it was dismissed.
+     */
+    func pickerClosed() 
+    
+    /**
+     * Before launching a system picker (folder, file, picture, "save as").
+     */
+    func pickerOpened() 
+    
+    func setDelay(delaySeconds: Int64) 
+    
+    /**
+     * The timer fired: lock unless it is stale (the app came back or was locked meanwhile).
+     */
+    func timerFired()  -> Bool
+    
+}
+/**
+ * The auto-lock state of the app: the delay, the pickers the app opened, and when it left.
+ * Times are milliseconds of a monotonic clock that counts while the device sleeps.
+ */
+open class AutoLock: AutoLockProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_autolock(self.handle, $0) }
+    }
+    /**
+     * `delay_seconds`: 0 locks at once, negative never.
+     */
+public convenience init(delaySeconds: Int64) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_autolock_new(
+        FfiConverterInt64.lower(delaySeconds),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_autolock(handle, $0) }
+    }
+
+    
+
+    
+open func backgrounded(nowMs: Int64) -> AutoLockAction  {
+    return try!  FfiConverterTypeAutoLockAction_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_backgrounded(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Back in front: lock before showing anything when this is true.
+     */
+open func foregrounded(nowMs: Int64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_foregrounded(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The vault was locked: nothing pending.
+     */
+open func locked()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_locked(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Its answer arrived or it was dismissed.
+     */
+open func pickerClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_picker_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Before launching a system picker (folder, file, picture, "save as").
+     */
+open func pickerOpened()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_picker_opened(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+open func setDelay(delaySeconds: Int64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_set_delay(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(delaySeconds),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The timer fired: lock unless it is stale (the app came back or was locked meanwhile).
+     */
+open func timerFired() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_timer_fired(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAutoLock: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AutoLock
+
+    public static func lift(_ handle: UInt64) throws -> AutoLock {
+        return AutoLock(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AutoLock) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AutoLock {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AutoLock, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoLock_lift(_ handle: UInt64) throws -> AutoLock {
+    return try FfiConverterTypeAutoLock.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoLock_lower(_ value: AutoLock) -> UInt64 {
+    return FfiConverterTypeAutoLock.lower(value)
+}
+
+
+
+
+
+
+/**
  * The backup folder as the app opens it. `write` creates the file completely (on Android
  * with mode "wt") or fails; `read` returns `None` for a missing file; `delete` of a missing
  * file is no error. Failures: `Storage { details }` with a message for the user (e.g. that
@@ -8061,6 +8293,94 @@ public func FfiConverterTypeUriPreview_lower(_ value: UriPreview) -> RustBuffer 
 
 
 /**
+ * What to do when the app goes to the background.
+ */
+
+public enum AutoLockAction: Equatable, Hashable {
+    
+    /**
+     * Lock at once.
+     */
+    case lockNow
+    /**
+     * Set a timer for `ms`; on firing call `timer_fired`, on return `foregrounded`.
+     */
+    case lockAfter(ms: UInt64
+    )
+    /**
+     * Never lock automatically.
+     */
+    case stay
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AutoLockAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAutoLockAction: FfiConverterRustBuffer {
+    typealias SwiftType = AutoLockAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AutoLockAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .lockNow
+        
+        case 2: return .lockAfter(ms: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .stay
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AutoLockAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .lockNow:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .lockAfter(ms):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt64.write(ms, into: &buf)
+            
+        
+        case .stay:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoLockAction_lift(_ buf: RustBuffer) throws -> AutoLockAction {
+    return try FfiConverterTypeAutoLockAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoLockAction_lower(_ value: AutoLockAction) -> RustBuffer {
+    return FfiConverterTypeAutoLockAction.lower(value)
+}
+
+
+
+/**
  * Opens a backup.
  */
 
@@ -10490,6 +10810,16 @@ fileprivate struct FfiConverterSequenceTypeSyncWarningView: FfiConverterRustBuff
     }
 }
 /**
+ * How long a system picker the app opened may keep the vault unlocked in the background.
+ */
+public func autoLockPickerGraceSeconds() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_auto_lock_picker_grace_seconds(uniffiCallStatus
+    )
+})
+}
+/**
  * Every export format, in the order an export screen lists them; names that carry a time
  * use `now_ms`.
  */
@@ -10683,6 +11013,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_twofold_ffi_checksum_func_auto_lock_picker_grace_seconds() != 55462) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_func_export_formats() != 21813) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10726,6 +11059,27 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_password_strength() != 17914) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_backgrounded() != 48735) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_foregrounded() != 48904) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_locked() != 2030) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_picker_closed() != 24762) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_picker_opened() != 51350) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_set_delay() != 62613) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_timer_fired() != 26344) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_backupfolder_list() != 35861) {
@@ -11098,6 +11452,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_truststore_store() != 26290) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_autolock_new() != 33247) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_folderbackupper_new() != 11306) {

@@ -102,6 +102,25 @@ final class ViewModelTests: XCTestCase {
         app.willEnterForeground()
         guard case .locked = app.route else { return XCTFail("locked after the delay") }
         XCTAssertFalse(vault.isUnlocked)
+
+        // The app's own picker (the core's rule, as on Android): "immediately" waits for it.
+        settings.autoLockSeconds = 0
+        await app.makeUnlock(vault).unlock(password: password())
+        app.pickerOpened()
+        app.didEnterBackground()
+        guard case .unlocked = app.route else { return XCTFail("not locked by the app's own picker") }
+        now += 90
+        app.willEnterForeground()
+        app.pickerClosed()
+        guard case .unlocked = app.route else { return XCTFail("the picker's answer reaches an unlocked vault") }
+        app.didEnterBackground()
+        guard case .locked = app.route else { return XCTFail("without a picker, leaving locks at once") }
+        await app.makeUnlock(vault).unlock(password: password())
+        app.pickerOpened()
+        app.didEnterBackground()
+        now += TimeInterval(autoLockPickerGraceSeconds()) + 1
+        app.willEnterForeground()
+        guard case .locked = app.route else { return XCTFail("a picker left open past the grace still locks") }
     }
 
     func testTheDefaultAutoLockClockIsTheContinuousOne() async throws {
