@@ -17,6 +17,7 @@ mod sync;
 mod transfer;
 mod trust;
 mod uri;
+mod verify;
 
 pub use autolock::*;
 pub use backup_folder::*;

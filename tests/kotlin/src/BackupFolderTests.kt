@@ -3,6 +3,8 @@ package dev.twofold.tests
 import dev.twofold.DirectoryBackupFolder
 import dev.twofold.FolderBackups
 import dev.twofold.VaultFailure
+import dev.twofold.verifyPassword
+import dev.twofold.verifyRecoveryKey
 import dev.twofold.core.BackupFolder
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
@@ -59,5 +61,28 @@ fun registerBackupFolderTests(suite: Suite) {
         check(files.size in reported.size..8) { "merged requests: ${files.size} files for 8 requests" }
         for (f in files) assertEquals(1uL, vault.verifyBackupBytesWithRecoveryKey(File(dir, f).readBytes(), recovery).entryCount, "$f confirmed")
         backups.close()
+    }
+}
+
+fun registerVerifyTests(suite: Suite) {
+    suite.test("re-authentication checks in memory: a swapped file's password proves nothing, nothing is replaced") {
+        val dir = tempDir()
+        val path = File(dir, "vault.twofold").path
+        val (vault, recovery) = dev.twofold.TwofoldVault.create(path, pw(), FLOOR)
+        val github = vault.addFromUri("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub".toByteArray())
+        vault.recordUse(github.id)
+        // Someone swaps the file for one whose password they know.
+        val theirs = File(dir, "theirs.twofold").path
+        dev.twofold.TwofoldVault.create(theirs, "attacker knows this".toByteArray(), FLOOR).first.close()
+        File(theirs).copyTo(File(path), overwrite = true)
+        val refused = runCatching { vault.verifyPassword("attacker knows this".toByteArray()) }.exceptionOrNull()
+        check(refused is VaultFailure.WrongCredential) { "the swapped file's password is refused: $refused" }
+        val secret = pw()
+        vault.verifyPassword(secret)
+        check(secret.all { it == 0.toByte() }) { "the password bytes are wiped" }
+        vault.verifyRecoveryKey(recovery)
+        assertEquals(1uL, vault.entries().single().useCount, "the open session is the same")
+        vault.lock()
+        check(runCatching { vault.verifyPassword(pw()) }.exceptionOrNull() is VaultFailure.Locked) { "locked" }
     }
 }

@@ -344,5 +344,6 @@ fun main() {
     registerSyncTests(suite)
     registerAppRobustnessTests(suite)
     registerBackupFolderTests(suite)
+    registerVerifyTests(suite)
     exitWith(suite.run())
 }

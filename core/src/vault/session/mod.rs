@@ -13,6 +13,7 @@ mod entries;
 mod slots;
 mod sync;
 mod unlock;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -4464,6 +4464,21 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func verifyBackupBytes(bytes: Data, key: BackupKey) throws  -> BackupCheck
     
+    /**
+     * The vault password (bytes, wiped).
+     */
+    func verifyPassword(password: Data) throws 
+    
+    /**
+     * A platform slot's key, unwrapped by the app's keystore (the biometric prompt).
+     */
+    func verifyPlatformKey(slotId: String, key: Data) throws 
+    
+    /**
+     * The recovery key as typed.
+     */
+    func verifyRecoveryKey(recoveryKey: String) throws 
+    
 }
 open class VaultSession: VaultSessionProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -5203,6 +5218,43 @@ open func verifyBackupBytes(bytes: Data, key: BackupKey)throws  -> BackupCheck  
         FfiConverterTypeBackupKey_lower(key),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The vault password (bytes, wiped).
+     */
+open func verifyPassword(password: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_verify_password(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(password),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A platform slot's key, unwrapped by the app's keystore (the biometric prompt).
+     */
+open func verifyPlatformKey(slotId: String, key: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_verify_platform_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(slotId),
+        FfiConverterData.lower(key),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The recovery key as typed.
+     */
+open func verifyRecoveryKey(recoveryKey: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_verify_recovery_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(recoveryKey),uniffiCallStatus
+    )
+}
 }
     
 
@@ -11320,6 +11372,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup_bytes() != 13217) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_password() != 8537) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_platform_key() != 26075) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_recovery_key() != 61460) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncgroup_conflicts() != 18857) {

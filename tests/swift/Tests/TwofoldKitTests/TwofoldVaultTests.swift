@@ -334,6 +334,26 @@ final class TwofoldVaultTests: XCTestCase {
         XCTAssertEqual(entries.count, 33)
     }
 
+    func testReauthenticationChecksInMemoryAndASwappedFileProvesNothing() async throws {
+        let path = tempPath()
+        let (vault, recovery) = try await TwofoldVault.create(path: path, password: password(), kdf: floorKdf)
+        try await vault.add(uri: "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
+        let theirs = tempPath()
+        _ = try await TwofoldVault.create(path: theirs, password: SecretBytes(utf8: "attacker knows this"), kdf: floorKdf)
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.copyItem(atPath: theirs, toPath: path)
+        do {
+            try await vault.verify(password: SecretBytes(utf8: "attacker knows this"))
+            XCTFail("the swapped file's password must not verify")
+        } catch VaultFailure.wrongCredential {}
+        let mine = password()
+        try await vault.verify(password: mine)
+        XCTAssertTrue(mine.isWiped)
+        try await vault.verify(recoveryKey: recovery)
+        let entries = try await vault.entries()
+        XCTAssertEqual(entries.count, 1, "the open session is the same")
+    }
+
     func testTheCodeListSaysWhenTheNextCodeIsDueAndItIsThereThen() async throws {
         let (vault, _) = try await newVault()
         try await vault.add(totp(rfcSha1, "SHA1", digits: 6))

@@ -2,7 +2,8 @@ import Foundation
 import Observation
 
 /// Proving it is still the owner before secrets leave (exports, sending a transfer): the
-/// password or biometrics must open the vault again.
+/// password or biometrics, checked by the core against the open vault in memory (the file is
+/// not read again, the session not replaced).
 public struct Reauthentication: Sendable {
     let vault: TwofoldVault
     let biometrics: BiometricKeys?
@@ -13,12 +14,12 @@ public struct Reauthentication: Sendable {
     }
 
     func with(password: SecretBytes) async throws {
-        try await vault.unlock(password: password)
+        try await vault.verify(password: password)
     }
 
     func withBiometrics() async throws {
         guard let biometrics else { throw VaultFailure.notFound("No biometric unlock on this device") }
-        try await vault.unlockWithBiometrics(biometrics)
+        try await vault.verifyWithBiometrics(biometrics)
     }
 
     /// A biometric slot of this device exists and Face ID / Touch ID can be used now.

@@ -9,6 +9,7 @@ import dev.twofold.core.SkippedEntry
 import dev.twofold.exportFormats
 import dev.twofold.saveExport
 import dev.twofold.toWipedUtf8
+import dev.twofold.verifyPassword
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -19,16 +20,17 @@ import kotlinx.coroutines.launch
 
 /**
  * Proving it is still the owner before secrets leave the vault (exports, sending a transfer):
- * the password or biometrics must open the vault again.
+ * the password or biometrics, checked by the core against the open vault in memory (the file
+ * is not read again, the session not replaced).
  */
 class Reauthentication(private val vault: TwofoldVault, private val biometrics: BiometricKeys?) {
     suspend fun withPassword(password: CharArray) {
-        vault.unlockWithPassword(password.toWipedUtf8())
+        vault.verifyPassword(password.toWipedUtf8())
     }
 
     suspend fun withBiometrics() {
         val keys = biometrics ?: throw VaultFailure.NotFound("No biometric unlock on this phone")
-        vault.unlockWithBiometrics(keys)
+        vault.verifyWithBiometrics(keys)
     }
 
     /** A biometric slot of this phone exists and biometrics can be used now. */
