@@ -115,6 +115,12 @@ public extension TwofoldVault {
     @discardableResult
     func addGroup(_ name: String) async throws -> GroupView { try await Self.run { [session] in try session.addGroup(name: name) } }
 
+    /// Deletes a group (its accounts stay, without it).
+    func deleteGroup(_ id: String) async throws { try await Self.run { [session] in try session.deleteGroup(id: id) } }
+
+    /// The listed entries first, in this order.
+    func reorder(_ ids: [String]) async throws { try await Self.run { [session] in try session.reorder(ids: ids) } }
+
     func verifyBackupBytes(_ bytes: Data, password: SecretBytes) async throws -> BackupCheck {
         try await Self.run { [session] in
             try password.handOver { try session.verifyBackupBytes(bytes: bytes, key: .password(password: $0)) }
