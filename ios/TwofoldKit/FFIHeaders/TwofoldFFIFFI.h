@@ -1284,6 +1284,11 @@ RustBuffer uniffi_twofold_ffi_fn_func_encode_qr(RustBuffer text, RustBuffer corr
 RustBuffer uniffi_twofold_ffi_fn_func_encode_qr_png(RustBuffer text, RustBuffer correction, uint32_t scale, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_PARSE_CODE_PARAMETERS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_PARSE_CODE_PARAMETERS
+RustBuffer uniffi_twofold_ffi_fn_func_parse_code_parameters(RustBuffer otp_type, RustBuffer algorithm, RustBuffer digits, RustBuffer period, RustBuffer counter, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_BACKUP_NAME
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_BACKUP_NAME
 RustBuffer uniffi_twofold_ffi_fn_func_auto_backup_name(int64_t unix_ms, RustCallStatus *_Nonnull out_status
@@ -1629,6 +1634,12 @@ uint16_t uniffi_twofold_ffi_checksum_func_encode_qr(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR_PNG
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR_PNG
 uint16_t uniffi_twofold_ffi_checksum_func_encode_qr_png(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PARSE_CODE_PARAMETERS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PARSE_CODE_PARAMETERS
+uint16_t uniffi_twofold_ffi_checksum_func_parse_code_parameters(void
     
 );
 #endif

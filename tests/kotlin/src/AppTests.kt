@@ -406,12 +406,14 @@ fun registerAppTests(suite: Suite) {
             m.addManual().join()
             val secretError = m.state.value.error
             check(secretError != null && secretError.contains("secret", ignoreCase = true)) { "core says the secret is wrong: $secretError" }
-            m.editManual { it.copy(digits = "x") }
+            m.editManual { it.copy(digits = "x", period = "0") }
             m.addManual().join()
-            assertEquals("Digits must be a number", m.state.value.error, "field check")
-            m.editManual { it.copy(digits = "12", secret = RFC_SHA1) }
+            assertEquals(setOf(dev.twofold.core.FormField.DIGITS, dev.twofold.core.FormField.PERIOD), m.state.value.fieldProblems.keys, "both fields named by the core")
+            assertEquals("Use 6 to 10 digits", m.state.value.fieldProblems[dev.twofold.core.FormField.DIGITS])
+            m.editManual { it.copy(digits = "12", period = "30", secret = RFC_SHA1) }
             m.addManual().join()
             check(m.state.value.error!!.contains("digit", ignoreCase = true)) { "core refuses 12 digits: ${m.state.value.error}" }
+            check(m.state.value.fieldProblems.keys == setOf(dev.twofold.core.FormField.DIGITS)) { "only digits: ${m.state.value.fieldProblems}" }
             m.editManual { it.copy(digits = "6", type = OtpType.HOTP, counter = "5", secret = "jbsw y3dp ehpk 3pxp") }
             m.addManual().join()
             assertEquals(1, m.state.value.result!!.addedIds.size, "manual entry added")

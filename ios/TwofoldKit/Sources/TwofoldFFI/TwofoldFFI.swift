@@ -6466,6 +6466,63 @@ public func FfiConverterTypeExportProgress_lower(_ value: ExportProgress) -> Rus
 
 
 /**
+ * What is wrong with one field, in words for the form.
+ */
+public struct FieldProblem: Equatable, Hashable {
+    public var field: FormField
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(field: FormField, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FieldProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldProblem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldProblem {
+        return
+            try FieldProblem(
+                field: FfiConverterTypeFormField.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FieldProblem, into buf: inout [UInt8]) {
+        FfiConverterTypeFormField.write(value.field, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldProblem_lift(_ buf: RustBuffer) throws -> FieldProblem {
+    return try FfiConverterTypeFieldProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldProblem_lower(_ value: FieldProblem) -> RustBuffer {
+    return FfiConverterTypeFieldProblem.lower(value)
+}
+
+
+/**
  * What an automatic backup into the folder did.
  */
 public struct FolderBackupResult: Equatable, Hashable {
@@ -6923,6 +6980,63 @@ public func FfiConverterTypeOtpParams_lift(_ buf: RustBuffer) throws -> OtpParam
 #endif
 public func FfiConverterTypeOtpParams_lower(_ value: OtpParams) -> RustBuffer {
     return FfiConverterTypeOtpParams.lower(value)
+}
+
+
+/**
+ * The parameters, or what is wrong with each field (`params` is `None` then).
+ */
+public struct ParsedParams: Equatable, Hashable {
+    public var params: OtpParams?
+    public var problems: [FieldProblem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(params: OtpParams?, problems: [FieldProblem]) {
+        self.params = params
+        self.problems = problems
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ParsedParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeParsedParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ParsedParams {
+        return
+            try ParsedParams(
+                params: FfiConverterOptionTypeOtpParams.read(from: &buf), 
+                problems: FfiConverterSequenceTypeFieldProblem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ParsedParams, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeOtpParams.write(value.params, into: &buf)
+        FfiConverterSequenceTypeFieldProblem.write(value.problems, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedParams_lift(_ buf: RustBuffer) throws -> ParsedParams {
+    return try FfiConverterTypeParsedParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedParams_lower(_ value: ParsedParams) -> RustBuffer {
+    return FfiConverterTypeParsedParams.lower(value)
 }
 
 
@@ -8600,6 +8714,82 @@ public func FfiConverterTypeExportFormat_lift(_ buf: RustBuffer) throws -> Expor
 #endif
 public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuffer {
     return FfiConverterTypeExportFormat.lower(value)
+}
+
+
+
+/**
+ * A field of the manual-entry form.
+ */
+
+public enum FormField: Equatable, Hashable {
+    
+    case digits
+    case period
+    case counter
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FormField: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFormField: FfiConverterRustBuffer {
+    typealias SwiftType = FormField
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FormField {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .digits
+        
+        case 2: return .period
+        
+        case 3: return .counter
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FormField, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .digits:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .period:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .counter:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormField_lift(_ buf: RustBuffer) throws -> FormField {
+    return try FfiConverterTypeFormField.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormField_lower(_ value: FormField) -> RustBuffer {
+    return FfiConverterTypeFormField.lower(value)
 }
 
 
@@ -10565,6 +10755,31 @@ fileprivate struct FfiConverterSequenceTypeExportFormatInfo: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFieldProblem: FfiConverterRustBuffer {
+    typealias SwiftType = [FieldProblem]
+
+    public static func write(_ value: [FieldProblem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFieldProblem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FieldProblem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FieldProblem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFieldProblem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeGroupView: FfiConverterRustBuffer {
     typealias SwiftType = [GroupView]
 
@@ -10933,6 +11148,22 @@ public func encodeQrPng(text: String, correction: QrErrorCorrection, scale: UInt
 })
 }
 /**
+ * Reads the manual-entry form's parameters as typed; only the fields `otp_type` uses are
+ * read (Steam: none; HOTP: digits and counter; TOTP: digits and period).
+ */
+public func parseCodeParameters(otpType: OtpType, algorithm: HashAlgorithm, digits: String, period: String, counter: String) -> ParsedParams  {
+    return try!  FfiConverterTypeParsedParams_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_parse_code_parameters(
+        FfiConverterTypeOtpType_lower(otpType),
+        FfiConverterTypeHashAlgorithm_lower(algorithm),
+        FfiConverterString.lower(digits),
+        FfiConverterString.lower(period),
+        FfiConverterString.lower(counter),uniffiCallStatus
+    )
+})
+}
+/**
  * The name for an automatic backup made at `unix_ms` (`twofold-YYYYMMDD-HHMMSS.twfb`, UTC),
  * for apps that write backups into a document-provider folder themselves.
  */
@@ -11081,6 +11312,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_encode_qr_png() != 31265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_parse_code_parameters() != 22359) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_auto_backup_name() != 27418) {
