@@ -3431,9 +3431,10 @@ public protocol TransferReceiverProtocol: AnyObject, Sendable {
     func progress() throws  -> TransferProgress
     
     /**
-     * One scanned frame (any order; duplicates harmless).
+     * One scanned frame (any order; duplicates harmless); once the accounts are complete the
+     * result carries the confirmation code, the reply and the preview too.
      */
-    func receiveFrame(text: String, nowSeconds: UInt64) throws  -> TransferProgress
+    func receiveFrame(text: String, nowSeconds: UInt64) throws  -> ReceivedFrame
     
     /**
      * Waits (blocking, `timeout_ms` for the whole exchange) for the sender on the invite's
@@ -3595,10 +3596,11 @@ open func progress()throws  -> TransferProgress  {
 }
     
     /**
-     * One scanned frame (any order; duplicates harmless).
+     * One scanned frame (any order; duplicates harmless); once the accounts are complete the
+     * result carries the confirmation code, the reply and the preview too.
      */
-open func receiveFrame(text: String, nowSeconds: UInt64)throws  -> TransferProgress  {
-    return try  FfiConverterTypeTransferProgress_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func receiveFrame(text: String, nowSeconds: UInt64)throws  -> ReceivedFrame  {
+    return try  FfiConverterTypeReceivedFrame_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_transferreceiver_receive_frame(
             self.uniffiCloneHandle(),
@@ -7177,6 +7179,91 @@ public func FfiConverterTypeQrMatrix_lift(_ buf: RustBuffer) throws -> QrMatrix 
 #endif
 public func FfiConverterTypeQrMatrix_lower(_ value: QrMatrix) -> RustBuffer {
     return FfiConverterTypeQrMatrix.lower(value)
+}
+
+
+/**
+ * What one scanned frame brought: the progress, and once the accounts are complete, the
+ * confirmation code to compare, the reply to show the old device and the preview — taken
+ * together, so a screen never shows a code without its preview.
+ */
+public struct ReceivedFrame: Equatable, Hashable {
+    public var progress: TransferProgress
+    /**
+     * Set once complete.
+     */
+    public var confirmationCode: String?
+    /**
+     * Set once complete (the QR text for the old device).
+     */
+    public var replyText: String?
+    /**
+     * The accounts received (no secrets); empty until complete.
+     */
+    public var preview: [ImportedPreview]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(progress: TransferProgress, 
+        /**
+         * Set once complete.
+         */confirmationCode: String?, 
+        /**
+         * Set once complete (the QR text for the old device).
+         */replyText: String?, 
+        /**
+         * The accounts received (no secrets); empty until complete.
+         */preview: [ImportedPreview]) {
+        self.progress = progress
+        self.confirmationCode = confirmationCode
+        self.replyText = replyText
+        self.preview = preview
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReceivedFrame: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReceivedFrame: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReceivedFrame {
+        return
+            try ReceivedFrame(
+                progress: FfiConverterTypeTransferProgress.read(from: &buf), 
+                confirmationCode: FfiConverterOptionString.read(from: &buf), 
+                replyText: FfiConverterOptionString.read(from: &buf), 
+                preview: FfiConverterSequenceTypeImportedPreview.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReceivedFrame, into buf: inout [UInt8]) {
+        FfiConverterTypeTransferProgress.write(value.progress, into: &buf)
+        FfiConverterOptionString.write(value.confirmationCode, into: &buf)
+        FfiConverterOptionString.write(value.replyText, into: &buf)
+        FfiConverterSequenceTypeImportedPreview.write(value.preview, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivedFrame_lift(_ buf: RustBuffer) throws -> ReceivedFrame {
+    return try FfiConverterTypeReceivedFrame.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivedFrame_lower(_ value: ReceivedFrame) -> RustBuffer {
+    return FfiConverterTypeReceivedFrame.lower(value)
 }
 
 
@@ -11707,7 +11794,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_progress() != 59824) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_frame() != 27820) {
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_frame() != 28720) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_lan() != 25497) {

@@ -17,8 +17,9 @@ public final class IncomingTransfer: @unchecked Sendable {
 
     public func inviteText() async throws -> String { try await TwofoldVault.run { [receiver] in try receiver.inviteText() } }
 
-    /// One decoded frame from the camera; duplicates and order do not matter.
-    public func receiveFrame(_ text: String, nowSeconds now: UInt64? = nil) async throws -> TransferProgress {
+    /// One decoded frame from the camera; duplicates and order do not matter. Once the
+    /// accounts are complete the result carries the confirmation code, reply and preview.
+    public func receiveFrame(_ text: String, nowSeconds now: UInt64? = nil) async throws -> ReceivedFrame {
         let at = now ?? nowSeconds()
         return try await TwofoldVault.run { [receiver] in try receiver.receiveFrame(text: text, nowSeconds: at) }
     }
