@@ -238,9 +238,9 @@ public final class CodesModel {
         if let failure = await attempt(body) { message = failure }
     }
 
-    private func publish(_ list: CodeRows) {
-        if list.clockWarning && clockOffsetWarning == nil { clockOffsetWarning = list.clockOffsetSeconds }
-        rows = list.rows.map { r in
+    private func publish(_ listed: CodeRows) {
+        if listed.clockWarning && clockOffsetWarning == nil { clockOffsetWarning = listed.clockOffsetSeconds }
+        rows = listed.rows.map { r in
             Row(
                 id: r.entryId,
                 issuer: r.issuer,

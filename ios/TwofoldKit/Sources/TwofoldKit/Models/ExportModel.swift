@@ -111,7 +111,7 @@ public final class ExportModel {
         skipped = []
         saved = nil
         do {
-            guard let info = info(format) else { throw VaultFailure.internal("unknown export format") }
+            guard let info = self.info(format) else { throw VaultFailure.internal("unknown export format") }
             if !info.isFile {
                 let g = try await vault.exportGoogleMigration()
                 googleCodes = g.codes
