@@ -106,6 +106,21 @@ fn init_add_list_codes_edit_trash() {
     let found = v.json(&["list", "--json", "laptop"]);
     assert_eq!(found.as_array().unwrap().len(), 1);
     assert_eq!(found[0]["favorite"], true);
+    // `codes` lists as the apps do (one rule, vault::codes): favourites first, then the
+    // vault's order; `list` keeps the vault's order.
+    let issuers = |j: Value| -> Vec<String> {
+        j.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["issuer"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    v.ok(&["edit", "Counter", "--favorite"]);
+    let listed = issuers(v.json(&["list", "--json"]));
+    assert_eq!(listed, ["GitHub", "RFC", "Counter"]);
+    let coded = issuers(v.json(&["codes", "--json", "--at", "59"]));
+    assert_eq!(coded, ["GitHub", "Counter", "RFC"]);
+    v.ok(&["edit", "Counter", "--no-favorite"]);
 
     let dup = v.run(&["add", "otpauth://totp/Again?secret=JBSWY3DPEHPK3PXP"]);
     assert_eq!(dup.status.code(), Some(2));

@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod autolock;
 pub mod backup;
 pub mod crypto;
 pub mod error;

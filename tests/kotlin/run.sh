@@ -45,6 +45,9 @@ done
 echo "== docs/ffi.md lists every call that carries a secret"
 python3 "$root/tests/kotlin/secret_calls.py" "$root/docs/ffi.md" $generated_kt
 
+echo "== both facades call the same FFI functions (Kotlin and Swift)"
+python3 "$root/tests/kotlin/facade_parity.py" $generated_kt
+
 classpath="$kotlin_lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar"
 echo "== kotlinc (bindings + facade + app view models + tests)"
 mapfile -t sources < <(find "$build/generated" "$root/android/twofold/src/main/kotlin" \

@@ -202,6 +202,8 @@ pub enum InputProblem {
     /// A transfer call out of order (already accepted, not connected, no LAN address, not
     /// complete yet).
     TransferState,
+    /// An export format drawn on screen (Google Authenticator QR codes) asked for as a file.
+    ExportNotAFile,
 }
 
 /// Which name a length limit applies to.
@@ -382,6 +384,17 @@ impl From<twofold_core::interop::export::ExportError> for TwofoldError {
     fn from(e: twofold_core::interop::export::ExportError) -> Self {
         match e {
             twofold_core::interop::export::ExportError::Vault(v) => v.into(),
+            e @ twofold_core::interop::export::ExportError::PasswordNeeded => {
+                TwofoldError::input(InputProblem::EmptyPassword, e.to_string())
+            }
+            e @ twofold_core::interop::export::ExportError::NotAFile(_) => {
+                TwofoldError::input(InputProblem::ExportNotAFile, e.to_string())
+            }
+            e @ twofold_core::interop::export::ExportError::ReadBackDiffers => {
+                TwofoldError::Storage {
+                    details: e.to_string(),
+                }
+            }
             other => TwofoldError::Internal {
                 details: other.to_string(),
             },

@@ -397,7 +397,7 @@ fn matrix(m: qr::QrMatrix) -> QrMatrix {
     }
 }
 
-fn skipped(v: Vec<cxf::Skipped>) -> Vec<SkippedEntry> {
+pub(crate) fn skipped(v: Vec<cxf::Skipped>) -> Vec<SkippedEntry> {
     v.into_iter()
         .map(|s| SkippedEntry {
             label: s.label,

@@ -8,21 +8,32 @@
 
 uniffi::setup_scaffolding!();
 
+mod autolock;
+mod backup_folder;
 mod care;
+mod codes;
 mod convert;
 mod error;
+mod exports;
 mod interop;
+mod manual;
 mod recovery;
 mod session;
 mod sync;
 mod transfer;
 mod trust;
 mod uri;
+mod verify;
 
+pub use autolock::*;
+pub use backup_folder::*;
 pub use care::*;
+pub use codes::*;
 pub use convert::*;
 pub use error::TwofoldError;
+pub use exports::*;
 pub use interop::*;
+pub use manual::*;
 pub use recovery::*;
 pub use session::VaultSession;
 pub use sync::*;

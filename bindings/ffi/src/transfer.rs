@@ -60,6 +60,20 @@ impl From<transfer::Progress> for TransferProgress {
     }
 }
 
+/// What one scanned frame brought: the progress, and once the accounts are complete, the
+/// confirmation code to compare, the reply to show the old device and the preview — taken
+/// together, so a screen never shows a code without its preview.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReceivedFrame {
+    pub progress: TransferProgress,
+    /// Set once complete.
+    pub confirmation_code: Option<String>,
+    /// Set once complete (the QR text for the old device).
+    pub reply_text: Option<String>,
+    /// The accounts received (no secrets); empty until complete.
+    pub preview: Vec<ImportedPreview>,
+}
+
 /// The new device's side: shows the invite, collects frames (or the LAN blob), shows the
 /// confirmation code and a preview, adds the accounts only on `accept_into`.
 #[derive(uniffi::Object)]
@@ -105,9 +119,31 @@ impl TransferReceiver {
         self.with(|r| Ok(r.expires_at()))
     }
 
-    /// One scanned frame (any order; duplicates harmless).
-    pub fn receive_frame(&self, text: String, now_seconds: u64) -> Result<TransferProgress> {
-        self.with(|r| Ok(r.receive_frame(&text, now_seconds)?.into()))
+    /// One scanned frame (any order; duplicates harmless); once the accounts are complete the
+    /// result carries the confirmation code, the reply and the preview too.
+    pub fn receive_frame(&self, text: String, now_seconds: u64) -> Result<ReceivedFrame> {
+        self.with(|r| {
+            let progress: TransferProgress = r.receive_frame(&text, now_seconds)?.into();
+            if !progress.complete {
+                return Ok(ReceivedFrame {
+                    progress,
+                    confirmation_code: None,
+                    reply_text: None,
+                    preview: vec![],
+                });
+            }
+            Ok(ReceivedFrame {
+                progress,
+                confirmation_code: r.confirmation_code(),
+                reply_text: r.reply().map(|x| x.to_text()),
+                preview: r
+                    .preview()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(Into::into)
+                    .collect(),
+            })
+        })
     }
 
     /// Waits (blocking, `timeout_ms` for the whole exchange) for the sender on the invite's

@@ -1,8 +1,9 @@
 //! The stable `--json` shapes (documented in the README). Secrets never appear here.
 
 use serde_json::{Value, json};
-use twofold_core::otp::{self, OtpKind};
-use twofold_core::vault::{CodeView, Entry, Group};
+use twofold_core::otp::OtpKind;
+use twofold_core::vault::codes::CodeRow;
+use twofold_core::vault::{Entry, Group};
 
 fn or_null(s: &str) -> Value {
     if s.is_empty() {
@@ -48,20 +49,16 @@ pub fn entry_json(e: &Entry, groups: &[Group]) -> Value {
 }
 
 /// One code as `codes --json` prints it.
-pub fn code_json(e: &Entry, c: &CodeView) -> Value {
+pub fn code_json(r: &CodeRow) -> Value {
+    let timed = r.period != 0;
     json!({
-        "id": e.id.to_string(),
-        "type": e.kind.type_name(),
-        "issuer": or_null(&e.issuer),
-        "account": or_null(&e.account),
-        "code": c.code,
-        "next_code": c.next_code,
-        "period": if c.period == 0 { Value::Null } else { Value::from(c.period) },
-        "remaining_ms": if c.period == 0 { Value::Null } else { Value::from(c.remaining_ms) },
+        "id": r.entry_id.to_string(),
+        "type": r.kind.type_name(),
+        "issuer": or_null(&r.issuer),
+        "account": or_null(&r.account),
+        "code": r.code,
+        "next_code": r.next_code,
+        "period": if timed { Value::from(r.period) } else { Value::Null },
+        "remaining_ms": if timed { Value::from(r.remaining_ms) } else { Value::Null },
     })
-}
-
-/// Splits a code for reading (see [`otp::display_grouped`]).
-pub fn grouped(code: &str) -> String {
-    otp::display_grouped(code)
 }

@@ -15,12 +15,13 @@ use twofold_core::vault::{
 };
 
 use super::code::AlgorithmArg;
-use super::output::{code_json, entry_json, grouped};
+use super::output::{code_json, entry_json};
 use crate::context::{
     Global, read_new_password, read_secret, report_unlock, resolve, resolve_id, vault_error,
     with_spinner,
 };
 use crate::error::{CliError, CliResult};
+use twofold_core::vault::codes::CodeList;
 
 #[derive(Args)]
 pub struct InitArgs {
@@ -233,41 +234,39 @@ pub struct CodesArgs {
 pub fn codes(g: &Global, args: &CodesArgs) -> CliResult {
     let (session, _) = g.unlock()?;
     let at = super::at_ms(args.at);
-    let entries = session
-        .search(&args.search.join(" "))
-        .map_err(vault_error)?;
-    let codes = session.codes_at(at).map_err(vault_error)?;
-    let rows: Vec<_> = entries
-        .iter()
-        .filter_map(|e| codes.iter().find(|c| c.entry_id == e.id).map(|c| (e, c)))
-        .collect();
+    // The apps' list rule (vault::codes): favourites first, then the vault's order.
+    let mut list = CodeList::new();
+    list.set_query(&args.search.join(" "));
+    let listed = list.rows(&session, at).map_err(vault_error)?;
     if args.json {
         println!(
             "{}",
-            Value::Array(rows.iter().map(|(e, c)| code_json(e, c)).collect())
+            Value::Array(listed.rows.iter().map(code_json).collect())
         );
         return Ok(());
     }
-    let width = rows
+    let width = listed
+        .rows
         .iter()
-        .map(|(e, _)| e.display_name().chars().count())
+        .map(|r| r.display_name().chars().count())
         .max()
         .unwrap_or(0);
-    for (e, c) in rows {
-        let code = match &c.code {
+    for r in &listed.rows {
+        let code = match r.code_display() {
             Some(code) => format!(
-                "{}   ({:>2}s, next {})",
-                grouped(code),
-                c.remaining_ms.div_ceil(1000),
-                grouped(c.next_code.as_deref().unwrap_or(""))
+                "{code}   ({:>2}s, next {})",
+                r.remaining_ms.div_ceil(1000),
+                r.next_code_display().unwrap_or_default()
             ),
             None => "(hotp: `twofold hotp next`)".to_owned(),
         };
-        println!("{:<width$}  {code}", e.display_name());
+        println!("{:<width$}  {code}", r.display_name());
     }
-    let offset = session.clock_offset().map_err(vault_error)?;
-    if otp::offset_needs_warning(offset) {
-        eprintln!("twofold: warning: codes are shifted by a clock offset of {offset} s");
+    if listed.clock_warning {
+        eprintln!(
+            "twofold: warning: codes are shifted by a clock offset of {} s",
+            listed.clock_offset_s
+        );
     }
     Ok(())
 }

@@ -1,8 +1,7 @@
 //! `twofold watch`: a live full-screen view of every code, with countdown bars, the next code,
 //! search as you type, and HOTP "next code" on Enter.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::Frame;
@@ -10,49 +9,24 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
-use twofold_core::vault::{CodeView, Entry, EntryId, Group, VaultSession, model};
+use twofold_core::otp::OtpKind;
+use twofold_core::vault::codes::{CodeList, CodeRows};
+use twofold_core::vault::{EntryId, VaultSession};
 
-use super::output::grouped;
 use crate::context::{Global, vault_error};
 use crate::error::{CliError, CliResult};
 
-/// How long a revealed HOTP code stays on screen.
-const HOTP_SHOW: Duration = Duration::from_secs(30);
-
-/// Everything the view shows besides the vault: the search text, the selection, revealed
-/// HOTP codes and a status line.
+/// Everything the view shows besides the code list (which keeps the search and the HOTP
+/// codes asked for, see `vault::codes`): the search being typed, the selection and a status
+/// line.
 #[derive(Default)]
 pub struct ViewState {
     pub query: String,
     pub selected: usize,
-    pub hotp_codes: HashMap<EntryId, (String, Instant)>,
     pub status: String,
     /// The selection was moved with the arrow keys: `c` and `q` act on it (until the next
     /// letter typed into the search).
     pub browsing: bool,
-}
-
-/// One visible row.
-pub struct RowData<'a> {
-    pub entry: &'a Entry,
-    pub code: Option<&'a CodeView>,
-}
-
-/// The entries that match the query, in vault order, with their codes.
-pub fn visible_rows<'a>(
-    entries: &'a [Entry],
-    groups: &[Group],
-    codes: &'a [CodeView],
-    query: &str,
-) -> Vec<RowData<'a>> {
-    entries
-        .iter()
-        .filter(|e| model::matches(e, groups, query))
-        .map(|entry| RowData {
-            entry,
-            code: codes.iter().find(|c| c.entry_id == entry.id),
-        })
-        .collect()
 }
 
 fn bar(remaining_ms: u64, period: u32, width: usize) -> String {
@@ -62,13 +36,8 @@ fn bar(remaining_ms: u64, period: u32, width: usize) -> String {
 }
 
 /// Draws the whole screen.
-pub fn render(
-    frame: &mut Frame,
-    rows: &[RowData<'_>],
-    state: &ViewState,
-    total: usize,
-    clock_offset_s: i64,
-) {
+pub fn render(frame: &mut Frame, listed: &CodeRows, state: &ViewState) {
+    let rows = &listed.rows;
     let [top, body, bottom] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Min(3),
@@ -82,42 +51,34 @@ pub fn render(
             format!("{}▏", state.query),
             Style::new().add_modifier(Modifier::BOLD),
         ),
-        Span::raw(format!("   {} of {total} accounts", rows.len())),
+        Span::raw(format!("   {} of {} accounts", rows.len(), listed.total)),
     ]))
     .block(Block::default().borders(Borders::ALL).title(" Twofold "));
     frame.render_widget(search, top);
 
-    let now = Instant::now();
     let table_rows: Vec<Row> = rows
         .iter()
         .map(|r| {
-            let name = r.entry.display_name();
-            let (code, timer, next) = match (r.code.and_then(|c| c.code.as_ref()), r.code) {
-                (Some(code), Some(c)) => (
-                    grouped(code),
+            let name = r.display_name();
+            let hotp = matches!(r.kind, OtpKind::Hotp { .. });
+            let (code, timer, next) = match (r.code_display(), hotp) {
+                (Some(code), false) => (
+                    code,
                     format!(
                         "{} {:>2}s",
-                        bar(c.remaining_ms, c.period, 10),
-                        c.remaining_ms.div_ceil(1000)
+                        bar(r.remaining_ms, r.period, 10),
+                        r.remaining_ms.div_ceil(1000)
                     ),
-                    grouped(c.next_code.as_deref().unwrap_or("")),
+                    r.next_code_display().unwrap_or_default(),
                 ),
-                _ => match state
-                    .hotp_codes
-                    .get(&r.entry.id)
-                    .filter(|(_, at)| now.duration_since(*at) < HOTP_SHOW)
-                {
-                    Some((code, _)) => (grouped(code), "counter".to_owned(), String::new()),
-                    None => (
-                        "••• •••".to_owned(),
-                        "Enter: next".to_owned(),
-                        String::new(),
-                    ),
-                },
+                (Some(code), true) => (code, "counter".to_owned(), String::new()),
+                (None, _) => (
+                    "••• •••".to_owned(),
+                    "Enter: next".to_owned(),
+                    String::new(),
+                ),
             };
-            let urgent = r
-                .code
-                .is_some_and(|c| c.period > 0 && c.remaining_ms <= 5000);
+            let urgent = r.period > 0 && r.remaining_ms <= 5000;
             let code_style = if urgent {
                 Style::new().fg(Color::Red).bold()
             } else {
@@ -152,8 +113,8 @@ pub fn render(
     let mut help = String::from(
         " type to search · ↑↓ select, then c: copy, q: QR code · Enter: next HOTP code · Esc: clear/quit",
     );
-    if twofold_core::otp::offset_needs_warning(clock_offset_s) {
-        help = format!(" clock offset {clock_offset_s:+} s ·{help}");
+    if listed.clock_warning {
+        help = format!(" clock offset {:+} s ·{help}", listed.clock_offset_s);
     }
     if !state.status.is_empty() {
         help = format!(" {} ·{help}", state.status);
@@ -180,8 +141,9 @@ pub fn handle_key(
     state: &mut ViewState,
     code: KeyCode,
     modifiers: KeyModifiers,
-    rows: &[RowData<'_>],
+    listed: &CodeRows,
 ) -> Action {
+    let rows = &listed.rows;
     match code {
         KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => return Action::Quit,
         KeyCode::Esc if state.query.is_empty() => return Action::Quit,
@@ -206,17 +168,17 @@ pub fn handle_key(
         {
             if let Some(r) = rows.get(state.selected) {
                 return if c == 'c' {
-                    Action::Copy(r.entry.id)
+                    Action::Copy(r.entry_id)
                 } else {
-                    Action::ShowQr(r.entry.id)
+                    Action::ShowQr(r.entry_id)
                 };
             }
         }
         KeyCode::Enter => {
             if let Some(r) = rows.get(state.selected)
-                && r.code.is_some_and(|c| c.code.is_none())
+                && matches!(r.kind, OtpKind::Hotp { .. })
             {
-                return Action::NextHotp(r.entry.id);
+                return Action::NextHotp(r.entry_id);
             }
         }
         KeyCode::Char(c) => {
@@ -247,19 +209,14 @@ pub fn run(g: &Global) -> CliResult {
     })
 }
 
-/// The code to copy for a row: a time-based code now, or the HOTP code last revealed.
-fn code_to_copy(id: EntryId, codes: &[CodeView], state: &ViewState) -> Option<String> {
-    codes
+/// The code to copy for a row: a time-based code now, or the HOTP code asked for (while the
+/// list still shows it).
+fn code_to_copy(id: EntryId, listed: &CodeRows) -> Option<String> {
+    listed
+        .rows
         .iter()
-        .find(|c| c.entry_id == id)
-        .and_then(|c| c.code.clone())
-        .or_else(|| {
-            state
-                .hotp_codes
-                .get(&id)
-                .filter(|(_, at)| at.elapsed() < HOTP_SHOW)
-                .map(|(code, _)| code.clone())
-        })
+        .find(|r| r.entry_id == id)
+        .and_then(|r| r.code.clone())
 }
 
 /// Leaves the full-screen view, asks for the password again, shows the account's QR code
@@ -293,26 +250,23 @@ fn watch(g: &Global, session: &VaultSession, sync: Option<&super::sync::Backgrou
         .map_err(|e| CliError::failed(format!("cannot start the full-screen view: {e}")))?;
     let _guard = TerminalGuard;
     let mut state = ViewState::default();
-    let mut entries = session.entries().map_err(vault_error)?;
-    let groups = session.groups().map_err(vault_error)?;
-    let offset = session.clock_offset().map_err(vault_error)?;
+    let mut list = CodeList::new();
     loop {
+        // The list reads the session on every tick, so a sync's changes show by themselves.
         if let Some(bg) = sync {
-            if bg.take_changed() {
-                entries = session.entries().map_err(vault_error)?;
-            }
             if let Some(message) = bg.take_status() {
                 state.status = message;
+            } else if bg.take_changed() {
+                state.status = "updated by sync".into();
             }
         }
-        let codes = session.codes_at(super::now_ms()).map_err(vault_error)?;
-        let rows = visible_rows(&entries, &groups, &codes, &state.query);
+        list.set_query(&state.query);
+        let listed = list.rows(session, super::now_ms()).map_err(vault_error)?;
         terminal
-            .draw(|f| render(f, &rows, &state, entries.len(), offset))
+            .draw(|f| render(f, &listed, &state))
             .map_err(|e| CliError::failed(format!("terminal: {e}")))?;
-        if !event::poll(Duration::from_millis(200))
-            .map_err(|e| CliError::failed(format!("terminal: {e}")))?
-        {
+        let wait = Duration::from_millis(listed.refresh_in_ms.min(200));
+        if !event::poll(wait).map_err(|e| CliError::failed(format!("terminal: {e}")))? {
             continue;
         }
         let Event::Key(key) =
@@ -323,21 +277,11 @@ fn watch(g: &Global, session: &VaultSession, sync: Option<&super::sync::Backgrou
         if key.kind != KeyEventKind::Press {
             continue;
         }
-        match handle_key(&mut state, key.code, key.modifiers, &rows) {
+        match handle_key(&mut state, key.code, key.modifiers, &listed) {
             Action::Continue => {}
             Action::Quit => return Ok(()),
-            Action::NextHotp(id) => match session.next_hotp(id) {
-                Ok(code) => {
-                    state.hotp_codes.insert(id, (code, Instant::now()));
-                    state.status = "counter saved".into();
-                    entries = session.entries().map_err(vault_error)?;
-                    if let Some(bg) = sync {
-                        bg.poke();
-                    }
-                }
-                Err(e) => state.status = e.to_string(),
-            },
-            Action::Copy(id) => match code_to_copy(id, &codes, &state) {
+            Action::NextHotp(id) => next_hotp(session, &mut list, &mut state, id, sync),
+            Action::Copy(id) => match code_to_copy(id, &listed) {
                 Some(code) => {
                     let code = zeroize::Zeroizing::new(code);
                     state.status = match super::desktop::put_on_clipboard(
@@ -367,6 +311,25 @@ fn watch(g: &Global, session: &VaultSession, sync: Option<&super::sync::Backgrou
     }
 }
 
+/// Enter on an HOTP row: the counter is saved, then the code shows on the row.
+fn next_hotp(
+    session: &VaultSession,
+    list: &mut CodeList,
+    state: &mut ViewState,
+    id: EntryId,
+    sync: Option<&super::sync::Background>,
+) {
+    match list.next_hotp(session, id, super::now_ms()) {
+        Ok(_) => {
+            state.status = "counter saved".into();
+            if let Some(bg) = sync {
+                bg.poke();
+            }
+        }
+        Err(e) => state.status = e.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,9 +339,9 @@ mod tests {
     use twofold_core::uri;
     use twofold_core::vault::{CreateOptions, NewEntry};
 
-    fn screen(rows: &[RowData<'_>], state: &ViewState, total: usize) -> String {
+    fn screen(listed: &CodeRows, state: &ViewState) -> String {
         let mut terminal = Terminal::new(TestBackend::new(90, 14)).unwrap();
-        terminal.draw(|f| render(f, rows, state, total, 0)).unwrap();
+        terminal.draw(|f| render(f, listed, state)).unwrap();
         let buffer = terminal.backend().buffer().clone();
         let mut out = String::new();
         for y in 0..buffer.area.height {
@@ -409,13 +372,11 @@ mod tests {
             s.add_entry(NewEntry::from_credential(uri::parse(u).unwrap()), false)
                 .unwrap();
         }
-        let entries = s.entries().unwrap();
-        let groups = s.groups().unwrap();
-        let codes = s.codes_at(59_000).unwrap();
+        let mut list = CodeList::new();
         let mut state = ViewState::default();
 
-        let rows = visible_rows(&entries, &groups, &codes, &state.query);
-        let text = screen(&rows, &state, entries.len());
+        let listed = list.rows(&s, 59_000).unwrap();
+        let text = screen(&listed, &state);
         assert!(text.contains("GitHub (alice)"), "{text}");
         assert!(
             text.contains("9428 7082"),
@@ -431,32 +392,33 @@ mod tests {
 
         // Typing filters, accent-insensitively.
         for c in "backe".chars() {
-            handle_key(&mut state, KeyCode::Char(c), KeyModifiers::NONE, &rows);
+            handle_key(&mut state, KeyCode::Char(c), KeyModifiers::NONE, &listed);
         }
-        let rows = visible_rows(&entries, &groups, &codes, &state.query);
-        let text = screen(&rows, &state, entries.len());
+        list.set_query(&state.query);
+        let filtered = list.rows(&s, 59_000).unwrap();
+        let text = screen(&filtered, &state);
         assert!(text.contains("1 of 3 accounts"), "{text}");
         assert!(!text.contains("GitHub"), "{text}");
 
         // Esc clears, then quits; Enter on an HOTP row asks for its next code.
         assert!(matches!(
-            handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &rows),
+            handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &filtered),
             Action::Continue
         ));
         assert!(state.query.is_empty());
-        let rows = visible_rows(&entries, &groups, &codes, &state.query);
+        list.set_query(&state.query);
+        let listed = list.rows(&s, 59_000).unwrap();
         state.selected = 2;
-        let bank = entries[2].id;
+        let bank = listed.rows[2].entry_id;
         assert!(
-            matches!(handle_key(&mut state, KeyCode::Enter, KeyModifiers::NONE, &rows), Action::NextHotp(id) if id == bank)
+            matches!(handle_key(&mut state, KeyCode::Enter, KeyModifiers::NONE, &listed), Action::NextHotp(id) if id == bank)
         );
-        state
-            .hotp_codes
-            .insert(bank, (s.next_hotp(bank).unwrap(), Instant::now()));
-        let text = screen(&rows, &state, entries.len());
+        next_hotp(&s, &mut list, &mut state, bank, None);
+        let text = screen(&list.rows(&s, super::super::now_ms()).unwrap(), &state);
         assert!(text.contains("counter"), "{text}");
+        assert!(text.contains("counter saved"), "{text}");
         assert!(matches!(
-            handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &rows),
+            handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &listed),
             Action::Quit
         ));
     }
@@ -479,47 +441,45 @@ mod tests {
             s.add_entry(NewEntry::from_credential(uri::parse(u).unwrap()), false)
                 .unwrap();
         }
-        let entries = s.entries().unwrap();
-        let groups = s.groups().unwrap();
-        let codes = s.codes_at(59_000).unwrap();
+        let mut list = CodeList::new();
+        let listed = list.rows(&s, 59_000).unwrap();
         let mut state = ViewState::default();
-        let rows = visible_rows(&entries, &groups, &codes, &state.query);
         // Typed first, c and q are search text.
         for c in ['c', 'q'] {
             assert!(matches!(
-                handle_key(&mut state, KeyCode::Char(c), KeyModifiers::NONE, &rows),
+                handle_key(&mut state, KeyCode::Char(c), KeyModifiers::NONE, &listed),
                 Action::Continue
             ));
         }
         assert_eq!(state.query, "cq");
-        handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &rows);
+        handle_key(&mut state, KeyCode::Esc, KeyModifiers::NONE, &listed);
         // After an arrow key they act on the selected row.
-        handle_key(&mut state, KeyCode::Down, KeyModifiers::NONE, &rows);
-        let quay = rows[1].entry.id;
+        handle_key(&mut state, KeyCode::Down, KeyModifiers::NONE, &listed);
+        let quay = listed.rows[1].entry_id;
         assert!(matches!(
-            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::NONE, &rows),
+            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::NONE, &listed),
             Action::Copy(id) if id == quay
         ));
         assert!(matches!(
-            handle_key(&mut state, KeyCode::Char('q'), KeyModifiers::NONE, &rows),
+            handle_key(&mut state, KeyCode::Char('q'), KeyModifiers::NONE, &listed),
             Action::ShowQr(id) if id == quay
         ));
         assert!(state.query.is_empty());
         // Any other letter goes back to searching; Alt+c copies from anywhere.
-        handle_key(&mut state, KeyCode::Char('x'), KeyModifiers::NONE, &rows);
+        handle_key(&mut state, KeyCode::Char('x'), KeyModifiers::NONE, &listed);
         assert!(matches!(
-            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::NONE, &rows),
+            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::NONE, &listed),
             Action::Continue
         ));
         assert_eq!(state.query, "xc");
         assert!(matches!(
-            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::ALT, &rows),
+            handle_key(&mut state, KeyCode::Char('c'), KeyModifiers::ALT, &listed),
             Action::Copy(_)
         ));
         // What is copied: the code now.
-        let code = code_to_copy(quay, &codes, &state).unwrap();
-        assert_eq!(Some(&code), codes[1].code.as_ref());
-        let text = screen(&rows, &state, entries.len());
+        let code = code_to_copy(quay, &listed).unwrap();
+        assert_eq!(Some(&code), listed.rows[1].code.as_ref());
+        let text = screen(&listed, &state);
         assert!(text.contains("c: copy"), "{text}");
     }
 

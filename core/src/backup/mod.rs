@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod folder;
+
 use crate::crypto::{self, KdfParams, Key32};
 use crate::vault::care::{BackupCheck, DrillCredential, DrillRecord};
 use crate::vault::container::{self, AnyParsed, BACKUP_MAGIC, Header, SlotKind};

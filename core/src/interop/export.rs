@@ -5,6 +5,7 @@
 
 use zeroize::Zeroizing;
 
+use crate::backup::{self, BackupOptions, PreparedBackup};
 use crate::interop::cxf::Skipped;
 use crate::interop::{aegis, cxf, google, otpauth_list};
 use crate::vault::care::ExposureWay;
@@ -19,6 +20,15 @@ pub enum ExportError {
     /// The format could not be written (for example no randomness for its encryption).
     #[error("the export could not be made: {0}")]
     Failed(String),
+    /// The format is encrypted and no password (or an empty one) was given.
+    #[error("choose a password for the exported file")]
+    PasswordNeeded,
+    /// The format is drawn on screen (Google Authenticator QR codes), not saved as a file.
+    #[error("{0} is shown on screen, not saved as a file")]
+    NotAFile(&'static str),
+    /// What storage returned is not what was written.
+    #[error("the saved file does not read back the same; save it again")]
+    ReadBackDiffers,
 }
 
 fn failed(e: impl std::fmt::Display) -> ExportError {
@@ -113,4 +123,216 @@ pub fn cxf(
     .map_err(failed)?;
     record(session, &entries, &skipped, ExposureWay::CxfExport)?;
     Ok((Zeroizing::new(doc), skipped))
+}
+
+/// The formats the apps offer on their export screen, in the order they list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportKind {
+    /// A Twofold backup (encrypted; opens with the password and, when sealed to it, the
+    /// recovery key).
+    TwofoldBackup,
+    /// Aegis JSON, encrypted with Aegis's parameters.
+    AegisEncrypted,
+    /// Aegis JSON, not encrypted.
+    AegisPlain,
+    /// otpauth:// URIs, one per line.
+    OtpauthList,
+    /// FIDO Credential Exchange (CXF) JSON.
+    Cxf,
+    /// Google Authenticator transfer QR codes, drawn on screen.
+    GoogleQr,
+}
+
+/// What an export screen shows about a format and what saving it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFormatInfo {
+    /// The format.
+    pub kind: ExportKind,
+    /// Its name for a list ("Aegis (encrypted)").
+    pub name: &'static str,
+    /// The file name to suggest in a "save as" dialog (empty for QR codes on screen).
+    pub file_name: String,
+    /// The document's MIME type (empty for QR codes on screen).
+    pub mime_type: &'static str,
+    /// The user must choose a password for the file.
+    pub needs_password: bool,
+    /// The secrets are readable by anyone who gets the file or sees the codes: warn first.
+    pub plaintext: bool,
+    /// Saved as a file (`false`: drawn on screen).
+    pub is_file: bool,
+}
+
+impl ExportKind {
+    /// Every format, in the order an export screen lists them.
+    pub const ALL: [ExportKind; 6] = [
+        ExportKind::TwofoldBackup,
+        ExportKind::AegisEncrypted,
+        ExportKind::AegisPlain,
+        ExportKind::OtpauthList,
+        ExportKind::Cxf,
+        ExportKind::GoogleQr,
+    ];
+
+    /// The catalogue entry of this format; file names that carry a time use `now_ms`.
+    pub fn info(self, now_ms: i64) -> ExportFormatInfo {
+        let (name, file_name, mime_type, needs_password, plaintext) = match self {
+            ExportKind::TwofoldBackup => (
+                "Twofold backup (encrypted)",
+                backup::auto_backup_name(now_ms).replacen("twofold-", "twofold-export-", 1),
+                "application/octet-stream",
+                true,
+                false,
+            ),
+            ExportKind::AegisEncrypted => (
+                "Aegis (encrypted)",
+                "aegis-export.json".to_owned(),
+                "application/json",
+                true,
+                false,
+            ),
+            ExportKind::AegisPlain => (
+                "Aegis (not encrypted)",
+                "aegis-export-plain.json".to_owned(),
+                "application/json",
+                false,
+                true,
+            ),
+            ExportKind::OtpauthList => (
+                "otpauth:// links (not encrypted)",
+                "twofold-accounts.txt".to_owned(),
+                "text/plain",
+                false,
+                true,
+            ),
+            ExportKind::Cxf => (
+                "Credential Exchange (CXF, not encrypted)",
+                "twofold-export.cxf.json".to_owned(),
+                "application/json",
+                false,
+                true,
+            ),
+            ExportKind::GoogleQr => (
+                "Google Authenticator QR codes",
+                String::new(),
+                "",
+                false,
+                true,
+            ),
+        };
+        ExportFormatInfo {
+            kind: self,
+            name,
+            file_name,
+            mime_type,
+            needs_password,
+            plaintext,
+            is_file: self != ExportKind::GoogleQr,
+        }
+    }
+}
+
+/// The export catalogue at `now_ms`: every format an app offers, with its file name, MIME
+/// type, and whether it needs a password or leaves the secrets readable.
+pub fn catalogue(now_ms: i64) -> Vec<ExportFormatInfo> {
+    ExportKind::ALL.iter().map(|k| k.info(now_ms)).collect()
+}
+
+/// An export file made in memory for the app to save where the user chose (a document
+/// provider), counted as saved only once [`PendingExport::confirm`] accepts what storage
+/// gives back. Its bytes carry the secrets (or the encrypted vault) and are wiped on drop.
+pub struct PendingExport {
+    kind: ExportKind,
+    body: Pending,
+    skipped: Vec<Skipped>,
+}
+
+enum Pending {
+    File(Zeroizing<Vec<u8>>),
+    Backup(Box<PreparedBackup>),
+}
+
+impl std::fmt::Debug for PendingExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PendingExport({:?}, {} bytes)",
+            self.kind,
+            self.bytes().len()
+        )
+    }
+}
+
+impl PendingExport {
+    /// Makes the export of `kind` from the live accounts at `now_ms`. Encrypted formats need
+    /// a non-empty `password` ([`ExportError::PasswordNeeded`]); a plain format ignores it.
+    /// Google QR codes are drawn, not saved ([`google_migration`]).
+    pub fn new(
+        session: &VaultSession,
+        kind: ExportKind,
+        password: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<Self, ExportError> {
+        let info = kind.info(now_ms);
+        let password = password.filter(|p| !p.is_empty());
+        if info.needs_password && password.is_none() {
+            return Err(ExportError::PasswordNeeded);
+        }
+        let text = |s: Zeroizing<String>| Pending::File(Zeroizing::new(s.as_bytes().to_vec()));
+        let (body, skipped) = match kind {
+            ExportKind::TwofoldBackup => (
+                Pending::Backup(Box::new(PreparedBackup::new(
+                    session,
+                    &BackupOptions::sealed(password, true),
+                )?)),
+                vec![],
+            ),
+            ExportKind::AegisEncrypted => (text(aegis(session, password)?), vec![]),
+            ExportKind::AegisPlain => (text(aegis(session, None)?), vec![]),
+            ExportKind::OtpauthList => (text(otpauth_list(session)?), vec![]),
+            ExportKind::Cxf => {
+                let (doc, skipped) = cxf(session, now_ms)?;
+                (text(doc), skipped)
+            }
+            ExportKind::GoogleQr => return Err(ExportError::NotAFile(info.name)),
+        };
+        Ok(PendingExport {
+            kind,
+            body,
+            skipped,
+        })
+    }
+
+    /// The format.
+    pub fn kind(&self) -> ExportKind {
+        self.kind
+    }
+
+    /// The file to write.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.body {
+            Pending::File(b) => b,
+            Pending::Backup(b) => b.bytes(),
+        }
+    }
+
+    /// Accounts the format cannot hold (listed to the user, never dropped silently).
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// Confirms the export from the bytes storage returned when read back: they must be
+    /// exactly what was written, and a Twofold backup must also decrypt to the vault.
+    pub fn confirm(&self, read_back: &[u8]) -> Result<(), ExportError> {
+        match &self.body {
+            Pending::File(b) => {
+                if read_back != b.as_slice() {
+                    return Err(ExportError::ReadBackDiffers);
+                }
+            }
+            Pending::Backup(b) => {
+                b.confirm(read_back, std::path::Path::new(""))?;
+            }
+        }
+        Ok(())
+    }
 }

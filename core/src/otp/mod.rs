@@ -14,6 +14,8 @@ pub mod calibrate;
 
 use crate::secret::Secret;
 
+pub mod manual;
+
 /// Fewest digits a TOTP/HOTP code may have.
 pub const MIN_DIGITS: u8 = 6;
 /// Most digits a TOTP/HOTP code may have.

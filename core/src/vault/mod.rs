@@ -3,6 +3,7 @@
 
 pub mod care;
 pub mod checkup;
+pub mod codes;
 pub mod container;
 pub mod edit;
 pub mod model;

@@ -523,3 +523,35 @@ pub fn create_slot(
 pub fn is_endorsed_by(header: &Header, slot: &Slot, endorse_key: &Key32) -> bool {
     container::endorsement_valid(slot, &header.endorsement_vault_id(), endorse_key)
 }
+
+/// Checks `credential` against the slots of an unlocked vault's `header` (kept in memory):
+/// it must open a slot to exactly `master_key`. Reads no file and changes nothing — the
+/// re-authentication before exports and transfers. PINs are not accepted here (their wrong
+/// tries are counted only by an unlock): [`VaultError::NoSuchSlot`].
+pub fn verify_against(
+    header: &Header,
+    magic: [u8; 4],
+    credential: &SlotCredential<'_>,
+    limit: KdfLimit,
+    master_key: &Key32,
+) -> Result<(), VaultError> {
+    if matches!(credential, SlotCredential::Pin { .. }) {
+        return Err(VaultError::NoSuchSlot);
+    }
+    let candidates = candidates(&header.slots, credential);
+    if candidates.is_empty() {
+        return Err(VaultError::NoSuchSlot);
+    }
+    let mut budget = KdfBudget::default();
+    for (_, slot) in candidates {
+        let secrets = credential.secrets(slot, limit, &mut budget)?;
+        if secrets.keys.public != slot.public_key {
+            continue;
+        }
+        let opened = container::unwrap_master_key(magic, &header.vault_id, slot, &secrets.keys)?;
+        if *opened == **master_key {
+            return Ok(());
+        }
+    }
+    Err(VaultError::WrongCredential)
+}

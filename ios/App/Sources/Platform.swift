@@ -74,20 +74,26 @@ extension DefaultsSettings: SyncSettings {
 ///   and an uncoordinated write can be lost or read back half-done.
 /// - Files iCloud has evicted from the device are listed as `.name.icloud` placeholders; they
 ///   are listed and deleted under their real names.
-struct BookmarkFolder: BackupFolder {
+final class BookmarkFolder: BackupFolder, @unchecked Sendable {
     let bookmark: Data
-    var refreshed: @Sendable (Data) -> Void = { _ in }
+    let refreshed: @Sendable (Data) -> Void
 
+    init(bookmark: Data, refreshed: @escaping @Sendable (Data) -> Void = { _ in }) {
+        self.bookmark = bookmark
+        self.refreshed = refreshed
+    }
+
+    /// Failures go to the core as `TwofoldError.Storage`, whose text the user sees.
     private func withFolder<T>(_ body: (URL) throws -> T) throws -> T {
         var stale = false
         let url: URL
         do {
             url = try URL(resolvingBookmarkData: bookmark, bookmarkDataIsStale: &stale)
         } catch {
-            throw VaultFailure.storage("The backup folder is no longer available; choose it again")
+            throw TwofoldError.Storage(details: "The backup folder is no longer available; choose it again")
         }
         guard url.startAccessingSecurityScopedResource() else {
-            throw VaultFailure.storage("Twofold lost access to the backup folder; choose it again")
+            throw TwofoldError.Storage(details: "Twofold lost access to the backup folder; choose it again")
         }
         defer { url.stopAccessingSecurityScopedResource() }
         if stale, let renewed = try? url.bookmarkData(options: [], includingResourceValuesForKeys: nil, relativeTo: nil) {
@@ -95,22 +101,32 @@ struct BookmarkFolder: BackupFolder {
         }
         do {
             return try body(url)
-        } catch let failure as VaultFailure {
+        } catch let failure as TwofoldError {
             throw failure
         } catch {
-            throw VaultFailure.storage(error.localizedDescription)
+            throw TwofoldError.Storage(details: VaultFailure.from(error).message)
         }
     }
 
-    func writeAndReadBack(name: String, bytes: Data) async throws -> Data {
+    func write(name: String, bytes: Data) throws {
         try withFolder { folder in
             let file = folder.appendingPathComponent(name)
             try coordinated(writing: file, options: .forReplacing) { try bytes.write(to: $0, options: .atomic) }
+        }
+    }
+
+    /// Reading through the coordinator also downloads a file iCloud has evicted.
+    func read(name: String) throws -> Data? {
+        try withFolder { folder in
+            let file = folder.appendingPathComponent(name)
+            let placeholder = folder.appendingPathComponent(".\(name).icloud")
+            let fm = FileManager.default
+            guard fm.fileExists(atPath: file.path) || fm.fileExists(atPath: placeholder.path) else { return nil }
             return try coordinated(reading: file) { try Data(contentsOf: $0) }
         }
     }
 
-    func list() async throws -> [String] {
+    func list() throws -> [String] {
         try withFolder { folder in
             try coordinated(reading: folder) { url in
                 try FileManager.default.contentsOfDirectory(atPath: url.path).map(Self.realName)
@@ -118,14 +134,16 @@ struct BookmarkFolder: BackupFolder {
         }
     }
 
-    func delete(name: String) async throws {
+    func delete(name: String) throws {
         try withFolder { folder in
             var file = folder.appendingPathComponent(name)
             let placeholder = folder.appendingPathComponent(".\(name).icloud")
-            if !FileManager.default.fileExists(atPath: file.path), FileManager.default.fileExists(atPath: placeholder.path) {
+            let fm = FileManager.default
+            if !fm.fileExists(atPath: file.path) {
+                guard fm.fileExists(atPath: placeholder.path) else { return }
                 file = placeholder
             }
-            try coordinated(writing: file, options: .forDeleting) { try FileManager.default.removeItem(at: $0) }
+            try coordinated(writing: file, options: .forDeleting) { try fm.removeItem(at: $0) }
         }
     }
 

@@ -243,6 +243,34 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD0
+typedef void (*UniffiCallbackInterfaceBackupFolderMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD1
+typedef void (*UniffiCallbackInterfaceBackupFolderMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD2
+typedef void (*UniffiCallbackInterfaceBackupFolderMethod2)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_FOLDER_METHOD3
+typedef void (*UniffiCallbackInterfaceBackupFolderMethod3)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STORAGE_METHOD0
 typedef void (*UniffiCallbackInterfaceSyncStorageMethod0)(uint64_t, RustBuffer* _Nonnull, 
@@ -285,6 +313,18 @@ typedef void (*UniffiCallbackInterfaceTrustStoreMethod1)(uint64_t, RustBuffer, v
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BACKUP_FOLDER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BACKUP_FOLDER
+typedef struct UniffiVTableCallbackInterfaceBackupFolder {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceBackupFolderMethod0 _Nonnull list;
+    UniffiCallbackInterfaceBackupFolderMethod1 _Nonnull read;
+    UniffiCallbackInterfaceBackupFolderMethod2 _Nonnull write;
+    UniffiCallbackInterfaceBackupFolderMethod3 _Nonnull delete;
+} UniffiVTableCallbackInterfaceBackupFolder;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STORAGE
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STORAGE
 typedef struct UniffiVTableCallbackInterfaceSyncStorage {
@@ -306,6 +346,176 @@ typedef struct UniffiVTableCallbackInterfaceTrustStore {
     UniffiCallbackInterfaceTrustStoreMethod1 _Nonnull store;
 } UniffiVTableCallbackInterfaceTrustStore;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_AUTOLOCK
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_AUTOLOCK
+uint64_t uniffi_twofold_ffi_fn_clone_autolock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_AUTOLOCK
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_AUTOLOCK
+void uniffi_twofold_ffi_fn_free_autolock(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_AUTOLOCK_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_AUTOLOCK_NEW
+uint64_t uniffi_twofold_ffi_fn_constructor_autolock_new(int64_t delay_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_BACKGROUNDED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_BACKGROUNDED
+RustBuffer uniffi_twofold_ffi_fn_method_autolock_backgrounded(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_FOREGROUNDED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_FOREGROUNDED
+int8_t uniffi_twofold_ffi_fn_method_autolock_foregrounded(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_LOCKED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_LOCKED
+void uniffi_twofold_ffi_fn_method_autolock_locked(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_PICKER_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_PICKER_CLOSED
+void uniffi_twofold_ffi_fn_method_autolock_picker_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_PICKER_OPENED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_PICKER_OPENED
+void uniffi_twofold_ffi_fn_method_autolock_picker_opened(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_SET_DELAY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_SET_DELAY
+void uniffi_twofold_ffi_fn_method_autolock_set_delay(uint64_t ptr, int64_t delay_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_TIMER_FIRED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_AUTOLOCK_TIMER_FIRED
+int8_t uniffi_twofold_ffi_fn_method_autolock_timer_fired(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_BACKUPFOLDER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_BACKUPFOLDER
+uint64_t uniffi_twofold_ffi_fn_clone_backupfolder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_BACKUPFOLDER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_BACKUPFOLDER
+void uniffi_twofold_ffi_fn_free_backupfolder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_INIT_CALLBACK_VTABLE_BACKUPFOLDER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_INIT_CALLBACK_VTABLE_BACKUPFOLDER
+void uniffi_twofold_ffi_fn_init_callback_vtable_backupfolder(const UniffiVTableCallbackInterfaceBackupFolder* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_LIST
+RustBuffer uniffi_twofold_ffi_fn_method_backupfolder_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_READ
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_READ
+RustBuffer uniffi_twofold_ffi_fn_method_backupfolder_read(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_WRITE
+void uniffi_twofold_ffi_fn_method_backupfolder_write(uint64_t ptr, RustBuffer name, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_BACKUPFOLDER_DELETE
+void uniffi_twofold_ffi_fn_method_backupfolder_delete(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_FOLDERBACKUPPER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_FOLDERBACKUPPER
+uint64_t uniffi_twofold_ffi_fn_clone_folderbackupper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_FOLDERBACKUPPER
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_FOLDERBACKUPPER
+void uniffi_twofold_ffi_fn_free_folderbackupper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_FOLDERBACKUPPER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CONSTRUCTOR_FOLDERBACKUPPER_NEW
+uint64_t uniffi_twofold_ffi_fn_constructor_folderbackupper_new(uint64_t folder, uint32_t keep, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_FOLDERBACKUPPER_BACKUP_NOW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_FOLDERBACKUPPER_BACKUP_NOW
+RustBuffer uniffi_twofold_ffi_fn_method_folderbackupper_backup_now(uint64_t ptr, uint64_t vault, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_CODELIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_CODELIST
+uint64_t uniffi_twofold_ffi_fn_clone_codelist(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_CODELIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_CODELIST
+void uniffi_twofold_ffi_fn_free_codelist(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_COPY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_COPY_CODE
+RustBuffer uniffi_twofold_ffi_fn_method_codelist_copy_code(uint64_t ptr, RustBuffer id, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_HIDE_ALL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_HIDE_ALL
+void uniffi_twofold_ffi_fn_method_codelist_hide_all(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_NEXT_HOTP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_NEXT_HOTP
+RustBuffer uniffi_twofold_ffi_fn_method_codelist_next_hotp(uint64_t ptr, RustBuffer id, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_REVEAL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_REVEAL
+void uniffi_twofold_ffi_fn_method_codelist_reveal(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_ROWS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_ROWS
+RustBuffer uniffi_twofold_ffi_fn_method_codelist_rows(uint64_t ptr, RustBuffer query, RustBuffer group_id, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_SET_TAP_TO_REVEAL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_CODELIST_SET_TAP_TO_REVEAL
+void uniffi_twofold_ffi_fn_method_codelist_set_tap_to_reveal(uint64_t ptr, int8_t on, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_PENDINGEXPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_PENDINGEXPORT
+uint64_t uniffi_twofold_ffi_fn_clone_pendingexport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_PENDINGEXPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FREE_PENDINGEXPORT
+void uniffi_twofold_ffi_fn_free_pendingexport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_BYTES
+RustBuffer uniffi_twofold_ffi_fn_method_pendingexport_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_CONFIRM
+void uniffi_twofold_ffi_fn_method_pendingexport_confirm(uint64_t ptr, RustBuffer read_back, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_SKIPPED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_PENDINGEXPORT_SKIPPED
+RustBuffer uniffi_twofold_ffi_fn_method_pendingexport_skipped(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_ENROLLMENT
@@ -506,6 +716,16 @@ void uniffi_twofold_ffi_fn_method_vaultsession_set_checkup_settings(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_USE_RECOVERY_CODE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_USE_RECOVERY_CODE
 void uniffi_twofold_ffi_fn_method_vaultsession_use_recovery_code(uint64_t ptr, RustBuffer id, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CODE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_CODE_LIST
+uint64_t uniffi_twofold_ffi_fn_method_vaultsession_code_list(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PREPARE_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_PREPARE_EXPORT
+uint64_t uniffi_twofold_ffi_fn_method_vaultsession_prepare_export(uint64_t ptr, RustBuffer format, RustBuffer password, int64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_EXPORT_AEGIS
@@ -771,6 +991,21 @@ RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_verify_backup(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_BACKUP_BYTES
 RustBuffer uniffi_twofold_ffi_fn_method_vaultsession_verify_backup_bytes(uint64_t ptr, RustBuffer bytes, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_PASSWORD
+void uniffi_twofold_ffi_fn_method_vaultsession_verify_password(uint64_t ptr, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_PLATFORM_KEY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_PLATFORM_KEY
+void uniffi_twofold_ffi_fn_method_vaultsession_verify_platform_key(uint64_t ptr, RustBuffer slot_id, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_RECOVERY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_METHOD_VAULTSESSION_VERIFY_RECOVERY_KEY
+void uniffi_twofold_ffi_fn_method_vaultsession_verify_recovery_key(uint64_t ptr, RustBuffer recovery_key, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_CLONE_SYNCGROUP
@@ -1108,6 +1343,17 @@ RustBuffer uniffi_twofold_ffi_fn_method_truststore_load(uint64_t ptr, RustCallSt
 void uniffi_twofold_ffi_fn_method_truststore_store(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_LOCK_PICKER_GRACE_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_AUTO_LOCK_PICKER_GRACE_SECONDS
+int64_t uniffi_twofold_ffi_fn_func_auto_lock_picker_grace_seconds(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_EXPORT_FORMATS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_EXPORT_FORMATS
+RustBuffer uniffi_twofold_ffi_fn_func_export_formats(int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_IMAGE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_DECODE_QR_IMAGE
 RustBuffer uniffi_twofold_ffi_fn_func_decode_qr_image(RustBuffer bytes, RustCallStatus *_Nonnull out_status
@@ -1126,6 +1372,11 @@ RustBuffer uniffi_twofold_ffi_fn_func_encode_qr(RustBuffer text, RustBuffer corr
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_ENCODE_QR_PNG
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_ENCODE_QR_PNG
 RustBuffer uniffi_twofold_ffi_fn_func_encode_qr_png(RustBuffer text, RustBuffer correction, uint32_t scale, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_PARSE_CODE_PARAMETERS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_PARSE_CODE_PARAMETERS
+RustBuffer uniffi_twofold_ffi_fn_func_parse_code_parameters(RustBuffer otp_type, RustBuffer algorithm, RustBuffer digits, RustBuffer period, RustBuffer counter, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_FN_FUNC_JOIN_RECOVERY_KIT_PARTS
@@ -1445,6 +1696,18 @@ void ffi_twofold_ffi_rust_future_free_void(uint64_t handle
 void ffi_twofold_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_LOCK_PICKER_GRACE_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_AUTO_LOCK_PICKER_GRACE_SECONDS
+uint16_t uniffi_twofold_ffi_checksum_func_auto_lock_picker_grace_seconds(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_EXPORT_FORMATS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_EXPORT_FORMATS
+uint16_t uniffi_twofold_ffi_checksum_func_export_formats(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_DECODE_QR_IMAGE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_DECODE_QR_IMAGE
 uint16_t uniffi_twofold_ffi_checksum_func_decode_qr_image(void
@@ -1466,6 +1729,12 @@ uint16_t uniffi_twofold_ffi_checksum_func_encode_qr(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR_PNG
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_ENCODE_QR_PNG
 uint16_t uniffi_twofold_ffi_checksum_func_encode_qr_png(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PARSE_CODE_PARAMETERS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PARSE_CODE_PARAMETERS
+uint16_t uniffi_twofold_ffi_checksum_func_parse_code_parameters(void
     
 );
 #endif
@@ -1532,6 +1801,132 @@ uint16_t uniffi_twofold_ffi_checksum_func_parse_otpauth_uri(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PASSWORD_STRENGTH
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_FUNC_PASSWORD_STRENGTH
 uint16_t uniffi_twofold_ffi_checksum_func_password_strength(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_BACKGROUNDED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_BACKGROUNDED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_backgrounded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_FOREGROUNDED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_FOREGROUNDED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_foregrounded(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_LOCKED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_LOCKED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_locked(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_PICKER_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_PICKER_CLOSED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_picker_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_PICKER_OPENED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_PICKER_OPENED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_picker_opened(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_SET_DELAY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_SET_DELAY
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_set_delay(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_TIMER_FIRED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_AUTOLOCK_TIMER_FIRED
+uint16_t uniffi_twofold_ffi_checksum_method_autolock_timer_fired(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_LIST
+uint16_t uniffi_twofold_ffi_checksum_method_backupfolder_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_READ
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_READ
+uint16_t uniffi_twofold_ffi_checksum_method_backupfolder_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_WRITE
+uint16_t uniffi_twofold_ffi_checksum_method_backupfolder_write(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_BACKUPFOLDER_DELETE
+uint16_t uniffi_twofold_ffi_checksum_method_backupfolder_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_FOLDERBACKUPPER_BACKUP_NOW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_FOLDERBACKUPPER_BACKUP_NOW
+uint16_t uniffi_twofold_ffi_checksum_method_folderbackupper_backup_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_COPY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_COPY_CODE
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_copy_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_HIDE_ALL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_HIDE_ALL
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_hide_all(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_NEXT_HOTP
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_NEXT_HOTP
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_next_hotp(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_REVEAL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_REVEAL
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_reveal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_ROWS
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_ROWS
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_rows(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_SET_TAP_TO_REVEAL
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_CODELIST_SET_TAP_TO_REVEAL
+uint16_t uniffi_twofold_ffi_checksum_method_codelist_set_tap_to_reveal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_BYTES
+uint16_t uniffi_twofold_ffi_checksum_method_pendingexport_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_CONFIRM
+uint16_t uniffi_twofold_ffi_checksum_method_pendingexport_confirm(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_SKIPPED
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_PENDINGEXPORT_SKIPPED
+uint16_t uniffi_twofold_ffi_checksum_method_pendingexport_skipped(void
     
 );
 #endif
@@ -1694,6 +2089,18 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_set_checkup_settings(vo
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_USE_RECOVERY_CODE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_USE_RECOVERY_CODE
 uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_use_recovery_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CODE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_CODE_LIST
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_code_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PREPARE_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_PREPARE_EXPORT
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_prepare_export(void
     
 );
 #endif
@@ -2015,6 +2422,24 @@ uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup_bytes(voi
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_PASSWORD
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_verify_password(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_PLATFORM_KEY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_PLATFORM_KEY
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_verify_platform_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_RECOVERY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_VAULTSESSION_VERIFY_RECOVERY_KEY
+uint16_t uniffi_twofold_ffi_checksum_method_vaultsession_verify_recovery_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_CONFLICTS
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_SYNCGROUP_CONFLICTS
 uint16_t uniffi_twofold_ffi_checksum_method_syncgroup_conflicts(void
@@ -2288,6 +2713,18 @@ uint16_t uniffi_twofold_ffi_checksum_method_truststore_load(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_STORE
 #define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_METHOD_TRUSTSTORE_STORE
 uint16_t uniffi_twofold_ffi_checksum_method_truststore_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_AUTOLOCK_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_AUTOLOCK_NEW
+uint16_t uniffi_twofold_ffi_checksum_constructor_autolock_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_FOLDERBACKUPPER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOFOLD_FFI_CHECKSUM_CONSTRUCTOR_FOLDERBACKUPPER_NEW
+uint16_t uniffi_twofold_ffi_checksum_constructor_folderbackupper_new(void
     
 );
 #endif

@@ -218,7 +218,7 @@ fun registerAppRobustnessTests(suite: Suite) {
             }
             check(app.route.value is Route.Unlocked) { "not locked by the app's own picker" }
             val (asked, _) = time.nextSleep("the grace timer")
-            assertEquals(AppModel.PICKER_GRACE_SECONDS * 1000L, asked, "the picker's grace period")
+            assertEquals(dev.twofold.core.autoLockPickerGraceSeconds() * 1000L, asked, "the picker's grace period")
             time.nowMs += 90_000
             scope.onMain {
                 app.onForeground()
@@ -235,7 +235,7 @@ fun registerAppRobustnessTests(suite: Suite) {
                 app.onBackground()
             }
             time.nextSleep("the grace timer")
-            time.nowMs += AppModel.PICKER_GRACE_SECONDS * 1000L + 1_000
+            time.nowMs += dev.twofold.core.autoLockPickerGraceSeconds() * 1000L + 1_000
             scope.onMain { app.onForeground() }
             check(app.route.value is Route.Locked) { "a picker left open past the grace period still locks" }
             scope.onMain { app.pickerClosed() }

@@ -3,12 +3,12 @@ package dev.twofold.tests
 import dev.twofold.TwofoldQr
 import dev.twofold.TwofoldVault
 import dev.twofold.app.model.AppModel
-import dev.twofold.app.model.BackupFolder
 import dev.twofold.app.model.BackupModel
 import dev.twofold.app.model.Clipboard
 import dev.twofold.app.model.CodesModel
 import dev.twofold.app.model.EnrollModel
 import dev.twofold.app.model.ExportModel
+import dev.twofold.core.ExportFormat
 import dev.twofold.app.model.MemorySettings
 import dev.twofold.app.model.OnboardingModel
 import dev.twofold.app.model.Reauthentication
@@ -107,17 +107,19 @@ class RecordingClipboard : Clipboard {
 }
 
 /** A backup folder in memory; [damage] flips a byte of what is read back (a bad provider). */
-class MemoryFolder(var damage: Boolean = false) : BackupFolder {
-    val files = sortedMapOf<String, ByteArray>()
+class MemoryFolder(var damage: Boolean = false) : dev.twofold.core.BackupFolder {
+    val files = java.util.Collections.synchronizedSortedMap(sortedMapOf<String, ByteArray>())
 
-    override suspend fun writeAndReadBack(name: String, bytes: ByteArray): ByteArray {
+    override fun list(): List<String> = synchronized(files) { files.keys.toList() }
+
+    override fun read(name: String): ByteArray? =
+        files[name]?.copyOf()?.also { if (damage) it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
+
+    override fun write(name: String, bytes: ByteArray) {
         files[name] = bytes.copyOf()
-        return files.getValue(name).copyOf().also { if (damage) it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
     }
 
-    override suspend fun list(): List<String> = files.keys.toList()
-
-    override suspend fun delete(name: String) {
+    override fun delete(name: String) {
         files.remove(name)
     }
 }
@@ -295,9 +297,9 @@ fun registerAppTests(suite: Suite) {
             codes.addGroup("Work").join()
             val work = codes.state.value.groups.single()
             codes.setGroups(zeta.id, listOf(work.id)).join()
-            scope.onMain { codes.selectGroup(work.id) }
+            codes.selectGroup(work.id).join()
             assertEquals(listOf("Zeta"), codes.state.value.rows.map { it.issuer }, "group filter")
-            scope.onMain { codes.selectGroup(null) }
+            codes.selectGroup(null).join()
             codes.nextHotp(bank.id).join()
             assertEquals("755 224", codes.state.value.rows.first { it.id == bank.id }.code, "RFC 4226 counter 0")
             codes.nextHotp(bank.id).join()
@@ -307,6 +309,24 @@ fun registerAppTests(suite: Suite) {
             check(codes.state.value.rows.none { it.id == zeta.id }) { "deleted" }
             codes.undoDelete().join()
             check(codes.state.value.rows.any { it.id == zeta.id }) { "undo restores" }
+            scope.onMain { codes.stop() }
+        }
+    }
+
+    suite.test("app: the ticking list and fast typing never leave a list for an older search on screen") {
+        withMainScope { scope ->
+            val (vault, _) = newVault()
+            for (name in listOf("Alpha", "Beta", "Gamma", "Delta")) vault.add(totp(RFC_SHA1, name), allowDuplicate = true)
+            val codes = CodesModel(vault, MemorySettings(), RecordingClipboard(), { null }, scope)
+            codes.start()
+            codes.state.await("rows") { it.rows.size == 4 }
+            // Searches fired faster than the core answers, while the ticker runs; the earlier
+            // ones match more rows than the last.
+            val typed = listOf("a", "ta", "lta", "delta").map { q -> scope.onMain { codes.search(q) } }
+            typed.forEach { it.join() }
+            assertEquals(listOf("Delta"), codes.state.value.rows.map { it.issuer }, "the last search is what shows")
+            kotlinx.coroutines.delay(1_100) // a tick later, still the same filter
+            assertEquals(listOf("Delta"), codes.state.value.rows.map { it.issuer }, "the ticker uses the newest filter")
             scope.onMain { codes.stop() }
         }
     }
@@ -386,12 +406,14 @@ fun registerAppTests(suite: Suite) {
             m.addManual().join()
             val secretError = m.state.value.error
             check(secretError != null && secretError.contains("secret", ignoreCase = true)) { "core says the secret is wrong: $secretError" }
-            m.editManual { it.copy(digits = "x") }
+            m.editManual { it.copy(digits = "x", period = "0") }
             m.addManual().join()
-            assertEquals("Digits must be a number", m.state.value.error, "field check")
-            m.editManual { it.copy(digits = "12", secret = RFC_SHA1) }
+            assertEquals(setOf(dev.twofold.core.FormField.DIGITS, dev.twofold.core.FormField.PERIOD), m.state.value.fieldProblems.keys, "both fields named by the core")
+            assertEquals("Use 6 to 10 digits", m.state.value.fieldProblems[dev.twofold.core.FormField.DIGITS])
+            m.editManual { it.copy(digits = "12", period = "30", secret = RFC_SHA1) }
             m.addManual().join()
             check(m.state.value.error!!.contains("digit", ignoreCase = true)) { "core refuses 12 digits: ${m.state.value.error}" }
+            check(m.state.value.fieldProblems.keys == setOf(dev.twofold.core.FormField.DIGITS)) { "only digits: ${m.state.value.fieldProblems}" }
             m.editManual { it.copy(digits = "6", type = OtpType.HOTP, counter = "5", secret = "jbsw y3dp ehpk 3pxp") }
             m.addManual().join()
             assertEquals(1, m.state.value.result!!.addedIds.size, "manual entry added")
@@ -473,29 +495,39 @@ fun registerAppTests(suite: Suite) {
             val m = ExportModel(vault, Reauthentication(vault, null), scope)
             var saved: ByteArray? = null
             val sink: suspend (ByteArray) -> ByteArray = { b -> saved = b.copyOf(); saved!!.copyOf() }
-            m.export(ExportModel.Format.OTPAUTH_LIST, write = sink).join()
+            m.export(ExportFormat.OTPAUTH_LIST, write = sink).join()
             check(saved == null && m.state.value.error != null) { "not before re-authentication" }
             m.authenticateWithPassword("wrong".toCharArray()).join()
             check(!m.state.value.authenticated) { "wrong password" }
             m.authenticateWithPassword(PASSWORD.toCharArray()).join()
             check(m.state.value.authenticated) { "re-authenticated" }
-            m.export(ExportModel.Format.OTPAUTH_LIST, write = sink).join()
+            m.export(ExportFormat.OTPAUTH_LIST, write = sink).join()
             assertEquals(2, String(saved!!).lines().count { it.startsWith("otpauth://") }, "two URIs")
             assertEquals("twofold-accounts.txt", m.state.value.saved, "saved")
 
-            m.export(ExportModel.Format.TWOFOLD_BACKUP, write = sink).join()
+            m.export(ExportFormat.TWOFOLD_BACKUP, write = sink).join()
             check(m.state.value.error != null) { "an exported backup needs a password" }
-            m.export(ExportModel.Format.TWOFOLD_BACKUP, "export pw".toCharArray(), write = sink).join()
+            m.export(ExportFormat.TWOFOLD_BACKUP, "export pw".toCharArray(), write = sink).join()
             check(m.state.value.saved!!.startsWith("twofold-export-")) { "backup saved: ${m.state.value}" }
             assertEquals(2uL, vault.verifyBackupBytes(saved!!, pw("export pw")).entryCount, "the exported backup opens")
 
-            m.export(ExportModel.Format.GOOGLE_QR).join()
+            m.export(ExportFormat.GOOGLE_QR).join()
             assertEquals(1, m.state.value.googleCodes.size, "one Google code")
-            m.export(ExportModel.Format.CXF, write = sink).join()
+            m.export(ExportFormat.CXF, write = sink).join()
             assertEquals(1, m.state.value.skipped.size, "CXF skips HOTP, and says so")
 
-            m.export(ExportModel.Format.AEGIS_PLAIN, write = { b -> b.copyOf(b.size - 1) }).join()
+            m.export(ExportFormat.AEGIS_PLAIN, write = { b -> b.copyOf(b.size - 1) }).join()
             check(m.state.value.error!!.contains("read back")) { "a truncated save is reported: ${m.state.value.error}" }
+            check(m.state.value.saved == null) { "and not counted as saved" }
+            m.export(ExportFormat.TWOFOLD_BACKUP, "export pw".toCharArray(), write = { b -> b.copyOf().also { it[it.size - 5] = (it[it.size - 5].toInt() xor 1).toByte() } }).join()
+            check(m.state.value.error != null && m.state.value.saved == null) { "a backup that does not read back is refused: ${m.state.value}" }
+
+            // The catalogue is the core's: names, file names, MIME types, password, plaintext.
+            val formats = m.formats()
+            assertEquals(ExportFormat.values().toList(), formats.map { it.format }, "every format, once, in order")
+            check(formats.all { it.needsPassword != it.plaintext }) { "encrypted with a password, or plaintext" }
+            assertEquals("text/plain", m.info(ExportFormat.OTPAUTH_LIST).mimeType)
+            check(!m.info(ExportFormat.GOOGLE_QR).isFile) { "Google codes are drawn" }
             m.close()
             check(!m.state.value.authenticated) { "leaving ends the re-authentication" }
         }

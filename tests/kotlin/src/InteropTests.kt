@@ -165,13 +165,17 @@ fun registerTransferTests(suite: Suite) {
         val incoming = dev.twofold.IncomingTransfer.start(ttlSeconds = 120)
         val outgoing = dev.twofold.OutgoingTransfer.start(old, incoming.inviteText())
         var n = 0L
-        var progress = incoming.receiveFrame(outgoing.frame(n++))
-        while (!progress.complete) {
+        var received = incoming.receiveFrame(outgoing.frame(n++))
+        while (!received.progress.complete) {
+            check(received.confirmationCode == null && received.preview.isEmpty()) { "nothing shown before complete" }
             val frame = outgoing.frame(n++)
             if (n % 4 == 0L) continue
-            progress = incoming.receiveFrame(frame)
+            received = incoming.receiveFrame(frame)
             check(n < 10_000) { "never completed" }
         }
+        assertEquals(incoming.confirmationCode(), received.confirmationCode, "the completing frame carries the code")
+        assertEquals(incoming.replyText(), received.replyText, "and the reply")
+        assertEquals(40, received.preview.size, "and the preview")
         assertEquals(null, outgoing.confirmationCode, "the old device has no code before the reply")
         val reply = incoming.replyText()!!
         check(reply.startsWith("OTPX2R")) { reply }

@@ -2,6 +2,7 @@ package dev.twofold.tests
 
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
+import dev.twofold.codeList
 import dev.twofold.core.EntryInput
 import dev.twofold.core.HashAlgorithm
 import dev.twofold.core.KdfSettings
@@ -291,20 +292,21 @@ fun main() {
         assertEquals(workers.toULong(), vault.entries().first { it.id == h.id }.params.counter, "counter")
     }
 
-    suite.test("the code flow emits the new code at the period boundary") {
+    suite.test("the core's code list says when the next code is due, and it is there then") {
         val (vault, _) = newVault()
         vault.add(totp(RFC_SHA1, "SHA1", digits = 6))
         // A clock 400 ms before a 30-second boundary.
         val real = System.currentTimeMillis()
         val shift = 30_000 - Math.floorMod(real, 30_000L) - 400
         val clock = { System.currentTimeMillis() + shift }
-        val flow = vault.codes(clock)
-        val first = flow.first()[0]
-        check(first.remainingMs <= 400uL) { "starts just before the boundary: ${first.remainingMs}" }
-        val changed = withTimeout(5_000) { flow.first { it[0].code != first.code }[0] }
-        assertEquals(first.nextCode, changed.code, "the previewed next code arrives")
-        // Emitted within the first second of the new period, i.e. at the boundary tick.
+        val list = vault.codeList()
+        val first = list.rows("", null, clock())
+        check(first.refreshInMs in 1uL..400uL) { "wake at the boundary, not a second later: ${first.refreshInMs}" }
+        kotlinx.coroutines.delay(first.refreshInMs.toLong())
+        val changed = list.rows("", null, clock()).rows.single()
+        assertEquals(first.rows.single().nextCodeDisplay, changed.codeDisplay, "the previewed next code arrives")
         check(changed.remainingMs > 29_000uL) { "a fresh period: ${changed.remainingMs}" }
+        list.close()
     }
 
     registerInteropTests(suite)
@@ -343,5 +345,7 @@ fun main() {
     registerAppRobustnessTests(suite)
     registerRecoveryTests(suite)
     registerRecoveryKitTests(suite)
+    registerBackupFolderTests(suite)
+    registerVerifyTests(suite)
     exitWith(suite.run())
 }

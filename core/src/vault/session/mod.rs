@@ -14,6 +14,7 @@ mod entries;
 mod slots;
 mod sync;
 mod unlock;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -462,6 +463,33 @@ impl VaultSession {
                 next_code: code.next_code,
             })
             .collect())
+    }
+
+    /// Runs `f` over the content and the codes of every live entry at `unix_ms` (corrected by
+    /// the stored clock offset; keyed states reused as in [`VaultSession::codes_at`]), under one
+    /// read of the state so the two agree. The code list ([`super::codes::CodeList`]) is built
+    /// on it.
+    pub fn read_with_codes<R>(
+        &self,
+        unix_ms: i64,
+        f: impl FnOnce(&VaultContent, Vec<(EntryId, otp::Code)>) -> R,
+    ) -> Result<R, VaultError> {
+        let guard = self.read_state();
+        let open = guard.as_ref().ok_or(VaultError::Locked)?;
+        let keyed = open.codes.get_or_init(|| {
+            otp::KeyedAccounts::new(
+                open.content
+                    .live_entries()
+                    .into_iter()
+                    .map(|e| (e.id, &e.kind, &e.secret)),
+            )
+        });
+        let codes = keyed
+            .codes_at(unix_ms, open.content.settings.clock_offset_s)
+            .into_iter()
+            .map(|(id, code)| (*id, code))
+            .collect();
+        Ok(f(&open.content, codes))
     }
 
     /// Seconds added to the device clock when computing codes.

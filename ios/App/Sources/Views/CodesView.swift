@@ -19,9 +19,9 @@ struct CodesView: View {
             if !model.groups.isEmpty {
                 ScrollView(.horizontal, showsIndicators: false) {
                     HStack {
-                        chip("All", selected: model.selectedGroup == nil) { model.select(group: nil) }
+                        chip("All", selected: model.selectedGroup == nil) { Task { await model.select(group: nil) } }
                         ForEach(model.groups, id: \.id) { g in
-                            chip(g.name, selected: model.selectedGroup == g.id) { model.select(group: g.id) }
+                            chip(g.name, selected: model.selectedGroup == g.id) { Task { await model.select(group: g.id) } }
                         }
                     }
                 }
@@ -126,7 +126,7 @@ private struct CodeRowView: View {
         }
         .contentShape(Rectangle())
         .onTapGesture {
-            if row.hidden { model.reveal(row.id) } else { Task { await model.copy(row.id) } }
+            if row.hidden { Task { await model.reveal(row.id) } } else { Task { await model.copy(row.id) } }
         }
         .onLongPressGesture(minimumDuration: 0.4, perform: {}, onPressingChanged: { pressing in
             model.showNext(pressing ? row.id : nil)

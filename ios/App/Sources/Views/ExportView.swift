@@ -7,7 +7,7 @@ import UniformTypeIdentifiers
 struct ExportView: View {
     let model: ExportModel
     @State private var coordinator = ExportCoordinator()
-    @State private var format = ExportModel.Format.twofoldBackup
+    @State private var format = ExportFormat.twofoldBackup
     @State private var password = ""
     @State private var current = ""
     @State private var googleIndex = 0
@@ -30,22 +30,23 @@ struct ExportView: View {
             } else {
                 Section("Format") {
                     Picker("Format", selection: $format) {
-                        ForEach(ExportModel.Format.allCases) { Text($0.rawValue).tag($0) }
+                        ForEach(model.formats(), id: \.format) { Text($0.name).tag($0.format) }
                     }
                     .pickerStyle(.inline)
                     .labelsHidden()
-                    if format.needsPassword {
+                    let info = model.info(format)
+                    if info?.needsPassword == true {
                         SecureField("Password for the file", text: $password)
-                    } else if format != .googleQr {
+                    } else if info?.plaintext == true && info?.isFile == true {
                         Text("This file is not encrypted: anyone who gets it can make your codes. Delete it after use.").foregroundStyle(.red)
                     }
                     ErrorText(message: model.error)
-                    Button(format == .googleQr ? "Show QR codes" : "Save…") {
-                        let pw = format.needsPassword ? SecretBytes(utf8: password) : nil
+                    Button(info?.isFile == false ? "Show QR codes" : "Save…") {
+                        let pw = info?.needsPassword == true ? SecretBytes(utf8: password) : nil
                         password = ""
-                        let name = model.fileName(format)
+                        let name = info?.fileName ?? ""
                         Task {
-                            if format == .googleQr {
+                            if info?.isFile == false {
                                 await model.export(format)
                                 googleIndex = 0
                             } else {

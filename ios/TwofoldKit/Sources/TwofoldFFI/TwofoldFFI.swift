@@ -656,6 +656,793 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * The auto-lock state of the app: the delay, the pickers the app opened, and when it left.
+ * Times are milliseconds of a monotonic clock that counts while the device sleeps.
+ */
+public protocol AutoLockProtocol: AnyObject, Sendable {
+    
+    func backgrounded(nowMs: Int64)  -> AutoLockAction
+    
+    /**
+     * Back in front: lock before showing anything when this is true.
+     */
+    func foregrounded(nowMs: Int64)  -> Bool
+    
+    /**
+     * The vault was locked: nothing pending.
+     */
+    func locked() 
+    
+    /**
+     * Its answer arrived or it was dismissed.
+     */
+    func pickerClosed() 
+    
+    /**
+     * Before launching a system picker (folder, file, picture, "save as").
+     */
+    func pickerOpened() 
+    
+    func setDelay(delaySeconds: Int64) 
+    
+    /**
+     * The timer fired: lock unless it is stale (the app came back or was locked meanwhile).
+     */
+    func timerFired()  -> Bool
+    
+}
+/**
+ * The auto-lock state of the app: the delay, the pickers the app opened, and when it left.
+ * Times are milliseconds of a monotonic clock that counts while the device sleeps.
+ */
+open class AutoLock: AutoLockProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_autolock(self.handle, $0) }
+    }
+    /**
+     * `delay_seconds`: 0 locks at once, negative never.
+     */
+public convenience init(delaySeconds: Int64) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_autolock_new(
+        FfiConverterInt64.lower(delaySeconds),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_autolock(handle, $0) }
+    }
+
+    
+
+    
+open func backgrounded(nowMs: Int64) -> AutoLockAction  {
+    return try!  FfiConverterTypeAutoLockAction_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_backgrounded(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Back in front: lock before showing anything when this is true.
+     */
+open func foregrounded(nowMs: Int64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_foregrounded(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The vault was locked: nothing pending.
+     */
+open func locked()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_locked(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Its answer arrived or it was dismissed.
+     */
+open func pickerClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_picker_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Before launching a system picker (folder, file, picture, "save as").
+     */
+open func pickerOpened()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_picker_opened(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+open func setDelay(delaySeconds: Int64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_set_delay(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(delaySeconds),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The timer fired: lock unless it is stale (the app came back or was locked meanwhile).
+     */
+open func timerFired() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_autolock_timer_fired(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAutoLock: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AutoLock
+
+    public static func lift(_ handle: UInt64) throws -> AutoLock {
+        return AutoLock(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AutoLock) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AutoLock {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AutoLock, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoLock_lift(_ handle: UInt64) throws -> AutoLock {
+    return try FfiConverterTypeAutoLock.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoLock_lower(_ value: AutoLock) -> UInt64 {
+    return FfiConverterTypeAutoLock.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The backup folder as the app opens it. `write` creates the file completely (on Android
+ * with mode "wt") or fails; `read` returns `None` for a missing file; `delete` of a missing
+ * file is no error. Failures: `Storage { details }` with a message for the user (e.g. that
+ * the app lost access and the folder must be chosen again). Called on a background thread.
+ */
+public protocol BackupFolder: AnyObject, Sendable {
+    
+    /**
+     * Names of the files directly in the folder.
+     */
+    func list() throws  -> [String]
+    
+    func read(name: String) throws  -> Data?
+    
+    func write(name: String, bytes: Data) throws 
+    
+    func delete(name: String) throws 
+    
+}
+/**
+ * The backup folder as the app opens it. `write` creates the file completely (on Android
+ * with mode "wt") or fails; `read` returns `None` for a missing file; `delete` of a missing
+ * file is no error. Failures: `Storage { details }` with a message for the user (e.g. that
+ * the app lost access and the folder must be chosen again). Called on a background thread.
+ */
+open class BackupFolderImpl: BackupFolder, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_backupfolder(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_backupfolder(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Names of the files directly in the folder.
+     */
+open func list()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_backupfolder_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func read(name: String)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_backupfolder_read(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+open func write(name: String, bytes: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_backupfolder_write(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+}
+}
+    
+open func delete(name: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_backupfolder_delete(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceBackupFolder {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceBackupFolder = UniffiVTableCallbackInterfaceBackupFolder(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeBackupFolder.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface BackupFolder: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeBackupFolder.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface BackupFolder: handle missing in uniffiClone")
+            }
+        },
+        list: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> [String] in
+                guard let uniffiObj = try? FfiConverterTypeBackupFolder.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.list(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterSequenceString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        read: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data? in
+                guard let uniffiObj = try? FfiConverterTypeBackupFolder.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.read(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        write: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            bytes: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeBackupFolder.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.write(
+                     name: try FfiConverterString.lift(name),
+                     bytes: try FfiConverterData.lift(bytes)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        },
+        delete: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeBackupFolder.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.delete(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTwofoldError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceBackupFolder> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceBackupFolder>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitBackupFolder() {
+    uniffi_twofold_ffi_fn_init_callback_vtable_backupfolder(UniffiCallbackInterfaceBackupFolder.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupFolder: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<BackupFolder>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = BackupFolder
+
+    public static func lift(_ handle: UInt64) throws -> BackupFolder {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return BackupFolderImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: BackupFolder) -> UInt64 {
+         if let rustImpl = value as? BackupFolderImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupFolder {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: BackupFolder, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupFolder_lift(_ handle: UInt64) throws -> BackupFolder {
+    return try FfiConverterTypeBackupFolder.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupFolder_lower(_ value: BackupFolder) -> UInt64 {
+    return FfiConverterTypeBackupFolder.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The view state of one code screen over a session. Dropped (or `hide_all`) when the screen
+ * is left; locking the session makes every call fail with `Locked`.
+ */
+public protocol CodeListProtocol: AnyObject, Sendable {
+    
+    /**
+     * The code to put on the clipboard (no spaces): reveals the row and records the use.
+     * `None` when the row has nothing to copy (an HOTP row not asked for its next code).
+     */
+    func copyCode(id: String, nowMs: Int64) throws  -> String?
+    
+    /**
+     * Leaving the screen: every row hidden again, generated HOTP codes forgotten.
+     */
+    func hideAll() 
+    
+    /**
+     * Advances an HOTP counter (saved first), reveals the row and shows the code on it.
+     */
+    func nextHotp(id: String, nowMs: Int64) throws  -> String
+    
+    /**
+     * Reveals one row until `hide_all`.
+     */
+    func reveal(id: String) throws 
+    
+    /**
+     * The visible rows at `now_ms`: entries of `group_id` (`None`: all) matching `query`
+     * (every word; case and accents ignored), favourites first, then the vault's order. The
+     * filter comes with every call, so a list is always computed for the filter it shows.
+     */
+    func rows(query: String, groupId: String?, nowMs: Int64) throws  -> CodeRows
+    
+    /**
+     * Hides codes until revealed; turning it on hides every row again.
+     */
+    func setTapToReveal(on: Bool) 
+    
+}
+/**
+ * The view state of one code screen over a session. Dropped (or `hide_all`) when the screen
+ * is left; locking the session makes every call fail with `Locked`.
+ */
+open class CodeList: CodeListProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_codelist(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_codelist(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The code to put on the clipboard (no spaces): reveals the row and records the use.
+     * `None` when the row has nothing to copy (an HOTP row not asked for its next code).
+     */
+open func copyCode(id: String, nowMs: Int64)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_copy_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Leaving the screen: every row hidden again, generated HOTP codes forgotten.
+     */
+open func hideAll()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_hide_all(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Advances an HOTP counter (saved first), reveals the row and shows the code on it.
+     */
+open func nextHotp(id: String, nowMs: Int64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_next_hotp(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reveals one row until `hide_all`.
+     */
+open func reveal(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_reveal(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The visible rows at `now_ms`: entries of `group_id` (`None`: all) matching `query`
+     * (every word; case and accents ignored), favourites first, then the vault's order. The
+     * filter comes with every call, so a list is always computed for the filter it shows.
+     */
+open func rows(query: String, groupId: String?, nowMs: Int64)throws  -> CodeRows  {
+    return try  FfiConverterTypeCodeRows_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_rows(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(query),
+        FfiConverterOptionString.lower(groupId),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Hides codes until revealed; turning it on hides every row again.
+     */
+open func setTapToReveal(on: Bool)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_codelist_set_tap_to_reveal(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(on),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeList: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CodeList
+
+    public static func lift(_ handle: UInt64) throws -> CodeList {
+        return CodeList(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CodeList) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeList {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CodeList, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeList_lift(_ handle: UInt64) throws -> CodeList {
+    return try FfiConverterTypeCodeList.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeList_lower(_ value: CodeList) -> UInt64 {
+    return FfiConverterTypeCodeList.lower(value)
+}
+
+
+
+
+
+
+/**
  * A scanning session: feed it camera frames (`scan_luma`), pictures (`scan_image`) or typed
  * text (`scan_text`, as bytes); it decodes in the core, keeps partial Google exports and the
  * accounts found until `add_to` puts them in a vault. Only previews come back.
@@ -885,6 +1672,153 @@ public func FfiConverterTypeEnrollment_lift(_ handle: UInt64) throws -> Enrollme
 #endif
 public func FfiConverterTypeEnrollment_lower(_ value: Enrollment) -> UInt64 {
     return FfiConverterTypeEnrollment.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Automatic backups into one folder, keeping the newest `keep`. Requests while a backup
+ * runs are merged into one more run.
+ */
+public protocol FolderBackupperProtocol: AnyObject, Sendable {
+    
+    /**
+     * Backs up `vault` now (sealed to its recovery key, written, read back, confirmed, then
+     * older automatic backups pruned). `None` when a backup was already running: it runs once
+     * more for this request, and its caller gets the result.
+     */
+    func backupNow(vault: VaultSession, nowMs: Int64) throws  -> FolderBackupResult?
+    
+}
+/**
+ * Automatic backups into one folder, keeping the newest `keep`. Requests while a backup
+ * runs are merged into one more run.
+ */
+open class FolderBackupper: FolderBackupperProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_folderbackupper(self.handle, $0) }
+    }
+public convenience init(folder: BackupFolder, keep: UInt32) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_constructor_folderbackupper_new(
+        FfiConverterTypeBackupFolder_lower(folder),
+        FfiConverterUInt32.lower(keep),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_folderbackupper(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Backs up `vault` now (sealed to its recovery key, written, read back, confirmed, then
+     * older automatic backups pruned). `None` when a backup was already running: it runs once
+     * more for this request, and its caller gets the result.
+     */
+open func backupNow(vault: VaultSession, nowMs: Int64)throws  -> FolderBackupResult?  {
+    return try  FfiConverterOptionTypeFolderBackupResult.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_folderbackupper_backup_now(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVaultSession_lower(vault),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFolderBackupper: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = FolderBackupper
+
+    public static func lift(_ handle: UInt64) throws -> FolderBackupper {
+        return FolderBackupper(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: FolderBackupper) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FolderBackupper {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FolderBackupper, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFolderBackupper_lift(_ handle: UInt64) throws -> FolderBackupper {
+    return try FfiConverterTypeFolderBackupper.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFolderBackupper_lower(_ value: FolderBackupper) -> UInt64 {
+    return FfiConverterTypeFolderBackupper.lower(value)
 }
 
 
@@ -1250,6 +2184,173 @@ public func FfiConverterTypePendingBackup_lift(_ handle: UInt64) throws -> Pendi
 #endif
 public func FfiConverterTypePendingBackup_lower(_ value: PendingBackup) -> UInt64 {
     return FfiConverterTypePendingBackup.lower(value)
+}
+
+
+
+
+
+
+/**
+ * An export waiting to be written by the app where the user chose, and confirmed from what
+ * the provider returns when read back. Only a confirmed export counts as saved.
+ */
+public protocol PendingExportProtocol: AnyObject, Sendable {
+    
+    /**
+     * The file to write (the secrets, or the encrypted vault): wipe it after writing.
+     */
+    func bytes()  -> Data
+    
+    /**
+     * Confirms the export from the bytes read back: exactly what was written (and for a
+     * Twofold backup, decrypting to the vault), else `Storage` / `VaultCorrupt`.
+     */
+    func confirm(readBack: Data) throws 
+    
+    /**
+     * Accounts the format cannot hold.
+     */
+    func skipped()  -> [SkippedEntry]
+    
+}
+/**
+ * An export waiting to be written by the app where the user chose, and confirmed from what
+ * the provider returns when read back. Only a confirmed export counts as saved.
+ */
+open class PendingExport: PendingExportProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twofold_ffi_fn_clone_pendingexport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twofold_ffi_fn_free_pendingexport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The file to write (the secrets, or the encrypted vault): wipe it after writing.
+     */
+open func bytes() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_pendingexport_bytes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Confirms the export from the bytes read back: exactly what was written (and for a
+     * Twofold backup, decrypting to the vault), else `Storage` / `VaultCorrupt`.
+     */
+open func confirm(readBack: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_pendingexport_confirm(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(readBack),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Accounts the format cannot hold.
+     */
+open func skipped() -> [SkippedEntry]  {
+    return try!  FfiConverterSequenceTypeSkippedEntry.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_pendingexport_skipped(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingExport: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PendingExport
+
+    public static func lift(_ handle: UInt64) throws -> PendingExport {
+        return PendingExport(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PendingExport) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingExport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PendingExport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingExport_lift(_ handle: UInt64) throws -> PendingExport {
+    return try FfiConverterTypePendingExport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingExport_lower(_ value: PendingExport) -> UInt64 {
+    return FfiConverterTypePendingExport.lower(value)
 }
 
 
@@ -2372,9 +3473,10 @@ public protocol TransferReceiverProtocol: AnyObject, Sendable {
     func progress() throws  -> TransferProgress
     
     /**
-     * One scanned frame (any order; duplicates harmless).
+     * One scanned frame (any order; duplicates harmless); once the accounts are complete the
+     * result carries the confirmation code, the reply and the preview too.
      */
-    func receiveFrame(text: String, nowSeconds: UInt64) throws  -> TransferProgress
+    func receiveFrame(text: String, nowSeconds: UInt64) throws  -> ReceivedFrame
     
     /**
      * Waits (blocking, `timeout_ms` for the whole exchange) for the sender on the invite's
@@ -2536,10 +3638,11 @@ open func progress()throws  -> TransferProgress  {
 }
     
     /**
-     * One scanned frame (any order; duplicates harmless).
+     * One scanned frame (any order; duplicates harmless); once the accounts are complete the
+     * result carries the confirmation code, the reply and the preview too.
      */
-open func receiveFrame(text: String, nowSeconds: UInt64)throws  -> TransferProgress  {
-    return try  FfiConverterTypeTransferProgress_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func receiveFrame(text: String, nowSeconds: UInt64)throws  -> ReceivedFrame  {
+    return try  FfiConverterTypeReceivedFrame_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_transferreceiver_receive_frame(
             self.uniffiCloneHandle(),
@@ -3260,6 +4363,16 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func useRecoveryCode(id: String, code: Data) throws 
     
     /**
+     * A code list over this session (no search, no group, codes shown).
+     */
+    func codeList()  -> CodeList
+    
+    /**
+     * Makes an export of `format` in memory (`password` for the encrypted formats; wiped).
+     */
+    func prepareExport(format: ExportFormat, password: Data?, nowMs: Int64) throws  -> PendingExport
+    
+    /**
      * Aegis JSON (UTF-8); encrypted with Aegis's parameters when `password` is given.
      */
     func exportAegis(password: Data?) throws  -> Data
@@ -3491,6 +4604,21 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      * `verify_backup` for bytes the app read from a document provider.
      */
     func verifyBackupBytes(bytes: Data, key: BackupKey) throws  -> BackupCheck
+    
+    /**
+     * The vault password (bytes, wiped).
+     */
+    func verifyPassword(password: Data) throws 
+    
+    /**
+     * A platform slot's key, unwrapped by the app's keystore (the biometric prompt).
+     */
+    func verifyPlatformKey(slotId: String, key: Data) throws 
+    
+    /**
+     * The recovery key as typed.
+     */
+    func verifyRecoveryKey(recoveryKey: String) throws 
     
 }
 open class VaultSession: VaultSessionProtocol, @unchecked Sendable {
@@ -3769,6 +4897,33 @@ open func useRecoveryCode(id: String, code: Data)throws   {try rustCallWithError
         FfiConverterData.lower(code),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * A code list over this session (no search, no group, codes shown).
+     */
+open func codeList() -> CodeList  {
+    return try!  FfiConverterTypeCodeList_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_code_list(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Makes an export of `format` in memory (`password` for the encrypted formats; wiped).
+     */
+open func prepareExport(format: ExportFormat, password: Data?, nowMs: Int64)throws  -> PendingExport  {
+    return try  FfiConverterTypePendingExport_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_prepare_export(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeExportFormat_lower(format),
+        FfiConverterOptionData.lower(password),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -4438,6 +5593,43 @@ open func verifyBackupBytes(bytes: Data, key: BackupKey)throws  -> BackupCheck  
 })
 }
     
+    /**
+     * The vault password (bytes, wiped).
+     */
+open func verifyPassword(password: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_verify_password(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(password),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A platform slot's key, unwrapped by the app's keystore (the biometric prompt).
+     */
+open func verifyPlatformKey(slotId: String, key: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_verify_platform_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(slotId),
+        FfiConverterData.lower(key),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The recovery key as typed.
+     */
+open func verifyRecoveryKey(recoveryKey: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_method_vaultsession_verify_recovery_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(recoveryKey),uniffiCallStatus
+    )
+}
+}
+    
 
     
 }
@@ -4778,7 +5970,6 @@ public func FfiConverterTypeBackupResult_lower(_ value: BackupResult) -> RustBuf
 
 
 /**
-<<<<<<< HEAD
  * "Last restore drill: 3 weeks ago, OK" and the rest of the status screen.
  */
 public struct CareStatusView: Equatable, Hashable {
@@ -4804,39 +5995,6 @@ public struct CareStatusView: Equatable, Hashable {
         self.drillDue = drillDue
         self.recoveryKeyConfirmedAt = recoveryKeyConfirmedAt
         self.exposedEntries = exposedEntries
-=======
- * The clock after a calibration.
- */
-public struct ClockCalibration: Equatable, Hashable {
-    /**
-     * The new clock offset (seconds added to the device's clock).
-     */
-    public var offsetSeconds: Int64
-    /**
-     * Right to within ± this many seconds (half the account's period).
-     */
-    public var uncertaintySeconds: UInt32
-    /**
-     * Past ±15 s: show a clock warning.
-     */
-    public var warn: Bool
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The new clock offset (seconds added to the device's clock).
-         */offsetSeconds: Int64, 
-        /**
-         * Right to within ± this many seconds (half the account's period).
-         */uncertaintySeconds: UInt32, 
-        /**
-         * Past ±15 s: show a clock warning.
-         */warn: Bool) {
-        self.offsetSeconds = offsetSeconds
-        self.uncertaintySeconds = uncertaintySeconds
-        self.warn = warn
->>>>>>> recovery-a
     }
 
     
@@ -4845,17 +6003,12 @@ public struct ClockCalibration: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-<<<<<<< HEAD
 extension CareStatusView: Sendable {}
-=======
-extension ClockCalibration: Sendable {}
->>>>>>> recovery-a
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-<<<<<<< HEAD
 public struct FfiConverterTypeCareStatusView: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CareStatusView {
         return
@@ -4876,22 +6029,6 @@ public struct FfiConverterTypeCareStatusView: FfiConverterRustBuffer {
         FfiConverterBool.write(value.drillDue, into: &buf)
         FfiConverterOptionInt64.write(value.recoveryKeyConfirmedAt, into: &buf)
         FfiConverterUInt32.write(value.exposedEntries, into: &buf)
-=======
-public struct FfiConverterTypeClockCalibration: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClockCalibration {
-        return
-            try ClockCalibration(
-                offsetSeconds: FfiConverterInt64.read(from: &buf), 
-                uncertaintySeconds: FfiConverterUInt32.read(from: &buf), 
-                warn: FfiConverterBool.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ClockCalibration, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.offsetSeconds, into: &buf)
-        FfiConverterUInt32.write(value.uncertaintySeconds, into: &buf)
-        FfiConverterBool.write(value.warn, into: &buf)
->>>>>>> recovery-a
     }
 }
 
@@ -4899,19 +6036,13 @@ public struct FfiConverterTypeClockCalibration: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-<<<<<<< HEAD
 public func FfiConverterTypeCareStatusView_lift(_ buf: RustBuffer) throws -> CareStatusView {
     return try FfiConverterTypeCareStatusView.lift(buf)
-=======
-public func FfiConverterTypeClockCalibration_lift(_ buf: RustBuffer) throws -> ClockCalibration {
-    return try FfiConverterTypeClockCalibration.lift(buf)
->>>>>>> recovery-a
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-<<<<<<< HEAD
 public func FfiConverterTypeCareStatusView_lower(_ value: CareStatusView) -> RustBuffer {
     return FfiConverterTypeCareStatusView.lower(value)
 }
@@ -4987,10 +6118,85 @@ public func FfiConverterTypeCheckupSettingsView_lift(_ buf: RustBuffer) throws -
 #endif
 public func FfiConverterTypeCheckupSettingsView_lower(_ value: CheckupSettingsView) -> RustBuffer {
     return FfiConverterTypeCheckupSettingsView.lower(value)
-=======
+}
+
+
+/**
+ * The clock after a calibration.
+ */
+public struct ClockCalibration: Equatable, Hashable {
+    /**
+     * The new clock offset (seconds added to the device's clock).
+     */
+    public var offsetSeconds: Int64
+    /**
+     * Right to within ± this many seconds (half the account's period).
+     */
+    public var uncertaintySeconds: UInt32
+    /**
+     * Past ±15 s: show a clock warning.
+     */
+    public var warn: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new clock offset (seconds added to the device's clock).
+         */offsetSeconds: Int64, 
+        /**
+         * Right to within ± this many seconds (half the account's period).
+         */uncertaintySeconds: UInt32, 
+        /**
+         * Past ±15 s: show a clock warning.
+         */warn: Bool) {
+        self.offsetSeconds = offsetSeconds
+        self.uncertaintySeconds = uncertaintySeconds
+        self.warn = warn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClockCalibration: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClockCalibration: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClockCalibration {
+        return
+            try ClockCalibration(
+                offsetSeconds: FfiConverterInt64.read(from: &buf), 
+                uncertaintySeconds: FfiConverterUInt32.read(from: &buf), 
+                warn: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClockCalibration, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.offsetSeconds, into: &buf)
+        FfiConverterUInt32.write(value.uncertaintySeconds, into: &buf)
+        FfiConverterBool.write(value.warn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClockCalibration_lift(_ buf: RustBuffer) throws -> ClockCalibration {
+    return try FfiConverterTypeClockCalibration.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 public func FfiConverterTypeClockCalibration_lower(_ value: ClockCalibration) -> RustBuffer {
     return FfiConverterTypeClockCalibration.lower(value)
->>>>>>> recovery-a
 }
 
 
@@ -5051,6 +6257,222 @@ public func FfiConverterTypeClockStatus_lift(_ buf: RustBuffer) throws -> ClockS
 #endif
 public func FfiConverterTypeClockStatus_lower(_ value: ClockStatus) -> RustBuffer {
     return FfiConverterTypeClockStatus.lower(value)
+}
+
+
+/**
+ * One row of the code list.
+ */
+public struct CodeRow: Equatable, Hashable {
+    public var entryId: String
+    public var issuer: String
+    public var account: String
+    public var groupIds: [String]
+    public var favorite: Bool
+    public var otpType: OtpType
+    public var weakSecret: Bool
+    /**
+     * Tap-to-reveal is on and the row is not revealed: no code is given.
+     */
+    public var hidden: Bool
+    /**
+     * The code grouped for reading ("123 456"); `None` while hidden and for an HOTP row
+     * until its next code was asked for. Copy with `CodeList.copy_code`.
+     */
+    public var codeDisplay: String?
+    /**
+     * The next period's code, grouped; `None` while hidden and for HOTP.
+     */
+    public var nextCodeDisplay: String?
+    /**
+     * Period in seconds (0 for HOTP).
+     */
+    public var period: UInt32
+    /**
+     * Milliseconds until the code changes (0 for HOTP).
+     */
+    public var remainingMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(entryId: String, issuer: String, account: String, groupIds: [String], favorite: Bool, otpType: OtpType, weakSecret: Bool, 
+        /**
+         * Tap-to-reveal is on and the row is not revealed: no code is given.
+         */hidden: Bool, 
+        /**
+         * The code grouped for reading ("123 456"); `None` while hidden and for an HOTP row
+         * until its next code was asked for. Copy with `CodeList.copy_code`.
+         */codeDisplay: String?, 
+        /**
+         * The next period's code, grouped; `None` while hidden and for HOTP.
+         */nextCodeDisplay: String?, 
+        /**
+         * Period in seconds (0 for HOTP).
+         */period: UInt32, 
+        /**
+         * Milliseconds until the code changes (0 for HOTP).
+         */remainingMs: UInt64) {
+        self.entryId = entryId
+        self.issuer = issuer
+        self.account = account
+        self.groupIds = groupIds
+        self.favorite = favorite
+        self.otpType = otpType
+        self.weakSecret = weakSecret
+        self.hidden = hidden
+        self.codeDisplay = codeDisplay
+        self.nextCodeDisplay = nextCodeDisplay
+        self.period = period
+        self.remainingMs = remainingMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CodeRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeRow {
+        return
+            try CodeRow(
+                entryId: FfiConverterString.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                account: FfiConverterString.read(from: &buf), 
+                groupIds: FfiConverterSequenceString.read(from: &buf), 
+                favorite: FfiConverterBool.read(from: &buf), 
+                otpType: FfiConverterTypeOtpType.read(from: &buf), 
+                weakSecret: FfiConverterBool.read(from: &buf), 
+                hidden: FfiConverterBool.read(from: &buf), 
+                codeDisplay: FfiConverterOptionString.read(from: &buf), 
+                nextCodeDisplay: FfiConverterOptionString.read(from: &buf), 
+                period: FfiConverterUInt32.read(from: &buf), 
+                remainingMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CodeRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterString.write(value.account, into: &buf)
+        FfiConverterSequenceString.write(value.groupIds, into: &buf)
+        FfiConverterBool.write(value.favorite, into: &buf)
+        FfiConverterTypeOtpType.write(value.otpType, into: &buf)
+        FfiConverterBool.write(value.weakSecret, into: &buf)
+        FfiConverterBool.write(value.hidden, into: &buf)
+        FfiConverterOptionString.write(value.codeDisplay, into: &buf)
+        FfiConverterOptionString.write(value.nextCodeDisplay, into: &buf)
+        FfiConverterUInt32.write(value.period, into: &buf)
+        FfiConverterUInt64.write(value.remainingMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeRow_lift(_ buf: RustBuffer) throws -> CodeRow {
+    return try FfiConverterTypeCodeRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeRow_lower(_ value: CodeRow) -> RustBuffer {
+    return FfiConverterTypeCodeRow.lower(value)
+}
+
+
+/**
+ * The code list at one moment.
+ */
+public struct CodeRows: Equatable, Hashable {
+    public var rows: [CodeRow]
+    /**
+     * Live entries in the vault, before search and group filter.
+     */
+    public var total: UInt32
+    /**
+     * Ask for rows again after this many milliseconds.
+     */
+    public var refreshInMs: UInt64
+    public var clockOffsetSeconds: Int64
+    /**
+     * The clock offset is large enough to warn the user.
+     */
+    public var clockWarning: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(rows: [CodeRow], 
+        /**
+         * Live entries in the vault, before search and group filter.
+         */total: UInt32, 
+        /**
+         * Ask for rows again after this many milliseconds.
+         */refreshInMs: UInt64, clockOffsetSeconds: Int64, 
+        /**
+         * The clock offset is large enough to warn the user.
+         */clockWarning: Bool) {
+        self.rows = rows
+        self.total = total
+        self.refreshInMs = refreshInMs
+        self.clockOffsetSeconds = clockOffsetSeconds
+        self.clockWarning = clockWarning
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CodeRows: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeRows: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeRows {
+        return
+            try CodeRows(
+                rows: FfiConverterSequenceTypeCodeRow.read(from: &buf), 
+                total: FfiConverterUInt32.read(from: &buf), 
+                refreshInMs: FfiConverterUInt64.read(from: &buf), 
+                clockOffsetSeconds: FfiConverterInt64.read(from: &buf), 
+                clockWarning: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CodeRows, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeCodeRow.write(value.rows, into: &buf)
+        FfiConverterUInt32.write(value.total, into: &buf)
+        FfiConverterUInt64.write(value.refreshInMs, into: &buf)
+        FfiConverterInt64.write(value.clockOffsetSeconds, into: &buf)
+        FfiConverterBool.write(value.clockWarning, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeRows_lift(_ buf: RustBuffer) throws -> CodeRows {
+    return try FfiConverterTypeCodeRows.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeRows_lower(_ value: CodeRows) -> RustBuffer {
+    return FfiConverterTypeCodeRows.lower(value)
 }
 
 
@@ -5612,6 +7034,119 @@ public func FfiConverterTypeEntryView_lower(_ value: EntryView) -> RustBuffer {
 
 
 /**
+ * One format of the export catalogue.
+ */
+public struct ExportFormatInfo: Equatable, Hashable {
+    public var format: ExportFormat
+    /**
+     * Its name for a list.
+     */
+    public var name: String
+    /**
+     * The file name to suggest when saving (empty for QR codes on screen).
+     */
+    public var fileName: String
+    /**
+     * The document's MIME type (empty for QR codes on screen).
+     */
+    public var mimeType: String
+    /**
+     * The user must choose a password for the file.
+     */
+    public var needsPassword: Bool
+    /**
+     * The secrets are readable in the result: warn before.
+     */
+    public var plaintext: Bool
+    /**
+     * Saved as a file (`false`: drawn on screen with `export_google_migration`).
+     */
+    public var isFile: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(format: ExportFormat, 
+        /**
+         * Its name for a list.
+         */name: String, 
+        /**
+         * The file name to suggest when saving (empty for QR codes on screen).
+         */fileName: String, 
+        /**
+         * The document's MIME type (empty for QR codes on screen).
+         */mimeType: String, 
+        /**
+         * The user must choose a password for the file.
+         */needsPassword: Bool, 
+        /**
+         * The secrets are readable in the result: warn before.
+         */plaintext: Bool, 
+        /**
+         * Saved as a file (`false`: drawn on screen with `export_google_migration`).
+         */isFile: Bool) {
+        self.format = format
+        self.name = name
+        self.fileName = fileName
+        self.mimeType = mimeType
+        self.needsPassword = needsPassword
+        self.plaintext = plaintext
+        self.isFile = isFile
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExportFormatInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportFormatInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportFormatInfo {
+        return
+            try ExportFormatInfo(
+                format: FfiConverterTypeExportFormat.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                fileName: FfiConverterString.read(from: &buf), 
+                mimeType: FfiConverterString.read(from: &buf), 
+                needsPassword: FfiConverterBool.read(from: &buf), 
+                plaintext: FfiConverterBool.read(from: &buf), 
+                isFile: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExportFormatInfo, into buf: inout [UInt8]) {
+        FfiConverterTypeExportFormat.write(value.format, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.fileName, into: &buf)
+        FfiConverterString.write(value.mimeType, into: &buf)
+        FfiConverterBool.write(value.needsPassword, into: &buf)
+        FfiConverterBool.write(value.plaintext, into: &buf)
+        FfiConverterBool.write(value.isFile, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormatInfo_lift(_ buf: RustBuffer) throws -> ExportFormatInfo {
+    return try FfiConverterTypeExportFormatInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormatInfo_lower(_ value: ExportFormatInfo) -> RustBuffer {
+    return FfiConverterTypeExportFormatInfo.lower(value)
+}
+
+
+/**
  * Progress of a multi-QR Google export.
  */
 public struct ExportProgress: Equatable, Hashable {
@@ -5768,6 +7303,63 @@ public func FfiConverterTypeExposureView_lower(_ value: ExposureView) -> RustBuf
 
 
 /**
+ * What is wrong with one field, in words for the form.
+ */
+public struct FieldProblem: Equatable, Hashable {
+    public var field: FormField
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(field: FormField, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FieldProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldProblem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldProblem {
+        return
+            try FieldProblem(
+                field: FfiConverterTypeFormField.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FieldProblem, into buf: inout [UInt8]) {
+        FfiConverterTypeFormField.write(value.field, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldProblem_lift(_ buf: RustBuffer) throws -> FieldProblem {
+    return try FfiConverterTypeFieldProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldProblem_lower(_ value: FieldProblem) -> RustBuffer {
+    return FfiConverterTypeFieldProblem.lower(value)
+}
+
+
+/**
  * One finding of the security checkup.
  */
 public struct FindingView: Equatable, Hashable {
@@ -5843,6 +7435,83 @@ public func FfiConverterTypeFindingView_lift(_ buf: RustBuffer) throws -> Findin
 #endif
 public func FfiConverterTypeFindingView_lower(_ value: FindingView) -> RustBuffer {
     return FfiConverterTypeFindingView.lower(value)
+}
+
+
+/**
+ * What an automatic backup into the folder did.
+ */
+public struct FolderBackupResult: Equatable, Hashable {
+    /**
+     * The file written, read back and confirmed.
+     */
+    public var name: String
+    public var entryCount: UInt64
+    public var size: UInt64
+    /**
+     * Older automatic backups deleted (other files are never touched).
+     */
+    public var deleted: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The file written, read back and confirmed.
+         */name: String, entryCount: UInt64, size: UInt64, 
+        /**
+         * Older automatic backups deleted (other files are never touched).
+         */deleted: [String]) {
+        self.name = name
+        self.entryCount = entryCount
+        self.size = size
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FolderBackupResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFolderBackupResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FolderBackupResult {
+        return
+            try FolderBackupResult(
+                name: FfiConverterString.read(from: &buf), 
+                entryCount: FfiConverterUInt64.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                deleted: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FolderBackupResult, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt64.write(value.entryCount, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterSequenceString.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFolderBackupResult_lift(_ buf: RustBuffer) throws -> FolderBackupResult {
+    return try FfiConverterTypeFolderBackupResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFolderBackupResult_lower(_ value: FolderBackupResult) -> RustBuffer {
+    return FfiConverterTypeFolderBackupResult.lower(value)
 }
 
 
@@ -6231,6 +7900,63 @@ public func FfiConverterTypeOtpParams_lower(_ value: OtpParams) -> RustBuffer {
 
 
 /**
+ * The parameters, or what is wrong with each field (`params` is `None` then).
+ */
+public struct ParsedParams: Equatable, Hashable {
+    public var params: OtpParams?
+    public var problems: [FieldProblem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(params: OtpParams?, problems: [FieldProblem]) {
+        self.params = params
+        self.problems = problems
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ParsedParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeParsedParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ParsedParams {
+        return
+            try ParsedParams(
+                params: FfiConverterOptionTypeOtpParams.read(from: &buf), 
+                problems: FfiConverterSequenceTypeFieldProblem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ParsedParams, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeOtpParams.write(value.params, into: &buf)
+        FfiConverterSequenceTypeFieldProblem.write(value.problems, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedParams_lift(_ buf: RustBuffer) throws -> ParsedParams {
+    return try FfiConverterTypeParsedParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedParams_lower(_ value: ParsedParams) -> RustBuffer {
+    return FfiConverterTypeParsedParams.lower(value)
+}
+
+
+/**
  * How strong a new password looks (for the create-vault and change-password screens).
  */
 public struct PasswordStrength: Equatable, Hashable {
@@ -6371,7 +8097,91 @@ public func FfiConverterTypeQrMatrix_lower(_ value: QrMatrix) -> RustBuffer {
 
 
 /**
-<<<<<<< HEAD
+ * What one scanned frame brought: the progress, and once the accounts are complete, the
+ * confirmation code to compare, the reply to show the old device and the preview — taken
+ * together, so a screen never shows a code without its preview.
+ */
+public struct ReceivedFrame: Equatable, Hashable {
+    public var progress: TransferProgress
+    /**
+     * Set once complete.
+     */
+    public var confirmationCode: String?
+    /**
+     * Set once complete (the QR text for the old device).
+     */
+    public var replyText: String?
+    /**
+     * The accounts received (no secrets); empty until complete.
+     */
+    public var preview: [ImportedPreview]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(progress: TransferProgress, 
+        /**
+         * Set once complete.
+         */confirmationCode: String?, 
+        /**
+         * Set once complete (the QR text for the old device).
+         */replyText: String?, 
+        /**
+         * The accounts received (no secrets); empty until complete.
+         */preview: [ImportedPreview]) {
+        self.progress = progress
+        self.confirmationCode = confirmationCode
+        self.replyText = replyText
+        self.preview = preview
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReceivedFrame: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReceivedFrame: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReceivedFrame {
+        return
+            try ReceivedFrame(
+                progress: FfiConverterTypeTransferProgress.read(from: &buf), 
+                confirmationCode: FfiConverterOptionString.read(from: &buf), 
+                replyText: FfiConverterOptionString.read(from: &buf), 
+                preview: FfiConverterSequenceTypeImportedPreview.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReceivedFrame, into buf: inout [UInt8]) {
+        FfiConverterTypeTransferProgress.write(value.progress, into: &buf)
+        FfiConverterOptionString.write(value.confirmationCode, into: &buf)
+        FfiConverterOptionString.write(value.replyText, into: &buf)
+        FfiConverterSequenceTypeImportedPreview.write(value.preview, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivedFrame_lift(_ buf: RustBuffer) throws -> ReceivedFrame {
+    return try FfiConverterTypeReceivedFrame.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivedFrame_lower(_ value: ReceivedFrame) -> RustBuffer {
+    return FfiConverterTypeReceivedFrame.lower(value)
+}
+
+
+/**
  * How many recovery codes an account has, without revealing them.
  */
 public struct RecoveryCodeSummary: Equatable, Hashable {
@@ -6383,33 +8193,6 @@ public struct RecoveryCodeSummary: Equatable, Hashable {
     public init(total: UInt32, unused: UInt32) {
         self.total = total
         self.unused = unused
-=======
- * What a recovery kit holds besides the key.
- */
-public struct RecoveryKitOptions: Equatable, Hashable {
-    /**
-     * Add the accounts as QR codes only the recovery key opens.
-     */
-    public var withAccounts: Bool
-    /**
-     * Where the user keeps backups (e.g. the backup folder's display name); `None` prints
-     * a line to fill in.
-     */
-    public var backupLocation: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Add the accounts as QR codes only the recovery key opens.
-         */withAccounts: Bool, 
-        /**
-         * Where the user keeps backups (e.g. the backup folder's display name); `None` prints
-         * a line to fill in.
-         */backupLocation: String?) {
-        self.withAccounts = withAccounts
-        self.backupLocation = backupLocation
->>>>>>> recovery-a
     }
 
     
@@ -6418,17 +8201,12 @@ public struct RecoveryKitOptions: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-<<<<<<< HEAD
 extension RecoveryCodeSummary: Sendable {}
-=======
-extension RecoveryKitOptions: Sendable {}
->>>>>>> recovery-a
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-<<<<<<< HEAD
 public struct FfiConverterTypeRecoveryCodeSummary: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryCodeSummary {
         return
@@ -6441,20 +8219,6 @@ public struct FfiConverterTypeRecoveryCodeSummary: FfiConverterRustBuffer {
     public static func write(_ value: RecoveryCodeSummary, into buf: inout [UInt8]) {
         FfiConverterUInt32.write(value.total, into: &buf)
         FfiConverterUInt32.write(value.unused, into: &buf)
-=======
-public struct FfiConverterTypeRecoveryKitOptions: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryKitOptions {
-        return
-            try RecoveryKitOptions(
-                withAccounts: FfiConverterBool.read(from: &buf), 
-                backupLocation: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: RecoveryKitOptions, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.withAccounts, into: &buf)
-        FfiConverterOptionString.write(value.backupLocation, into: &buf)
->>>>>>> recovery-a
     }
 }
 
@@ -6462,19 +8226,13 @@ public struct FfiConverterTypeRecoveryKitOptions: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-<<<<<<< HEAD
 public func FfiConverterTypeRecoveryCodeSummary_lift(_ buf: RustBuffer) throws -> RecoveryCodeSummary {
     return try FfiConverterTypeRecoveryCodeSummary.lift(buf)
-=======
-public func FfiConverterTypeRecoveryKitOptions_lift(_ buf: RustBuffer) throws -> RecoveryKitOptions {
-    return try FfiConverterTypeRecoveryKitOptions.lift(buf)
->>>>>>> recovery-a
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-<<<<<<< HEAD
 public func FfiConverterTypeRecoveryCodeSummary_lower(_ value: RecoveryCodeSummary) -> RustBuffer {
     return FfiConverterTypeRecoveryCodeSummary.lower(value)
 }
@@ -6538,10 +8296,77 @@ public func FfiConverterTypeRecoveryCodeView_lift(_ buf: RustBuffer) throws -> R
 #endif
 public func FfiConverterTypeRecoveryCodeView_lower(_ value: RecoveryCodeView) -> RustBuffer {
     return FfiConverterTypeRecoveryCodeView.lower(value)
-=======
+}
+
+
+/**
+ * What a recovery kit holds besides the key.
+ */
+public struct RecoveryKitOptions: Equatable, Hashable {
+    /**
+     * Add the accounts as QR codes only the recovery key opens.
+     */
+    public var withAccounts: Bool
+    /**
+     * Where the user keeps backups (e.g. the backup folder's display name); `None` prints
+     * a line to fill in.
+     */
+    public var backupLocation: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Add the accounts as QR codes only the recovery key opens.
+         */withAccounts: Bool, 
+        /**
+         * Where the user keeps backups (e.g. the backup folder's display name); `None` prints
+         * a line to fill in.
+         */backupLocation: String?) {
+        self.withAccounts = withAccounts
+        self.backupLocation = backupLocation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecoveryKitOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryKitOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryKitOptions {
+        return
+            try RecoveryKitOptions(
+                withAccounts: FfiConverterBool.read(from: &buf), 
+                backupLocation: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecoveryKitOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.withAccounts, into: &buf)
+        FfiConverterOptionString.write(value.backupLocation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryKitOptions_lift(_ buf: RustBuffer) throws -> RecoveryKitOptions {
+    return try FfiConverterTypeRecoveryKitOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 public func FfiConverterTypeRecoveryKitOptions_lower(_ value: RecoveryKitOptions) -> RustBuffer {
     return FfiConverterTypeRecoveryKitOptions.lower(value)
->>>>>>> recovery-a
 }
 
 
@@ -7897,6 +9722,94 @@ public func FfiConverterTypeUriPreview_lower(_ value: UriPreview) -> RustBuffer 
 
 
 /**
+ * What to do when the app goes to the background.
+ */
+
+public enum AutoLockAction: Equatable, Hashable {
+    
+    /**
+     * Lock at once.
+     */
+    case lockNow
+    /**
+     * Set a timer for `ms`; on firing call `timer_fired`, on return `foregrounded`.
+     */
+    case lockAfter(ms: UInt64
+    )
+    /**
+     * Never lock automatically.
+     */
+    case stay
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AutoLockAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAutoLockAction: FfiConverterRustBuffer {
+    typealias SwiftType = AutoLockAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AutoLockAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .lockNow
+        
+        case 2: return .lockAfter(ms: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .stay
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AutoLockAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .lockNow:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .lockAfter(ms):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt64.write(ms, into: &buf)
+            
+        
+        case .stay:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoLockAction_lift(_ buf: RustBuffer) throws -> AutoLockAction {
+    return try FfiConverterTypeAutoLockAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoLockAction_lower(_ value: AutoLockAction) -> RustBuffer {
+    return FfiConverterTypeAutoLockAction.lower(value)
+}
+
+
+
+/**
  * Opens a backup.
  */
 
@@ -8036,6 +9949,103 @@ public func FfiConverterTypeDrillCredentialKind_lift(_ buf: RustBuffer) throws -
 #endif
 public func FfiConverterTypeDrillCredentialKind_lower(_ value: DrillCredentialKind) -> RustBuffer {
     return FfiConverterTypeDrillCredentialKind.lower(value)
+}
+
+
+
+/**
+ * An export format.
+ */
+
+public enum ExportFormat: Equatable, Hashable {
+    
+    case twofoldBackup
+    case aegisEncrypted
+    case aegisPlain
+    case otpauthList
+    case cxf
+    case googleQr
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ExportFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExportFormat: FfiConverterRustBuffer {
+    typealias SwiftType = ExportFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExportFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .twofoldBackup
+        
+        case 2: return .aegisEncrypted
+        
+        case 3: return .aegisPlain
+        
+        case 4: return .otpauthList
+        
+        case 5: return .cxf
+        
+        case 6: return .googleQr
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ExportFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .twofoldBackup:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .aegisEncrypted:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .aegisPlain:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .otpauthList:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .cxf:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .googleQr:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormat_lift(_ buf: RustBuffer) throws -> ExportFormat {
+    return try FfiConverterTypeExportFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuffer {
+    return FfiConverterTypeExportFormat.lower(value)
 }
 
 
@@ -8210,6 +10220,82 @@ public func FfiConverterTypeFindingSeverity_lower(_ value: FindingSeverity) -> R
 
 
 
+/**
+ * A field of the manual-entry form.
+ */
+
+public enum FormField: Equatable, Hashable {
+    
+    case digits
+    case period
+    case counter
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FormField: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFormField: FfiConverterRustBuffer {
+    typealias SwiftType = FormField
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FormField {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .digits
+        
+        case 2: return .period
+        
+        case 3: return .counter
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FormField, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .digits:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .period:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .counter:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormField_lift(_ buf: RustBuffer) throws -> FormField {
+    return try FfiConverterTypeFormField.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormField_lower(_ value: FormField) -> RustBuffer {
+    return FfiConverterTypeFormField.lower(value)
+}
+
+
+
 
 public enum HashAlgorithm: Equatable, Hashable {
     
@@ -8314,7 +10400,6 @@ public enum InputProblem: Equatable, Hashable {
     case headerTooLarge
     case backupNeedsCredential
     /**
-<<<<<<< HEAD
      * A recovery code refused (empty, too long, control characters, too many) or not the
      * account's (the details say which).
      */
@@ -8331,7 +10416,7 @@ public enum InputProblem: Equatable, Hashable {
      * A checkup setting out of range.
      */
     case checkupSetting
-=======
+    /**
      * Clock calibration: the account counts codes (HOTP) instead of following the time.
      */
     case calibrationNotTimeBased
@@ -8378,7 +10463,6 @@ public enum InputProblem: Equatable, Hashable {
      * The parts do not add up to the backup they were printed from.
      */
     case kitChecksum
->>>>>>> recovery-a
     /**
      * Removing the last password slot would risk a lock-out.
      */
@@ -8429,6 +10513,10 @@ public enum InputProblem: Equatable, Hashable {
      * complete yet).
      */
     case transferState
+    /**
+     * An export format drawn on screen (Google Authenticator QR codes) asked for as a file.
+     */
+    case exportNotAFile
 
 
 
@@ -8482,7 +10570,6 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         case 14: return .backupNeedsCredential
         
-<<<<<<< HEAD
         case 15: return .recoveryCode
         
         case 16: return .rotationCodeMismatch
@@ -8491,79 +10578,56 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         case 18: return .checkupSetting
         
-        case 19: return .lastPasswordSlot
+        case 19: return .calibrationNotTimeBased
         
-        case 20: return .counterExhausted
+        case 20: return .calibrationBadCode
         
-        case 21: return .vaultExists
+        case 21: return .calibrationNoMatch
         
-        case 22: return .uri
-        
-        case 23: return .secret
-        
-        case 24: return .notAnAuthenticatorCode
-        
-        case 25: return .accountCodeNotHere
-        
-        case 26: return .image
-        
-        case 27: return .notAnId
-        
-        case 28: return .keyLength
-        
-        case 29: return .notUtf8
-        
-        case 30: return .transferState
-=======
-        case 15: return .calibrationNotTimeBased
-        
-        case 16: return .calibrationBadCode
-        
-        case 17: return .calibrationNoMatch
-        
-        case 18: return .calibrationAmbiguous(matches: try FfiConverterUInt32.read(from: &buf)
+        case 22: return .calibrationAmbiguous(matches: try FfiConverterUInt32.read(from: &buf)
         )
         
-        case 19: return .calibrationSecondCodeMismatch
+        case 23: return .calibrationSecondCodeMismatch
         
-        case 20: return .calibrationWindow
+        case 24: return .calibrationWindow
         
-        case 21: return .kitTooLarge(bytes: try FfiConverterUInt64.read(from: &buf), max: try FfiConverterUInt64.read(from: &buf)
+        case 25: return .kitTooLarge(bytes: try FfiConverterUInt64.read(from: &buf), max: try FfiConverterUInt64.read(from: &buf)
         )
         
-        case 22: return .kitNotAPart
+        case 26: return .kitNotAPart
         
-        case 23: return .kitMixedParts
+        case 27: return .kitMixedParts
         
-        case 24: return .kitMissingParts(missing: try FfiConverterSequenceUInt32.read(from: &buf)
+        case 28: return .kitMissingParts(missing: try FfiConverterSequenceUInt32.read(from: &buf)
         )
         
-        case 25: return .kitChecksum
+        case 29: return .kitChecksum
         
-        case 26: return .lastPasswordSlot
+        case 30: return .lastPasswordSlot
         
-        case 27: return .counterExhausted
+        case 31: return .counterExhausted
         
-        case 28: return .vaultExists
+        case 32: return .vaultExists
         
-        case 29: return .uri
+        case 33: return .uri
         
-        case 30: return .secret
+        case 34: return .secret
         
-        case 31: return .notAnAuthenticatorCode
+        case 35: return .notAnAuthenticatorCode
         
-        case 32: return .accountCodeNotHere
+        case 36: return .accountCodeNotHere
         
-        case 33: return .image
+        case 37: return .image
         
-        case 34: return .notAnId
+        case 38: return .notAnId
         
-        case 35: return .keyLength
+        case 39: return .keyLength
         
-        case 36: return .notUtf8
+        case 40: return .notUtf8
         
-        case 37: return .transferState
->>>>>>> recovery-a
+        case 41: return .transferState
+        
+        case 42: return .exportNotAFile
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -8634,7 +10698,6 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
             writeInt(&buf, Int32(14))
         
         
-<<<<<<< HEAD
         case .recoveryCode:
             writeInt(&buf, Int32(15))
         
@@ -8648,156 +10711,108 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         
         case .checkupSetting:
-=======
+            writeInt(&buf, Int32(18))
+        
+        
         case .calibrationNotTimeBased:
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(19))
         
         
         case .calibrationBadCode:
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(20))
         
         
         case .calibrationNoMatch:
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(21))
         
         
         case let .calibrationAmbiguous(matches):
->>>>>>> recovery-a
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(22))
             FfiConverterUInt32.write(matches, into: &buf)
             
         
-<<<<<<< HEAD
-        
-        case .lastPasswordSlot:
-            writeInt(&buf, Int32(19))
-        
-        
-        case .counterExhausted:
-            writeInt(&buf, Int32(20))
-        
-        
-        case .vaultExists:
-=======
         case .calibrationSecondCodeMismatch:
-            writeInt(&buf, Int32(19))
+            writeInt(&buf, Int32(23))
         
         
         case .calibrationWindow:
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(24))
         
         
         case let .kitTooLarge(bytes,max):
->>>>>>> recovery-a
-            writeInt(&buf, Int32(21))
+            writeInt(&buf, Int32(25))
             FfiConverterUInt64.write(bytes, into: &buf)
             FfiConverterUInt64.write(max, into: &buf)
             
         
-<<<<<<< HEAD
-        
-        case .uri:
-            writeInt(&buf, Int32(22))
-        
-        
-        case .secret:
-            writeInt(&buf, Int32(23))
-        
-        
-        case .notAnAuthenticatorCode:
-=======
         case .kitNotAPart:
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(26))
         
         
         case .kitMixedParts:
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(27))
         
         
         case let .kitMissingParts(missing):
->>>>>>> recovery-a
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(28))
             FfiConverterSequenceUInt32.write(missing, into: &buf)
             
         
-<<<<<<< HEAD
-        
-        case .accountCodeNotHere:
-            writeInt(&buf, Int32(25))
-        
-        
-        case .image:
-            writeInt(&buf, Int32(26))
-        
-        
-        case .notAnId:
-            writeInt(&buf, Int32(27))
-        
-        
-        case .keyLength:
-            writeInt(&buf, Int32(28))
-        
-        
-        case .notUtf8:
-            writeInt(&buf, Int32(29))
-        
-        
-        case .transferState:
-            writeInt(&buf, Int32(30))
-        
-=======
         case .kitChecksum:
-            writeInt(&buf, Int32(25))
+            writeInt(&buf, Int32(29))
         
         
         case .lastPasswordSlot:
-            writeInt(&buf, Int32(26))
-        
-        
-        case .counterExhausted:
-            writeInt(&buf, Int32(27))
-        
-        
-        case .vaultExists:
-            writeInt(&buf, Int32(28))
-        
-        
-        case .uri:
-            writeInt(&buf, Int32(29))
-        
-        
-        case .secret:
             writeInt(&buf, Int32(30))
         
         
-        case .notAnAuthenticatorCode:
+        case .counterExhausted:
             writeInt(&buf, Int32(31))
         
         
-        case .accountCodeNotHere:
+        case .vaultExists:
             writeInt(&buf, Int32(32))
         
         
-        case .image:
+        case .uri:
             writeInt(&buf, Int32(33))
         
         
-        case .notAnId:
+        case .secret:
             writeInt(&buf, Int32(34))
         
         
-        case .keyLength:
+        case .notAnAuthenticatorCode:
             writeInt(&buf, Int32(35))
         
         
-        case .notUtf8:
+        case .accountCodeNotHere:
             writeInt(&buf, Int32(36))
         
         
-        case .transferState:
+        case .image:
             writeInt(&buf, Int32(37))
         
->>>>>>> recovery-a
+        
+        case .notAnId:
+            writeInt(&buf, Int32(38))
+        
+        
+        case .keyLength:
+            writeInt(&buf, Int32(39))
+        
+        
+        case .notUtf8:
+            writeInt(&buf, Int32(40))
+        
+        
+        case .transferState:
+            writeInt(&buf, Int32(41))
+        
+        
+        case .exportNotAFile:
+            writeInt(&buf, Int32(42))
+        
         }
     }
 }
@@ -9138,6 +11153,79 @@ public func FfiConverterTypeQrErrorCorrection_lower(_ value: QrErrorCorrection) 
 
 
 
+
+public enum RecoveryCodesFor: Equatable, Hashable {
+    
+    case important
+    case all
+    case off
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RecoveryCodesFor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryCodesFor: FfiConverterRustBuffer {
+    typealias SwiftType = RecoveryCodesFor
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryCodesFor {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .important
+        
+        case 2: return .all
+        
+        case 3: return .off
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RecoveryCodesFor, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .important:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .all:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .off:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryCodesFor_lift(_ buf: RustBuffer) throws -> RecoveryCodesFor {
+    return try FfiConverterTypeRecoveryCodesFor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryCodesFor_lower(_ value: RecoveryCodesFor) -> RustBuffer {
+    return FfiConverterTypeRecoveryCodesFor.lower(value)
+}
+
+
+
 /**
  * The file a recovery kit is made as.
  */
@@ -9209,79 +11297,6 @@ public func FfiConverterTypeRecoveryKitFormat_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeRecoveryKitFormat_lower(_ value: RecoveryKitFormat) -> RustBuffer {
     return FfiConverterTypeRecoveryKitFormat.lower(value)
-}
-
-
-
-
-public enum RecoveryCodesFor: Equatable, Hashable {
-    
-    case important
-    case all
-    case off
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension RecoveryCodesFor: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRecoveryCodesFor: FfiConverterRustBuffer {
-    typealias SwiftType = RecoveryCodesFor
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryCodesFor {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .important
-        
-        case 2: return .all
-        
-        case 3: return .off
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: RecoveryCodesFor, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .important:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .all:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .off:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRecoveryCodesFor_lift(_ buf: RustBuffer) throws -> RecoveryCodesFor {
-    return try FfiConverterTypeRecoveryCodesFor.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRecoveryCodesFor_lower(_ value: RecoveryCodesFor) -> RustBuffer {
-    return FfiConverterTypeRecoveryCodesFor.lower(value)
 }
 
 
@@ -10256,6 +12271,30 @@ fileprivate struct FfiConverterOptionTypeExportProgress: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeFolderBackupResult: FfiConverterRustBuffer {
+    typealias SwiftType = FolderBackupResult?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFolderBackupResult.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFolderBackupResult.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeKdfSettings: FfiConverterRustBuffer {
     typealias SwiftType = KdfSettings?
 
@@ -10475,6 +12514,31 @@ fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCodeRow: FfiConverterRustBuffer {
+    typealias SwiftType = [CodeRow]
+
+    public static func write(_ value: [CodeRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCodeRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CodeRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CodeRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCodeRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCodeView: FfiConverterRustBuffer {
     typealias SwiftType = [CodeView]
 
@@ -10550,6 +12614,31 @@ fileprivate struct FfiConverterSequenceTypeEntryView: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeExportFormatInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [ExportFormatInfo]
+
+    public static func write(_ value: [ExportFormatInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeExportFormatInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ExportFormatInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ExportFormatInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeExportFormatInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeExposureView: FfiConverterRustBuffer {
     typealias SwiftType = [ExposureView]
 
@@ -10567,6 +12656,31 @@ fileprivate struct FfiConverterSequenceTypeExposureView: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeExposureView.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFieldProblem: FfiConverterRustBuffer {
+    typealias SwiftType = [FieldProblem]
+
+    public static func write(_ value: [FieldProblem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFieldProblem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FieldProblem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FieldProblem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFieldProblem.read(from: &buf))
         }
         return seq
     }
@@ -10922,6 +13036,28 @@ fileprivate struct FfiConverterSequenceTypeSyncWarningView: FfiConverterRustBuff
     }
 }
 /**
+ * How long a system picker the app opened may keep the vault unlocked in the background.
+ */
+public func autoLockPickerGraceSeconds() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_auto_lock_picker_grace_seconds(uniffiCallStatus
+    )
+})
+}
+/**
+ * Every export format, in the order an export screen lists them; names that carry a time
+ * use `now_ms`.
+ */
+public func exportFormats(nowMs: Int64) -> [ExportFormatInfo]  {
+    return try!  FfiConverterSequenceTypeExportFormatInfo.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_export_formats(
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+/**
  * Decodes the QR code in a PNG or JPEG, like `decode_qr_luma`.
  */
 public func decodeQrImage(bytes: Data)throws  -> String?  {
@@ -10967,6 +13103,22 @@ public func encodeQrPng(text: String, correction: QrErrorCorrection, scale: UInt
         FfiConverterString.lower(text),
         FfiConverterTypeQrErrorCorrection_lower(correction),
         FfiConverterUInt32.lower(scale),uniffiCallStatus
+    )
+})
+}
+/**
+ * Reads the manual-entry form's parameters as typed; only the fields `otp_type` uses are
+ * read (Steam: none; HOTP: digits and counter; TOTP: digits and period).
+ */
+public func parseCodeParameters(otpType: OtpType, algorithm: HashAlgorithm, digits: String, period: String, counter: String) -> ParsedParams  {
+    return try!  FfiConverterTypeParsedParams_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twofold_ffi_fn_func_parse_code_parameters(
+        FfiConverterTypeOtpType_lower(otpType),
+        FfiConverterTypeHashAlgorithm_lower(algorithm),
+        FfiConverterString.lower(digits),
+        FfiConverterString.lower(period),
+        FfiConverterString.lower(counter),uniffiCallStatus
     )
 })
 }
@@ -11116,6 +13268,12 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_twofold_ffi_checksum_func_auto_lock_picker_grace_seconds() != 55462) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_export_formats() != 21813) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_func_decode_qr_image() != 27839) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11126,6 +13284,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_encode_qr_png() != 31265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_func_parse_code_parameters() != 22359) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_join_recovery_kit_parts() != 30804) {
@@ -11159,6 +13320,69 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_password_strength() != 17914) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_backgrounded() != 48735) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_foregrounded() != 48904) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_locked() != 2030) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_picker_closed() != 24762) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_picker_opened() != 51350) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_set_delay() != 62613) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_autolock_timer_fired() != 26344) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_list() != 35861) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_read() != 12450) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_write() != 37252) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_delete() != 27573) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_folderbackupper_backup_now() != 54830) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_copy_code() != 19920) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_hide_all() != 45932) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_next_hotp() != 55549) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_reveal() != 44734) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_rows() != 56782) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_codelist_set_tap_to_reveal() != 43802) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_pendingexport_bytes() != 45579) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_pendingexport_confirm() != 38276) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_pendingexport_skipped() != 15868) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_enrollment_accounts() != 24272) {
@@ -11240,6 +13464,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_use_recovery_code() != 52256) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_code_list() != 57077) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_prepare_export() != 21074) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_aegis() != 49397) {
@@ -11401,6 +13631,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup_bytes() != 13217) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_password() != 8537) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_platform_key() != 26075) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_recovery_key() != 61460) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_method_syncgroup_conflicts() != 18857) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11497,7 +13736,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_progress() != 59824) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_frame() != 27820) {
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_frame() != 28720) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_lan() != 25497) {
@@ -11539,6 +13778,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_truststore_store() != 26290) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twofold_ffi_checksum_constructor_autolock_new() != 33247) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twofold_ffi_checksum_constructor_folderbackupper_new() != 11306) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 33757) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11570,6 +13815,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitBackupFolder()
     uniffiCallbackInitSyncStorage()
     uniffiCallbackInitTrustStore()
     return InitializationResult.ok

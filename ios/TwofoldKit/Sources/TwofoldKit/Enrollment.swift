@@ -54,9 +54,14 @@ public final class EnrollmentScanner: @unchecked Sendable {
 }
 
 public extension TwofoldVault {
-    /// Reads another app's export; the password is wiped after use.
-    static func readImport(_ bytes: Data, password: SecretBytes?, format: String? = nil) async throws -> ImportSession {
-        try await run { try handOverOptional(password) { try ImportSession.read(bytes: bytes, format: format, password: $0) } }
+    /// Reads another app's export; the password (and a KeePass key file) are wiped after use.
+    static func readImport(_ bytes: Data, password: SecretBytes?, format: String? = nil, keyFile: SecretBytes? = nil) async throws -> ImportSession {
+        try await run {
+            try handOverOptional(password) { pw in
+                guard let keyFile else { return try ImportSession.read(bytes: bytes, format: format, password: pw) }
+                return try keyFile.handOver { try ImportSession.readWithKeyFile(bytes: bytes, format: format, password: pw, keyFile: $0) }
+            }
+        }
     }
 
     func addImported(_ session: ImportSession) async throws -> AddResult {

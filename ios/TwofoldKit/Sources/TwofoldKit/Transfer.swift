@@ -17,8 +17,9 @@ public final class IncomingTransfer: @unchecked Sendable {
 
     public func inviteText() async throws -> String { try await TwofoldVault.run { [receiver] in try receiver.inviteText() } }
 
-    /// One decoded frame from the camera; duplicates and order do not matter.
-    public func receiveFrame(_ text: String, nowSeconds now: UInt64? = nil) async throws -> TransferProgress {
+    /// One decoded frame from the camera; duplicates and order do not matter. Once the
+    /// accounts are complete the result carries the confirmation code, reply and preview.
+    public func receiveFrame(_ text: String, nowSeconds now: UInt64? = nil) async throws -> ReceivedFrame {
         let at = now ?? nowSeconds()
         return try await TwofoldVault.run { [receiver] in try receiver.receiveFrame(text: text, nowSeconds: at) }
     }
@@ -114,6 +115,12 @@ public extension TwofoldVault {
 
     @discardableResult
     func addGroup(_ name: String) async throws -> GroupView { try await Self.run { [session] in try session.addGroup(name: name) } }
+
+    /// Deletes a group (its accounts stay, without it).
+    func deleteGroup(_ id: String) async throws { try await Self.run { [session] in try session.deleteGroup(id: id) } }
+
+    /// The listed entries first, in this order.
+    func reorder(_ ids: [String]) async throws { try await Self.run { [session] in try session.reorder(ids: ids) } }
 
     func verifyBackupBytes(_ bytes: Data, password: SecretBytes) async throws -> BackupCheck {
         try await Self.run { [session] in

@@ -243,10 +243,7 @@ public final class TwofoldVault: @unchecked Sendable {
         return try await Self.run { [session] in try session.recordTimeSample(localMs: l, trustedMs: t) }
     }
 
-    /// Codes of every entry, every second and at each period boundary (see `codeTicker`).
-    public func codes(clock: @escaping @Sendable () -> Date = { Date() }) -> AsyncThrowingStream<[CodeView], Error> {
-        codeTicker(clock: clock) { [self] date in try await self.codes(at: date) }
-    }
+    /// The code screen's list, its order and its ticking: `codeList()` (Codes.swift).
 
     // MARK: exports and backups
 

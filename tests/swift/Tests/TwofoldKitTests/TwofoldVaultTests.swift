@@ -334,20 +334,40 @@ final class TwofoldVaultTests: XCTestCase {
         XCTAssertEqual(entries.count, 33)
     }
 
-    func testCodeStreamEmitsAtThePeriodBoundary() async throws {
+    func testReauthenticationChecksInMemoryAndASwappedFileProvesNothing() async throws {
+        let path = tempPath()
+        let (vault, recovery) = try await TwofoldVault.create(path: path, password: password(), kdf: floorKdf)
+        try await vault.add(uri: "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
+        let theirs = tempPath()
+        _ = try await TwofoldVault.create(path: theirs, password: SecretBytes(utf8: "attacker knows this"), kdf: floorKdf)
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.copyItem(atPath: theirs, toPath: path)
+        do {
+            try await vault.verify(password: SecretBytes(utf8: "attacker knows this"))
+            XCTFail("the swapped file's password must not verify")
+        } catch VaultFailure.wrongCredential {}
+        let mine = password()
+        try await vault.verify(password: mine)
+        XCTAssertTrue(mine.isWiped)
+        try await vault.verify(recoveryKey: recovery)
+        let entries = try await vault.entries()
+        XCTAssertEqual(entries.count, 1, "the open session is the same")
+    }
+
+    func testTheCodeListSaysWhenTheNextCodeIsDueAndItIsThereThen() async throws {
         let (vault, _) = try await newVault()
         try await vault.add(totp(rfcSha1, "SHA1", digits: 6))
         let now = Date().timeIntervalSince1970
         let shift = 30 - now.truncatingRemainder(dividingBy: 30) - 0.4
-        var iterator = vault.codes(clock: { Date().addingTimeInterval(shift) }).makeAsyncIterator()
-        let first = try await iterator.next()![0]
-        XCTAssertLessThanOrEqual(first.remainingMs, 400)
-        var changed: CodeView?
-        while changed == nil, let batch = try await iterator.next() {
-            if batch[0].code != first.code { changed = batch[0] }
-        }
-        XCTAssertEqual(changed?.code, first.nextCode)
-        XCTAssertGreaterThan(changed?.remainingMs ?? 0, 29_000)
+        let clock = { Date().addingTimeInterval(shift) }
+        let list = vault.codeList()
+        let first = try await list.rows(at: clock())
+        XCTAssertGreaterThanOrEqual(first.refreshInMs, 1)
+        XCTAssertLessThanOrEqual(first.refreshInMs, 400, "wake at the boundary, not a second later")
+        try await Task.sleep(nanoseconds: first.refreshInMs * 1_000_000)
+        let changed = try await list.rows(at: clock())
+        XCTAssertEqual(changed.rows.first?.codeDisplay, first.rows.first?.nextCodeDisplay)
+        XCTAssertGreaterThan(changed.rows.first?.remainingMs ?? 0, 29_000)
     }
 
     func testPlatformKeyPullFlow() async throws {

@@ -15,17 +15,24 @@ final class RecordingClipboard: Clipboard {
     }
 }
 
+/// A backup folder in memory (the core's `BackupFolder`); `damage` flips a byte of what is
+/// read back (a bad provider).
 final class MemoryFolder: BackupFolder, @unchecked Sendable {
-    var files: [String: Data] = [:]
+    private let lock = NSLock()
+    private var stored: [String: Data] = [:]
     var damage = false
-    func writeAndReadBack(name: String, bytes: Data) async throws -> Data {
-        files[name] = bytes
-        var back = bytes
+    var files: [String: Data] {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+    func list() throws -> [String] { Array(files.keys) }
+    func read(name: String) throws -> Data? {
+        guard var back = files[name] else { return nil }
         if damage { back[back.count / 2] ^= 1 }
         return back
     }
-    func list() async throws -> [String] { Array(files.keys) }
-    func delete(name: String) async throws { files[name] = nil }
+    func write(name: String, bytes: Data) throws { files[name] = bytes }
+    func delete(name: String) throws { files[name] = nil }
 }
 
 /// Waits (polling the main actor) until `condition` holds; fails after 20 s.
@@ -95,6 +102,25 @@ final class ViewModelTests: XCTestCase {
         app.willEnterForeground()
         guard case .locked = app.route else { return XCTFail("locked after the delay") }
         XCTAssertFalse(vault.isUnlocked)
+
+        // The app's own picker (the core's rule, as on Android): "immediately" waits for it.
+        settings.autoLockSeconds = 0
+        await app.makeUnlock(vault).unlock(password: password())
+        app.pickerOpened()
+        app.didEnterBackground()
+        guard case .unlocked = app.route else { return XCTFail("not locked by the app's own picker") }
+        now += 90
+        app.willEnterForeground()
+        app.pickerClosed()
+        guard case .unlocked = app.route else { return XCTFail("the picker's answer reaches an unlocked vault") }
+        app.didEnterBackground()
+        guard case .locked = app.route else { return XCTFail("without a picker, leaving locks at once") }
+        await app.makeUnlock(vault).unlock(password: password())
+        app.pickerOpened()
+        app.didEnterBackground()
+        now += TimeInterval(autoLockPickerGraceSeconds()) + 1
+        app.willEnterForeground()
+        guard case .locked = app.route else { return XCTFail("a picker left open past the grace still locks") }
     }
 
     func testTheDefaultAutoLockClockIsTheContinuousOne() async throws {
@@ -202,6 +228,16 @@ final class ViewModelTests: XCTestCase {
         await m.export(.otpauthList, write: { _ in throw CancellationError() })
         XCTAssertNil(m.saved)
         XCTAssertNil(m.error)
+        // A save that does not read back the same is reported and not counted.
+        await m.export(.aegisPlain, write: { $0.prefix($0.count - 1) })
+        XCTAssertNil(m.saved)
+        XCTAssertTrue(m.error?.contains("read back") == true, m.error ?? "")
+        // The catalogue is the core's.
+        let formats = m.formats()
+        XCTAssertEqual(formats.map(\.format), [.twofoldBackup, .aegisEncrypted, .aegisPlain, .otpauthList, .cxf, .googleQr])
+        XCTAssertTrue(formats.allSatisfy { $0.needsPassword != $0.plaintext })
+        XCTAssertEqual(m.info(.otpauthList)?.mimeType, "text/plain")
+        XCTAssertEqual(m.info(.googleQr)?.isFile, false)
     }
 
     func testCancelWhileAddingOrAcceptingResetsTheScreen() async throws {

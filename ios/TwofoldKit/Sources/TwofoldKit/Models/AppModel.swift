@@ -21,8 +21,10 @@ public func continuousClockSeconds() -> TimeInterval {
 }
 
 /// The app's top level: finds the vault, routes between onboarding, unlock and the unlocked
-/// screens, and locks after `autoLockSeconds` in the background (timer, plus a check of the
-/// elapsed time on return because a suspended app's timers do not run). `monotonic` must keep
+/// screens, and locks after `autoLockSeconds` in the background. The rule is the core's
+/// (`AutoLock`: the delay, checked again on return because a suspended app's timers do not
+/// run; not while a system picker the app opened is in front, for up to ten minutes, so its
+/// answer reaches an unlocked vault). This model feeds it `monotonic`, which must keep
 /// counting while the device sleeps — `ContinuousClock`, not `ProcessInfo.systemUptime` or
 /// `SuspendingClock`, which stop: a phone asleep for an hour would come back unlocked.
 @MainActor @Observable
@@ -34,7 +36,7 @@ public final class AppModel {
     private let trust: TrustStore
     private let monotonic: () -> TimeInterval
     private let sleep: (TimeInterval) async throws -> Void
-    private var backgroundedAt: TimeInterval?
+    @ObservationIgnored private let autoLock: AutoLock
     private var lockTask: Task<Void, Never>?
     @ObservationIgnored private var lockStops: [() -> Void] = []
 
@@ -52,7 +54,10 @@ public final class AppModel {
         self.settings = settings
         self.monotonic = monotonic
         self.sleep = sleep
+        self.autoLock = AutoLock(delaySeconds: Int64(settings.autoLockSeconds))
     }
+
+    private var nowMs: Int64 { Int64((monotonic() * 1000).rounded(.down)) }
 
     /// Opens the vault, locked; no file means onboarding.
     public func start() async {
@@ -87,7 +92,7 @@ public final class AppModel {
     public func lock() {
         lockTask?.cancel()
         lockTask = nil
-        backgroundedAt = nil
+        autoLock.locked()
         if case let .unlocked(vault) = route {
             let stops = lockStops
             lockStops.removeAll()
@@ -97,29 +102,39 @@ public final class AppModel {
         }
     }
 
+    /// A system picker the app opened (`.fileImporter`, `.fileExporter`, the photo picker) is
+    /// about to be in front.
+    public func pickerOpened() { autoLock.pickerOpened() }
+
+    /// Its answer arrived, or it was dismissed.
+    public func pickerClosed() { autoLock.pickerClosed() }
+
     /// scenePhase became `.background`.
     public func didEnterBackground() {
         guard case .unlocked = route else { return }
-        let seconds = settings.autoLockSeconds
-        if seconds < 0 { return }
-        if seconds == 0 { return lock() }
-        backgroundedAt = monotonic()
+        autoLock.setDelay(delaySeconds: Int64(settings.autoLockSeconds))
         lockTask?.cancel()
-        lockTask = Task { [weak self, sleep] in
-            do {
-                try await sleep(TimeInterval(seconds))
-                self?.lock()
-            } catch {}
+        lockTask = nil
+        switch autoLock.backgrounded(nowMs: nowMs) {
+        case .lockNow:
+            lock()
+        case let .lockAfter(ms):
+            lockTask = Task { [weak self, sleep] in
+                do {
+                    try await sleep(TimeInterval(ms) / 1000)
+                    guard let self, self.autoLock.timerFired() else { return }
+                    self.lock()
+                } catch {}
+            }
+        case .stay:
+            break
         }
     }
 
     /// scenePhase became `.active` again.
     public func willEnterForeground() {
-        guard let since = backgroundedAt else { return }
-        backgroundedAt = nil
         lockTask?.cancel()
         lockTask = nil
-        let seconds = settings.autoLockSeconds
-        if seconds >= 0 && monotonic() - since >= TimeInterval(seconds) { lock() }
+        if autoLock.foregrounded(nowMs: nowMs) { lock() }
     }
 }

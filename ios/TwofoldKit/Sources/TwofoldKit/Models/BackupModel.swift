@@ -2,9 +2,10 @@ import Foundation
 import Observation
 import TwofoldFFI
 
-/// Automatic backups into the folder the user picked, and checking a backup file. Backups are
-/// sealed to the recovery key, written, read back and verified by the core before they count;
-/// then the core picks which old automatic backups beyond `keep` to delete.
+/// Automatic backups into the folder the user picked, and checking a backup file. The flow is
+/// the core's (`FolderBackups`): sealed to the recovery key, written, read back and confirmed,
+/// and only then the old automatic backups beyond `keep` deleted; requests while one runs are
+/// merged into one more run. This model keeps the folder choice and the status shown.
 @MainActor @Observable
 public final class BackupModel {
     public private(set) var folderName: String?
@@ -20,8 +21,8 @@ public final class BackupModel {
     private let folderFor: (Data) throws -> BackupFolder
     private let clock: () -> Date
     private let keep: UInt32
-    private var running = false
-    private var again = false
+    /// The core's backups into the chosen folder (one per folder, so requests merge).
+    @ObservationIgnored private var backups: (bookmark: Data, backups: FolderBackups)?
 
     public init(vault: TwofoldVault, settings: SettingsStore, folderFor: @escaping (Data) throws -> BackupFolder,
                 clock: @escaping () -> Date = { Date() }, keep: UInt32 = 10) {
@@ -53,32 +54,27 @@ public final class BackupModel {
         load()
     }
 
-    /// After every change and from the backup screen. A run already going runs once more after.
+    /// After every change and from the backup screen. A request while a backup runs returns at
+    /// once: the core runs that backup once more and its caller shows the result.
     public func backupNow() async {
         guard let bookmark = settings.backupFolderBookmark else { return }
-        if running { again = true; return }
-        running = true
         busy = true
-        defer { running = false; busy = false; load() }
-        repeat {
-            again = false
-            do {
-                let folder = try folderFor(bookmark)
-                let now = clock()
-                let name = autoBackupName(unixMs: Int64(now.timeIntervalSince1970 * 1000))
-                let r = try await vault.backupToDocument(password: nil, name: name) { bytes in
-                    try await folder.writeAndReadBack(name: name, bytes: bytes)
-                }
-                settings.lastBackup = BackupStatus(at: now, name: name, entryCount: r.entryCount)
-                settings.lastBackupError = nil
-                let names = try await folder.list()
-                for old in autoBackupsToDelete(names: names, keep: keep, newest: name) {
-                    try await folder.delete(name: old)
-                }
-            } catch {
-                settings.lastBackupError = VaultFailure.from(error).message
+        do {
+            let target: FolderBackups
+            if let cached = backups, cached.bookmark == bookmark {
+                target = cached.backups
+            } else {
+                target = FolderBackups(folder: try folderFor(bookmark), keep: keep)
+                backups = (bookmark, target)
             }
-        } while again
+            guard let r = try await target.backupNow(vault, at: clock()) else { return }
+            settings.lastBackup = BackupStatus(at: clock(), name: r.name, entryCount: r.entryCount)
+            settings.lastBackupError = nil
+        } catch {
+            settings.lastBackupError = VaultFailure.from(error).message
+        }
+        busy = false
+        load()
     }
 
     public func pickBackupToVerify(_ bytes: Data) {

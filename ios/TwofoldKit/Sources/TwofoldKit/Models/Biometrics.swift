@@ -18,10 +18,19 @@ public extension TwofoldVault {
     /// Biometric unlock (or re-authentication): the first slot of this device, through its key.
     @discardableResult
     func unlockWithBiometrics(_ keys: BiometricKeys) async throws -> UnlockResult {
+        try await unlock(with: biometricKeystore(keys))
+    }
+
+    /// Face ID / Touch ID re-authentication of the unlocked vault (the core checks in memory).
+    func verifyWithBiometrics(_ keys: BiometricKeys) async throws {
+        try await verify(with: biometricKeystore(keys))
+    }
+
+    private func biometricKeystore(_ keys: BiometricKeys) async throws -> PlatformKeystore {
         guard let alias = try await biometricSlots(keys).first?.platformAlias else {
             throw VaultFailure.notFound("Face ID / Touch ID unlock is not set up on this device")
         }
-        return try await unlock(with: keys.keystore(for: alias))
+        return keys.keystore(for: alias)
     }
 
     /// Turns biometric unlock on, or sets it up again: a new Secure Enclave key under a new

@@ -2,9 +2,11 @@ import Foundation
 import Observation
 import TwofoldFFI
 
-/// The code list: accounts (favorites first, then the vault's order) with their codes from the
-/// core's ticker, search (the core's), group filter, copy to a local-only pasteboard item that
-/// expires, tap-to-reveal, next code on long press, HOTP "next", and a clock-skew warning.
+/// The code list. The rules — which rows, their order (favourites first, then the vault's
+/// order), search, group filter, tap-to-reveal, HOTP codes on demand, when the next change is
+/// due — are the core's (`TwofoldCodes`); this model holds the published state, one ticker
+/// that sleeps until the core says something changes, the long-press "next code" gesture, the
+/// local-only pasteboard item that expires, and the clock check.
 @MainActor @Observable
 public final class CodesModel {
     public struct Row: Identifiable, Equatable {
@@ -42,17 +44,19 @@ public final class CodesModel {
     public private(set) var loaded = false
 
     private let vault: TwofoldVault
+    private let list: TwofoldCodes
     private let settings: SettingsStore
     private let clipboard: Clipboard
     private let trustedTime: () -> Date?
     private let clock: @Sendable () -> Date
     private let onChanged: () -> Void
-    private var entries: [EntryView] = []
-    private var codes: [String: CodeView] = [:]
-    private var revealed: Set<String> = []
-    private var hotpCodes: [String: String] = [:]
+    private var last: CodeRows?
     private var longPressed: String?
     private var clockChecked = false
+    /// Each refresh takes a ticket before it asks the core; only a newer ticket publishes, so
+    /// an older answer arriving late never replaces a newer list.
+    @ObservationIgnored private var issued = 0
+    @ObservationIgnored private var published = 0
     @ObservationIgnored private var stopped = false
 
     public init(
@@ -64,6 +68,7 @@ public final class CodesModel {
         onChanged: @escaping () -> Void = {}
     ) {
         self.vault = vault
+        self.list = vault.codeList()
         self.settings = settings
         self.clipboard = clipboard
         self.trustedTime = trustedTime
@@ -72,32 +77,33 @@ public final class CodesModel {
     }
 
     /// Run while the list is visible (`.task { await model.run() }`); ends when cancelled or
-    /// stopped. The vault may lock under a running ticker: the list then ends quietly.
+    /// stopped. One ticker: it publishes the core's rows and sleeps until the core says
+    /// something changes. The vault may lock under it: the list then ends quietly.
     public func run() async {
         stopped = false
         await checkClock()
-        await reload()
         do {
-            for try await list in vault.codes(clock: clock) {
-                if stopped || Task.isCancelled { break }
-                codes = Dictionary(uniqueKeysWithValues: list.map { ($0.entryId, $0) })
-                publish()
+            try await list.setTapToReveal(settings.tapToReveal)
+            try await loadGroups()
+            while !stopped && !Task.isCancelled {
+                let rows = try await refresh()
+                try await Task.sleep(nanoseconds: max(1, rows.refreshInMs) * 1_000_000)
             }
+        } catch is CancellationError {
+            // Left the screen.
         } catch VaultFailure.locked {
             // Locked: the unlock screen replaces this list.
         } catch {
             if !stopped { message = VaultFailure.from(error).message }
         }
-        revealed.removeAll()
-        hotpCodes.removeAll()
+        list.hideAll()
     }
 
     /// Locking (before the core forgets the key): the ticker stops at its next tick and the
-    /// revealed and HOTP codes are dropped.
+    /// core hides every row and forgets HOTP codes.
     public func stop() {
         stopped = true
-        revealed.removeAll()
-        hotpCodes.removeAll()
+        list.hideAll()
     }
 
     /// Once a session: recording the sample writes the vault.
@@ -109,71 +115,80 @@ public final class CodesModel {
         clockOffsetWarning = status.warn ? status.offsetSeconds : nil
     }
 
+    private func loadGroups() async throws {
+        groups = try await vault.groups()
+        loaded = true
+    }
+
+    /// Asks the core for the rows for the filter as it is now and publishes them unless a
+    /// newer answer already was: the list shown last is the newest, for the newest filter.
+    @discardableResult
+    private func refresh() async throws -> CodeRows {
+        issued += 1
+        let ticket = issued
+        let rows = try await list.rows(query: query, group: selectedGroup, at: clock())
+        if ticket > published {
+            published = ticket
+            last = rows
+            publish(rows)
+        }
+        return rows
+    }
+
+    /// Groups and rows again (after a change).
     public func reload() async {
-        do {
-            if query.trimmingCharacters(in: .whitespaces).isEmpty {
-                entries = try await vault.entries()
-            } else {
-                entries = try await vault.search(query)
-            }
-            groups = try await vault.groups()
-            if codes.isEmpty {
-                let list = try await vault.codes(at: clock())
-                codes = Dictionary(uniqueKeysWithValues: list.map { ($0.entryId, $0) })
-            }
-            loaded = true
-            publish()
-        } catch {
-            message = VaultFailure.from(error).message
+        await guarded {
+            try await self.list.setTapToReveal(self.settings.tapToReveal)
+            try await self.loadGroups()
+            try await self.refresh()
         }
     }
 
     public func search(_ text: String) async {
         query = text
-        await reload()
+        await guarded { try await self.refresh() }
     }
 
-    public func select(group: String?) {
+    public func select(group: String?) async {
         selectedGroup = group
-        publish()
+        await guarded { try await self.refresh() }
     }
 
     /// Tap: copy the current code (revealing it when hidden).
     public func copy(_ id: String) async {
-        guard let row = rows.first(where: { $0.id == id }) else { return }
-        if row.hidden {
-            revealed.insert(id)
-            publish()
+        await guarded {
+            let code = try await self.list.copyCode(id, at: self.clock())
+            try await self.refresh()
+            guard let code else { return }
+            self.clipboard.copySensitive(code, expiresAfter: Self.clipboardSeconds)
+            self.message = "Copied; it disappears from the clipboard in \(Int(Self.clipboardSeconds)) s"
         }
-        guard let code = row.hotp ? hotpCodes[id] : codes[id]?.code else { return }
-        clipboard.copySensitive(code, expiresAfter: Self.clipboardSeconds)
-        try? await vault.recordUse(id)
-        message = "Copied; it disappears from the clipboard in \(Int(Self.clipboardSeconds)) s"
     }
 
-    public func reveal(_ id: String) {
-        revealed.insert(id)
-        publish()
+    public func reveal(_ id: String) async {
+        await guarded {
+            try await self.list.reveal(id)
+            try await self.refresh()
+        }
     }
 
-    /// Long press shows the next code; release hides it.
+    /// Long press shows the next code; release hides it (a gesture: no core call).
     public func showNext(_ id: String?) {
         longPressed = id
-        publish()
+        if let last { publish(last) }
     }
 
     public func nextHotp(_ id: String) async {
         await guarded {
-            self.hotpCodes[id] = try await self.vault.nextHotp(id)
-            self.revealed.insert(id)
-            self.publish()
+            try await self.list.nextHotp(id, at: self.clock())
+            try await self.refresh()
             self.onChanged()
         }
     }
 
     public func toggleFavorite(_ id: String) async {
-        guard let entry = entries.first(where: { $0.id == id }) else { return }
-        await change { _ = try await self.vault.update(id, EntryChanges(issuer: nil, account: nil, note: nil, params: nil, groupIds: nil, favorite: !entry.favorite, icon: nil)) }
+        guard let row = rows.first(where: { $0.id == id }) else { return }
+        await change { _ = try await self.vault.update(id, EntryChanges(issuer: nil, account: nil, note: nil, params: nil, groupIds: nil, favorite: !row.favorite, icon: nil)) }
     }
 
     public func setGroups(_ id: String, _ groupIds: [String]) async {
@@ -223,29 +238,23 @@ public final class CodesModel {
         if let failure = await attempt(body) { message = failure }
     }
 
-    private func publish() {
-        let hide = settings.tapToReveal
-        let visible = entries.filter { selectedGroup == nil || $0.groupIds.contains(selectedGroup!) }
-        let ordered = visible.filter(\.favorite) + visible.filter { !$0.favorite }
-        rows = ordered.map { e in
-            let view = codes[e.id]
-            let hotp = e.params.otpType == .hotp
-            let hidden = hide && !revealed.contains(e.id)
-            let raw = hotp ? hotpCodes[e.id] : view?.code
-            return Row(
-                id: e.id,
-                issuer: e.issuer,
-                account: e.account,
-                favorite: e.favorite,
-                groupIds: e.groupIds,
-                hotp: hotp,
-                weakSecret: e.weakSecret,
-                code: hidden ? nil : raw.map { displayCode(code: $0) },
-                nextCode: hidden || hotp ? nil : view?.nextCode.map { displayCode(code: $0) },
-                showingNext: longPressed == e.id && !hidden && !hotp,
-                hidden: hidden,
-                periodSeconds: Int(view?.period ?? 0),
-                remainingMs: view?.remainingMs ?? 0
+    private func publish(_ listed: CodeRows) {
+        if listed.clockWarning && clockOffsetWarning == nil { clockOffsetWarning = listed.clockOffsetSeconds }
+        rows = listed.rows.map { r in
+            Row(
+                id: r.entryId,
+                issuer: r.issuer,
+                account: r.account,
+                favorite: r.favorite,
+                groupIds: r.groupIds,
+                hotp: r.otpType == .hotp,
+                weakSecret: r.weakSecret,
+                code: r.codeDisplay,
+                nextCode: r.nextCodeDisplay,
+                showingNext: longPressed == r.entryId && r.nextCodeDisplay != nil,
+                hidden: r.hidden,
+                periodSeconds: Int(r.period),
+                remainingMs: r.remainingMs
             )
         }
     }

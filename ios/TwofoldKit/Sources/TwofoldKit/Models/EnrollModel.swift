@@ -25,6 +25,8 @@ public final class EnrollModel {
     public private(set) var importFormat: String?
     public private(set) var busy = false
     public var error: String?
+    /// Manual entry: what is wrong with each parameter field (the core's words).
+    public private(set) var fieldProblems: [FormField: String] = [:]
     public private(set) var result: AddResult?
     public var manual = Manual()
 
@@ -128,11 +130,15 @@ public final class EnrollModel {
     /// Adds the manual entry; the core checks the secret and parameters and says what is wrong.
     public func addManual(allowDuplicate: Bool = false) async {
         let m = manual
-        guard let digits = UInt8(m.digits) else { error = "Digits must be a number"; return }
-        guard let period = UInt32(m.period) else { error = "The period must be a number of seconds"; return }
-        guard let counter = UInt64(m.counter) else { error = "The counter must be a whole number"; return }
+        // The core reads the fields the kind uses and says what is wrong with each.
+        let parsed = parseCodeParameters(otpType: m.type, algorithm: m.algorithm, digits: m.digits, period: m.period, counter: m.counter)
+        fieldProblems = Dictionary(parsed.problems.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })
+        guard let params = parsed.params else {
+            error = parsed.problems.map(\.message).joined(separator: ". ")
+            return
+        }
         let input = EntryInput(
-            params: OtpParams(otpType: m.type, algorithm: m.algorithm, digits: digits, period: period, counter: counter),
+            params: params,
             secret: Data(),
             issuer: m.issuer.trimmingCharacters(in: .whitespaces),
             account: m.account.trimmingCharacters(in: .whitespaces),

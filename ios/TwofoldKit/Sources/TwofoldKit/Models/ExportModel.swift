@@ -2,7 +2,8 @@ import Foundation
 import Observation
 
 /// Proving it is still the owner before secrets leave (exports, sending a transfer): the
-/// password or biometrics must open the vault again.
+/// password or biometrics, checked by the core against the open vault in memory (the file is
+/// not read again, the session not replaced).
 public struct Reauthentication: Sendable {
     let vault: TwofoldVault
     let biometrics: BiometricKeys?
@@ -13,12 +14,12 @@ public struct Reauthentication: Sendable {
     }
 
     func with(password: SecretBytes) async throws {
-        try await vault.unlock(password: password)
+        try await vault.verify(password: password)
     }
 
     func withBiometrics() async throws {
         guard let biometrics else { throw VaultFailure.notFound("No biometric unlock on this device") }
-        try await vault.unlockWithBiometrics(biometrics)
+        try await vault.verifyWithBiometrics(biometrics)
     }
 
     /// A biometric slot of this device exists and Face ID / Touch ID can be used now.
@@ -50,21 +51,12 @@ public struct Reauthentication: Sendable {
     }
 }
 
-/// The export screen: after re-authentication, a file for the file exporter (checked by
-/// reading it back) or Google Authenticator QR codes on screen.
+/// The export screen: after re-authentication, a file for the file exporter or Google
+/// Authenticator QR codes on screen. The formats, their file names and MIME types, which need
+/// a password and which leave the secrets readable, and whether a saved file reads back right,
+/// are the core's (`exportCatalogue`, `saveExport`).
 @MainActor @Observable
 public final class ExportModel {
-    public enum Format: String, CaseIterable, Identifiable {
-        case twofoldBackup = "Twofold backup (encrypted)"
-        case aegisEncrypted = "Aegis (encrypted)"
-        case aegisPlain = "Aegis (not encrypted)"
-        case otpauthList = "otpauth:// links (not encrypted)"
-        case cxf = "Credential Exchange (CXF, not encrypted)"
-        case googleQr = "Google Authenticator QR codes"
-        public var id: String { rawValue }
-        public var needsPassword: Bool { self == .twofoldBackup || self == .aegisEncrypted }
-    }
-
     public private(set) var authenticated = false
     public private(set) var biometricAvailable = false
     public private(set) var busy = false
@@ -99,22 +91,17 @@ public final class ExportModel {
         if case let .refused(message) = outcome { error = message } else { error = nil }
     }
 
-    public func fileName(_ format: Format) -> String {
-        switch format {
-        case .twofoldBackup:
-            return autoBackupName(unixMs: Int64(clock().timeIntervalSince1970 * 1000)).replacingOccurrences(of: "twofold-", with: "twofold-export-")
-        case .aegisEncrypted, .aegisPlain: return "aegis-export.json"
-        case .otpauthList: return "twofold-accounts.txt"
-        case .cxf: return "twofold-export.cxf.json"
-        case .googleQr: return ""
-        }
-    }
+    /// The formats to offer, in order, with the file name to suggest (named at `clock`).
+    public func formats() -> [ExportFormatInfo] { exportCatalogue(at: clock()) }
+
+    /// The catalogue entry of `format`.
+    public func info(_ format: ExportFormat) -> ExportFormatInfo? { formats().first { $0.format == format } }
 
     /// Produces the export; files go to `write`, which returns what reading the saved file back
-    /// gives — it counts as saved only when that matches (and, for a backup, decrypts).
-    /// `password` (wiped) for the encrypted formats. A `write` that throws `CancellationError`
-    /// (the user dismissed the file exporter) is no error.
-    public func export(_ format: Format, password: SecretBytes? = nil, write: ((Data) async throws -> Data)? = nil) async {
+    /// gives — the core counts it as saved only when that matches (and, for a backup,
+    /// decrypts). `password` (wiped) for the encrypted formats. A `write` that throws
+    /// `CancellationError` (the user dismissed the file exporter) is no error.
+    public func export(_ format: ExportFormat, password: SecretBytes? = nil, write: ((Data) async throws -> Data)? = nil) async {
         defer { password?.wipe() }
         guard authenticated else { error = "Confirm it is you first"; return }
         busy = true
@@ -124,44 +111,16 @@ public final class ExportModel {
         skipped = []
         saved = nil
         do {
-            if format.needsPassword && (password?.count ?? 0) == 0 {
-                throw VaultFailure.invalidInput("Choose a password for the exported file")
-            }
-            if format == .googleQr {
+            guard let info = self.info(format) else { throw VaultFailure.internal("unknown export format") }
+            if !info.isFile {
                 let g = try await vault.exportGoogleMigration()
                 googleCodes = g.codes
                 skipped = g.skipped
                 return
             }
             guard let write else { throw VaultFailure.invalidInput("Choose where to save the file") }
-            let name = fileName(format)
-            if format == .twofoldBackup {
-                _ = try await vault.backupToDocument(password: password, name: name, write: write)
-                saved = name
-                return
-            }
-            // The facade hands the export's bytes to the writer and wipes them afterwards.
-            let save: (Data) async throws -> Void = { bytes in
-                var back = try await write(bytes)
-                defer { back.wipe() }
-                guard back == bytes else {
-                    throw VaultFailure.storage("The saved file does not read back the same; save it again")
-                }
-            }
-            switch format {
-            case .aegisEncrypted, .aegisPlain:
-                try await vault.exportAegis(password: format == .aegisEncrypted ? password : nil, use: save)
-            case .otpauthList:
-                try await vault.exportOtpauthList(use: save)
-            default:
-                var left: [SkippedEntry] = []
-                try await vault.exportCxf(now: clock()) { bytes, s in
-                    left = s
-                    try await save(bytes)
-                }
-                skipped = left
-            }
-            saved = name
+            skipped = try await vault.saveExport(format, password: password, at: clock(), write: write)
+            saved = info.fileName
         } catch is CancellationError {
             // Not saved, because the user said so: nothing to report.
         } catch {

@@ -35,15 +35,6 @@ public struct BackupStatus: Codable, Equatable, Sendable {
     }
 }
 
-/// A folder of backups: a security-scoped URL in the app (iCloud Drive allowed: backups are
-/// end-to-end encrypted).
-public protocol BackupFolder: Sendable {
-    /// Writes a new file `name`; returns what reading it back gives.
-    func writeAndReadBack(name: String, bytes: Data) async throws -> Data
-    func list() async throws -> [String]
-    func delete(name: String) async throws
-}
-
 /// The user dismissed the biometric prompt: not an error.
 public struct BiometricCancelled: Error, Sendable {
     /// The prompt could not be shown because the app is not in front (`LAError.notInteractive`,

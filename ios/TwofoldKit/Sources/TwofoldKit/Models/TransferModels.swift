@@ -55,11 +55,16 @@ public final class ReceiveModel {
         reading = true
         defer { if transfer === t { reading = false } }
         do {
-            let p = try await t.receiveFrame(text)
+            let f = try await t.receiveFrame(text)
             guard transfer === t else { return }
-            progress = p
+            progress = f.progress
             error = nil
-            if p.complete { try await showReceived(t) }
+            // Complete: the code, reply and preview come with the frame, from the core.
+            if f.progress.complete {
+                confirmationCode = f.confirmationCode
+                reply = f.replyText
+                preview = f.preview
+            }
         } catch VaultFailure.transferExpired {
             guard transfer === t else { return }
             expired = true

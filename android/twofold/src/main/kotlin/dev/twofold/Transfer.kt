@@ -1,6 +1,7 @@
 package dev.twofold
 
 import dev.twofold.core.AddResult
+import dev.twofold.core.ReceivedFrame
 import dev.twofold.core.TransferProgress
 import dev.twofold.core.TransferReceiver
 import dev.twofold.core.TransferSender
@@ -38,8 +39,11 @@ class IncomingTransfer private constructor(
 
     suspend fun inviteText(): String = call(io) { receiver.inviteText() }
 
-    /** One decoded frame text from the camera; duplicates and order do not matter. */
-    suspend fun receiveFrame(text: String, nowSeconds: Long = nowSeconds()): TransferProgress =
+    /**
+     * One decoded frame text from the camera; duplicates and order do not matter. Once the
+     * accounts are complete the result carries the confirmation code, reply and preview.
+     */
+    suspend fun receiveFrame(text: String, nowSeconds: Long = nowSeconds()): ReceivedFrame =
         call(io) { receiver.receiveFrame(text, nowSeconds.toULong()) }
 
     /** Waits for the old device on the invite's LAN address; [timeoutMillis] bounds it all. */

@@ -30,7 +30,6 @@ import dev.twofold.core.generatePlatformKey
 import dev.twofold.core.parseOtpauthUri
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.withContext
 
 /**
@@ -266,12 +265,7 @@ class TwofoldVault private constructor(
         use: suspend (ByteArray) -> T,
     ): T = onIo { session.recoveryKit(recoveryKey, format, options) }.useThenWipeSuspending(use)
 
-    /**
-     * Codes of every entry, emitted every second and exactly at each period boundary (see
-     * [codeTicker]). Collect it while the code screen is visible.
-     */
-    fun codes(clock: () -> Long = System::currentTimeMillis): Flow<List<CodeView>> =
-        codeTicker(clock) { now -> codesAt(now) }
+    // The code screen's list, its order and its ticking: [codeList] (Codes.kt).
 
     // ----- exports and backups -----
 

@@ -1,6 +1,8 @@
 package dev.twofold.app.model
 
 import dev.twofold.TwofoldVault
+import dev.twofold.core.AutoLock
+import dev.twofold.core.AutoLockAction
 import dev.twofold.VaultFailure
 import dev.twofold.core.KdfSettings
 import dev.twofold.core.TrustStore
@@ -33,15 +35,11 @@ sealed interface Route {
 /**
  * The app's top level: finds the vault, routes between onboarding, unlock and the unlocked
  * screens, and locks after the app spent [SettingsStore.autoLockSeconds] in the background.
- * The lock timer runs while backgrounded and is checked again on return (the process may have
- * been frozen, so the timer alone is not trusted). [monotonicMs] must keep counting while the
- * phone sleeps (Android's `SystemClock.elapsedRealtime`), or a phone asleep for an hour would
- * come back unlocked.
- *
- * While a system picker the app opened is in front (a folder, file, picture or "save as"
- * dialog), leaving the app is not leaving it: the delay grows to at least
- * [PICKER_GRACE_SECONDS], so the picker's answer reaches an unlocked vault instead of a locked
- * one (an export would otherwise leave an empty document behind).
+ * The rule is the core's ([AutoLock]: the delay, checked again on return because the process
+ * may have been frozen; not while a system picker the app opened is in front, for up to ten
+ * minutes, so the picker's answer reaches an unlocked vault). This model feeds it
+ * [monotonicMs], which must keep counting while the phone sleeps (Android's
+ * `SystemClock.elapsedRealtime`), and runs the timer it asks for.
  *
  * Like every model here it is confined to one thread: [scope] runs on the main thread and
  * the glue calls it from there.
@@ -57,18 +55,11 @@ class AppModel(
     private val sleep: suspend (Long) -> Unit = { delay(it) },
     private val io: CoroutineDispatcher = Dispatchers.IO,
 ) {
-    companion object {
-        /** How long a picker the app opened may keep the vault unlocked in the background. */
-        const val PICKER_GRACE_SECONDS = 600
-    }
-
     private val _route = MutableStateFlow<Route>(Route.Loading)
     val route: StateFlow<Route> = _route.asStateFlow()
 
-    private var backgroundedAt: Long? = null
-    private var lockAfterMs: Long = 0
+    private val autoLock = AutoLock(settings.autoLockSeconds.toLong())
     private var lockJob: Job? = null
-    private var pickersOpen = 0
     private val beforeLock = mutableListOf<() -> Unit>()
 
     /** Opens the vault file, locked; no file means onboarding. */
@@ -105,7 +96,7 @@ class AppModel(
     fun lock() {
         lockJob?.cancel()
         lockJob = null
-        backgroundedAt = null
+        autoLock.locked()
         val current = _route.value
         if (current is Route.Unlocked) {
             val stops = beforeLock.toList()
@@ -117,37 +108,31 @@ class AppModel(
     }
 
     /** A system picker the app opened is now in front (call before launching it). */
-    fun pickerOpened() {
-        pickersOpen++
-    }
+    fun pickerOpened() = autoLock.pickerOpened()
 
     /** Its answer arrived (or it was dismissed). */
-    fun pickerClosed() {
-        if (pickersOpen > 0) pickersOpen--
-    }
+    fun pickerClosed() = autoLock.pickerClosed()
 
     /** The app left the screen (Activity stopped). */
     fun onBackground() {
         if (_route.value !is Route.Unlocked) return
-        val seconds = settings.autoLockSeconds
-        if (seconds < 0) return
-        val effective = if (pickersOpen > 0) maxOf(seconds, PICKER_GRACE_SECONDS) else seconds
-        if (effective == 0) return lock()
-        backgroundedAt = monotonicMs()
-        lockAfterMs = effective * 1000L
+        autoLock.setDelay(settings.autoLockSeconds.toLong())
         lockJob?.cancel()
-        lockJob = scope.launch {
-            sleep(lockAfterMs)
-            lock()
+        lockJob = null
+        when (val action = autoLock.backgrounded(monotonicMs())) {
+            is AutoLockAction.LockNow -> lock()
+            is AutoLockAction.LockAfter -> lockJob = scope.launch {
+                sleep(action.ms.toLong())
+                if (autoLock.timerFired()) lock()
+            }
+            is AutoLockAction.Stay -> {}
         }
     }
 
     /** The app is visible again. */
     fun onForeground() {
-        val since = backgroundedAt ?: return
-        backgroundedAt = null
         lockJob?.cancel()
         lockJob = null
-        if (monotonicMs() - since >= lockAfterMs) lock()
+        if (autoLock.foregrounded(monotonicMs())) lock()
     }
 }

@@ -1,10 +1,11 @@
 package dev.twofold.app.model
 
+import dev.twofold.FolderBackups
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
 import dev.twofold.core.BackupCheck
-import dev.twofold.core.autoBackupName
-import dev.twofold.core.autoBackupsToDelete
+import dev.twofold.core.BackupFolder
+import dev.twofold.core.TwofoldException
 import dev.twofold.toWipedUtf8
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -13,14 +14,13 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
 
 /**
- * Automatic backups into a folder the user picked, and checking a backup file. A backup is
- * sealed to the vault's recovery key (so no password is needed to make one and the recovery
- * key restores it), written, read back and verified by the core before it counts; only then
- * are the oldest automatic backups beyond [keep] deleted (the core picks which).
+ * Automatic backups into a folder the user picked, and checking a backup file. The flow is
+ * the core's ([FolderBackups]): sealed to the vault's recovery key (no password is needed to
+ * make one and the recovery key restores it), written, read back and confirmed, and only then
+ * the oldest automatic backups beyond [keep] deleted; requests while one runs are merged into
+ * one more run. This model keeps the folder choice and the status shown.
  */
 class BackupModel(
     private val vault: TwofoldVault,
@@ -44,7 +44,12 @@ class BackupModel(
 
     private val _state = MutableStateFlow(load())
     val state: StateFlow<State> = _state.asStateFlow()
-    private val running = Mutex()
+    /** The core's backups into the chosen folder (one per folder, so requests merge). */
+    private var backups: Pair<String, FolderBackups>? = null
+
+    private fun backupsFor(uri: String): FolderBackups =
+        backups?.takeIf { it.first == uri }?.second
+            ?: FolderBackups(folderFor(uri), keep).also { backups = uri to it }
 
     private fun load() = State(
         folderName = settings.backupFolderName,
@@ -69,25 +74,20 @@ class BackupModel(
     /** After every change to the vault, and from the backup screen. No folder: nothing to do. */
     fun backupNow(): Job = scope.launch {
         val uri = settings.backupFolder ?: return@launch
-        running.withLock {
-            _state.update { it.copy(busy = true) }
-            try {
-                val folder = folderFor(uri)
-                val name = autoBackupName(clock())
-                val result = vault.backupToDocument(null, name) { bytes -> folder.writeAndReadBack(name, bytes) }
-                val status = BackupStatus(clock(), name, result.entryCount.toLong())
-                settings.lastBackup = status
-                settings.lastBackupError = null
-                for (old in autoBackupsToDelete(folder.list(), keep.toUInt(), name)) folder.delete(old)
-            } catch (e: VaultFailure) {
-                settings.lastBackupError = e.message
-            } catch (e: java.io.IOException) {
-                settings.lastBackupError = "The backup folder could not be written: ${e.message}"
-            } catch (_: SecurityException) {
-                settings.lastBackupError = "Twofold lost access to the backup folder; choose it again"
-            } finally {
-                _state.value = load()
-            }
+        _state.update { it.copy(busy = true) }
+        try {
+            // null: a backup was running; it runs once more for this change and reports.
+            val result = backupsFor(uri).backupNow(vault, clock()) ?: return@launch
+            settings.lastBackup = BackupStatus(clock(), result.name, result.entryCount.toLong())
+            settings.lastBackupError = null
+            _state.value = load()
+        } catch (e: VaultFailure) {
+            settings.lastBackupError = e.message
+            _state.value = load()
+        } catch (e: TwofoldException) {
+            // The folder could not be opened at all (the grant is gone).
+            settings.lastBackupError = VaultFailure.from(e).message
+            _state.value = load()
         }
     }
 

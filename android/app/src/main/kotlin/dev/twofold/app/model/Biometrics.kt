@@ -3,6 +3,7 @@ package dev.twofold.app.model
 import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
+import dev.twofold.verifyPlatform
 import dev.twofold.core.SlotKind
 import dev.twofold.core.SlotView
 import dev.twofold.core.UnlockResult
@@ -63,11 +64,17 @@ fun BiometricKeys?.usable(): Boolean = this != null && runCatching { available()
 suspend fun TwofoldVault.biometricSlots(keys: BiometricKeys): List<SlotView> =
     slots().filter { slot -> slot.kind == SlotKind.PLATFORM && slot.platformAlias?.let(keys::owns) == true }
 
-/** Biometric unlock (or re-authentication): the first slot of this phone, through its own key. */
-suspend fun TwofoldVault.unlockWithBiometrics(keys: BiometricKeys): UnlockResult {
+/** Biometric unlock: the first slot of this phone, through its own key. */
+suspend fun TwofoldVault.unlockWithBiometrics(keys: BiometricKeys): UnlockResult =
+    unlockWithPlatform(biometricKeystore(keys))
+
+/** Biometric re-authentication of the unlocked vault (the core checks in memory). */
+suspend fun TwofoldVault.verifyWithBiometrics(keys: BiometricKeys) = verifyPlatform(biometricKeystore(keys))
+
+private suspend fun TwofoldVault.biometricKeystore(keys: BiometricKeys): PlatformKeystore {
     val alias = biometricSlots(keys).firstOrNull()?.platformAlias
         ?: throw VaultFailure.NotFound("Biometric unlock is not set up on this phone")
-    return unlockWithPlatform(GuardedKeystore(keystoreOperation(unwrapping = true) { keys.forAlias(alias) }))
+    return GuardedKeystore(keystoreOperation(unwrapping = true) { keys.forAlias(alias) })
 }
 
 /**

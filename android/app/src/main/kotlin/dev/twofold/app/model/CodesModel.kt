@@ -1,13 +1,14 @@
 package dev.twofold.app.model
 
+import dev.twofold.TwofoldCodes
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
-import dev.twofold.core.CodeView
+import dev.twofold.codeList
+import dev.twofold.core.CodeRow
+import dev.twofold.core.CodeRows
 import dev.twofold.core.EntryChanges
-import dev.twofold.core.EntryView
 import dev.twofold.core.GroupView
 import dev.twofold.core.OtpType
-import dev.twofold.core.displayCode
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.delay
@@ -16,13 +17,15 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 
 /**
- * The code list: accounts (favorites first, then the vault's order), their current codes from
- * the core's ticker, search (the core's accent- and case-insensitive match), group filter,
- * copy with a clipboard that clears itself, tap-to-reveal, the next code on long press, HOTP's
- * "next code", and a warning when the phone's clock is off (offset measured and applied by
- * the core).
+ * The code list. The rules — which rows, their order (favourites first, then the vault's
+ * order), search, group filter, tap-to-reveal, HOTP codes on demand, when the next change is
+ * due — are the core's ([TwofoldCodes]); this model holds the published state, one ticker
+ * that sleeps until the core says something changes, the long-press "next code" gesture, the
+ * clipboard timer and the clock check (offset measured and applied by the core).
  */
 class CodesModel(
     private val vault: TwofoldVault,
@@ -73,20 +76,21 @@ class CodesModel(
     private val _state = MutableStateFlow(State())
     val state: StateFlow<State> = _state.asStateFlow()
 
-    private var entries: List<EntryView> = emptyList()
-    private var codes: Map<String, CodeView> = emptyMap()
-    private val revealed = mutableSetOf<String>()
-    private val hotpCodes = mutableMapOf<String, String>()
+    private val list: TwofoldCodes by lazy { vault.codeList() }
+    /** Rows are computed and published under this lock only: the last published is the newest. */
+    private val publishing = Mutex()
+    private var last: CodeRows? = null
     private var longPressed: String? = null
     private var ticker: Job? = null
     private var clipboardClear: Job? = null
     private var clockChecked = false
 
     /**
-     * While the list is on screen: codes tick; entries load; the clock is checked once a session.
-     * The vault may lock under a running ticker (the app locks from the main thread while a
-     * fetch is on the I/O pool): the list then simply stops — nothing escapes the coroutine,
-     * which has no handler and would take the process down.
+     * While the list is on screen: the clock is checked once a session, groups load, and one
+     * ticker publishes the core's rows whenever the core says something changes. The vault may
+     * lock under the running ticker (the app locks from the main thread while a fetch is on the
+     * I/O pool): the list then simply stops — nothing escapes the coroutine, which has no
+     * handler and would take the process down.
      */
     fun start(): Job {
         ticker?.cancel()
@@ -94,9 +98,9 @@ class CodesModel(
             try {
                 checkClock()
                 reload()
-                vault.codes(clock).collect { list ->
-                    codes = list.associateBy { it.entryId }
-                    publish()
+                while (true) {
+                    val rows = refresh()
+                    delay(rows.refreshInMs.toLong().coerceAtLeast(1))
                 }
             } catch (_: VaultFailure.Locked) {
                 // Locked: the unlock screen replaces this list.
@@ -112,8 +116,7 @@ class CodesModel(
     fun stop() {
         ticker?.cancel()
         ticker = null
-        revealed.clear()
-        hotpCodes.clear()
+        list.hideAll()
     }
 
     private suspend fun checkClock() {
@@ -124,37 +127,43 @@ class CodesModel(
         _state.update { it.copy(clockOffsetWarning = if (status.warn) status.offsetSeconds else null) }
     }
 
-    /** Loads entries and groups again (after a change or a new search). */
+    /** Loads the groups and the rows again (after a change). */
     suspend fun reload() {
-        val query = _state.value.query
-        entries = if (query.isBlank()) vault.entries() else vault.search(query)
+        list.setTapToReveal(settings.tapToReveal)
         val groups = vault.groups()
-        if (codes.isEmpty()) codes = vault.codesAt(clock()).associateBy { it.entryId }
         _state.update { it.copy(groups = groups, loaded = true) }
-        publish()
+        refresh()
+    }
+
+    /**
+     * Asks the core for the rows for the filter as it is now, and publishes them. Only here,
+     * under one lock: the list published last was computed last, for the newest filter.
+     */
+    private suspend fun refresh(): CodeRows = publishing.withLock {
+        val s = _state.value
+        val rows = list.rows(s.query, s.selectedGroup, clock())
+        last = rows
+        publish(rows)
+        rows
     }
 
     fun search(query: String): Job {
         _state.update { it.copy(query = query) }
-        return scope.launch { guarded { reload() } }
+        return scope.launch { guarded { refresh() } }
     }
 
-    fun selectGroup(groupId: String?) {
+    fun selectGroup(groupId: String?): Job {
         _state.update { it.copy(selectedGroup = groupId) }
-        publish()
+        return scope.launch { guarded { refresh() } }
     }
 
     /** Tap: copy the current code (revealing it when hidden) and schedule clearing. */
     fun copy(id: String): Job = scope.launch {
         guarded {
-            val row = _state.value.rows.firstOrNull { it.id == id } ?: return@guarded
-            if (row.hidden) {
-                revealed += id
-                publish()
-            }
-            val code = (if (row.hotp) hotpCodes[id] else codes[id]?.code) ?: return@guarded
+            val code = list.copyCode(id, clock())
+            refresh()
+            if (code == null) return@guarded
             clipboard.copySensitive(code)
-            vault.recordUse(id)
             _state.update { it.copy(message = "Copied; the clipboard clears in ${CLIPBOARD_SECONDS} s") }
             clipboardClear?.cancel()
             clipboardClear = scope.launch {
@@ -165,31 +174,32 @@ class CodesModel(
     }
 
     /** Tap-to-reveal mode: show one code (hidden again when the list is left). */
-    fun reveal(id: String) {
-        revealed += id
-        publish()
+    fun reveal(id: String): Job = scope.launch {
+        guarded {
+            list.reveal(id)
+            refresh()
+        }
     }
 
-    /** Long press shows the next code; release hides it. */
+    /** Long press shows the next code; release hides it (a gesture: no core call). */
     fun showNext(id: String?) {
         longPressed = id
-        publish()
+        last?.let(::publish)
     }
 
     /** HOTP: advance the counter (saved first) and show the new code. */
     fun nextHotp(id: String): Job = scope.launch {
         guarded {
-            hotpCodes[id] = vault.nextHotp(id)
-            revealed += id
-            publish()
+            list.nextHotp(id, clock())
+            refresh()
             onChanged()
         }
     }
 
     fun toggleFavorite(id: String): Job = scope.launch {
         guarded {
-            val entry = entries.firstOrNull { it.id == id } ?: return@guarded
-            vault.update(id, EntryChanges(null, null, null, null, null, !entry.favorite, null))
+            val row = _state.value.rows.firstOrNull { it.id == id } ?: return@guarded
+            vault.update(id, EntryChanges(null, null, null, null, null, !row.favorite, null))
             changed()
         }
     }
@@ -249,34 +259,28 @@ class CodesModel(
         }
     }
 
-    private fun publish() {
-        val s = _state.value
-        val hide = settings.tapToReveal
-        val visible = entries.filter { s.selectedGroup == null || s.selectedGroup in it.groupIds }
-        val ordered = visible.filter { it.favorite } + visible.filterNot { it.favorite }
-        val rows = ordered.map { e ->
-            val view = codes[e.id]
-            val hotp = e.params.otpType == OtpType.HOTP
-            val hidden = hide && e.id !in revealed
-            val raw = if (hotp) hotpCodes[e.id] else view?.code
-            Row(
-                id = e.id,
-                issuer = e.issuer,
-                account = e.account,
-                favorite = e.favorite,
-                groupIds = e.groupIds,
-                hotp = hotp,
-                weakSecret = e.weakSecret,
-                code = if (hidden) null else raw?.let(::displayCode),
-                nextCode = if (hidden || hotp) null else view?.nextCode?.let(::displayCode),
-                showingNext = longPressed == e.id && !hidden && !hotp,
-                hidden = hidden,
-                periodSeconds = view?.period?.toInt() ?: 0,
-                remainingMs = view?.remainingMs?.toLong() ?: 0,
-            )
-        }
-        _state.update { it.copy(rows = rows) }
+    private fun publish(rows: CodeRows) {
+        val shown = rows.rows.map { r -> r.toRow(showingNext = longPressed == r.entryId && r.nextCodeDisplay != null) }
+        _state.update { it.copy(rows = shown, clockOffsetWarning = it.clockOffsetWarning ?: rows.clockWarningSeconds()) }
     }
+
+    private fun CodeRows.clockWarningSeconds(): Long? = if (clockWarning) clockOffsetSeconds else null
+
+    private fun CodeRow.toRow(showingNext: Boolean) = Row(
+        id = entryId,
+        issuer = issuer,
+        account = account,
+        favorite = favorite,
+        groupIds = groupIds,
+        hotp = otpType == OtpType.HOTP,
+        weakSecret = weakSecret,
+        code = codeDisplay,
+        nextCode = nextCodeDisplay,
+        showingNext = showingNext,
+        hidden = hidden,
+        periodSeconds = period.toInt(),
+        remainingMs = remainingMs.toLong(),
+    )
 
     companion object {
         const val CLIPBOARD_SECONDS = 30

@@ -10,8 +10,9 @@ import dev.twofold.core.HashAlgorithm
 import dev.twofold.core.ImportItemError
 import dev.twofold.core.ImportSession
 import dev.twofold.core.ImportedPreview
-import dev.twofold.core.OtpParams
 import dev.twofold.core.OtpType
+import dev.twofold.core.FormField
+import dev.twofold.core.parseCodeParameters
 import dev.twofold.core.ScanResult
 import dev.twofold.readImport
 import dev.twofold.toWipedUtf8
@@ -63,6 +64,8 @@ class EnrollModel(
         val importFormat: String? = null,
         val busy: Boolean = false,
         val error: String? = null,
+        /** Manual entry: what is wrong with each parameter field (the core's words). */
+        val fieldProblems: Map<FormField, String> = emptyMap(),
         val result: AddResult? = null,
         val manual: Manual = Manual(),
     )
@@ -198,27 +201,24 @@ class EnrollModel(
         }
     }
 
-    fun editManual(change: (Manual) -> Manual) = _state.update { it.copy(manual = change(it.manual), error = null) }
+    fun editManual(change: (Manual) -> Manual) =
+        _state.update { it.copy(manual = change(it.manual), error = null, fieldProblems = emptyMap()) }
 
     /** Adds the manual entry; the core checks the secret and parameters and says what is wrong. */
     fun addManual(allowDuplicate: Boolean = false): Job = scope.launch {
         val s = session ?: return@launch
         val m = _state.value.manual
-        val digits = m.digits.toUByteOrNull()
-        val period = m.period.toUIntOrNull()
-        val counter = m.counter.toULongOrNull()
-        val fieldError = when {
-            digits == null -> "Digits must be a number"
-            period == null -> "The period must be a number of seconds"
-            counter == null -> "The counter must be a whole number"
-            else -> null
-        }
-        if (fieldError != null) {
-            _state.update { it.copy(error = fieldError) }
+        // The core reads the fields the kind uses and says what is wrong with each.
+        val parsed = parseCodeParameters(m.type, m.algorithm, m.digits, m.period, m.counter)
+        val params = parsed.params
+        if (params == null) {
+            _state.update {
+                it.copy(error = parsed.problems.joinToString(". ") { p -> p.message }, fieldProblems = parsed.problems.associate { p -> p.field to p.message })
+            }
             return@launch
         }
         val input = EntryInput(
-            params = OtpParams(m.type, m.algorithm, digits!!, period!!, counter!!),
+            params = params,
             secret = m.secret.toByteArray(Charsets.UTF_8),
             issuer = m.issuer.trim(),
             account = m.account.trim(),

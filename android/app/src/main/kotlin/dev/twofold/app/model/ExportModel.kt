@@ -2,10 +2,14 @@ package dev.twofold.app.model
 
 import dev.twofold.TwofoldVault
 import dev.twofold.VaultFailure
+import dev.twofold.core.ExportFormat
+import dev.twofold.core.ExportFormatInfo
 import dev.twofold.core.QrMatrix
 import dev.twofold.core.SkippedEntry
-import dev.twofold.core.autoBackupName
+import dev.twofold.exportFormats
+import dev.twofold.saveExport
 import dev.twofold.toWipedUtf8
+import dev.twofold.verifyPassword
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -16,16 +20,17 @@ import kotlinx.coroutines.launch
 
 /**
  * Proving it is still the owner before secrets leave the vault (exports, sending a transfer):
- * the password or biometrics must open the vault again.
+ * the password or biometrics, checked by the core against the open vault in memory (the file
+ * is not read again, the session not replaced).
  */
 class Reauthentication(private val vault: TwofoldVault, private val biometrics: BiometricKeys?) {
     suspend fun withPassword(password: CharArray) {
-        vault.unlockWithPassword(password.toWipedUtf8())
+        vault.verifyPassword(password.toWipedUtf8())
     }
 
     suspend fun withBiometrics() {
         val keys = biometrics ?: throw VaultFailure.NotFound("No biometric unlock on this phone")
-        vault.unlockWithBiometrics(keys)
+        vault.verifyWithBiometrics(keys)
     }
 
     /** A biometric slot of this phone exists and biometrics can be used now. */
@@ -60,7 +65,9 @@ class Reauthentication(private val vault: TwofoldVault, private val biometrics: 
 /**
  * The export screen: after re-authentication, the accounts leave in the format the user picks
  * — a file for the Storage Access Framework to save, or Google Authenticator QR codes drawn on
- * screen. What a format cannot hold is listed, never dropped silently.
+ * screen. The formats, their file names and MIME types, which need a password and which leave
+ * the secrets readable, and whether a saved file reads back right, are the core's
+ * ([exportFormats], [saveExport]). What a format cannot hold is listed, never dropped silently.
  */
 class ExportModel(
     private val vault: TwofoldVault,
@@ -68,15 +75,6 @@ class ExportModel(
     private val scope: CoroutineScope,
     private val clock: () -> Long = System::currentTimeMillis,
 ) {
-    enum class Format(val label: String) {
-        TWOFOLD_BACKUP("Twofold backup (encrypted)"),
-        AEGIS_ENCRYPTED("Aegis (encrypted)"),
-        AEGIS_PLAIN("Aegis (not encrypted)"),
-        OTPAUTH_LIST("otpauth:// links (not encrypted)"),
-        CXF("Credential Exchange (CXF, not encrypted)"),
-        GOOGLE_QR("Google Authenticator QR codes"),
-    }
-
     data class State(
         val authenticated: Boolean = false,
         val biometricAvailable: Boolean = false,
@@ -114,30 +112,22 @@ class ExportModel(
         }
     }
 
-    /** The name to suggest in the system's "save as" dialog. */
-    fun fileName(format: Format): String = when (format) {
-        Format.TWOFOLD_BACKUP -> autoBackupName(clock()).replaceFirst("twofold-", "twofold-export-")
-        Format.AEGIS_ENCRYPTED, Format.AEGIS_PLAIN -> "aegis-export.json"
-        Format.OTPAUTH_LIST -> "twofold-accounts.txt"
-        Format.CXF -> "twofold-export.cxf.json"
-        Format.GOOGLE_QR -> ""
-    }
+    /** The formats to offer, in order, with the file name to suggest (named at [clock]). */
+    fun formats(): List<ExportFormatInfo> = exportFormats(clock())
 
-    fun mimeType(format: Format): String = when (format) {
-        Format.TWOFOLD_BACKUP -> "application/octet-stream"
-        Format.OTPAUTH_LIST -> "text/plain"
-        else -> "application/json"
-    }
+    /** The catalogue entry of [format]. */
+    fun info(format: ExportFormat): ExportFormatInfo = formats().first { it.format == format }
 
     /**
      * Produces the export. Files go to [write] (the document the user chose), which returns
-     * what reading it back gives: the export counts as saved only when that matches (and, for
-     * a Twofold backup, decrypts to the vault). [password] (wiped) for the encrypted formats.
+     * what reading it back gives: the core counts the export as saved only when that matches
+     * (and, for a Twofold backup, decrypts to the vault). [password] (wiped) for the
+     * encrypted formats.
      */
     fun export(
-        format: Format,
+        format: ExportFormat,
         password: CharArray? = null,
-        name: String = fileName(format),
+        name: String = info(format).fileName,
         write: (suspend (ByteArray) -> ByteArray)? = null,
     ): Job = scope.launch {
         val pw = password?.toWipedUtf8()
@@ -148,34 +138,13 @@ class ExportModel(
         }
         _state.update { it.copy(busy = true, error = null, googleCodes = emptyList(), skipped = emptyList(), saved = null) }
         try {
-            val needsPassword = format == Format.TWOFOLD_BACKUP || format == Format.AEGIS_ENCRYPTED
-            if (needsPassword && (pw == null || pw.isEmpty())) throw VaultFailure.InvalidInput("Choose a password for the exported file")
-            if (format == Format.GOOGLE_QR) {
+            if (!info(format).isFile) {
                 val g = vault.exportGoogleMigration()
                 _state.update { it.copy(busy = false, googleCodes = g.codes, skipped = g.skipped) }
                 return@launch
             }
             val sink = write ?: throw VaultFailure.InvalidInput("Choose where to save the file")
-            if (format == Format.TWOFOLD_BACKUP) {
-                vault.backupToDocument(pw, name, sink)
-                _state.update { it.copy(busy = false, saved = name) }
-                return@launch
-            }
-            var skipped = emptyList<SkippedEntry>()
-            // The facade hands the export's bytes to the writer and wipes them afterwards.
-            val save: suspend (ByteArray) -> Unit = { bytes ->
-                val back = sink(bytes)
-                try {
-                    if (!back.contentEquals(bytes)) throw VaultFailure.Storage("The saved file does not read back the same; save it again")
-                } finally {
-                    back.fill(0)
-                }
-            }
-            when (format) {
-                Format.AEGIS_ENCRYPTED, Format.AEGIS_PLAIN -> vault.exportAegis(pw?.takeIf { format == Format.AEGIS_ENCRYPTED }, save)
-                Format.OTPAUTH_LIST -> vault.exportOtpauthList(save)
-                else -> vault.exportCxf(clock()) { bytes, left -> skipped = left; save(bytes) }
-            }
+            val skipped = vault.saveExport(format, pw, clock(), sink)
             _state.update { it.copy(busy = false, skipped = skipped, saved = name) }
         } catch (e: VaultFailure) {
             _state.update { it.copy(busy = false, error = e.message) }

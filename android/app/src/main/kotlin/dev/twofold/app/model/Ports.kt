@@ -42,17 +42,6 @@ interface SettingsStore {
 
 data class BackupStatus(val atMs: Long, val name: String, val entryCount: Long)
 
-/** A folder of backups the app can write, read and list (a SAF document tree). */
-interface BackupFolder {
-    /** Writes a new document [name] with [bytes]; returns what reading the document back gives. */
-    suspend fun writeAndReadBack(name: String, bytes: ByteArray): ByteArray
-
-    /** Names of the documents in the folder. */
-    suspend fun list(): List<String>
-
-    suspend fun delete(name: String)
-}
-
 /** A time the system trusts more than the user-settable clock (network time), or null. */
 fun interface TrustedTime {
     fun nowMs(): Long?

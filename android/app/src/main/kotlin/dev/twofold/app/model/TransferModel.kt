@@ -118,10 +118,12 @@ class ReceiveModel(
         withSession { s ->
             if (_state.value.confirmationCode != null) return@withSession
             try {
-                val p = s.transfer.receiveFrame(text)
+                val f = s.transfer.receiveFrame(text)
                 if (!s.current) return@withSession
-                _state.update { it.copy(progress = p, error = null) }
-                if (p.complete) showReceived(s)
+                // Complete: the code, reply and preview come with the frame, from the core.
+                _state.update {
+                    it.copy(progress = f.progress, error = null, confirmationCode = f.confirmationCode, reply = f.replyText, preview = f.preview)
+                }
             } catch (_: VaultFailure.TransferExpired) {
                 if (s.current) _state.update { it.copy(expired = true, error = "This transfer code expired; show a new one") }
             } catch (e: VaultFailure.TransferRejected) {

@@ -4,28 +4,52 @@ import android.content.Context
 import android.net.Uri
 import android.provider.DocumentsContract
 import androidx.documentfile.provider.DocumentFile
-import dev.twofold.app.model.BackupFolder
+import dev.twofold.core.BackupFolder
+import dev.twofold.core.TwofoldException
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import java.io.IOException
 
-/** A Storage Access Framework folder (the tree URI the user granted persistently). */
+/**
+ * A Storage Access Framework folder (the tree URI the user granted persistently) as the
+ * core's backup folder: the core writes, reads back, confirms and prunes; this only opens
+ * documents. Called on a background thread by the core.
+ */
 class SafBackupFolder(private val context: Context, treeUri: String) : BackupFolder {
     private val tree: DocumentFile = DocumentFile.fromTreeUri(context, Uri.parse(treeUri))
-        ?: throw IOException("The backup folder is no longer available; choose it again")
+        ?: throw TwofoldException.Storage(GONE)
 
-    override suspend fun writeAndReadBack(name: String, bytes: ByteArray): ByteArray = withContext(Dispatchers.IO) {
-        val doc = tree.createFile("application/octet-stream", name)
-            ?: throw IOException("The backup folder refused a new file; choose it again")
-        val resolver = context.contentResolver
-        resolver.openOutputStream(doc.uri, "wt")?.use { it.write(bytes) } ?: throw IOException("Cannot write ${doc.name}")
-        resolver.openInputStream(doc.uri)?.use { it.readBytes() } ?: throw IOException("Cannot read ${doc.name} back")
+    private inline fun <T> io(what: String, block: () -> T): T =
+        try {
+            block()
+        } catch (_: SecurityException) {
+            throw TwofoldException.Storage(LOST)
+        } catch (e: IOException) {
+            throw TwofoldException.Storage("$what: ${e.message}")
+        }
+
+    override fun list(): List<String> = io("The backup folder cannot be listed") { tree.listFiles().mapNotNull { it.name } }
+
+    override fun read(name: String): ByteArray? = io("Cannot read $name") {
+        val doc = tree.findFile(name) ?: return@io null
+        context.contentResolver.openInputStream(doc.uri)?.use { it.readBytes() }
     }
 
-    override suspend fun list(): List<String> = withContext(Dispatchers.IO) { tree.listFiles().mapNotNull { it.name } }
+    override fun write(name: String, bytes: ByteArray) = io("Cannot write $name") {
+        val doc = tree.createFile("application/octet-stream", name)
+            ?: throw TwofoldException.Storage("The backup folder refused a new file; choose it again")
+        context.contentResolver.openOutputStream(doc.uri, "wt")?.use { it.write(bytes) }
+            ?: throw IOException("no output stream")
+        Unit
+    }
 
-    override suspend fun delete(name: String) {
-        withContext(Dispatchers.IO) { tree.findFile(name)?.delete() }
+    override fun delete(name: String) {
+        io("Cannot delete $name") { tree.findFile(name)?.delete() }
+    }
+
+    private companion object {
+        const val GONE = "The backup folder is no longer available; choose it again"
+        const val LOST = "Twofold lost access to the backup folder; choose it again"
     }
 }
 

@@ -32,7 +32,6 @@ import androidx.compose.ui.unit.dp
 import dev.twofold.core.QrMatrix
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import dev.twofold.app.model.ExportModel
-import dev.twofold.app.model.ExportModel.Format
 import dev.twofold.app.platform.deleteDocument
 import dev.twofold.app.platform.writeDocument
 import kotlinx.coroutines.launch
@@ -46,13 +45,14 @@ fun ExportScreen(model: ExportModel, back: () -> Unit) {
         model.load()
         onDispose { model.close() }
     }
-    var format by remember { mutableStateOf(Format.TWOFOLD_BACKUP) }
+    val formats = remember(model) { model.formats() }
+    var format by remember { mutableStateOf(formats.first()) }
     var password by remember { mutableStateOf("") }
     val scope = rememberCoroutineScope()
     var pickError by remember { mutableStateOf<String?>(null) }
-    val save = rememberPicker(ActivityResultContracts.CreateDocument(model.mimeType(format)), { pickError = "This phone has no app to save files with." }) { uri ->
+    val save = rememberPicker(ActivityResultContracts.CreateDocument(format.mimeType), { pickError = "This phone has no app to save files with." }) { uri ->
         if (uri != null) {
-            val export = model.export(format, password.toCharArray(), model.fileName(format)) { bytes -> context.writeDocument(uri, bytes) }
+            val export = model.export(format.format, password.toCharArray(), format.fileName) { bytes -> context.writeDocument(uri, bytes) }
             password = ""
             // The picker already made the document: one the export did not fill and check
             // (locked, refused, or not reading back the same) is removed, not left empty.
@@ -74,22 +74,22 @@ fun ExportScreen(model: ExportModel, back: () -> Unit) {
             TextButton(onClick = back) { Text("Back") }
             return@Column
         }
-        Format.entries.forEach { f ->
+        formats.forEach { f ->
             Row(Modifier.fillMaxWidth().selectable(format == f, onClick = { format = f }), verticalAlignment = Alignment.CenterVertically) {
                 RadioButton(format == f, { format = f })
-                Text(f.label)
+                Text(f.name)
             }
         }
-        if (format == Format.TWOFOLD_BACKUP || format == Format.AEGIS_ENCRYPTED) {
+        if (format.needsPassword) {
             PasswordField(password, { password = it }, "Password for the file")
-        } else if (format != Format.GOOGLE_QR) {
+        } else if (format.plaintext && format.isFile) {
             Text("This file is not encrypted: anyone who gets it can make your codes. Delete it after use.", color = MaterialTheme.colorScheme.error)
         }
         ErrorText(state.error)
-        if (format == Format.GOOGLE_QR) {
-            Button(onClick = { model.export(format) }) { Text("Show QR codes") }
+        if (!format.isFile) {
+            Button(onClick = { model.export(format.format) }) { Text("Show QR codes") }
         } else {
-            Button(enabled = !state.busy, onClick = { pickError = null; save(model.fileName(format)) }) { Text("Save…") }
+            Button(enabled = !state.busy, onClick = { pickError = null; save(format.fileName) }) { Text("Save…") }
         }
         ErrorText(pickError)
         state.saved?.let { Text("Saved $it and checked by reading it back.") }
