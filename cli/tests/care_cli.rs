@@ -182,6 +182,8 @@ fn a_drill_opens_the_newest_backup_and_records_what_it_found() {
     assert_eq!(r["entries"], 1);
     let c = v.json(&["checkup", "--json"]);
     assert_eq!(c["last_drill"]["credential"], "password");
+    assert_eq!(c["drill_due"], false);
+    assert_eq!(c["changed_since_backup"], 0);
     assert!(
         c["findings"]
             .as_array()
@@ -209,6 +211,7 @@ fn a_drill_opens_the_newest_backup_and_records_what_it_found() {
     assert_eq!(r["missing"], 1);
     let found = v.findings();
     assert!(found.contains(&"backup-stale".to_owned()), "{found:?}");
+    assert_eq!(v.json(&["checkup", "--json"])["changed_since_backup"], 1);
     // Typing the recovery key in a drill confirms it.
     assert!(
         !found.contains(&"recovery-key-unconfirmed".to_owned()),

@@ -299,6 +299,16 @@ fn recovery_codes_travel_in_backups_transfers_and_imports() {
         assert!(payload::decode(&bytes[..bytes.len() - cut]).is_err());
     }
 
+    // What a sender puts in a transfer, and what the receiving vault keeps.
+    let sent = TransferPayload::from_entries(&[&s.entry(e.id).unwrap()], &[], T0);
+    let received = payload::decode(&payload::encode(&sent)).unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let (other, _, _) = vault_at(other_dir.path());
+    let report = interop::add_to_vault(&other, received.entries).unwrap();
+    let got = other.recovery_codes(report.added[0]).unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().any(|c| c.code == "efgh-5678" && c.used));
+
     // Imports: a clear block in a 2FAS note, an Ente codeDisplay note, a Bitwarden note.
     let twofas = r#"{"services":[{"name":"GitHub","secret":"JBSWY3DPEHPK3PXP","otp":{"account":"alice","issuer":"GitHub","digits":6,"period":30,"algorithm":"SHA1","tokenType":"TOTP"},"badge":"Backup codes: 1111-2222, 3333-4444"}],"groups":[],"schemaVersion":4}"#;
     let r = interop::import(twofas.as_bytes(), Some(Format::TwoFas), None).unwrap();

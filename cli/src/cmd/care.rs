@@ -371,6 +371,7 @@ pub fn checkup(g: &Global, args: &CheckupArgs) -> CliResult {
 fn print_checkup(session: &VaultSession, as_json: bool) -> CliResult {
     let findings = checkup::run(session).map_err(vault_error)?;
     let care = session.care().map_err(vault_error)?;
+    let status = session.care_status().map_err(vault_error)?;
     if as_json {
         let drill = care.last_drill();
         println!(
@@ -383,6 +384,8 @@ fn print_checkup(session: &VaultSession, as_json: bool) -> CliResult {
                 "last_drill": drill.map(|d| json!({
                     "at": d.at, "credential": d.credential.name(), "complete": d.complete(),
                 })),
+                "changed_since_backup": status.changed_since_backup,
+                "drill_due": status.drill_due,
                 "recovery_key_confirmed_at": care.recovery_key_confirmed_at,
                 "settings": settings_json(&care.settings),
             })
