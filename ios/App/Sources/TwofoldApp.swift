@@ -20,6 +20,7 @@ struct TwofoldApp: App {
         WindowGroup {
             ZStack {
                 RootView(session: session)
+                    .environment(session.app)
                 if scenePhase != .active || captured {
                     // Covers the snapshot iOS takes for the app switcher and any recording.
                     PrivacyShield()

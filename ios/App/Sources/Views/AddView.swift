@@ -143,5 +143,6 @@ struct AddView: View {
                 model.error = error.localizedDescription
             }
         }
+        .pausesAutoLock(while: importing)
     }
 }

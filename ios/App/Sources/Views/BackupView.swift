@@ -84,6 +84,7 @@ struct BackupView: View {
                 }
             }
         }
+        .pausesAutoLock(while: importing)
         .navigationTitle("Backups")
     }
 

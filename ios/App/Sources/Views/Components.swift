@@ -116,3 +116,24 @@ struct BytesDocument: FileDocument {
     init(configuration: ReadConfiguration) throws { data = configuration.file.regularFileContents ?? Data() }
     func fileWrapper(configuration: WriteConfiguration) throws -> FileWrapper { FileWrapper(regularFileWithContents: data) }
 }
+
+/// Feeds the core's auto-lock rule: while a system picker this app opened (`.fileImporter`,
+/// `.fileExporter`) is in front, leaving the app does not lock the vault (see
+/// `AppModel.pickerOpened`). The answer then reaches an unlocked vault.
+struct PausesAutoLock: ViewModifier {
+    @Environment(AppModel.self) private var app
+    let presented: Bool
+
+    func body(content: Content) -> some View {
+        content.onChange(of: presented) { _, open in
+            if open { app.pickerOpened() } else { app.pickerClosed() }
+        }
+    }
+}
+
+extension View {
+    /// Auto-lock waits while `presented` (a picker's `isPresented`) is true.
+    func pausesAutoLock(while presented: Bool) -> some View {
+        modifier(PausesAutoLock(presented: presented))
+    }
+}

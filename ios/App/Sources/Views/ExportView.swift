@@ -89,5 +89,6 @@ struct ExportView: View {
             onCompletion: { coordinator.finished($0) },
             onCancellation: { coordinator.cancelled() }
         )
+        .pausesAutoLock(while: coordinator.presenting)
     }
 }

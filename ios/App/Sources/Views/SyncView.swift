@@ -133,11 +133,13 @@ struct SyncView: View {
                 Task { await model.setUp(folderBookmark: bookmark, folderName: url.lastPathComponent, deviceName: deviceName) }
             }
         }
+        .pausesAutoLock(while: pickingFolder)
         .fileImporter(isPresented: $pickingJoinFolder, allowedContentTypes: [.folder]) { result in
             if case let .success(url) = result, let bookmark = SyncFolder.bookmark(url) {
                 Task { await model.acceptJoin(folderBookmark: bookmark, folderName: url.lastPathComponent) }
             }
         }
+        .pausesAutoLock(while: pickingJoinFolder)
         .alert("Remove \(removing ?? "")?", isPresented: Binding(get: { removing != nil }, set: { if !$0 { removing = nil } })) {
             Button("Remove", role: .destructive) { if let r = removing { Task { await model.revoke(r) } }; removing = nil }
             Button("Cancel", role: .cancel) { removing = nil }
