@@ -59,7 +59,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Reg<T> {
 
 /// A register that lost to a concurrent write (its writer had not seen the winner's value,
 /// and the winner's writer had not seen it).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lost<T> {
     /// The register that lost, with its value.
     pub loser: Reg<T>,
@@ -90,8 +90,11 @@ impl<T: Clone + PartialEq + Serialize> Reg<T> {
         }
     }
 
-    /// Joins `other` in. Returns the loser when the two were written concurrently with
-    /// different values.
+    /// Joins `other` in. Returns the loser when the two were written concurrently (the
+    /// winner's writer had not seen the loser), even with the same value: two devices that
+    /// set one value concurrently both lose to a third device's value, so whether a loser is
+    /// kept is decided only after every merge, against the register's final value
+    /// ([`Doc::normalize`]).
     pub fn merge(&mut self, other: &Reg<T>) -> Option<Lost<T>> {
         if self.stamp == other.stamp && self.value == other.value {
             return None;
@@ -102,7 +105,7 @@ impl<T: Clone + PartialEq + Serialize> Reg<T> {
         } else {
             (&*self, other)
         };
-        let lost = (winner.value != loser.value && winner.prev < loser.stamp).then(|| Lost {
+        let lost = (winner.prev < loser.stamp).then(|| Lost {
             loser: loser.clone(),
             winner: winner.stamp,
         });
@@ -438,7 +441,7 @@ impl EntryDoc {
 }
 
 /// A losing value, as [`EntryDoc::merge`] reports it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LostValue {
     /// The secret and code settings.
     Otp(Lost<Otp>),
@@ -453,15 +456,42 @@ pub(crate) enum LostValue {
 }
 
 impl LostValue {
-    fn stamps(&self) -> (Stamp, Stamp) {
+    /// The losing write's stamp.
+    fn loser(&self) -> Stamp {
         match self {
-            LostValue::Otp(l) => (l.loser.stamp, l.winner),
-            LostValue::Text(l) => (l.loser.stamp, l.winner),
-            LostValue::Groups(l) => (l.loser.stamp, l.winner),
-            LostValue::Flag(l) => (l.loser.stamp, l.winner),
-            LostValue::Icon(l) => (l.loser.stamp, l.winner),
+            LostValue::Otp(l) => l.loser.stamp,
+            LostValue::Text(l) => l.loser.stamp,
+            LostValue::Groups(l) => l.loser.stamp,
+            LostValue::Flag(l) => l.loser.stamp,
+            LostValue::Icon(l) => l.loser.stamp,
         }
     }
+
+    /// The losing value's encoding (what two losers are compared by).
+    fn value_key(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        match self {
+            LostValue::Otp(l) => value_key(&l.loser.value),
+            LostValue::Text(l) => value_key(&l.loser.value),
+            LostValue::Groups(l) => value_key(&l.loser.value),
+            LostValue::Flag(l) => value_key(&l.loser.value),
+            LostValue::Icon(l) => value_key(&l.loser.value),
+        }
+    }
+}
+
+/// The stamp and value encoding a field's register holds now (`None`: a field whose losers
+/// are not kept).
+fn current(e: &EntryDoc, field: Field) -> Option<(Stamp, zeroize::Zeroizing<Vec<u8>>)> {
+    Some(match field {
+        Field::Otp => (e.otp.stamp, value_key(&e.otp.value)),
+        Field::Issuer => (e.issuer.stamp, value_key(&e.issuer.value)),
+        Field::Account => (e.account.stamp, value_key(&e.account.value)),
+        Field::Note => (e.note.stamp, value_key(&e.note.value)),
+        Field::Groups => (e.groups.stamp, value_key(&e.groups.value)),
+        Field::Favorite => (e.favorite.stamp, value_key(&e.favorite.value)),
+        Field::Icon => (e.icon.stamp, value_key(&e.icon.value)),
+        Field::Sort | Field::Trash => return None,
+    })
 }
 
 /// A user-defined group as the group replicates it.
@@ -614,10 +644,11 @@ pub struct Doc {
     /// Conflicts kept for review (resolved ones too, until [`RESOLVED_TTL_MS`] passes).
     #[serde(rename = "k", with = "as_list", default)]
     pub conflicts: BTreeMap<ConflictKey, Conflict>,
-    /// Losing secrets found by [`Doc::merge`], made into entries by [`Doc::normalize`] once
-    /// every merge is done (so the copy does not depend on the order of the merges).
+    /// Concurrent losers found by [`Doc::merge`], kept (as conflicts, a losing secret as an
+    /// entry) or dropped by [`Doc::normalize`] once every merge is done, so that what is kept
+    /// does not depend on the order of the merges.
     #[serde(skip)]
-    pending: Vec<(EntryId, Reg<Otp>)>,
+    pending: Vec<(EntryId, Field, LostValue)>,
 }
 
 impl Default for Doc {
@@ -690,8 +721,6 @@ pub fn conflict_entry_id(entry: EntryId, loser: Stamp) -> EntryId {
 /// What [`Doc::merge`] found.
 #[derive(Debug, Default)]
 pub struct MergeOutcome {
-    /// Conflicts seen for the first time.
-    pub new_conflicts: Vec<ConflictKey>,
     /// The largest clock value merged, and whether some stamp was too far ahead to adopt.
     pub max_time: u64,
 }
@@ -844,8 +873,9 @@ impl Doc {
         changes
     }
 
-    /// Joins `other` in, creating the entries that keep losing secrets and recording the
-    /// conflicts to review. Call [`Doc::normalize`] after the last merge.
+    /// Joins `other` in, noting the concurrent losers. Call [`Doc::normalize`] after the last
+    /// merge: it records the conflicts to review and creates the entries that keep losing
+    /// secrets.
     pub fn merge(&mut self, other: &Doc) -> MergeOutcome {
         let mut out = MergeOutcome::default();
         let mut lost = Vec::new();
@@ -893,17 +923,63 @@ impl Doc {
                 }
             }
         }
-        for (entry, field, value) in lost {
-            if let Some(key) = self.keep_loser(entry, field, value) {
-                out.new_conflicts.push(key);
-            }
-        }
+        self.pending.extend(lost);
         out
     }
 
+    /// Keeps the concurrent losers the merges since the last call found, as a function of
+    /// their set and of the merged registers only (not of the order of the merges): a loser
+    /// whose value the register holds now is dropped (two devices wrote the same value), and
+    /// of the losers of one field with one value only the latest is kept. Returns the
+    /// conflicts recorded, and the losing secrets to make into entries.
+    fn keep_losers(&mut self) -> (Vec<ConflictKey>, Vec<(EntryId, Reg<Otp>)>) {
+        // Per field: each losing value's encoding and its latest loser.
+        type Losers = Vec<(zeroize::Zeroizing<Vec<u8>>, LostValue)>;
+        let mut best: BTreeMap<(EntryId, Field), Losers> = BTreeMap::new();
+        for (entry, field, lost) in std::mem::take(&mut self.pending) {
+            let Some((_, now)) = self.entries.get(&entry).and_then(|e| current(e, field)) else {
+                continue;
+            };
+            let key = lost.value_key();
+            if key == now {
+                continue;
+            }
+            let losers = best.entry((entry, field)).or_default();
+            match losers.iter_mut().find(|(k, _)| *k == key) {
+                Some(b) => {
+                    if lost.loser() > b.1.loser() {
+                        b.1 = lost;
+                    }
+                }
+                None => losers.push((key, lost)),
+            }
+        }
+        let mut keys = Vec::new();
+        let mut copies = Vec::new();
+        for ((entry, field), mut losers) in best {
+            let Some((winner, _)) = self.entries.get(&entry).and_then(|e| current(e, field)) else {
+                continue;
+            };
+            losers.sort_by_key(|(_, l)| l.loser());
+            for (_, lost) in losers {
+                if let Some(key) = self.keep_loser(entry, field, winner, lost, &mut copies) {
+                    keys.push(key);
+                }
+            }
+        }
+        (keys, copies)
+    }
+
     /// Keeps a losing value: a conflict record, and for a secret an entry of its own.
-    fn keep_loser(&mut self, entry: EntryId, field: Field, lost: LostValue) -> Option<ConflictKey> {
-        let (loser, winner) = lost.stamps();
+    fn keep_loser(
+        &mut self,
+        entry: EntryId,
+        field: Field,
+        winner: Stamp,
+        lost: LostValue,
+        copies: &mut Vec<(EntryId, Reg<Otp>)>,
+    ) -> Option<ConflictKey> {
+        let loser = lost.loser();
         let key = (entry, field, loser);
         if self.conflicts.contains_key(&key) {
             return None;
@@ -911,7 +987,7 @@ impl Doc {
         let value = match lost {
             LostValue::Otp(l) => {
                 let id = conflict_entry_id(entry, loser);
-                self.pending.push((entry, l.loser));
+                copies.push((entry, l.loser));
                 ConflictValue::Entry(id)
             }
             LostValue::Text(l) => ConflictValue::Text(l.loser.value.clone()),
@@ -933,11 +1009,14 @@ impl Doc {
         Some(key)
     }
 
-    /// Drops what tombstones cover (the registers of purged entries: their secrets leave
-    /// every later file), tombstones past [`TOMBSTONE_TTL_MS`], and conflicts that no longer
-    /// concern anything.
-    pub fn normalize(&mut self, now: i64) {
-        for (entry, loser) in std::mem::take(&mut self.pending) {
+    /// Keeps the concurrent losers of the merges since the last call (conflicts, and entries
+    /// for losing secrets), then drops what tombstones cover (the registers of purged
+    /// entries: their secrets leave every later file), tombstones past
+    /// [`TOMBSTONE_TTL_MS`], and conflicts that no longer concern anything. Returns the
+    /// conflicts recorded for the first time.
+    pub fn normalize(&mut self, now: i64) -> Vec<ConflictKey> {
+        let (new_conflicts, copies) = self.keep_losers();
+        for (entry, loser) in copies {
             let id = conflict_entry_id(entry, loser.stamp);
             if self.entries.contains_key(&id) {
                 continue;
@@ -983,6 +1062,11 @@ impl Doc {
                 c.resolved.value && now.saturating_sub(c.resolved.stamp.ms()) >= RESOLVED_TTL_MS;
             concerns && !expired
         });
+        let conflicts = &self.conflicts;
+        new_conflicts
+            .into_iter()
+            .filter(|k| conflicts.contains_key(k))
+            .collect()
     }
 
     /// Conflicts the user has not resolved, oldest first.
