@@ -1341,6 +1341,50 @@ mod tests {
     }
 
     #[test]
+    fn one_secret_set_on_two_devices_and_losing_to_a_third_is_kept_once_in_any_order() {
+        let mut shared = Doc::default();
+        let mut start = VaultContent::new();
+        start.entries.push(entry(1, "Bank", 1000));
+        shared.record_local(&VaultContent::new(), &start, &mut clock(1, 1000));
+        let base = shared.materialize(&Settings::default());
+        let set = |fill: u8, dev: u64, at: i64| {
+            let mut d = shared.clone();
+            let mut l = base.clone();
+            l.entries[0].secret = Secret::from_bytes(vec![fill; 20]).unwrap();
+            l.entries[0].updated_at = at;
+            d.record_local(&base, &l, &mut clock(dev, at));
+            d
+        };
+        let docs = [set(0xaa, 2, 2000), set(0xaa, 3, 2001), set(0xbb, 4, 2002)];
+        let mut results = Vec::new();
+        for order in [[0, 1, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0]] {
+            let mut d = docs[order[0]].clone();
+            d.merge(&docs[order[1]]);
+            d.merge(&docs[order[2]]);
+            let new = d.normalize(3000);
+            assert_eq!(new.len(), 1, "one conflict");
+            results.push(d);
+        }
+        for r in &results[1..] {
+            assert_eq!(r, &results[0]);
+        }
+        let content = results[0].materialize(&Settings::default());
+        assert_eq!(
+            content.entries.len(),
+            2,
+            "the winner and one copy of the other secret"
+        );
+        let secrets: Vec<&Secret> = content.entries.iter().map(|e| &e.secret).collect();
+        assert!(secrets.contains(&&Secret::from_bytes(vec![0xaa; 20]).unwrap()));
+        assert!(secrets.contains(&&Secret::from_bytes(vec![0xbb; 20]).unwrap()));
+        // Two devices agreeing on a value is no conflict.
+        let mut two = docs[0].clone();
+        two.merge(&docs[1]);
+        assert!(two.normalize(3000).is_empty());
+        assert_eq!(two.materialize(&Settings::default()).entries.len(), 1);
+    }
+
+    #[test]
     fn purge_drops_the_secret_and_a_later_edit_brings_the_entry_back() {
         let mut shared = Doc::default();
         let mut start = VaultContent::new();
