@@ -456,6 +456,17 @@ pub(crate) enum LostValue {
 }
 
 impl LostValue {
+    /// The stamp of what the losing write replaced.
+    fn prev(&self) -> Stamp {
+        match self {
+            LostValue::Otp(l) => l.loser.prev,
+            LostValue::Text(l) => l.loser.prev,
+            LostValue::Groups(l) => l.loser.prev,
+            LostValue::Flag(l) => l.loser.prev,
+            LostValue::Icon(l) => l.loser.prev,
+        }
+    }
+
     /// The losing write's stamp.
     fn loser(&self) -> Stamp {
         match self {
@@ -479,17 +490,20 @@ impl LostValue {
     }
 }
 
-/// The stamp and value encoding a field's register holds now (`None`: a field whose losers
-/// are not kept).
-fn current(e: &EntryDoc, field: Field) -> Option<(Stamp, zeroize::Zeroizing<Vec<u8>>)> {
+/// The stamp, prev and value encoding of a field's register now (`None`: a field whose
+/// losers are not kept).
+fn current(e: &EntryDoc, field: Field) -> Option<(Stamp, Stamp, zeroize::Zeroizing<Vec<u8>>)> {
+    fn of<T: Serialize>(r: &Reg<T>) -> (Stamp, Stamp, zeroize::Zeroizing<Vec<u8>>) {
+        (r.stamp, r.prev, value_key(&r.value))
+    }
     Some(match field {
-        Field::Otp => (e.otp.stamp, value_key(&e.otp.value)),
-        Field::Issuer => (e.issuer.stamp, value_key(&e.issuer.value)),
-        Field::Account => (e.account.stamp, value_key(&e.account.value)),
-        Field::Note => (e.note.stamp, value_key(&e.note.value)),
-        Field::Groups => (e.groups.stamp, value_key(&e.groups.value)),
-        Field::Favorite => (e.favorite.stamp, value_key(&e.favorite.value)),
-        Field::Icon => (e.icon.stamp, value_key(&e.icon.value)),
+        Field::Otp => of(&e.otp),
+        Field::Issuer => of(&e.issuer),
+        Field::Account => of(&e.account),
+        Field::Note => of(&e.note),
+        Field::Groups => of(&e.groups),
+        Field::Favorite => of(&e.favorite),
+        Field::Icon => of(&e.icon),
         Field::Sort | Field::Trash => return None,
     })
 }
@@ -936,12 +950,23 @@ impl Doc {
         // Per field: each losing value's encoding and its latest loser.
         type Losers = Vec<(zeroize::Zeroizing<Vec<u8>>, LostValue)>;
         let mut best: BTreeMap<(EntryId, Field), Losers> = BTreeMap::new();
-        for (entry, field, lost) in std::mem::take(&mut self.pending) {
-            let Some((_, now)) = self.entries.get(&entry).and_then(|e| current(e, field)) else {
+        let pending = std::mem::take(&mut self.pending);
+        // Per field: the latest value any write met in these merges had replaced. A loser at
+        // or below it was overwritten knowingly by that write (which may have met the winner
+        // only after the loser did), so nothing of it is lost.
+        let mut seen: BTreeMap<(EntryId, Field), Stamp> = BTreeMap::new();
+        for (entry, field, lost) in &pending {
+            let s = seen.entry((*entry, *field)).or_default();
+            *s = (*s).max(lost.prev());
+        }
+        for (entry, field, lost) in pending {
+            let Some((_, prev, now)) = self.entries.get(&entry).and_then(|e| current(e, field))
+            else {
                 continue;
             };
             let key = lost.value_key();
-            if key == now {
+            let replaced = seen.get(&(entry, field)).copied().unwrap_or_default();
+            if key == now || prev.max(replaced) >= lost.loser() {
                 continue;
             }
             let losers = best.entry((entry, field)).or_default();
@@ -957,7 +982,8 @@ impl Doc {
         let mut keys = Vec::new();
         let mut copies = Vec::new();
         for ((entry, field), mut losers) in best {
-            let Some((winner, _)) = self.entries.get(&entry).and_then(|e| current(e, field)) else {
+            let Some((winner, _, _)) = self.entries.get(&entry).and_then(|e| current(e, field))
+            else {
                 continue;
             };
             losers.sort_by_key(|(_, l)| l.loser());
@@ -1382,6 +1408,47 @@ mod tests {
         two.merge(&docs[1]);
         assert!(two.normalize(3000).is_empty());
         assert_eq!(two.materialize(&Settings::default()).entries.len(), 1);
+    }
+
+    #[test]
+    fn a_value_overwritten_knowingly_is_no_conflict_whichever_merge_meets_it_first() {
+        let mut shared = Doc::default();
+        let mut start = VaultContent::new();
+        start.entries.push(entry(1, "Mail", 1000));
+        shared.record_local(&VaultContent::new(), &start, &mut clock(1, 1000));
+        let base = shared.materialize(&Settings::default());
+        let note = |doc: &Doc, from: &VaultContent, text: &str, dev: u64, at: i64| {
+            let mut d = doc.clone();
+            let mut l = from.clone();
+            l.entries[0].note = text.into();
+            l.entries[0].updated_at = at;
+            d.record_local(from, &l, &mut clock(dev, at));
+            d
+        };
+        // 2 writes v1; 3 reads it and writes v2 over it; 4, having seen neither, writes v3 last.
+        let d1 = note(&shared, &base, "v1", 2, 2000);
+        let seen = d1.materialize(&Settings::default());
+        let d2 = note(&d1, &seen, "v2", 3, 2100);
+        let d3 = note(&shared, &base, "v3", 4, 2200);
+        let docs = [d1, d2, d3];
+        let mut results = Vec::new();
+        for order in [[0, 1, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0]] {
+            let mut d = docs[order[0]].clone();
+            d.merge(&docs[order[1]]);
+            d.merge(&docs[order[2]]);
+            d.normalize(3000);
+            results.push(d);
+        }
+        for r in &results[1..] {
+            assert_eq!(r, &results[0]);
+        }
+        let open = results[0].open_conflicts();
+        assert_eq!(open.len(), 1, "only v2 lost: v1 was replaced by its reader");
+        assert_eq!(open[0].value, ConflictValue::Text("v2".into()));
+        assert_eq!(
+            results[0].materialize(&Settings::default()).entries[0].note,
+            "v3"
+        );
     }
 
     #[test]
