@@ -59,7 +59,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Reg<T> {
 
 /// A register that lost to a concurrent write (its writer had not seen the winner's value,
 /// and the winner's writer had not seen it).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lost<T> {
     /// The register that lost, with its value.
     pub loser: Reg<T>,
@@ -90,8 +90,11 @@ impl<T: Clone + PartialEq + Serialize> Reg<T> {
         }
     }
 
-    /// Joins `other` in. Returns the loser when the two were written concurrently with
-    /// different values.
+    /// Joins `other` in. Returns the loser when the two were written concurrently (the
+    /// winner's writer had not seen the loser), even with the same value: two devices that
+    /// set one value concurrently both lose to a third device's value, so whether a loser is
+    /// kept is decided only after every merge, against the register's final value
+    /// ([`Doc::normalize`]).
     pub fn merge(&mut self, other: &Reg<T>) -> Option<Lost<T>> {
         if self.stamp == other.stamp && self.value == other.value {
             return None;
@@ -102,7 +105,7 @@ impl<T: Clone + PartialEq + Serialize> Reg<T> {
         } else {
             (&*self, other)
         };
-        let lost = (winner.value != loser.value && winner.prev < loser.stamp).then(|| Lost {
+        let lost = (winner.prev < loser.stamp).then(|| Lost {
             loser: loser.clone(),
             winner: winner.stamp,
         });
@@ -438,7 +441,7 @@ impl EntryDoc {
 }
 
 /// A losing value, as [`EntryDoc::merge`] reports it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LostValue {
     /// The secret and code settings.
     Otp(Lost<Otp>),
@@ -453,15 +456,56 @@ pub(crate) enum LostValue {
 }
 
 impl LostValue {
-    fn stamps(&self) -> (Stamp, Stamp) {
+    /// The stamp of what the losing write replaced.
+    fn prev(&self) -> Stamp {
         match self {
-            LostValue::Otp(l) => (l.loser.stamp, l.winner),
-            LostValue::Text(l) => (l.loser.stamp, l.winner),
-            LostValue::Groups(l) => (l.loser.stamp, l.winner),
-            LostValue::Flag(l) => (l.loser.stamp, l.winner),
-            LostValue::Icon(l) => (l.loser.stamp, l.winner),
+            LostValue::Otp(l) => l.loser.prev,
+            LostValue::Text(l) => l.loser.prev,
+            LostValue::Groups(l) => l.loser.prev,
+            LostValue::Flag(l) => l.loser.prev,
+            LostValue::Icon(l) => l.loser.prev,
         }
     }
+
+    /// The losing write's stamp.
+    fn loser(&self) -> Stamp {
+        match self {
+            LostValue::Otp(l) => l.loser.stamp,
+            LostValue::Text(l) => l.loser.stamp,
+            LostValue::Groups(l) => l.loser.stamp,
+            LostValue::Flag(l) => l.loser.stamp,
+            LostValue::Icon(l) => l.loser.stamp,
+        }
+    }
+
+    /// The losing value's encoding (what two losers are compared by).
+    fn value_key(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        match self {
+            LostValue::Otp(l) => value_key(&l.loser.value),
+            LostValue::Text(l) => value_key(&l.loser.value),
+            LostValue::Groups(l) => value_key(&l.loser.value),
+            LostValue::Flag(l) => value_key(&l.loser.value),
+            LostValue::Icon(l) => value_key(&l.loser.value),
+        }
+    }
+}
+
+/// The stamp, prev and value encoding of a field's register now (`None`: a field whose
+/// losers are not kept).
+fn current(e: &EntryDoc, field: Field) -> Option<(Stamp, Stamp, zeroize::Zeroizing<Vec<u8>>)> {
+    fn of<T: Serialize>(r: &Reg<T>) -> (Stamp, Stamp, zeroize::Zeroizing<Vec<u8>>) {
+        (r.stamp, r.prev, value_key(&r.value))
+    }
+    Some(match field {
+        Field::Otp => of(&e.otp),
+        Field::Issuer => of(&e.issuer),
+        Field::Account => of(&e.account),
+        Field::Note => of(&e.note),
+        Field::Groups => of(&e.groups),
+        Field::Favorite => of(&e.favorite),
+        Field::Icon => of(&e.icon),
+        Field::Sort | Field::Trash => return None,
+    })
 }
 
 /// A user-defined group as the group replicates it.
@@ -614,10 +658,11 @@ pub struct Doc {
     /// Conflicts kept for review (resolved ones too, until [`RESOLVED_TTL_MS`] passes).
     #[serde(rename = "k", with = "as_list", default)]
     pub conflicts: BTreeMap<ConflictKey, Conflict>,
-    /// Losing secrets found by [`Doc::merge`], made into entries by [`Doc::normalize`] once
-    /// every merge is done (so the copy does not depend on the order of the merges).
+    /// Concurrent losers found by [`Doc::merge`], kept (as conflicts, a losing secret as an
+    /// entry) or dropped by [`Doc::normalize`] once every merge is done, so that what is kept
+    /// does not depend on the order of the merges.
     #[serde(skip)]
-    pending: Vec<(EntryId, Reg<Otp>)>,
+    pending: Vec<(EntryId, Field, LostValue)>,
 }
 
 impl Default for Doc {
@@ -690,8 +735,6 @@ pub fn conflict_entry_id(entry: EntryId, loser: Stamp) -> EntryId {
 /// What [`Doc::merge`] found.
 #[derive(Debug, Default)]
 pub struct MergeOutcome {
-    /// Conflicts seen for the first time.
-    pub new_conflicts: Vec<ConflictKey>,
     /// The largest clock value merged, and whether some stamp was too far ahead to adopt.
     pub max_time: u64,
 }
@@ -844,8 +887,9 @@ impl Doc {
         changes
     }
 
-    /// Joins `other` in, creating the entries that keep losing secrets and recording the
-    /// conflicts to review. Call [`Doc::normalize`] after the last merge.
+    /// Joins `other` in, noting the concurrent losers. Call [`Doc::normalize`] after the last
+    /// merge: it records the conflicts to review and creates the entries that keep losing
+    /// secrets.
     pub fn merge(&mut self, other: &Doc) -> MergeOutcome {
         let mut out = MergeOutcome::default();
         let mut lost = Vec::new();
@@ -893,17 +937,75 @@ impl Doc {
                 }
             }
         }
-        for (entry, field, value) in lost {
-            if let Some(key) = self.keep_loser(entry, field, value) {
-                out.new_conflicts.push(key);
-            }
-        }
+        self.pending.extend(lost);
         out
     }
 
+    /// Keeps the concurrent losers the merges since the last call found, as a function of
+    /// their set and of the merged registers only (not of the order of the merges): a loser
+    /// whose value the register holds now is dropped (two devices wrote the same value), and
+    /// of the losers of one field with one value only the latest is kept. Returns the
+    /// conflicts recorded, and the losing secrets to make into entries.
+    fn keep_losers(&mut self) -> (Vec<ConflictKey>, Vec<(EntryId, Reg<Otp>)>) {
+        // Per field: each losing value's encoding and its latest loser.
+        type Losers = Vec<(zeroize::Zeroizing<Vec<u8>>, LostValue)>;
+        let mut best: BTreeMap<(EntryId, Field), Losers> = BTreeMap::new();
+        let pending = std::mem::take(&mut self.pending);
+        // Per field: the latest value any write met in these merges had replaced. A loser at
+        // or below it was overwritten knowingly by that write (which may have met the winner
+        // only after the loser did), so nothing of it is lost.
+        let mut seen: BTreeMap<(EntryId, Field), Stamp> = BTreeMap::new();
+        for (entry, field, lost) in &pending {
+            let s = seen.entry((*entry, *field)).or_default();
+            *s = (*s).max(lost.prev());
+        }
+        for (entry, field, lost) in pending {
+            let Some((_, prev, now)) = self.entries.get(&entry).and_then(|e| current(e, field))
+            else {
+                continue;
+            };
+            let key = lost.value_key();
+            let replaced = seen.get(&(entry, field)).copied().unwrap_or_default();
+            if key == now || prev.max(replaced) >= lost.loser() {
+                continue;
+            }
+            let losers = best.entry((entry, field)).or_default();
+            match losers.iter_mut().find(|(k, _)| *k == key) {
+                Some(b) => {
+                    if lost.loser() > b.1.loser() {
+                        b.1 = lost;
+                    }
+                }
+                None => losers.push((key, lost)),
+            }
+        }
+        let mut keys = Vec::new();
+        let mut copies = Vec::new();
+        for ((entry, field), mut losers) in best {
+            let Some((winner, _, _)) = self.entries.get(&entry).and_then(|e| current(e, field))
+            else {
+                continue;
+            };
+            losers.sort_by_key(|(_, l)| l.loser());
+            for (_, lost) in losers {
+                if let Some(key) = self.keep_loser(entry, field, winner, lost, &mut copies) {
+                    keys.push(key);
+                }
+            }
+        }
+        (keys, copies)
+    }
+
     /// Keeps a losing value: a conflict record, and for a secret an entry of its own.
-    fn keep_loser(&mut self, entry: EntryId, field: Field, lost: LostValue) -> Option<ConflictKey> {
-        let (loser, winner) = lost.stamps();
+    fn keep_loser(
+        &mut self,
+        entry: EntryId,
+        field: Field,
+        winner: Stamp,
+        lost: LostValue,
+        copies: &mut Vec<(EntryId, Reg<Otp>)>,
+    ) -> Option<ConflictKey> {
+        let loser = lost.loser();
         let key = (entry, field, loser);
         if self.conflicts.contains_key(&key) {
             return None;
@@ -911,7 +1013,7 @@ impl Doc {
         let value = match lost {
             LostValue::Otp(l) => {
                 let id = conflict_entry_id(entry, loser);
-                self.pending.push((entry, l.loser));
+                copies.push((entry, l.loser));
                 ConflictValue::Entry(id)
             }
             LostValue::Text(l) => ConflictValue::Text(l.loser.value.clone()),
@@ -933,11 +1035,14 @@ impl Doc {
         Some(key)
     }
 
-    /// Drops what tombstones cover (the registers of purged entries: their secrets leave
-    /// every later file), tombstones past [`TOMBSTONE_TTL_MS`], and conflicts that no longer
-    /// concern anything.
-    pub fn normalize(&mut self, now: i64) {
-        for (entry, loser) in std::mem::take(&mut self.pending) {
+    /// Keeps the concurrent losers of the merges since the last call (conflicts, and entries
+    /// for losing secrets), then drops what tombstones cover (the registers of purged
+    /// entries: their secrets leave every later file), tombstones past
+    /// [`TOMBSTONE_TTL_MS`], and conflicts that no longer concern anything. Returns the
+    /// conflicts recorded for the first time.
+    pub fn normalize(&mut self, now: i64) -> Vec<ConflictKey> {
+        let (new_conflicts, copies) = self.keep_losers();
+        for (entry, loser) in copies {
             let id = conflict_entry_id(entry, loser.stamp);
             if self.entries.contains_key(&id) {
                 continue;
@@ -983,6 +1088,11 @@ impl Doc {
                 c.resolved.value && now.saturating_sub(c.resolved.stamp.ms()) >= RESOLVED_TTL_MS;
             concerns && !expired
         });
+        let conflicts = &self.conflicts;
+        new_conflicts
+            .into_iter()
+            .filter(|k| conflicts.contains_key(k))
+            .collect()
     }
 
     /// Conflicts the user has not resolved, oldest first.
@@ -1254,6 +1364,91 @@ mod tests {
         let conflicts = ab.open_conflicts();
         assert_eq!(conflicts.len(), 1);
         assert_eq!(conflicts[0].field, Field::Otp);
+    }
+
+    #[test]
+    fn one_secret_set_on_two_devices_and_losing_to_a_third_is_kept_once_in_any_order() {
+        let mut shared = Doc::default();
+        let mut start = VaultContent::new();
+        start.entries.push(entry(1, "Bank", 1000));
+        shared.record_local(&VaultContent::new(), &start, &mut clock(1, 1000));
+        let base = shared.materialize(&Settings::default());
+        let set = |fill: u8, dev: u64, at: i64| {
+            let mut d = shared.clone();
+            let mut l = base.clone();
+            l.entries[0].secret = Secret::from_bytes(vec![fill; 20]).unwrap();
+            l.entries[0].updated_at = at;
+            d.record_local(&base, &l, &mut clock(dev, at));
+            d
+        };
+        let docs = [set(0xaa, 2, 2000), set(0xaa, 3, 2001), set(0xbb, 4, 2002)];
+        let mut results = Vec::new();
+        for order in [[0, 1, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0]] {
+            let mut d = docs[order[0]].clone();
+            d.merge(&docs[order[1]]);
+            d.merge(&docs[order[2]]);
+            let new = d.normalize(3000);
+            assert_eq!(new.len(), 1, "one conflict");
+            results.push(d);
+        }
+        for r in &results[1..] {
+            assert_eq!(r, &results[0]);
+        }
+        let content = results[0].materialize(&Settings::default());
+        assert_eq!(
+            content.entries.len(),
+            2,
+            "the winner and one copy of the other secret"
+        );
+        let secrets: Vec<&Secret> = content.entries.iter().map(|e| &e.secret).collect();
+        assert!(secrets.contains(&&Secret::from_bytes(vec![0xaa; 20]).unwrap()));
+        assert!(secrets.contains(&&Secret::from_bytes(vec![0xbb; 20]).unwrap()));
+        // Two devices agreeing on a value is no conflict.
+        let mut two = docs[0].clone();
+        two.merge(&docs[1]);
+        assert!(two.normalize(3000).is_empty());
+        assert_eq!(two.materialize(&Settings::default()).entries.len(), 1);
+    }
+
+    #[test]
+    fn a_value_overwritten_knowingly_is_no_conflict_whichever_merge_meets_it_first() {
+        let mut shared = Doc::default();
+        let mut start = VaultContent::new();
+        start.entries.push(entry(1, "Mail", 1000));
+        shared.record_local(&VaultContent::new(), &start, &mut clock(1, 1000));
+        let base = shared.materialize(&Settings::default());
+        let note = |doc: &Doc, from: &VaultContent, text: &str, dev: u64, at: i64| {
+            let mut d = doc.clone();
+            let mut l = from.clone();
+            l.entries[0].note = text.into();
+            l.entries[0].updated_at = at;
+            d.record_local(from, &l, &mut clock(dev, at));
+            d
+        };
+        // 2 writes v1; 3 reads it and writes v2 over it; 4, having seen neither, writes v3 last.
+        let d1 = note(&shared, &base, "v1", 2, 2000);
+        let seen = d1.materialize(&Settings::default());
+        let d2 = note(&d1, &seen, "v2", 3, 2100);
+        let d3 = note(&shared, &base, "v3", 4, 2200);
+        let docs = [d1, d2, d3];
+        let mut results = Vec::new();
+        for order in [[0, 1, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0]] {
+            let mut d = docs[order[0]].clone();
+            d.merge(&docs[order[1]]);
+            d.merge(&docs[order[2]]);
+            d.normalize(3000);
+            results.push(d);
+        }
+        for r in &results[1..] {
+            assert_eq!(r, &results[0]);
+        }
+        let open = results[0].open_conflicts();
+        assert_eq!(open.len(), 1, "only v2 lost: v1 was replaced by its reader");
+        assert_eq!(open[0].value, ConflictValue::Text("v2".into()));
+        assert_eq!(
+            results[0].materialize(&Settings::default()).entries[0].note,
+            "v3"
+        );
     }
 
     #[test]

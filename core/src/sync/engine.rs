@@ -618,7 +618,6 @@ fn merge_step(
                     }
                     adopt_roster(state, &body.statements, &body.rotations);
                     let outcome = state.doc.merge(&body.doc);
-                    new_conflicts.extend(outcome.new_conflicts);
                     let device = state.membership().name_of(roster::devtag(&writer));
                     for t in [outcome.max_time, body.clock] {
                         if !clock.observe(t) {
@@ -755,7 +754,7 @@ fn merge_step(
     if state.first_sync && !awaiting {
         dedupe_joined(&mut state.doc, &joined_with, &doc_before);
     }
-    state.doc.normalize(now);
+    new_conflicts.extend(state.doc.normalize(now));
 
     // 4. Publish when anything changed, or when this device's newest file is missing.
     let roster_changed =
