@@ -52,6 +52,7 @@ fn fixture() -> &'static Fixture {
                     note: String::new(),
                     favorite: false,
                     groups: vec![],
+                    recovery_codes: vec![],
                 })
                 .collect(),
         };
