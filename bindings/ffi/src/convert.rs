@@ -60,7 +60,8 @@ pub struct OtpParams {
     pub algorithm: HashAlgorithm,
     /// Digits in a code, 6 to 10 (5 characters for Steam).
     pub digits: u8,
-    /// Seconds each TOTP code lasts, 1 to 3600 (usually 30); 0 when read from an HOTP or Steam entry.
+    /// Seconds each TOTP code lasts, 1 to 3600 (usually 30); 0 when read from an HOTP or Steam
+    /// entry.
     pub period: u32,
     /// Counter of the next HOTP code; 0 for TOTP and Steam.
     pub counter: u64,
@@ -328,7 +329,8 @@ pub struct SlotView {
     pub kdf: Option<KdfSettings>,
     /// Keystore alias of the hardware key of a platform or PIN slot; null for the others.
     pub platform_alias: Option<String>,
-    /// The blob the app stored when it wrapped the slot's key; null for password and recovery slots.
+    /// The blob the app stored when it wrapped the slot's key; null for password and recovery
+    /// slots.
     pub platform_blob: Option<Vec<u8>>,
     /// False only for a slot carried over from a format 1 vault that has not opened the
     /// vault since (the recovery key can be confirmed with `confirmRecoveryKey`).
@@ -453,7 +455,8 @@ pub struct BackupResult {
     pub entry_count: u64,
     /// Size of the file in bytes.
     pub bytes: u64,
-    /// Argon2id cost of the backup's password slot (after any memory fallback); null without a password.
+    /// Argon2id cost of the backup's password slot (after any memory fallback); null without a
+    /// password.
     pub kdf: Option<KdfSettings>,
     /// Whether the vault's recovery key also opens the backup.
     pub sealed_to_recovery_key: bool,

@@ -149,7 +149,8 @@ pub enum TwofoldError {
     /// (`denied`: fix the credentials or the folder's permission).
     #[error("{details}")]
     SyncStorage {
-        /// True when the storage refused this device (credentials, permission); false when it could not be reached.
+        /// True when the storage refused this device (credentials, permission); false when it
+        /// could not be reached.
         denied: bool,
         /// An English sentence for logs and tests; show a message keyed by the variant.
         details: String,
