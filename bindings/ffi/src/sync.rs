@@ -188,7 +188,8 @@ pub struct SyncChange {
 /// Something a sync refused or noticed; `kind` is stable (see `sync status --json`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncWarningView {
-    /// Stable kind (`planted`, `foreign-group`, `damaged`, `rollback`, `fork`, …; see docs/ffi.md).
+    /// Stable kind (`planted`, `foreign-group`, `damaged`, `rollback`, `fork`, …; docs/ffi.md
+    /// lists them all).
     pub kind: String,
     /// An English sentence for logs; show a message keyed by `kind`.
     pub message: String,
