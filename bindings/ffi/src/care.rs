@@ -205,7 +205,7 @@ pub enum RecoveryCodesFor {
     Important,
     /// Every account.
     All,
-    /// None: no finding about recovery codes.
+    /// No account: the checkup says nothing about recovery codes.
     Off,
 }
 

@@ -388,7 +388,7 @@ impl From<KdfSettings> for KdfParams {
 pub struct UnlockResult {
     /// The vault file was damaged; its previous generation was opened (tell the user).
     pub recovered_from_previous: bool,
-    /// The generation of the vault file opened (it grows by one with every write).
+    /// The generation of the vault file opened (it grows with every write).
     pub generation: u64,
     /// The file was in this older format and was rewritten as format 2.
     pub upgraded_from: Option<u16>,

@@ -179,7 +179,7 @@ pub struct AddResult {
 /// An account that was not added, and why.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RejectedAccount {
-    /// The account's "issuer (account)" name.
+    /// How the account is named: "Issuer (account)", "Issuer", "account" or "(unnamed)".
     pub label: String,
     /// Why it was refused (an English sentence).
     pub reason: String,

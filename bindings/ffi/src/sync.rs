@@ -306,7 +306,8 @@ pub struct SyncDevice {
     pub active: bool,
     /// It was removed from the group; its later files are refused.
     pub revoked: bool,
-    /// Its files are ignored after a fork (two files with the same generation).
+    /// Its files are ignored: one of its generations was seen with two different contents (a
+    /// cloned or restored device).
     pub quarantined: bool,
     /// The last generation this device accepted from it; null when none yet.
     pub generation: Option<u64>,
