@@ -17,7 +17,10 @@ pub enum AutoLockAction {
     /// Lock at once.
     LockNow,
     /// Set a timer for `ms`; on firing call `timer_fired`, on return `foregrounded`.
-    LockAfter { ms: u64 },
+    LockAfter {
+        /// Milliseconds of the monotonic clock until the vault locks.
+        ms: u64,
+    },
     /// Never lock automatically.
     Stay,
 }
@@ -45,6 +48,8 @@ impl AutoLock {
         })
     }
 
+    /// Changes the delay: seconds after leaving the app until it locks (0 at once, negative
+    /// never).
     pub fn set_delay(&self, delay_seconds: i64) {
         self.state().set_delay(delay_seconds);
     }
@@ -59,6 +64,7 @@ impl AutoLock {
         self.state().picker_closed();
     }
 
+    /// The app went to the background at `now_ms`: what to do about locking.
     pub fn backgrounded(&self, now_ms: i64) -> AutoLockAction {
         match self.state().backgrounded(now_ms) {
             OnBackground::LockNow => AutoLockAction::LockNow,

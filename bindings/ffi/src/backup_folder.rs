@@ -19,8 +19,11 @@ use crate::session::VaultSession;
 pub trait BackupFolder: Send + Sync {
     /// Names of the files directly in the folder.
     fn list(&self) -> Result<Vec<String>, TwofoldError>;
+    /// The whole file, or null when it is missing.
     fn read(&self, name: String) -> Result<Option<Vec<u8>>, TwofoldError>;
+    /// Creates the file `name` holding `bytes`, written completely, or fails.
     fn write(&self, name: String, bytes: Vec<u8>) -> Result<(), TwofoldError>;
+    /// Deletes the file `name`; a missing file is no error.
     fn delete(&self, name: String) -> Result<(), TwofoldError>;
 }
 
@@ -59,7 +62,9 @@ impl folder::BackupFolder for Foreign {
 pub struct FolderBackupResult {
     /// The file written, read back and confirmed.
     pub name: String,
+    /// Live accounts in the backup.
     pub entry_count: u64,
+    /// Size of the file in bytes.
     pub size: u64,
     /// Older automatic backups deleted (other files are never touched).
     pub deleted: Vec<String>,
@@ -74,6 +79,8 @@ pub struct FolderBackupper {
 
 #[uniffi::export]
 impl FolderBackupper {
+    /// Automatic backups into `folder`, keeping the newest `keep` (older ones deleted after a new
+    /// one is confirmed).
     #[uniffi::constructor]
     pub fn new(folder: Arc<dyn BackupFolder>, keep: u32) -> Arc<Self> {
         Arc::new(FolderBackupper {

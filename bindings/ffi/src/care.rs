@@ -16,26 +16,37 @@ use crate::session::VaultSession;
 /// One recovery code, revealed. `code` is UTF-8 bytes: wipe them after showing.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RecoveryCodeView {
+    /// The code as the service printed it, as UTF-8 bytes.
     pub code: Vec<u8>,
+    /// Spent: the service accepts it no more.
     pub used: bool,
+    /// When it was marked used (ms since the epoch); null if unused or not known.
     pub used_at: Option<i64>,
 }
 
 /// How many recovery codes an account has, without revealing them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct RecoveryCodeSummary {
+    /// Recovery codes stored for the account.
     pub total: u32,
+    /// Those not yet used.
     pub unused: u32,
 }
 
 /// How a secret left the vault in copyable form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ExposureWay {
+    /// A plain otpauth:// list export.
     OtpauthExport,
+    /// An unencrypted Aegis export.
     AegisPlainExport,
+    /// Google Authenticator transfer QR codes.
     GoogleQrExport,
+    /// A FIDO CXF export (unencrypted JSON).
     CxfExport,
+    /// The entry's otpauth URI shown as text.
     UriShown,
+    /// The entry's QR code shown on screen.
     QrShown,
 }
 
@@ -68,32 +79,47 @@ impl From<CoreWay> for ExposureWay {
 /// One record of the exposure ledger.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ExposureView {
+    /// The entry whose secret left (a UUID).
     pub entry_id: String,
+    /// How it left.
     pub way: ExposureWay,
     /// What happened, in English.
     pub description: String,
+    /// When it first left this way (ms since the epoch).
     pub first_at: i64,
+    /// When it last left this way (ms since the epoch).
     pub last_at: i64,
+    /// How many times it left this way.
     pub count: u32,
 }
 
 /// The credential a drill used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum DrillCredentialKind {
+    /// The backup's own password (or the vault password it was sealed with).
     Password,
+    /// The vault's recovery key.
     RecoveryKey,
 }
 
 /// A restore drill that opened its backup.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DrillView {
+    /// When the drill ran (ms since the epoch).
     pub at: i64,
+    /// What the user typed to open the backup.
     pub credential: DrillCredentialKind,
+    /// The backup's file name (no directories).
     pub file: String,
+    /// When the backup was made (ms since the epoch).
     pub backup_made_at: i64,
+    /// Live accounts in the backup.
     pub entries: u32,
+    /// Accounts of the vault missing from the backup.
     pub missing: u32,
+    /// Accounts in both that changed since the backup was made.
     pub changed: u32,
+    /// Accounts only in the backup (trashed or deleted since).
     pub extra: u32,
     /// Everything in the vault is in the backup as it is now.
     pub complete: bool,
@@ -121,6 +147,7 @@ impl From<&care::DrillRecord> for DrillView {
 /// What a drill found.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DrillResult {
+    /// The drill as recorded in the vault.
     pub drill: DrillView,
     /// Made with this vault's current keys.
     pub authenticated: bool,
@@ -129,19 +156,28 @@ pub struct DrillResult {
 /// "Last restore drill: 3 weeks ago, OK" and the rest of the status screen.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CareStatusView {
+    /// When the newest backup known to open was made (ms since the epoch); null if none.
     pub newest_verified_backup: Option<i64>,
+    /// Accounts added, edited or trashed since that backup was made (all, when there is none).
     pub changed_since_backup: u32,
+    /// The most recent successful drill; null before the first.
     pub last_drill: Option<DrillView>,
     /// No drill yet, or the last is older than the drill interval (a setting).
     pub drill_due: bool,
+    /// When the user last proved to have the recovery key (ms since the epoch); null if never.
     pub recovery_key_confirmed_at: Option<i64>,
+    /// Accounts whose secret left the vault (exposure ledger) and was not rotated since.
     pub exposed_entries: u32,
 }
 
+/// How urgent a checkup finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum FindingSeverity {
+    /// Worth knowing.
     Info,
+    /// Fix it soon.
     Warning,
+    /// A lock-out or a leak is likely: fix it now.
     Critical,
 }
 
@@ -150,36 +186,55 @@ pub enum FindingSeverity {
 pub struct FindingView {
     /// Stable id (`kind`, or `kind:entry-id`).
     pub id: String,
+    /// The kind alone (`backup-none`, `weak-secret`, …; the part of `id` before `:`).
     pub kind: String,
+    /// How urgent it is.
     pub severity: FindingSeverity,
+    /// What is wrong, in an English sentence for the user (names accounts, never a secret).
     pub message: String,
+    /// What to do about it, in an English sentence.
     pub fix: String,
+    /// Ids (UUIDs) of the accounts it concerns; empty for findings about the whole vault.
     pub entry_ids: Vec<String>,
 }
 
+/// Which accounts the checkup expects recovery codes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum RecoveryCodesFor {
+    /// Accounts whose issuer is in `importantIssuers`.
     Important,
+    /// Every account.
     All,
+    /// No account: the checkup says nothing about recovery codes.
     Off,
 }
 
 /// The checkup's settings.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CheckupSettingsView {
+    /// A verified backup older than this many days is a finding (1–3650).
     pub backup_max_age_days: u32,
+    /// No successful restore drill within this many days is a finding, and a drill is due
+    /// (1–3650).
     pub drill_interval_days: u32,
+    /// An account not used for this many days is a finding (1–3650).
     pub unused_days: u32,
+    /// An HOTP counter this many codes past the last one used is a finding (1–1000).
     pub hotp_look_ahead: u32,
+    /// Which accounts are expected to have recovery codes.
     pub recovery_codes_for: RecoveryCodesFor,
+    /// Issuers (matched ignoring case and accents) whose accounts must have recovery codes.
     pub important_issuers: Vec<String>,
 }
 
 /// What a rotation did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RotationResult {
+    /// The new entry (same names, note, groups and recovery codes; the new secret).
     pub new_entry: EntryView,
+    /// Id of the old entry, now in the trash.
     pub old_entry_id: String,
+    /// Exposure ledger records cleared.
     pub cleared_exposures: u32,
 }
 
@@ -316,6 +371,7 @@ impl VaultSession {
             .collect())
     }
 
+    /// The checkup's settings as stored.
     pub fn checkup_settings(&self) -> Result<CheckupSettingsView> {
         let s = self.inner.care()?.settings;
         Ok(CheckupSettingsView {

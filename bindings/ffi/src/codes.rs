@@ -13,12 +13,19 @@ use crate::session::VaultSession;
 /// One row of the code list.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CodeRow {
+    /// The entry's id (a UUID).
     pub entry_id: String,
+    /// Service name; may be empty.
     pub issuer: String,
+    /// Account name at the service; may be empty.
     pub account: String,
+    /// Ids of the groups the entry is in; empty for none.
     pub group_ids: Vec<String>,
+    /// Whether the user pinned the entry as a favourite.
     pub favorite: bool,
+    /// TOTP, HOTP or Steam.
     pub otp_type: OtpType,
+    /// The secret is shorter than 128 bits (works, but worth a hint).
     pub weak_secret: bool,
     /// Tap-to-reveal is on and the row is not revealed: no code is given.
     pub hidden: bool,
@@ -55,11 +62,13 @@ impl From<codes::CodeRow> for CodeRow {
 /// The code list at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CodeRows {
+    /// The rows to show, favourites first, then the vault's order.
     pub rows: Vec<CodeRow>,
     /// Live entries in the vault, before search and group filter.
     pub total: u32,
     /// Ask for rows again after this many milliseconds.
     pub refresh_in_ms: u64,
+    /// Seconds added to this device's clock when computing the codes.
     pub clock_offset_seconds: i64,
     /// The clock offset is large enough to warn the user.
     pub clock_warning: bool,

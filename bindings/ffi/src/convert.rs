@@ -9,17 +9,25 @@ use twofold_core::vault::{self, Entry, Group, Id, SlotInfo};
 
 use crate::error::{Result, TwofoldError};
 
+/// How an account's codes are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum OtpType {
+    /// Time-based codes (RFC 6238): a new code every `period` seconds.
     Totp,
+    /// Counter-based codes (RFC 4226): a new code each time the user asks for one.
     Hotp,
+    /// Steam Guard: five characters from Steam's alphabet every 30 seconds.
     Steam,
 }
 
+/// The HMAC hash function of an account's codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum HashAlgorithm {
+    /// HMAC-SHA1, what most services use.
     Sha1,
+    /// HMAC-SHA256.
     Sha256,
+    /// HMAC-SHA512.
     Sha512,
 }
 
@@ -46,10 +54,16 @@ impl From<HashAlgorithm> for Algorithm {
 /// Code parameters: `period` applies to TOTP, `counter` to HOTP; Steam ignores all three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct OtpParams {
+    /// TOTP, HOTP or Steam.
     pub otp_type: OtpType,
+    /// The HMAC hash function (SHA1 for Steam).
     pub algorithm: HashAlgorithm,
+    /// Digits in a code, 6 to 10 (5 characters for Steam).
     pub digits: u8,
+    /// Seconds each TOTP code lasts, 1 to 3600 (usually 30); 0 when read from an HOTP or Steam
+    /// entry.
     pub period: u32,
+    /// Counter of the next HOTP code; 0 for TOTP and Steam.
     pub counter: u64,
 }
 
@@ -95,18 +109,31 @@ impl OtpParams {
 /// An account as the apps see it: everything but the secret.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EntryView {
+    /// The entry's id (a UUID), fixed for its life.
     pub id: String,
+    /// How the codes are made.
     pub params: OtpParams,
+    /// Service name, at most 256 characters; may be empty.
     pub issuer: String,
+    /// Account name at the service, at most 256 characters; may be empty.
     pub account: String,
+    /// The user's note, at most 4096 characters; empty for none.
     pub note: String,
+    /// Ids of the groups the entry is in; empty for none.
     pub group_ids: Vec<String>,
+    /// Whether the user pinned the entry as a favourite.
     pub favorite: bool,
+    /// The icon the user chose from the icon pack; null when none was chosen.
     pub icon: Option<String>,
+    /// When the entry was made (ms since the epoch).
     pub created_at: i64,
+    /// When the entry was last changed (ms since the epoch).
     pub updated_at: i64,
+    /// When a code was last copied or used (ms since the epoch); null if never.
     pub last_used_at: Option<i64>,
+    /// How many times a code was copied or used.
     pub use_count: u64,
+    /// When the entry was moved to the trash (ms since the epoch); null while it is live.
     pub deleted_at: Option<i64>,
     /// The secret is shorter than 128 bits (works, but worth a hint).
     pub weak_secret: bool,
@@ -137,16 +164,24 @@ impl From<&Entry> for EntryView {
 /// in UTF-8 bytes (never a String: the facades wipe the array after the call).
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EntryInput {
+    /// How the codes are made.
     pub params: OtpParams,
+    /// The base32 secret as typed (spaces and case ignored), as UTF-8 bytes; wiped after the call.
     pub secret: Vec<u8>,
+    /// Service name, at most 256 characters; may be empty.
     pub issuer: String,
+    /// Account name at the service, at most 256 characters; may be empty.
     pub account: String,
+    /// The user's note, at most 4096 characters; empty (the default) for none.
     #[uniffi(default)]
     pub note: String,
+    /// Ids of the groups to put the entry in; empty (the default) for none.
     #[uniffi(default)]
     pub group_ids: Vec<String>,
+    /// Whether the entry is a favourite (default false).
     #[uniffi(default)]
     pub favorite: bool,
+    /// The icon from the icon pack; null (the default) for none.
     #[uniffi(default)]
     pub icon: Option<String>,
 }
@@ -186,16 +221,22 @@ pub(crate) fn secret_bytes(text: impl Into<zeroize::Zeroizing<String>>) -> Vec<u
 /// Changes to an entry; `None` leaves a field as it is.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EntryChanges {
+    /// The new service name; null keeps it.
     #[uniffi(default)]
     pub issuer: Option<String>,
+    /// The new account name; null keeps it.
     #[uniffi(default)]
     pub account: Option<String>,
+    /// The new note (empty removes it); null keeps it.
     #[uniffi(default)]
     pub note: Option<String>,
+    /// The new code parameters; null keeps them.
     #[uniffi(default)]
     pub params: Option<OtpParams>,
+    /// The groups the entry is in from now on (empty: none); null keeps them.
     #[uniffi(default)]
     pub group_ids: Option<Vec<String>>,
+    /// Whether the entry is a favourite; null keeps it.
     #[uniffi(default)]
     pub favorite: Option<bool>,
     /// `Some("")` removes the icon.
@@ -203,9 +244,12 @@ pub struct EntryChanges {
     pub icon: Option<String>,
 }
 
+/// A group the user sorts entries into.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct GroupView {
+    /// The group's id (a UUID).
     pub id: String,
+    /// The group's name as the user typed it (not empty, at most 256 characters).
     pub name: String,
 }
 
@@ -221,10 +265,15 @@ impl From<&Group> for GroupView {
 /// The code of one entry at one moment. HOTP entries have no `code` until `next_hotp`.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CodeView {
+    /// Id of the entry the code is for.
     pub entry_id: String,
+    /// The current code; null for HOTP (its codes come only from `nextHotp`).
     pub code: Option<String>,
+    /// The code of the following period; null for HOTP.
     pub next_code: Option<String>,
+    /// Seconds each code lasts (0 for HOTP).
     pub period: u32,
+    /// Milliseconds until `code` expires (0 for HOTP).
     pub remaining_ms: u64,
 }
 
@@ -240,11 +289,16 @@ impl From<vault::CodeView> for CodeView {
     }
 }
 
+/// What opens a key slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SlotKind {
+    /// A password (Argon2id).
     Password,
+    /// A key the app keeps in its hardware keystore, released by biometrics.
     Platform,
+    /// The recovery key printed or written down when the vault was made.
     Recovery,
+    /// A device-bound PIN (Argon2id of the PIN plus the keystore's device key).
     Pin,
 }
 
@@ -263,12 +317,20 @@ impl From<vault::SlotKind> for SlotKind {
 /// wrapped the slot key with its keystore (the pull API hands it back for unlocking).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SlotView {
+    /// The slot's id: 32 hex characters.
     pub id: String,
+    /// What opens the slot.
     pub kind: SlotKind,
+    /// The user's name for the slot; while locked, the kind's generic name.
     pub label: String,
+    /// When the slot was made (ms since the epoch); 0 while locked.
     pub created_at: i64,
+    /// Argon2id cost of a password or PIN slot; null for the others.
     pub kdf: Option<KdfSettings>,
+    /// Keystore alias of the hardware key of a platform or PIN slot; null for the others.
     pub platform_alias: Option<String>,
+    /// The blob the app stored when it wrapped the slot's key; null for password and recovery
+    /// slots.
     pub platform_blob: Option<Vec<u8>>,
     /// False only for a slot carried over from a format 1 vault that has not opened the
     /// vault since (the recovery key can be confirmed with `confirmRecoveryKey`).
@@ -293,8 +355,11 @@ impl From<&SlotInfo> for SlotView {
 /// Argon2id cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct KdfSettings {
+    /// Memory in KiB (65536 is 64 MiB).
     pub memory_kib: u32,
+    /// Passes over the memory (time cost).
     pub passes: u32,
+    /// Lanes (degree of parallelism).
     pub parallelism: u32,
 }
 
@@ -318,10 +383,12 @@ impl From<KdfSettings> for KdfParams {
     }
 }
 
+/// What an unlock found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct UnlockResult {
     /// The vault file was damaged; its previous generation was opened (tell the user).
     pub recovered_from_previous: bool,
+    /// The generation of the vault file opened (it grows with every write).
     pub generation: u64,
     /// The file was in this older format and was rewritten as format 2.
     pub upgraded_from: Option<u16>,
@@ -346,8 +413,10 @@ impl From<vault::UnlockInfo> for UnlockResult {
     }
 }
 
+/// How far this device's clock is from trusted time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct ClockStatus {
+    /// Seconds to add to this device's clock to get trusted time (negative: it runs fast).
     pub offset_seconds: i64,
     /// Past ±15 s: show a clock warning.
     pub warn: bool,
@@ -356,22 +425,40 @@ pub struct ClockStatus {
 /// Opens a backup.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum BackupKey {
-    Password { password: Vec<u8> },
-    RecoveryKey { key: String },
+    /// The password the backup was made with.
+    Password {
+        /// The password as UTF-8 bytes (wiped after the call).
+        password: Vec<u8>,
+    },
+    /// The vault's recovery key (a backup sealed to it).
+    RecoveryKey {
+        /// The key as the user typed it: 28 characters; case, spaces and hyphens ignored.
+        key: String,
+    },
 }
 
+/// How a restore treats the vault's accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum RestoreMode {
+    /// Adds what the vault lacks; for accounts in both, keeps the newer version.
     Merge,
+    /// The backup's accounts, groups and settings replace the vault's (key slots are kept).
     Replace,
 }
 
+/// A backup written and verified.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BackupResult {
+    /// Where the backup was written.
     pub path: String,
+    /// Live accounts in the backup.
     pub entry_count: u64,
+    /// Size of the file in bytes.
     pub bytes: u64,
+    /// Argon2id cost of the backup's password slot (after any memory fallback); null without a
+    /// password.
     pub kdf: Option<KdfSettings>,
+    /// Whether the vault's recovery key also opens the backup.
     pub sealed_to_recovery_key: bool,
     /// Old automatic backups removed after this one verified.
     pub deleted: Vec<String>,
@@ -390,10 +477,14 @@ impl BackupResult {
     }
 }
 
+/// An account named in a report (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EntryRef {
+    /// The entry's id (a UUID).
     pub id: String,
+    /// Service name; may be empty.
     pub issuer: String,
+    /// Account name; may be empty.
     pub account: String,
 }
 
@@ -407,10 +498,14 @@ fn refs(v: &[EntrySummary]) -> Vec<EntryRef> {
         .collect()
 }
 
+/// How a backup differs from the unlocked vault (live accounts only).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BackupDifference {
+    /// In the vault, not in the backup.
     pub missing: Vec<EntryRef>,
+    /// In both, but different.
     pub changed: Vec<EntryRef>,
+    /// In the backup, not in the vault.
     pub extra: Vec<EntryRef>,
 }
 
@@ -424,11 +519,16 @@ impl From<&BackupDiff> for BackupDifference {
     }
 }
 
+/// What a backup holds, read without restoring it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BackupCheck {
+    /// Live accounts in the backup.
     pub entry_count: u64,
+    /// When an account in it last changed (ms since the epoch); null when it has none.
     pub newest_change: Option<i64>,
+    /// When the backup was made (ms since the epoch).
     pub created_at: i64,
+    /// How it differs from the unlocked vault; null when the vault is locked.
     pub difference: Option<BackupDifference>,
     /// Container format of the file (1: made by Twofold 0.1).
     pub format_version: u16,
@@ -450,12 +550,18 @@ impl From<BackupVerification> for BackupCheck {
     }
 }
 
+/// What a restore did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct RestoreResult {
+    /// Accounts of the backup the vault did not have.
     pub added: u64,
+    /// Accounts in both that the backup's version replaced.
     pub updated: u64,
+    /// Accounts in both that stayed as they were (apart from a higher HOTP counter).
     pub unchanged: u64,
+    /// Accounts of the vault that a replace removed (0 for a merge).
     pub removed: u64,
+    /// Whether the backup was made by a holder of the vault's credentials.
     pub authenticated: bool,
 }
 

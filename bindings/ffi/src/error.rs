@@ -12,6 +12,8 @@ use twofold_core::recovery_kit::KitPartError;
 use twofold_core::uri::UriError;
 use twofold_core::vault::{InputError, NameField, VaultError};
 
+/// Every way a call can fail, as a screen acts on it (Kotlin `TwofoldException.X`, Swift
+/// `TwofoldError.X`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum TwofoldError {
     /// Password, PIN, recovery key or platform key does not open the vault, backup or file:
@@ -20,7 +22,10 @@ pub enum TwofoldError {
     WrongCredential,
     /// A typed recovery key has a typo (checksum) or the wrong length: point at the input.
     #[error("{details}")]
-    RecoveryKeyTypo { details: String },
+    RecoveryKeyTypo {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// The keystore key behind a biometric or PIN slot is gone (raised by the apps'
     /// keystores): fall back to the password and offer to set it up again.
     #[error("biometric unlock must be set up again")]
@@ -31,31 +36,49 @@ pub enum TwofoldError {
     /// The vault, backup or import file is damaged (for the vault: its previous generation too):
     /// offer a restore from a backup.
     #[error("{details}")]
-    Corrupt { details: String },
+    Corrupt {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// A well-formed file not written with this vault's keys (or not by keys descending from
     /// those this device last saw): someone may have replaced it. Nothing was opened or changed.
     #[error("{details}")]
-    Forged { details: String },
+    Forged {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// The vault file is older than the one this device last saw: an old copy was put back. The
     /// user may accept it on purpose with the password (`unlockWithPasswordAcceptingUntrusted`).
     #[error("{details}")]
     RolledBack {
+        /// The generation of the file found on disk.
         found: u64,
+        /// The generation this device last saw (higher than `found`).
         expected: u64,
+        /// An English sentence for logs and tests; show a message keyed by the variant.
         details: String,
     },
     /// The file opened but cannot be shown to be this vault's with what the device knows (made
     /// by Twofold 0.1, or a slot not confirmed since): ask the user, then
     /// `unlockWithPasswordAcceptingUntrusted`; for backups `restoreBackup(…, acceptUnverified)`.
     #[error("{details}")]
-    Unverified { details: String },
+    Unverified {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// A file asks for more work or memory than any real one (refused before doing it).
     #[error("{details}")]
-    HostileFile { details: String },
+    HostileFile {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// Not a file Twofold reads: not a Twofold file, written by a newer Twofold, key
     /// derivation below the floor, or not an import format (or variant) we know.
     #[error("{details}")]
-    UnsupportedFile { details: String },
+    UnsupportedFile {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// Too many wrong PINs: unlock with the password or biometrics (the PIN is then removed).
     #[error("too many wrong PINs")]
     PinLocked,
@@ -67,76 +90,130 @@ pub enum TwofoldError {
     Conflict,
     /// The same account (secret and kind) is already in the vault.
     #[error("already in the vault as {existing_id}")]
-    Duplicate { existing_id: String },
+    Duplicate {
+        /// The id (a UUID) of the account already in the vault.
+        existing_id: String,
+    },
     /// Input the user can fix; `problem` says which rule it broke.
     #[error("{details}")]
     InvalidInput {
+        /// Which rule the input broke.
         problem: InputProblem,
+        /// An English sentence for logs and tests; show a message keyed by `problem`.
         details: String,
     },
     /// The vault file, an entry, a group or a key slot does not exist.
     #[error("{details}")]
-    NotFound { what: Missing, details: String },
+    NotFound {
+        /// What was not found.
+        what: Missing,
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// Storage failed; the vault on disk is unchanged (unless the details say the change was
     /// written but not confirmed durable).
     #[error("{details}")]
-    Storage { details: String },
+    Storage {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// The transfer invite expired: show a new one.
     #[error("the transfer invite has expired")]
     TransferExpired,
     /// A frame, invite or reply was refused (another session, altered, a second sender, a
     /// device that needs an update).
     #[error("{details}")]
-    TransferRejected { details: String },
+    TransferRejected {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// The transfer failed (data did not decrypt, network, timeout): start again.
     #[error("{details}")]
-    TransferFailed { details: String },
+    TransferFailed {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// This vault is not in a sync group: offer to set one up or to join one.
     #[error("{details}")]
-    SyncNotSetUp { details: String },
+    SyncNotSetUp {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// This device was removed from its sync group on another device; it no longer syncs.
     #[error("{details}")]
-    SyncRevoked { details: String },
+    SyncRevoked {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// The sync folder or server cannot be reached (try later), or refuses this device
     /// (`denied`: fix the credentials or the folder's permission).
     #[error("{details}")]
-    SyncStorage { denied: bool, details: String },
+    SyncStorage {
+        /// True when the storage refused this device (credentials, permission); false when it
+        /// could not be reached.
+        denied: bool,
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// A sync operation was refused: a location holding another group, plain HTTP to another
     /// machine, a join invite or bundle that is not right, no such device or conflict.
     #[error("{details}")]
-    SyncRefused { details: String },
+    SyncRefused {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
     /// A bug: report it.
     #[error("{details}")]
-    Internal { details: String },
+    Internal {
+        /// An English sentence for logs and tests; show a message keyed by the variant.
+        details: String,
+    },
 }
 
 /// Which rule input broke (for `TwofoldError::InvalidInput`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum InputProblem {
+    /// A name or note is longer than its limit.
     NameTooLong {
+        /// Which name.
         field: NameKind,
+        /// Its limit, in characters (256 for names, 4096 for the note).
         max: u32,
     },
+    /// A group name is empty (or only whitespace).
     EmptyGroupName,
+    /// A password is empty (also: an encrypted export asked for without one).
     EmptyPassword,
+    /// A PIN is shorter than the minimum.
     PinTooShort {
+        /// The fewest digits a PIN may have (6).
         min: u32,
     },
+    /// The Argon2id cost asked for a PIN slot is below its floor (64 MiB, 3 passes).
     PinKdfTooWeak,
     /// PIN slots need the app's trust store.
     NeedsTrustStore,
     /// Digits or period out of range.
     CodeParameters,
+    /// The vault would hold more accounts than its limit.
     TooManyEntries {
+        /// The most accounts a vault holds (100 000).
         max: u32,
     },
+    /// The vault would have more key slots than its limit.
     TooManySlots {
+        /// The most key slots a vault has.
         max: u32,
     },
+    /// A counter operation on an account that is not HOTP.
     NotHotp,
+    /// A clock offset beyond a year either way.
     ClockOffsetTooLarge,
+    /// A platform or PIN slot's keystore alias or wrapped blob is over its size limit.
     KeystoreDataTooLong,
+    /// The key slots together do not fit in the vault file's header.
     HeaderTooLarge,
+    /// A backup asked for with neither a password nor the recovery key.
     BackupNeedsCredential,
     /// A recovery code refused (empty, too long, control characters, too many) or not the
     /// account's (the details say which).
@@ -155,6 +232,7 @@ pub enum InputProblem {
     CalibrationNoMatch,
     /// Clock calibration: several steps give the code; ask for the next code too.
     CalibrationAmbiguous {
+        /// How many time steps in the window give the code (2 or more).
         matches: u32,
     },
     /// Clock calibration: the second code is not the one after the first.
@@ -163,7 +241,9 @@ pub enum InputProblem {
     CalibrationWindow,
     /// The accounts do not fit on a printed recovery kit (`bytes` sealed, `max` printable).
     KitTooLarge {
+        /// Size of the sealed accounts backup, in bytes.
         bytes: u64,
+        /// The most bytes a printed kit holds.
         max: u64,
     },
     /// A scanned code is not a recovery-kit part.
@@ -172,6 +252,7 @@ pub enum InputProblem {
     KitMixedParts,
     /// Parts are missing (1-based numbers).
     KitMissingParts {
+        /// The missing part numbers, counted from 1.
         missing: Vec<u32>,
     },
     /// The parts do not add up to the backup they were printed from.
@@ -209,18 +290,26 @@ pub enum InputProblem {
 /// Which name a length limit applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum NameKind {
+    /// The service name.
     Issuer,
+    /// The account name.
     Account,
+    /// The user's note.
     Note,
+    /// A group's name.
     GroupName,
 }
 
 /// What `TwofoldError::NotFound` did not find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Missing {
+    /// The vault file.
     Vault,
+    /// An account (entry).
     Entry,
+    /// A group.
     Group,
+    /// A key slot.
     Slot,
 }
 

@@ -15,11 +15,17 @@ use crate::session::VaultSession;
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum ExportFormat {
+    /// A Twofold backup (`.twfb`), encrypted with a password.
     TwofoldBackup,
+    /// An Aegis vault file, encrypted with a password.
     AegisEncrypted,
+    /// An Aegis vault file in plain JSON: the secrets are readable.
     AegisPlain,
+    /// otpauth:// URIs, one per line: the secrets are readable.
     OtpauthList,
+    /// A FIDO Credential Exchange (CXF) JSON file: the secrets are readable.
     Cxf,
+    /// Google Authenticator transfer QR codes, drawn on screen (not a file).
     GoogleQr,
 }
 
@@ -52,6 +58,7 @@ impl From<ExportFormat> for ExportKind {
 /// One format of the export catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ExportFormatInfo {
+    /// Which format this is.
     pub format: ExportFormat,
     /// Its name for a list.
     pub name: String,

@@ -62,18 +62,25 @@ pub fn decode_qr_image(bytes: Vec<u8>) -> Result<Option<String>> {
     without_secrets(qr::decode_image(&bytes)?)
 }
 
+/// How much of a QR code may be damaged and still read (more correction, bigger code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum QrErrorCorrection {
+    /// About 7% of the code may be lost.
     Low,
+    /// About 15% (what transfer codes and invites use).
     Medium,
+    /// About 25%.
     Quartile,
+    /// About 30%.
     High,
 }
 
 /// A QR code's modules for native drawing: `size × size`, row-major, 1 = dark, no quiet zone.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct QrMatrix {
+    /// Modules per side (21 to 177).
     pub size: u32,
+    /// `size × size` bytes, row by row: 1 for a dark module, 0 for a light one.
     pub modules: Vec<u8>,
 }
 
@@ -86,6 +93,8 @@ fn ec(level: QrErrorCorrection) -> qr::EcLevel {
     }
 }
 
+/// A QR code of `text` at `correction`, as modules to draw; too much text for a QR code is
+/// `InvalidInput`.
 #[uniffi::export]
 pub fn encode_qr(text: String, correction: QrErrorCorrection) -> Result<QrMatrix> {
     Ok(matrix(qr::encode(&text, ec(correction))?))
@@ -100,12 +109,19 @@ pub fn encode_qr_png(text: String, correction: QrErrorCorrection, scale: u32) ->
 /// An account read from a QR code or an import file, without its secret (for previews).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ImportedPreview {
+    /// Service name; empty when the source had none.
     pub issuer: String,
+    /// Account name; empty when the source had none.
     pub account: String,
+    /// How the codes are made.
     pub params: OtpParams,
+    /// The source's note; empty when none.
     pub note: String,
+    /// Names of the groups, tags or folders the source had it in.
     pub groups: Vec<String>,
+    /// Whether the source had it pinned or starred.
     pub favorite: bool,
+    /// The secret is shorter than 128 bits (works, but worth a hint).
     pub weak_secret: bool,
 }
 
@@ -126,7 +142,9 @@ impl From<&ImportedEntry> for ImportedPreview {
 /// Progress of a multi-QR Google export.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ExportProgress {
+    /// Codes of the export scanned so far.
     pub scanned: u32,
+    /// Codes the export has in all.
     pub total: u32,
     /// 1-based numbers of the codes still missing.
     pub missing: Vec<u32>,
@@ -149,6 +167,7 @@ pub struct ScanResult {
 /// What adding accounts to a vault did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AddResult {
+    /// Ids (UUIDs) of the accounts added, in order.
     pub added_ids: Vec<String>,
     /// Accounts already in the vault (same secret and kind), skipped.
     pub duplicates: Vec<String>,
@@ -160,7 +179,9 @@ pub struct AddResult {
 /// An account that was not added, and why.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RejectedAccount {
+    /// How the account is named: "Issuer (account)", "Issuer", "account" or "(unnamed)".
     pub label: String,
+    /// Why it was refused (an English sentence).
     pub reason: String,
 }
 
@@ -197,6 +218,7 @@ impl Enrollment {
 
 #[uniffi::export]
 impl Enrollment {
+    /// An empty scanning session.
     #[uniffi::constructor]
     pub fn new() -> Arc<Self> {
         Arc::new(Enrollment {
@@ -278,8 +300,11 @@ impl From<ScanOutcome> for ScanResult {
 /// One entry of an import file that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ImportItemError {
+    /// 0-based position of the item in the file.
     pub index: u32,
+    /// What the file called it, when that much was readable.
     pub label: String,
+    /// Why it could not be read (never containing its secret).
     pub reason: String,
 }
 
@@ -329,14 +354,17 @@ impl ImportSession {
         }))
     }
 
+    /// The format read, by name (`aegis`, `2fas`, `google`, …).
     pub fn format(&self) -> String {
         self.format.name().to_owned()
     }
 
+    /// The accounts read and not left out, in the file's order (no secrets).
     pub fn accounts(&self) -> Vec<ImportedPreview> {
         previews(&self.pending.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// The items of the file that could not be read.
     pub fn errors(&self) -> Vec<ImportItemError> {
         self.errors
             .iter()
@@ -370,7 +398,9 @@ impl ImportSession {
 /// An entry an export format could not hold.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SkippedEntry {
+    /// "Issuer (account)" of the entry left out.
     pub label: String,
+    /// Why the format cannot hold it.
     pub reason: String,
 }
 
@@ -378,15 +408,19 @@ pub struct SkippedEntry {
 /// chose and wipes it).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TextExport {
+    /// The file, UTF-8 text with the secrets in it (wipe it once written).
     pub content: Vec<u8>,
+    /// Entries the format could not hold, left out.
     pub skipped: Vec<SkippedEntry>,
 }
 
+/// A Google Authenticator export, drawn as QR codes.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct GoogleExport {
     /// One QR code per `otpauth-migration://` URI, in order, ready to draw (the URIs with the
     /// secrets in them stay in the core).
     pub codes: Vec<QrMatrix>,
+    /// Entries the format could not hold, left out.
     pub skipped: Vec<SkippedEntry>,
 }
 

@@ -3,9 +3,6 @@
 //! bytes, secrets being added) and leave only through functions named `export_*` or
 //! `generate_platform_key`.
 
-// Documented in a follow-up: see docs/architecture.md "Lints".
-#![allow(missing_docs)]
-
 uniffi::setup_scaffolding!();
 
 mod autolock;

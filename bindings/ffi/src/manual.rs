@@ -8,22 +8,30 @@ use crate::convert::{HashAlgorithm, OtpParams, OtpType};
 /// A field of the manual-entry form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum FormField {
+    /// The number of digits in a code.
     Digits,
+    /// The seconds each TOTP code lasts.
     Period,
+    /// The HOTP counter of the next code.
     Counter,
 }
 
 /// What is wrong with one field, in words for the form.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct FieldProblem {
+    /// The field that is wrong.
     pub field: FormField,
+    /// What is wrong with it, in an English sentence for the form.
     pub message: String,
 }
 
 /// The parameters, or what is wrong with each field (`params` is `None` then).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ParsedParams {
+    /// The parameters read; null when a field is wrong.
     pub params: Option<OtpParams>,
+    /// What is wrong, one entry per wrong field (every wrong field at once); empty when
+    /// `params` is set.
     pub problems: Vec<FieldProblem>,
 }
 

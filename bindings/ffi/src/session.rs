@@ -16,6 +16,7 @@ use crate::convert::*;
 use crate::error::{Result, TwofoldError};
 use crate::trust::{ForeignTrust, TrustStore};
 
+/// One vault file, locked or unlocked; every method may be called from any thread and may block.
 #[derive(uniffi::Object)]
 pub struct VaultSession {
     pub(crate) inner: vault::VaultSession,
@@ -134,10 +135,12 @@ impl VaultSession {
         key.map(|k| k.reveal().to_string())
     }
 
+    /// The vault file's path, as given to `create` or `open`.
     pub fn path(&self) -> String {
         self.inner.path().display().to_string()
     }
 
+    /// Whether the vault is unlocked (false after `lock`).
     pub fn is_unlocked(&self) -> bool {
         self.inner.is_unlocked()
     }
@@ -147,6 +150,7 @@ impl VaultSession {
         Ok(self.inner.slots()?.iter().map(Into::into).collect())
     }
 
+    /// Unlocks with the password (UTF-8 bytes, wiped after the call).
     pub fn unlock_with_password(&self, password: Vec<u8>) -> Result<UnlockResult> {
         let password = zeroizing(password);
         Ok(self.inner.unlock_with_password(&password)?.into())
@@ -165,6 +169,7 @@ impl VaultSession {
             .into())
     }
 
+    /// Unlocks with the printable recovery key as typed; a typo is `RecoveryKeyTypo`.
     pub fn unlock_with_recovery_key(&self, recovery_key: String) -> Result<UnlockResult> {
         let key = Zeroizing::new(recovery_key);
         Ok(self.inner.unlock_with_recovery_key(&key)?.into())
@@ -194,6 +199,8 @@ impl VaultSession {
             .into())
     }
 
+    /// Unlocks with a PIN and the 32-byte device key the app unwrapped from its keystore; after 5
+    /// wrong PINs in a row it is `PinLocked` without trying.
     pub fn unlock_with_pin(
         &self,
         slot_id: String,
@@ -292,14 +299,17 @@ impl VaultSession {
 
     // ----- entries and groups -----
 
+    /// Live entries in the user's order.
     pub fn entries(&self) -> Result<Vec<EntryView>> {
         Ok(self.inner.entries()?.iter().map(Into::into).collect())
     }
 
+    /// One entry, live or in the trash.
     pub fn entry(&self, id: String) -> Result<EntryView> {
         Ok((&self.inner.entry(parse_id(&id)?)?).into())
     }
 
+    /// Entries in the trash, most recently deleted first.
     pub fn trash(&self) -> Result<Vec<EntryView>> {
         Ok(self.inner.trash()?.iter().map(Into::into).collect())
     }
@@ -310,6 +320,8 @@ impl VaultSession {
         Ok(self.inner.search(&query)?.iter().map(Into::into).collect())
     }
 
+    /// Adds an account; the same secret and kind already in the vault is `Duplicate` unless
+    /// `allow_duplicate`.
     pub fn add_entry(&self, input: EntryInput, allow_duplicate: bool) -> Result<EntryView> {
         Ok((&self.inner.add_entry(new_entry(input)?, allow_duplicate)?).into())
     }
@@ -321,6 +333,7 @@ impl VaultSession {
         Ok((&self.inner.add_entry(entry, allow_duplicate)?).into())
     }
 
+    /// Changes an entry's names, parameters, groups, favourite or icon; returns it as saved.
     pub fn update_entry(&self, id: String, changes: EntryChanges) -> Result<EntryView> {
         let update = EntryUpdate {
             issuer: changes.issuer,
@@ -341,6 +354,7 @@ impl VaultSession {
         Ok(self.inner.delete_entry(parse_id(&id)?)?)
     }
 
+    /// Takes an entry out of the trash.
     pub fn restore_entry(&self, id: String) -> Result<()> {
         Ok(self.inner.restore_entry(parse_id(&id)?)?)
     }
@@ -350,6 +364,7 @@ impl VaultSession {
         Ok(self.inner.purge_entry(parse_id(&id)?)?)
     }
 
+    /// Empties the trash; returns how many entries were deleted for good.
     pub fn empty_trash(&self) -> Result<u64> {
         Ok(self.inner.empty_trash()? as u64)
     }
@@ -363,18 +378,22 @@ impl VaultSession {
         Ok(self.inner.reorder(&ids)?)
     }
 
+    /// The groups in the user's order.
     pub fn groups(&self) -> Result<Vec<GroupView>> {
         Ok(self.inner.groups()?.iter().map(Into::into).collect())
     }
 
+    /// A new group after the others (the name is trimmed and must not be empty).
     pub fn add_group(&self, name: String) -> Result<GroupView> {
         Ok((&self.inner.add_group(&name)?).into())
     }
 
+    /// Renames a group (the name is trimmed and must not be empty).
     pub fn rename_group(&self, id: String, name: String) -> Result<()> {
         Ok(self.inner.rename_group(parse_id(&id)?, &name)?)
     }
 
+    /// Deletes a group; its entries stay, without the group.
     pub fn delete_group(&self, id: String) -> Result<()> {
         Ok(self.inner.delete_group(parse_id(&id)?)?)
     }
@@ -401,10 +420,12 @@ impl VaultSession {
         Ok(self.inner.record_use(parse_id(&id)?)?)
     }
 
+    /// Seconds added to this device's clock when computing codes.
     pub fn clock_offset(&self) -> Result<i64> {
         Ok(self.inner.clock_offset()?)
     }
 
+    /// Sets the clock offset in seconds (at most a year either way).
     pub fn set_clock_offset(&self, seconds: i64) -> Result<()> {
         Ok(self.inner.set_clock_offset(seconds)?)
     }

@@ -50,6 +50,7 @@ impl From<SyncError> for TwofoldError {
 /// A file in the app's sync folder.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncFile {
+    /// The file's name in the folder (no path).
     pub name: String,
     /// Size in bytes, when the provider says.
     pub size: Option<u64>,
@@ -62,7 +63,9 @@ pub struct SyncFile {
 pub trait SyncStorage: Send + Sync {
     /// Every file directly in the folder.
     fn list(&self) -> Result<Vec<SyncFile>, TwofoldError>;
+    /// The whole file, or null when it is gone.
     fn read(&self, name: String) -> Result<Option<Vec<u8>>, TwofoldError>;
+    /// Creates the file `name` holding `bytes`, written completely (a name is never written twice).
     fn write(&self, name: String, bytes: Vec<u8>) -> Result<(), TwofoldError>;
     /// A missing file is not an error.
     fn delete(&self, name: String) -> Result<(), TwofoldError>;
@@ -117,16 +120,25 @@ impl sync::SyncStorage for Foreign {
 pub enum SyncLocation {
     /// A folder only the app can open (the `SyncStorage` given to `SyncGroup`); `label` is
     /// what to show ("Nextcloud folder 'Twofold'").
-    App { label: String },
+    App {
+        /// What to show for the folder.
+        label: String,
+    },
     /// A WebDAV collection (https://…). The password (bytes; the app wipes its copy) is
     /// stored only inside the encrypted vault.
     WebDav {
+        /// The collection's URL: https, or http only to this machine (loopback).
         url: String,
+        /// The user name; null when the server needs none.
         user: Option<String>,
+        /// The password as UTF-8 bytes (wiped after the call); null when the server needs none.
         password: Option<Vec<u8>>,
     },
     /// A plain folder path (desktop; tests).
-    Folder { path: String },
+    Folder {
+        /// The folder's path.
+        path: String,
+    },
 }
 
 fn config(location: SyncLocation) -> Result<StorageConfig> {
@@ -163,7 +175,9 @@ fn config(location: SyncLocation) -> Result<StorageConfig> {
 /// One entry's change brought in by a sync.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncChange {
+    /// The entry's id (a UUID).
     pub entry_id: String,
+    /// The entry's name after the sync.
     pub label: String,
     /// `added`, `edited`, `trashed`, `restored` or `removed`.
     pub kind: String,
@@ -174,7 +188,10 @@ pub struct SyncChange {
 /// Something a sync refused or noticed; `kind` is stable (see `sync status --json`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncWarningView {
+    /// Stable kind (`planted`, `foreign-group`, `damaged`, `rollback`, `fork`, …; docs/ffi.md
+    /// lists them all).
     pub kind: String,
+    /// An English sentence for logs; show a message keyed by `kind`.
     pub message: String,
 }
 
@@ -190,13 +207,17 @@ fn warnings(w: &[SyncWarning]) -> Vec<SyncWarningView> {
 /// What a sync did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncResult {
+    /// Changes that came from other devices.
     pub changes: Vec<SyncChange>,
+    /// Conflicts found in this sync (kept for review).
     pub new_conflicts: Vec<SyncConflict>,
     /// Edits of this device sent now.
     pub local_changes: u32,
     /// Bytes of the snapshot written (`None`: nothing was written).
     pub written_bytes: Option<u64>,
+    /// What this sync noticed and refused (empty: nothing).
     pub warnings: Vec<SyncWarningView>,
+    /// This device's generation after the sync.
     pub generation: u64,
 }
 
@@ -232,15 +253,23 @@ fn result(r: SyncReport) -> SyncResult {
 /// A conflict kept for review (never a secret).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncConflict {
+    /// The entry the conflict is on (a UUID).
     pub entry_id: String,
+    /// The entry's name.
     pub label: String,
     /// "note", "issuer", "secret and code settings", …
     pub field: String,
+    /// The value shown now (the winner), for display.
     pub shown: String,
+    /// Name of the device that wrote the shown value.
     pub shown_by: String,
+    /// When the shown value was written (its writer's clock, ms since the epoch).
     pub shown_at: i64,
+    /// The value kept for review.
     pub other: String,
+    /// Name of the device that wrote the other value.
     pub other_by: String,
+    /// When the other value was written (its writer's clock, ms since the epoch).
     pub other_at: i64,
     /// For a secret: the entry holding the other one.
     pub other_entry_id: Option<String>,
@@ -267,16 +296,28 @@ fn conflict(c: &ConflictView) -> SyncConflict {
 /// A device of the group.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncDevice {
+    /// The name the device was given when it set up or joined the group.
     pub name: String,
+    /// 16 hex digits (as in the device's file names).
     pub tag: String,
+    /// It is the device this vault is on.
     pub this_device: bool,
+    /// It is in the group and not revoked.
     pub active: bool,
+    /// It was removed from the group; its later files are refused.
     pub revoked: bool,
+    /// Its files are ignored: one of its generations was seen with two different contents (a
+    /// cloned or restored device).
     pub quarantined: bool,
+    /// The last generation this device accepted from it; null when none yet.
     pub generation: Option<u64>,
+    /// When it wrote that generation (its clock, ms since the epoch); null when none yet.
     pub last_update: Option<i64>,
+    /// When this device first read that generation (ms since the epoch); null when none yet.
     pub last_seen: Option<i64>,
+    /// Name of the member that added it (its own name for the device that set up the group).
     pub added_by: String,
+    /// When it was added (the adding member's clock, ms since the epoch).
     pub added_at: i64,
 }
 
@@ -299,14 +340,23 @@ fn device(d: DeviceView) -> SyncDevice {
 /// This device's membership.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncStatusView {
+    /// The group's id: 32 hex digits.
     pub group: String,
+    /// This device's name in the group.
     pub device_name: String,
+    /// The sync location, for display (never a password).
     pub storage: String,
+    /// The last generation this device reserved.
     pub generation: u64,
+    /// When this device last completed a sync (ms since the epoch); null if never.
     pub last_sync: Option<i64>,
+    /// Every device of the group, this one included, revoked ones too.
     pub devices: Vec<SyncDevice>,
+    /// Conflicts kept for review and not yet resolved.
     pub open_conflicts: u32,
+    /// What the last sync noticed (empty: nothing).
     pub warnings: Vec<SyncWarningView>,
+    /// This device was removed from the group and no longer syncs.
     pub revoked: bool,
     /// Joined, waiting for the member that invited this device to confirm and sync: it
     /// reads but writes nothing yet.
@@ -331,8 +381,11 @@ fn status(s: SyncStatus) -> SyncStatusView {
 /// Which side of a conflict to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SyncKeep {
+    /// This device's value (the value shown here when neither side was written here).
     Mine,
+    /// The other value.
     Theirs,
+    /// Both: the other value as a second entry (for a secret, both entries stay).
     Both,
 }
 
@@ -366,6 +419,8 @@ impl SyncGroup {
 
 #[uniffi::export]
 impl SyncGroup {
+    /// The sync group of `vault`; `storage` is the app's folder (null when the group's files are
+    /// on WebDAV or a plain folder, or to set one up there).
     #[uniffi::constructor]
     pub fn new(vault: Arc<VaultSession>, storage: Option<Arc<dyn SyncStorage>>) -> Arc<Self> {
         Arc::new(SyncGroup {
@@ -411,10 +466,12 @@ impl SyncGroup {
         Ok(result(sync::sync(&self.vault.inner, storage.as_ref())?))
     }
 
+    /// This device's membership: group, devices, last sync, open conflicts and warnings.
     pub fn status(&self) -> Result<SyncStatusView> {
         Ok(status(sync::status(&self.vault.inner)?))
     }
 
+    /// Conflicts kept for review and not yet resolved (never a secret).
     pub fn conflicts(&self) -> Result<Vec<SyncConflict>> {
         Ok(sync::conflicts(&self.vault.inner)?
             .iter()
@@ -432,6 +489,7 @@ impl SyncGroup {
         Ok(sync::resolve(&self.vault.inner, parse_id(&entry_id)?, keep)? as u32)
     }
 
+    /// Every device of the group, this one included, revoked ones too.
     pub fn devices(&self) -> Result<Vec<SyncDevice>> {
         Ok(sync::devices(&self.vault.inner)?
             .into_iter()
@@ -477,9 +535,13 @@ impl SyncJoiner {
 /// What the group the new device is about to join holds.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncJoinPreview {
+    /// Names of the group's members.
     pub devices: Vec<String>,
+    /// Name of the member that sent the group's data.
     pub inviter: String,
+    /// The sync location, for display (never a password).
     pub storage: String,
+    /// Whether the member shared the WebDAV credentials.
     pub with_credentials: bool,
 }
 
@@ -529,6 +591,7 @@ impl SyncJoiner {
         self.with(|j| Ok(j.receiver().confirmation_code()))
     }
 
+    /// What the group holds, once the group's data arrived; null before.
     pub fn preview(&self) -> Result<Option<SyncJoinPreview>> {
         self.with(|j| Ok(j.preview().map(preview)))
     }
@@ -608,6 +671,8 @@ impl SyncInviter {
         self.device_name.clone()
     }
 
+    /// Frame `n` of the endless stream, as text to show as a QR code (source frames first, then
+    /// repair frames).
     pub fn frame(&self, n: u64) -> String {
         self.sender
             .lock()
@@ -615,6 +680,7 @@ impl SyncInviter {
             .frame(n)
     }
 
+    /// Frames the new device needs at least (the source frames).
     pub fn source_frames(&self) -> u64 {
         self.sender
             .lock()

@@ -43,10 +43,14 @@ impl From<TransferError> for TwofoldError {
     }
 }
 
+/// How far a transfer's frames have come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct TransferProgress {
+    /// Distinct frames received.
     pub received: u32,
+    /// Frames needed without loss (one or two more may be needed).
     pub needed: u32,
+    /// Whether every account has arrived.
     pub complete: bool,
 }
 
@@ -65,6 +69,7 @@ impl From<transfer::Progress> for TransferProgress {
 /// together, so a screen never shows a code without its preview.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ReceivedFrame {
+    /// Frames received and needed so far.
     pub progress: TransferProgress,
     /// Set once complete.
     pub confirmation_code: Option<String>,
@@ -115,6 +120,7 @@ impl TransferReceiver {
         self.with(|r| Ok(r.invite().to_text()))
     }
 
+    /// When this session's invite expires (seconds since the epoch).
     pub fn expires_at(&self) -> Result<u64> {
         self.with(|r| Ok(r.expires_at()))
     }
@@ -169,6 +175,7 @@ impl TransferReceiver {
         self.with(|r| Ok(r.reply().map(|x| x.to_text())))
     }
 
+    /// Frames received and needed so far.
     pub fn progress(&self) -> Result<TransferProgress> {
         self.with(|r| Ok(r.progress().into()))
     }

@@ -11,9 +11,13 @@ use crate::error::{Result, TwofoldError};
 /// What an otpauth URI describes, without its secret (for a preview before adding).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct UriPreview {
+    /// How the codes are made.
     pub params: OtpParams,
+    /// Service name; empty when the URI has none.
     pub issuer: String,
+    /// Account name; empty when the URI has none.
     pub account: String,
+    /// Length of the secret in bits.
     pub secret_bits: u32,
     /// Shorter than 128 bits: works, deserves a hint.
     pub weak_secret: bool,
@@ -93,6 +97,7 @@ pub fn generate_platform_key() -> Result<Vec<u8>> {
 pub struct PasswordStrength {
     /// 0 (trivial) to 4 (strong).
     pub score: u8,
+    /// Estimated guesses needed to find the password, as a power of ten.
     pub guesses_log10: f64,
     /// Let it through without an explicit "use anyway".
     pub acceptable: bool,
