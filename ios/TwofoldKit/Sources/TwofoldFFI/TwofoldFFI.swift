@@ -661,6 +661,9 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
  */
 public protocol AutoLockProtocol: AnyObject, Sendable {
     
+    /**
+     * The app went to the background at `now_ms`: what to do about locking.
+     */
     func backgrounded(nowMs: Int64)  -> AutoLockAction
     
     /**
@@ -683,6 +686,10 @@ public protocol AutoLockProtocol: AnyObject, Sendable {
      */
     func pickerOpened() 
     
+    /**
+     * Changes the delay: seconds after leaving the app until it locks (0 at once, negative
+     * never).
+     */
     func setDelay(delaySeconds: Int64) 
     
     /**
@@ -760,6 +767,9 @@ public convenience init(delaySeconds: Int64) {
     
 
     
+    /**
+     * The app went to the background at `now_ms`: what to do about locking.
+     */
 open func backgrounded(nowMs: Int64) -> AutoLockAction  {
     return try!  FfiConverterTypeAutoLockAction_lift(try! rustCall() {
         uniffiCallStatus in
@@ -816,6 +826,10 @@ open func pickerOpened()  {try! rustCall() {
 }
 }
     
+    /**
+     * Changes the delay: seconds after leaving the app until it locks (0 at once, negative
+     * never).
+     */
 open func setDelay(delaySeconds: Int64)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_autolock_set_delay(
@@ -900,10 +914,19 @@ public protocol BackupFolder: AnyObject, Sendable {
      */
     func list() throws  -> [String]
     
+    /**
+     * The whole file, or null when it is missing.
+     */
     func read(name: String) throws  -> Data?
     
+    /**
+     * Creates the file `name` holding `bytes`, written completely, or fails.
+     */
     func write(name: String, bytes: Data) throws 
     
+    /**
+     * Deletes the file `name`; a missing file is no error.
+     */
     func delete(name: String) throws 
     
 }
@@ -978,6 +1001,9 @@ open func list()throws  -> [String]  {
 })
 }
     
+    /**
+     * The whole file, or null when it is missing.
+     */
 open func read(name: String)throws  -> Data?  {
     return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -988,6 +1014,9 @@ open func read(name: String)throws  -> Data?  {
 })
 }
     
+    /**
+     * Creates the file `name` holding `bytes`, written completely, or fails.
+     */
 open func write(name: String, bytes: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_backupfolder_write(
@@ -998,6 +1027,9 @@ open func write(name: String, bytes: Data)throws   {try rustCallWithError(FfiCon
 }
 }
     
+    /**
+     * Deletes the file `name`; a missing file is no error.
+     */
 open func delete(name: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_backupfolder_delete(
@@ -1526,6 +1558,9 @@ open class Enrollment: EnrollmentProtocol, @unchecked Sendable {
     public func uniffiCloneHandle() -> UInt64 {
         return try! rustCall { uniffi_twofold_ffi_fn_clone_enrollment(self.handle, $0) }
     }
+    /**
+     * An empty scanning session.
+     */
 public convenience init() {
     let handle =
         try! rustCall() {
@@ -1736,6 +1771,10 @@ open class FolderBackupper: FolderBackupperProtocol, @unchecked Sendable {
     public func uniffiCloneHandle() -> UInt64 {
         return try! rustCall { uniffi_twofold_ffi_fn_clone_folderbackupper(self.handle, $0) }
     }
+    /**
+     * Automatic backups into `folder`, keeping the newest `keep` (older ones deleted after a new
+     * one is confirmed).
+     */
 public convenience init(folder: BackupFolder, keep: UInt32) {
     let handle =
         try! rustCall() {
@@ -1831,6 +1870,9 @@ public func FfiConverterTypeFolderBackupper_lower(_ value: FolderBackupper) -> U
  */
 public protocol ImportSessionProtocol: AnyObject, Sendable {
     
+    /**
+     * The accounts read and not left out, in the file's order (no secrets).
+     */
     func accounts()  -> [ImportedPreview]
     
     /**
@@ -1838,8 +1880,14 @@ public protocol ImportSessionProtocol: AnyObject, Sendable {
      */
     func addTo(vault: VaultSession) throws  -> AddResult
     
+    /**
+     * The items of the file that could not be read.
+     */
     func errors()  -> [ImportItemError]
     
+    /**
+     * The format read, by name (`aegis`, `2fas`, `google`, …).
+     */
     func format()  -> String
     
     /**
@@ -1935,6 +1983,9 @@ public static func readWithKeyFile(bytes: Data, format: String?, password: Data?
     
 
     
+    /**
+     * The accounts read and not left out, in the file's order (no secrets).
+     */
 open func accounts() -> [ImportedPreview]  {
     return try!  FfiConverterSequenceTypeImportedPreview.lift(try! rustCall() {
         uniffiCallStatus in
@@ -1957,6 +2008,9 @@ open func addTo(vault: VaultSession)throws  -> AddResult  {
 })
 }
     
+    /**
+     * The items of the file that could not be read.
+     */
 open func errors() -> [ImportItemError]  {
     return try!  FfiConverterSequenceTypeImportItemError.lift(try! rustCall() {
         uniffiCallStatus in
@@ -1966,6 +2020,9 @@ open func errors() -> [ImportItemError]  {
 })
 }
     
+    /**
+     * The format read, by name (`aegis`, `2fas`, `google`, …).
+     */
 open func format() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
@@ -2365,8 +2422,14 @@ public func FfiConverterTypePendingExport_lower(_ value: PendingExport) -> UInt6
  */
 public protocol SyncGroupProtocol: AnyObject, Sendable {
     
+    /**
+     * Conflicts kept for review and not yet resolved (never a secret).
+     */
     func conflicts() throws  -> [SyncConflict]
     
+    /**
+     * Every device of the group, this one included, revoked ones too.
+     */
     func devices() throws  -> [SyncDevice]
     
     /**
@@ -2396,6 +2459,9 @@ public protocol SyncGroupProtocol: AnyObject, Sendable {
      */
     func setup(location: SyncLocation, deviceName: String) throws  -> SyncResult
     
+    /**
+     * This device's membership: group, devices, last sync, open conflicts and warnings.
+     */
     func status() throws  -> SyncStatusView
     
     /**
@@ -2449,6 +2515,10 @@ open class SyncGroup: SyncGroupProtocol, @unchecked Sendable {
     public func uniffiCloneHandle() -> UInt64 {
         return try! rustCall { uniffi_twofold_ffi_fn_clone_syncgroup(self.handle, $0) }
     }
+    /**
+     * The sync group of `vault`; `storage` is the app's folder (null when the group's files are
+     * on WebDAV or a plain folder, or to set one up there).
+     */
 public convenience init(vault: VaultSession, storage: SyncStorage?) {
     let handle =
         try! rustCall() {
@@ -2473,6 +2543,9 @@ public convenience init(vault: VaultSession, storage: SyncStorage?) {
     
 
     
+    /**
+     * Conflicts kept for review and not yet resolved (never a secret).
+     */
 open func conflicts()throws  -> [SyncConflict]  {
     return try  FfiConverterSequenceTypeSyncConflict.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -2482,6 +2555,9 @@ open func conflicts()throws  -> [SyncConflict]  {
 })
 }
     
+    /**
+     * Every device of the group, this one included, revoked ones too.
+     */
 open func devices()throws  -> [SyncDevice]  {
     return try  FfiConverterSequenceTypeSyncDevice.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -2557,6 +2633,9 @@ open func setup(location: SyncLocation, deviceName: String)throws  -> SyncResult
 })
 }
     
+    /**
+     * This device's membership: group, devices, last sync, open conflicts and warnings.
+     */
 open func status()throws  -> SyncStatusView  {
     return try  FfiConverterTypeSyncStatusView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -2661,8 +2740,15 @@ public protocol SyncInviterProtocol: AnyObject, Sendable {
      */
     func deviceName()  -> String
     
+    /**
+     * Frame `n` of the endless stream, as text to show as a QR code (source frames first, then
+     * repair frames).
+     */
     func frame(n: UInt64)  -> String
     
+    /**
+     * Frames the new device needs at least (the source frames).
+     */
     func sourceFrames()  -> UInt64
     
 }
@@ -2794,6 +2880,10 @@ open func deviceName() -> String  {
 })
 }
     
+    /**
+     * Frame `n` of the endless stream, as text to show as a QR code (source frames first, then
+     * repair frames).
+     */
 open func frame(n: UInt64) -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
@@ -2804,6 +2894,9 @@ open func frame(n: UInt64) -> String  {
 })
 }
     
+    /**
+     * Frames the new device needs at least (the source frames).
+     */
 open func sourceFrames() -> UInt64  {
     return try!  FfiConverterUInt64.lift(try! rustCall() {
         uniffiCallStatus in
@@ -2886,6 +2979,9 @@ public protocol SyncJoinerProtocol: AnyObject, Sendable {
      */
     func inviteText() throws  -> String
     
+    /**
+     * What the group holds, once the group's data arrived; null before.
+     */
     func preview() throws  -> SyncJoinPreview?
     
     /**
@@ -3015,6 +3111,9 @@ open func inviteText()throws  -> String  {
 })
 }
     
+    /**
+     * What the group holds, once the group's data arrived; null before.
+     */
 open func preview()throws  -> SyncJoinPreview?  {
     return try  FfiConverterOptionTypeSyncJoinPreview.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -3123,8 +3222,14 @@ public protocol SyncStorage: AnyObject, Sendable {
      */
     func list() throws  -> [SyncFile]
     
+    /**
+     * The whole file, or null when it is gone.
+     */
     func read(name: String) throws  -> Data?
     
+    /**
+     * Creates the file `name` holding `bytes`, written completely (a name is never written twice).
+     */
     func write(name: String, bytes: Data) throws 
     
     /**
@@ -3203,6 +3308,9 @@ open func list()throws  -> [SyncFile]  {
 })
 }
     
+    /**
+     * The whole file, or null when it is gone.
+     */
 open func read(name: String)throws  -> Data?  {
     return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -3213,6 +3321,9 @@ open func read(name: String)throws  -> Data?  {
 })
 }
     
+    /**
+     * Creates the file `name` holding `bytes`, written completely (a name is never written twice).
+     */
 open func write(name: String, bytes: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_syncstorage_write(
@@ -3458,6 +3569,9 @@ public protocol TransferReceiverProtocol: AnyObject, Sendable {
      */
     func confirmationCode() throws  -> String?
     
+    /**
+     * When this session's invite expires (seconds since the epoch).
+     */
     func expiresAt() throws  -> UInt64
     
     /**
@@ -3470,6 +3584,9 @@ public protocol TransferReceiverProtocol: AnyObject, Sendable {
      */
     func preview() throws  -> [ImportedPreview]
     
+    /**
+     * Frames received and needed so far.
+     */
     func progress() throws  -> TransferProgress
     
     /**
@@ -3595,6 +3712,9 @@ open func confirmationCode()throws  -> String?  {
 })
 }
     
+    /**
+     * When this session's invite expires (seconds since the epoch).
+     */
 open func expiresAt()throws  -> UInt64  {
     return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -3628,6 +3748,9 @@ open func preview()throws  -> [ImportedPreview]  {
 })
 }
     
+    /**
+     * Frames received and needed so far.
+     */
 open func progress()throws  -> TransferProgress  {
     return try  FfiConverterTypeTransferProgress_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -4281,6 +4404,9 @@ public func FfiConverterTypeTrustStore_lower(_ value: TrustStore) -> UInt64 {
 
 
 
+/**
+ * One vault file, locked or unlocked; every method may be called from any thread and may block.
+ */
 public protocol VaultSessionProtocol: AnyObject, Sendable {
     
     /**
@@ -4296,6 +4422,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func careStatus() throws  -> CareStatusView
     
+    /**
+     * The checkup's settings as stored.
+     */
     func checkupSettings() throws  -> CheckupSettingsView
     
     /**
@@ -4409,6 +4538,10 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func recoveryKit(recoveryKey: String, format: RecoveryKitFormat, options: RecoveryKitOptions) throws  -> Data
     
+    /**
+     * Adds an account; the same secret and kind already in the vault is `Duplicate` unless
+     * `allow_duplicate`.
+     */
     func addEntry(input: EntryInput, allowDuplicate: Bool) throws  -> EntryView
     
     /**
@@ -4416,6 +4549,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func addEntryFromUri(uri: Data, allowDuplicate: Bool) throws  -> EntryView
     
+    /**
+     * A new group after the others (the name is trimmed and must not be empty).
+     */
     func addGroup(name: String) throws  -> GroupView
     
     /**
@@ -4440,6 +4576,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func changePassword(newPassword: Data, kdf: KdfSettings) throws 
     
+    /**
+     * Seconds added to this device's clock when computing codes.
+     */
     func clockOffset() throws  -> Int64
     
     /**
@@ -4465,12 +4604,24 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func deleteEntry(id: String) throws 
     
+    /**
+     * Deletes a group; its entries stay, without the group.
+     */
     func deleteGroup(id: String) throws 
     
+    /**
+     * Empties the trash; returns how many entries were deleted for good.
+     */
     func emptyTrash() throws  -> UInt64
     
+    /**
+     * Live entries in the user's order.
+     */
     func entries() throws  -> [EntryView]
     
+    /**
+     * One entry, live or in the trash.
+     */
     func entry(id: String) throws  -> EntryView
     
     /**
@@ -4480,8 +4631,14 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func exportEntryUri(id: String) throws  -> Data
     
+    /**
+     * The groups in the user's order.
+     */
     func groups() throws  -> [GroupView]
     
+    /**
+     * Whether the vault is unlocked (false after `lock`).
+     */
     func isUnlocked()  -> Bool
     
     /**
@@ -4494,6 +4651,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func nextHotp(id: String) throws  -> String
     
+    /**
+     * The vault file's path, as given to `create` or `open`.
+     */
     func path()  -> String
     
     /**
@@ -4527,6 +4687,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func removeSlot(slotId: String) throws 
     
+    /**
+     * Renames a group (the name is trimmed and must not be empty).
+     */
     func renameGroup(id: String, name: String) throws 
     
     /**
@@ -4548,6 +4711,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func restoreBackup(path: String, key: BackupKey, mode: RestoreMode, acceptUnverified: Bool) throws  -> RestoreResult
     
+    /**
+     * Takes an entry out of the trash.
+     */
     func restoreEntry(id: String) throws 
     
     /**
@@ -4561,6 +4727,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func search(query: String) throws  -> [EntryView]
     
+    /**
+     * Sets the clock offset in seconds (at most a year either way).
+     */
     func setClockOffset(seconds: Int64) throws 
     
     /**
@@ -4573,8 +4742,14 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func takeRecoveryKey()  -> String?
     
+    /**
+     * Entries in the trash, most recently deleted first.
+     */
     func trash() throws  -> [EntryView]
     
+    /**
+     * Unlocks with the password (UTF-8 bytes, wiped after the call).
+     */
     func unlockWithPassword(password: Data) throws  -> UnlockResult
     
     /**
@@ -4583,6 +4758,10 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func unlockWithPasswordAcceptingUntrusted(password: Data) throws  -> UnlockResult
     
+    /**
+     * Unlocks with a PIN and the 32-byte device key the app unwrapped from its keystore; after 5
+     * wrong PINs in a row it is `PinLocked` without trying.
+     */
     func unlockWithPin(slotId: String, pin: Data, deviceKey: Data) throws  -> UnlockResult
     
     /**
@@ -4590,8 +4769,14 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      */
     func unlockWithPlatformKey(slotId: String, key: Data) throws  -> UnlockResult
     
+    /**
+     * Unlocks with the printable recovery key as typed; a typo is `RecoveryKeyTypo`.
+     */
     func unlockWithRecoveryKey(recoveryKey: String) throws  -> UnlockResult
     
+    /**
+     * Changes an entry's names, parameters, groups, favourite or icon; returns it as saved.
+     */
     func updateEntry(id: String, changes: EntryChanges) throws  -> EntryView
     
     /**
@@ -4621,6 +4806,9 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     func verifyRecoveryKey(recoveryKey: String) throws 
     
 }
+/**
+ * One vault file, locked or unlocked; every method may be called from any thread and may block.
+ */
 open class VaultSession: VaultSessionProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
 
@@ -4735,6 +4923,9 @@ open func careStatus()throws  -> CareStatusView  {
 })
 }
     
+    /**
+     * The checkup's settings as stored.
+     */
 open func checkupSettings()throws  -> CheckupSettingsView  {
     return try  FfiConverterTypeCheckupSettingsView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5014,6 +5205,10 @@ open func recoveryKit(recoveryKey: String, format: RecoveryKitFormat, options: R
 })
 }
     
+    /**
+     * Adds an account; the same secret and kind already in the vault is `Duplicate` unless
+     * `allow_duplicate`.
+     */
 open func addEntry(input: EntryInput, allowDuplicate: Bool)throws  -> EntryView  {
     return try  FfiConverterTypeEntryView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5039,6 +5234,9 @@ open func addEntryFromUri(uri: Data, allowDuplicate: Bool)throws  -> EntryView  
 })
 }
     
+    /**
+     * A new group after the others (the name is trimmed and must not be empty).
+     */
 open func addGroup(name: String)throws  -> GroupView  {
     return try  FfiConverterTypeGroupView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5112,6 +5310,9 @@ open func changePassword(newPassword: Data, kdf: KdfSettings)throws   {try rustC
 }
 }
     
+    /**
+     * Seconds added to this device's clock when computing codes.
+     */
 open func clockOffset()throws  -> Int64  {
     return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5176,6 +5377,9 @@ open func deleteEntry(id: String)throws   {try rustCallWithError(FfiConverterTyp
 }
 }
     
+    /**
+     * Deletes a group; its entries stay, without the group.
+     */
 open func deleteGroup(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_delete_group(
@@ -5185,6 +5389,9 @@ open func deleteGroup(id: String)throws   {try rustCallWithError(FfiConverterTyp
 }
 }
     
+    /**
+     * Empties the trash; returns how many entries were deleted for good.
+     */
 open func emptyTrash()throws  -> UInt64  {
     return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5194,6 +5401,9 @@ open func emptyTrash()throws  -> UInt64  {
 })
 }
     
+    /**
+     * Live entries in the user's order.
+     */
 open func entries()throws  -> [EntryView]  {
     return try  FfiConverterSequenceTypeEntryView.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5203,6 +5413,9 @@ open func entries()throws  -> [EntryView]  {
 })
 }
     
+    /**
+     * One entry, live or in the trash.
+     */
 open func entry(id: String)throws  -> EntryView  {
     return try  FfiConverterTypeEntryView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5228,6 +5441,9 @@ open func exportEntryUri(id: String)throws  -> Data  {
 })
 }
     
+    /**
+     * The groups in the user's order.
+     */
 open func groups()throws  -> [GroupView]  {
     return try  FfiConverterSequenceTypeGroupView.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5237,6 +5453,9 @@ open func groups()throws  -> [GroupView]  {
 })
 }
     
+    /**
+     * Whether the vault is unlocked (false after `lock`).
+     */
 open func isUnlocked() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
         uniffiCallStatus in
@@ -5270,6 +5489,9 @@ open func nextHotp(id: String)throws  -> String  {
 })
 }
     
+    /**
+     * The vault file's path, as given to `create` or `open`.
+     */
 open func path() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
@@ -5357,6 +5579,9 @@ open func removeSlot(slotId: String)throws   {try rustCallWithError(FfiConverter
 }
 }
     
+    /**
+     * Renames a group (the name is trimmed and must not be empty).
+     */
 open func renameGroup(id: String, name: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_rename_group(
@@ -5416,6 +5641,9 @@ open func restoreBackup(path: String, key: BackupKey, mode: RestoreMode, acceptU
 })
 }
     
+    /**
+     * Takes an entry out of the trash.
+     */
 open func restoreEntry(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_restore_entry(
@@ -5451,6 +5679,9 @@ open func search(query: String)throws  -> [EntryView]  {
 })
 }
     
+    /**
+     * Sets the clock offset in seconds (at most a year either way).
+     */
 open func setClockOffset(seconds: Int64)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_set_clock_offset(
@@ -5484,6 +5715,9 @@ open func takeRecoveryKey() -> String?  {
 })
 }
     
+    /**
+     * Entries in the trash, most recently deleted first.
+     */
 open func trash()throws  -> [EntryView]  {
     return try  FfiConverterSequenceTypeEntryView.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5493,6 +5727,9 @@ open func trash()throws  -> [EntryView]  {
 })
 }
     
+    /**
+     * Unlocks with the password (UTF-8 bytes, wiped after the call).
+     */
 open func unlockWithPassword(password: Data)throws  -> UnlockResult  {
     return try  FfiConverterTypeUnlockResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5517,6 +5754,10 @@ open func unlockWithPasswordAcceptingUntrusted(password: Data)throws  -> UnlockR
 })
 }
     
+    /**
+     * Unlocks with a PIN and the 32-byte device key the app unwrapped from its keystore; after 5
+     * wrong PINs in a row it is `PinLocked` without trying.
+     */
 open func unlockWithPin(slotId: String, pin: Data, deviceKey: Data)throws  -> UnlockResult  {
     return try  FfiConverterTypeUnlockResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5543,6 +5784,9 @@ open func unlockWithPlatformKey(slotId: String, key: Data)throws  -> UnlockResul
 })
 }
     
+    /**
+     * Unlocks with the printable recovery key as typed; a typo is `RecoveryKeyTypo`.
+     */
 open func unlockWithRecoveryKey(recoveryKey: String)throws  -> UnlockResult  {
     return try  FfiConverterTypeUnlockResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5553,6 +5797,9 @@ open func unlockWithRecoveryKey(recoveryKey: String)throws  -> UnlockResult  {
 })
 }
     
+    /**
+     * Changes an entry's names, parameters, groups, favourite or icon; returns it as saved.
+     */
 open func updateEntry(id: String, changes: EntryChanges)throws  -> EntryView  {
     return try  FfiConverterTypeEntryView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -5682,6 +5929,9 @@ public func FfiConverterTypeVaultSession_lower(_ value: VaultSession) -> UInt64 
  * What adding accounts to a vault did.
  */
 public struct AddResult: Equatable, Hashable {
+    /**
+     * Ids (UUIDs) of the accounts added, in order.
+     */
     public var addedIds: [String]
     /**
      * Accounts already in the vault (same secret and kind), skipped.
@@ -5694,7 +5944,10 @@ public struct AddResult: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(addedIds: [String], 
+    public init(
+        /**
+         * Ids (UUIDs) of the accounts added, in order.
+         */addedIds: [String], 
         /**
          * Accounts already in the vault (same secret and kind), skipped.
          */duplicates: [String], 
@@ -5751,10 +6004,25 @@ public func FfiConverterTypeAddResult_lower(_ value: AddResult) -> RustBuffer {
 }
 
 
+/**
+ * What a backup holds, read without restoring it.
+ */
 public struct BackupCheck: Equatable, Hashable {
+    /**
+     * Live accounts in the backup.
+     */
     public var entryCount: UInt64
+    /**
+     * When an account in it last changed (ms since the epoch); null when it has none.
+     */
     public var newestChange: Int64?
+    /**
+     * When the backup was made (ms since the epoch).
+     */
     public var createdAt: Int64
+    /**
+     * How it differs from the unlocked vault; null when the vault is locked.
+     */
     public var difference: BackupDifference?
     /**
      * Container format of the file (1: made by Twofold 0.1).
@@ -5768,7 +6036,19 @@ public struct BackupCheck: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entryCount: UInt64, newestChange: Int64?, createdAt: Int64, difference: BackupDifference?, 
+    public init(
+        /**
+         * Live accounts in the backup.
+         */entryCount: UInt64, 
+        /**
+         * When an account in it last changed (ms since the epoch); null when it has none.
+         */newestChange: Int64?, 
+        /**
+         * When the backup was made (ms since the epoch).
+         */createdAt: Int64, 
+        /**
+         * How it differs from the unlocked vault; null when the vault is locked.
+         */difference: BackupDifference?, 
         /**
          * Container format of the file (1: made by Twofold 0.1).
          */formatVersion: UInt16, 
@@ -5835,14 +6115,35 @@ public func FfiConverterTypeBackupCheck_lower(_ value: BackupCheck) -> RustBuffe
 }
 
 
+/**
+ * How a backup differs from the unlocked vault (live accounts only).
+ */
 public struct BackupDifference: Equatable, Hashable {
+    /**
+     * In the vault, not in the backup.
+     */
     public var missing: [EntryRef]
+    /**
+     * In both, but different.
+     */
     public var changed: [EntryRef]
+    /**
+     * In the backup, not in the vault.
+     */
     public var extra: [EntryRef]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(missing: [EntryRef], changed: [EntryRef], extra: [EntryRef]) {
+    public init(
+        /**
+         * In the vault, not in the backup.
+         */missing: [EntryRef], 
+        /**
+         * In both, but different.
+         */changed: [EntryRef], 
+        /**
+         * In the backup, not in the vault.
+         */extra: [EntryRef]) {
         self.missing = missing
         self.changed = changed
         self.extra = extra
@@ -5893,11 +6194,30 @@ public func FfiConverterTypeBackupDifference_lower(_ value: BackupDifference) ->
 }
 
 
+/**
+ * A backup written and verified.
+ */
 public struct BackupResult: Equatable, Hashable {
+    /**
+     * Where the backup was written.
+     */
     public var path: String
+    /**
+     * Live accounts in the backup.
+     */
     public var entryCount: UInt64
+    /**
+     * Size of the file in bytes.
+     */
     public var bytes: UInt64
+    /**
+     * Argon2id cost of the backup's password slot (after any memory fallback); null without a
+     * password.
+     */
     public var kdf: KdfSettings?
+    /**
+     * Whether the vault's recovery key also opens the backup.
+     */
     public var sealedToRecoveryKey: Bool
     /**
      * Old automatic backups removed after this one verified.
@@ -5906,7 +6226,23 @@ public struct BackupResult: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(path: String, entryCount: UInt64, bytes: UInt64, kdf: KdfSettings?, sealedToRecoveryKey: Bool, 
+    public init(
+        /**
+         * Where the backup was written.
+         */path: String, 
+        /**
+         * Live accounts in the backup.
+         */entryCount: UInt64, 
+        /**
+         * Size of the file in bytes.
+         */bytes: UInt64, 
+        /**
+         * Argon2id cost of the backup's password slot (after any memory fallback); null without a
+         * password.
+         */kdf: KdfSettings?, 
+        /**
+         * Whether the vault's recovery key also opens the backup.
+         */sealedToRecoveryKey: Bool, 
         /**
          * Old automatic backups removed after this one verified.
          */deleted: [String]) {
@@ -5973,22 +6309,52 @@ public func FfiConverterTypeBackupResult_lower(_ value: BackupResult) -> RustBuf
  * "Last restore drill: 3 weeks ago, OK" and the rest of the status screen.
  */
 public struct CareStatusView: Equatable, Hashable {
+    /**
+     * When the newest backup known to open was made (ms since the epoch); null if none.
+     */
     public var newestVerifiedBackup: Int64?
+    /**
+     * Accounts added, edited or trashed since that backup was made (all, when there is none).
+     */
     public var changedSinceBackup: UInt32
+    /**
+     * The most recent successful drill; null before the first.
+     */
     public var lastDrill: DrillView?
     /**
      * No drill yet, or the last is older than the drill interval (a setting).
      */
     public var drillDue: Bool
+    /**
+     * When the user last proved to have the recovery key (ms since the epoch); null if never.
+     */
     public var recoveryKeyConfirmedAt: Int64?
+    /**
+     * Accounts whose secret left the vault (exposure ledger) and was not rotated since.
+     */
     public var exposedEntries: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(newestVerifiedBackup: Int64?, changedSinceBackup: UInt32, lastDrill: DrillView?, 
+    public init(
+        /**
+         * When the newest backup known to open was made (ms since the epoch); null if none.
+         */newestVerifiedBackup: Int64?, 
+        /**
+         * Accounts added, edited or trashed since that backup was made (all, when there is none).
+         */changedSinceBackup: UInt32, 
+        /**
+         * The most recent successful drill; null before the first.
+         */lastDrill: DrillView?, 
         /**
          * No drill yet, or the last is older than the drill interval (a setting).
-         */drillDue: Bool, recoveryKeyConfirmedAt: Int64?, exposedEntries: UInt32) {
+         */drillDue: Bool, 
+        /**
+         * When the user last proved to have the recovery key (ms since the epoch); null if never.
+         */recoveryKeyConfirmedAt: Int64?, 
+        /**
+         * Accounts whose secret left the vault (exposure ledger) and was not rotated since.
+         */exposedEntries: UInt32) {
         self.newestVerifiedBackup = newestVerifiedBackup
         self.changedSinceBackup = changedSinceBackup
         self.lastDrill = lastDrill
@@ -6052,16 +6418,54 @@ public func FfiConverterTypeCareStatusView_lower(_ value: CareStatusView) -> Rus
  * The checkup's settings.
  */
 public struct CheckupSettingsView: Equatable, Hashable {
+    /**
+     * A verified backup older than this many days is a finding (1–3650).
+     */
     public var backupMaxAgeDays: UInt32
+    /**
+     * No successful restore drill within this many days is a finding, and a drill is due
+     * (1–3650).
+     */
     public var drillIntervalDays: UInt32
+    /**
+     * An account not used for this many days is a finding (1–3650).
+     */
     public var unusedDays: UInt32
+    /**
+     * An HOTP counter this many codes past the last one used is a finding (1–1000).
+     */
     public var hotpLookAhead: UInt32
+    /**
+     * Which accounts are expected to have recovery codes.
+     */
     public var recoveryCodesFor: RecoveryCodesFor
+    /**
+     * Issuers (matched ignoring case and accents) whose accounts must have recovery codes.
+     */
     public var importantIssuers: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(backupMaxAgeDays: UInt32, drillIntervalDays: UInt32, unusedDays: UInt32, hotpLookAhead: UInt32, recoveryCodesFor: RecoveryCodesFor, importantIssuers: [String]) {
+    public init(
+        /**
+         * A verified backup older than this many days is a finding (1–3650).
+         */backupMaxAgeDays: UInt32, 
+        /**
+         * No successful restore drill within this many days is a finding, and a drill is due
+         * (1–3650).
+         */drillIntervalDays: UInt32, 
+        /**
+         * An account not used for this many days is a finding (1–3650).
+         */unusedDays: UInt32, 
+        /**
+         * An HOTP counter this many codes past the last one used is a finding (1–1000).
+         */hotpLookAhead: UInt32, 
+        /**
+         * Which accounts are expected to have recovery codes.
+         */recoveryCodesFor: RecoveryCodesFor, 
+        /**
+         * Issuers (matched ignoring case and accents) whose accounts must have recovery codes.
+         */importantIssuers: [String]) {
         self.backupMaxAgeDays = backupMaxAgeDays
         self.drillIntervalDays = drillIntervalDays
         self.unusedDays = unusedDays
@@ -6200,7 +6604,13 @@ public func FfiConverterTypeClockCalibration_lower(_ value: ClockCalibration) ->
 }
 
 
+/**
+ * How far this device's clock is from trusted time.
+ */
 public struct ClockStatus: Equatable, Hashable {
+    /**
+     * Seconds to add to this device's clock to get trusted time (negative: it runs fast).
+     */
     public var offsetSeconds: Int64
     /**
      * Past ±15 s: show a clock warning.
@@ -6209,7 +6619,10 @@ public struct ClockStatus: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(offsetSeconds: Int64, 
+    public init(
+        /**
+         * Seconds to add to this device's clock to get trusted time (negative: it runs fast).
+         */offsetSeconds: Int64, 
         /**
          * Past ±15 s: show a clock warning.
          */warn: Bool) {
@@ -6264,12 +6677,33 @@ public func FfiConverterTypeClockStatus_lower(_ value: ClockStatus) -> RustBuffe
  * One row of the code list.
  */
 public struct CodeRow: Equatable, Hashable {
+    /**
+     * The entry's id (a UUID).
+     */
     public var entryId: String
+    /**
+     * Service name; may be empty.
+     */
     public var issuer: String
+    /**
+     * Account name at the service; may be empty.
+     */
     public var account: String
+    /**
+     * Ids of the groups the entry is in; empty for none.
+     */
     public var groupIds: [String]
+    /**
+     * Whether the user pinned the entry as a favourite.
+     */
     public var favorite: Bool
+    /**
+     * TOTP, HOTP or Steam.
+     */
     public var otpType: OtpType
+    /**
+     * The secret is shorter than 128 bits (works, but worth a hint).
+     */
     public var weakSecret: Bool
     /**
      * Tap-to-reveal is on and the row is not revealed: no code is given.
@@ -6295,7 +6729,28 @@ public struct CodeRow: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entryId: String, issuer: String, account: String, groupIds: [String], favorite: Bool, otpType: OtpType, weakSecret: Bool, 
+    public init(
+        /**
+         * The entry's id (a UUID).
+         */entryId: String, 
+        /**
+         * Service name; may be empty.
+         */issuer: String, 
+        /**
+         * Account name at the service; may be empty.
+         */account: String, 
+        /**
+         * Ids of the groups the entry is in; empty for none.
+         */groupIds: [String], 
+        /**
+         * Whether the user pinned the entry as a favourite.
+         */favorite: Bool, 
+        /**
+         * TOTP, HOTP or Steam.
+         */otpType: OtpType, 
+        /**
+         * The secret is shorter than 128 bits (works, but worth a hint).
+         */weakSecret: Bool, 
         /**
          * Tap-to-reveal is on and the row is not revealed: no code is given.
          */hidden: Bool, 
@@ -6393,6 +6848,9 @@ public func FfiConverterTypeCodeRow_lower(_ value: CodeRow) -> RustBuffer {
  * The code list at one moment.
  */
 public struct CodeRows: Equatable, Hashable {
+    /**
+     * The rows to show, favourites first, then the vault's order.
+     */
     public var rows: [CodeRow]
     /**
      * Live entries in the vault, before search and group filter.
@@ -6402,6 +6860,9 @@ public struct CodeRows: Equatable, Hashable {
      * Ask for rows again after this many milliseconds.
      */
     public var refreshInMs: UInt64
+    /**
+     * Seconds added to this device's clock when computing the codes.
+     */
     public var clockOffsetSeconds: Int64
     /**
      * The clock offset is large enough to warn the user.
@@ -6410,13 +6871,19 @@ public struct CodeRows: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(rows: [CodeRow], 
+    public init(
+        /**
+         * The rows to show, favourites first, then the vault's order.
+         */rows: [CodeRow], 
         /**
          * Live entries in the vault, before search and group filter.
          */total: UInt32, 
         /**
          * Ask for rows again after this many milliseconds.
-         */refreshInMs: UInt64, clockOffsetSeconds: Int64, 
+         */refreshInMs: UInt64, 
+        /**
+         * Seconds added to this device's clock when computing the codes.
+         */clockOffsetSeconds: Int64, 
         /**
          * The clock offset is large enough to warn the user.
          */clockWarning: Bool) {
@@ -6480,15 +6947,45 @@ public func FfiConverterTypeCodeRows_lower(_ value: CodeRows) -> RustBuffer {
  * The code of one entry at one moment. HOTP entries have no `code` until `next_hotp`.
  */
 public struct CodeView: Equatable, Hashable {
+    /**
+     * Id of the entry the code is for.
+     */
     public var entryId: String
+    /**
+     * The current code; null for HOTP (its codes come only from `nextHotp`).
+     */
     public var code: String?
+    /**
+     * The code of the following period; null for HOTP.
+     */
     public var nextCode: String?
+    /**
+     * Seconds each code lasts (0 for HOTP).
+     */
     public var period: UInt32
+    /**
+     * Milliseconds until `code` expires (0 for HOTP).
+     */
     public var remainingMs: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entryId: String, code: String?, nextCode: String?, period: UInt32, remainingMs: UInt64) {
+    public init(
+        /**
+         * Id of the entry the code is for.
+         */entryId: String, 
+        /**
+         * The current code; null for HOTP (its codes come only from `nextHotp`).
+         */code: String?, 
+        /**
+         * The code of the following period; null for HOTP.
+         */nextCode: String?, 
+        /**
+         * Seconds each code lasts (0 for HOTP).
+         */period: UInt32, 
+        /**
+         * Milliseconds until `code` expires (0 for HOTP).
+         */remainingMs: UInt64) {
         self.entryId = entryId
         self.code = code
         self.nextCode = nextCode
@@ -6549,6 +7046,9 @@ public func FfiConverterTypeCodeView_lower(_ value: CodeView) -> RustBuffer {
  * What a drill found.
  */
 public struct DrillResult: Equatable, Hashable {
+    /**
+     * The drill as recorded in the vault.
+     */
     public var drill: DrillView
     /**
      * Made with this vault's current keys.
@@ -6557,7 +7057,10 @@ public struct DrillResult: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(drill: DrillView, 
+    public init(
+        /**
+         * The drill as recorded in the vault.
+         */drill: DrillView, 
         /**
          * Made with this vault's current keys.
          */authenticated: Bool) {
@@ -6612,13 +7115,37 @@ public func FfiConverterTypeDrillResult_lower(_ value: DrillResult) -> RustBuffe
  * A restore drill that opened its backup.
  */
 public struct DrillView: Equatable, Hashable {
+    /**
+     * When the drill ran (ms since the epoch).
+     */
     public var at: Int64
+    /**
+     * What the user typed to open the backup.
+     */
     public var credential: DrillCredentialKind
+    /**
+     * The backup's file name (no directories).
+     */
     public var file: String
+    /**
+     * When the backup was made (ms since the epoch).
+     */
     public var backupMadeAt: Int64
+    /**
+     * Live accounts in the backup.
+     */
     public var entries: UInt32
+    /**
+     * Accounts of the vault missing from the backup.
+     */
     public var missing: UInt32
+    /**
+     * Accounts in both that changed since the backup was made.
+     */
     public var changed: UInt32
+    /**
+     * Accounts only in the backup (trashed or deleted since).
+     */
     public var extra: UInt32
     /**
      * Everything in the vault is in the backup as it is now.
@@ -6627,7 +7154,31 @@ public struct DrillView: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(at: Int64, credential: DrillCredentialKind, file: String, backupMadeAt: Int64, entries: UInt32, missing: UInt32, changed: UInt32, extra: UInt32, 
+    public init(
+        /**
+         * When the drill ran (ms since the epoch).
+         */at: Int64, 
+        /**
+         * What the user typed to open the backup.
+         */credential: DrillCredentialKind, 
+        /**
+         * The backup's file name (no directories).
+         */file: String, 
+        /**
+         * When the backup was made (ms since the epoch).
+         */backupMadeAt: Int64, 
+        /**
+         * Live accounts in the backup.
+         */entries: UInt32, 
+        /**
+         * Accounts of the vault missing from the backup.
+         */missing: UInt32, 
+        /**
+         * Accounts in both that changed since the backup was made.
+         */changed: UInt32, 
+        /**
+         * Accounts only in the backup (trashed or deleted since).
+         */extra: UInt32, 
         /**
          * Everything in the vault is in the backup as it is now.
          */complete: Bool) {
@@ -6703,11 +7254,29 @@ public func FfiConverterTypeDrillView_lower(_ value: DrillView) -> RustBuffer {
  * Changes to an entry; `None` leaves a field as it is.
  */
 public struct EntryChanges: Equatable, Hashable {
+    /**
+     * The new service name; null keeps it.
+     */
     public var issuer: String?
+    /**
+     * The new account name; null keeps it.
+     */
     public var account: String?
+    /**
+     * The new note (empty removes it); null keeps it.
+     */
     public var note: String?
+    /**
+     * The new code parameters; null keeps them.
+     */
     public var params: OtpParams?
+    /**
+     * The groups the entry is in from now on (empty: none); null keeps them.
+     */
     public var groupIds: [String]?
+    /**
+     * Whether the entry is a favourite; null keeps it.
+     */
     public var favorite: Bool?
     /**
      * `Some("")` removes the icon.
@@ -6716,7 +7285,25 @@ public struct EntryChanges: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(issuer: String? = nil, account: String? = nil, note: String? = nil, params: OtpParams? = nil, groupIds: [String]? = nil, favorite: Bool? = nil, 
+    public init(
+        /**
+         * The new service name; null keeps it.
+         */issuer: String? = nil, 
+        /**
+         * The new account name; null keeps it.
+         */account: String? = nil, 
+        /**
+         * The new note (empty removes it); null keeps it.
+         */note: String? = nil, 
+        /**
+         * The new code parameters; null keeps them.
+         */params: OtpParams? = nil, 
+        /**
+         * The groups the entry is in from now on (empty: none); null keeps them.
+         */groupIds: [String]? = nil, 
+        /**
+         * Whether the entry is a favourite; null keeps it.
+         */favorite: Bool? = nil, 
         /**
          * `Some("")` removes the icon.
          */icon: String? = nil) {
@@ -6787,18 +7374,66 @@ public func FfiConverterTypeEntryChanges_lower(_ value: EntryChanges) -> RustBuf
  * in UTF-8 bytes (never a String: the facades wipe the array after the call).
  */
 public struct EntryInput: Equatable, Hashable {
+    /**
+     * How the codes are made.
+     */
     public var params: OtpParams
+    /**
+     * The base32 secret as typed (spaces and case ignored), as UTF-8 bytes; wiped after the call.
+     */
     public var secret: Data
+    /**
+     * Service name, at most 256 characters; may be empty.
+     */
     public var issuer: String
+    /**
+     * Account name at the service, at most 256 characters; may be empty.
+     */
     public var account: String
+    /**
+     * The user's note, at most 4096 characters; empty (the default) for none.
+     */
     public var note: String
+    /**
+     * Ids of the groups to put the entry in; empty (the default) for none.
+     */
     public var groupIds: [String]
+    /**
+     * Whether the entry is a favourite (default false).
+     */
     public var favorite: Bool
+    /**
+     * The icon from the icon pack; null (the default) for none.
+     */
     public var icon: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(params: OtpParams, secret: Data, issuer: String, account: String, note: String = "", groupIds: [String] = [], favorite: Bool = false, icon: String? = nil) {
+    public init(
+        /**
+         * How the codes are made.
+         */params: OtpParams, 
+        /**
+         * The base32 secret as typed (spaces and case ignored), as UTF-8 bytes; wiped after the call.
+         */secret: Data, 
+        /**
+         * Service name, at most 256 characters; may be empty.
+         */issuer: String, 
+        /**
+         * Account name at the service, at most 256 characters; may be empty.
+         */account: String, 
+        /**
+         * The user's note, at most 4096 characters; empty (the default) for none.
+         */note: String = "", 
+        /**
+         * Ids of the groups to put the entry in; empty (the default) for none.
+         */groupIds: [String] = [], 
+        /**
+         * Whether the entry is a favourite (default false).
+         */favorite: Bool = false, 
+        /**
+         * The icon from the icon pack; null (the default) for none.
+         */icon: String? = nil) {
         self.params = params
         self.secret = secret
         self.issuer = issuer
@@ -6864,14 +7499,35 @@ public func FfiConverterTypeEntryInput_lower(_ value: EntryInput) -> RustBuffer 
 }
 
 
+/**
+ * An account named in a report (never its secret).
+ */
 public struct EntryRef: Equatable, Hashable {
+    /**
+     * The entry's id (a UUID).
+     */
     public var id: String
+    /**
+     * Service name; may be empty.
+     */
     public var issuer: String
+    /**
+     * Account name; may be empty.
+     */
     public var account: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, issuer: String, account: String) {
+    public init(
+        /**
+         * The entry's id (a UUID).
+         */id: String, 
+        /**
+         * Service name; may be empty.
+         */issuer: String, 
+        /**
+         * Account name; may be empty.
+         */account: String) {
         self.id = id
         self.issuer = issuer
         self.account = account
@@ -6926,18 +7582,57 @@ public func FfiConverterTypeEntryRef_lower(_ value: EntryRef) -> RustBuffer {
  * An account as the apps see it: everything but the secret.
  */
 public struct EntryView: Equatable, Hashable {
+    /**
+     * The entry's id (a UUID), fixed for its life.
+     */
     public var id: String
+    /**
+     * How the codes are made.
+     */
     public var params: OtpParams
+    /**
+     * Service name, at most 256 characters; may be empty.
+     */
     public var issuer: String
+    /**
+     * Account name at the service, at most 256 characters; may be empty.
+     */
     public var account: String
+    /**
+     * The user's note, at most 4096 characters; empty for none.
+     */
     public var note: String
+    /**
+     * Ids of the groups the entry is in; empty for none.
+     */
     public var groupIds: [String]
+    /**
+     * Whether the user pinned the entry as a favourite.
+     */
     public var favorite: Bool
+    /**
+     * The icon the user chose from the icon pack; null when none was chosen.
+     */
     public var icon: String?
+    /**
+     * When the entry was made (ms since the epoch).
+     */
     public var createdAt: Int64
+    /**
+     * When the entry was last changed (ms since the epoch).
+     */
     public var updatedAt: Int64
+    /**
+     * When a code was last copied or used (ms since the epoch); null if never.
+     */
     public var lastUsedAt: Int64?
+    /**
+     * How many times a code was copied or used.
+     */
     public var useCount: UInt64
+    /**
+     * When the entry was moved to the trash (ms since the epoch); null while it is live.
+     */
     public var deletedAt: Int64?
     /**
      * The secret is shorter than 128 bits (works, but worth a hint).
@@ -6946,7 +7641,46 @@ public struct EntryView: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, params: OtpParams, issuer: String, account: String, note: String, groupIds: [String], favorite: Bool, icon: String?, createdAt: Int64, updatedAt: Int64, lastUsedAt: Int64?, useCount: UInt64, deletedAt: Int64?, 
+    public init(
+        /**
+         * The entry's id (a UUID), fixed for its life.
+         */id: String, 
+        /**
+         * How the codes are made.
+         */params: OtpParams, 
+        /**
+         * Service name, at most 256 characters; may be empty.
+         */issuer: String, 
+        /**
+         * Account name at the service, at most 256 characters; may be empty.
+         */account: String, 
+        /**
+         * The user's note, at most 4096 characters; empty for none.
+         */note: String, 
+        /**
+         * Ids of the groups the entry is in; empty for none.
+         */groupIds: [String], 
+        /**
+         * Whether the user pinned the entry as a favourite.
+         */favorite: Bool, 
+        /**
+         * The icon the user chose from the icon pack; null when none was chosen.
+         */icon: String?, 
+        /**
+         * When the entry was made (ms since the epoch).
+         */createdAt: Int64, 
+        /**
+         * When the entry was last changed (ms since the epoch).
+         */updatedAt: Int64, 
+        /**
+         * When a code was last copied or used (ms since the epoch); null if never.
+         */lastUsedAt: Int64?, 
+        /**
+         * How many times a code was copied or used.
+         */useCount: UInt64, 
+        /**
+         * When the entry was moved to the trash (ms since the epoch); null while it is live.
+         */deletedAt: Int64?, 
         /**
          * The secret is shorter than 128 bits (works, but worth a hint).
          */weakSecret: Bool) {
@@ -7037,6 +7771,9 @@ public func FfiConverterTypeEntryView_lower(_ value: EntryView) -> RustBuffer {
  * One format of the export catalogue.
  */
 public struct ExportFormatInfo: Equatable, Hashable {
+    /**
+     * Which format this is.
+     */
     public var format: ExportFormat
     /**
      * Its name for a list.
@@ -7065,7 +7802,10 @@ public struct ExportFormatInfo: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(format: ExportFormat, 
+    public init(
+        /**
+         * Which format this is.
+         */format: ExportFormat, 
         /**
          * Its name for a list.
          */name: String, 
@@ -7150,7 +7890,13 @@ public func FfiConverterTypeExportFormatInfo_lower(_ value: ExportFormatInfo) ->
  * Progress of a multi-QR Google export.
  */
 public struct ExportProgress: Equatable, Hashable {
+    /**
+     * Codes of the export scanned so far.
+     */
     public var scanned: UInt32
+    /**
+     * Codes the export has in all.
+     */
     public var total: UInt32
     /**
      * 1-based numbers of the codes still missing.
@@ -7163,7 +7909,13 @@ public struct ExportProgress: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(scanned: UInt32, total: UInt32, 
+    public init(
+        /**
+         * Codes of the export scanned so far.
+         */scanned: UInt32, 
+        /**
+         * Codes the export has in all.
+         */total: UInt32, 
         /**
          * 1-based numbers of the codes still missing.
          */missing: [UInt32], 
@@ -7227,22 +7979,52 @@ public func FfiConverterTypeExportProgress_lower(_ value: ExportProgress) -> Rus
  * One record of the exposure ledger.
  */
 public struct ExposureView: Equatable, Hashable {
+    /**
+     * The entry whose secret left (a UUID).
+     */
     public var entryId: String
+    /**
+     * How it left.
+     */
     public var way: ExposureWay
     /**
      * What happened, in English.
      */
     public var description: String
+    /**
+     * When it first left this way (ms since the epoch).
+     */
     public var firstAt: Int64
+    /**
+     * When it last left this way (ms since the epoch).
+     */
     public var lastAt: Int64
+    /**
+     * How many times it left this way.
+     */
     public var count: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entryId: String, way: ExposureWay, 
+    public init(
+        /**
+         * The entry whose secret left (a UUID).
+         */entryId: String, 
+        /**
+         * How it left.
+         */way: ExposureWay, 
         /**
          * What happened, in English.
-         */description: String, firstAt: Int64, lastAt: Int64, count: UInt32) {
+         */description: String, 
+        /**
+         * When it first left this way (ms since the epoch).
+         */firstAt: Int64, 
+        /**
+         * When it last left this way (ms since the epoch).
+         */lastAt: Int64, 
+        /**
+         * How many times it left this way.
+         */count: UInt32) {
         self.entryId = entryId
         self.way = way
         self.description = description
@@ -7306,12 +8088,24 @@ public func FfiConverterTypeExposureView_lower(_ value: ExposureView) -> RustBuf
  * What is wrong with one field, in words for the form.
  */
 public struct FieldProblem: Equatable, Hashable {
+    /**
+     * The field that is wrong.
+     */
     public var field: FormField
+    /**
+     * What is wrong with it, in an English sentence for the form.
+     */
     public var message: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(field: FormField, message: String) {
+    public init(
+        /**
+         * The field that is wrong.
+         */field: FormField, 
+        /**
+         * What is wrong with it, in an English sentence for the form.
+         */message: String) {
         self.field = field
         self.message = message
     }
@@ -7367,10 +8161,25 @@ public struct FindingView: Equatable, Hashable {
      * Stable id (`kind`, or `kind:entry-id`).
      */
     public var id: String
+    /**
+     * The kind alone (`backup-none`, `weak-secret`, …; the part of `id` before `:`).
+     */
     public var kind: String
+    /**
+     * How urgent it is.
+     */
     public var severity: FindingSeverity
+    /**
+     * What is wrong, in an English sentence for the user (names accounts, never a secret).
+     */
     public var message: String
+    /**
+     * What to do about it, in an English sentence.
+     */
     public var fix: String
+    /**
+     * Ids (UUIDs) of the accounts it concerns; empty for findings about the whole vault.
+     */
     public var entryIds: [String]
 
     // Default memberwise initializers are never public by default, so we
@@ -7378,7 +8187,22 @@ public struct FindingView: Equatable, Hashable {
     public init(
         /**
          * Stable id (`kind`, or `kind:entry-id`).
-         */id: String, kind: String, severity: FindingSeverity, message: String, fix: String, entryIds: [String]) {
+         */id: String, 
+        /**
+         * The kind alone (`backup-none`, `weak-secret`, …; the part of `id` before `:`).
+         */kind: String, 
+        /**
+         * How urgent it is.
+         */severity: FindingSeverity, 
+        /**
+         * What is wrong, in an English sentence for the user (names accounts, never a secret).
+         */message: String, 
+        /**
+         * What to do about it, in an English sentence.
+         */fix: String, 
+        /**
+         * Ids (UUIDs) of the accounts it concerns; empty for findings about the whole vault.
+         */entryIds: [String]) {
         self.id = id
         self.kind = kind
         self.severity = severity
@@ -7446,7 +8270,13 @@ public struct FolderBackupResult: Equatable, Hashable {
      * The file written, read back and confirmed.
      */
     public var name: String
+    /**
+     * Live accounts in the backup.
+     */
     public var entryCount: UInt64
+    /**
+     * Size of the file in bytes.
+     */
     public var size: UInt64
     /**
      * Older automatic backups deleted (other files are never touched).
@@ -7458,7 +8288,13 @@ public struct FolderBackupResult: Equatable, Hashable {
     public init(
         /**
          * The file written, read back and confirmed.
-         */name: String, entryCount: UInt64, size: UInt64, 
+         */name: String, 
+        /**
+         * Live accounts in the backup.
+         */entryCount: UInt64, 
+        /**
+         * Size of the file in bytes.
+         */size: UInt64, 
         /**
          * Older automatic backups deleted (other files are never touched).
          */deleted: [String]) {
@@ -7515,12 +8351,18 @@ public func FfiConverterTypeFolderBackupResult_lower(_ value: FolderBackupResult
 }
 
 
+/**
+ * A Google Authenticator export, drawn as QR codes.
+ */
 public struct GoogleExport: Equatable, Hashable {
     /**
      * One QR code per `otpauth-migration://` URI, in order, ready to draw (the URIs with the
      * secrets in them stay in the core).
      */
     public var codes: [QrMatrix]
+    /**
+     * Entries the format could not hold, left out.
+     */
     public var skipped: [SkippedEntry]
 
     // Default memberwise initializers are never public by default, so we
@@ -7529,7 +8371,10 @@ public struct GoogleExport: Equatable, Hashable {
         /**
          * One QR code per `otpauth-migration://` URI, in order, ready to draw (the URIs with the
          * secrets in them stay in the core).
-         */codes: [QrMatrix], skipped: [SkippedEntry]) {
+         */codes: [QrMatrix], 
+        /**
+         * Entries the format could not hold, left out.
+         */skipped: [SkippedEntry]) {
         self.codes = codes
         self.skipped = skipped
     }
@@ -7577,13 +8422,28 @@ public func FfiConverterTypeGoogleExport_lower(_ value: GoogleExport) -> RustBuf
 }
 
 
+/**
+ * A group the user sorts entries into.
+ */
 public struct GroupView: Equatable, Hashable {
+    /**
+     * The group's id (a UUID).
+     */
     public var id: String
+    /**
+     * The group's name as the user typed it (not empty, at most 256 characters).
+     */
     public var name: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, name: String) {
+    public init(
+        /**
+         * The group's id (a UUID).
+         */id: String, 
+        /**
+         * The group's name as the user typed it (not empty, at most 256 characters).
+         */name: String) {
         self.id = id
         self.name = name
     }
@@ -7635,13 +8495,31 @@ public func FfiConverterTypeGroupView_lower(_ value: GroupView) -> RustBuffer {
  * One entry of an import file that could not be read.
  */
 public struct ImportItemError: Equatable, Hashable {
+    /**
+     * 0-based position of the item in the file.
+     */
     public var index: UInt32
+    /**
+     * What the file called it, when that much was readable.
+     */
     public var label: String
+    /**
+     * Why it could not be read (never containing its secret).
+     */
     public var reason: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(index: UInt32, label: String, reason: String) {
+    public init(
+        /**
+         * 0-based position of the item in the file.
+         */index: UInt32, 
+        /**
+         * What the file called it, when that much was readable.
+         */label: String, 
+        /**
+         * Why it could not be read (never containing its secret).
+         */reason: String) {
         self.index = index
         self.label = label
         self.reason = reason
@@ -7696,17 +8574,59 @@ public func FfiConverterTypeImportItemError_lower(_ value: ImportItemError) -> R
  * An account read from a QR code or an import file, without its secret (for previews).
  */
 public struct ImportedPreview: Equatable, Hashable {
+    /**
+     * Service name; empty when the source had none.
+     */
     public var issuer: String
+    /**
+     * Account name; empty when the source had none.
+     */
     public var account: String
+    /**
+     * How the codes are made.
+     */
     public var params: OtpParams
+    /**
+     * The source's note; empty when none.
+     */
     public var note: String
+    /**
+     * Names of the groups, tags or folders the source had it in.
+     */
     public var groups: [String]
+    /**
+     * Whether the source had it pinned or starred.
+     */
     public var favorite: Bool
+    /**
+     * The secret is shorter than 128 bits (works, but worth a hint).
+     */
     public var weakSecret: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(issuer: String, account: String, params: OtpParams, note: String, groups: [String], favorite: Bool, weakSecret: Bool) {
+    public init(
+        /**
+         * Service name; empty when the source had none.
+         */issuer: String, 
+        /**
+         * Account name; empty when the source had none.
+         */account: String, 
+        /**
+         * How the codes are made.
+         */params: OtpParams, 
+        /**
+         * The source's note; empty when none.
+         */note: String, 
+        /**
+         * Names of the groups, tags or folders the source had it in.
+         */groups: [String], 
+        /**
+         * Whether the source had it pinned or starred.
+         */favorite: Bool, 
+        /**
+         * The secret is shorter than 128 bits (works, but worth a hint).
+         */weakSecret: Bool) {
         self.issuer = issuer
         self.account = account
         self.params = params
@@ -7773,13 +8693,31 @@ public func FfiConverterTypeImportedPreview_lower(_ value: ImportedPreview) -> R
  * Argon2id cost.
  */
 public struct KdfSettings: Equatable, Hashable {
+    /**
+     * Memory in KiB (65536 is 64 MiB).
+     */
     public var memoryKib: UInt32
+    /**
+     * Passes over the memory (time cost).
+     */
     public var passes: UInt32
+    /**
+     * Lanes (degree of parallelism).
+     */
     public var parallelism: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(memoryKib: UInt32, passes: UInt32, parallelism: UInt32) {
+    public init(
+        /**
+         * Memory in KiB (65536 is 64 MiB).
+         */memoryKib: UInt32, 
+        /**
+         * Passes over the memory (time cost).
+         */passes: UInt32, 
+        /**
+         * Lanes (degree of parallelism).
+         */parallelism: UInt32) {
         self.memoryKib = memoryKib
         self.passes = passes
         self.parallelism = parallelism
@@ -7834,15 +8772,47 @@ public func FfiConverterTypeKdfSettings_lower(_ value: KdfSettings) -> RustBuffe
  * Code parameters: `period` applies to TOTP, `counter` to HOTP; Steam ignores all three.
  */
 public struct OtpParams: Equatable, Hashable {
+    /**
+     * TOTP, HOTP or Steam.
+     */
     public var otpType: OtpType
+    /**
+     * The HMAC hash function (SHA1 for Steam).
+     */
     public var algorithm: HashAlgorithm
+    /**
+     * Digits in a code, 6 to 10 (5 characters for Steam).
+     */
     public var digits: UInt8
+    /**
+     * Seconds each TOTP code lasts, 1 to 3600 (usually 30); 0 when read from an HOTP or Steam
+     * entry.
+     */
     public var period: UInt32
+    /**
+     * Counter of the next HOTP code; 0 for TOTP and Steam.
+     */
     public var counter: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(otpType: OtpType, algorithm: HashAlgorithm, digits: UInt8, period: UInt32, counter: UInt64) {
+    public init(
+        /**
+         * TOTP, HOTP or Steam.
+         */otpType: OtpType, 
+        /**
+         * The HMAC hash function (SHA1 for Steam).
+         */algorithm: HashAlgorithm, 
+        /**
+         * Digits in a code, 6 to 10 (5 characters for Steam).
+         */digits: UInt8, 
+        /**
+         * Seconds each TOTP code lasts, 1 to 3600 (usually 30); 0 when read from an HOTP or Steam
+         * entry.
+         */period: UInt32, 
+        /**
+         * Counter of the next HOTP code; 0 for TOTP and Steam.
+         */counter: UInt64) {
         self.otpType = otpType
         self.algorithm = algorithm
         self.digits = digits
@@ -7903,12 +8873,26 @@ public func FfiConverterTypeOtpParams_lower(_ value: OtpParams) -> RustBuffer {
  * The parameters, or what is wrong with each field (`params` is `None` then).
  */
 public struct ParsedParams: Equatable, Hashable {
+    /**
+     * The parameters read; null when a field is wrong.
+     */
     public var params: OtpParams?
+    /**
+     * What is wrong, one entry per wrong field (every wrong field at once); empty when
+     * `params` is set.
+     */
     public var problems: [FieldProblem]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(params: OtpParams?, problems: [FieldProblem]) {
+    public init(
+        /**
+         * The parameters read; null when a field is wrong.
+         */params: OtpParams?, 
+        /**
+         * What is wrong, one entry per wrong field (every wrong field at once); empty when
+         * `params` is set.
+         */problems: [FieldProblem]) {
         self.params = params
         self.problems = problems
     }
@@ -7964,6 +8948,9 @@ public struct PasswordStrength: Equatable, Hashable {
      * 0 (trivial) to 4 (strong).
      */
     public var score: UInt8
+    /**
+     * Estimated guesses needed to find the password, as a power of ten.
+     */
     public var guessesLog10: Double
     /**
      * Let it through without an explicit "use anyway".
@@ -7979,7 +8966,10 @@ public struct PasswordStrength: Equatable, Hashable {
     public init(
         /**
          * 0 (trivial) to 4 (strong).
-         */score: UInt8, guessesLog10: Double, 
+         */score: UInt8, 
+        /**
+         * Estimated guesses needed to find the password, as a power of ten.
+         */guessesLog10: Double, 
         /**
          * Let it through without an explicit "use anyway".
          */acceptable: Bool, 
@@ -8043,12 +9033,24 @@ public func FfiConverterTypePasswordStrength_lower(_ value: PasswordStrength) ->
  * A QR code's modules for native drawing: `size × size`, row-major, 1 = dark, no quiet zone.
  */
 public struct QrMatrix: Equatable, Hashable {
+    /**
+     * Modules per side (21 to 177).
+     */
     public var size: UInt32
+    /**
+     * `size × size` bytes, row by row: 1 for a dark module, 0 for a light one.
+     */
     public var modules: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(size: UInt32, modules: Data) {
+    public init(
+        /**
+         * Modules per side (21 to 177).
+         */size: UInt32, 
+        /**
+         * `size × size` bytes, row by row: 1 for a dark module, 0 for a light one.
+         */modules: Data) {
         self.size = size
         self.modules = modules
     }
@@ -8102,6 +9104,9 @@ public func FfiConverterTypeQrMatrix_lower(_ value: QrMatrix) -> RustBuffer {
  * together, so a screen never shows a code without its preview.
  */
 public struct ReceivedFrame: Equatable, Hashable {
+    /**
+     * Frames received and needed so far.
+     */
     public var progress: TransferProgress
     /**
      * Set once complete.
@@ -8118,7 +9123,10 @@ public struct ReceivedFrame: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(progress: TransferProgress, 
+    public init(
+        /**
+         * Frames received and needed so far.
+         */progress: TransferProgress, 
         /**
          * Set once complete.
          */confirmationCode: String?, 
@@ -8185,12 +9193,24 @@ public func FfiConverterTypeReceivedFrame_lower(_ value: ReceivedFrame) -> RustB
  * How many recovery codes an account has, without revealing them.
  */
 public struct RecoveryCodeSummary: Equatable, Hashable {
+    /**
+     * Recovery codes stored for the account.
+     */
     public var total: UInt32
+    /**
+     * Those not yet used.
+     */
     public var unused: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(total: UInt32, unused: UInt32) {
+    public init(
+        /**
+         * Recovery codes stored for the account.
+         */total: UInt32, 
+        /**
+         * Those not yet used.
+         */unused: UInt32) {
         self.total = total
         self.unused = unused
     }
@@ -8242,13 +9262,31 @@ public func FfiConverterTypeRecoveryCodeSummary_lower(_ value: RecoveryCodeSumma
  * One recovery code, revealed. `code` is UTF-8 bytes: wipe them after showing.
  */
 public struct RecoveryCodeView: Equatable, Hashable {
+    /**
+     * The code as the service printed it, as UTF-8 bytes.
+     */
     public var code: Data
+    /**
+     * Spent: the service accepts it no more.
+     */
     public var used: Bool
+    /**
+     * When it was marked used (ms since the epoch); null if unused or not known.
+     */
     public var usedAt: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(code: Data, used: Bool, usedAt: Int64?) {
+    public init(
+        /**
+         * The code as the service printed it, as UTF-8 bytes.
+         */code: Data, 
+        /**
+         * Spent: the service accepts it no more.
+         */used: Bool, 
+        /**
+         * When it was marked used (ms since the epoch); null if unused or not known.
+         */usedAt: Int64?) {
         self.code = code
         self.used = used
         self.usedAt = usedAt
@@ -8374,12 +9412,24 @@ public func FfiConverterTypeRecoveryKitOptions_lower(_ value: RecoveryKitOptions
  * An account that was not added, and why.
  */
 public struct RejectedAccount: Equatable, Hashable {
+    /**
+     * How the account is named: "Issuer (account)", "Issuer", "account" or "(unnamed)".
+     */
     public var label: String
+    /**
+     * Why it was refused (an English sentence).
+     */
     public var reason: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(label: String, reason: String) {
+    public init(
+        /**
+         * How the account is named: "Issuer (account)", "Issuer", "account" or "(unnamed)".
+         */label: String, 
+        /**
+         * Why it was refused (an English sentence).
+         */reason: String) {
         self.label = label
         self.reason = reason
     }
@@ -8427,16 +9477,49 @@ public func FfiConverterTypeRejectedAccount_lower(_ value: RejectedAccount) -> R
 }
 
 
+/**
+ * What a restore did.
+ */
 public struct RestoreResult: Equatable, Hashable {
+    /**
+     * Accounts of the backup the vault did not have.
+     */
     public var added: UInt64
+    /**
+     * Accounts in both that the backup's version replaced.
+     */
     public var updated: UInt64
+    /**
+     * Accounts in both that stayed as they were (apart from a higher HOTP counter).
+     */
     public var unchanged: UInt64
+    /**
+     * Accounts of the vault that a replace removed (0 for a merge).
+     */
     public var removed: UInt64
+    /**
+     * Whether the backup was made by a holder of the vault's credentials.
+     */
     public var authenticated: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(added: UInt64, updated: UInt64, unchanged: UInt64, removed: UInt64, authenticated: Bool) {
+    public init(
+        /**
+         * Accounts of the backup the vault did not have.
+         */added: UInt64, 
+        /**
+         * Accounts in both that the backup's version replaced.
+         */updated: UInt64, 
+        /**
+         * Accounts in both that stayed as they were (apart from a higher HOTP counter).
+         */unchanged: UInt64, 
+        /**
+         * Accounts of the vault that a replace removed (0 for a merge).
+         */removed: UInt64, 
+        /**
+         * Whether the backup was made by a holder of the vault's credentials.
+         */authenticated: Bool) {
         self.added = added
         self.updated = updated
         self.unchanged = unchanged
@@ -8497,13 +9580,31 @@ public func FfiConverterTypeRestoreResult_lower(_ value: RestoreResult) -> RustB
  * What a rotation did.
  */
 public struct RotationResult: Equatable, Hashable {
+    /**
+     * The new entry (same names, note, groups and recovery codes; the new secret).
+     */
     public var newEntry: EntryView
+    /**
+     * Id of the old entry, now in the trash.
+     */
     public var oldEntryId: String
+    /**
+     * Exposure ledger records cleared.
+     */
     public var clearedExposures: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(newEntry: EntryView, oldEntryId: String, clearedExposures: UInt32) {
+    public init(
+        /**
+         * The new entry (same names, note, groups and recovery codes; the new secret).
+         */newEntry: EntryView, 
+        /**
+         * Id of the old entry, now in the trash.
+         */oldEntryId: String, 
+        /**
+         * Exposure ledger records cleared.
+         */clearedExposures: UInt32) {
         self.newEntry = newEntry
         self.oldEntryId = oldEntryId
         self.clearedExposures = clearedExposures
@@ -8639,12 +9740,24 @@ public func FfiConverterTypeScanResult_lower(_ value: ScanResult) -> RustBuffer 
  * An entry an export format could not hold.
  */
 public struct SkippedEntry: Equatable, Hashable {
+    /**
+     * "Issuer (account)" of the entry left out.
+     */
     public var label: String
+    /**
+     * Why the format cannot hold it.
+     */
     public var reason: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(label: String, reason: String) {
+    public init(
+        /**
+         * "Issuer (account)" of the entry left out.
+         */label: String, 
+        /**
+         * Why the format cannot hold it.
+         */reason: String) {
         self.label = label
         self.reason = reason
     }
@@ -8697,12 +9810,34 @@ public func FfiConverterTypeSkippedEntry_lower(_ value: SkippedEntry) -> RustBuf
  * wrapped the slot key with its keystore (the pull API hands it back for unlocking).
  */
 public struct SlotView: Equatable, Hashable {
+    /**
+     * The slot's id: 32 hex characters.
+     */
     public var id: String
+    /**
+     * What opens the slot.
+     */
     public var kind: SlotKind
+    /**
+     * The user's name for the slot; while locked, the kind's generic name.
+     */
     public var label: String
+    /**
+     * When the slot was made (ms since the epoch); 0 while locked.
+     */
     public var createdAt: Int64
+    /**
+     * Argon2id cost of a password or PIN slot; null for the others.
+     */
     public var kdf: KdfSettings?
+    /**
+     * Keystore alias of the hardware key of a platform or PIN slot; null for the others.
+     */
     public var platformAlias: String?
+    /**
+     * The blob the app stored when it wrapped the slot's key; null for password and recovery
+     * slots.
+     */
     public var platformBlob: Data?
     /**
      * False only for a slot carried over from a format 1 vault that has not opened the
@@ -8712,7 +9847,29 @@ public struct SlotView: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, kind: SlotKind, label: String, createdAt: Int64, kdf: KdfSettings?, platformAlias: String?, platformBlob: Data?, 
+    public init(
+        /**
+         * The slot's id: 32 hex characters.
+         */id: String, 
+        /**
+         * What opens the slot.
+         */kind: SlotKind, 
+        /**
+         * The user's name for the slot; while locked, the kind's generic name.
+         */label: String, 
+        /**
+         * When the slot was made (ms since the epoch); 0 while locked.
+         */createdAt: Int64, 
+        /**
+         * Argon2id cost of a password or PIN slot; null for the others.
+         */kdf: KdfSettings?, 
+        /**
+         * Keystore alias of the hardware key of a platform or PIN slot; null for the others.
+         */platformAlias: String?, 
+        /**
+         * The blob the app stored when it wrapped the slot's key; null for password and recovery
+         * slots.
+         */platformBlob: Data?, 
         /**
          * False only for a slot carried over from a format 1 vault that has not opened the
          * vault since (the recovery key can be confirmed with `confirmRecoveryKey`).
@@ -8786,7 +9943,13 @@ public func FfiConverterTypeSlotView_lower(_ value: SlotView) -> RustBuffer {
  * One entry's change brought in by a sync.
  */
 public struct SyncChange: Equatable, Hashable {
+    /**
+     * The entry's id (a UUID).
+     */
     public var entryId: String
+    /**
+     * The entry's name after the sync.
+     */
     public var label: String
     /**
      * `added`, `edited`, `trashed`, `restored` or `removed`.
@@ -8799,7 +9962,13 @@ public struct SyncChange: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entryId: String, label: String, 
+    public init(
+        /**
+         * The entry's id (a UUID).
+         */entryId: String, 
+        /**
+         * The entry's name after the sync.
+         */label: String, 
         /**
          * `added`, `edited`, `trashed`, `restored` or `removed`.
          */kind: String, 
@@ -8863,17 +10032,41 @@ public func FfiConverterTypeSyncChange_lower(_ value: SyncChange) -> RustBuffer 
  * A conflict kept for review (never a secret).
  */
 public struct SyncConflict: Equatable, Hashable {
+    /**
+     * The entry the conflict is on (a UUID).
+     */
     public var entryId: String
+    /**
+     * The entry's name.
+     */
     public var label: String
     /**
      * "note", "issuer", "secret and code settings", …
      */
     public var field: String
+    /**
+     * The value shown now (the winner), for display.
+     */
     public var shown: String
+    /**
+     * Name of the device that wrote the shown value.
+     */
     public var shownBy: String
+    /**
+     * When the shown value was written (its writer's clock, ms since the epoch).
+     */
     public var shownAt: Int64
+    /**
+     * The value kept for review.
+     */
     public var other: String
+    /**
+     * Name of the device that wrote the other value.
+     */
     public var otherBy: String
+    /**
+     * When the other value was written (its writer's clock, ms since the epoch).
+     */
     public var otherAt: Int64
     /**
      * For a secret: the entry holding the other one.
@@ -8886,10 +10079,34 @@ public struct SyncConflict: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(entryId: String, label: String, 
+    public init(
+        /**
+         * The entry the conflict is on (a UUID).
+         */entryId: String, 
+        /**
+         * The entry's name.
+         */label: String, 
         /**
          * "note", "issuer", "secret and code settings", …
-         */field: String, shown: String, shownBy: String, shownAt: Int64, other: String, otherBy: String, otherAt: Int64, 
+         */field: String, 
+        /**
+         * The value shown now (the winner), for display.
+         */shown: String, 
+        /**
+         * Name of the device that wrote the shown value.
+         */shownBy: String, 
+        /**
+         * When the shown value was written (its writer's clock, ms since the epoch).
+         */shownAt: Int64, 
+        /**
+         * The value kept for review.
+         */other: String, 
+        /**
+         * Name of the device that wrote the other value.
+         */otherBy: String, 
+        /**
+         * When the other value was written (its writer's clock, ms since the epoch).
+         */otherAt: Int64, 
         /**
          * For a secret: the entry holding the other one.
          */otherEntryId: String?, 
@@ -8974,21 +10191,89 @@ public func FfiConverterTypeSyncConflict_lower(_ value: SyncConflict) -> RustBuf
  * A device of the group.
  */
 public struct SyncDevice: Equatable, Hashable {
+    /**
+     * The name the device was given when it set up or joined the group.
+     */
     public var name: String
+    /**
+     * 16 hex digits (as in the device's file names).
+     */
     public var tag: String
+    /**
+     * It is the device this vault is on.
+     */
     public var thisDevice: Bool
+    /**
+     * It is in the group and not revoked.
+     */
     public var active: Bool
+    /**
+     * It was removed from the group; its later files are refused.
+     */
     public var revoked: Bool
+    /**
+     * Its files are ignored: one of its generations was seen with two different contents (a
+     * cloned or restored device).
+     */
     public var quarantined: Bool
+    /**
+     * The last generation this device accepted from it; null when none yet.
+     */
     public var generation: UInt64?
+    /**
+     * When it wrote that generation (its clock, ms since the epoch); null when none yet.
+     */
     public var lastUpdate: Int64?
+    /**
+     * When this device first read that generation (ms since the epoch); null when none yet.
+     */
     public var lastSeen: Int64?
+    /**
+     * Name of the member that added it (its own name for the device that set up the group).
+     */
     public var addedBy: String
+    /**
+     * When it was added (the adding member's clock, ms since the epoch).
+     */
     public var addedAt: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String, tag: String, thisDevice: Bool, active: Bool, revoked: Bool, quarantined: Bool, generation: UInt64?, lastUpdate: Int64?, lastSeen: Int64?, addedBy: String, addedAt: Int64) {
+    public init(
+        /**
+         * The name the device was given when it set up or joined the group.
+         */name: String, 
+        /**
+         * 16 hex digits (as in the device's file names).
+         */tag: String, 
+        /**
+         * It is the device this vault is on.
+         */thisDevice: Bool, 
+        /**
+         * It is in the group and not revoked.
+         */active: Bool, 
+        /**
+         * It was removed from the group; its later files are refused.
+         */revoked: Bool, 
+        /**
+         * Its files are ignored: one of its generations was seen with two different contents (a
+         * cloned or restored device).
+         */quarantined: Bool, 
+        /**
+         * The last generation this device accepted from it; null when none yet.
+         */generation: UInt64?, 
+        /**
+         * When it wrote that generation (its clock, ms since the epoch); null when none yet.
+         */lastUpdate: Int64?, 
+        /**
+         * When this device first read that generation (ms since the epoch); null when none yet.
+         */lastSeen: Int64?, 
+        /**
+         * Name of the member that added it (its own name for the device that set up the group).
+         */addedBy: String, 
+        /**
+         * When it was added (the adding member's clock, ms since the epoch).
+         */addedAt: Int64) {
         self.name = name
         self.tag = tag
         self.thisDevice = thisDevice
@@ -9067,6 +10352,9 @@ public func FfiConverterTypeSyncDevice_lower(_ value: SyncDevice) -> RustBuffer 
  * A file in the app's sync folder.
  */
 public struct SyncFile: Equatable, Hashable {
+    /**
+     * The file's name in the folder (no path).
+     */
     public var name: String
     /**
      * Size in bytes, when the provider says.
@@ -9075,7 +10363,10 @@ public struct SyncFile: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String, 
+    public init(
+        /**
+         * The file's name in the folder (no path).
+         */name: String, 
         /**
          * Size in bytes, when the provider says.
          */size: UInt64?) {
@@ -9130,14 +10421,38 @@ public func FfiConverterTypeSyncFile_lower(_ value: SyncFile) -> RustBuffer {
  * What the group the new device is about to join holds.
  */
 public struct SyncJoinPreview: Equatable, Hashable {
+    /**
+     * Names of the group's members.
+     */
     public var devices: [String]
+    /**
+     * Name of the member that sent the group's data.
+     */
     public var inviter: String
+    /**
+     * The sync location, for display (never a password).
+     */
     public var storage: String
+    /**
+     * Whether the member shared the WebDAV credentials.
+     */
     public var withCredentials: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(devices: [String], inviter: String, storage: String, withCredentials: Bool) {
+    public init(
+        /**
+         * Names of the group's members.
+         */devices: [String], 
+        /**
+         * Name of the member that sent the group's data.
+         */inviter: String, 
+        /**
+         * The sync location, for display (never a password).
+         */storage: String, 
+        /**
+         * Whether the member shared the WebDAV credentials.
+         */withCredentials: Bool) {
         self.devices = devices
         self.inviter = inviter
         self.storage = storage
@@ -9195,7 +10510,13 @@ public func FfiConverterTypeSyncJoinPreview_lower(_ value: SyncJoinPreview) -> R
  * What a sync did.
  */
 public struct SyncResult: Equatable, Hashable {
+    /**
+     * Changes that came from other devices.
+     */
     public var changes: [SyncChange]
+    /**
+     * Conflicts found in this sync (kept for review).
+     */
     public var newConflicts: [SyncConflict]
     /**
      * Edits of this device sent now.
@@ -9205,18 +10526,36 @@ public struct SyncResult: Equatable, Hashable {
      * Bytes of the snapshot written (`None`: nothing was written).
      */
     public var writtenBytes: UInt64?
+    /**
+     * What this sync noticed and refused (empty: nothing).
+     */
     public var warnings: [SyncWarningView]
+    /**
+     * This device's generation after the sync.
+     */
     public var generation: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(changes: [SyncChange], newConflicts: [SyncConflict], 
+    public init(
+        /**
+         * Changes that came from other devices.
+         */changes: [SyncChange], 
+        /**
+         * Conflicts found in this sync (kept for review).
+         */newConflicts: [SyncConflict], 
         /**
          * Edits of this device sent now.
          */localChanges: UInt32, 
         /**
          * Bytes of the snapshot written (`None`: nothing was written).
-         */writtenBytes: UInt64?, warnings: [SyncWarningView], generation: UInt64) {
+         */writtenBytes: UInt64?, 
+        /**
+         * What this sync noticed and refused (empty: nothing).
+         */warnings: [SyncWarningView], 
+        /**
+         * This device's generation after the sync.
+         */generation: UInt64) {
         self.changes = changes
         self.newConflicts = newConflicts
         self.localChanges = localChanges
@@ -9280,14 +10619,41 @@ public func FfiConverterTypeSyncResult_lower(_ value: SyncResult) -> RustBuffer 
  * This device's membership.
  */
 public struct SyncStatusView: Equatable, Hashable {
+    /**
+     * The group's id: 32 hex digits.
+     */
     public var group: String
+    /**
+     * This device's name in the group.
+     */
     public var deviceName: String
+    /**
+     * The sync location, for display (never a password).
+     */
     public var storage: String
+    /**
+     * The last generation this device reserved.
+     */
     public var generation: UInt64
+    /**
+     * When this device last completed a sync (ms since the epoch); null if never.
+     */
     public var lastSync: Int64?
+    /**
+     * Every device of the group, this one included, revoked ones too.
+     */
     public var devices: [SyncDevice]
+    /**
+     * Conflicts kept for review and not yet resolved.
+     */
     public var openConflicts: UInt32
+    /**
+     * What the last sync noticed (empty: nothing).
+     */
     public var warnings: [SyncWarningView]
+    /**
+     * This device was removed from the group and no longer syncs.
+     */
     public var revoked: Bool
     /**
      * Joined, waiting for the member that invited this device to confirm and sync: it
@@ -9297,7 +10663,34 @@ public struct SyncStatusView: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(group: String, deviceName: String, storage: String, generation: UInt64, lastSync: Int64?, devices: [SyncDevice], openConflicts: UInt32, warnings: [SyncWarningView], revoked: Bool, 
+    public init(
+        /**
+         * The group's id: 32 hex digits.
+         */group: String, 
+        /**
+         * This device's name in the group.
+         */deviceName: String, 
+        /**
+         * The sync location, for display (never a password).
+         */storage: String, 
+        /**
+         * The last generation this device reserved.
+         */generation: UInt64, 
+        /**
+         * When this device last completed a sync (ms since the epoch); null if never.
+         */lastSync: Int64?, 
+        /**
+         * Every device of the group, this one included, revoked ones too.
+         */devices: [SyncDevice], 
+        /**
+         * Conflicts kept for review and not yet resolved.
+         */openConflicts: UInt32, 
+        /**
+         * What the last sync noticed (empty: nothing).
+         */warnings: [SyncWarningView], 
+        /**
+         * This device was removed from the group and no longer syncs.
+         */revoked: Bool, 
         /**
          * Joined, waiting for the member that invited this device to confirm and sync: it
          * reads but writes nothing yet.
@@ -9377,12 +10770,26 @@ public func FfiConverterTypeSyncStatusView_lower(_ value: SyncStatusView) -> Rus
  * Something a sync refused or noticed; `kind` is stable (see `sync status --json`).
  */
 public struct SyncWarningView: Equatable, Hashable {
+    /**
+     * Stable kind (`planted`, `foreign-group`, `damaged`, `rollback`, `fork`, …; docs/ffi.md
+     * lists them all).
+     */
     public var kind: String
+    /**
+     * An English sentence for logs; show a message keyed by `kind`.
+     */
     public var message: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: String, message: String) {
+    public init(
+        /**
+         * Stable kind (`planted`, `foreign-group`, `damaged`, `rollback`, `fork`, …; docs/ffi.md
+         * lists them all).
+         */kind: String, 
+        /**
+         * An English sentence for logs; show a message keyed by `kind`.
+         */message: String) {
         self.kind = kind
         self.message = message
     }
@@ -9435,12 +10842,24 @@ public func FfiConverterTypeSyncWarningView_lower(_ value: SyncWarningView) -> R
  * chose and wipes it).
  */
 public struct TextExport: Equatable, Hashable {
+    /**
+     * The file, UTF-8 text with the secrets in it (wipe it once written).
+     */
     public var content: Data
+    /**
+     * Entries the format could not hold, left out.
+     */
     public var skipped: [SkippedEntry]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(content: Data, skipped: [SkippedEntry]) {
+    public init(
+        /**
+         * The file, UTF-8 text with the secrets in it (wipe it once written).
+         */content: Data, 
+        /**
+         * Entries the format could not hold, left out.
+         */skipped: [SkippedEntry]) {
         self.content = content
         self.skipped = skipped
     }
@@ -9488,14 +10907,35 @@ public func FfiConverterTypeTextExport_lower(_ value: TextExport) -> RustBuffer 
 }
 
 
+/**
+ * How far a transfer's frames have come.
+ */
 public struct TransferProgress: Equatable, Hashable {
+    /**
+     * Distinct frames received.
+     */
     public var received: UInt32
+    /**
+     * Frames needed without loss (one or two more may be needed).
+     */
     public var needed: UInt32
+    /**
+     * Whether every account has arrived.
+     */
     public var complete: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(received: UInt32, needed: UInt32, complete: Bool) {
+    public init(
+        /**
+         * Distinct frames received.
+         */received: UInt32, 
+        /**
+         * Frames needed without loss (one or two more may be needed).
+         */needed: UInt32, 
+        /**
+         * Whether every account has arrived.
+         */complete: Bool) {
         self.received = received
         self.needed = needed
         self.complete = complete
@@ -9546,11 +10986,17 @@ public func FfiConverterTypeTransferProgress_lower(_ value: TransferProgress) ->
 }
 
 
+/**
+ * What an unlock found and did.
+ */
 public struct UnlockResult: Equatable, Hashable {
     /**
      * The vault file was damaged; its previous generation was opened (tell the user).
      */
     public var recoveredFromPrevious: Bool
+    /**
+     * The generation of the vault file opened (it grows with every write).
+     */
     public var generation: UInt64
     /**
      * The file was in this older format and was rewritten as format 2.
@@ -9574,7 +11020,10 @@ public struct UnlockResult: Equatable, Hashable {
     public init(
         /**
          * The vault file was damaged; its previous generation was opened (tell the user).
-         */recoveredFromPrevious: Bool, generation: UInt64, 
+         */recoveredFromPrevious: Bool, 
+        /**
+         * The generation of the vault file opened (it grows with every write).
+         */generation: UInt64, 
         /**
          * The file was in this older format and was rewritten as format 2.
          */upgradedFrom: UInt16?, 
@@ -9650,9 +11099,21 @@ public func FfiConverterTypeUnlockResult_lower(_ value: UnlockResult) -> RustBuf
  * What an otpauth URI describes, without its secret (for a preview before adding).
  */
 public struct UriPreview: Equatable, Hashable {
+    /**
+     * How the codes are made.
+     */
     public var params: OtpParams
+    /**
+     * Service name; empty when the URI has none.
+     */
     public var issuer: String
+    /**
+     * Account name; empty when the URI has none.
+     */
     public var account: String
+    /**
+     * Length of the secret in bits.
+     */
     public var secretBits: UInt32
     /**
      * Shorter than 128 bits: works, deserves a hint.
@@ -9661,7 +11122,19 @@ public struct UriPreview: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(params: OtpParams, issuer: String, account: String, secretBits: UInt32, 
+    public init(
+        /**
+         * How the codes are made.
+         */params: OtpParams, 
+        /**
+         * Service name; empty when the URI has none.
+         */issuer: String, 
+        /**
+         * Account name; empty when the URI has none.
+         */account: String, 
+        /**
+         * Length of the secret in bits.
+         */secretBits: UInt32, 
         /**
          * Shorter than 128 bits: works, deserves a hint.
          */weakSecret: Bool) {
@@ -9734,7 +11207,10 @@ public enum AutoLockAction: Equatable, Hashable {
     /**
      * Set a timer for `ms`; on firing call `timer_fired`, on return `foregrounded`.
      */
-    case lockAfter(ms: UInt64
+    case lockAfter(
+        /**
+         * Milliseconds of the monotonic clock until the vault locks.
+         */ms: UInt64
     )
     /**
      * Never lock automatically.
@@ -9815,9 +11291,21 @@ public func FfiConverterTypeAutoLockAction_lower(_ value: AutoLockAction) -> Rus
 
 public enum BackupKey: Equatable, Hashable {
     
-    case password(password: Data
+    /**
+     * The password the backup was made with.
+     */
+    case password(
+        /**
+         * The password as UTF-8 bytes (wiped after the call).
+         */password: Data
     )
-    case recoveryKey(key: String
+    /**
+     * The vault's recovery key (a backup sealed to it).
+     */
+    case recoveryKey(
+        /**
+         * The key as the user typed it: 28 characters; case, spaces and hyphens ignored.
+         */key: String
     )
 
 
@@ -9890,7 +11378,13 @@ public func FfiConverterTypeBackupKey_lower(_ value: BackupKey) -> RustBuffer {
 
 public enum DrillCredentialKind: Equatable, Hashable {
     
+    /**
+     * The backup's own password (or the vault password it was sealed with).
+     */
     case password
+    /**
+     * The vault's recovery key.
+     */
     case recoveryKey
 
 
@@ -9959,11 +11453,29 @@ public func FfiConverterTypeDrillCredentialKind_lower(_ value: DrillCredentialKi
 
 public enum ExportFormat: Equatable, Hashable {
     
+    /**
+     * A Twofold backup (`.twfb`), encrypted with a password.
+     */
     case twofoldBackup
+    /**
+     * An Aegis vault file, encrypted with a password.
+     */
     case aegisEncrypted
+    /**
+     * An Aegis vault file in plain JSON: the secrets are readable.
+     */
     case aegisPlain
+    /**
+     * otpauth:// URIs, one per line: the secrets are readable.
+     */
     case otpauthList
+    /**
+     * A FIDO Credential Exchange (CXF) JSON file: the secrets are readable.
+     */
     case cxf
+    /**
+     * Google Authenticator transfer QR codes, drawn on screen (not a file).
+     */
     case googleQr
 
 
@@ -10056,11 +11568,29 @@ public func FfiConverterTypeExportFormat_lower(_ value: ExportFormat) -> RustBuf
 
 public enum ExposureWay: Equatable, Hashable {
     
+    /**
+     * A plain otpauth:// list export.
+     */
     case otpauthExport
+    /**
+     * An unencrypted Aegis export.
+     */
     case aegisPlainExport
+    /**
+     * Google Authenticator transfer QR codes.
+     */
     case googleQrExport
+    /**
+     * A FIDO CXF export (unencrypted JSON).
+     */
     case cxfExport
+    /**
+     * The entry's otpauth URI shown as text.
+     */
     case uriShown
+    /**
+     * The entry's QR code shown on screen.
+     */
     case qrShown
 
 
@@ -10147,11 +11677,23 @@ public func FfiConverterTypeExposureWay_lower(_ value: ExposureWay) -> RustBuffe
 
 
 
+/**
+ * How urgent a checkup finding is.
+ */
 
 public enum FindingSeverity: Equatable, Hashable {
     
+    /**
+     * Worth knowing.
+     */
     case info
+    /**
+     * Fix it soon.
+     */
     case warning
+    /**
+     * A lock-out or a leak is likely: fix it now.
+     */
     case critical
 
 
@@ -10226,8 +11768,17 @@ public func FfiConverterTypeFindingSeverity_lower(_ value: FindingSeverity) -> R
 
 public enum FormField: Equatable, Hashable {
     
+    /**
+     * The number of digits in a code.
+     */
     case digits
+    /**
+     * The seconds each TOTP code lasts.
+     */
     case period
+    /**
+     * The HOTP counter of the next code.
+     */
     case counter
 
 
@@ -10296,11 +11847,23 @@ public func FfiConverterTypeFormField_lower(_ value: FormField) -> RustBuffer {
 
 
 
+/**
+ * The HMAC hash function of an account's codes.
+ */
 
 public enum HashAlgorithm: Equatable, Hashable {
     
+    /**
+     * HMAC-SHA1, what most services use.
+     */
     case sha1
+    /**
+     * HMAC-SHA256.
+     */
     case sha256
+    /**
+     * HMAC-SHA512.
+     */
     case sha512
 
 
@@ -10375,12 +11938,36 @@ public func FfiConverterTypeHashAlgorithm_lower(_ value: HashAlgorithm) -> RustB
 
 public enum InputProblem: Equatable, Hashable {
     
-    case nameTooLong(field: NameKind, max: UInt32
+    /**
+     * A name or note is longer than its limit.
+     */
+    case nameTooLong(
+        /**
+         * Which name.
+         */field: NameKind, 
+        /**
+         * Its limit, in characters (256 for names, 4096 for the note).
+         */max: UInt32
     )
+    /**
+     * A group name is empty (or only whitespace).
+     */
     case emptyGroupName
+    /**
+     * A password is empty (also: an encrypted export asked for without one).
+     */
     case emptyPassword
-    case pinTooShort(min: UInt32
+    /**
+     * A PIN is shorter than the minimum.
+     */
+    case pinTooShort(
+        /**
+         * The fewest digits a PIN may have (6).
+         */min: UInt32
     )
+    /**
+     * The Argon2id cost asked for a PIN slot is below its floor (64 MiB, 3 passes).
+     */
     case pinKdfTooWeak
     /**
      * PIN slots need the app's trust store.
@@ -10390,14 +11977,41 @@ public enum InputProblem: Equatable, Hashable {
      * Digits or period out of range.
      */
     case codeParameters
-    case tooManyEntries(max: UInt32
+    /**
+     * The vault would hold more accounts than its limit.
+     */
+    case tooManyEntries(
+        /**
+         * The most accounts a vault holds (100 000).
+         */max: UInt32
     )
-    case tooManySlots(max: UInt32
+    /**
+     * The vault would have more key slots than its limit.
+     */
+    case tooManySlots(
+        /**
+         * The most key slots a vault has.
+         */max: UInt32
     )
+    /**
+     * A counter operation on an account that is not HOTP.
+     */
     case notHotp
+    /**
+     * A clock offset beyond a year either way.
+     */
     case clockOffsetTooLarge
+    /**
+     * A platform or PIN slot's keystore alias or wrapped blob is over its size limit.
+     */
     case keystoreDataTooLong
+    /**
+     * The key slots together do not fit in the vault file's header.
+     */
     case headerTooLarge
+    /**
+     * A backup asked for with neither a password nor the recovery key.
+     */
     case backupNeedsCredential
     /**
      * A recovery code refused (empty, too long, control characters, too many) or not the
@@ -10431,7 +12045,10 @@ public enum InputProblem: Equatable, Hashable {
     /**
      * Clock calibration: several steps give the code; ask for the next code too.
      */
-    case calibrationAmbiguous(matches: UInt32
+    case calibrationAmbiguous(
+        /**
+         * How many time steps in the window give the code (2 or more).
+         */matches: UInt32
     )
     /**
      * Clock calibration: the second code is not the one after the first.
@@ -10444,7 +12061,13 @@ public enum InputProblem: Equatable, Hashable {
     /**
      * The accounts do not fit on a printed recovery kit (`bytes` sealed, `max` printable).
      */
-    case kitTooLarge(bytes: UInt64, max: UInt64
+    case kitTooLarge(
+        /**
+         * Size of the sealed accounts backup, in bytes.
+         */bytes: UInt64, 
+        /**
+         * The most bytes a printed kit holds.
+         */max: UInt64
     )
     /**
      * A scanned code is not a recovery-kit part.
@@ -10457,7 +12080,10 @@ public enum InputProblem: Equatable, Hashable {
     /**
      * Parts are missing (1-based numbers).
      */
-    case kitMissingParts(missing: [UInt32]
+    case kitMissingParts(
+        /**
+         * The missing part numbers, counted from 1.
+         */missing: [UInt32]
     )
     /**
      * The parts do not add up to the backup they were printed from.
@@ -10840,9 +12466,21 @@ public func FfiConverterTypeInputProblem_lower(_ value: InputProblem) -> RustBuf
 
 public enum Missing: Equatable, Hashable {
     
+    /**
+     * The vault file.
+     */
     case vault
+    /**
+     * An account (entry).
+     */
     case entry
+    /**
+     * A group.
+     */
     case group
+    /**
+     * A key slot.
+     */
     case slot
 
 
@@ -10923,9 +12561,21 @@ public func FfiConverterTypeMissing_lower(_ value: Missing) -> RustBuffer {
 
 public enum NameKind: Equatable, Hashable {
     
+    /**
+     * The service name.
+     */
     case issuer
+    /**
+     * The account name.
+     */
     case account
+    /**
+     * The user's note.
+     */
     case note
+    /**
+     * A group's name.
+     */
     case groupName
 
 
@@ -11000,11 +12650,23 @@ public func FfiConverterTypeNameKind_lower(_ value: NameKind) -> RustBuffer {
 
 
 
+/**
+ * How an account's codes are made.
+ */
 
 public enum OtpType: Equatable, Hashable {
     
+    /**
+     * Time-based codes (RFC 6238): a new code every `period` seconds.
+     */
     case totp
+    /**
+     * Counter-based codes (RFC 4226): a new code each time the user asks for one.
+     */
     case hotp
+    /**
+     * Steam Guard: five characters from Steam's alphabet every 30 seconds.
+     */
     case steam
 
 
@@ -11073,12 +12735,27 @@ public func FfiConverterTypeOtpType_lower(_ value: OtpType) -> RustBuffer {
 
 
 
+/**
+ * How much of a QR code may be damaged and still read (more correction, bigger code).
+ */
 
 public enum QrErrorCorrection: Equatable, Hashable {
     
+    /**
+     * About 7% of the code may be lost.
+     */
     case low
+    /**
+     * About 15% (what transfer codes and invites use).
+     */
     case medium
+    /**
+     * About 25%.
+     */
     case quartile
+    /**
+     * About 30%.
+     */
     case high
 
 
@@ -11153,11 +12830,23 @@ public func FfiConverterTypeQrErrorCorrection_lower(_ value: QrErrorCorrection) 
 
 
 
+/**
+ * Which accounts the checkup expects recovery codes for.
+ */
 
 public enum RecoveryCodesFor: Equatable, Hashable {
     
+    /**
+     * Accounts whose issuer is in `importantIssuers`.
+     */
     case important
+    /**
+     * Every account.
+     */
     case all
+    /**
+     * No account: the checkup says nothing about recovery codes.
+     */
     case off
 
 
@@ -11301,10 +12990,19 @@ public func FfiConverterTypeRecoveryKitFormat_lower(_ value: RecoveryKitFormat) 
 
 
 
+/**
+ * How a restore treats the vault's accounts.
+ */
 
 public enum RestoreMode: Equatable, Hashable {
     
+    /**
+     * Adds what the vault lacks; for accounts in both, keeps the newer version.
+     */
     case merge
+    /**
+     * The backup's accounts, groups and settings replace the vault's (key slots are kept).
+     */
     case replace
 
 
@@ -11367,12 +13065,27 @@ public func FfiConverterTypeRestoreMode_lower(_ value: RestoreMode) -> RustBuffe
 
 
 
+/**
+ * What opens a key slot.
+ */
 
 public enum SlotKind: Equatable, Hashable {
     
+    /**
+     * A password (Argon2id).
+     */
     case password
+    /**
+     * A key the app keeps in its hardware keystore, released by biometrics.
+     */
     case platform
+    /**
+     * The recovery key printed or written down when the vault was made.
+     */
     case recovery
+    /**
+     * A device-bound PIN (Argon2id of the PIN plus the keystore's device key).
+     */
     case pin
 
 
@@ -11453,8 +13166,17 @@ public func FfiConverterTypeSlotKind_lower(_ value: SlotKind) -> RustBuffer {
 
 public enum SyncKeep: Equatable, Hashable {
     
+    /**
+     * This device's value (the value shown here when neither side was written here).
+     */
     case mine
+    /**
+     * The other value.
+     */
     case theirs
+    /**
+     * Both: the other value as a second entry (for a secret, both entries stay).
+     */
     case both
 
 
@@ -11533,18 +13255,33 @@ public enum SyncLocation: Equatable, Hashable {
      * A folder only the app can open (the `SyncStorage` given to `SyncGroup`); `label` is
      * what to show ("Nextcloud folder 'Twofold'").
      */
-    case app(label: String
+    case app(
+        /**
+         * What to show for the folder.
+         */label: String
     )
     /**
      * A WebDAV collection (https://…). The password (bytes; the app wipes its copy) is
      * stored only inside the encrypted vault.
      */
-    case webDav(url: String, user: String?, password: Data?
+    case webDav(
+        /**
+         * The collection's URL: https, or http only to this machine (loopback).
+         */url: String, 
+        /**
+         * The user name; null when the server needs none.
+         */user: String?, 
+        /**
+         * The password as UTF-8 bytes (wiped after the call); null when the server needs none.
+         */password: Data?
     )
     /**
      * A plain folder path (desktop; tests).
      */
-    case folder(path: String
+    case folder(
+        /**
+         * The folder's path.
+         */path: String
     )
 
 
@@ -11621,6 +13358,10 @@ public func FfiConverterTypeSyncLocation_lower(_ value: SyncLocation) -> RustBuf
 
 
 
+/**
+ * Every way a call can fail, as a screen acts on it (Kotlin `TwofoldException.X`, Swift
+ * `TwofoldError.X`).
+ */
 public 
 enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
@@ -11634,7 +13375,10 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A typed recovery key has a typo (checksum) or the wrong length: point at the input.
      */
-    case RecoveryKeyTypo(details: String
+    case RecoveryKeyTypo(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * The keystore key behind a biometric or PIN slot is gone (raised by the apps'
@@ -11649,37 +13393,61 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * The vault, backup or import file is damaged (for the vault: its previous generation too):
      * offer a restore from a backup.
      */
-    case Corrupt(details: String
+    case Corrupt(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * A well-formed file not written with this vault's keys (or not by keys descending from
      * those this device last saw): someone may have replaced it. Nothing was opened or changed.
      */
-    case Forged(details: String
+    case Forged(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * The vault file is older than the one this device last saw: an old copy was put back. The
      * user may accept it on purpose with the password (`unlockWithPasswordAcceptingUntrusted`).
      */
-    case RolledBack(found: UInt64, expected: UInt64, details: String
+    case RolledBack(
+        /**
+         * The generation of the file found on disk.
+         */found: UInt64, 
+        /**
+         * The generation this device last saw (higher than `found`).
+         */expected: UInt64, 
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * The file opened but cannot be shown to be this vault's with what the device knows (made
      * by Twofold 0.1, or a slot not confirmed since): ask the user, then
      * `unlockWithPasswordAcceptingUntrusted`; for backups `restoreBackup(…, acceptUnverified)`.
      */
-    case Unverified(details: String
+    case Unverified(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * A file asks for more work or memory than any real one (refused before doing it).
      */
-    case HostileFile(details: String
+    case HostileFile(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * Not a file Twofold reads: not a Twofold file, written by a newer Twofold, key
      * derivation below the floor, or not an import format (or variant) we know.
      */
-    case UnsupportedFile(details: String
+    case UnsupportedFile(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * Too many wrong PINs: unlock with the password or biometrics (the PIN is then removed).
@@ -11696,23 +13464,41 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The same account (secret and kind) is already in the vault.
      */
-    case Duplicate(existingId: String
+    case Duplicate(
+        /**
+         * The id (a UUID) of the account already in the vault.
+         */existingId: String
     )
     /**
      * Input the user can fix; `problem` says which rule it broke.
      */
-    case InvalidInput(problem: InputProblem, details: String
+    case InvalidInput(
+        /**
+         * Which rule the input broke.
+         */problem: InputProblem, 
+        /**
+         * An English sentence for logs and tests; show a message keyed by `problem`.
+         */details: String
     )
     /**
      * The vault file, an entry, a group or a key slot does not exist.
      */
-    case NotFound(what: Missing, details: String
+    case NotFound(
+        /**
+         * What was not found.
+         */what: Missing, 
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * Storage failed; the vault on disk is unchanged (unless the details say the change was
      * written but not confirmed durable).
      */
-    case Storage(details: String
+    case Storage(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * The transfer invite expired: show a new one.
@@ -11722,39 +13508,64 @@ enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * A frame, invite or reply was refused (another session, altered, a second sender, a
      * device that needs an update).
      */
-    case TransferRejected(details: String
+    case TransferRejected(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * The transfer failed (data did not decrypt, network, timeout): start again.
      */
-    case TransferFailed(details: String
+    case TransferFailed(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * This vault is not in a sync group: offer to set one up or to join one.
      */
-    case SyncNotSetUp(details: String
+    case SyncNotSetUp(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * This device was removed from its sync group on another device; it no longer syncs.
      */
-    case SyncRevoked(details: String
+    case SyncRevoked(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * The sync folder or server cannot be reached (try later), or refuses this device
      * (`denied`: fix the credentials or the folder's permission).
      */
-    case SyncStorage(denied: Bool, details: String
+    case SyncStorage(
+        /**
+         * True when the storage refused this device (credentials, permission); false when it
+         * could not be reached.
+         */denied: Bool, 
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * A sync operation was refused: a location holding another group, plain HTTP to another
      * machine, a join invite or bundle that is not right, no such device or conflict.
      */
-    case SyncRefused(details: String
+    case SyncRefused(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
     /**
      * A bug: report it.
      */
-    case Internal(details: String
+    case Internal(
+        /**
+         * An English sentence for logs and tests; show a message keyed by the variant.
+         */details: String
     )
 
     
@@ -13084,6 +14895,10 @@ public func decodeQrLuma(width: UInt32, height: UInt32, rowStride: UInt32, lumaB
     )
 })
 }
+/**
+ * A QR code of `text` at `correction`, as modules to draw; too much text for a QR code is
+ * `InvalidInput`.
+ */
 public func encodeQr(text: String, correction: QrErrorCorrection)throws  -> QrMatrix  {
     return try  FfiConverterTypeQrMatrix_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
@@ -13280,7 +15095,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_func_decode_qr_luma() != 57323) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_func_encode_qr() != 25695) {
+    if (uniffi_twofold_ffi_checksum_func_encode_qr() != 58193) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_func_encode_qr_png() != 31265) {
@@ -13322,7 +15137,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_func_password_strength() != 17914) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_autolock_backgrounded() != 48735) {
+    if (uniffi_twofold_ffi_checksum_method_autolock_backgrounded() != 64245) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_autolock_foregrounded() != 48904) {
@@ -13337,7 +15152,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_autolock_picker_opened() != 51350) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_autolock_set_delay() != 62613) {
+    if (uniffi_twofold_ffi_checksum_method_autolock_set_delay() != 55042) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_autolock_timer_fired() != 26344) {
@@ -13346,13 +15161,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_backupfolder_list() != 35861) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_backupfolder_read() != 12450) {
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_read() != 11856) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_backupfolder_write() != 37252) {
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_write() != 26332) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_backupfolder_delete() != 27573) {
+    if (uniffi_twofold_ffi_checksum_method_backupfolder_delete() != 26882) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_folderbackupper_backup_now() != 54830) {
@@ -13403,16 +15218,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_enrollment_scan_text() != 31882) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_importsession_accounts() != 19492) {
+    if (uniffi_twofold_ffi_checksum_method_importsession_accounts() != 10168) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_importsession_add_to() != 15709) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_importsession_errors() != 15389) {
+    if (uniffi_twofold_ffi_checksum_method_importsession_errors() != 62630) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_importsession_format() != 55455) {
+    if (uniffi_twofold_ffi_checksum_method_importsession_format() != 47959) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_importsession_remove() != 49989) {
@@ -13430,7 +15245,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_care_status() != 23042) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_checkup_settings() != 60406) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_checkup_settings() != 32219) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri_as() != 56580) {
@@ -13490,13 +15305,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_recovery_kit() != 64087) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry() != 33244) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry() != 52665) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_add_entry_from_uri() != 42275) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_group() != 59339) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_group() != 19202) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_add_pin_slot() != 22504) {
@@ -13511,7 +15326,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_change_password() != 6388) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_clock_offset() != 24103) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_clock_offset() != 55075) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_codes_at() != 10529) {
@@ -13526,25 +15341,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_delete_entry() != 46478) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_delete_group() != 22671) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_delete_group() != 25756) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_empty_trash() != 24099) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_empty_trash() != 5049) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_entries() != 62575) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_entries() != 49557) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_entry() != 36873) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_entry() != 61127) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri() != 58542) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_groups() != 52111) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_groups() != 47596) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_is_unlocked() != 63833) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_is_unlocked() != 23917) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_lock() != 3525) {
@@ -13553,7 +15368,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_next_hotp() != 55591) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_path() != 4952) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_path() != 782) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_pin_failures() != 31943) {
@@ -13574,7 +15389,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_remove_slot() != 1770) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_rename_group() != 4524) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_rename_group() != 36237) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_reorder() != 47522) {
@@ -13586,7 +15401,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_backup() != 47869) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_entry() != 30845) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_entry() != 60220) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_rotate_recovery_key() != 38178) {
@@ -13595,7 +15410,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_search() != 38588) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_set_clock_offset() != 25153) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_set_clock_offset() != 56308) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_slots() != 35404) {
@@ -13604,25 +15419,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_take_recovery_key() != 783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_trash() != 13060) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_trash() != 4343) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_password() != 33799) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_password() != 60096) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_password_accepting_untrusted() != 9543) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_pin() != 31661) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_pin() != 33936) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_platform_key() != 65359) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_recovery_key() != 50848) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_recovery_key() != 61959) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_update_entry() != 23366) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_update_entry() != 17410) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup() != 48559) {
@@ -13640,10 +15455,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_recovery_key() != 61460) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncgroup_conflicts() != 18857) {
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_conflicts() != 40094) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncgroup_devices() != 17195) {
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_devices() != 903) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncgroup_is_set_up() != 56824) {
@@ -13661,7 +15476,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_syncgroup_setup() != 50376) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncgroup_status() != 17019) {
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_status() != 54631) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncgroup_sync_now() != 30749) {
@@ -13679,10 +15494,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_syncinviter_device_name() != 17769) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncinviter_frame() != 52173) {
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_frame() != 58340) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncinviter_source_frames() != 27056) {
+    if (uniffi_twofold_ffi_checksum_method_syncinviter_source_frames() != 56843) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncjoiner_accept_into() != 10446) {
@@ -13694,7 +15509,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_syncjoiner_invite_text() != 38068) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncjoiner_preview() != 33310) {
+    if (uniffi_twofold_ffi_checksum_method_syncjoiner_preview() != 33685) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncjoiner_receive_frame() != 61697) {
@@ -13709,10 +15524,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_syncstorage_list() != 9120) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncstorage_read() != 26901) {
+    if (uniffi_twofold_ffi_checksum_method_syncstorage_read() != 62614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncstorage_write() != 23909) {
+    if (uniffi_twofold_ffi_checksum_method_syncstorage_write() != 64543) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncstorage_delete() != 17711) {
@@ -13724,7 +15539,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_confirmation_code() != 29810) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transferreceiver_expires_at() != 52585) {
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_expires_at() != 25657) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_invite_text() != 9242) {
@@ -13733,7 +15548,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_preview() != 50806) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_transferreceiver_progress() != 59824) {
+    if (uniffi_twofold_ffi_checksum_method_transferreceiver_progress() != 48486) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_transferreceiver_receive_frame() != 28720) {
@@ -13781,10 +15596,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_autolock_new() != 33247) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_folderbackupper_new() != 11306) {
+    if (uniffi_twofold_ffi_checksum_constructor_folderbackupper_new() != 44409) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 33757) {
+    if (uniffi_twofold_ffi_checksum_constructor_enrollment_new() != 3671) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_importsession_read() != 61909) {
@@ -13799,7 +15614,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_vaultsession_open() != 28802) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_syncgroup_new() != 2546) {
+    if (uniffi_twofold_ffi_checksum_constructor_syncgroup_new() != 28798) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_constructor_syncinviter_new() != 35044) {
