@@ -51,6 +51,30 @@ fn crash_child_writer() {
     }
 }
 
+/// Waits for the child's first report (it is in its loop, however slow the machine), sleeps
+/// `delay_ms(random byte)`, kills it, and returns every line it printed and whether it was
+/// still running when the kill came.
+fn kill_after_first_report(
+    child: &mut std::process::Child,
+    rng: &SystemRandom,
+    delay_ms: impl Fn(u8) -> u64,
+) -> (Vec<String>, bool) {
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let mut first = String::new();
+    if out.read_line(&mut first).unwrap() > 0 {
+        lines.push(first);
+    }
+    let mut delay = [0u8; 1];
+    rng.fill(&mut delay).unwrap();
+    std::thread::sleep(Duration::from_millis(delay_ms(delay[0])));
+    let mid_run = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    let _ = child.wait();
+    lines.extend(out.lines().map(|l| l.unwrap()));
+    (lines, mid_run)
+}
+
 #[test]
 fn kill_a_writer_200_times() {
     let dir = tempfile::tempdir().unwrap();
@@ -86,25 +110,9 @@ fn kill_a_writer_200_times() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        // Wait until the child is in its write loop (its first report), however slow the
-        // machine is, then kill it anywhere after that.
-        let mut lines = Vec::new();
-        let mut first = String::new();
-        if out.read_line(&mut first).unwrap() > 0 {
-            lines.push(first);
-        }
-        let mut delay = [0u8; 1];
-        rng.fill(&mut delay).unwrap();
-        std::thread::sleep(Duration::from_millis(20 + u64::from(delay[0]) % 120));
-        if child.try_wait().unwrap().is_none() {
-            kills_mid_run += 1;
-        }
-        child.kill().unwrap();
-        let _ = child.wait();
-        for line in out.lines() {
-            lines.push(line.unwrap());
-        }
+        let (lines, mid_run) =
+            kill_after_first_report(&mut child, &rng, |d| 20 + u64::from(d) % 120);
+        kills_mid_run += usize::from(mid_run);
         for line in &lines {
             // libtest may print its own "test … ..." prefix on the same line as the first report.
             let tokens: Vec<&str> = line.split_whitespace().collect();
@@ -289,24 +297,8 @@ fn kill_a_syncing_writer_100_times() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        // Wait for the child's first report (it is in its loop), however slow the machine.
-        let mut lines = Vec::new();
-        let mut first = String::new();
-        if out.read_line(&mut first).unwrap() > 0 {
-            lines.push(first);
-        }
-        let mut delay = [0u8; 1];
-        rng.fill(&mut delay).unwrap();
-        std::thread::sleep(Duration::from_millis(u64::from(delay[0]) * 2));
-        if child.try_wait().unwrap().is_none() {
-            kills_mid_run += 1;
-        }
-        child.kill().unwrap();
-        let _ = child.wait();
-        for line in out.lines() {
-            lines.push(line.unwrap());
-        }
+        let (lines, mid_run) = kill_after_first_report(&mut child, &rng, |d| u64::from(d) * 2);
+        kills_mid_run += usize::from(mid_run);
         for line in &lines {
             let tokens: Vec<&str> = line.split_whitespace().collect();
             let start = tokens
