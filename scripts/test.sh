@@ -46,10 +46,16 @@ if ! target/test-venv/bin/python -c 'import wsgidav, cheroot' 2>/dev/null; then
 fi
 
 # --- Rust ---------------------------------------------------------------------------------
+# No incremental caches: a test run builds each crate once, and the caches cost 2 GB of disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+disk() { echo "   disk: $(df -h . | awk 'NR == 2 {print $4 " free of " $2}'), target/ $(du -sh target 2>/dev/null | cut -f1)"; }
+disk
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo deny (supply chain: deny.toml)"
-command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --quiet
+# A debug build of the tool: it compiles in a third of the time, and checking one lock file is
+# quick either way.
+command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --quiet --debug
 if cargo deny fetch >/dev/null 2>&1; then
   cargo deny check
 else
@@ -69,6 +75,8 @@ else
   rust_passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$rust_log" | grep -oE '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 fi
 
+disk
+
 # --- generated bindings -------------------------------------------------------------------
 echo "== Swift bindings generate and the committed copy is current"
 bash ios/scripts/generate-swift-bindings.sh --check
@@ -82,6 +90,7 @@ kotlin_passed=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$kotlin_log" | tail -1
 # --- fuzz targets, each briefly -------------------------------------------------------------
 echo "== fuzz targets (cargo-fuzz, ${FUZZ_SECONDS:-5} s each)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-5}" bash scripts/fuzz.sh
+disk
 
 # --- Swift (only where a Swift toolchain exists) ---------------------------------------------
 bash tests/swift/run.sh

@@ -19,7 +19,7 @@ targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-
 for t in "${targets[@]}"; do
   echo "== cargo build $t"
   IPHONEOS_DEPLOYMENT_TARGET=17.0 MACOSX_DEPLOYMENT_TARGET=14.0 \
-    cargo build --locked -p twofold-ffi --lib --target "$t" "${cargo_flags[@]}"
+    cargo rustc --locked -p twofold-ffi --lib --crate-type staticlib --target "$t" "${cargo_flags[@]}"
 done
 
 work="$root/target/xcframework"
