@@ -80,7 +80,7 @@ impl From<CoreWay> for ExposureWay {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ExposureView {
     /// The entry whose secret left (a UUID).
-    pub entry_id: String,
+    pub entry_id: EntryId,
     /// How it left.
     pub way: ExposureWay,
     /// What happened, in English.
@@ -195,7 +195,7 @@ pub struct FindingView {
     /// What to do about it, in an English sentence.
     pub fix: String,
     /// Ids (UUIDs) of the accounts it concerns; empty for findings about the whole vault.
-    pub entry_ids: Vec<String>,
+    pub entry_ids: Vec<EntryId>,
 }
 
 /// Which accounts the checkup expects recovery codes for.
@@ -233,7 +233,7 @@ pub struct RotationResult {
     /// The new entry (same names, note, groups and recovery codes; the new secret).
     pub new_entry: EntryView,
     /// Id of the old entry, now in the trash.
-    pub old_entry_id: String,
+    pub old_entry_id: EntryId,
     /// Exposure ledger records cleared.
     pub cleared_exposures: u32,
 }
@@ -267,8 +267,8 @@ impl VaultSession {
     /// Adds recovery codes (UTF-8 bytes, wiped by the facade) to an account; all are checked
     /// first (not empty, at most 128 characters, no control characters, at most 64 per
     /// account) and none is added if one is refused. Returns how many were new.
-    pub fn add_recovery_codes(&self, id: String, codes: Vec<Vec<u8>>) -> Result<u32> {
-        let id = parse_id(&id)?;
+    pub fn add_recovery_codes(&self, id: EntryId, codes: Vec<Vec<u8>>) -> Result<u32> {
+        let id = id.0;
         let mut list = texts(codes)?;
         let r = self.inner.add_recovery_codes(id, &list);
         for t in &mut list {
@@ -278,18 +278,18 @@ impl VaultSession {
     }
 
     /// Marks a recovery code used (matched ignoring case, spaces and hyphens).
-    pub fn use_recovery_code(&self, id: String, code: Vec<u8>) -> Result<()> {
-        let id = parse_id(&id)?;
+    pub fn use_recovery_code(&self, id: EntryId, code: Vec<u8>) -> Result<()> {
+        let id = id.0;
         let text = secret_text(code)?;
         Ok(self.inner.use_recovery_code(id, &text)?)
     }
 
     /// An account's recovery codes, unused first. An explicit export: re-authenticate the
     /// user before calling it.
-    pub fn export_recovery_codes(&self, id: String) -> Result<Vec<RecoveryCodeView>> {
+    pub fn export_recovery_codes(&self, id: EntryId) -> Result<Vec<RecoveryCodeView>> {
         Ok(self
             .inner
-            .recovery_codes(parse_id(&id)?)?
+            .recovery_codes(id.0)?
             .iter()
             .map(|c| RecoveryCodeView {
                 code: secret_bytes(c.code.clone()),
@@ -300,8 +300,8 @@ impl VaultSession {
     }
 
     /// How many recovery codes an account has and how many are unused (no codes revealed).
-    pub fn recovery_code_summary(&self, id: String) -> Result<RecoveryCodeSummary> {
-        let codes = self.inner.recovery_codes(parse_id(&id)?)?;
+    pub fn recovery_code_summary(&self, id: EntryId) -> Result<RecoveryCodeSummary> {
+        let codes = self.inner.recovery_codes(id.0)?;
         Ok(RecoveryCodeSummary {
             total: count(codes.len()),
             unused: count(codes.iter().filter(|c| !c.used).count()),
@@ -366,7 +366,7 @@ impl VaultSession {
                 },
                 message: f.message,
                 fix: f.fix,
-                entry_ids: f.entries.iter().map(|e| e.to_string()).collect(),
+                entry_ids: f.entries.iter().copied().map(EntryId).collect(),
             })
             .collect())
     }
@@ -412,7 +412,7 @@ impl VaultSession {
         Ok(list
             .into_iter()
             .map(|x| ExposureView {
-                entry_id: x.entry.to_string(),
+                entry_id: EntryId(x.entry),
                 way: x.way.into(),
                 description: x.way.describe().to_owned(),
                 first_at: x.first_at,
@@ -424,18 +424,13 @@ impl VaultSession {
 
     /// An entry's otpauth URI (UTF-8 bytes) to show as text or as a QR code (`way`):
     /// recorded in the exposure ledger first. An explicit export: re-authenticate first.
-    pub fn export_entry_uri_as(&self, id: String, way: ExposureWay) -> Result<Vec<u8>> {
-        Ok(secret_bytes(
-            self.inner.reveal_uri(parse_id(&id)?, way.into())?,
-        ))
+    pub fn export_entry_uri_as(&self, id: EntryId, way: ExposureWay) -> Result<Vec<u8>> {
+        Ok(secret_bytes(self.inner.reveal_uri(id.0, way.into())?))
     }
 
     /// Records that the app let these entries' secrets out in copyable form itself.
-    pub fn record_exposure(&self, ids: Vec<String>, way: ExposureWay) -> Result<()> {
-        let ids = ids
-            .iter()
-            .map(|i| parse_id(i))
-            .collect::<Result<Vec<_>>>()?;
+    pub fn record_exposure(&self, ids: Vec<EntryId>, way: ExposureWay) -> Result<()> {
+        let ids = ids.iter().map(|i| i.0).collect::<Vec<_>>();
         Ok(self.inner.record_exposure(&ids, way.into())?)
     }
 
@@ -445,11 +440,11 @@ impl VaultSession {
     /// `InvalidInput { RotationCodeMismatch }` and nothing changes.
     pub fn rotate_entry(
         &self,
-        id: String,
+        id: EntryId,
         uri: Vec<u8>,
         accepted_code: String,
     ) -> Result<RotationResult> {
-        let id = parse_id(&id)?;
+        let id = id.0;
         let text = secret_text(uri)?;
         let cred = twofold_core::uri::parse(&text)
             .map_err(|e| TwofoldError::input(InputProblem::Uri, e.to_string()))?;
@@ -458,7 +453,7 @@ impl VaultSession {
             .rotate_entry(id, cred.kind, cred.secret.clone(), &accepted_code)?;
         Ok(RotationResult {
             new_entry: (&r.new_entry).into(),
-            old_entry_id: r.old_entry.to_string(),
+            old_entry_id: EntryId(r.old_entry),
             cleared_exposures: count(r.cleared_exposures),
         })
     }

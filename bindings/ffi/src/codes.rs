@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use twofold_core::vault::codes;
 
-use crate::convert::{OtpParams, OtpType, parse_id};
+use crate::convert::{EntryId, GroupId, OtpParams, OtpType};
 use crate::error::Result;
 use crate::session::VaultSession;
 
@@ -14,13 +14,13 @@ use crate::session::VaultSession;
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CodeRow {
     /// The entry's id (a UUID).
-    pub entry_id: String,
+    pub entry_id: EntryId,
     /// Service name; may be empty.
     pub issuer: String,
     /// Account name at the service; may be empty.
     pub account: String,
     /// Ids of the groups the entry is in; empty for none.
-    pub group_ids: Vec<String>,
+    pub group_ids: Vec<GroupId>,
     /// Whether the user pinned the entry as a favourite.
     pub favorite: bool,
     /// TOTP, HOTP or Steam.
@@ -43,10 +43,10 @@ pub struct CodeRow {
 impl From<codes::CodeRow> for CodeRow {
     fn from(r: codes::CodeRow) -> Self {
         CodeRow {
-            entry_id: r.entry_id.to_string(),
+            entry_id: EntryId(r.entry_id),
             code_display: r.code_display(),
             next_code_display: r.next_code_display(),
-            group_ids: r.group_ids.iter().map(ToString::to_string).collect(),
+            group_ids: r.group_ids.iter().copied().map(GroupId).collect(),
             otp_type: OtpParams::from(&r.kind).otp_type,
             issuer: r.issuer,
             account: r.account,
@@ -104,8 +104,8 @@ impl CodeList {
     /// The visible rows at `now_ms`: entries of `group_id` (`None`: all) matching `query`
     /// (every word; case and accents ignored), favourites first, then the vault's order. The
     /// filter comes with every call, so a list is always computed for the filter it shows.
-    pub fn rows(&self, query: String, group_id: Option<String>, now_ms: i64) -> Result<CodeRows> {
-        let group = group_id.as_deref().map(parse_id).transpose()?;
+    pub fn rows(&self, query: String, group_id: Option<GroupId>, now_ms: i64) -> Result<CodeRows> {
+        let group = group_id.map(|g| g.0);
         let mut state = self.state();
         state.set_query(&query);
         state.set_group(group);
@@ -125,8 +125,8 @@ impl CodeList {
     }
 
     /// Reveals one row until `hide_all`.
-    pub fn reveal(&self, id: String) -> Result<()> {
-        self.state().reveal(parse_id(&id)?);
+    pub fn reveal(&self, id: EntryId) -> Result<()> {
+        self.state().reveal(id.0);
         Ok(())
     }
 
@@ -136,15 +136,15 @@ impl CodeList {
     }
 
     /// Advances an HOTP counter (saved first), reveals the row and shows the code on it.
-    pub fn next_hotp(&self, id: String, now_ms: i64) -> Result<String> {
-        let id = parse_id(&id)?;
+    pub fn next_hotp(&self, id: EntryId, now_ms: i64) -> Result<String> {
+        let id = id.0;
         Ok(self.state().next_hotp(&self.session.inner, id, now_ms)?)
     }
 
     /// The code to put on the clipboard (no spaces): reveals the row and records the use.
     /// `None` when the row has nothing to copy (an HOTP row not asked for its next code).
-    pub fn copy_code(&self, id: String, now_ms: i64) -> Result<Option<String>> {
-        let id = parse_id(&id)?;
+    pub fn copy_code(&self, id: EntryId, now_ms: i64) -> Result<Option<String>> {
+        let id = id.0;
         Ok(self.state().copy(&self.session.inner, id, now_ms)?)
     }
 }

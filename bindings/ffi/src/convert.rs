@@ -110,7 +110,7 @@ impl OtpParams {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EntryView {
     /// The entry's id (a UUID), fixed for its life.
-    pub id: String,
+    pub id: EntryId,
     /// How the codes are made.
     pub params: OtpParams,
     /// Service name, at most 256 characters; may be empty.
@@ -120,7 +120,7 @@ pub struct EntryView {
     /// The user's note, at most 4096 characters; empty for none.
     pub note: String,
     /// Ids of the groups the entry is in; empty for none.
-    pub group_ids: Vec<String>,
+    pub group_ids: Vec<GroupId>,
     /// Whether the user pinned the entry as a favourite.
     pub favorite: bool,
     /// The icon the user chose from the icon pack; null when none was chosen.
@@ -142,12 +142,12 @@ pub struct EntryView {
 impl From<&Entry> for EntryView {
     fn from(e: &Entry) -> Self {
         EntryView {
-            id: e.id.to_string(),
+            id: EntryId(e.id),
             params: (&e.kind).into(),
             issuer: e.issuer.clone(),
             account: e.account.clone(),
             note: e.note.clone(),
-            group_ids: e.group_ids.iter().map(Id::to_string).collect(),
+            group_ids: e.group_ids.iter().copied().map(GroupId).collect(),
             favorite: e.favorite,
             icon: e.icon.as_ref().map(|i| i.0.clone()),
             created_at: e.created_at,
@@ -177,7 +177,7 @@ pub struct EntryInput {
     pub note: String,
     /// Ids of the groups to put the entry in; empty (the default) for none.
     #[uniffi(default)]
-    pub group_ids: Vec<String>,
+    pub group_ids: Vec<GroupId>,
     /// Whether the entry is a favourite (default false).
     #[uniffi(default)]
     pub favorite: bool,
@@ -235,7 +235,7 @@ pub struct EntryChanges {
     pub params: Option<OtpParams>,
     /// The groups the entry is in from now on (empty: none); null keeps them.
     #[uniffi(default)]
-    pub group_ids: Option<Vec<String>>,
+    pub group_ids: Option<Vec<GroupId>>,
     /// Whether the entry is a favourite; null keeps it.
     #[uniffi(default)]
     pub favorite: Option<bool>,
@@ -248,7 +248,7 @@ pub struct EntryChanges {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct GroupView {
     /// The group's id (a UUID).
-    pub id: String,
+    pub id: GroupId,
     /// The group's name as the user typed it (not empty, at most 256 characters).
     pub name: String,
 }
@@ -256,7 +256,7 @@ pub struct GroupView {
 impl From<&Group> for GroupView {
     fn from(g: &Group) -> Self {
         GroupView {
-            id: g.id.to_string(),
+            id: GroupId(g.id),
             name: g.name.clone(),
         }
     }
@@ -266,7 +266,7 @@ impl From<&Group> for GroupView {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CodeView {
     /// Id of the entry the code is for.
-    pub entry_id: String,
+    pub entry_id: EntryId,
     /// The current code; null for HOTP (its codes come only from `nextHotp`).
     pub code: Option<String>,
     /// The code of the following period; null for HOTP.
@@ -280,7 +280,7 @@ pub struct CodeView {
 impl From<vault::CodeView> for CodeView {
     fn from(c: vault::CodeView) -> Self {
         CodeView {
-            entry_id: c.entry_id.to_string(),
+            entry_id: EntryId(c.entry_id),
             code: c.code,
             next_code: c.next_code,
             period: c.period,
@@ -318,7 +318,7 @@ impl From<vault::SlotKind> for SlotKind {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SlotView {
     /// The slot's id: 32 hex characters.
-    pub id: String,
+    pub id: SlotId,
     /// What opens the slot.
     pub kind: SlotKind,
     /// The user's name for the slot; while locked, the kind's generic name.
@@ -340,7 +340,7 @@ pub struct SlotView {
 impl From<&SlotInfo> for SlotView {
     fn from(s: &SlotInfo) -> Self {
         SlotView {
-            id: hex(&s.id),
+            id: SlotId(s.id),
             kind: s.kind.into(),
             label: s.label.clone(),
             created_at: s.created_at,
@@ -481,7 +481,7 @@ impl BackupResult {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EntryRef {
     /// The entry's id (a UUID).
-    pub id: String,
+    pub id: EntryId,
     /// Service name; may be empty.
     pub issuer: String,
     /// Account name; may be empty.
@@ -491,7 +491,7 @@ pub struct EntryRef {
 fn refs(v: &[EntrySummary]) -> Vec<EntryRef> {
     v.iter()
         .map(|e| EntryRef {
-            id: e.id.to_string(),
+            id: EntryId(e.id),
             issuer: e.issuer.clone(),
             account: e.account.clone(),
         })
@@ -581,7 +581,37 @@ pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-pub(crate) fn parse_id(id: &str) -> Result<Id> {
+/// An account's id as it crosses the FFI: text (a UUID) in Kotlin and Swift. A call given text
+/// that is not an id fails before it runs, with `InvalidInput { problem: NotAnId }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EntryId(pub(crate) Id);
+
+uniffi::custom_type!(EntryId, String, {
+    lower: |id| id.0.to_string(),
+    try_lift: |text| Ok(EntryId(parse_id(&text)?)),
+});
+
+/// A group's id as it crosses the FFI: text (a UUID) in Kotlin and Swift, checked as
+/// [`EntryId`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupId(pub(crate) Id);
+
+uniffi::custom_type!(GroupId, String, {
+    lower: |id| id.0.to_string(),
+    try_lift: |text| Ok(GroupId(parse_id(&text)?)),
+});
+
+/// A key slot's id as it crosses the FFI: 32 hex characters in Kotlin and Swift. A call given
+/// text that is not a slot id fails before it runs, with `InvalidInput { problem: NotAnId }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SlotId(pub(crate) [u8; 16]);
+
+uniffi::custom_type!(SlotId, String, {
+    lower: |id| hex(&id.0),
+    try_lift: |text| Ok(SlotId(parse_slot_id(&text)?)),
+});
+
+fn parse_id(id: &str) -> Result<Id> {
     Id::parse(id).ok_or_else(|| {
         TwofoldError::input(
             crate::error::InputProblem::NotAnId,
@@ -590,7 +620,7 @@ pub(crate) fn parse_id(id: &str) -> Result<Id> {
     })
 }
 
-pub(crate) fn parse_slot_id(id: &str) -> Result<[u8; 16]> {
+fn parse_slot_id(id: &str) -> Result<[u8; 16]> {
     let bad = || {
         TwofoldError::input(
             crate::error::InputProblem::NotAnId,

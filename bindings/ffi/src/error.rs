@@ -12,8 +12,11 @@ use twofold_core::recovery_kit::KitPartError;
 use twofold_core::uri::UriError;
 use twofold_core::vault::{InputError, NameField, VaultError};
 
-/// Every way a call can fail, as a screen acts on it (Kotlin `TwofoldException.X`, Swift
-/// `TwofoldError.X`).
+/// Every way a call can fail, as a screen acts on it. The generated type is the apps' failure
+/// type itself (Kotlin `TwofoldException.X`, Swift `TwofoldError.X`), never mapped again; what
+/// the user reads comes from one message catalogue per platform, keyed by variant (Kotlin
+/// `FailureMessages.kt`, Swift `FailureMessages.swift`). The apps raise it too, for the few
+/// rules only they can check (`InputProblem::PasswordsDiffer`, …).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum TwofoldError {
     /// Password, PIN, recovery key or platform key does not open the vault, backup or file:
@@ -285,6 +288,21 @@ pub enum InputProblem {
     TransferState,
     /// An export format drawn on screen (Google Authenticator QR codes) asked for as a file.
     ExportNotAFile,
+    /// Raised by the apps: a new password and its confirmation differ.
+    PasswordsDiffer,
+    /// Raised by the apps: the password judge (`passwordStrength`) refused a new password;
+    /// the details carry its reason.
+    PasswordRefused,
+    /// Raised by the apps: this device has no biometric hardware, or none is enrolled.
+    BiometricsUnavailable,
+    /// Raised by the apps: the platform keystore would not make or wrap a key (the password
+    /// still works).
+    KeystoreRefused,
+    /// Raised by the apps: no file or folder was chosen to save to.
+    NoDestination,
+    /// Raised by the apps: the system's biometric or lock-screen prompt failed (too many tries,
+    /// hardware busy, …); the details carry the system's own, already localised, message.
+    SystemPrompt,
 }
 
 /// Which name a length limit applies to.

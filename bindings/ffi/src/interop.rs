@@ -168,7 +168,7 @@ pub struct ScanResult {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AddResult {
     /// Ids (UUIDs) of the accounts added, in order.
-    pub added_ids: Vec<String>,
+    pub added_ids: Vec<crate::convert::EntryId>,
     /// Accounts already in the vault (same secret and kind), skipped.
     pub duplicates: Vec<String>,
     /// Accounts refused (a name too long, code parameters out of range), with the reason.
@@ -188,7 +188,12 @@ pub struct RejectedAccount {
 impl From<twofold_core::vault::InsertReport> for AddResult {
     fn from(r: twofold_core::vault::InsertReport) -> Self {
         AddResult {
-            added_ids: r.added.iter().map(|i| i.to_string()).collect(),
+            added_ids: r
+                .added
+                .iter()
+                .copied()
+                .map(crate::convert::EntryId)
+                .collect(),
             duplicates: r.duplicates.into_iter().map(|d| d.label).collect(),
             rejected: r
                 .rejected

@@ -6,7 +6,7 @@ use twofold_core::recovery_kit;
 use twofold_core::vault::{InputError, RecoveryKey, VaultError};
 use zeroize::Zeroizing;
 
-use crate::convert::parse_id;
+use crate::convert::EntryId;
 use crate::error::{Result, TwofoldError};
 use crate::session::VaultSession;
 
@@ -83,13 +83,13 @@ impl VaultSession {
     /// code too) or `CalibrationNoMatch`, and nothing changes.
     pub fn calibrate_from_accepted_code(
         &self,
-        id: String,
+        id: EntryId,
         code: String,
         next_code: Option<String>,
         window_seconds: Option<u32>,
     ) -> Result<ClockCalibration> {
         let c = self.inner.calibrate_from_accepted_code(
-            parse_id(&id)?,
+            id.0,
             &code,
             next_code.as_deref(),
             window_seconds.unwrap_or(otp::calibrate::DEFAULT_WINDOW_S),

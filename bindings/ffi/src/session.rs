@@ -38,8 +38,8 @@ fn env(trust: Arc<dyn TrustStore>) -> vault::VaultEnv {
     }
 }
 
-fn group_ids(ids: &[String]) -> Result<Vec<vault::GroupId>> {
-    ids.iter().map(|g| parse_id(g)).collect()
+fn group_ids(ids: &[GroupId]) -> Vec<vault::GroupId> {
+    ids.iter().map(|g| g.0).collect()
 }
 
 fn new_entry(mut input: EntryInput) -> Result<NewEntry> {
@@ -53,7 +53,7 @@ fn new_entry(mut input: EntryInput) -> Result<NewEntry> {
         issuer: input.issuer,
         account: input.account,
         note: input.note,
-        groups: group_ids(&input.group_ids)?
+        groups: group_ids(&input.group_ids)
             .into_iter()
             .map(vault::GroupRef::Id)
             .collect(),
@@ -186,24 +186,21 @@ impl VaultSession {
     }
 
     /// Wrong PINs in a row for a PIN slot (at 5 the slot is locked).
-    pub fn pin_failures(&self, slot_id: String) -> Result<u32> {
-        Ok(self.inner.pin_failures(parse_slot_id(&slot_id)?)?)
+    pub fn pin_failures(&self, slot_id: SlotId) -> Result<u32> {
+        Ok(self.inner.pin_failures(slot_id.0)?)
     }
 
     /// Second half of the pull API: the app unwrapped the slot's key with its keystore.
-    pub fn unlock_with_platform_key(&self, slot_id: String, key: Vec<u8>) -> Result<UnlockResult> {
+    pub fn unlock_with_platform_key(&self, slot_id: SlotId, key: Vec<u8>) -> Result<UnlockResult> {
         let key = key32(&zeroizing(key))?;
-        Ok(self
-            .inner
-            .unlock_with_platform_key(parse_slot_id(&slot_id)?, &key)?
-            .into())
+        Ok(self.inner.unlock_with_platform_key(slot_id.0, &key)?.into())
     }
 
     /// Unlocks with a PIN and the 32-byte device key the app unwrapped from its keystore; after 5
     /// wrong PINs in a row it is `PinLocked` without trying.
     pub fn unlock_with_pin(
         &self,
-        slot_id: String,
+        slot_id: SlotId,
         pin: Vec<u8>,
         device_key: Vec<u8>,
     ) -> Result<UnlockResult> {
@@ -211,7 +208,7 @@ impl VaultSession {
         let device_key = key32(&zeroizing(device_key))?;
         Ok(self
             .inner
-            .unlock_with_pin(parse_slot_id(&slot_id)?, &pin, &device_key)?
+            .unlock_with_pin(slot_id.0, &pin, &device_key)?
             .into())
     }
 
@@ -230,9 +227,9 @@ impl VaultSession {
         label: String,
         key: Vec<u8>,
         wrapped_blob: Vec<u8>,
-    ) -> Result<String> {
+    ) -> Result<SlotId> {
         let key = key32(&zeroizing(key))?;
-        Ok(hex(&self.inner.add_platform_slot(
+        Ok(SlotId(self.inner.add_platform_slot(
             &alias,
             &label,
             &key,
@@ -248,10 +245,10 @@ impl VaultSession {
         device_key: Vec<u8>,
         wrapped_blob: Vec<u8>,
         kdf: KdfSettings,
-    ) -> Result<String> {
+    ) -> Result<SlotId> {
         let pin = zeroizing(pin);
         let device_key = key32(&zeroizing(device_key))?;
-        Ok(hex(&self.inner.add_pin_slot(
+        Ok(SlotId(self.inner.add_pin_slot(
             &alias,
             &pin,
             &device_key,
@@ -265,15 +262,15 @@ impl VaultSession {
     /// works. Returns the new slot id.
     pub fn replace_platform_slot(
         &self,
-        old_slot_id: String,
+        old_slot_id: SlotId,
         alias: String,
         label: String,
         key: Vec<u8>,
         wrapped_blob: Vec<u8>,
-    ) -> Result<String> {
+    ) -> Result<SlotId> {
         let key = key32(&zeroizing(key))?;
-        Ok(hex(&self.inner.replace_platform_slot(
-            parse_slot_id(&old_slot_id)?,
+        Ok(SlotId(self.inner.replace_platform_slot(
+            old_slot_id.0,
             &alias,
             &label,
             &key,
@@ -282,8 +279,8 @@ impl VaultSession {
     }
 
     /// Removes a slot; the keys rotate, so its credential opens nothing written afterwards.
-    pub fn remove_slot(&self, slot_id: String) -> Result<()> {
-        Ok(self.inner.remove_slot(parse_slot_id(&slot_id)?)?)
+    pub fn remove_slot(&self, slot_id: SlotId) -> Result<()> {
+        Ok(self.inner.remove_slot(slot_id.0)?)
     }
 
     /// New password; rotates the master key, keeps the other slots working.
@@ -305,8 +302,8 @@ impl VaultSession {
     }
 
     /// One entry, live or in the trash.
-    pub fn entry(&self, id: String) -> Result<EntryView> {
-        Ok((&self.inner.entry(parse_id(&id)?)?).into())
+    pub fn entry(&self, id: EntryId) -> Result<EntryView> {
+        Ok((&self.inner.entry(id.0)?).into())
     }
 
     /// Entries in the trash, most recently deleted first.
@@ -334,34 +331,34 @@ impl VaultSession {
     }
 
     /// Changes an entry's names, parameters, groups, favourite or icon; returns it as saved.
-    pub fn update_entry(&self, id: String, changes: EntryChanges) -> Result<EntryView> {
+    pub fn update_entry(&self, id: EntryId, changes: EntryChanges) -> Result<EntryView> {
         let update = EntryUpdate {
             issuer: changes.issuer,
             account: changes.account,
             note: changes.note,
             kind: changes.params.map(|p| p.kind()).transpose()?,
-            group_ids: changes.group_ids.as_deref().map(group_ids).transpose()?,
+            group_ids: changes.group_ids.as_deref().map(group_ids),
             favorite: changes.favorite,
             icon: changes
                 .icon
                 .map(|i| if i.is_empty() { None } else { Some(IconRef(i)) }),
         };
-        Ok((&self.inner.update_entry(parse_id(&id)?, update)?).into())
+        Ok((&self.inner.update_entry(id.0, update)?).into())
     }
 
     /// To the trash.
-    pub fn delete_entry(&self, id: String) -> Result<()> {
-        Ok(self.inner.delete_entry(parse_id(&id)?)?)
+    pub fn delete_entry(&self, id: EntryId) -> Result<()> {
+        Ok(self.inner.delete_entry(id.0)?)
     }
 
     /// Takes an entry out of the trash.
-    pub fn restore_entry(&self, id: String) -> Result<()> {
-        Ok(self.inner.restore_entry(parse_id(&id)?)?)
+    pub fn restore_entry(&self, id: EntryId) -> Result<()> {
+        Ok(self.inner.restore_entry(id.0)?)
     }
 
     /// Deletes a trashed entry for good.
-    pub fn purge_entry(&self, id: String) -> Result<()> {
-        Ok(self.inner.purge_entry(parse_id(&id)?)?)
+    pub fn purge_entry(&self, id: EntryId) -> Result<()> {
+        Ok(self.inner.purge_entry(id.0)?)
     }
 
     /// Empties the trash; returns how many entries were deleted for good.
@@ -370,11 +367,8 @@ impl VaultSession {
     }
 
     /// The listed entries first, in this order.
-    pub fn reorder(&self, ids: Vec<String>) -> Result<()> {
-        let ids = ids
-            .iter()
-            .map(|i| parse_id(i))
-            .collect::<Result<Vec<_>>>()?;
+    pub fn reorder(&self, ids: Vec<EntryId>) -> Result<()> {
+        let ids = ids.iter().map(|i| i.0).collect::<Vec<_>>();
         Ok(self.inner.reorder(&ids)?)
     }
 
@@ -389,13 +383,13 @@ impl VaultSession {
     }
 
     /// Renames a group (the name is trimmed and must not be empty).
-    pub fn rename_group(&self, id: String, name: String) -> Result<()> {
-        Ok(self.inner.rename_group(parse_id(&id)?, &name)?)
+    pub fn rename_group(&self, id: GroupId, name: String) -> Result<()> {
+        Ok(self.inner.rename_group(id.0, &name)?)
     }
 
     /// Deletes a group; its entries stay, without the group.
-    pub fn delete_group(&self, id: String) -> Result<()> {
-        Ok(self.inner.delete_group(parse_id(&id)?)?)
+    pub fn delete_group(&self, id: GroupId) -> Result<()> {
+        Ok(self.inner.delete_group(id.0)?)
     }
 
     // ----- codes and time -----
@@ -411,13 +405,13 @@ impl VaultSession {
     }
 
     /// Advances the HOTP counter (saved before returning) and returns the code.
-    pub fn next_hotp(&self, id: String) -> Result<String> {
-        Ok(self.inner.next_hotp(parse_id(&id)?)?)
+    pub fn next_hotp(&self, id: EntryId) -> Result<String> {
+        Ok(self.inner.next_hotp(id.0)?)
     }
 
     /// The user copied or used a code.
-    pub fn record_use(&self, id: String) -> Result<()> {
-        Ok(self.inner.record_use(parse_id(&id)?)?)
+    pub fn record_use(&self, id: EntryId) -> Result<()> {
+        Ok(self.inner.record_use(id.0)?)
     }
 
     /// Seconds added to this device's clock when computing codes.
@@ -444,11 +438,11 @@ impl VaultSession {
     /// The otpauth URI of one entry, secret included; recorded in the exposure ledger as
     /// shown (`export_entry_uri_as` says whether as text or a QR code). An explicit export:
     /// re-authenticate the user before calling it.
-    pub fn export_entry_uri(&self, id: String) -> Result<Vec<u8>> {
-        Ok(crate::convert::secret_bytes(self.inner.reveal_uri(
-            parse_id(&id)?,
-            vault::care::ExposureWay::UriShown,
-        )?))
+    pub fn export_entry_uri(&self, id: EntryId) -> Result<Vec<u8>> {
+        Ok(crate::convert::secret_bytes(
+            self.inner
+                .reveal_uri(id.0, vault::care::ExposureWay::UriShown)?,
+        ))
     }
 
     // ----- backups -----

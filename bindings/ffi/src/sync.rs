@@ -17,7 +17,7 @@ use twofold_core::sync::{
 use twofold_core::transfer::{self, Reply, frames};
 use zeroize::Zeroize;
 
-use crate::convert::parse_id;
+use crate::convert::EntryId;
 use crate::error::{Result, TwofoldError};
 use crate::session::VaultSession;
 use crate::transfer::TransferProgress;
@@ -176,7 +176,7 @@ fn config(location: SyncLocation) -> Result<StorageConfig> {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncChange {
     /// The entry's id (a UUID).
-    pub entry_id: String,
+    pub entry_id: EntryId,
     /// The entry's name after the sync.
     pub label: String,
     /// `added`, `edited`, `trashed`, `restored` or `removed`.
@@ -235,7 +235,7 @@ fn result(r: SyncReport) -> SyncResult {
                     Change::Removed => ("removed", vec![]),
                 };
                 SyncChange {
-                    entry_id: c.id.to_string(),
+                    entry_id: EntryId(c.id),
                     label: c.label.clone(),
                     kind: kind.into(),
                     fields,
@@ -254,7 +254,7 @@ fn result(r: SyncReport) -> SyncResult {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncConflict {
     /// The entry the conflict is on (a UUID).
-    pub entry_id: String,
+    pub entry_id: EntryId,
     /// The entry's name.
     pub label: String,
     /// "note", "issuer", "secret and code settings", …
@@ -272,14 +272,14 @@ pub struct SyncConflict {
     /// When the other value was written (its writer's clock, ms since the epoch).
     pub other_at: i64,
     /// For a secret: the entry holding the other one.
-    pub other_entry_id: Option<String>,
+    pub other_entry_id: Option<EntryId>,
     /// `Some(true)`: this device wrote the value shown; `Some(false)`: the other one.
     pub mine_is_shown: Option<bool>,
 }
 
 fn conflict(c: &ConflictView) -> SyncConflict {
     SyncConflict {
-        entry_id: c.entry.to_string(),
+        entry_id: EntryId(c.entry),
         label: c.label.clone(),
         field: c.field.name().to_owned(),
         shown: c.shown.clone(),
@@ -288,7 +288,7 @@ fn conflict(c: &ConflictView) -> SyncConflict {
         other: c.other.clone(),
         other_by: c.other_by.clone(),
         other_at: c.other_at,
-        other_entry_id: c.other_entry.map(|e| e.to_string()),
+        other_entry_id: c.other_entry.map(EntryId),
         mine_is_shown: c.mine_is_shown,
     }
 }
@@ -480,13 +480,13 @@ impl SyncGroup {
     }
 
     /// Keeps one side of every open conflict of the entry (or both); then sync.
-    pub fn resolve(&self, entry_id: String, keep: SyncKeep) -> Result<u32> {
+    pub fn resolve(&self, entry_id: EntryId, keep: SyncKeep) -> Result<u32> {
         let keep = match keep {
             SyncKeep::Mine => Keep::Mine,
             SyncKeep::Theirs => Keep::Theirs,
             SyncKeep::Both => Keep::Both,
         };
-        Ok(sync::resolve(&self.vault.inner, parse_id(&entry_id)?, keep)? as u32)
+        Ok(sync::resolve(&self.vault.inner, entry_id.0, keep)? as u32)
     }
 
     /// Every device of the group, this one included, revoked ones too.

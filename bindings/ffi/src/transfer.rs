@@ -8,7 +8,7 @@ use std::time::Duration;
 use twofold_core::crypto::SystemRandom;
 use twofold_core::transfer::{self, Invite, Reply, TransferError, lan};
 
-use crate::convert::parse_id;
+use crate::convert::EntryId;
 use crate::error::{Result, TwofoldError};
 use crate::interop::{AddResult, ImportedPreview};
 use crate::session::VaultSession;
@@ -251,15 +251,12 @@ impl TransferSender {
     pub fn new(
         vault: Arc<VaultSession>,
         invite_text: String,
-        entry_ids: Vec<String>,
+        entry_ids: Vec<EntryId>,
         now_seconds: u64,
         qr_version: u8,
     ) -> Result<Arc<Self>> {
         let invite = Invite::parse(&invite_text, now_seconds)?;
-        let ids = entry_ids
-            .iter()
-            .map(|i| parse_id(i))
-            .collect::<Result<Vec<_>>>()?;
+        let ids = entry_ids.iter().map(|i| i.0).collect::<Vec<_>>();
         let all = vault.inner.entries()?;
         let inner = transfer::TransferSender::seal_entries(
             invite,

@@ -5,7 +5,7 @@
 use twofold_core::vault::{RecoveryKey, SlotCredential};
 use zeroize::Zeroizing;
 
-use crate::convert::{key32, parse_slot_id};
+use crate::convert::{SlotId, key32};
 use crate::error::{Result, TwofoldError};
 use crate::session::VaultSession;
 
@@ -31,10 +31,10 @@ impl VaultSession {
     }
 
     /// A platform slot's key, unwrapped by the app's keystore (the biometric prompt).
-    pub fn verify_platform_key(&self, slot_id: String, key: Vec<u8>) -> Result<()> {
+    pub fn verify_platform_key(&self, slot_id: SlotId, key: Vec<u8>) -> Result<()> {
         let key = key32(&Zeroizing::new(key))?;
         Ok(self.inner.verify_credential(&SlotCredential::Platform {
-            slot_id: parse_slot_id(&slot_id)?,
+            slot_id: slot_id.0,
             key: &key,
         })?)
     }

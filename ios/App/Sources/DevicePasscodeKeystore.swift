@@ -39,13 +39,13 @@ final class DevicePasscodeKeystore: PlatformKeystore, @unchecked Sendable {
 
     func wrap(_ key: SecretBytes) async throws -> Data {
         let privateKey = try createKey()
-        guard let publicKey = SecKeyCopyPublicKey(privateKey) else { throw VaultFailure.internal("No public key") }
-        guard let plain = NSMutableData(length: key.count) else { throw VaultFailure.internal("Out of memory") }
+        guard let publicKey = SecKeyCopyPublicKey(privateKey) else { throw TwofoldError.Internal(details: "No public key") }
+        guard let plain = NSMutableData(length: key.count) else { throw TwofoldError.Internal(details: "Out of memory") }
         key.withUnsafeBytes { plain.mutableBytes.copyMemory(from: $0.baseAddress!, byteCount: key.count) }
         defer { _ = memset_s(plain.mutableBytes, plain.length, 0, plain.length) }
         var error: Unmanaged<CFError>?
         guard let blob = SecKeyCreateEncryptedData(publicKey, algorithm, plain as CFData, &error) as Data? else {
-            throw VaultFailure.internal("Could not wrap the device key")
+            throw TwofoldError.Internal(details: "Could not wrap the device key")
         }
         return blob
     }
@@ -58,13 +58,13 @@ final class DevicePasscodeKeystore: PlatformKeystore, @unchecked Sendable {
     func unwrap(_ blob: Data) async throws -> SecretBytes {
         let context = LAContext()
         context.localizedReason = "Unlock Twofold with your PIN"
-        guard let privateKey = try loadKey(context) else { throw VaultFailure.platformKeyInvalidated }
+        guard let privateKey = try loadKey(context) else { throw TwofoldError.PlatformKeyInvalidated }
         var error: Unmanaged<CFError>?
         guard let key = SecKeyCreateDecryptedData(privateKey, algorithm, blob as CFData, &error) else {
             if let e = error?.takeRetainedValue(), CFErrorGetCode(e) == Int(errSecUserCanceled) {
                 throw BiometricCancelled()
             }
-            throw VaultFailure.platformKeyInvalidated
+            throw TwofoldError.PlatformKeyInvalidated
         }
         defer { zeroCFData(key) }
         return SecretBytes(copying: UnsafeRawBufferPointer(start: CFDataGetBytePtr(key), count: CFDataGetLength(key)))
@@ -77,7 +77,7 @@ final class DevicePasscodeKeystore: PlatformKeystore, @unchecked Sendable {
             kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly,
             [.privateKeyUsage, .devicePasscode],
             &error
-        ) else { throw VaultFailure.internal("Could not create the access control") }
+        ) else { throw TwofoldError.Internal(details: "Could not create the access control") }
         let attributes: [String: Any] = [
             kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
             kSecAttrKeySizeInBits as String: 256,
@@ -89,7 +89,7 @@ final class DevicePasscodeKeystore: PlatformKeystore, @unchecked Sendable {
             ] as [String: Any],
         ]
         guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
-            throw VaultFailure.internal("Could not create the Secure Enclave key")
+            throw TwofoldError.Internal(details: "Could not create the Secure Enclave key")
         }
         return key
     }
@@ -105,7 +105,7 @@ final class DevicePasscodeKeystore: PlatformKeystore, @unchecked Sendable {
         var item: CFTypeRef?
         let status = SecItemCopyMatching(query as CFDictionary, &item)
         if status == errSecItemNotFound { return nil }
-        guard status == errSecSuccess, let item else { throw VaultFailure.platformKeyInvalidated }
+        guard status == errSecSuccess, let item else { throw TwofoldError.PlatformKeyInvalidated }
         return (item as! SecKey)
     }
 }

@@ -104,7 +104,7 @@ final class BookmarkFolder: BackupFolder, @unchecked Sendable {
         } catch let failure as TwofoldError {
             throw failure
         } catch {
-            throw TwofoldError.Storage(details: VaultFailure.from(error).message)
+            throw TwofoldError.from(error)
         }
     }
 
@@ -155,7 +155,7 @@ final class BookmarkFolder: BackupFolder, @unchecked Sendable {
 
     /// The bookmark for a folder URL returned by the file importer.
     static func bookmark(for url: URL) throws -> Data {
-        guard url.startAccessingSecurityScopedResource() else { throw VaultFailure.storage("No access to this folder") }
+        guard url.startAccessingSecurityScopedResource() else { throw TwofoldError.Storage(details: "No access to this folder") }
         defer { url.stopAccessingSecurityScopedResource() }
         return try url.bookmarkData(options: [], includingResourceValuesForKeys: nil, relativeTo: nil)
     }
@@ -169,7 +169,7 @@ func coordinated<T>(reading url: URL, options: NSFileCoordinator.ReadingOptions 
         result = Result { try body(granted) }
     }
     if let coordinationError { throw coordinationError }
-    guard let result else { throw VaultFailure.storage("The file could not be read") }
+    guard let result else { throw TwofoldError.Storage(details: "The file could not be read") }
     return try result.get()
 }
 
@@ -181,7 +181,7 @@ func coordinated<T>(writing url: URL, options: NSFileCoordinator.WritingOptions,
         result = Result { try body(granted) }
     }
     if let coordinationError { throw coordinationError }
-    guard let result else { throw VaultFailure.storage("The file could not be written") }
+    guard let result else { throw TwofoldError.Storage(details: "The file could not be written") }
     return try result.get()
 }
 

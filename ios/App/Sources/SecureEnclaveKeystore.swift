@@ -39,7 +39,7 @@ final class SecureEnclaveKeys: BiometricKeys, @unchecked Sendable {
         let status = SecItemCopyMatching(query as CFDictionary, &items)
         if status == errSecItemNotFound { return [] }
         guard status == errSecSuccess, let found = items as? [[String: Any]] else {
-            throw VaultFailure.storage("The keychain could not list the biometric keys (status \(status))")
+            throw TwofoldError.Storage(details: "The keychain could not list the biometric keys (status \(status))")
         }
         return found.compactMap { ($0[kSecAttrApplicationTag as String] as? Data).map { String(decoding: $0, as: UTF8.self) } }
             .filter(owns)
@@ -48,7 +48,7 @@ final class SecureEnclaveKeys: BiometricKeys, @unchecked Sendable {
     func delete(_ alias: String) throws {
         let status = SecItemDelete([kSecClass as String: kSecClassKey, kSecAttrApplicationTag as String: Data(alias.utf8)] as CFDictionary)
         guard status == errSecSuccess || status == errSecItemNotFound else {
-            throw VaultFailure.storage("The keychain could not delete a biometric key (status \(status))")
+            throw TwofoldError.Storage(details: "The keychain could not delete a biometric key (status \(status))")
         }
     }
 }
@@ -59,7 +59,7 @@ final class SecureEnclaveKeys: BiometricKeys, @unchecked Sendable {
 /// (`kSecAttrAccessibleWhenUnlockedThisDeviceOnly`). It wraps the core's 32-byte platform key
 /// with ECIES (`.eciesEncryptionCofactorVariableIVX963SHA256AESGCM`); unwrapping runs behind an
 /// `LAContext` with a reason string. When biometrics change the key stops working: `unwrap`
-/// throws `.platformKeyInvalidated`, the app falls back to the password and offers
+/// throws `.PlatformKeyInvalidated`, the app falls back to the password and offers
 /// re-enrollment. `wrap` makes the key (a new tag each enrollment: no other key is touched).
 final class SecureEnclaveKeystore: PlatformKeystore, @unchecked Sendable {
     let alias: String
@@ -74,15 +74,15 @@ final class SecureEnclaveKeystore: PlatformKeystore, @unchecked Sendable {
         // Ask first, so turning biometric unlock on is a deliberate, confirmed act.
         try await authenticate(LAContext(), reason: "Turn on Face ID / Touch ID unlock for Twofold")
         let privateKey = try createKey()
-        guard let publicKey = SecKeyCopyPublicKey(privateKey) else { throw VaultFailure.internal("No public key") }
+        guard let publicKey = SecKeyCopyPublicKey(privateKey) else { throw TwofoldError.Internal(details: "No public key") }
         // A mutable buffer of our own, so the plaintext copy the Security framework reads can be
         // zeroed afterwards.
-        guard let plain = NSMutableData(length: key.count) else { throw VaultFailure.internal("Out of memory") }
+        guard let plain = NSMutableData(length: key.count) else { throw TwofoldError.Internal(details: "Out of memory") }
         key.withUnsafeBytes { plain.mutableBytes.copyMemory(from: $0.baseAddress!, byteCount: key.count) }
         defer { _ = memset_s(plain.mutableBytes, plain.length, 0, plain.length) }
         var error: Unmanaged<CFError>?
         guard let blob = SecKeyCreateEncryptedData(publicKey, algorithm, plain as CFData, &error) as Data? else {
-            throw VaultFailure.internal("Could not wrap the key: \(error?.takeRetainedValue().localizedDescription ?? "")")
+            throw TwofoldError.Internal(details: "Could not wrap the key: \(error?.takeRetainedValue().localizedDescription ?? "")")
         }
         return blob
     }
@@ -91,11 +91,11 @@ final class SecureEnclaveKeystore: PlatformKeystore, @unchecked Sendable {
         let context = LAContext()
         context.localizedReason = "Unlock your Twofold vault"
         try await authenticate(context, reason: "Unlock your Twofold vault")
-        guard let privateKey = try loadKey(context) else { throw VaultFailure.platformKeyInvalidated }
+        guard let privateKey = try loadKey(context) else { throw TwofoldError.PlatformKeyInvalidated }
         var error: Unmanaged<CFError>?
         guard let key = SecKeyCreateDecryptedData(privateKey, algorithm, blob as CFData, &error) else {
             // A biometry change invalidates a .biometryCurrentSet key: it no longer decrypts.
-            throw VaultFailure.platformKeyInvalidated
+            throw TwofoldError.PlatformKeyInvalidated
         }
         defer { zeroCFData(key) }
         return SecretBytes(copying: UnsafeRawBufferPointer(start: CFDataGetBytePtr(key), count: CFDataGetLength(key)))
@@ -110,9 +110,9 @@ final class SecureEnclaveKeystore: PlatformKeystore, @unchecked Sendable {
             // Asked while the app is not in front (just locked in the background): not a
             // failure; the unlock screen asks again once the scene is active.
             case .notInteractive: throw BiometricCancelled(notInteractive: true)
-            case .biometryNotEnrolled: throw VaultFailure.platformKeyInvalidated
-            case .biometryLockout: throw VaultFailure.invalidInput("Face ID / Touch ID is locked after too many tries. Use your password.")
-            default: throw VaultFailure.invalidInput(error.localizedDescription)
+            case .biometryNotEnrolled: throw TwofoldError.PlatformKeyInvalidated
+            case .biometryLockout: throw TwofoldError.input(.systemPrompt, "Face ID or Touch ID is locked after too many tries")
+            default: throw TwofoldError.input(.systemPrompt, error.localizedDescription)
             }
         }
     }
@@ -124,7 +124,7 @@ final class SecureEnclaveKeystore: PlatformKeystore, @unchecked Sendable {
             kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
             [.privateKeyUsage, .biometryCurrentSet],
             &error
-        ) else { throw VaultFailure.internal("Could not create the access control") }
+        ) else { throw TwofoldError.Internal(details: "Could not create the access control") }
         let attributes: [String: Any] = [
             kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
             kSecAttrKeySizeInBits as String: 256,
@@ -136,7 +136,7 @@ final class SecureEnclaveKeystore: PlatformKeystore, @unchecked Sendable {
             ] as [String: Any],
         ]
         guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
-            throw VaultFailure.internal("Could not create the Secure Enclave key: \(error?.takeRetainedValue().localizedDescription ?? "")")
+            throw TwofoldError.Internal(details: "Could not create the Secure Enclave key: \(error?.takeRetainedValue().localizedDescription ?? "")")
         }
         return key
     }
@@ -152,7 +152,7 @@ final class SecureEnclaveKeystore: PlatformKeystore, @unchecked Sendable {
         var item: CFTypeRef?
         let status = SecItemCopyMatching(query as CFDictionary, &item)
         if status == errSecItemNotFound { return nil }
-        guard status == errSecSuccess, let item else { throw VaultFailure.platformKeyInvalidated }
+        guard status == errSecSuccess, let item else { throw TwofoldError.PlatformKeyInvalidated }
         return (item as! SecKey)
     }
 }

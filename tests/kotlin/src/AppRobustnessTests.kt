@@ -1,7 +1,7 @@
 package dev.twofold.tests
 
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.app.model.AppModel
 import dev.twofold.app.model.BiometricCancelled
 import dev.twofold.app.model.CodesModel
@@ -330,7 +330,7 @@ fun registerAppRobustnessTests(suite: Suite) {
             security.disableBiometrics().join()
             vault.enrollPlatform(SoftwareKeystore("twofold-pin-device-key-1"), "PIN device key")
             assertEquals(listOf(false, false, false), offered(), "a slot of another keystore is not offered")
-            assertThrowsSuspend<VaultFailure.NotFound> { Reauthentication(vault, keys).withBiometrics() }
+            assertThrowsSuspend<TwofoldException.NotFound> { Reauthentication(vault, keys).withBiometrics() }
         }
     }
 }

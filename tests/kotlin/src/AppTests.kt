@@ -1,5 +1,6 @@
 package dev.twofold.tests
 
+import dev.twofold.core.TwofoldException
 import dev.twofold.TwofoldQr
 import dev.twofold.TwofoldVault
 import dev.twofold.app.model.AppModel
@@ -226,7 +227,7 @@ fun registerAppTests(suite: Suite) {
             unlock.setNewPassword(STRONG.toCharArray(), STRONG.toCharArray()).join()
             check(app.route.value is Route.Unlocked) { "unlocked" }
             vault.lock()
-            assertThrowsSuspend<dev.twofold.VaultFailure.WrongCredential> { vault.unlockWithPassword(pw()) }
+            assertThrowsSuspend<dev.twofold.core.TwofoldException.WrongCredential> { vault.unlockWithPassword(pw()) }
             vault.unlockWithPassword(pw(STRONG))
             assertEquals(1, vault.entries().size, "accounts kept")
         }

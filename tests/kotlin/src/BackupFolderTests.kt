@@ -2,7 +2,7 @@ package dev.twofold.tests
 
 import dev.twofold.DirectoryBackupFolder
 import dev.twofold.FolderBackups
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.verifyPassword
 import dev.twofold.verifyRecoveryKey
 import dev.twofold.core.BackupFolder
@@ -40,7 +40,7 @@ fun registerBackupFolderTests(suite: Suite) {
 
         val damaging = FolderBackups(DamagingFolder(DirectoryBackupFolder(dir)), keep = 1)
         val failure = runCatching { damaging.backupNow(vault, t0 + 600_000L) }.exceptionOrNull()
-        check(failure is VaultFailure.Corrupt) { "a backup that does not read back fails: $failure" }
+        check(failure is TwofoldException.Corrupt) { "a backup that does not read back fails: $failure" }
         assertEquals(names, dir.list()!!.sorted(), "the bad copy removed, nothing pruned")
         backups.close()
         damaging.close()
@@ -76,13 +76,13 @@ fun registerVerifyTests(suite: Suite) {
         dev.twofold.TwofoldVault.create(theirs, "attacker knows this".toByteArray(), FLOOR).first.close()
         File(theirs).copyTo(File(path), overwrite = true)
         val refused = runCatching { vault.verifyPassword("attacker knows this".toByteArray()) }.exceptionOrNull()
-        check(refused is VaultFailure.WrongCredential) { "the swapped file's password is refused: $refused" }
+        check(refused is TwofoldException.WrongCredential) { "the swapped file's password is refused: $refused" }
         val secret = pw()
         vault.verifyPassword(secret)
         check(secret.all { it == 0.toByte() }) { "the password bytes are wiped" }
         vault.verifyRecoveryKey(recovery)
         assertEquals(1uL, vault.entries().single().useCount, "the open session is the same")
         vault.lock()
-        check(runCatching { vault.verifyPassword(pw()) }.exceptionOrNull() is VaultFailure.Locked) { "locked" }
+        check(runCatching { vault.verifyPassword(pw()) }.exceptionOrNull() is TwofoldException.Locked) { "locked" }
     }
 }

@@ -2,7 +2,7 @@ package dev.twofold.tests
 
 import dev.twofold.EnrollmentScanner
 import dev.twofold.TwofoldQr
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.readImport
 import dev.twofold.core.QrMatrix
 import kotlinx.coroutines.async
@@ -37,14 +37,14 @@ fun registerInteropTests(suite: Suite) {
         val uri = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example"
         val account = TwofoldQr.matrix(uri)
         val accountFrame = lumaFrame(account.modules, account.size.toInt(), 640, 480, 704)
-        val refused = assertThrowsSuspend<VaultFailure.InvalidInput> { TwofoldQr.decodeLuma(640, 480, 704, accountFrame) }
+        val refused = assertThrowsSuspend<TwofoldException.InvalidInput> { TwofoldQr.decodeLuma(640, 480, 704, accountFrame) }
         check(!refused.message!!.contains("JBSWY3DPEHPK3PXP")) { "no secret in the error" }
         val scanner = EnrollmentScanner()
         val r = scanner.scanLuma(640, 480, 704, accountFrame)!!
         assertEquals("Example", r.newAccounts.single().issuer, "enrolled from the pixels, preview only")
         assertEquals(null, scanner.scanLuma(640, 480, 704, ByteArray(704 * 480) { 0x80.toByte() }), "no code in the frame")
         assertEquals(null, TwofoldQr.decodeLuma(640, 480, 704, ByteArray(704 * 480) { 0x80.toByte() }), "blank frame")
-        assertThrowsSuspend<VaultFailure.InvalidInput> { TwofoldQr.decodeLuma(640, 480, 600, frame) }
+        assertThrowsSuspend<TwofoldException.InvalidInput> { TwofoldQr.decodeLuma(640, 480, 600, frame) }
     }
 
     suite.test("enrollment accumulates a multi-QR Google export and reports duplicates") {
@@ -67,7 +67,7 @@ fun registerInteropTests(suite: Suite) {
         scanner.scanText(typed)
         check(typed.all { it == 0.toByte() }) { "typed URI wiped" }
         assertEquals(listOf("Service0 (user)"), scanner.addTo(target).duplicates, "duplicate reported")
-        assertThrowsSuspend<VaultFailure.InvalidInput> { scanner.scanText("https://example.com".toByteArray()) }
+        assertThrowsSuspend<TwofoldException.InvalidInput> { scanner.scanText("https://example.com".toByteArray()) }
     }
 
     suite.test("import an encrypted Aegis export: password required, wrong password, then accounts") {
@@ -75,8 +75,8 @@ fun registerInteropTests(suite: Suite) {
         source.addFromUri("otpauth://totp/A:a?secret=$RFC_SHA1")
         source.addFromUri("otpauth://hotp/B:b?secret=$RFC_SHA256&counter=3")
         val bytes = source.exportAegis(pw("file password")) { it.copyOf() }
-        assertThrowsSuspend<VaultFailure.PasswordRequired> { readImport(bytes) }
-        assertThrowsSuspend<VaultFailure.WrongCredential> { readImport(bytes, pw("nope")) }
+        assertThrowsSuspend<TwofoldException.PasswordRequired> { readImport(bytes) }
+        assertThrowsSuspend<TwofoldException.WrongCredential> { readImport(bytes, pw("nope")) }
         val password = pw("file password")
         val import = readImport(bytes, password)
         check(password.all { it == 0.toByte() }) { "file password wiped" }
@@ -85,7 +85,7 @@ fun registerInteropTests(suite: Suite) {
         val (target, _) = newVault()
         assertEquals(2, target.addImported(import).addedIds.size, "added")
         val garbage = File.createTempFile("junk", ".bin").apply { writeBytes(byteArrayOf(1, 2, 3)) }
-        assertThrowsSuspend<VaultFailure.UnsupportedFile> { readImport(garbage.readBytes()) }
+        assertThrowsSuspend<TwofoldException.UnsupportedFile> { readImport(garbage.readBytes()) }
     }
 }
 
@@ -121,8 +121,8 @@ fun registerImportFormatTests(suite: Suite) {
             val bytes = File(dir, file).readBytes()
             val password = passwords[file]
             if (password != null) {
-                assertThrowsSuspend<VaultFailure.PasswordRequired> { readImport(bytes) }
-                assertThrowsSuspend<VaultFailure.WrongCredential> { readImport(bytes, pw("not the password")) }
+                assertThrowsSuspend<TwofoldException.PasswordRequired> { readImport(bytes) }
+                assertThrowsSuspend<TwofoldException.WrongCredential> { readImport(bytes, pw("not the password")) }
             }
             val import = readImport(bytes, password?.let { pw(it) })
             assertEquals(format, import.format(), "$file: format")
@@ -142,13 +142,13 @@ fun registerImportFormatTests(suite: Suite) {
     suite.test("ImportSession: a KeePass key file, and a hostile file refused") {
         val db = File(dir, "keepass_keyfile.kdbx").readBytes()
         val keyFile = File(dir, "keepass.keyx").readBytes()
-        assertThrowsSuspend<VaultFailure.WrongCredential> { readImport(db, pw(passwords.getValue("keepass_keyfile.kdbx"))) }
+        assertThrowsSuspend<TwofoldException.WrongCredential> { readImport(db, pw(passwords.getValue("keepass_keyfile.kdbx"))) }
         val key = keyFile.copyOf()
         val import = readImport(db, pw(passwords.getValue("keepass_keyfile.kdbx")), keyFile = key)
         check(key.all { it == 0.toByte() }) { "key file wiped" }
         assertEquals(6, import.accounts().size, "KeePass accounts")
         val refused = runCatching { readImport(File(dir, "hostile/microsoft_big_value.db").readBytes()) }.exceptionOrNull()
-        check(refused is VaultFailure.HostileFile && refused.message!!.contains("refused")) { "hostile file: $refused" }
+        check(refused is TwofoldException.HostileFile && refused.message!!.contains("refused")) { "hostile file: $refused" }
         check(dev.twofold.app.model.IMPORT_MIME_TYPES.contains("application/zip")) { "the picker offers ZIP files" }
     }
 }
@@ -187,14 +187,14 @@ fun registerTransferTests(suite: Suite) {
         assertEquals(old.codesAt(59_000).mapNotNull { it.code }.sorted(), new.codesAt(59_000).mapNotNull { it.code }.sorted(), "same codes on both devices")
         // A frame of this finished session offered to a fresh one is refused as another session's.
         val other = dev.twofold.IncomingTransfer.start()
-        assertThrowsSuspend<VaultFailure.TransferRejected> { other.receiveFrame(outgoing.frame(0)) }
-        assertThrowsSuspend<VaultFailure.TransferExpired> { other.receiveFrame(outgoing.frame(0), nowSeconds = System.currentTimeMillis() / 1000 + 3600) }
+        assertThrowsSuspend<TwofoldException.TransferRejected> { other.receiveFrame(outgoing.frame(0)) }
+        assertThrowsSuspend<TwofoldException.TransferExpired> { other.receiveFrame(outgoing.frame(0), nowSeconds = System.currentTimeMillis() / 1000 + 3600) }
         // An OTPX/1 invite (from the committed fixtures) is refused: update the other device.
         val otpx1 = File("core/tests/fixtures/otpx1/invite.txt").readText().trim()
-        val old1 = assertThrowsSuspend<VaultFailure.TransferRejected> { dev.twofold.OutgoingTransfer.start(old, otpx1) }
+        val old1 = assertThrowsSuspend<TwofoldException.TransferRejected> { dev.twofold.OutgoingTransfer.start(old, otpx1) }
         check(old1.message!!.contains("update Twofold on the other device")) { "${old1.message}" }
         // The reply of another session is refused by the old device.
-        assertThrowsSuspend<VaultFailure.TransferRejected> { outgoing.acceptReply("OTPX2R" + reply.substring(6).reversed()) }
+        assertThrowsSuspend<TwofoldException.TransferRejected> { outgoing.acceptReply("OTPX2R" + reply.substring(6).reversed()) }
     }
 
     suite.test("OTPX/2 over the LAN on loopback: destination shown, codes before the accounts leave, accept") {
@@ -211,7 +211,7 @@ fun registerTransferTests(suite: Suite) {
             for (attempt in 0 until 50) {
                 code = try {
                     outgoing.connectLan(15_000)
-                } catch (e: VaultFailure) {
+                } catch (e: TwofoldException) {
                     kotlinx.coroutines.delay(100)
                     null
                 }
@@ -224,6 +224,6 @@ fun registerTransferTests(suite: Suite) {
             finished.await()
         }
         // A phishing invite with a public address is refused when it is made.
-        assertThrowsSuspend<VaultFailure.TransferRejected> { dev.twofold.IncomingTransfer.start(lan = "8.8.8.8:53") }
+        assertThrowsSuspend<TwofoldException.TransferRejected> { dev.twofold.IncomingTransfer.start(lan = "8.8.8.8:53") }
     }
 }

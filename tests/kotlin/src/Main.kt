@@ -1,7 +1,7 @@
 package dev.twofold.tests
 
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.codeList
 import dev.twofold.core.EntryInput
 import dev.twofold.core.HashAlgorithm
@@ -56,7 +56,7 @@ fun main() {
         vault.addFromUri("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
         vault.lock()
         check(!vault.isUnlocked) { "locked" }
-        assertThrowsSuspend<VaultFailure.Locked> { vault.entries() }
+        assertThrowsSuspend<TwofoldException.Locked> { vault.entries() }
         val reopened = TwofoldVault.open(File(dir, "vault.twofold").path)
         val bytes = pw()
         val result = reopened.unlockWithPassword(bytes)
@@ -88,9 +88,9 @@ fun main() {
         assertEquals(1, reopened.entries().size, "entries")
         reopened.lock()
         // A wrong 32-byte key is a wrong credential; the keystore key gone is its own failure.
-        assertThrowsSuspend<VaultFailure.WrongCredential> { reopened.unlockWithPlatformKey(slotId, ByteArray(32) { 1 }) }
+        assertThrowsSuspend<TwofoldException.WrongCredential> { reopened.unlockWithPlatformKey(slotId, ByteArray(32) { 1 }) }
         keystore.invalidate()
-        assertThrowsSuspend<VaultFailure.PlatformKeyInvalidated> { reopened.unlockWithPlatform(keystore) }
+        assertThrowsSuspend<TwofoldException.PlatformKeyInvalidated> { reopened.unlockWithPlatform(keystore) }
         // Never a lock-out: the password still opens it, and biometrics can be enrolled again.
         reopened.unlockWithPassword(pw())
         reopened.removeSlot(slotId)
@@ -108,19 +108,19 @@ fun main() {
         vault.addFromUri("otpauth://totp/A:a?secret=$RFC_SHA1")
         vault.lock()
         val reopened = TwofoldVault.open(path.path)
-        assertThrowsSuspend<VaultFailure.WrongCredential> { reopened.unlockWithPassword(pw("not it")) }
-        assertThrowsSuspend<VaultFailure.RecoveryKeyTypo> { reopened.unlockWithRecoveryKey("AAAA-BBBB") }
+        assertThrowsSuspend<TwofoldException.WrongCredential> { reopened.unlockWithPassword(pw("not it")) }
+        assertThrowsSuspend<TwofoldException.RecoveryKeyTypo> { reopened.unlockWithRecoveryKey("AAAA-BBBB") }
         // Damage the encrypted body of both generations.
         for (file in listOf(path, File(dir, "vault.twofold.prev"))) {
             val bytes = file.readBytes()
             bytes[bytes.size - 5] = (bytes[bytes.size - 5].toInt() xor 0x40).toByte()
             file.writeBytes(bytes)
         }
-        assertThrowsSuspend<VaultFailure.Corrupt> { TwofoldVault.open(path.path).unlockWithPassword(pw()) }
+        assertThrowsSuspend<TwofoldException.Corrupt> { TwofoldVault.open(path.path).unlockWithPassword(pw()) }
         path.writeBytes("PK\u0003\u0004 a zip".toByteArray())
-        assertThrowsSuspend<VaultFailure.UnsupportedFile> { TwofoldVault.open(path.path).unlockWithPassword(pw()) }
-        assertThrowsSuspend<VaultFailure.NotFound> { TwofoldVault.open(File(dir, "none").path) }
-        val e = assertThrows<VaultFailure.InvalidInput> { TwofoldVault.previewUri("otpauth://totp/x?secret=JBSW1") }
+        assertThrowsSuspend<TwofoldException.UnsupportedFile> { TwofoldVault.open(path.path).unlockWithPassword(pw()) }
+        assertThrowsSuspend<TwofoldException.NotFound> { TwofoldVault.open(File(dir, "none").path) }
+        val e = assertThrows<TwofoldException.InvalidInput> { TwofoldVault.previewUri("otpauth://totp/x?secret=JBSW1") }
         check(e.message!!.contains("character 5")) { "reason: ${e.message}" }
         val preview = TwofoldVault.previewUri("otpauth://hotp/Bank:bob?secret=JBSWY3DPEHPK3PXP&counter=7")
         assertEquals(OtpType.HOTP, preview.params.otpType, "type")
@@ -140,7 +140,7 @@ fun main() {
         vault.lock()
         path.writeBytes(old)
         val reopened = TwofoldVault.open(path.path)
-        val e = assertThrowsSuspend<VaultFailure.RolledBack> { reopened.unlockWithPassword(pw()) }
+        val e = assertThrowsSuspend<TwofoldException.RolledBack> { reopened.unlockWithPassword(pw()) }
         check(e.found < e.expected) { "generations ${e.found} < ${e.expected}" }
         val info = reopened.unlockWithPasswordAcceptingUntrusted(pw())
         check(info.acceptedUntrusted) { "accepted" }
@@ -151,7 +151,7 @@ fun main() {
         val (stranger, _) = newVault(otherDir)
         stranger.lock()
         File(otherDir, "vault.twofold").copyTo(path, overwrite = true)
-        assertThrowsSuspend<VaultFailure.Forged> { TwofoldVault.open(path.path).unlockWithPassword(pw()) }
+        assertThrowsSuspend<TwofoldException.Forged> { TwofoldVault.open(path.path).unlockWithPassword(pw()) }
     }
 
     suite.test("a Twofold 0.1 vault is Unverified until accepted, then opens as format 2") {
@@ -160,7 +160,7 @@ fun main() {
         File(System.getProperty("twofold.root", "."), "core/tests/fixtures/v1/vault.twofold").copyTo(path)
         val vault = TwofoldVault.open(path.path)
         val pw1 = "v1 fixture password"
-        assertThrowsSuspend<VaultFailure.Unverified> { vault.unlockWithPassword(pw(pw1)) }
+        assertThrowsSuspend<TwofoldException.Unverified> { vault.unlockWithPassword(pw(pw1)) }
         val info = vault.unlockWithPasswordAcceptingUntrusted(pw(pw1))
         assertEquals(1.toUShort(), info.upgradedFrom, "upgraded from format 1")
         assertEquals(3, vault.entries().size, "accounts")
@@ -174,7 +174,7 @@ fun main() {
         val path = File(dir, "vault.twofold")
         val (vault, _) = newVault(dir)
         val device = SoftwareKeystore("twofold-pin-device-key")
-        assertThrowsSuspend<VaultFailure.InvalidInput> { vault.enrollPin(pw("12345"), device) }
+        assertThrowsSuspend<TwofoldException.InvalidInput> { vault.enrollPin(pw("12345"), device) }
         val pin = "246810".toByteArray()
         val slot = vault.enrollPin(pin, device)
         check(pin.all { it == 0.toByte() }) { "PIN wiped" }
@@ -182,10 +182,10 @@ fun main() {
         val locked = TwofoldVault.open(path.path)
         locked.unlockWithPin(pw("246810"), device)
         locked.lock()
-        repeat(4) { assertThrowsSuspend<VaultFailure.WrongCredential> { locked.unlockWithPin(pw("000000"), device) } }
-        assertThrowsSuspend<VaultFailure.PinLocked> { locked.unlockWithPin(pw("000000"), device) }
+        repeat(4) { assertThrowsSuspend<TwofoldException.WrongCredential> { locked.unlockWithPin(pw("000000"), device) } }
+        assertThrowsSuspend<TwofoldException.PinLocked> { locked.unlockWithPin(pw("000000"), device) }
         assertEquals(5, locked.pinFailures(slot), "failures counted")
-        assertThrowsSuspend<VaultFailure.PinLocked> { locked.unlockWithPin(pw("246810"), device) }
+        assertThrowsSuspend<TwofoldException.PinLocked> { locked.unlockWithPin(pw("246810"), device) }
         val info = locked.unlockWithPassword(pw())
         assertEquals(1u, info.removedPinSlots, "PIN slot removed")
         check(locked.slots().none { it.kind == SlotKind.PIN }) { "no PIN slot left" }
@@ -202,7 +202,7 @@ fun main() {
         val newId = vault.reenrollPlatform(old, second, "Pixel")
         vault.lock()
         val reopened = TwofoldVault.open(path.path)
-        assertThrowsSuspend<VaultFailure.NotFound> { reopened.unlockWithPlatform(first) }
+        assertThrowsSuspend<TwofoldException.NotFound> { reopened.unlockWithPlatform(first) }
         reopened.unlockWithPlatform(second)
         assertEquals(newId, reopened.platformSlots(second).single().id, "the new slot")
     }
@@ -255,11 +255,11 @@ fun main() {
         val added = vault.addFromUri("otpauth://totp/B:b?secret=$RFC_SHA256")
         val check2 = vault.verifyBackupWithRecoveryKey(file, recovery)
         assertEquals(listOf(added.id), check2.difference!!.missing.map { it.id }, "missing from backup")
-        assertThrowsSuspend<VaultFailure.WrongCredential> { vault.verifyBackup(file, pw("nope")) }
+        assertThrowsSuspend<TwofoldException.WrongCredential> { vault.verifyBackup(file, pw("nope")) }
         val bytes = File(file).readBytes()
         bytes[bytes.size - 3] = (bytes[bytes.size - 3].toInt() xor 1).toByte()
         File(file).writeBytes(bytes)
-        assertThrowsSuspend<VaultFailure.Corrupt> { vault.verifyBackup(file, pw("backup pass")) }
+        assertThrowsSuspend<TwofoldException.Corrupt> { vault.verifyBackup(file, pw("backup pass")) }
     }
 
     suite.test("a backup written through a document provider is confirmed from what was read back") {
@@ -269,7 +269,7 @@ fun main() {
         val result = vault.backupToDocument(pw("doc pass"), "content://backups/twofold.twfb") { bytes -> stored = bytes.copyOf(); stored.copyOf() }
         assertEquals(1uL, result.entryCount, "confirmed")
         assertEquals(1uL, vault.verifyBackupBytes(stored, pw("doc pass")).entryCount, "verifies from bytes")
-        assertThrowsSuspend<VaultFailure.Corrupt> {
+        assertThrowsSuspend<TwofoldException.Corrupt> {
             vault.backupToDocument(pw("doc pass"), "content://x") { bytes -> bytes.copyOf(bytes.size - 1) }
         }
     }
@@ -347,5 +347,6 @@ fun main() {
     registerRecoveryKitTests(suite)
     registerBackupFolderTests(suite)
     registerVerifyTests(suite)
+    registerFailureTests(suite)
     exitWith(suite.run())
 }

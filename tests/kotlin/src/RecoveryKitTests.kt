@@ -1,10 +1,9 @@
 package dev.twofold.tests
 
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.InputProblem
 import dev.twofold.core.RecoveryKitFormat
 import dev.twofold.core.RecoveryKitOptions
-import dev.twofold.core.TwofoldException
 import dev.twofold.core.joinRecoveryKitParts
 import java.io.File
 
@@ -21,7 +20,7 @@ private fun run(vararg command: String): List<String> {
 /** Every QR text zbarimg reads on a rendered page. */
 private fun zbar(png: File) = run("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", png.path)
 
-private fun problem(e: Throwable): InputProblem? = (e.cause as? TwofoldException.InvalidInput)?.problem
+private fun problem(e: Throwable): InputProblem? = (e as? TwofoldException.InvalidInput)?.problem
 
 fun registerRecoveryKitTests(suite: Suite) {
     suite.test("recovery kit: the printed PDF gives back the key, and its accounts codes open with the key alone") {
@@ -49,7 +48,7 @@ fun registerRecoveryKitTests(suite: Suite) {
         val diff = checked.difference!!
         check(diff.missing.isEmpty() && diff.changed.isEmpty() && diff.extra.isEmpty()) { "same as the vault: $diff" }
         // The vault password does not open the paper backup.
-        assertThrowsSuspend<VaultFailure> { vault.verifyBackupBytes(backup, pw()) }
+        assertThrowsSuspend<TwofoldException> { vault.verifyBackupBytes(backup, pw()) }
         if (parts.size > 1) {
             val e = assertThrows<TwofoldException.InvalidInput> { joinRecoveryKitParts(parts.drop(1)) }
             check(e.problem is InputProblem.KitMissingParts) { "missing parts named: ${e.problem}" }
@@ -68,11 +67,11 @@ fun registerRecoveryKitTests(suite: Suite) {
         check(!html.contains("src=") && !html.contains("href=")) { "nothing loaded from elsewhere" }
         val (_, otherKey) = newVault()
         var called = false
-        assertThrowsSuspend<VaultFailure.WrongCredential> {
+        assertThrowsSuspend<TwofoldException.WrongCredential> {
             vault.recoveryKit(otherKey, RecoveryKitFormat.PDF, RecoveryKitOptions(false, null)) { called = true }
         }
         val typo = (if (key[0] == 'A') "B" else "A") + key.substring(1)
-        assertThrowsSuspend<VaultFailure.RecoveryKeyTypo> {
+        assertThrowsSuspend<TwofoldException.RecoveryKeyTypo> {
             vault.recoveryKit(typo, RecoveryKitFormat.PDF, RecoveryKitOptions(false, null)) { called = true }
         }
         check(!called) { "no kit bytes were handed out" }
@@ -81,7 +80,7 @@ fun registerRecoveryKitTests(suite: Suite) {
         vault.recoveryKit(rotated, RecoveryKitFormat.HTML, RecoveryKitOptions(false, null)) {
             check(it.toString(Charsets.UTF_8).contains(rotated)) { "the new key" }
         }
-        assertThrowsSuspend<VaultFailure.WrongCredential> {
+        assertThrowsSuspend<TwofoldException.WrongCredential> {
             vault.recoveryKit(key, RecoveryKitFormat.HTML, RecoveryKitOptions(false, null)) { }
         }
     }
@@ -100,13 +99,13 @@ fun registerRecoveryKitTests(suite: Suite) {
         check(c.warn) { "5 minutes off deserves the clock warning" }
         assertEquals(c.offsetSeconds, vault.session.clockOffset(), "stored")
         val far = code(now + 7_200_000)
-        val e = assertThrowsSuspend<VaultFailure.InvalidInput> {
+        val e = assertThrowsSuspend<TwofoldException.InvalidInput> {
             vault.calibrateFromAcceptedCode(entry.id, far, null, 60u)
         }
         check(problem(e) == InputProblem.CalibrationNoMatch || problem(e) is InputProblem.CalibrationAmbiguous) {
             "typed reason: ${problem(e)}"
         }
-        val bad = assertThrowsSuspend<VaultFailure.InvalidInput> { vault.calibrateFromAcceptedCode(entry.id, "12x456") }
+        val bad = assertThrowsSuspend<TwofoldException.InvalidInput> { vault.calibrateFromAcceptedCode(entry.id, "12x456") }
         assertEquals(InputProblem.CalibrationBadCode, problem(bad), "malformed code")
         assertEquals(c.offsetSeconds, vault.session.clockOffset(), "unchanged by the failures")
     }

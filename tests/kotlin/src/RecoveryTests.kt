@@ -1,7 +1,7 @@
 package dev.twofold.tests
 
 import dev.twofold.TwofoldCare
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.DrillCredentialKind
 import dev.twofold.core.ExposureWay
 import dev.twofold.core.FindingSeverity
@@ -33,12 +33,12 @@ fun registerRecoveryTests(suite: Suite) {
         }
         assertEquals(listOf("aaaa-1111" to false, "cccc-3333" to false, "bbbb-2222" to true), shown, "unused first")
         // Malformed: typed failures, nothing added.
-        val empty = assertThrowsSuspend<VaultFailure.InvalidInput> { care.addRecoveryCodes(id, listOf(b("ok-1234"), b(" "))) }
+        val empty = assertThrowsSuspend<TwofoldException.InvalidInput> { care.addRecoveryCodes(id, listOf(b("ok-1234"), b(" "))) }
         check(empty.message!!.contains("empty")) { empty.message!! }
-        assertThrowsSuspend<VaultFailure.InvalidInput> { care.addRecoveryCodes(id, listOf(b("x".repeat(129)))) }
-        assertThrowsSuspend<VaultFailure.InvalidInput> { care.addRecoveryCodes(id, listOf(b("bell\u0007"))) }
-        assertThrowsSuspend<VaultFailure.InvalidInput> { care.useRecoveryCode(id, b("zzzz-0000")) }
-        assertThrowsSuspend<VaultFailure.NotFound> { care.recoveryCodeSummary("00000000-0000-4000-8000-000000000000") }
+        assertThrowsSuspend<TwofoldException.InvalidInput> { care.addRecoveryCodes(id, listOf(b("x".repeat(129)))) }
+        assertThrowsSuspend<TwofoldException.InvalidInput> { care.addRecoveryCodes(id, listOf(b("bell\u0007"))) }
+        assertThrowsSuspend<TwofoldException.InvalidInput> { care.useRecoveryCode(id, b("zzzz-0000")) }
+        assertThrowsSuspend<TwofoldException.NotFound> { care.recoveryCodeSummary("00000000-0000-4000-8000-000000000000") }
         assertEquals(3u, care.recoveryCodeSummary(id).total, "nothing changed by the refusals")
     }
 
@@ -52,7 +52,7 @@ fun registerRecoveryTests(suite: Suite) {
         val path = File(dir, "backup.twfb").path
         vault.createBackup(path, pw("backup password"))
         check(care.status().newestVerifiedBackup != null) { "a created backup counts as verified" }
-        assertThrowsSuspend<VaultFailure.WrongCredential> { care.drillWithPassword(path, pw("not it")) }
+        assertThrowsSuspend<TwofoldException.WrongCredential> { care.drillWithPassword(path, pw("not it")) }
         assertEquals(null, care.status().lastDrill, "a failed drill records nothing")
         val ok = care.drillWithPassword(path, pw("backup password"))
         check(ok.drill.complete && ok.authenticated) { "$ok" }
@@ -85,7 +85,7 @@ fun registerRecoveryTests(suite: Suite) {
         care.setSettings(s.copy(recoveryCodesFor = RecoveryCodesFor.ALL, backupMaxAgeDays = 14u))
         assertEquals(14u, care.settings().backupMaxAgeDays, "stored")
         check("no-recovery-codes" in care.securityCheckup().map { it.kind }) { "all accounts need codes now" }
-        assertThrowsSuspend<VaultFailure.InvalidInput> { care.setSettings(s.copy(drillIntervalDays = 0u)) }
+        assertThrowsSuspend<TwofoldException.InvalidInput> { care.setSettings(s.copy(drillIntervalDays = 0u)) }
         assertEquals(14u, care.settings().backupMaxAgeDays, "a refused setting changes nothing")
 
         // Exposures: an unencrypted export and a shown QR code.
@@ -100,7 +100,7 @@ fun registerRecoveryTests(suite: Suite) {
         assertEquals(2u, care.status().exposedEntries, "status")
 
         // Rotation: a wrong code changes nothing; the code the service accepted rotates.
-        assertThrowsSuspend<VaultFailure.InvalidInput> { care.rotate(id, b(NEW_GITHUB_URI), "000000") }
+        assertThrowsSuspend<TwofoldException.InvalidInput> { care.rotate(id, b(NEW_GITHUB_URI), "000000") }
         check(vault.entries().any { it.id == id }) { "still there" }
         val (probe, _) = newVault()
         probe.addFromUri(b(NEW_GITHUB_URI))

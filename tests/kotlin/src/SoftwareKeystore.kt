@@ -1,7 +1,7 @@
 package dev.twofold.tests
 
 import dev.twofold.PlatformKeystore
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.app.model.BiometricKeys
 import javax.crypto.AEADBadTagException
 import javax.crypto.Cipher
@@ -29,7 +29,7 @@ class SoftwareKeystore(override val alias: String) : PlatformKeystore {
 
     override suspend fun wrap(key: ByteArray): ByteArray {
         failure?.let { throw it }
-        val k = this.key ?: throw VaultFailure.PlatformKeyInvalidated()
+        val k = this.key ?: throw TwofoldException.PlatformKeyInvalidated()
         val cipher = Cipher.getInstance("AES/GCM/NoPadding")
         cipher.init(Cipher.ENCRYPT_MODE, k)
         return cipher.iv + cipher.doFinal(key)
@@ -38,13 +38,13 @@ class SoftwareKeystore(override val alias: String) : PlatformKeystore {
     override suspend fun unwrap(blob: ByteArray): ByteArray {
         unwrapCalls++
         failure?.let { throw it }
-        val k = this.key ?: throw VaultFailure.PlatformKeyInvalidated()
+        val k = this.key ?: throw TwofoldException.PlatformKeyInvalidated()
         val cipher = Cipher.getInstance("AES/GCM/NoPadding")
         cipher.init(Cipher.DECRYPT_MODE, k, GCMParameterSpec(128, blob, 0, 12))
         return try {
             cipher.doFinal(blob, 12, blob.size - 12)
         } catch (e: AEADBadTagException) {
-            throw VaultFailure.PlatformKeyInvalidated(e)
+            throw TwofoldException.PlatformKeyInvalidated().apply { initCause(e) }
         }
     }
 }

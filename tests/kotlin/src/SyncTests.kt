@@ -4,7 +4,7 @@ import dev.twofold.DirectorySyncStorage
 import dev.twofold.JoiningDevice
 import dev.twofold.TwofoldSync
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.app.model.MemorySyncSettings
 import dev.twofold.app.model.SyncModel
 import dev.twofold.core.EntryChanges
@@ -39,7 +39,7 @@ fun registerSyncTests(suite: Suite) {
         val a = TwofoldSync(phone, storage)
         val b = TwofoldSync(tablet, storage)
         check(!a.isSetUp()) { "not set up yet" }
-        assertThrowsSuspend<VaultFailure.SyncNotSetUp> { a.syncNow() }
+        assertThrowsSuspend<TwofoldException.SyncNotSetUp> { a.syncNow() }
         phone.addFromUri(GITHUB.toByteArray())
         a.setUpInAppFolder("Nextcloud/Twofold", "phone")
         join(a, tablet, "tablet", "Nextcloud/Twofold")
@@ -70,7 +70,7 @@ fun registerSyncTests(suite: Suite) {
         check(status.warnings.isEmpty()) { "no warnings: ${status.warnings}" }
         a.revoke("tablet")
         a.syncNow()
-        assertThrowsSuspend<VaultFailure.SyncRevoked> { b.syncNow() }
+        assertThrowsSuspend<TwofoldException.SyncRevoked> { b.syncNow() }
         // The folder holds only snapshot files (and no secret in the clear).
         val names = folder.listFiles()!!.map { it.name }
         check(names.all { it.matches(Regex("d-[0-9a-f]{16}-[0-9]+\\.twfs")) }) { "$names" }
@@ -85,17 +85,17 @@ fun registerSyncTests(suite: Suite) {
         val (vault, _) = newVault()
         val sync = TwofoldSync(vault, null)
         val password = "app password".toCharArray()
-        assertThrowsSuspend<VaultFailure.SyncRefused> {
+        assertThrowsSuspend<TwofoldException.SyncRefused> {
             sync.setUpWebDav("http://cloud.example/dav", "alice", password, "phone")
         }
         check(password.all { it == '\u0000' }) { "the password characters were wiped" }
         // A folder only the app opens needs the app's storage.
-        assertThrowsSuspend<VaultFailure.SyncRefused> { sync.setUpInAppFolder("x", "phone") }
+        assertThrowsSuspend<TwofoldException.SyncRefused> { sync.setUpInAppFolder("x", "phone") }
         val withFolder = TwofoldSync(vault, DirectorySyncStorage(tempDir()))
         withFolder.setUpInAppFolder("folder", "phone")
         val transferInvite = dev.twofold.IncomingTransfer.start().inviteText()
-        assertThrowsSuspend<VaultFailure.SyncRefused> { withFolder.inviteDevice(transferInvite, false) }
-        assertThrowsSuspend<VaultFailure.SyncRefused> { withFolder.setUpInAppFolder("again", "phone") }
+        assertThrowsSuspend<TwofoldException.SyncRefused> { withFolder.inviteDevice(transferInvite, false) }
+        assertThrowsSuspend<TwofoldException.SyncRefused> { withFolder.setUpInAppFolder("again", "phone") }
     }
 
     suite.test("sync: a device is added only when the member confirms the codes; a cancelled invite leaves nothing") {
@@ -110,7 +110,7 @@ fun registerSyncTests(suite: Suite) {
         val joining = JoiningDevice.start("tablet")
         val invite = a.inviteDevice(joining.inviteText(), shareCredentials = false)
         // Not before the codes were compared.
-        assertThrowsSuspend<VaultFailure.SyncRefused> { invite.confirm() }
+        assertThrowsSuspend<TwofoldException.SyncRefused> { invite.confirm() }
         var n = 0L
         while (joining.replyText() == null) {
             joining.receiveFrame(invite.frame(n++))
@@ -124,7 +124,7 @@ fun registerSyncTests(suite: Suite) {
         joining.acceptInto(tablet, "Nextcloud/Twofold")
         invite.cancel()
         assertEquals(listOf("phone"), a.devices().map { it.name }, "not added")
-        assertThrowsSuspend<VaultFailure.SyncRefused> { invite.confirm() }
+        assertThrowsSuspend<TwofoldException.SyncRefused> { invite.confirm() }
         b.syncNow()
         check(b.status().awaitingAdmission) { "the tablet waits for its admission" }
         assertEquals(files, folder.listFiles()!!.map { it.name }.sorted(), "the tablet wrote nothing")

@@ -84,7 +84,7 @@ final class ExportCoordinator {
         case let .success(url):
             c?.resume(with: Result { try readPickedFile(url) })
         case let .failure(error):
-            c?.resume(throwing: VaultFailure.storage(error.localizedDescription))
+            c?.resume(throwing: TwofoldError.Storage(details: error.localizedDescription))
         }
     }
 

@@ -1256,7 +1256,7 @@ public protocol CodeListProtocol: AnyObject, Sendable {
      * The code to put on the clipboard (no spaces): reveals the row and records the use.
      * `None` when the row has nothing to copy (an HOTP row not asked for its next code).
      */
-    func copyCode(id: String, nowMs: Int64) throws  -> String?
+    func copyCode(id: EntryId, nowMs: Int64) throws  -> String?
     
     /**
      * Leaving the screen: every row hidden again, generated HOTP codes forgotten.
@@ -1266,19 +1266,19 @@ public protocol CodeListProtocol: AnyObject, Sendable {
     /**
      * Advances an HOTP counter (saved first), reveals the row and shows the code on it.
      */
-    func nextHotp(id: String, nowMs: Int64) throws  -> String
+    func nextHotp(id: EntryId, nowMs: Int64) throws  -> String
     
     /**
      * Reveals one row until `hide_all`.
      */
-    func reveal(id: String) throws 
+    func reveal(id: EntryId) throws 
     
     /**
      * The visible rows at `now_ms`: entries of `group_id` (`None`: all) matching `query`
      * (every word; case and accents ignored), favourites first, then the vault's order. The
      * filter comes with every call, so a list is always computed for the filter it shows.
      */
-    func rows(query: String, groupId: String?, nowMs: Int64) throws  -> CodeRows
+    func rows(query: String, groupId: GroupId?, nowMs: Int64) throws  -> CodeRows
     
     /**
      * Hides codes until revealed; turning it on hides every row again.
@@ -1347,12 +1347,12 @@ open class CodeList: CodeListProtocol, @unchecked Sendable {
      * The code to put on the clipboard (no spaces): reveals the row and records the use.
      * `None` when the row has nothing to copy (an HOTP row not asked for its next code).
      */
-open func copyCode(id: String, nowMs: Int64)throws  -> String?  {
+open func copyCode(id: EntryId, nowMs: Int64)throws  -> String?  {
     return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_codelist_copy_code(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeEntryId_lower(id),
         FfiConverterInt64.lower(nowMs),uniffiCallStatus
     )
 })
@@ -1372,12 +1372,12 @@ open func hideAll()  {try! rustCall() {
     /**
      * Advances an HOTP counter (saved first), reveals the row and shows the code on it.
      */
-open func nextHotp(id: String, nowMs: Int64)throws  -> String  {
+open func nextHotp(id: EntryId, nowMs: Int64)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_codelist_next_hotp(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeEntryId_lower(id),
         FfiConverterInt64.lower(nowMs),uniffiCallStatus
     )
 })
@@ -1386,11 +1386,11 @@ open func nextHotp(id: String, nowMs: Int64)throws  -> String  {
     /**
      * Reveals one row until `hide_all`.
      */
-open func reveal(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func reveal(id: EntryId)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_codelist_reveal(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 }
 }
@@ -1400,13 +1400,13 @@ open func reveal(id: String)throws   {try rustCallWithError(FfiConverterTypeTwof
      * (every word; case and accents ignored), favourites first, then the vault's order. The
      * filter comes with every call, so a list is always computed for the filter it shows.
      */
-open func rows(query: String, groupId: String?, nowMs: Int64)throws  -> CodeRows  {
+open func rows(query: String, groupId: GroupId?, nowMs: Int64)throws  -> CodeRows  {
     return try  FfiConverterTypeCodeRows_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_codelist_rows(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(query),
-        FfiConverterOptionString.lower(groupId),
+        FfiConverterOptionTypeGroupId.lower(groupId),
         FfiConverterInt64.lower(nowMs),uniffiCallStatus
     )
 })
@@ -2445,7 +2445,7 @@ public protocol SyncGroupProtocol: AnyObject, Sendable {
     /**
      * Keeps one side of every open conflict of the entry (or both); then sync.
      */
-    func resolve(entryId: String, keep: SyncKeep) throws  -> UInt32
+    func resolve(entryId: EntryId, keep: SyncKeep) throws  -> UInt32
     
     /**
      * Removes a device (by name or tag): it reads nothing written afterwards and its later
@@ -2593,12 +2593,12 @@ open func leave()throws   {try rustCallWithError(FfiConverterTypeTwofoldError_li
     /**
      * Keeps one side of every open conflict of the entry (or both); then sync.
      */
-open func resolve(entryId: String, keep: SyncKeep)throws  -> UInt32  {
+open func resolve(entryId: EntryId, keep: SyncKeep)throws  -> UInt32  {
     return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_syncgroup_resolve(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(entryId),
+        FfiConverterTypeEntryId_lower(entryId),
         FfiConverterTypeSyncKeep_lower(keep),uniffiCallStatus
     )
 })
@@ -3967,14 +3967,14 @@ open class TransferSender: TransferSenderProtocol, @unchecked Sendable {
      * Re-authenticate the user first: this takes secrets out of the vault (sealed). Refuses an
      * invite whose LAN address is not a private IP literal.
      */
-public convenience init(vault: VaultSession, inviteText: String, entryIds: [String], nowSeconds: UInt64, qrVersion: UInt8)throws  {
+public convenience init(vault: VaultSession, inviteText: String, entryIds: [EntryId], nowSeconds: UInt64, qrVersion: UInt8)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_constructor_transfersender_new(
         FfiConverterTypeVaultSession_lower(vault),
         FfiConverterString.lower(inviteText),
-        FfiConverterSequenceString.lower(entryIds),
+        FfiConverterSequenceTypeEntryId.lower(entryIds),
         FfiConverterUInt64.lower(nowSeconds),
         FfiConverterUInt8.lower(qrVersion),uniffiCallStatus
     )
@@ -4414,7 +4414,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      * first (not empty, at most 128 characters, no control characters, at most 64 per
      * account) and none is added if one is refused. Returns how many were new.
      */
-    func addRecoveryCodes(id: String, codes: [Data]) throws  -> UInt32
+    func addRecoveryCodes(id: EntryId, codes: [Data]) throws  -> UInt32
     
     /**
      * Backups verified, the last drill and whether one is due, the recovery key's last
@@ -4431,13 +4431,13 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      * An entry's otpauth URI (UTF-8 bytes) to show as text or as a QR code (`way`):
      * recorded in the exposure ledger first. An explicit export: re-authenticate first.
      */
-    func exportEntryUriAs(id: String, way: ExposureWay) throws  -> Data
+    func exportEntryUriAs(id: EntryId, way: ExposureWay) throws  -> Data
     
     /**
      * An account's recovery codes, unused first. An explicit export: re-authenticate the
      * user before calling it.
      */
-    func exportRecoveryCodes(id: String) throws  -> [RecoveryCodeView]
+    func exportRecoveryCodes(id: EntryId) throws  -> [RecoveryCodeView]
     
     /**
      * The exposure ledger, most recent first.
@@ -4447,12 +4447,12 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * Records that the app let these entries' secrets out in copyable form itself.
      */
-    func recordExposure(ids: [String], way: ExposureWay) throws 
+    func recordExposure(ids: [EntryId], way: ExposureWay) throws 
     
     /**
      * How many recovery codes an account has and how many are unused (no codes revealed).
      */
-    func recoveryCodeSummary(id: String) throws  -> RecoveryCodeSummary
+    func recoveryCodeSummary(id: EntryId) throws  -> RecoveryCodeSummary
     
     /**
      * A restore drill on a backup file: opens it with the credential the user typed from
@@ -4473,7 +4473,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      * to the trash and its exposures clear; a code the new secret does not give now is
      * `InvalidInput { RotationCodeMismatch }` and nothing changes.
      */
-    func rotateEntry(id: String, uri: Data, acceptedCode: String) throws  -> RotationResult
+    func rotateEntry(id: EntryId, uri: Data, acceptedCode: String) throws  -> RotationResult
     
     /**
      * The security checkup, most severe first.
@@ -4489,7 +4489,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * Marks a recovery code used (matched ignoring case, spaces and hyphens).
      */
-    func useRecoveryCode(id: String, code: Data) throws 
+    func useRecoveryCode(id: EntryId, code: Data) throws 
     
     /**
      * A code list over this session (no search, no group, codes shown).
@@ -4528,7 +4528,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      * offset. Several or none: `InvalidInput` with `CalibrationAmbiguous` (ask for the next
      * code too) or `CalibrationNoMatch`, and nothing changes.
      */
-    func calibrateFromAcceptedCode(id: String, code: String, nextCode: String?, windowSeconds: UInt32?) throws  -> ClockCalibration
+    func calibrateFromAcceptedCode(id: EntryId, code: String, nextCode: String?, windowSeconds: UInt32?) throws  -> ClockCalibration
     
     /**
      * The printable recovery kit (PDF or HTML bytes) of the unlocked vault, made with the
@@ -4557,13 +4557,13 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * Adds a device-bound PIN slot (the PIN alone never opens it).
      */
-    func addPinSlot(alias: String, pin: Data, deviceKey: Data, wrappedBlob: Data, kdf: KdfSettings) throws  -> String
+    func addPinSlot(alias: String, pin: Data, deviceKey: Data, wrappedBlob: Data, kdf: KdfSettings) throws  -> SlotId
     
     /**
      * Adds a platform (biometric) slot from a key made by `generate_platform_key` and the
      * blob the app's keystore produced by wrapping it. Returns the slot id.
      */
-    func addPlatformSlot(alias: String, label: String, key: Data, wrappedBlob: Data) throws  -> String
+    func addPlatformSlot(alias: String, label: String, key: Data, wrappedBlob: Data) throws  -> SlotId
     
     /**
      * A timestamped backup in `directory`, keeping the newest `keep` automatic backups
@@ -4602,12 +4602,12 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * To the trash.
      */
-    func deleteEntry(id: String) throws 
+    func deleteEntry(id: EntryId) throws 
     
     /**
      * Deletes a group; its entries stay, without the group.
      */
-    func deleteGroup(id: String) throws 
+    func deleteGroup(id: GroupId) throws 
     
     /**
      * Empties the trash; returns how many entries were deleted for good.
@@ -4622,14 +4622,14 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * One entry, live or in the trash.
      */
-    func entry(id: String) throws  -> EntryView
+    func entry(id: EntryId) throws  -> EntryView
     
     /**
      * The otpauth URI of one entry, secret included; recorded in the exposure ledger as
      * shown (`export_entry_uri_as` says whether as text or a QR code). An explicit export:
      * re-authenticate the user before calling it.
      */
-    func exportEntryUri(id: String) throws  -> Data
+    func exportEntryUri(id: EntryId) throws  -> Data
     
     /**
      * The groups in the user's order.
@@ -4649,7 +4649,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * Advances the HOTP counter (saved before returning) and returns the code.
      */
-    func nextHotp(id: String) throws  -> String
+    func nextHotp(id: EntryId) throws  -> String
     
     /**
      * The vault file's path, as given to `create` or `open`.
@@ -4659,7 +4659,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * Wrong PINs in a row for a PIN slot (at 5 the slot is locked).
      */
-    func pinFailures(slotId: String) throws  -> UInt32
+    func pinFailures(slotId: SlotId) throws  -> UInt32
     
     /**
      * Seals a backup in memory for the app to write itself (document providers). Only a
@@ -4670,7 +4670,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * Deletes a trashed entry for good.
      */
-    func purgeEntry(id: String) throws 
+    func purgeEntry(id: EntryId) throws 
     
     /**
      * A trusted time sample (e.g. an HTTPS `Date` header read at local time `local_ms`).
@@ -4680,29 +4680,29 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * The user copied or used a code.
      */
-    func recordUse(id: String) throws 
+    func recordUse(id: EntryId) throws 
     
     /**
      * Removes a slot; the keys rotate, so its credential opens nothing written afterwards.
      */
-    func removeSlot(slotId: String) throws 
+    func removeSlot(slotId: SlotId) throws 
     
     /**
      * Renames a group (the name is trimmed and must not be empty).
      */
-    func renameGroup(id: String, name: String) throws 
+    func renameGroup(id: GroupId, name: String) throws 
     
     /**
      * The listed entries first, in this order.
      */
-    func reorder(ids: [String]) throws 
+    func reorder(ids: [EntryId]) throws 
     
     /**
      * Biometric re-enrollment in one commit: the new platform slot replaces the old one.
      * Delete the old hardware key only after this returns; if it fails, the old slot still
      * works. Returns the new slot id.
      */
-    func replacePlatformSlot(oldSlotId: String, alias: String, label: String, key: Data, wrappedBlob: Data) throws  -> String
+    func replacePlatformSlot(oldSlotId: SlotId, alias: String, label: String, key: Data, wrappedBlob: Data) throws  -> SlotId
     
     /**
      * Restores a backup. An unauthenticated backup (made by Twofold 0.1, or opened by a
@@ -4714,7 +4714,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * Takes an entry out of the trash.
      */
-    func restoreEntry(id: String) throws 
+    func restoreEntry(id: EntryId) throws 
     
     /**
      * Replaces the recovery key; returns the new one (show it once).
@@ -4762,12 +4762,12 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
      * Unlocks with a PIN and the 32-byte device key the app unwrapped from its keystore; after 5
      * wrong PINs in a row it is `PinLocked` without trying.
      */
-    func unlockWithPin(slotId: String, pin: Data, deviceKey: Data) throws  -> UnlockResult
+    func unlockWithPin(slotId: SlotId, pin: Data, deviceKey: Data) throws  -> UnlockResult
     
     /**
      * Second half of the pull API: the app unwrapped the slot's key with its keystore.
      */
-    func unlockWithPlatformKey(slotId: String, key: Data) throws  -> UnlockResult
+    func unlockWithPlatformKey(slotId: SlotId, key: Data) throws  -> UnlockResult
     
     /**
      * Unlocks with the printable recovery key as typed; a typo is `RecoveryKeyTypo`.
@@ -4777,7 +4777,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * Changes an entry's names, parameters, groups, favourite or icon; returns it as saved.
      */
-    func updateEntry(id: String, changes: EntryChanges) throws  -> EntryView
+    func updateEntry(id: EntryId, changes: EntryChanges) throws  -> EntryView
     
     /**
      * Opens a backup and reports its contents; when this session is unlocked, also how it
@@ -4798,7 +4798,7 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     /**
      * A platform slot's key, unwrapped by the app's keystore (the biometric prompt).
      */
-    func verifyPlatformKey(slotId: String, key: Data) throws 
+    func verifyPlatformKey(slotId: SlotId, key: Data) throws 
     
     /**
      * The recovery key as typed.
@@ -4899,12 +4899,12 @@ public static func `open`(path: String, trust: TrustStore)throws  -> VaultSessio
      * first (not empty, at most 128 characters, no control characters, at most 64 per
      * account) and none is added if one is refused. Returns how many were new.
      */
-open func addRecoveryCodes(id: String, codes: [Data])throws  -> UInt32  {
+open func addRecoveryCodes(id: EntryId, codes: [Data])throws  -> UInt32  {
     return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_add_recovery_codes(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeEntryId_lower(id),
         FfiConverterSequenceData.lower(codes),uniffiCallStatus
     )
 })
@@ -4939,12 +4939,12 @@ open func checkupSettings()throws  -> CheckupSettingsView  {
      * An entry's otpauth URI (UTF-8 bytes) to show as text or as a QR code (`way`):
      * recorded in the exposure ledger first. An explicit export: re-authenticate first.
      */
-open func exportEntryUriAs(id: String, way: ExposureWay)throws  -> Data  {
+open func exportEntryUriAs(id: EntryId, way: ExposureWay)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_export_entry_uri_as(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeEntryId_lower(id),
         FfiConverterTypeExposureWay_lower(way),uniffiCallStatus
     )
 })
@@ -4954,12 +4954,12 @@ open func exportEntryUriAs(id: String, way: ExposureWay)throws  -> Data  {
      * An account's recovery codes, unused first. An explicit export: re-authenticate the
      * user before calling it.
      */
-open func exportRecoveryCodes(id: String)throws  -> [RecoveryCodeView]  {
+open func exportRecoveryCodes(id: EntryId)throws  -> [RecoveryCodeView]  {
     return try  FfiConverterSequenceTypeRecoveryCodeView.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_export_recovery_codes(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 })
 }
@@ -4979,11 +4979,11 @@ open func exposures()throws  -> [ExposureView]  {
     /**
      * Records that the app let these entries' secrets out in copyable form itself.
      */
-open func recordExposure(ids: [String], way: ExposureWay)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func recordExposure(ids: [EntryId], way: ExposureWay)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_record_exposure(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceString.lower(ids),
+        FfiConverterSequenceTypeEntryId.lower(ids),
         FfiConverterTypeExposureWay_lower(way),uniffiCallStatus
     )
 }
@@ -4992,12 +4992,12 @@ open func recordExposure(ids: [String], way: ExposureWay)throws   {try rustCallW
     /**
      * How many recovery codes an account has and how many are unused (no codes revealed).
      */
-open func recoveryCodeSummary(id: String)throws  -> RecoveryCodeSummary  {
+open func recoveryCodeSummary(id: EntryId)throws  -> RecoveryCodeSummary  {
     return try  FfiConverterTypeRecoveryCodeSummary_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_recovery_code_summary(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 })
 }
@@ -5040,12 +5040,12 @@ open func restoreDrillBytes(bytes: Data, name: String, key: BackupKey)throws  ->
      * to the trash and its exposures clear; a code the new secret does not give now is
      * `InvalidInput { RotationCodeMismatch }` and nothing changes.
      */
-open func rotateEntry(id: String, uri: Data, acceptedCode: String)throws  -> RotationResult  {
+open func rotateEntry(id: EntryId, uri: Data, acceptedCode: String)throws  -> RotationResult  {
     return try  FfiConverterTypeRotationResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_rotate_entry(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeEntryId_lower(id),
         FfiConverterData.lower(uri),
         FfiConverterString.lower(acceptedCode),uniffiCallStatus
     )
@@ -5080,11 +5080,11 @@ open func setCheckupSettings(settings: CheckupSettingsView)throws   {try rustCal
     /**
      * Marks a recovery code used (matched ignoring case, spaces and hyphens).
      */
-open func useRecoveryCode(id: String, code: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func useRecoveryCode(id: EntryId, code: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_use_recovery_code(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeEntryId_lower(id),
         FfiConverterData.lower(code),uniffiCallStatus
     )
 }
@@ -5174,12 +5174,12 @@ open func exportOtpauthList()throws  -> Data  {
      * offset. Several or none: `InvalidInput` with `CalibrationAmbiguous` (ask for the next
      * code too) or `CalibrationNoMatch`, and nothing changes.
      */
-open func calibrateFromAcceptedCode(id: String, code: String, nextCode: String?, windowSeconds: UInt32?)throws  -> ClockCalibration  {
+open func calibrateFromAcceptedCode(id: EntryId, code: String, nextCode: String?, windowSeconds: UInt32?)throws  -> ClockCalibration  {
     return try  FfiConverterTypeClockCalibration_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_calibrate_from_accepted_code(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeEntryId_lower(id),
         FfiConverterString.lower(code),
         FfiConverterOptionString.lower(nextCode),
         FfiConverterOptionUInt32.lower(windowSeconds),uniffiCallStatus
@@ -5250,8 +5250,8 @@ open func addGroup(name: String)throws  -> GroupView  {
     /**
      * Adds a device-bound PIN slot (the PIN alone never opens it).
      */
-open func addPinSlot(alias: String, pin: Data, deviceKey: Data, wrappedBlob: Data, kdf: KdfSettings)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func addPinSlot(alias: String, pin: Data, deviceKey: Data, wrappedBlob: Data, kdf: KdfSettings)throws  -> SlotId  {
+    return try  FfiConverterTypeSlotId_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_add_pin_slot(
             self.uniffiCloneHandle(),
@@ -5268,8 +5268,8 @@ open func addPinSlot(alias: String, pin: Data, deviceKey: Data, wrappedBlob: Dat
      * Adds a platform (biometric) slot from a key made by `generate_platform_key` and the
      * blob the app's keystore produced by wrapping it. Returns the slot id.
      */
-open func addPlatformSlot(alias: String, label: String, key: Data, wrappedBlob: Data)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func addPlatformSlot(alias: String, label: String, key: Data, wrappedBlob: Data)throws  -> SlotId  {
+    return try  FfiConverterTypeSlotId_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_add_platform_slot(
             self.uniffiCloneHandle(),
@@ -5368,11 +5368,11 @@ open func createBackup(path: String, password: Data?, sealToRecoveryKey: Bool)th
     /**
      * To the trash.
      */
-open func deleteEntry(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func deleteEntry(id: EntryId)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_delete_entry(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 }
 }
@@ -5380,11 +5380,11 @@ open func deleteEntry(id: String)throws   {try rustCallWithError(FfiConverterTyp
     /**
      * Deletes a group; its entries stay, without the group.
      */
-open func deleteGroup(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func deleteGroup(id: GroupId)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_delete_group(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeGroupId_lower(id),uniffiCallStatus
     )
 }
 }
@@ -5416,12 +5416,12 @@ open func entries()throws  -> [EntryView]  {
     /**
      * One entry, live or in the trash.
      */
-open func entry(id: String)throws  -> EntryView  {
+open func entry(id: EntryId)throws  -> EntryView  {
     return try  FfiConverterTypeEntryView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_entry(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 })
 }
@@ -5431,12 +5431,12 @@ open func entry(id: String)throws  -> EntryView  {
      * shown (`export_entry_uri_as` says whether as text or a QR code). An explicit export:
      * re-authenticate the user before calling it.
      */
-open func exportEntryUri(id: String)throws  -> Data  {
+open func exportEntryUri(id: EntryId)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_export_entry_uri(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 })
 }
@@ -5479,12 +5479,12 @@ open func lock()  {try! rustCall() {
     /**
      * Advances the HOTP counter (saved before returning) and returns the code.
      */
-open func nextHotp(id: String)throws  -> String  {
+open func nextHotp(id: EntryId)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_next_hotp(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 })
 }
@@ -5504,12 +5504,12 @@ open func path() -> String  {
     /**
      * Wrong PINs in a row for a PIN slot (at 5 the slot is locked).
      */
-open func pinFailures(slotId: String)throws  -> UInt32  {
+open func pinFailures(slotId: SlotId)throws  -> UInt32  {
     return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_pin_failures(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(slotId),uniffiCallStatus
+        FfiConverterTypeSlotId_lower(slotId),uniffiCallStatus
     )
 })
 }
@@ -5532,11 +5532,11 @@ open func prepareBackup(password: Data?, sealToRecoveryKey: Bool)throws  -> Pend
     /**
      * Deletes a trashed entry for good.
      */
-open func purgeEntry(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func purgeEntry(id: EntryId)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_purge_entry(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 }
 }
@@ -5558,11 +5558,11 @@ open func recordTimeSample(localMs: Int64, trustedMs: Int64)throws  -> ClockStat
     /**
      * The user copied or used a code.
      */
-open func recordUse(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func recordUse(id: EntryId)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_record_use(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 }
 }
@@ -5570,11 +5570,11 @@ open func recordUse(id: String)throws   {try rustCallWithError(FfiConverterTypeT
     /**
      * Removes a slot; the keys rotate, so its credential opens nothing written afterwards.
      */
-open func removeSlot(slotId: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func removeSlot(slotId: SlotId)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_remove_slot(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(slotId),uniffiCallStatus
+        FfiConverterTypeSlotId_lower(slotId),uniffiCallStatus
     )
 }
 }
@@ -5582,11 +5582,11 @@ open func removeSlot(slotId: String)throws   {try rustCallWithError(FfiConverter
     /**
      * Renames a group (the name is trimmed and must not be empty).
      */
-open func renameGroup(id: String, name: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func renameGroup(id: GroupId, name: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_rename_group(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeGroupId_lower(id),
         FfiConverterString.lower(name),uniffiCallStatus
     )
 }
@@ -5595,11 +5595,11 @@ open func renameGroup(id: String, name: String)throws   {try rustCallWithError(F
     /**
      * The listed entries first, in this order.
      */
-open func reorder(ids: [String])throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func reorder(ids: [EntryId])throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_reorder(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceString.lower(ids),uniffiCallStatus
+        FfiConverterSequenceTypeEntryId.lower(ids),uniffiCallStatus
     )
 }
 }
@@ -5609,12 +5609,12 @@ open func reorder(ids: [String])throws   {try rustCallWithError(FfiConverterType
      * Delete the old hardware key only after this returns; if it fails, the old slot still
      * works. Returns the new slot id.
      */
-open func replacePlatformSlot(oldSlotId: String, alias: String, label: String, key: Data, wrappedBlob: Data)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func replacePlatformSlot(oldSlotId: SlotId, alias: String, label: String, key: Data, wrappedBlob: Data)throws  -> SlotId  {
+    return try  FfiConverterTypeSlotId_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_replace_platform_slot(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(oldSlotId),
+        FfiConverterTypeSlotId_lower(oldSlotId),
         FfiConverterString.lower(alias),
         FfiConverterString.lower(label),
         FfiConverterData.lower(key),
@@ -5644,11 +5644,11 @@ open func restoreBackup(path: String, key: BackupKey, mode: RestoreMode, acceptU
     /**
      * Takes an entry out of the trash.
      */
-open func restoreEntry(id: String)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func restoreEntry(id: EntryId)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_restore_entry(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),uniffiCallStatus
+        FfiConverterTypeEntryId_lower(id),uniffiCallStatus
     )
 }
 }
@@ -5758,12 +5758,12 @@ open func unlockWithPasswordAcceptingUntrusted(password: Data)throws  -> UnlockR
      * Unlocks with a PIN and the 32-byte device key the app unwrapped from its keystore; after 5
      * wrong PINs in a row it is `PinLocked` without trying.
      */
-open func unlockWithPin(slotId: String, pin: Data, deviceKey: Data)throws  -> UnlockResult  {
+open func unlockWithPin(slotId: SlotId, pin: Data, deviceKey: Data)throws  -> UnlockResult  {
     return try  FfiConverterTypeUnlockResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_unlock_with_pin(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(slotId),
+        FfiConverterTypeSlotId_lower(slotId),
         FfiConverterData.lower(pin),
         FfiConverterData.lower(deviceKey),uniffiCallStatus
     )
@@ -5773,12 +5773,12 @@ open func unlockWithPin(slotId: String, pin: Data, deviceKey: Data)throws  -> Un
     /**
      * Second half of the pull API: the app unwrapped the slot's key with its keystore.
      */
-open func unlockWithPlatformKey(slotId: String, key: Data)throws  -> UnlockResult  {
+open func unlockWithPlatformKey(slotId: SlotId, key: Data)throws  -> UnlockResult  {
     return try  FfiConverterTypeUnlockResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_unlock_with_platform_key(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(slotId),
+        FfiConverterTypeSlotId_lower(slotId),
         FfiConverterData.lower(key),uniffiCallStatus
     )
 })
@@ -5800,12 +5800,12 @@ open func unlockWithRecoveryKey(recoveryKey: String)throws  -> UnlockResult  {
     /**
      * Changes an entry's names, parameters, groups, favourite or icon; returns it as saved.
      */
-open func updateEntry(id: String, changes: EntryChanges)throws  -> EntryView  {
+open func updateEntry(id: EntryId, changes: EntryChanges)throws  -> EntryView  {
     return try  FfiConverterTypeEntryView_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_update_entry(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(id),
+        FfiConverterTypeEntryId_lower(id),
         FfiConverterTypeEntryChanges_lower(changes),uniffiCallStatus
     )
 })
@@ -5855,11 +5855,11 @@ open func verifyPassword(password: Data)throws   {try rustCallWithError(FfiConve
     /**
      * A platform slot's key, unwrapped by the app's keystore (the biometric prompt).
      */
-open func verifyPlatformKey(slotId: String, key: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
+open func verifyPlatformKey(slotId: SlotId, key: Data)throws   {try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
         uniffiCallStatus in
     uniffi_twofold_ffi_fn_method_vaultsession_verify_platform_key(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(slotId),
+        FfiConverterTypeSlotId_lower(slotId),
         FfiConverterData.lower(key),uniffiCallStatus
     )
 }
@@ -5932,7 +5932,7 @@ public struct AddResult: Equatable, Hashable {
     /**
      * Ids (UUIDs) of the accounts added, in order.
      */
-    public var addedIds: [String]
+    public var addedIds: [EntryId]
     /**
      * Accounts already in the vault (same secret and kind), skipped.
      */
@@ -5947,7 +5947,7 @@ public struct AddResult: Equatable, Hashable {
     public init(
         /**
          * Ids (UUIDs) of the accounts added, in order.
-         */addedIds: [String], 
+         */addedIds: [EntryId], 
         /**
          * Accounts already in the vault (same secret and kind), skipped.
          */duplicates: [String], 
@@ -5975,14 +5975,14 @@ public struct FfiConverterTypeAddResult: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddResult {
         return
             try AddResult(
-                addedIds: FfiConverterSequenceString.read(from: &buf), 
+                addedIds: FfiConverterSequenceTypeEntryId.read(from: &buf), 
                 duplicates: FfiConverterSequenceString.read(from: &buf), 
                 rejected: FfiConverterSequenceTypeRejectedAccount.read(from: &buf)
         )
     }
 
     public static func write(_ value: AddResult, into buf: inout [UInt8]) {
-        FfiConverterSequenceString.write(value.addedIds, into: &buf)
+        FfiConverterSequenceTypeEntryId.write(value.addedIds, into: &buf)
         FfiConverterSequenceString.write(value.duplicates, into: &buf)
         FfiConverterSequenceTypeRejectedAccount.write(value.rejected, into: &buf)
     }
@@ -6680,7 +6680,7 @@ public struct CodeRow: Equatable, Hashable {
     /**
      * The entry's id (a UUID).
      */
-    public var entryId: String
+    public var entryId: EntryId
     /**
      * Service name; may be empty.
      */
@@ -6692,7 +6692,7 @@ public struct CodeRow: Equatable, Hashable {
     /**
      * Ids of the groups the entry is in; empty for none.
      */
-    public var groupIds: [String]
+    public var groupIds: [GroupId]
     /**
      * Whether the user pinned the entry as a favourite.
      */
@@ -6732,7 +6732,7 @@ public struct CodeRow: Equatable, Hashable {
     public init(
         /**
          * The entry's id (a UUID).
-         */entryId: String, 
+         */entryId: EntryId, 
         /**
          * Service name; may be empty.
          */issuer: String, 
@@ -6741,7 +6741,7 @@ public struct CodeRow: Equatable, Hashable {
          */account: String, 
         /**
          * Ids of the groups the entry is in; empty for none.
-         */groupIds: [String], 
+         */groupIds: [GroupId], 
         /**
          * Whether the user pinned the entry as a favourite.
          */favorite: Bool, 
@@ -6797,10 +6797,10 @@ public struct FfiConverterTypeCodeRow: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeRow {
         return
             try CodeRow(
-                entryId: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterTypeEntryId.read(from: &buf), 
                 issuer: FfiConverterString.read(from: &buf), 
                 account: FfiConverterString.read(from: &buf), 
-                groupIds: FfiConverterSequenceString.read(from: &buf), 
+                groupIds: FfiConverterSequenceTypeGroupId.read(from: &buf), 
                 favorite: FfiConverterBool.read(from: &buf), 
                 otpType: FfiConverterTypeOtpType.read(from: &buf), 
                 weakSecret: FfiConverterBool.read(from: &buf), 
@@ -6813,10 +6813,10 @@ public struct FfiConverterTypeCodeRow: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: CodeRow, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterTypeEntryId.write(value.entryId, into: &buf)
         FfiConverterString.write(value.issuer, into: &buf)
         FfiConverterString.write(value.account, into: &buf)
-        FfiConverterSequenceString.write(value.groupIds, into: &buf)
+        FfiConverterSequenceTypeGroupId.write(value.groupIds, into: &buf)
         FfiConverterBool.write(value.favorite, into: &buf)
         FfiConverterTypeOtpType.write(value.otpType, into: &buf)
         FfiConverterBool.write(value.weakSecret, into: &buf)
@@ -6950,7 +6950,7 @@ public struct CodeView: Equatable, Hashable {
     /**
      * Id of the entry the code is for.
      */
-    public var entryId: String
+    public var entryId: EntryId
     /**
      * The current code; null for HOTP (its codes come only from `nextHotp`).
      */
@@ -6973,7 +6973,7 @@ public struct CodeView: Equatable, Hashable {
     public init(
         /**
          * Id of the entry the code is for.
-         */entryId: String, 
+         */entryId: EntryId, 
         /**
          * The current code; null for HOTP (its codes come only from `nextHotp`).
          */code: String?, 
@@ -7009,7 +7009,7 @@ public struct FfiConverterTypeCodeView: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeView {
         return
             try CodeView(
-                entryId: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterTypeEntryId.read(from: &buf), 
                 code: FfiConverterOptionString.read(from: &buf), 
                 nextCode: FfiConverterOptionString.read(from: &buf), 
                 period: FfiConverterUInt32.read(from: &buf), 
@@ -7018,7 +7018,7 @@ public struct FfiConverterTypeCodeView: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: CodeView, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterTypeEntryId.write(value.entryId, into: &buf)
         FfiConverterOptionString.write(value.code, into: &buf)
         FfiConverterOptionString.write(value.nextCode, into: &buf)
         FfiConverterUInt32.write(value.period, into: &buf)
@@ -7273,7 +7273,7 @@ public struct EntryChanges: Equatable, Hashable {
     /**
      * The groups the entry is in from now on (empty: none); null keeps them.
      */
-    public var groupIds: [String]?
+    public var groupIds: [GroupId]?
     /**
      * Whether the entry is a favourite; null keeps it.
      */
@@ -7300,7 +7300,7 @@ public struct EntryChanges: Equatable, Hashable {
          */params: OtpParams? = nil, 
         /**
          * The groups the entry is in from now on (empty: none); null keeps them.
-         */groupIds: [String]? = nil, 
+         */groupIds: [GroupId]? = nil, 
         /**
          * Whether the entry is a favourite; null keeps it.
          */favorite: Bool? = nil, 
@@ -7336,7 +7336,7 @@ public struct FfiConverterTypeEntryChanges: FfiConverterRustBuffer {
                 account: FfiConverterOptionString.read(from: &buf), 
                 note: FfiConverterOptionString.read(from: &buf), 
                 params: FfiConverterOptionTypeOtpParams.read(from: &buf), 
-                groupIds: FfiConverterOptionSequenceString.read(from: &buf), 
+                groupIds: FfiConverterOptionSequenceTypeGroupId.read(from: &buf), 
                 favorite: FfiConverterOptionBool.read(from: &buf), 
                 icon: FfiConverterOptionString.read(from: &buf)
         )
@@ -7347,7 +7347,7 @@ public struct FfiConverterTypeEntryChanges: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.account, into: &buf)
         FfiConverterOptionString.write(value.note, into: &buf)
         FfiConverterOptionTypeOtpParams.write(value.params, into: &buf)
-        FfiConverterOptionSequenceString.write(value.groupIds, into: &buf)
+        FfiConverterOptionSequenceTypeGroupId.write(value.groupIds, into: &buf)
         FfiConverterOptionBool.write(value.favorite, into: &buf)
         FfiConverterOptionString.write(value.icon, into: &buf)
     }
@@ -7397,7 +7397,7 @@ public struct EntryInput: Equatable, Hashable {
     /**
      * Ids of the groups to put the entry in; empty (the default) for none.
      */
-    public var groupIds: [String]
+    public var groupIds: [GroupId]
     /**
      * Whether the entry is a favourite (default false).
      */
@@ -7427,7 +7427,7 @@ public struct EntryInput: Equatable, Hashable {
          */note: String = "", 
         /**
          * Ids of the groups to put the entry in; empty (the default) for none.
-         */groupIds: [String] = [], 
+         */groupIds: [GroupId] = [], 
         /**
          * Whether the entry is a favourite (default false).
          */favorite: Bool = false, 
@@ -7465,7 +7465,7 @@ public struct FfiConverterTypeEntryInput: FfiConverterRustBuffer {
                 issuer: FfiConverterString.read(from: &buf), 
                 account: FfiConverterString.read(from: &buf), 
                 note: FfiConverterString.read(from: &buf), 
-                groupIds: FfiConverterSequenceString.read(from: &buf), 
+                groupIds: FfiConverterSequenceTypeGroupId.read(from: &buf), 
                 favorite: FfiConverterBool.read(from: &buf), 
                 icon: FfiConverterOptionString.read(from: &buf)
         )
@@ -7477,7 +7477,7 @@ public struct FfiConverterTypeEntryInput: FfiConverterRustBuffer {
         FfiConverterString.write(value.issuer, into: &buf)
         FfiConverterString.write(value.account, into: &buf)
         FfiConverterString.write(value.note, into: &buf)
-        FfiConverterSequenceString.write(value.groupIds, into: &buf)
+        FfiConverterSequenceTypeGroupId.write(value.groupIds, into: &buf)
         FfiConverterBool.write(value.favorite, into: &buf)
         FfiConverterOptionString.write(value.icon, into: &buf)
     }
@@ -7506,7 +7506,7 @@ public struct EntryRef: Equatable, Hashable {
     /**
      * The entry's id (a UUID).
      */
-    public var id: String
+    public var id: EntryId
     /**
      * Service name; may be empty.
      */
@@ -7521,7 +7521,7 @@ public struct EntryRef: Equatable, Hashable {
     public init(
         /**
          * The entry's id (a UUID).
-         */id: String, 
+         */id: EntryId, 
         /**
          * Service name; may be empty.
          */issuer: String, 
@@ -7549,14 +7549,14 @@ public struct FfiConverterTypeEntryRef: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EntryRef {
         return
             try EntryRef(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeEntryId.read(from: &buf), 
                 issuer: FfiConverterString.read(from: &buf), 
                 account: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: EntryRef, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeEntryId.write(value.id, into: &buf)
         FfiConverterString.write(value.issuer, into: &buf)
         FfiConverterString.write(value.account, into: &buf)
     }
@@ -7585,7 +7585,7 @@ public struct EntryView: Equatable, Hashable {
     /**
      * The entry's id (a UUID), fixed for its life.
      */
-    public var id: String
+    public var id: EntryId
     /**
      * How the codes are made.
      */
@@ -7605,7 +7605,7 @@ public struct EntryView: Equatable, Hashable {
     /**
      * Ids of the groups the entry is in; empty for none.
      */
-    public var groupIds: [String]
+    public var groupIds: [GroupId]
     /**
      * Whether the user pinned the entry as a favourite.
      */
@@ -7644,7 +7644,7 @@ public struct EntryView: Equatable, Hashable {
     public init(
         /**
          * The entry's id (a UUID), fixed for its life.
-         */id: String, 
+         */id: EntryId, 
         /**
          * How the codes are made.
          */params: OtpParams, 
@@ -7659,7 +7659,7 @@ public struct EntryView: Equatable, Hashable {
          */note: String, 
         /**
          * Ids of the groups the entry is in; empty for none.
-         */groupIds: [String], 
+         */groupIds: [GroupId], 
         /**
          * Whether the user pinned the entry as a favourite.
          */favorite: Bool, 
@@ -7716,12 +7716,12 @@ public struct FfiConverterTypeEntryView: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EntryView {
         return
             try EntryView(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeEntryId.read(from: &buf), 
                 params: FfiConverterTypeOtpParams.read(from: &buf), 
                 issuer: FfiConverterString.read(from: &buf), 
                 account: FfiConverterString.read(from: &buf), 
                 note: FfiConverterString.read(from: &buf), 
-                groupIds: FfiConverterSequenceString.read(from: &buf), 
+                groupIds: FfiConverterSequenceTypeGroupId.read(from: &buf), 
                 favorite: FfiConverterBool.read(from: &buf), 
                 icon: FfiConverterOptionString.read(from: &buf), 
                 createdAt: FfiConverterInt64.read(from: &buf), 
@@ -7734,12 +7734,12 @@ public struct FfiConverterTypeEntryView: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: EntryView, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeEntryId.write(value.id, into: &buf)
         FfiConverterTypeOtpParams.write(value.params, into: &buf)
         FfiConverterString.write(value.issuer, into: &buf)
         FfiConverterString.write(value.account, into: &buf)
         FfiConverterString.write(value.note, into: &buf)
-        FfiConverterSequenceString.write(value.groupIds, into: &buf)
+        FfiConverterSequenceTypeGroupId.write(value.groupIds, into: &buf)
         FfiConverterBool.write(value.favorite, into: &buf)
         FfiConverterOptionString.write(value.icon, into: &buf)
         FfiConverterInt64.write(value.createdAt, into: &buf)
@@ -7982,7 +7982,7 @@ public struct ExposureView: Equatable, Hashable {
     /**
      * The entry whose secret left (a UUID).
      */
-    public var entryId: String
+    public var entryId: EntryId
     /**
      * How it left.
      */
@@ -8009,7 +8009,7 @@ public struct ExposureView: Equatable, Hashable {
     public init(
         /**
          * The entry whose secret left (a UUID).
-         */entryId: String, 
+         */entryId: EntryId, 
         /**
          * How it left.
          */way: ExposureWay, 
@@ -8049,7 +8049,7 @@ public struct FfiConverterTypeExposureView: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExposureView {
         return
             try ExposureView(
-                entryId: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterTypeEntryId.read(from: &buf), 
                 way: FfiConverterTypeExposureWay.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
                 firstAt: FfiConverterInt64.read(from: &buf), 
@@ -8059,7 +8059,7 @@ public struct FfiConverterTypeExposureView: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: ExposureView, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterTypeEntryId.write(value.entryId, into: &buf)
         FfiConverterTypeExposureWay.write(value.way, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
         FfiConverterInt64.write(value.firstAt, into: &buf)
@@ -8180,7 +8180,7 @@ public struct FindingView: Equatable, Hashable {
     /**
      * Ids (UUIDs) of the accounts it concerns; empty for findings about the whole vault.
      */
-    public var entryIds: [String]
+    public var entryIds: [EntryId]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -8202,7 +8202,7 @@ public struct FindingView: Equatable, Hashable {
          */fix: String, 
         /**
          * Ids (UUIDs) of the accounts it concerns; empty for findings about the whole vault.
-         */entryIds: [String]) {
+         */entryIds: [EntryId]) {
         self.id = id
         self.kind = kind
         self.severity = severity
@@ -8232,7 +8232,7 @@ public struct FfiConverterTypeFindingView: FfiConverterRustBuffer {
                 severity: FfiConverterTypeFindingSeverity.read(from: &buf), 
                 message: FfiConverterString.read(from: &buf), 
                 fix: FfiConverterString.read(from: &buf), 
-                entryIds: FfiConverterSequenceString.read(from: &buf)
+                entryIds: FfiConverterSequenceTypeEntryId.read(from: &buf)
         )
     }
 
@@ -8242,7 +8242,7 @@ public struct FfiConverterTypeFindingView: FfiConverterRustBuffer {
         FfiConverterTypeFindingSeverity.write(value.severity, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
         FfiConverterString.write(value.fix, into: &buf)
-        FfiConverterSequenceString.write(value.entryIds, into: &buf)
+        FfiConverterSequenceTypeEntryId.write(value.entryIds, into: &buf)
     }
 }
 
@@ -8429,7 +8429,7 @@ public struct GroupView: Equatable, Hashable {
     /**
      * The group's id (a UUID).
      */
-    public var id: String
+    public var id: GroupId
     /**
      * The group's name as the user typed it (not empty, at most 256 characters).
      */
@@ -8440,7 +8440,7 @@ public struct GroupView: Equatable, Hashable {
     public init(
         /**
          * The group's id (a UUID).
-         */id: String, 
+         */id: GroupId, 
         /**
          * The group's name as the user typed it (not empty, at most 256 characters).
          */name: String) {
@@ -8464,13 +8464,13 @@ public struct FfiConverterTypeGroupView: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GroupView {
         return
             try GroupView(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeGroupId.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: GroupView, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeGroupId.write(value.id, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
     }
 }
@@ -9587,7 +9587,7 @@ public struct RotationResult: Equatable, Hashable {
     /**
      * Id of the old entry, now in the trash.
      */
-    public var oldEntryId: String
+    public var oldEntryId: EntryId
     /**
      * Exposure ledger records cleared.
      */
@@ -9601,7 +9601,7 @@ public struct RotationResult: Equatable, Hashable {
          */newEntry: EntryView, 
         /**
          * Id of the old entry, now in the trash.
-         */oldEntryId: String, 
+         */oldEntryId: EntryId, 
         /**
          * Exposure ledger records cleared.
          */clearedExposures: UInt32) {
@@ -9627,14 +9627,14 @@ public struct FfiConverterTypeRotationResult: FfiConverterRustBuffer {
         return
             try RotationResult(
                 newEntry: FfiConverterTypeEntryView.read(from: &buf), 
-                oldEntryId: FfiConverterString.read(from: &buf), 
+                oldEntryId: FfiConverterTypeEntryId.read(from: &buf), 
                 clearedExposures: FfiConverterUInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: RotationResult, into buf: inout [UInt8]) {
         FfiConverterTypeEntryView.write(value.newEntry, into: &buf)
-        FfiConverterString.write(value.oldEntryId, into: &buf)
+        FfiConverterTypeEntryId.write(value.oldEntryId, into: &buf)
         FfiConverterUInt32.write(value.clearedExposures, into: &buf)
     }
 }
@@ -9813,7 +9813,7 @@ public struct SlotView: Equatable, Hashable {
     /**
      * The slot's id: 32 hex characters.
      */
-    public var id: String
+    public var id: SlotId
     /**
      * What opens the slot.
      */
@@ -9850,7 +9850,7 @@ public struct SlotView: Equatable, Hashable {
     public init(
         /**
          * The slot's id: 32 hex characters.
-         */id: String, 
+         */id: SlotId, 
         /**
          * What opens the slot.
          */kind: SlotKind, 
@@ -9900,7 +9900,7 @@ public struct FfiConverterTypeSlotView: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SlotView {
         return
             try SlotView(
-                id: FfiConverterString.read(from: &buf), 
+                id: FfiConverterTypeSlotId.read(from: &buf), 
                 kind: FfiConverterTypeSlotKind.read(from: &buf), 
                 label: FfiConverterString.read(from: &buf), 
                 createdAt: FfiConverterInt64.read(from: &buf), 
@@ -9912,7 +9912,7 @@ public struct FfiConverterTypeSlotView: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: SlotView, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeSlotId.write(value.id, into: &buf)
         FfiConverterTypeSlotKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.label, into: &buf)
         FfiConverterInt64.write(value.createdAt, into: &buf)
@@ -9946,7 +9946,7 @@ public struct SyncChange: Equatable, Hashable {
     /**
      * The entry's id (a UUID).
      */
-    public var entryId: String
+    public var entryId: EntryId
     /**
      * The entry's name after the sync.
      */
@@ -9965,7 +9965,7 @@ public struct SyncChange: Equatable, Hashable {
     public init(
         /**
          * The entry's id (a UUID).
-         */entryId: String, 
+         */entryId: EntryId, 
         /**
          * The entry's name after the sync.
          */label: String, 
@@ -9997,7 +9997,7 @@ public struct FfiConverterTypeSyncChange: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncChange {
         return
             try SyncChange(
-                entryId: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterTypeEntryId.read(from: &buf), 
                 label: FfiConverterString.read(from: &buf), 
                 kind: FfiConverterString.read(from: &buf), 
                 fields: FfiConverterSequenceString.read(from: &buf)
@@ -10005,7 +10005,7 @@ public struct FfiConverterTypeSyncChange: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: SyncChange, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterTypeEntryId.write(value.entryId, into: &buf)
         FfiConverterString.write(value.label, into: &buf)
         FfiConverterString.write(value.kind, into: &buf)
         FfiConverterSequenceString.write(value.fields, into: &buf)
@@ -10035,7 +10035,7 @@ public struct SyncConflict: Equatable, Hashable {
     /**
      * The entry the conflict is on (a UUID).
      */
-    public var entryId: String
+    public var entryId: EntryId
     /**
      * The entry's name.
      */
@@ -10071,7 +10071,7 @@ public struct SyncConflict: Equatable, Hashable {
     /**
      * For a secret: the entry holding the other one.
      */
-    public var otherEntryId: String?
+    public var otherEntryId: EntryId?
     /**
      * `Some(true)`: this device wrote the value shown; `Some(false)`: the other one.
      */
@@ -10082,7 +10082,7 @@ public struct SyncConflict: Equatable, Hashable {
     public init(
         /**
          * The entry the conflict is on (a UUID).
-         */entryId: String, 
+         */entryId: EntryId, 
         /**
          * The entry's name.
          */label: String, 
@@ -10109,7 +10109,7 @@ public struct SyncConflict: Equatable, Hashable {
          */otherAt: Int64, 
         /**
          * For a secret: the entry holding the other one.
-         */otherEntryId: String?, 
+         */otherEntryId: EntryId?, 
         /**
          * `Some(true)`: this device wrote the value shown; `Some(false)`: the other one.
          */mineIsShown: Bool?) {
@@ -10142,7 +10142,7 @@ public struct FfiConverterTypeSyncConflict: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncConflict {
         return
             try SyncConflict(
-                entryId: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterTypeEntryId.read(from: &buf), 
                 label: FfiConverterString.read(from: &buf), 
                 field: FfiConverterString.read(from: &buf), 
                 shown: FfiConverterString.read(from: &buf), 
@@ -10151,13 +10151,13 @@ public struct FfiConverterTypeSyncConflict: FfiConverterRustBuffer {
                 other: FfiConverterString.read(from: &buf), 
                 otherBy: FfiConverterString.read(from: &buf), 
                 otherAt: FfiConverterInt64.read(from: &buf), 
-                otherEntryId: FfiConverterOptionString.read(from: &buf), 
+                otherEntryId: FfiConverterOptionTypeEntryId.read(from: &buf), 
                 mineIsShown: FfiConverterOptionBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: SyncConflict, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.entryId, into: &buf)
+        FfiConverterTypeEntryId.write(value.entryId, into: &buf)
         FfiConverterString.write(value.label, into: &buf)
         FfiConverterString.write(value.field, into: &buf)
         FfiConverterString.write(value.shown, into: &buf)
@@ -10166,7 +10166,7 @@ public struct FfiConverterTypeSyncConflict: FfiConverterRustBuffer {
         FfiConverterString.write(value.other, into: &buf)
         FfiConverterString.write(value.otherBy, into: &buf)
         FfiConverterInt64.write(value.otherAt, into: &buf)
-        FfiConverterOptionString.write(value.otherEntryId, into: &buf)
+        FfiConverterOptionTypeEntryId.write(value.otherEntryId, into: &buf)
         FfiConverterOptionBool.write(value.mineIsShown, into: &buf)
     }
 }
@@ -12143,6 +12143,33 @@ public enum InputProblem: Equatable, Hashable {
      * An export format drawn on screen (Google Authenticator QR codes) asked for as a file.
      */
     case exportNotAFile
+    /**
+     * Raised by the apps: a new password and its confirmation differ.
+     */
+    case passwordsDiffer
+    /**
+     * Raised by the apps: the password judge (`passwordStrength`) refused a new password;
+     * the details carry its reason.
+     */
+    case passwordRefused
+    /**
+     * Raised by the apps: this device has no biometric hardware, or none is enrolled.
+     */
+    case biometricsUnavailable
+    /**
+     * Raised by the apps: the platform keystore would not make or wrap a key (the password
+     * still works).
+     */
+    case keystoreRefused
+    /**
+     * Raised by the apps: no file or folder was chosen to save to.
+     */
+    case noDestination
+    /**
+     * Raised by the apps: the system's biometric or lock-screen prompt failed (too many tries,
+     * hardware busy, …); the details carry the system's own, already localised, message.
+     */
+    case systemPrompt
 
 
 
@@ -12254,6 +12281,18 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         case 41: return .transferState
         
         case 42: return .exportNotAFile
+        
+        case 43: return .passwordsDiffer
+        
+        case 44: return .passwordRefused
+        
+        case 45: return .biometricsUnavailable
+        
+        case 46: return .keystoreRefused
+        
+        case 47: return .noDestination
+        
+        case 48: return .systemPrompt
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -12438,6 +12477,30 @@ public struct FfiConverterTypeInputProblem: FfiConverterRustBuffer {
         
         case .exportNotAFile:
             writeInt(&buf, Int32(42))
+        
+        
+        case .passwordsDiffer:
+            writeInt(&buf, Int32(43))
+        
+        
+        case .passwordRefused:
+            writeInt(&buf, Int32(44))
+        
+        
+        case .biometricsUnavailable:
+            writeInt(&buf, Int32(45))
+        
+        
+        case .keystoreRefused:
+            writeInt(&buf, Int32(46))
+        
+        
+        case .noDestination:
+            writeInt(&buf, Int32(47))
+        
+        
+        case .systemPrompt:
+            writeInt(&buf, Int32(48))
         
         }
     }
@@ -13359,8 +13422,11 @@ public func FfiConverterTypeSyncLocation_lower(_ value: SyncLocation) -> RustBuf
 
 
 /**
- * Every way a call can fail, as a screen acts on it (Kotlin `TwofoldException.X`, Swift
- * `TwofoldError.X`).
+ * Every way a call can fail, as a screen acts on it. The generated type is the apps' failure
+ * type itself (Kotlin `TwofoldException.X`, Swift `TwofoldError.X`), never mapped again; what
+ * the user reads comes from one message catalogue per platform, keyed by variant (Kotlin
+ * `FailureMessages.kt`, Swift `FailureMessages.swift`). The apps raise it too, for the few
+ * rules only they can check (`InputProblem::PasswordsDiffer`, …).
  */
 public 
 enum TwofoldError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -14226,8 +14292,8 @@ fileprivate struct FfiConverterOptionTypeSyncLocation: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
-    typealias SwiftType = [String]?
+fileprivate struct FfiConverterOptionSequenceTypeGroupId: FfiConverterRustBuffer {
+    typealias SwiftType = [GroupId]?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -14235,13 +14301,61 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterSequenceString.write(value, into: &buf)
+        FfiConverterSequenceTypeGroupId.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterSequenceString.read(from: &buf)
+        case 1: return try FfiConverterSequenceTypeGroupId.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEntryId: FfiConverterRustBuffer {
+    typealias SwiftType = EntryId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEntryId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEntryId.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeGroupId: FfiConverterRustBuffer {
+    typealias SwiftType = GroupId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGroupId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGroupId.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -14846,6 +14960,176 @@ fileprivate struct FfiConverterSequenceTypeSyncWarningView: FfiConverterRustBuff
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEntryId: FfiConverterRustBuffer {
+    typealias SwiftType = [EntryId]
+
+    public static func write(_ value: [EntryId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEntryId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EntryId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [EntryId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEntryId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeGroupId: FfiConverterRustBuffer {
+    typealias SwiftType = [GroupId]
+
+    public static func write(_ value: [GroupId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGroupId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GroupId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GroupId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGroupId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+
+public typealias EntryId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEntryId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EntryId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: EntryId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> EntryId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: EntryId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEntryId_lift(_ value: RustBuffer) throws -> EntryId {
+    return try FfiConverterTypeEntryId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEntryId_lower(_ value: EntryId) -> RustBuffer {
+    return FfiConverterTypeEntryId.lower(value)
+}
+
+
+
+public typealias GroupId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGroupId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GroupId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: GroupId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> GroupId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: GroupId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupId_lift(_ value: RustBuffer) throws -> GroupId {
+    return try FfiConverterTypeGroupId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupId_lower(_ value: GroupId) -> RustBuffer {
+    return FfiConverterTypeGroupId.lower(value)
+}
+
+
+
+public typealias SlotId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSlotId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SlotId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: SlotId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> SlotId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: SlotId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSlotId_lift(_ value: RustBuffer) throws -> SlotId {
+    return try FfiConverterTypeSlotId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSlotId_lower(_ value: SlotId) -> RustBuffer {
+    return FfiConverterTypeSlotId.lower(value)
+}
+
 /**
  * How long a system picker the app opened may keep the vault unlocked in the background.
  */
@@ -15173,19 +15457,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_folderbackupper_backup_now() != 54830) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_codelist_copy_code() != 19920) {
+    if (uniffi_twofold_ffi_checksum_method_codelist_copy_code() != 61356) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_codelist_hide_all() != 45932) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_codelist_next_hotp() != 55549) {
+    if (uniffi_twofold_ffi_checksum_method_codelist_next_hotp() != 23165) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_codelist_reveal() != 44734) {
+    if (uniffi_twofold_ffi_checksum_method_codelist_reveal() != 11683) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_codelist_rows() != 56782) {
+    if (uniffi_twofold_ffi_checksum_method_codelist_rows() != 36691) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_codelist_set_tap_to_reveal() != 43802) {
@@ -15239,7 +15523,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_pendingbackup_confirm() != 7078) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_recovery_codes() != 15247) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_recovery_codes() != 48937) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_care_status() != 23042) {
@@ -15248,19 +15532,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_checkup_settings() != 32219) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri_as() != 56580) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri_as() != 10005) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_recovery_codes() != 46803) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_recovery_codes() != 64709) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_exposures() != 8800) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_record_exposure() != 12942) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_record_exposure() != 42636) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_recovery_code_summary() != 43102) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_recovery_code_summary() != 10438) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_drill() != 61192) {
@@ -15269,7 +15553,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_drill_bytes() != 2771) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_rotate_entry() != 6953) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_rotate_entry() != 42102) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_security_checkup() != 18045) {
@@ -15278,7 +15562,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_set_checkup_settings() != 6289) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_use_recovery_code() != 52256) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_use_recovery_code() != 53593) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_code_list() != 57077) {
@@ -15299,7 +15583,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_export_otpauth_list() != 42666) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_calibrate_from_accepted_code() != 27041) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_calibrate_from_accepted_code() != 62529) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_recovery_kit() != 64087) {
@@ -15314,10 +15598,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_add_group() != 19202) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_pin_slot() != 22504) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_pin_slot() != 49399) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_platform_slot() != 54543) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_add_platform_slot() != 37429) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_auto_backup() != 34831) {
@@ -15338,10 +15622,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_create_backup() != 54140) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_delete_entry() != 46478) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_delete_entry() != 4290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_delete_group() != 25756) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_delete_group() != 39229) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_empty_trash() != 5049) {
@@ -15350,10 +15634,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_entries() != 49557) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_entry() != 61127) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_entry() != 35463) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri() != 58542) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_export_entry_uri() != 27468) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_groups() != 47596) {
@@ -15365,43 +15649,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_lock() != 3525) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_next_hotp() != 55591) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_next_hotp() != 22286) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_path() != 782) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_pin_failures() != 31943) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_pin_failures() != 45421) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_prepare_backup() != 65295) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_purge_entry() != 49284) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_purge_entry() != 619) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_record_time_sample() != 21630) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_record_use() != 33355) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_record_use() != 30577) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_remove_slot() != 1770) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_remove_slot() != 20782) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_rename_group() != 36237) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_rename_group() != 63249) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_reorder() != 47522) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_reorder() != 16443) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_replace_platform_slot() != 27116) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_replace_platform_slot() != 15222) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_backup() != 47869) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_entry() != 60220) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_entry() != 63654) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_rotate_recovery_key() != 38178) {
@@ -15428,16 +15712,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_password_accepting_untrusted() != 9543) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_pin() != 33936) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_pin() != 45956) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_platform_key() != 65359) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_platform_key() != 47970) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_unlock_with_recovery_key() != 61959) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_update_entry() != 17410) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_update_entry() != 24194) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_backup() != 48559) {
@@ -15449,7 +15733,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_password() != 8537) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_platform_key() != 26075) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_platform_key() != 1018) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_verify_recovery_key() != 61460) {
@@ -15467,7 +15751,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_syncgroup_leave() != 23853) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_syncgroup_resolve() != 35636) {
+    if (uniffi_twofold_ffi_checksum_method_syncgroup_resolve() != 55272) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_syncgroup_revoke() != 13333) {
@@ -15626,7 +15910,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_constructor_transferreceiver_new() != 62590) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_constructor_transfersender_new() != 38835) {
+    if (uniffi_twofold_ffi_checksum_constructor_transfersender_new() != 42491) {
         return InitializationResult.apiChecksumMismatch
     }
 

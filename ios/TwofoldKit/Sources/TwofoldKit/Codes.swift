@@ -9,7 +9,7 @@ func epochMs(_ date: Date) -> Int64 {
 /// One code screen's list, kept by the core (`vault::codes`): which rows (search, group),
 /// their order (favourites first, then the vault's order), hidden and revealed rows, HOTP codes
 /// asked for, and `CodeRows.refreshInMs`, the wait until something on screen changes. Calls
-/// run off the main actor and throw `VaultFailure` (`.locked` once the vault locks).
+/// run off the main actor and throw `TwofoldError` (`.Locked` once the vault locks).
 public final class TwofoldCodes: @unchecked Sendable {
     let list: CodeList
 

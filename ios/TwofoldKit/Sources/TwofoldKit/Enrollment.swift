@@ -15,7 +15,7 @@ public enum TwofoldQr {
 
     /// Modules for drawing a code (invites, transfer frames, Google export codes).
     public static func matrix(_ text: String, correction: QrErrorCorrection = .medium) throws -> QrMatrix {
-        do { return try encodeQr(text: text, correction: correction) } catch { throw VaultFailure.from(error) }
+        do { return try encodeQr(text: text, correction: correction) } catch { throw TwofoldError.from(error) }
     }
 }
 

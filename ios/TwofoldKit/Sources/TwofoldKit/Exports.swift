@@ -47,7 +47,7 @@ public final class FolderBackups: @unchecked Sendable {
     }
 
     /// Backs up `vault` now; nil when a backup was running (it runs once more for this request
-    /// and its caller reports the result). Throws `VaultFailure`.
+    /// and its caller reports the result). Throws `TwofoldError`.
     public func backupNow(_ vault: TwofoldVault, at date: Date = Date()) async throws -> FolderBackupResult? {
         let ms = epochMs(date)
         return try await TwofoldVault.run { [backupper] in try backupper.backupNow(vault: vault.session, nowMs: ms) }

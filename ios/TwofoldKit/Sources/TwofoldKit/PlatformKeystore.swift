@@ -3,7 +3,7 @@ import Foundation
 /// The hardware keystore as the facade needs it: wrap a fresh 32-byte slot key when biometric
 /// unlock is enrolled, unwrap it to unlock. On iOS: a Secure Enclave P-256 key with
 /// `.biometryCurrentSet` and ECIES (see the app's `SecureEnclaveKeystore`). Implementations
-/// throw `VaultFailure.platformKeyInvalidated` when the key is gone.
+/// throw `TwofoldError.PlatformKeyInvalidated` when the key is gone.
 public protocol PlatformKeystore: Sendable {
     /// The keychain tag / alias the blob belongs to (stored in the slot).
     var alias: String { get }

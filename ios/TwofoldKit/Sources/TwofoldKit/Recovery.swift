@@ -22,7 +22,7 @@ public final class RevealedRecoveryCode {
 /// Never locked out, for one unlocked vault: recovery codes per account, restore drills, the
 /// status screen, the security checkup, the exposure ledger, rotation, the printable recovery
 /// kit and clock calibration. Every rule is the core's; these calls move work off the main
-/// actor, wipe the bytes they pass and map errors to `VaultFailure` (the Kotlin twin is
+/// actor, wipe the bytes they pass and map errors to `TwofoldError` (the Kotlin twin is
 /// `TwofoldCare` and `TwofoldVault.recoveryKit`).
 public extension TwofoldVault {
     /// Adds codes (UTF-8 bytes, each wiped after the call); all or nothing. How many were new.
@@ -109,7 +109,7 @@ public extension TwofoldVault {
     }
 
     /// The printable recovery kit, made with the recovery key the user just typed (or the one a
-    /// rotation just returned); a wrong key is `.wrongCredential` and no kit. `use` gets the PDF
+    /// rotation just returned); a wrong key is `.WrongCredential` and no kit. `use` gets the PDF
     /// or HTML bytes (a credential: hand them to the print or share sheet), wiped when it returns.
     func recoveryKit<T>(recoveryKey: String, format: RecoveryKitFormat, options: RecoveryKitOptions,
                         _ use: (Data) throws -> T) async throws -> T {

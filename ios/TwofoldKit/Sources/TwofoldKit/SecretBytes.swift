@@ -80,7 +80,7 @@ public final class SecretBytes: @unchecked Sendable {
     /// the bytes are gone.
     func handOver<R>(_ body: (Data) throws -> R) throws -> R {
         try lock.withLock {
-            guard !consumed else { throw VaultFailure.internal("A secret was handed to the core twice") }
+            guard !consumed else { throw TwofoldError.Internal(details: "A secret was handed to the core twice") }
             consumed = true
         }
         var data = Data(bytesNoCopy: buffer.baseAddress!, count: count, deallocator: .none)

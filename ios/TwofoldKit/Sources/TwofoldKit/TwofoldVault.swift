@@ -3,7 +3,7 @@ import TwofoldFFI
 
 /// The Swift face of one vault. Every call is `async throws`, runs off the main actor (key
 /// derivation takes a few hundred milliseconds, storage does fsyncs) and throws
-/// `VaultFailure`. Passwords, PINs, keys and typed secrets go in as `SecretBytes`, whose
+/// `TwofoldError`. Passwords, PINs, keys and typed secrets go in as `SecretBytes`, whose
 /// buffer — the one the bindings read for Rust — is zeroed right after the call. No logic of
 /// its own: decisions about secrets, formats and time are the core's.
 public final class TwofoldVault: @unchecked Sendable {
@@ -19,7 +19,7 @@ public final class TwofoldVault: @unchecked Sendable {
             do {
                 return try work()
             } catch {
-                throw VaultFailure.from(error)
+                throw TwofoldError.from(error)
             }
         }.value
     }
@@ -33,20 +33,20 @@ public final class TwofoldVault: @unchecked Sendable {
         let session = try await run {
             try password.handOver { try VaultSession.create(path: path, password: $0, kdf: kdf, trust: trust) }
         }
-        guard let recovery = session.takeRecoveryKey() else { throw VaultFailure.internal("no recovery key") }
+        guard let recovery = session.takeRecoveryKey() else { throw TwofoldError.Internal(details: "no recovery key") }
         return (TwofoldVault(session: session), recovery)
     }
 
     /// Opens an existing vault, locked. Files older than `trust`'s record, or not written with
-    /// keys descending from it, are refused at unlock (`.rolledBack`, `.forged`).
+    /// keys descending from it, are refused at unlock (`.RolledBack`, `.Forged`).
     public static func open(path: String, trust: TrustStore) async throws -> TwofoldVault {
         TwofoldVault(session: try await run { try VaultSession.open(path: path, trust: trust) })
     }
 
     /// What an otpauth URI (UTF-8 bytes, wiped after the call) holds — no secret — or
-    /// `.invalidInput(reason)`.
+    /// `.InvalidInput`.
     public static func previewUri(_ uri: SecretBytes) throws -> UriPreview {
-        do { return try uri.handOver { try parseOtpauthUri(uri: $0) } } catch { throw VaultFailure.from(error) }
+        do { return try uri.handOver { try parseOtpauthUri(uri: $0) } } catch { throw TwofoldError.from(error) }
     }
 
     public var isUnlocked: Bool { session.isUnlocked() }
@@ -90,7 +90,7 @@ public final class TwofoldVault: @unchecked Sendable {
         do {
             guard let slot = try await slots().first(where: { $0.kind == .pin && $0.platformAlias == deviceKeystore.alias }),
                   let blob = slot.platformBlob
-            else { throw VaultFailure.notFound("No PIN set up") }
+            else { throw TwofoldError.NotFound(what: .slot, details: "no PIN set up") }
             let deviceKey = try await deviceKeystore.unwrap(blob)
             defer { deviceKey.wipe() }
             return try await Self.run { [session] in
@@ -113,7 +113,7 @@ public final class TwofoldVault: @unchecked Sendable {
     public func unlock(with keystore: PlatformKeystore) async throws -> UnlockResult {
         guard let slot = try await slots().first(where: { $0.kind == .platform && $0.platformAlias == keystore.alias }),
               let blob = slot.platformBlob
-        else { throw VaultFailure.notFound("No biometric slot") }
+        else { throw TwofoldError.NotFound(what: .slot, details: "no biometric slot") }
         let key = try await keystore.unwrap(blob)
         defer { key.wipe() }
         return try await Self.run { [session] in try key.handOver { try session.unlockWithPlatformKey(slotId: slot.id, key: $0) } }
@@ -277,7 +277,7 @@ public final class TwofoldVault: @unchecked Sendable {
     }
 
     /// Restores a backup; one that cannot be authenticated (`BackupCheck.authenticated`
-    /// false) throws `.unverified` unless `acceptUnverified` (the user confirmed).
+    /// false) throws `.Unverified` unless `acceptUnverified` (the user confirmed).
     public func restoreBackup(path: String, password: SecretBytes, mode: RestoreMode, acceptUnverified: Bool = false) async throws -> RestoreResult {
         try await Self.run { [session] in
             try password.handOver {

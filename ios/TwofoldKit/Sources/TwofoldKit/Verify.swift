@@ -3,7 +3,7 @@ import TwofoldFFI
 
 /// Re-authentication before exports and transfers: the core checks the credential against the
 /// unlocked vault in memory — the file is not read again and the session is not replaced (a
-/// file swapped on disk proves nothing). `.wrongCredential` when it does not match.
+/// file swapped on disk proves nothing). `.WrongCredential` when it does not match.
 public extension TwofoldVault {
     /// The vault password (wiped after the call).
     func verify(password: SecretBytes) async throws {
@@ -19,7 +19,7 @@ public extension TwofoldVault {
     func verify(with keystore: PlatformKeystore) async throws {
         guard let slot = try await slots().first(where: { $0.kind == .platform && $0.platformAlias == keystore.alias }),
               let blob = slot.platformBlob
-        else { throw VaultFailure.notFound("No biometric slot") }
+        else { throw TwofoldError.NotFound(what: .slot, details: "no biometric slot") }
         let key = try await keystore.unwrap(blob)
         defer { key.wipe() }
         try await Self.run { [session] in try key.handOver { try session.verifyPlatformKey(slotId: slot.id, key: $0) } }

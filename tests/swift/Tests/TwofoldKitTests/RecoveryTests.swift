@@ -30,7 +30,7 @@ final class RecoveryTests: XCTestCase {
         do {
             _ = try await vault.addRecoveryCodes(entryId: id, codes: [SecretBytes(utf8: "ok-1234"), SecretBytes(utf8: " ")])
             XCTFail("an empty code is refused")
-        } catch let VaultFailure.invalidInput(message) {
+        } catch let TwofoldError.InvalidInput(_, message) {
             XCTAssertTrue(message.contains("empty"), message)
         }
         let after = try await vault.recoveryCodeSummary(entryId: id)

@@ -28,7 +28,7 @@ final class SyncTests: XCTestCase {
         do {
             _ = try await a.syncNow()
             XCTFail("not set up")
-        } catch VaultFailure.syncNotSetUp {}
+        } catch TwofoldError.SyncNotSetUp {}
         var uri = Data("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub".utf8)
         _ = try await phone.add(uri: &uri)
         _ = try await a.setUpInAppFolder(label: "iCloud Drive/Twofold", deviceName: "phone")
@@ -58,7 +58,7 @@ final class SyncTests: XCTestCase {
         do {
             _ = try await b.syncNow()
             XCTFail("revoked")
-        } catch VaultFailure.syncRevoked {}
+        } catch TwofoldError.SyncRevoked {}
     }
 
     func testWebDavOverPlainHttpToAnotherHostIsRefusedAndThePasswordWiped() async throws {
@@ -67,7 +67,7 @@ final class SyncTests: XCTestCase {
         do {
             _ = try await sync.setUpWebDav(url: "http://cloud.example/dav", user: "alice", password: &pw, deviceName: "phone")
             XCTFail("refused")
-        } catch VaultFailure.syncRefused {}
+        } catch TwofoldError.SyncRefused {}
         XCTAssertNil(pw)
     }
 

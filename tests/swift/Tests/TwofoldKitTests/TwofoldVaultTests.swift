@@ -93,12 +93,12 @@ final class SoftwareKeystore: PlatformKeystore, @unchecked Sendable {
     init(alias: String) { self.alias = alias }
     func wrap(_ key: SecretBytes) async throws -> Data {
         if let failure { throw failure }
-        guard let k = self.key else { throw VaultFailure.platformKeyInvalidated }
+        guard let k = self.key else { throw TwofoldError.PlatformKeyInvalidated }
         return try key.withUnsafeBytes { try AES.GCM.seal($0, using: k).combined! }
     }
     func unwrap(_ blob: Data) async throws -> SecretBytes {
         if let failure { throw failure }
-        guard let k = self.key else { throw VaultFailure.platformKeyInvalidated }
+        guard let k = self.key else { throw TwofoldError.PlatformKeyInvalidated }
         var opened = try AES.GCM.open(AES.GCM.SealedBox(combined: blob), using: k)
         return SecretBytes(taking: &opened)
     }
@@ -184,8 +184,8 @@ final class TwofoldVaultTests: XCTestCase {
         do {
             _ = try await vault.entries()
             XCTFail("locked")
-        } catch let failure as VaultFailure {
-            XCTAssertEqual(failure, .locked)
+        } catch let failure as TwofoldError {
+            XCTAssertEqual(failure, .Locked)
         }
         let reopened = try await TwofoldVault.open(path: path)
         try await reopened.unlock(password: password())
@@ -219,16 +219,16 @@ final class TwofoldVaultTests: XCTestCase {
         do {
             try await vault.unlock(password: wrong)
             XCTFail("opened with a wrong password")
-        } catch let failure as VaultFailure {
-            XCTAssertEqual(failure, .wrongCredential)
+        } catch let failure as TwofoldError {
+            XCTAssertEqual(failure, .WrongCredential)
         }
         XCTAssertTrue(wrong.isWiped, "wiped after a refused call")
         // Handed over once: a second use is refused rather than sending zeros.
         do {
             try await vault.unlock(password: again)
             XCTFail("a wiped secret was used again")
-        } catch let failure as VaultFailure {
-            guard case .internal = failure else { return XCTFail("\(failure)") }
+        } catch let failure as TwofoldError {
+            guard case .Internal = failure else { return XCTFail("\(failure)") }
         }
     }
 
@@ -255,11 +255,11 @@ final class TwofoldVaultTests: XCTestCase {
         do {
             try await reopened.unlock(password: password("nope"))
             XCTFail("opened with a wrong password")
-        } catch let failure as VaultFailure {
-            XCTAssertEqual(failure, .wrongCredential)
+        } catch let failure as TwofoldError {
+            XCTAssertEqual(failure, .WrongCredential)
         }
         XCTAssertThrowsError(try TwofoldVault.previewUri("otpauth://totp/x?secret=JBSW1")) { error in
-            guard case let .invalidInput(reason) = error as? VaultFailure else { return XCTFail("\(error)") }
+            guard case let .InvalidInput(_, reason) = error as? TwofoldError else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("character 5"), reason)
         }
     }
@@ -345,7 +345,7 @@ final class TwofoldVaultTests: XCTestCase {
         do {
             try await vault.verify(password: SecretBytes(utf8: "attacker knows this"))
             XCTFail("the swapped file's password must not verify")
-        } catch VaultFailure.wrongCredential {}
+        } catch TwofoldError.WrongCredential {}
         let mine = password()
         try await vault.verify(password: mine)
         XCTAssertTrue(mine.isWiped)
@@ -385,8 +385,8 @@ final class TwofoldVaultTests: XCTestCase {
         do {
             try await reopened.unlock(with: keystore)
             XCTFail("unlocked without the keystore key")
-        } catch let failure as VaultFailure {
-            XCTAssertEqual(failure, .platformKeyInvalidated)
+        } catch let failure as TwofoldError {
+            XCTAssertEqual(failure, .PlatformKeyInvalidated)
         }
         try await reopened.unlock(password: password())
         try await reopened.removeSlot(slotId)
@@ -409,8 +409,8 @@ final class TwofoldVaultTests: XCTestCase {
         do {
             try await reopened.unlock(with: first)
             XCTFail("the old slot is gone")
-        } catch let failure as VaultFailure {
-            guard case .notFound = failure else { return XCTFail("\(failure)") }
+        } catch let failure as TwofoldError {
+            guard case .NotFound = failure else { return XCTFail("\(failure)") }
         }
         try await reopened.unlock(with: second)
         let slots = try await reopened.platformSlots(second)

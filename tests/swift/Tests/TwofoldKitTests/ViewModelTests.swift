@@ -49,9 +49,9 @@ func eventually(_ what: String, _ condition: () -> Bool) async throws {
 @MainActor
 final class ViewModelTests: XCTestCase {
     private func unlocked(_ app: AppModel) async throws -> TwofoldVault {
-        guard case let .locked(vault) = app.route else { throw VaultFailure.internal("not locked") }
+        guard case let .locked(vault) = app.route else { throw TwofoldError.Internal(details: "not locked") }
         await app.makeUnlock(vault).unlock(password: password())
-        guard case let .unlocked(open) = app.route else { throw VaultFailure.internal("not unlocked") }
+        guard case let .unlocked(open) = app.route else { throw TwofoldError.Internal(details: "not unlocked") }
         return open
     }
 

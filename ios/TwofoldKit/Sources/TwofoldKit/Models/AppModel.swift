@@ -63,10 +63,10 @@ public final class AppModel {
     public func start() async {
         do {
             route = .locked(try await TwofoldVault.open(path: vaultPath, trust: trust))
-        } catch VaultFailure.notFound {
+        } catch TwofoldError.NotFound {
             route = .onboarding
         } catch {
-            route = .failed(VaultFailure.from(error).message)
+            route = .failed(TwofoldError.from(error).userMessage)
         }
     }
 

@@ -71,7 +71,7 @@ public final class BackupModel {
             settings.lastBackup = BackupStatus(at: clock(), name: r.name, entryCount: r.entryCount)
             settings.lastBackupError = nil
         } catch {
-            settings.lastBackupError = VaultFailure.from(error).message
+            settings.lastBackupError = TwofoldError.from(error).userMessage
         }
         busy = false
         load()
@@ -100,10 +100,10 @@ public final class BackupModel {
         defer { busy = false }
         do {
             check = try await body(bytes)
-        } catch VaultFailure.wrongCredential {
+        } catch TwofoldError.WrongCredential {
             checkError = "Wrong password or recovery key for this backup"
         } catch {
-            checkError = VaultFailure.from(error).message
+            checkError = TwofoldError.from(error).userMessage
         }
     }
 }

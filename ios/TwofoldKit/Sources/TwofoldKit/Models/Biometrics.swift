@@ -28,7 +28,7 @@ public extension TwofoldVault {
 
     private func biometricKeystore(_ keys: BiometricKeys) async throws -> PlatformKeystore {
         guard let alias = try await biometricSlots(keys).first?.platformAlias else {
-            throw VaultFailure.notFound("Face ID / Touch ID unlock is not set up on this device")
+            throw TwofoldError.NotFound(what: .slot, details: "biometric unlock is not set up on this device")
         }
         return keys.keystore(for: alias)
     }

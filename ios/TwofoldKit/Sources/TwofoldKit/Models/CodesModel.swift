@@ -91,10 +91,10 @@ public final class CodesModel {
             }
         } catch is CancellationError {
             // Left the screen.
-        } catch VaultFailure.locked {
+        } catch TwofoldError.Locked {
             // Locked: the unlock screen replaces this list.
         } catch {
-            if !stopped { message = VaultFailure.from(error).message }
+            if !stopped { message = TwofoldError.from(error).userMessage }
         }
         list.hideAll()
     }

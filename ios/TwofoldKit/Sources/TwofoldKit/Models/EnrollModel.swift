@@ -53,7 +53,7 @@ public final class EnrollModel {
     }
 
     private func problem(_ error: Error) {
-        let message = VaultFailure.from(error).message
+        let message = TwofoldError.from(error).userMessage
         if !problems.contains(message) { problems.append(message) }
     }
 
@@ -82,7 +82,7 @@ public final class EnrollModel {
             }
             took(r)
         } catch {
-            if gen == generation { self.error = VaultFailure.from(error).message }
+            if gen == generation { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -110,7 +110,7 @@ public final class EnrollModel {
             reset()
             result = r
         } catch {
-            if gen == generation { self.error = VaultFailure.from(error).message }
+            if gen == generation { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -122,7 +122,7 @@ public final class EnrollModel {
             let r = try await scanner.scan(text: uri)
             if gen == generation { took(r) }
         } catch {
-            if gen == generation { self.error = VaultFailure.from(error).message }
+            if gen == generation { self.error = TwofoldError.from(error).userMessage }
         }
         uri.wipe()
     }
@@ -157,7 +157,7 @@ public final class EnrollModel {
             reset()
             result = AddResult(addedIds: [added.id], duplicates: [])
         } catch {
-            if gen == generation { self.error = VaultFailure.from(error).message }
+            if gen == generation { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -177,17 +177,17 @@ public final class EnrollModel {
             importFormat = session.format()
             pending = session.accounts()
             problems = session.errors().map { "#\($0.index + 1) \($0.label.isEmpty ? "(no name)" : $0.label): \($0.reason)" }
-        } catch VaultFailure.passwordRequired {
+        } catch TwofoldError.PasswordRequired {
             guard gen == generation else { return }
             pendingFile = bytes
             filePasswordNeeded = true
-        } catch VaultFailure.wrongCredential {
+        } catch TwofoldError.WrongCredential {
             guard gen == generation else { return }
             pendingFile = bytes
             filePasswordNeeded = true
             error = "Wrong password for this file"
         } catch {
-            if gen == generation { self.error = VaultFailure.from(error).message }
+            if gen == generation { self.error = TwofoldError.from(error).userMessage }
         }
         password?.wipe()
     }

@@ -18,7 +18,7 @@ public struct Reauthentication: Sendable {
     }
 
     func withBiometrics() async throws {
-        guard let biometrics else { throw VaultFailure.notFound("No biometric unlock on this device") }
+        guard let biometrics else { throw TwofoldError.input(.biometricsUnavailable, "no biometric unlock on this device") }
         try await vault.verifyWithBiometrics(biometrics)
     }
 
@@ -43,10 +43,10 @@ public struct Reauthentication: Sendable {
             return .confirmed
         } catch is BiometricCancelled {
             return .cancelled
-        } catch VaultFailure.wrongCredential {
+        } catch TwofoldError.WrongCredential {
             return .refused("Wrong password")
         } catch {
-            return .refused(VaultFailure.from(error).message)
+            return .refused(TwofoldError.from(error).userMessage)
         }
     }
 }
@@ -111,20 +111,20 @@ public final class ExportModel {
         skipped = []
         saved = nil
         do {
-            guard let info = self.info(format) else { throw VaultFailure.internal("unknown export format") }
+            guard let info = self.info(format) else { throw TwofoldError.Internal(details: "unknown export format") }
             if !info.isFile {
                 let g = try await vault.exportGoogleMigration()
                 googleCodes = g.codes
                 skipped = g.skipped
                 return
             }
-            guard let write else { throw VaultFailure.invalidInput("Choose where to save the file") }
+            guard let write else { throw TwofoldError.input(.noDestination) }
             skipped = try await vault.saveExport(format, password: password, at: clock(), write: write)
             saved = info.fileName
         } catch is CancellationError {
             // Not saved, because the user said so: nothing to report.
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 

@@ -66,7 +66,7 @@ public final class OnboardingModel {
             error = nil
             step = .showRecoveryKey(key)
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 
@@ -89,10 +89,10 @@ public final class OnboardingModel {
             recoveryKey = nil
             error = nil
             if biometrics.usable { step = .offerBiometrics } else { finish(vault) }
-        } catch VaultFailure.wrongCredential {
+        } catch TwofoldError.WrongCredential {
             error = "That is not the recovery key shown before"
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 
@@ -106,7 +106,7 @@ public final class OnboardingModel {
             finish(vault)
         } catch is BiometricCancelled {
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 

@@ -94,26 +94,6 @@ extension PasswordStrength {
     }
 }
 
-extension VaultFailure {
-    /// The text to show for a failure.
-    public var message: String {
-        switch self {
-        case .wrongCredential: return "Wrong password or key"
-        case let .recoveryKeyTypo(s), let .corrupt(s), let .unsupportedFile(s), let .invalidInput(s),
-             let .notFound(s), let .storage(s), let .transferRejected(s), let .transferFailed(s), let .internal(s),
-             let .forged(s), let .unverified(s), let .rolledBack(_, _, s), let .hostileFile(s),
-             let .syncNotSetUp(s), let .syncRevoked(s), let .syncStorage(_, s), let .syncRefused(s):
-            return s
-        case .pinLocked: return "Too many wrong PINs: use your password"
-        case .platformKeyInvalidated: return "Biometric unlock must be set up again"
-        case .passwordRequired: return "This file is encrypted: enter its password"
-        case .locked: return "The vault is locked"
-        case .duplicate: return "This account is already in the vault"
-        case .transferExpired: return "The transfer code expired; show a new one"
-        }
-    }
-}
-
 /// Runs `body`, turning any failure into the message to show (nil on success or cancel).
 @MainActor
 func attempt(_ body: () async throws -> Void) async -> String? {
@@ -123,6 +103,6 @@ func attempt(_ body: () async throws -> Void) async -> String? {
     } catch is BiometricCancelled {
         return nil
     } catch {
-        return VaultFailure.from(error).message
+        return TwofoldError.from(error).userMessage
     }
 }

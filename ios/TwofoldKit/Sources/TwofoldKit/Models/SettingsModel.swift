@@ -54,9 +54,9 @@ public final class SettingsModel {
     /// (a cancelled prompt leaves the old one working).
     public func enableBiometrics() async {
         await run {
-            guard let biometrics = self.biometrics else { throw VaultFailure.notFound("No Face ID or Touch ID") }
+            guard let biometrics = self.biometrics else { throw TwofoldError.input(.biometricsUnavailable, "no Face ID or Touch ID") }
             guard biometrics.available() else {
-                throw VaultFailure.invalidInput("Turn on Face ID or Touch ID in the Settings app first")
+                throw TwofoldError.input(.biometricsUnavailable, "biometry not enrolled")
             }
             try await self.vault.enrollBiometrics(biometrics, label: "Face ID / Touch ID")
             self.settings.biometricNeedsReenroll = false
@@ -83,13 +83,10 @@ public final class SettingsModel {
         let same = new.matches(confirmation)
         confirmation.wipe()
         await run {
-            guard same else { throw VaultFailure.invalidInput("The new passwords do not match") }
-            if let why = judgePassword(new).refusal { throw VaultFailure.invalidInput(why) }
-            do {
-                try await self.vault.unlock(password: current)
-            } catch VaultFailure.wrongCredential {
-                throw VaultFailure.invalidInput("The current password is wrong")
-            }
+            guard same else { throw TwofoldError.input(.passwordsDiffer) }
+            if let why = judgePassword(new).refusal { throw TwofoldError.input(.passwordRefused, why) }
+            // A wrong current password is `WrongCredential`, shown as such.
+            try await self.vault.unlock(password: current)
             try await self.vault.changePassword(new)
             return "Password changed"
         }
@@ -117,7 +114,7 @@ public final class SettingsModel {
             message = try await body()
         } catch is BiometricCancelled {
         } catch {
-            message = VaultFailure.from(error).message
+            message = TwofoldError.from(error).userMessage
         }
         busy = false
         await load()

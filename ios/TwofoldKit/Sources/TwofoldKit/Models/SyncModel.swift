@@ -84,7 +84,7 @@ public final class SyncModel {
             try await body(sync)
             try await refresh(sync)
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
             try? await refresh(sync)
         }
     }
@@ -131,7 +131,7 @@ public final class SyncModel {
             last = try await sync.setUpWebDav(url: url, user: user, password: &password, deviceName: deviceName)
             try await refresh(sync)
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 
@@ -144,7 +144,7 @@ public final class SyncModel {
             join = Join(inviteText: try await j.inviteText())
             error = nil
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 
@@ -160,7 +160,7 @@ public final class SyncModel {
             state.preview = try await j.preview()
             join = state
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 
@@ -204,7 +204,7 @@ public final class SyncModel {
         do {
             invite?.code = try await inv.acceptReply(replyText)
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 

@@ -45,7 +45,7 @@ public final class ReceiveModel {
             let text = try await t.inviteText()
             if transfer === t { invite = text }
         } catch {
-            if gen == generation { self.error = VaultFailure.from(error).message }
+            if gen == generation { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -65,13 +65,13 @@ public final class ReceiveModel {
                 reply = f.replyText
                 preview = f.preview
             }
-        } catch VaultFailure.transferExpired {
+        } catch TwofoldError.TransferExpired {
             guard transfer === t else { return }
             expired = true
-            error = VaultFailure.transferExpired.message
+            error = TwofoldError.TransferExpired.userMessage
         } catch {
             // A stray code (another session's, an account QR): say so, keep scanning.
-            if transfer === t { self.error = VaultFailure.from(error).message }
+            if transfer === t { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -95,12 +95,12 @@ public final class ReceiveModel {
             guard transfer === t else { return }
             error = nil
             try await showReceived(t)
-        } catch VaultFailure.transferExpired {
+        } catch TwofoldError.TransferExpired {
             guard transfer === t else { return }
             expired = true
-            error = VaultFailure.transferExpired.message
+            error = TwofoldError.TransferExpired.userMessage
         } catch {
-            if transfer === t { self.error = VaultFailure.from(error).message }
+            if transfer === t { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -117,7 +117,7 @@ public final class ReceiveModel {
             result = r
             transfer = nil
         } catch {
-            if transfer === t { self.error = VaultFailure.from(error).message }
+            if transfer === t { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -226,7 +226,7 @@ public final class SendModel {
             error = nil
         } catch {
             // Another sender reached the new device, or a forged reply: say it plainly.
-            if transfer === t { self.error = VaultFailure.from(error).message }
+            if transfer === t { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -246,7 +246,7 @@ public final class SendModel {
             confirmationCode = code
             lanWaitingForMatch = true
         } catch {
-            if transfer === t { self.error = VaultFailure.from(error).message }
+            if transfer === t { self.error = TwofoldError.from(error).userMessage }
         }
     }
 
@@ -260,7 +260,7 @@ public final class SendModel {
             guard transfer === t else { return }
             sent = true
         } catch {
-            if transfer === t { self.error = VaultFailure.from(error).message }
+            if transfer === t { self.error = TwofoldError.from(error).userMessage }
         }
         if transfer === t { lanWaitingForMatch = false }
     }
@@ -298,7 +298,7 @@ public final class SendModel {
             // An invalid or expired invite: scan the new device's code again.
             guard gen == generation else { return }
             self.invite = nil
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 

@@ -63,7 +63,7 @@ public final class UnlockModel {
             do {
                 let info = try await self.vault.unlockWithBiometrics(biometrics)
                 self.finish(info.recoveredFromPrevious)
-            } catch VaultFailure.platformKeyInvalidated {
+            } catch TwofoldError.PlatformKeyInvalidated {
                 self.settings.biometricNeedsReenroll = true
                 self.biometricAvailable = false
                 self.error = "Face ID or Touch ID changed on this iPhone. Unlock with your password; you can then turn biometric unlock on again."
@@ -102,8 +102,8 @@ public final class UnlockModel {
         let same = password.matches(confirmation)
         confirmation.wipe()
         await run {
-            guard same else { throw VaultFailure.invalidInput("The passwords do not match") }
-            if let why = judgePassword(password).refusal { throw VaultFailure.invalidInput(why) }
+            guard same else { throw TwofoldError.input(.passwordsDiffer) }
+            if let why = judgePassword(password).refusal { throw TwofoldError.input(.passwordRefused, why) }
             try await self.vault.changePassword(password)
             self.finish(self.recoveredFromPrevious)
         }
@@ -123,10 +123,10 @@ public final class UnlockModel {
         do {
             try await body()
         } catch is BiometricCancelled {
-        } catch VaultFailure.wrongCredential {
+        } catch TwofoldError.WrongCredential {
             error = mode == .recoveryKey ? "Wrong recovery key" : "Wrong password"
         } catch {
-            self.error = VaultFailure.from(error).message
+            self.error = TwofoldError.from(error).userMessage
         }
     }
 }

@@ -9,14 +9,14 @@ import kotlinx.coroutines.withContext
  * One code screen's list, kept by the core (`vault::codes`): which rows (search, group),
  * their order (favourites first, then the vault's order), hidden and revealed rows, HOTP codes
  * asked for, and [CodeRows.refreshInMs], the wait until something on screen changes. Calls
- * run on the vault's I/O dispatcher; failures are [VaultFailure]s ([VaultFailure.Locked] once
+ * run on the vault's I/O dispatcher; failures are [TwofoldException]s ([TwofoldException.Locked] once
  * the vault locks). Close it when the screen goes away.
  */
 class TwofoldCodes internal constructor(
     private val list: CodeList,
     private val io: CoroutineDispatcher,
 ) : AutoCloseable {
-    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { TwofoldVault.call(block) }
+    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { block() }
 
     /**
      * The visible rows at [nowMs] (wall clock): entries of [groupId] (null: all) matching
@@ -42,4 +42,4 @@ class TwofoldCodes internal constructor(
 }
 
 /** A code list over this vault (no search, all groups, codes shown). */
-fun TwofoldVault.codeList(): TwofoldCodes = TwofoldCodes(TwofoldVault.call { session.codeList() }, io)
+fun TwofoldVault.codeList(): TwofoldCodes = TwofoldCodes(session.codeList(), io)

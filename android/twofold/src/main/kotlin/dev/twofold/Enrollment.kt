@@ -15,14 +15,7 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
-private suspend fun <T> onIo(io: CoroutineDispatcher, block: () -> T): T =
-    withContext(io) {
-        try {
-            block()
-        } catch (e: TwofoldException) {
-            throw VaultFailure.from(e)
-        }
-    }
+private suspend fun <T> onIo(io: CoroutineDispatcher, block: () -> T): T = withContext(io) { block() }
 
 /**
  * QR decoding for transfer invites, frames and replies, done in the core (works without Play
@@ -46,11 +39,7 @@ object TwofoldQr {
 
     /** Modules of a QR code for drawing (invites, transfer frames, Google export codes). */
     fun matrix(text: String, correction: QrErrorCorrection = QrErrorCorrection.MEDIUM): QrMatrix =
-        try {
-            encodeQr(text, correction)
-        } catch (e: TwofoldException) {
-            throw VaultFailure.from(e)
-        }
+        encodeQr(text, correction)
 }
 
 /**

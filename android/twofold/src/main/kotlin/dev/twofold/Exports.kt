@@ -26,17 +26,15 @@ suspend fun TwofoldVault.saveExport(
     write: suspend (ByteArray) -> ByteArray,
 ): List<SkippedEntry> {
     val pending = withContext(io) {
-        TwofoldVault.call {
-            if (password == null) session.prepareExport(format, null, nowMs)
-            else password.useThenWipe { session.prepareExport(format, it, nowMs) }
-        }
+        if (password == null) session.prepareExport(format, null, nowMs)
+        else password.useThenWipe { session.prepareExport(format, it, nowMs) }
     }
     return pending.use { p ->
         val bytes = p.bytes()
         try {
             val back = write(bytes)
             try {
-                withContext(io) { TwofoldVault.call { p.confirm(back) } }
+                withContext(io) { p.confirm(back) }
             } finally {
                 back.fill(0)
             }

@@ -19,10 +19,10 @@ class FolderBackups(folder: BackupFolder, keep: Int = 10) : AutoCloseable {
 
     /**
      * Backs up [vault] now; null when a backup was running (it runs once more for this
-     * request and its caller reports the result). Failures are [VaultFailure]s.
+     * request and its caller reports the result). Failures are [TwofoldException]s.
      */
     suspend fun backupNow(vault: TwofoldVault, nowMs: Long = System.currentTimeMillis()): FolderBackupResult? =
-        withContext(vault.io) { TwofoldVault.call { inner.backupNow(vault.session, nowMs) } }
+        withContext(vault.io) { inner.backupNow(vault.session, nowMs) }
 
     override fun close() = inner.close()
 }

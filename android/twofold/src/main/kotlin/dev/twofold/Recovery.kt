@@ -22,20 +22,13 @@ class RevealedRecoveryCode(val code: CharArray, val used: Boolean, val usedAt: L
  * Never locked out, for one unlocked vault: recovery codes per account, restore drills,
  * the status screen, the security checkup, the exposure ledger and rotation. Every rule is
  * the core's; this class moves calls off the main thread, wipes the bytes it passes and
- * turns errors into [VaultFailure]s.
+ * turns errors into [TwofoldException]s.
  */
 class TwofoldCare(vault: TwofoldVault) {
     private val session = vault.session
     private val io: CoroutineDispatcher = vault.io
 
-    private suspend fun <T> onIo(block: () -> T): T =
-        withContext(io) {
-            try {
-                block()
-            } catch (e: TwofoldException) {
-                throw VaultFailure.from(e)
-            }
-        }
+    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { block() }
 
     /** Adds codes (UTF-8 bytes, wiped afterwards); all or nothing. Returns how many were new. */
     suspend fun addRecoveryCodes(entryId: String, codes: List<ByteArray>): Int =

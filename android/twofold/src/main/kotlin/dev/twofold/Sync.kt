@@ -20,14 +20,7 @@ import kotlinx.coroutines.withContext
 import java.io.File
 import java.io.IOException
 
-private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T =
-    withContext(io) {
-        try {
-            block()
-        } catch (e: TwofoldException) {
-            throw VaultFailure.from(e)
-        }
-    }
+private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T = withContext(io) { block() }
 
 private fun nowSeconds(): Long = System.currentTimeMillis() / 1000
 
@@ -35,7 +28,7 @@ private fun nowSeconds(): Long = System.currentTimeMillis() / 1000
  * Sync of one unlocked vault with the user's other devices, through a folder the app opens
  * ([storage]: a SAF tree on Android) or a WebDAV server the core reaches itself. The merge,
  * the checks of every file and the keys are the core's (`docs/sync-protocol.md`); this class
- * only moves calls off the main thread and turns errors into [VaultFailure]s.
+ * only moves calls off the main thread and turns errors into [TwofoldException]s.
  */
 class TwofoldSync(
     vault: TwofoldVault,

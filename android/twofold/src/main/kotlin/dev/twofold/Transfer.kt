@@ -13,14 +13,7 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.withContext
 
-private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T =
-    withContext(io) {
-        try {
-            block()
-        } catch (e: TwofoldException) {
-            throw VaultFailure.from(e)
-        }
-    }
+private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T = withContext(io) { block() }
 
 private fun nowSeconds(): Long = System.currentTimeMillis() / 1000
 

@@ -1,5 +1,6 @@
 package dev.twofold
 
+import dev.twofold.core.Missing
 import dev.twofold.core.AddResult
 import dev.twofold.core.BackupCheck
 import dev.twofold.core.BackupKey
@@ -35,7 +36,7 @@ import kotlinx.coroutines.withContext
 /**
  * The idiomatic Kotlin face of one vault. Every call runs on [io] (never the main thread:
  * key derivation takes a few hundred milliseconds, storage does fsyncs) and maps core errors
- * to [VaultFailure]. Byte arrays given as passwords, PINs or keys are zero-filled after use.
+ * to [TwofoldException]. Byte arrays given as passwords, PINs or keys are zero-filled after use.
  * Holds no logic of its own: decisions about secrets, formats and time are the core's.
  */
 class TwofoldVault private constructor(
@@ -55,34 +56,27 @@ class TwofoldVault private constructor(
             kdf: KdfSettings = dev.twofold.core.defaultKdf(),
             io: CoroutineDispatcher = Dispatchers.IO,
         ): Pair<TwofoldVault, String> = withContext(io) {
-            val session = call { password.useThenWipe { VaultSession.create(path, it, kdf, trust) } }
-            val recovery = session.takeRecoveryKey() ?: throw VaultFailure.Internal("no recovery key")
+            val session = password.useThenWipe { VaultSession.create(path, it, kdf, trust) }
+            val recovery = session.takeRecoveryKey() ?: throw TwofoldException.Internal("no recovery key after create")
             TwofoldVault(session, io) to recovery
         }
 
         /**
          * Opens an existing vault, locked. Files older than [trust]'s record, or not written with
-         * keys descending from it, are refused at unlock ([VaultFailure.RolledBack],
-         * [VaultFailure.Forged]); wrong PINs are counted there.
+         * keys descending from it, are refused at unlock ([TwofoldException.RolledBack],
+         * [TwofoldException.Forged]); wrong PINs are counted there.
          */
         suspend fun open(path: String, trust: TrustStore, io: CoroutineDispatcher = Dispatchers.IO): TwofoldVault =
-            withContext(io) { TwofoldVault(call { VaultSession.open(path, trust) }, io) }
+            withContext(io) { TwofoldVault(VaultSession.open(path, trust), io) }
 
         /**
          * What an otpauth URI (UTF-8 bytes, wiped after the call) holds — no secret — or
-         * [VaultFailure.InvalidInput] with the reason.
+         * [TwofoldException.InvalidInput] with the reason.
          */
-        fun previewUri(uri: ByteArray): UriPreview = call { uri.useThenWipe { parseOtpauthUri(it) } }
-
-        internal inline fun <T> call(block: () -> T): T =
-            try {
-                block()
-            } catch (e: TwofoldException) {
-                throw VaultFailure.from(e)
-            }
+        fun previewUri(uri: ByteArray): UriPreview = uri.useThenWipe { parseOtpauthUri(it) }
     }
 
-    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { call(block) }
+    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { block() }
 
     val isUnlocked: Boolean get() = session.isUnlocked()
 
@@ -119,8 +113,8 @@ class TwofoldVault private constructor(
      * the biometric prompt appears), hand the key to the core, wipe it.
      */
     suspend fun unlockWithPlatform(keystore: PlatformKeystore): UnlockResult {
-        val slot = platformSlots(keystore).firstOrNull() ?: throw VaultFailure.NotFound("No biometric slot")
-        val key = keystore.unwrap(slot.platformBlob ?: throw VaultFailure.Corrupt("Slot without blob"))
+        val slot = platformSlots(keystore).firstOrNull() ?: throw TwofoldException.NotFound(Missing.SLOT, "no biometric slot")
+        val key = keystore.unwrap(slot.platformBlob ?: throw TwofoldException.Corrupt("a platform slot without its wrapped key"))
         return unlockWithPlatformKey(slot.id, key)
     }
 
@@ -138,9 +132,9 @@ class TwofoldVault private constructor(
      */
     suspend fun unlockWithPin(pin: ByteArray, deviceKeystore: PlatformKeystore): UnlockResult {
         val slot = slots().firstOrNull { it.kind == SlotKind.PIN && it.platformAlias == deviceKeystore.alias }
-            ?: run { pin.fill(0); throw VaultFailure.NotFound("No PIN set up") }
+            ?: run { pin.fill(0); throw TwofoldException.NotFound(Missing.SLOT, "no PIN set up") }
         val deviceKey = try {
-            deviceKeystore.unwrap(slot.platformBlob ?: throw VaultFailure.Corrupt("Slot without blob"))
+            deviceKeystore.unwrap(slot.platformBlob ?: throw TwofoldException.Corrupt("a platform slot without its wrapped key"))
         } catch (e: Throwable) {
             pin.fill(0)
             throw e
@@ -243,7 +237,7 @@ class TwofoldVault private constructor(
     /**
      * Sets the clock offset from a [code] the service of entry [id] just accepted (and the
      * [nextCode] it accepted right after, when one code is ambiguous). Nothing changes when no
-     * single time step within ±[windowSeconds] (default 600) matches: [VaultFailure.InvalidInput].
+     * single time step within ±[windowSeconds] (default 600) matches: [TwofoldException.InvalidInput].
      */
     suspend fun calibrateFromAcceptedCode(
         id: String,
@@ -254,7 +248,7 @@ class TwofoldVault private constructor(
 
     /**
      * The printable recovery kit, made with the recovery key the user just typed (or the one
-     * [rotateRecoveryKey] just returned); a wrong key is [VaultFailure.WrongCredential] and no kit.
+     * [rotateRecoveryKey] just returned); a wrong key is [TwofoldException.WrongCredential] and no kit.
      * [use] gets the PDF or HTML bytes (a credential: hand them to the print or share sheet),
      * wiped when it returns.
      */
@@ -315,7 +309,7 @@ class TwofoldVault private constructor(
 
     /**
      * Restores a backup. One that cannot be authenticated ([BackupCheck.authenticated] false)
-     * fails with [VaultFailure.Unverified] unless [acceptUnverified] (the user confirmed).
+     * fails with [TwofoldException.Unverified] unless [acceptUnverified] (the user confirmed).
      */
     suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode, acceptUnverified: Boolean = false): RestoreResult =
         onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode, acceptUnverified) } }

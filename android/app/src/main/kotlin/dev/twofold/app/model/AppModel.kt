@@ -1,9 +1,10 @@
 package dev.twofold.app.model
 
+import dev.twofold.userMessage
 import dev.twofold.TwofoldVault
 import dev.twofold.core.AutoLock
 import dev.twofold.core.AutoLockAction
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.KdfSettings
 import dev.twofold.core.TrustStore
 import dev.twofold.core.defaultKdf
@@ -66,10 +67,10 @@ class AppModel(
     fun start(): Job = scope.launch {
         _route.value = try {
             Route.Locked(TwofoldVault.open(vaultPath, trust, io))
-        } catch (_: VaultFailure.NotFound) {
+        } catch (_: TwofoldException.NotFound) {
             Route.Onboarding
-        } catch (e: VaultFailure) {
-            Route.Failed(e.message ?: "The vault could not be opened")
+        } catch (e: TwofoldException) {
+            Route.Failed(e.userMessage)
         }
     }
 

@@ -1,11 +1,11 @@
 package dev.twofold.app.model
 
+import dev.twofold.userMessage
 import dev.twofold.FolderBackups
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.BackupCheck
 import dev.twofold.core.BackupFolder
-import dev.twofold.core.TwofoldException
 import dev.twofold.toWipedUtf8
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -81,12 +81,9 @@ class BackupModel(
             settings.lastBackup = BackupStatus(clock(), result.name, result.entryCount.toLong())
             settings.lastBackupError = null
             _state.value = load()
-        } catch (e: VaultFailure) {
-            settings.lastBackupError = e.message
-            _state.value = load()
         } catch (e: TwofoldException) {
-            // The folder could not be opened at all (the grant is gone).
-            settings.lastBackupError = VaultFailure.from(e).message
+            // Also when the folder could not be opened at all (the grant is gone).
+            settings.lastBackupError = e.userMessage
             _state.value = load()
         }
     }
@@ -105,10 +102,10 @@ class BackupModel(
         try {
             val result = check(bytes)
             _state.update { it.copy(busy = false, check = result) }
-        } catch (_: VaultFailure.WrongCredential) {
+        } catch (_: TwofoldException.WrongCredential) {
             _state.update { it.copy(busy = false, checkError = "Wrong password or recovery key for this backup") }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, checkError = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(busy = false, checkError = e.userMessage) }
         }
     }
 }

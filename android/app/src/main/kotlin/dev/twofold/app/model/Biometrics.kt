@@ -1,8 +1,11 @@
 package dev.twofold.app.model
 
+import dev.twofold.core.InputProblem
+import dev.twofold.core.Missing
+import dev.twofold.inputFailure
 import dev.twofold.PlatformKeystore
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.verifyPlatform
 import dev.twofold.core.SlotKind
 import dev.twofold.core.SlotView
@@ -13,14 +16,14 @@ import java.security.ProviderException
 
 /**
  * Runs one operation of a platform keystore so that whatever its crypto throws reaches the
- * models as a [VaultFailure] (or [BiometricCancelled]), never as an exception no model catches.
+ * models as a [TwofoldException] (or [BiometricCancelled]), never as an exception no model catches.
  * Android's keystore throws many kinds — `KeyPermanentlyInvalidatedException`,
  * `UserNotAuthenticatedException`, `InvalidKeyException`, `IllegalBlockSizeException`,
  * `AEADBadTagException`, `InvalidAlgorithmParameterException`, `UnrecoverableKeyException`,
  * `KeyStoreException`, `ProviderException`, `StrongBoxUnavailableException` — from key
  * generation, `KeyStore.load`, `Cipher.init` and `doFinal` alike.
  *
- * A key that cannot unwrap its slot ([unwrapping]) is [VaultFailure.PlatformKeyInvalidated]
+ * A key that cannot unwrap its slot ([unwrapping]) is [TwofoldException.PlatformKeyInvalidated]
  * whatever the reason: the password still opens the vault and biometrics can be set up again,
  * never a lock-out. A key that cannot be made or cannot wrap is a message to show.
  */
@@ -38,14 +41,11 @@ suspend fun <T> keystoreOperation(unwrapping: Boolean, block: suspend () -> T): 
         throw keystoreFailure(unwrapping, e)
     }
 
-private fun keystoreFailure(unwrapping: Boolean, cause: Exception): VaultFailure =
+private fun keystoreFailure(unwrapping: Boolean, cause: Exception): TwofoldException =
     if (unwrapping) {
-        VaultFailure.PlatformKeyInvalidated(cause)
+        TwofoldException.PlatformKeyInvalidated().apply { initCause(cause) }
     } else {
-        VaultFailure.InvalidInput(
-            "Biometric unlock could not be set up: this phone's keystore refused the key. Your password still works.",
-            cause,
-        )
+        inputFailure(InputProblem.KeystoreRefused, "the keystore refused the key", cause)
     }
 
 /** [keystore] with every failure mapped by [keystoreOperation]. */
@@ -73,7 +73,7 @@ suspend fun TwofoldVault.verifyWithBiometrics(keys: BiometricKeys) = verifyPlatf
 
 private suspend fun TwofoldVault.biometricKeystore(keys: BiometricKeys): PlatformKeystore {
     val alias = biometricSlots(keys).firstOrNull()?.platformAlias
-        ?: throw VaultFailure.NotFound("Biometric unlock is not set up on this phone")
+        ?: throw TwofoldException.NotFound(Missing.SLOT, "biometric unlock is not set up on this phone")
     return GuardedKeystore(keystoreOperation(unwrapping = true) { keys.forAlias(alias) })
 }
 

@@ -1,8 +1,9 @@
 package dev.twofold.app.model
 
+import dev.twofold.userMessage
 import dev.twofold.TwofoldCodes
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.codeList
 import dev.twofold.core.CodeRow
 import dev.twofold.core.CodeRows
@@ -102,10 +103,10 @@ class CodesModel(
                     val rows = refresh()
                     delay(rows.refreshInMs.toLong().coerceAtLeast(1))
                 }
-            } catch (_: VaultFailure.Locked) {
+            } catch (_: TwofoldException.Locked) {
                 // Locked: the unlock screen replaces this list.
-            } catch (e: VaultFailure) {
-                _state.update { it.copy(message = e.message) }
+            } catch (e: TwofoldException) {
+                _state.update { it.copy(message = e.userMessage) }
             }
         }
         ticker = job
@@ -254,8 +255,8 @@ class CodesModel(
     private suspend fun guarded(block: suspend () -> Unit) {
         try {
             block()
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(message = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(message = e.userMessage) }
         }
     }
 

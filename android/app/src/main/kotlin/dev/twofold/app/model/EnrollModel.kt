@@ -1,8 +1,9 @@
 package dev.twofold.app.model
 
+import dev.twofold.userMessage
 import dev.twofold.EnrollmentScanner
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.AddResult
 import dev.twofold.core.EntryInput
 import dev.twofold.core.ExportProgress
@@ -115,8 +116,8 @@ class EnrollModel(
         )
     }
 
-    private fun problem(e: VaultFailure) =
-        _state.update { it.copy(problems = (it.problems + (e.message ?: "Unreadable code")).distinct()) }
+    private fun problem(e: TwofoldException) =
+        _state.update { it.copy(problems = (it.problems + e.userMessage).distinct()) }
 
     /**
      * One camera frame's Y plane (called for every analysed frame; frames without a code are
@@ -126,7 +127,7 @@ class EnrollModel(
         withSession { s ->
             try {
                 s.scanner.scanLuma(width, height, rowStride, luma)?.let { if (s.current) took(s, it) }
-            } catch (e: VaultFailure) {
+            } catch (e: TwofoldException) {
                 if (s.current) problem(e)
             }
         }
@@ -139,8 +140,8 @@ class EnrollModel(
                 val r = s.scanner.scanImage(bytes)
                 if (!s.current) return@withSession
                 if (r == null) _state.update { it.copy(error = "No QR code found in this picture") } else took(s, r)
-            } catch (e: VaultFailure) {
-                if (s.current) _state.update { it.copy(error = e.message) }
+            } catch (e: TwofoldException) {
+                if (s.current) _state.update { it.copy(error = e.userMessage) }
             }
         }
     }
@@ -173,8 +174,8 @@ class EnrollModel(
                 // backups must hear of it either way.
                 onChanged()
                 if (s.current) _state.update { State(result = result) }
-            } catch (e: VaultFailure) {
-                if (s.current) _state.update { it.copy(busy = false, error = e.message) }
+            } catch (e: TwofoldException) {
+                if (s.current) _state.update { it.copy(busy = false, error = e.userMessage) }
             }
         }
     }
@@ -191,8 +192,8 @@ class EnrollModel(
                     try {
                         val r = s.scanner.scanText(bytes)
                         if (s.current) took(s, r)
-                    } catch (e: VaultFailure) {
-                        if (s.current) _state.update { it.copy(error = e.message) }
+                    } catch (e: TwofoldException) {
+                        if (s.current) _state.update { it.copy(error = e.userMessage) }
                     }
                 }
             } finally {
@@ -233,8 +234,8 @@ class EnrollModel(
             val added = vault.add(input, allowDuplicate)
             onChanged()
             if (s.current) _state.update { State(result = AddResult(listOf(added.id), emptyList())) }
-        } catch (e: VaultFailure) {
-            if (s.current) _state.update { it.copy(busy = false, error = e.message) }
+        } catch (e: TwofoldException) {
+            if (s.current) _state.update { it.copy(busy = false, error = e.userMessage) }
         }
     }
 
@@ -268,16 +269,16 @@ class EnrollModel(
                     problems = read.errors().map(::describe),
                 )
             }
-        } catch (_: VaultFailure.PasswordRequired) {
+        } catch (_: TwofoldException.PasswordRequired) {
             if (!s.current) return
             s.pendingFile = bytes
             _state.update { it.copy(busy = false, filePasswordNeeded = true) }
-        } catch (_: VaultFailure.WrongCredential) {
+        } catch (_: TwofoldException.WrongCredential) {
             if (!s.current) return
             s.pendingFile = bytes
             _state.update { it.copy(busy = false, filePasswordNeeded = true, error = "Wrong password for this file") }
-        } catch (e: VaultFailure) {
-            if (s.current) _state.update { it.copy(busy = false, error = e.message) }
+        } catch (e: TwofoldException) {
+            if (s.current) _state.update { it.copy(busy = false, error = e.userMessage) }
         }
     }
 

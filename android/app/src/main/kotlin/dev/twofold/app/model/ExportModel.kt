@@ -1,7 +1,10 @@
 package dev.twofold.app.model
 
+import dev.twofold.core.InputProblem
+import dev.twofold.inputFailure
+import dev.twofold.userMessage
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.ExportFormat
 import dev.twofold.core.ExportFormatInfo
 import dev.twofold.core.QrMatrix
@@ -29,7 +32,7 @@ class Reauthentication(private val vault: TwofoldVault, private val biometrics: 
     }
 
     suspend fun withBiometrics() {
-        val keys = biometrics ?: throw VaultFailure.NotFound("No biometric unlock on this phone")
+        val keys = biometrics ?: throw inputFailure(InputProblem.BiometricsUnavailable, "no biometric unlock on this phone")
         vault.verifyWithBiometrics(keys)
     }
 
@@ -55,10 +58,10 @@ class Reauthentication(private val vault: TwofoldVault, private val biometrics: 
             Outcome.Confirmed
         } catch (_: BiometricCancelled) {
             Outcome.Cancelled
-        } catch (_: VaultFailure.WrongCredential) {
+        } catch (_: TwofoldException.WrongCredential) {
             Outcome.Refused("Wrong password")
-        } catch (e: VaultFailure) {
-            Outcome.Refused(e.message ?: "Not confirmed")
+        } catch (e: TwofoldException) {
+            Outcome.Refused(e.userMessage)
         }
 }
 
@@ -143,11 +146,11 @@ class ExportModel(
                 _state.update { it.copy(busy = false, googleCodes = g.codes, skipped = g.skipped) }
                 return@launch
             }
-            val sink = write ?: throw VaultFailure.InvalidInput("Choose where to save the file")
+            val sink = write ?: throw inputFailure(InputProblem.NoDestination)
             val skipped = vault.saveExport(format, pw, clock(), sink)
             _state.update { it.copy(busy = false, skipped = skipped, saved = name) }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(busy = false, error = e.userMessage) }
         } catch (e: java.io.IOException) {
             _state.update { it.copy(busy = false, error = "The file could not be saved: ${e.message}") }
         } finally {

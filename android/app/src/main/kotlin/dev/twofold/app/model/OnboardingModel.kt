@@ -1,7 +1,8 @@
 package dev.twofold.app.model
 
+import dev.twofold.userMessage
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.KdfSettings
 import dev.twofold.core.TrustStore
 import dev.twofold.core.PasswordStrength
@@ -85,8 +86,8 @@ class OnboardingModel(
             vault = created
             recoveryKey = key
             _state.update { it.copy(step = Step.ShowRecoveryKey(key), busy = false, strength = null) }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(busy = false, error = e.userMessage) }
         }
     }
 
@@ -112,12 +113,12 @@ class OnboardingModel(
             val next = if (biometrics.usable()) Step.OfferBiometrics else Step.Done
             _state.update { it.copy(step = next, busy = false) }
             if (next == Step.Done) onDone(v)
-        } catch (e: VaultFailure.RecoveryKeyTypo) {
-            _state.update { it.copy(busy = false, error = e.message) }
-        } catch (_: VaultFailure.WrongCredential) {
+        } catch (e: TwofoldException.RecoveryKeyTypo) {
+            _state.update { it.copy(busy = false, error = e.userMessage) }
+        } catch (_: TwofoldException.WrongCredential) {
             _state.update { it.copy(busy = false, error = "That is not the recovery key shown before") }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(busy = false, error = e.userMessage) }
         }
     }
 
@@ -131,8 +132,8 @@ class OnboardingModel(
             finish(v)
         } catch (_: BiometricCancelled) {
             _state.update { it.copy(busy = false) }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(busy = false, error = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(busy = false, error = e.userMessage) }
         }
     }
 

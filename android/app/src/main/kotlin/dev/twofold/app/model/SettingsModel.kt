@@ -1,7 +1,10 @@
 package dev.twofold.app.model
 
+import dev.twofold.core.InputProblem
+import dev.twofold.inputFailure
+import dev.twofold.userMessage
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.PasswordStrength
 import dev.twofold.toWipedUtf8
 import kotlinx.coroutines.CoroutineDispatcher
@@ -72,8 +75,8 @@ class SettingsModel(
      * (a cancelled prompt leaves the old one working).
      */
     fun enableBiometrics(): Job = run {
-        val keys = biometrics ?: throw VaultFailure.NotFound("This phone has no biometric hardware")
-        if (!keys.usable()) throw VaultFailure.InvalidInput("Set up a fingerprint or face unlock in the phone's settings first")
+        val keys = biometrics ?: throw inputFailure(InputProblem.BiometricsUnavailable, "this phone has no biometric hardware")
+        if (!keys.usable()) throw inputFailure(InputProblem.BiometricsUnavailable, "no fingerprint or face enrolled")
         vault.enrollBiometrics(keys, "Biometric unlock")
         settings.biometricNeedsReenroll = false
         "Biometric unlock is on"
@@ -97,13 +100,10 @@ class SettingsModel(
         val newBytes = new.toWipedUtf8()
         return run {
             try {
-                if (!same) throw VaultFailure.InvalidInput("The new passwords do not match")
-                judgePassword(newBytes, io).refusal?.let { throw VaultFailure.InvalidInput(it) }
-                try {
-                    vault.unlockWithPassword(currentBytes)
-                } catch (_: VaultFailure.WrongCredential) {
-                    throw VaultFailure.InvalidInput("The current password is wrong")
-                }
+                if (!same) throw inputFailure(InputProblem.PasswordsDiffer)
+                judgePassword(newBytes, io).refusal?.let { throw inputFailure(InputProblem.PasswordRefused, it) }
+                // A wrong current password is `WrongCredential`, shown as such.
+                vault.unlockWithPassword(currentBytes)
                 vault.changePassword(newBytes)
                 "Password changed"
             } finally {
@@ -128,8 +128,8 @@ class SettingsModel(
             block()
         } catch (_: BiometricCancelled) {
             null
-        } catch (e: VaultFailure) {
-            e.message
+        } catch (e: TwofoldException) {
+            e.userMessage
         }
         _state.update { it.copy(busy = false, message = message) }
         load().join()

@@ -1,10 +1,11 @@
 package dev.twofold.app.model
 
+import dev.twofold.userMessage
 import dev.twofold.DeviceInvite
 import dev.twofold.JoiningDevice
 import dev.twofold.TwofoldSync
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.SyncConflict
 import dev.twofold.core.SyncJoinPreview
 import dev.twofold.core.SyncKeep
@@ -111,8 +112,8 @@ class SyncModel(
             try {
                 block(sync)
                 refresh(sync)
-            } catch (e: VaultFailure) {
-                _state.update { it.copy(error = e.message) }
+            } catch (e: TwofoldException) {
+                _state.update { it.copy(error = e.userMessage) }
                 runCatching { refresh(sync) }
             } finally {
                 _state.update { it.copy(busy = false) }
@@ -150,8 +151,8 @@ class SyncModel(
             joining = j
             settings.deviceName = deviceName
             _state.update { it.copy(join = Join(inviteText = j.inviteText()), error = null) }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(error = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(error = e.userMessage) }
         }
     }
 
@@ -170,8 +171,8 @@ class SyncModel(
                     ),
                 )
             }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(error = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(error = e.userMessage) }
         }
     }
 
@@ -215,8 +216,8 @@ class SyncModel(
         try {
             val code = inv.acceptReply(replyText)
             _state.update { it.copy(invite = it.invite?.copy(code = code)) }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(error = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(error = e.userMessage) }
         }
     }
 

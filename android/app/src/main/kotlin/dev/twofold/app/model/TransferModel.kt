@@ -1,9 +1,10 @@
 package dev.twofold.app.model
 
+import dev.twofold.userMessage
 import dev.twofold.IncomingTransfer
 import dev.twofold.OutgoingTransfer
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.AddResult
 import dev.twofold.core.EntryView
 import dev.twofold.core.ImportedPreview
@@ -84,7 +85,7 @@ class ReceiveModel(
             if (s.closed) return@withLock
             try {
                 s.transfer.reject()
-            } catch (_: VaultFailure) {
+            } catch (_: TwofoldException) {
             }
             s.close()
         }
@@ -107,8 +108,8 @@ class ReceiveModel(
                     val invite = t.inviteText()
                     if (s.current) _state.value = State(invite = invite, lanOffered = lanAddress() != null)
                 }
-            } catch (e: VaultFailure) {
-                if (gen == generation) _state.value = State(error = e.message)
+            } catch (e: TwofoldException) {
+                if (gen == generation) _state.value = State(error = e.userMessage)
             }
         }
     }
@@ -124,13 +125,13 @@ class ReceiveModel(
                 _state.update {
                     it.copy(progress = f.progress, error = null, confirmationCode = f.confirmationCode, reply = f.replyText, preview = f.preview)
                 }
-            } catch (_: VaultFailure.TransferExpired) {
+            } catch (_: TwofoldException.TransferExpired) {
                 if (s.current) _state.update { it.copy(expired = true, error = "This transfer code expired; show a new one") }
-            } catch (e: VaultFailure.TransferRejected) {
+            } catch (e: TwofoldException.TransferRejected) {
                 // A stray code (another session's, a normal account QR): say so, keep scanning.
-                if (s.current) _state.update { it.copy(error = e.message) }
-            } catch (e: VaultFailure) {
-                if (s.current) _state.update { it.copy(error = e.message) }
+                if (s.current) _state.update { it.copy(error = e.userMessage) }
+            } catch (e: TwofoldException) {
+                if (s.current) _state.update { it.copy(error = e.userMessage) }
             }
         }
     }
@@ -154,10 +155,10 @@ class ReceiveModel(
                 if (!s.current) return@withSession
                 _state.update { it.copy(busy = false, error = null) }
                 showReceived(s)
-            } catch (_: VaultFailure.TransferExpired) {
+            } catch (_: TwofoldException.TransferExpired) {
                 if (s.current) _state.update { it.copy(busy = false, expired = true, error = "This transfer code expired; show a new one") }
-            } catch (e: VaultFailure) {
-                if (s.current) _state.update { it.copy(busy = false, error = e.message) }
+            } catch (e: TwofoldException) {
+                if (s.current) _state.update { it.copy(busy = false, error = e.userMessage) }
             }
         }
     }
@@ -176,8 +177,8 @@ class ReceiveModel(
                     _state.update { it.copy(busy = false, result = r, error = null) }
                 }
                 s.close()
-            } catch (e: VaultFailure) {
-                if (s.current) _state.update { it.copy(busy = false, error = e.message) }
+            } catch (e: TwofoldException) {
+                if (s.current) _state.update { it.copy(busy = false, error = e.userMessage) }
             }
         }
     }
@@ -310,11 +311,11 @@ class SendModel(
                 frames?.cancel()
                 frames = null
                 _state.update { it.copy(confirmationCode = code, awaitingReply = false, frame = null, error = null) }
-            } catch (e: VaultFailure.TransferRejected) {
+            } catch (e: TwofoldException.TransferRejected) {
                 // Another sender reached the new phone, or a forged reply: say it plainly.
-                if (s.current) _state.update { it.copy(error = e.message) }
-            } catch (e: VaultFailure) {
-                if (s.current) _state.update { it.copy(error = e.message) }
+                if (s.current) _state.update { it.copy(error = e.userMessage) }
+            } catch (e: TwofoldException) {
+                if (s.current) _state.update { it.copy(error = e.userMessage) }
             }
         }
     }
@@ -347,9 +348,9 @@ class SendModel(
             frames = scope.launch {
                 t.frames(framesPerSecond).collect { f -> _state.update { it.copy(frame = f, framesShown = it.framesShown + 1) } }
             }
-        } catch (e: VaultFailure) {
+        } catch (e: TwofoldException) {
             // An invalid or expired invite: scan the new phone's code again.
-            if (gen == generation) _state.update { it.copy(busy = false, invite = null, error = e.message) }
+            if (gen == generation) _state.update { it.copy(busy = false, invite = null, error = e.userMessage) }
         }
     }
 
@@ -366,8 +367,8 @@ class SendModel(
             try {
                 val code = s.transfer.connectLan(timeoutMillis)
                 if (s.current) _state.update { it.copy(busy = false, confirmationCode = code, lanWaitingForMatch = true) }
-            } catch (e: VaultFailure) {
-                if (s.current) _state.update { it.copy(busy = false, error = e.message) }
+            } catch (e: TwofoldException) {
+                if (s.current) _state.update { it.copy(busy = false, error = e.userMessage) }
             }
         }
     }
@@ -380,8 +381,8 @@ class SendModel(
             try {
                 s.transfer.finishLan()
                 if (s.current) _state.update { it.copy(busy = false, lanWaitingForMatch = false, sent = true) }
-            } catch (e: VaultFailure) {
-                if (s.current) _state.update { it.copy(busy = false, lanWaitingForMatch = false, error = e.message) }
+            } catch (e: TwofoldException) {
+                if (s.current) _state.update { it.copy(busy = false, lanWaitingForMatch = false, error = e.userMessage) }
             }
         }
     }

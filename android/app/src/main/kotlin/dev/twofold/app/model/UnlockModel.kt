@@ -1,7 +1,10 @@
 package dev.twofold.app.model
 
+import dev.twofold.core.InputProblem
+import dev.twofold.inputFailure
+import dev.twofold.userMessage
 import dev.twofold.TwofoldVault
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.PasswordStrength
 import dev.twofold.toWipedUtf8
 import kotlinx.coroutines.CoroutineDispatcher
@@ -58,7 +61,7 @@ class UnlockModel(
         val keys = biometrics ?: return@attempt
         try {
             finish(vault.unlockWithBiometrics(keys).recoveredFromPrevious)
-        } catch (e: VaultFailure.PlatformKeyInvalidated) {
+        } catch (e: TwofoldException.PlatformKeyInvalidated) {
             settings.biometricNeedsReenroll = true
             _state.update {
                 it.copy(biometricAvailable = false, error = "Biometrics changed on this phone. Unlock with your password; you can then set up biometric unlock again.")
@@ -93,11 +96,11 @@ class UnlockModel(
         return attempt {
             if (!same) {
                 bytes.fill(0)
-                throw VaultFailure.InvalidInput("The passwords do not match")
+                throw inputFailure(InputProblem.PasswordsDiffer)
             }
             judgePassword(bytes, io).refusal?.let {
                 bytes.fill(0)
-                throw VaultFailure.InvalidInput(it)
+                throw inputFailure(InputProblem.PasswordRefused, it)
             }
             vault.changePassword(bytes)
             finish(_state.value.recoveredFromPrevious)
@@ -114,11 +117,11 @@ class UnlockModel(
         try {
             block()
         } catch (_: BiometricCancelled) {
-        } catch (e: VaultFailure.WrongCredential) {
+        } catch (e: TwofoldException.WrongCredential) {
             val what = if (_state.value.mode == Mode.RECOVERY_KEY) "recovery key" else "password"
             _state.update { it.copy(error = "Wrong $what") }
-        } catch (e: VaultFailure) {
-            _state.update { it.copy(error = e.message) }
+        } catch (e: TwofoldException) {
+            _state.update { it.copy(error = e.userMessage) }
         } finally {
             _state.update { it.copy(busy = false) }
         }

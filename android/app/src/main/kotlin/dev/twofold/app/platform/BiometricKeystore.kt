@@ -1,5 +1,7 @@
 package dev.twofold.app.platform
 
+import dev.twofold.core.InputProblem
+import dev.twofold.inputFailure
 import android.content.Context
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
@@ -12,7 +14,7 @@ import androidx.biometric.BiometricPrompt
 import androidx.core.content.ContextCompat
 import androidx.fragment.app.FragmentActivity
 import dev.twofold.PlatformKeystore
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.app.model.BiometricCancelled
 import dev.twofold.app.model.BiometricKeys
 import dev.twofold.app.model.keystoreOperation
@@ -69,8 +71,8 @@ class AndroidBiometricKeys(private val context: Context, private val activity: (
  * (blob = IV ‖ ciphertext ‖ tag); BiometricPrompt unlocks the Cipher through a CryptoObject.
  * [wrap] makes the key (a fresh alias each enrollment, so no other key is touched).
  *
- * Everything the keystore throws becomes a [VaultFailure]: a key that cannot unwrap is
- * [VaultFailure.PlatformKeyInvalidated] (password, then re-enrollment), a key that cannot be
+ * Everything the keystore throws becomes a [TwofoldException]: a key that cannot unwrap is
+ * [TwofoldException.PlatformKeyInvalidated] (password, then re-enrollment), a key that cannot be
  * made says so ([keystoreOperation]).
  */
 class BiometricKeystore(override val alias: String, private val activity: () -> FragmentActivity?) : PlatformKeystore {
@@ -115,16 +117,16 @@ class BiometricKeystore(override val alias: String, private val activity: () -> 
     }
 
     override suspend fun unwrap(blob: ByteArray): ByteArray {
-        if (blob.size <= IV_BYTES) throw VaultFailure.Corrupt("The biometric slot is damaged")
+        if (blob.size <= IV_BYTES) throw TwofoldException.Corrupt("The biometric slot is damaged")
         val cipher = keystoreOperation(unwrapping = true) {
             withContext(Dispatchers.IO) {
                 try {
-                    val key = androidKeyStore().getKey(alias, null) as? SecretKey ?: throw VaultFailure.PlatformKeyInvalidated()
+                    val key = androidKeyStore().getKey(alias, null) as? SecretKey ?: throw TwofoldException.PlatformKeyInvalidated()
                     Cipher.getInstance("AES/GCM/NoPadding").apply {
                         init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, blob, 0, IV_BYTES))
                     }
                 } catch (e: KeyPermanentlyInvalidatedException) {
-                    throw VaultFailure.PlatformKeyInvalidated(e)
+                    throw TwofoldException.PlatformKeyInvalidated().apply { initCause(e) }
                 }
             }
         }
@@ -136,7 +138,7 @@ class BiometricKeystore(override val alias: String, private val activity: () -> 
 
     /** Shows BiometricPrompt bound to [cipher]; returns the cipher once the user authenticated. */
     private suspend fun prompt(cipher: Cipher, title: String): Cipher {
-        val host = activity() ?: throw VaultFailure.Internal("No screen to show the biometric prompt on")
+        val host = activity() ?: throw TwofoldException.Internal("No screen to show the biometric prompt on")
         return withContext(Dispatchers.Main) {
             // BiometricPrompt silently ignores a request once the activity saved its state
             // (the app went to the background): the wait would never end. Treat it as a cancel;
@@ -146,7 +148,7 @@ class BiometricKeystore(override val alias: String, private val activity: () -> 
                 val callback = object : BiometricPrompt.AuthenticationCallback() {
                     override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
                         val c = result.cryptoObject?.cipher
-                        if (c == null) cont.resumeWithException(VaultFailure.Internal("The prompt returned no cipher"))
+                        if (c == null) cont.resumeWithException(TwofoldException.Internal("The prompt returned no cipher"))
                         else cont.resume(c)
                     }
 
@@ -154,7 +156,7 @@ class BiometricKeystore(override val alias: String, private val activity: () -> 
                         val e = when (errorCode) {
                             BiometricPrompt.ERROR_USER_CANCELED, BiometricPrompt.ERROR_NEGATIVE_BUTTON,
                             BiometricPrompt.ERROR_CANCELED -> BiometricCancelled()
-                            else -> VaultFailure.InvalidInput("$errString. Use your password.")
+                            else -> inputFailure(InputProblem.SystemPrompt, errString.toString())
                         }
                         cont.resumeWithException(e)
                     }
@@ -171,7 +173,7 @@ class BiometricKeystore(override val alias: String, private val activity: () -> 
                     prompt.authenticate(info, BiometricPrompt.CryptoObject(cipher))
                 } catch (e: IllegalArgumentException) {
                     // The prompt refuses this cipher or these authenticators on this phone.
-                    cont.resumeWithException(VaultFailure.InvalidInput("This phone cannot show the biometric prompt. Use your password."))
+                    cont.resumeWithException(inputFailure(InputProblem.BiometricsUnavailable, "this phone cannot show the biometric prompt"))
                 }
                 cont.invokeOnCancellation { prompt.cancelAuthentication() }
             }

@@ -1,5 +1,7 @@
 package dev.twofold.app.platform
 
+import dev.twofold.core.InputProblem
+import dev.twofold.inputFailure
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
@@ -8,7 +10,7 @@ import androidx.biometric.BiometricPrompt
 import androidx.core.content.ContextCompat
 import androidx.fragment.app.FragmentActivity
 import dev.twofold.PlatformKeystore
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.app.model.BiometricCancelled
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.suspendCancellableCoroutine
@@ -81,9 +83,9 @@ class DeviceCredentialKeystore(override val alias: String, private val activity:
     }
 
     override suspend fun unwrap(blob: ByteArray): ByteArray {
-        if (blob.size <= IV_BYTES) throw VaultFailure.Corrupt("The PIN slot is damaged")
+        if (blob.size <= IV_BYTES) throw TwofoldException.Corrupt("The PIN slot is damaged")
         val cipher = keystoreCall(unwrapping = true) {
-            val key = keyStore.getKey(alias, null) as? SecretKey ?: throw VaultFailure.PlatformKeyInvalidated()
+            val key = keyStore.getKey(alias, null) as? SecretKey ?: throw TwofoldException.PlatformKeyInvalidated()
             Cipher.getInstance("AES/GCM/NoPadding").apply {
                 init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, blob, 0, IV_BYTES))
             }
@@ -93,7 +95,7 @@ class DeviceCredentialKeystore(override val alias: String, private val activity:
     }
 
     /**
-     * Keystore failures of any kind become [VaultFailure]s the models handle: a key that
+     * Keystore failures of any kind become [TwofoldException]s the models handle: a key that
      * cannot unwrap is invalidated (password, then a new PIN), one that cannot be made says so.
      */
     private suspend fun <T> keystoreCall(unwrapping: Boolean, block: () -> T): T =
@@ -105,7 +107,7 @@ class DeviceCredentialKeystore(override val alias: String, private val activity:
     }
 
     private suspend fun prompt(cipher: Cipher, title: String): Cipher {
-        val host = activity() ?: throw VaultFailure.Internal("No screen to show the lock-screen prompt on")
+        val host = activity() ?: throw TwofoldException.Internal("No screen to show the lock-screen prompt on")
         return withContext(Dispatchers.Main) {
             // BiometricPrompt silently ignores a request once the activity saved its state
             // (the app went to the background): the wait would never end. Treat it as a cancel;
@@ -115,14 +117,14 @@ class DeviceCredentialKeystore(override val alias: String, private val activity:
                 val callback = object : BiometricPrompt.AuthenticationCallback() {
                     override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
                         val c = result.cryptoObject?.cipher
-                        if (c == null) cont.resumeWithException(VaultFailure.Internal("The prompt returned no cipher"))
+                        if (c == null) cont.resumeWithException(TwofoldException.Internal("The prompt returned no cipher"))
                         else cont.resume(c)
                     }
 
                     override fun onAuthenticationError(errorCode: Int, errString: CharSequence) {
                         val e = when (errorCode) {
                             BiometricPrompt.ERROR_USER_CANCELED, BiometricPrompt.ERROR_CANCELED -> BiometricCancelled()
-                            else -> VaultFailure.InvalidInput("$errString. Use your password.")
+                            else -> inputFailure(InputProblem.SystemPrompt, errString.toString())
                         }
                         cont.resumeWithException(e)
                     }

@@ -49,7 +49,7 @@ import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.text.input.VisualTransformation
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.viewinterop.AndroidView
-import dev.twofold.VaultFailure
+import dev.twofold.core.TwofoldException
 import dev.twofold.core.QrMatrix
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.runBlocking
@@ -190,7 +190,7 @@ fun QrCamera(onText: (String) -> Unit, modifier: Modifier = Modifier) {
         val text = try {
             // Already on CameraX's analysis executor: decode right here.
             runBlocking { TwofoldQr.decodeLuma(w, h, stride, luma, Dispatchers.Unconfined) }
-        } catch (_: VaultFailure) {
+        } catch (_: TwofoldException) {
             null
         }
         if (text != null) mainExecutor.execute { latest(text) }
