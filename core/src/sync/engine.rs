@@ -476,6 +476,52 @@ pub(crate) fn ensure_epoch(
     Ok((epoch, true))
 }
 
+/// The one file a device that learnt it was removed still writes: when it changed the roster
+/// since its last file (it removed a device while it was still a member, concurrently with its
+/// own removal), that revocation must reach the others, or they would compute the members
+/// from fewer statements than this device holds and disagree (sync-protocol.md §6.3). The
+/// file goes out under the newest epoch this device holds, without a rotation; the others
+/// refuse its body (`revoked-writer`) but take the revocations of its clear header, as any
+/// device does from any file of the group.
+fn last_word(
+    state: &mut SyncState,
+    now: i64,
+    rng: &dyn RandomSource,
+) -> Result<Option<(String, Vec<u8>)>, SyncError> {
+    if !state.unpublished {
+        return Ok(None);
+    }
+    let me = state.me();
+    let signed_a_revocation = state.statements.iter().any(|s| {
+        matches!(
+            s.open_statement(&state.group),
+            Some(Statement::Revoke { by, .. }) if by == me
+        )
+    });
+    let Some(epoch) = state.epochs.keys().max_by_key(|e| e.n).copied() else {
+        return Ok(None);
+    };
+    state.unpublished = false;
+    if !signed_a_revocation {
+        return Ok(None);
+    }
+    state.generation = state.generation.saturating_add(1);
+    let bytes = seal_snapshot(state, epoch, now, rng)?;
+    state.seen.insert(
+        KeyBytesPub(me),
+        SeenState {
+            generation: state.generation,
+            digest: file::digest(&bytes),
+            received_at: now,
+            written_at: now,
+        },
+    );
+    Ok(Some((
+        file::file_name(state.my_tag(), state.generation),
+        bytes,
+    )))
+}
+
 /// Seals this device's snapshot of generation `state.generation`.
 fn seal_snapshot(
     state: &SyncState,
@@ -696,9 +742,10 @@ fn merge_step(
         state.revoked = true;
         state.warnings = warnings;
         state.last_sync = Some(now);
+        let publish = last_word(state, now, rng)?;
         return Ok(Merged {
             report: SyncReport::default(),
-            publish: None,
+            publish,
             own: facts.own,
             revoked: true,
         });
@@ -982,6 +1029,9 @@ pub fn sync_with(
         Ok(merged)
     })?;
     if merged.revoked {
+        if let Some((name, bytes)) = &merged.publish {
+            storage.write(name, bytes)?;
+        }
         return Err(SyncError::Revoked);
     }
     let mut report = merged.report;
