@@ -711,9 +711,24 @@ fn a_cycle_of_three_concurrent_revocations_converges() {
         Err(e) => panic!("{e:?}"),
     };
     let phone = &devices[0];
+    let state = sync::state_of(&phone.session).unwrap();
+    assert!(state.revoked, "the phone knows it was removed");
+    // The last file is written once: further syncs of the removed phone write nothing.
+    let storage = MemoryStorage::new();
+    phone.tick(1000);
+    assert!(matches!(
+        sync::sync(&phone.session, &storage),
+        Err(sync::SyncError::Revoked)
+    ));
+    assert_eq!(
+        sync::state_of(&phone.session).unwrap().generation,
+        state.generation,
+        "a removed device writes one last file, not one per sync"
+    );
     assert!(
-        sync::state_of(&phone.session).unwrap().revoked,
-        "the phone knows it was removed"
+        storage.names().is_empty(),
+        "nothing written: {:?}",
+        storage.names()
     );
     for d in &devices[1..] {
         let issuers: Vec<String> = d
