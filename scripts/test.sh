@@ -48,7 +48,7 @@ fi
 # --- Rust ---------------------------------------------------------------------------------
 # No incremental caches: a test run builds each crate once, and the caches cost 2 GB of disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-disk() { echo "   disk: $(df -h . | awk 'NR == 2 {print $4 " free of " $2}'), target/ $(du -sh target 2>/dev/null | cut -f1)"; }
+disk() { echo "   at ${SECONDS}s — disk: $(df -h . | awk 'NR == 2 {print $4 " free of " $2}'), target/ $(du -sh target 2>/dev/null | cut -f1)"; }
 disk
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -88,6 +88,7 @@ bash tests/kotlin/run.sh 2>&1 | tee "$kotlin_log"
 kotlin_passed=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$kotlin_log" | tail -1 | cut -d' ' -f1)
 
 # --- fuzz targets, each briefly -------------------------------------------------------------
+disk
 echo "== fuzz targets (cargo-fuzz, ${FUZZ_SECONDS:-5} s each)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-5}" bash scripts/fuzz.sh
 disk
