@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use crate::crypto;
 use crate::interop::ImportedEntry;
-use crate::limits::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN, SORT_STEP};
+use crate::limits::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN, MAX_RECOVERY_CODES, SORT_STEP};
 use crate::otp::{self, OtpKind};
 use crate::secret::Secret;
 use crate::vault::model::{
@@ -248,6 +248,13 @@ struct Checked {
 
 fn check_new(n: &NewEntry) -> Result<Checked, InputError> {
     n.kind.validate()?;
+    // Counted before they are joined, so a hostile list costs no more than a good one.
+    if n.recovery_codes.len() > MAX_RECOVERY_CODES {
+        return Err(codes::RecoveryCodeError::TooMany {
+            max: MAX_RECOVERY_CODES,
+        }
+        .into());
+    }
     let mut list = Vec::new();
     codes::merge_into(&mut list, &n.recovery_codes);
     codes::check_list(&list)?;
@@ -759,7 +766,11 @@ impl VaultContent {
                             report.unchanged += 1;
                         }
                     } else if let Some(i) = index.same_account(&self.entries, &b.kind, &b.secret) {
-                        keep_highest_counter(&mut self.entries[i], b);
+                        // The same account under another id (scanned again on a new
+                        // phone): its recovery codes join as they do for an import.
+                        let v = &mut self.entries[i];
+                        keep_highest_counter(v, b);
+                        codes::merge_within_limit(&mut v.recovery_codes, &b.recovery_codes);
                         report.unchanged += 1;
                     } else {
                         if self.entries.len() >= MAX_ENTRIES {

@@ -4,9 +4,10 @@
 //!
 //! Rules in one place: what a code may look like ([`check_code`]), when two codes are the same
 //! ([`same_code`]: ignoring case, spaces and hyphens), how two lists join ([`merge_into`]: a
-//! set by text, used = either, the earliest date) and how a block of them is found in another
-//! app's note ([`split_note`]).
+//! set by [`same_code`], used = either, the earliest date) and how a block of them is found
+//! in another app's note ([`split_note`]).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -99,12 +100,23 @@ pub fn check_code(text: &str) -> Result<String, RecoveryCodeError> {
 }
 
 /// The form two codes are compared in: lower case, without spaces and hyphens ("ABCD-EFGH"
-/// is "abcd efgh").
-fn canonical(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
+/// is "abcd efgh"). Wiped when dropped, like the code.
+#[derive(PartialEq, Eq, Hash)]
+struct Canonical(String);
+
+impl Drop for Canonical {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+fn canonical(text: &str) -> Canonical {
+    Canonical(
+        text.chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect(),
+    )
 }
 
 /// Whether two code texts name the same code.
@@ -129,55 +141,72 @@ pub fn check_list(codes: &[RecoveryCode]) -> Result<(), RecoveryCodeError> {
 
 /// Adds new codes (typed or read from a file) to a list: each is checked, codes the list has
 /// already (or given twice) are skipped. All or nothing: any malformed code, or more than
-/// [`MAX_RECOVERY_CODES`] in all, refuses the whole call. Returns how many were added.
+/// [`MAX_RECOVERY_CODES`] in all, refuses the whole call. Returns how many were added. Linear
+/// in the input, which may be as long as a hostile paste.
 pub fn add_to(list: &mut Vec<RecoveryCode>, texts: &[String]) -> Result<usize, RecoveryCodeError> {
+    let mut seen: HashSet<Canonical> = list.iter().map(|c| canonical(&c.code)).collect();
     let mut fresh: Vec<RecoveryCode> = Vec::new();
     for t in texts {
         let code = RecoveryCode::new(t)?;
-        if !list
-            .iter()
-            .chain(&fresh)
-            .any(|c| same_code(&c.code, &code.code))
-        {
+        if seen.insert(canonical(&code.code)) {
+            if list.len() + fresh.len() >= MAX_RECOVERY_CODES {
+                return Err(RecoveryCodeError::TooMany {
+                    max: MAX_RECOVERY_CODES,
+                });
+            }
             fresh.push(code);
         }
-    }
-    if list.len() + fresh.len() > MAX_RECOVERY_CODES {
-        return Err(RecoveryCodeError::TooMany {
-            max: MAX_RECOVERY_CODES,
-        });
     }
     let n = fresh.len();
     list.extend(fresh);
     Ok(n)
 }
 
-/// Marks the code matching `text` used at `now` (a code used already keeps its date).
+/// Marks the code matching `text` used at `now` (a code used already keeps its date). A list
+/// from before codes were joined by [`same_code`] may hold one code in two spellings: both
+/// are spent.
 pub fn mark_used(list: &mut [RecoveryCode], text: &str, now: i64) -> Result<(), RecoveryCodeError> {
-    let code = list
-        .iter_mut()
-        .find(|c| same_code(&c.code, text))
-        .ok_or(RecoveryCodeError::Unknown)?;
-    if !code.used {
-        code.used = true;
-        code.used_at = Some(now);
+    let wanted = canonical(text);
+    let mut found = false;
+    for code in list.iter_mut().filter(|c| canonical(&c.code) == wanted) {
+        found = true;
+        if !code.used {
+            code.used = true;
+            code.used_at = Some(now);
+        }
     }
-    Ok(())
+    if found {
+        Ok(())
+    } else {
+        Err(RecoveryCodeError::Unknown)
+    }
 }
 
-/// Joins `other` into `list`: a set by code text; used if either says so, with the earliest
-/// known date. Commutative, associative and idempotent as a set (the order is `list`'s, then
-/// `other`'s new codes).
+/// Joins `other` into `list`: a set of codes as [`same_code`] compares them; used if either
+/// says so, with the earliest known date; of two spellings of one code the smaller text is
+/// kept, so the result is the same whichever list comes first. Commutative, associative and
+/// idempotent as a set (the order is `list`'s, then `other`'s new codes). Codes of `list`
+/// that are one code already are joined too.
 pub fn merge_into(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) {
-    for o in other {
-        match list.iter_mut().find(|c| c.code == o.code) {
-            Some(c) => {
+    let mut joined: Vec<RecoveryCode> = Vec::with_capacity(list.len() + other.len());
+    let mut index: HashMap<Canonical, usize> = HashMap::new();
+    for o in list.drain(..).chain(other.iter().cloned()) {
+        match index.get(&canonical(&o.code)) {
+            Some(&i) => {
+                let c = &mut joined[i];
+                if o.code < c.code {
+                    c.code.clone_from(&o.code);
+                }
                 c.used |= o.used;
                 c.used_at = earliest(c.used_at, o.used_at);
             }
-            None => list.push(o.clone()),
+            None => {
+                index.insert(canonical(&o.code), joined.len());
+                joined.push(o);
+            }
         }
     }
+    *list = joined;
 }
 
 /// [`merge_into`] when the joined list stays within [`MAX_RECOVERY_CODES`]; otherwise
