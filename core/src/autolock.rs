@@ -93,8 +93,13 @@ impl AutoLock {
     /// passed: when in doubt, lock).
     fn due(&self, now_ms: i64) -> bool {
         match self.background {
+            // A span too long for the arithmetic has passed any delay.
             Some((since, ms)) => {
-                now_ms < since || u64::try_from(now_ms - since).unwrap_or(u64::MAX) >= ms
+                now_ms < since
+                    || now_ms
+                        .checked_sub(since)
+                        .and_then(|d| u64::try_from(d).ok())
+                        .is_none_or(|d| d >= ms)
             }
             None => false,
         }
@@ -114,9 +119,13 @@ impl AutoLock {
         lock
     }
 
-    /// The vault was locked (by the user or the rule): nothing is pending.
+    /// The vault was locked (by the user or the rule): nothing is pending, and no picker
+    /// keeps a grace any more — its answer needs an unlock anyway, and a picker whose
+    /// "closed" never came (its screen went away while it was shown) must not lengthen
+    /// every later delay.
     pub fn locked(&mut self) {
         self.background = None;
+        self.pickers_open = 0;
     }
 }
 
