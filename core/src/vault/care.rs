@@ -222,6 +222,16 @@ impl Default for CheckupSettings {
 
 /// Longest threshold in days (ten years).
 pub const MAX_DAYS: u32 = 3650;
+/// Largest HOTP look-ahead (codes).
+pub const MAX_HOTP_LOOK_AHEAD: u32 = 1000;
+
+/// Whether an important issuer's name can be kept (trimmed): non-empty, within the name
+/// limit, no control characters.
+fn issuer_ok(trimmed: &str) -> bool {
+    !trimmed.is_empty()
+        && trimmed.chars().count() <= MAX_NAME_LEN
+        && !trimmed.chars().any(char::is_control)
+}
 
 impl CheckupSettings {
     /// Every value in range; issuers trimmed, non-empty, within the name limit.
@@ -236,34 +246,62 @@ impl CheckupSettings {
                 return Err(bad(&format!("the {name} must be 1 to {MAX_DAYS} days")));
             }
         }
-        if !(1..=1000).contains(&self.hotp_look_ahead) {
-            return Err(bad("the HOTP look-ahead must be 1 to 1000 codes"));
+        if !(1..=MAX_HOTP_LOOK_AHEAD).contains(&self.hotp_look_ahead) {
+            return Err(bad(&format!(
+                "the HOTP look-ahead must be 1 to {MAX_HOTP_LOOK_AHEAD} codes"
+            )));
         }
         if self.important_issuers.len() > MAX_IMPORTANT_ISSUERS {
             return Err(bad(&format!(
                 "at most {MAX_IMPORTANT_ISSUERS} important issuers"
             )));
         }
-        let mut issuers: Vec<String> = Vec::new();
-        for i in &self.important_issuers {
-            let t = i.trim();
-            if t.is_empty() || t.chars().count() > MAX_NAME_LEN || t.chars().any(char::is_control) {
-                return Err(InputError::NameTooLong {
-                    field: crate::vault::NameField::Issuer,
-                    max: MAX_NAME_LEN,
-                }
-                .into());
+        if self.important_issuers.iter().any(|i| !issuer_ok(i.trim())) {
+            return Err(InputError::NameTooLong {
+                field: crate::vault::NameField::Issuer,
+                max: MAX_NAME_LEN,
             }
-            if !issuers
-                .iter()
-                .any(|x| crate::vault::model::fold(x) == crate::vault::model::fold(t))
-            {
-                issuers.push(t.to_owned());
-            }
+            .into());
         }
-        self.important_issuers = issuers;
+        self.important_issuers = distinct_issuers(&self.important_issuers);
         Ok(self)
     }
+
+    /// The settings brought into range, as [`checked`](Self::checked) would accept them:
+    /// each threshold clamped, issuers that cannot be kept dropped, the rest trimmed,
+    /// deduplicated and at most [`MAX_IMPORTANT_ISSUERS`] (for settings read from a file,
+    /// which no one can be asked to correct).
+    pub fn clamped(mut self) -> Self {
+        for v in [
+            &mut self.backup_max_age_days,
+            &mut self.drill_interval_days,
+            &mut self.unused_days,
+        ] {
+            *v = (*v).clamp(1, MAX_DAYS);
+        }
+        self.hotp_look_ahead = self.hotp_look_ahead.clamp(1, MAX_HOTP_LOOK_AHEAD);
+        let kept: Vec<String> = self
+            .important_issuers
+            .iter()
+            .filter(|i| issuer_ok(i.trim()))
+            .cloned()
+            .collect();
+        let mut issuers = distinct_issuers(&kept);
+        issuers.truncate(MAX_IMPORTANT_ISSUERS);
+        self.important_issuers = issuers;
+        self
+    }
+}
+
+/// Trimmed, the first of each name as [`crate::vault::model::fold`] compares them.
+fn distinct_issuers(names: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(|i| i.trim())
+        .filter(|t| seen.insert(crate::vault::model::fold(t)))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// An HOTP counter as it was when the account's code was last used.
@@ -322,11 +360,68 @@ impl CareState {
                 }),
             }
         }
+        self.trim_exposures();
+    }
+
+    /// Past [`MAX_EXPOSURES`], drops the records touched longest ago.
+    fn trim_exposures(&mut self) {
         if self.exposures.len() > MAX_EXPOSURES {
             self.exposures.sort_by_key(|x| std::cmp::Reverse(x.last_at));
             self.exposures.truncate(MAX_EXPOSURES);
             self.exposures.sort_by_key(|x| x.first_at);
         }
+    }
+
+    /// The state as read from a vault body, held to the limits this module keeps when it
+    /// writes: one ledger record per entry and way (joined: the earliest first date, the
+    /// latest last date, the counts added) and at most [`MAX_EXPOSURES`]; the newest
+    /// [`MAX_DRILLS`] drills; settings brought into range ([`CheckupSettings::clamped`]);
+    /// one HOTP use per account still in `content`. A body written by this version is
+    /// unchanged; one written by another writer (a newer version, a damaged tool) costs no
+    /// more to use than the limits allow, and keeps every record that fits.
+    pub fn within_limits(mut self, content: &crate::vault::VaultContent) -> Self {
+        let mut at: std::collections::HashMap<(EntryId, ExposureWay), usize> =
+            std::collections::HashMap::new();
+        let mut exposures: Vec<Exposure> = Vec::new();
+        for x in std::mem::take(&mut self.exposures) {
+            match at.get(&(x.entry, x.way)) {
+                Some(&i) => {
+                    let o = &mut exposures[i];
+                    o.first_at = o.first_at.min(x.first_at);
+                    o.last_at = o.last_at.max(x.last_at);
+                    o.count = o.count.saturating_add(x.count);
+                }
+                None => {
+                    at.insert((x.entry, x.way), exposures.len());
+                    exposures.push(x);
+                }
+            }
+        }
+        self.exposures = exposures;
+        self.trim_exposures();
+        if self.drills.len() > MAX_DRILLS {
+            let excess = self.drills.len() - MAX_DRILLS;
+            self.drills.drain(..excess);
+        }
+        self.settings = self.settings.clamped();
+        let live: std::collections::HashSet<EntryId> =
+            content.entries.iter().map(|e| e.id).collect();
+        let mut hotp: std::collections::HashMap<EntryId, usize> = std::collections::HashMap::new();
+        let mut used: Vec<HotpUse> = Vec::new();
+        for h in std::mem::take(&mut self.hotp_used) {
+            if !live.contains(&h.entry) {
+                continue;
+            }
+            match hotp.get(&h.entry) {
+                Some(&i) => used[i].counter = used[i].counter.max(h.counter),
+                None => {
+                    hotp.insert(h.entry, used.len());
+                    used.push(h);
+                }
+            }
+        }
+        self.hotp_used = used;
+        self
     }
 
     /// Forgets an entry's exposures (its secret was rotated).
