@@ -701,7 +701,8 @@ impl VaultContent {
         raised
     }
 
-    /// Restores a backup's content into this one; an HOTP counter never goes back. The caller
+    /// Restores a backup's content into this one; an HOTP counter never goes back, nor does a
+    /// recovery code marked used become unused. The caller
     /// checked the backup's settings. A restore that would exceed [`MAX_ENTRIES`] fails (run
     /// it on a copy, as the session does, to change nothing).
     pub fn restore(
@@ -721,6 +722,8 @@ impl VaultContent {
                 for e in &mut entries {
                     if let Some(prev) = old_index.find(&old, e).map(|i| &old[i]) {
                         keep_highest_counter(e, prev);
+                        // Like a counter, a spent recovery code never comes back unused.
+                        codes::keep_used_marks(&mut e.recovery_codes, &prev.recovery_codes);
                         if same_content(e, prev) {
                             report.unchanged += 1
                         } else {

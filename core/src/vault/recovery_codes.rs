@@ -209,6 +209,23 @@ pub fn merge_into(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) {
     *list = joined;
 }
 
+/// Marks used the codes of `list` that `other` knows as used (with the earliest date), adding
+/// none: a code spent once stays spent, whatever older copy of the list comes back (a
+/// restore that replaces the vault's entries with a backup's).
+pub fn keep_used_marks(list: &mut [RecoveryCode], other: &[RecoveryCode]) {
+    let used: HashMap<Canonical, Option<i64>> = other
+        .iter()
+        .filter(|c| c.used)
+        .map(|c| (canonical(&c.code), c.used_at))
+        .collect();
+    for c in list.iter_mut() {
+        if let Some(at) = used.get(&canonical(&c.code)) {
+            c.used = true;
+            c.used_at = earliest(c.used_at, *at);
+        }
+    }
+}
+
 /// [`merge_into`] when the joined list stays within [`MAX_RECOVERY_CODES`]; otherwise
 /// `list` is left as it is. Returns whether it joined.
 pub fn merge_within_limit(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) -> bool {
