@@ -395,19 +395,27 @@ pub fn drill_bytes(
     let (content, _) = session.snapshot()?;
     let d = diff(&content, &opened.content);
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    let record = session.record_drill(DrillRecord {
-        at: 0,
-        credential: match credential {
-            BackupCredential::Password(_) => DrillCredential::Password,
-            BackupCredential::RecoveryKey(_) => DrillCredential::RecoveryKey,
+    let key = match credential {
+        BackupCredential::RecoveryKey(k) => Some(*k),
+        BackupCredential::Password(_) => None,
+    };
+    let record = session.record_drill(
+        DrillRecord {
+            at: 0,
+            credential: match credential {
+                BackupCredential::Password(_) => DrillCredential::Password,
+                BackupCredential::RecoveryKey(_) => DrillCredential::RecoveryKey,
+            },
+            file: name.chars().take(crate::limits::MAX_NAME_LEN).collect(),
+            backup_made_at: opened.created_at,
+            entries: count(opened.content.live_entries().len()),
+            missing: count(d.missing.len()),
+            changed: count(d.changed.len()),
+            extra: count(d.extra.len()),
         },
-        file: name.chars().take(crate::limits::MAX_NAME_LEN).collect(),
-        backup_made_at: opened.created_at,
-        entries: count(opened.content.live_entries().len()),
-        missing: count(d.missing.len()),
-        changed: count(d.changed.len()),
-        extra: count(d.extra.len()),
-    })?;
+        authenticated,
+        key,
+    )?;
     Ok(DrillReport {
         record,
         diff: d,

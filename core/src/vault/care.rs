@@ -431,17 +431,24 @@ impl CareState {
         before - self.exposures.len()
     }
 
-    /// Records a drill that opened its backup.
-    pub fn record_drill(&mut self, drill: DrillRecord) {
-        if drill.credential == DrillCredential::RecoveryKey {
+    /// Records a drill that opened its backup. Only a backup shown to be made with this
+    /// vault's current keys (`authenticated`) becomes the newest verified backup: the date
+    /// of any other is the word of whoever wrote the file (a slot is only a public key, so
+    /// anyone can make a file the user's credential opens). The recovery key counts as
+    /// confirmed only when the key typed is the vault's current one (`key_is_current`), not
+    /// one rotated away since the backup was made.
+    pub fn record_drill(&mut self, drill: DrillRecord, authenticated: bool, key_is_current: bool) {
+        if drill.credential == DrillCredential::RecoveryKey && key_is_current {
             self.recovery_key_confirmed_at = Some(drill.at);
         }
-        self.note_verified(VerifiedBackup {
-            made_at: drill.backup_made_at,
-            verified_at: drill.at,
-            how: BackupCheck::Drill,
-            entries: drill.entries,
-        });
+        if authenticated {
+            self.note_verified(VerifiedBackup {
+                made_at: drill.backup_made_at,
+                verified_at: drill.at,
+                how: BackupCheck::Drill,
+                entries: drill.entries,
+            });
+        }
         self.drills.push(drill);
         if self.drills.len() > MAX_DRILLS {
             let excess = self.drills.len() - MAX_DRILLS;
@@ -564,20 +571,24 @@ mod tests {
     fn drills_are_bounded_and_the_recovery_key_counts_as_confirmed() {
         let mut c = CareState::default();
         for at in 0..(MAX_DRILLS as i64 + 5) {
-            c.record_drill(DrillRecord {
-                at,
-                credential: if at == 3 {
-                    DrillCredential::RecoveryKey
-                } else {
-                    DrillCredential::Password
+            c.record_drill(
+                DrillRecord {
+                    at,
+                    credential: if at == 3 {
+                        DrillCredential::RecoveryKey
+                    } else {
+                        DrillCredential::Password
+                    },
+                    file: "b.twfb".into(),
+                    backup_made_at: at,
+                    entries: 1,
+                    missing: 0,
+                    changed: 0,
+                    extra: 0,
                 },
-                file: "b.twfb".into(),
-                backup_made_at: at,
-                entries: 1,
-                missing: 0,
-                changed: 0,
-                extra: 0,
-            });
+                true,
+                true,
+            );
         }
         assert_eq!(c.drills.len(), MAX_DRILLS);
         assert_eq!(c.recovery_key_confirmed_at, Some(3));
