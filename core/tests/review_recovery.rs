@@ -1564,3 +1564,108 @@ fn a_hostile_note_in_an_import_yields_at_most_the_limit_and_nothing_else_breaks(
         .unwrap();
     assert_eq!(s.recovery_codes(mail.id).unwrap().len(), 2);
 }
+
+/// A backup planted in the backup folder by someone who never held a credential: the
+/// genuine backup's header (its slots' public keys are public), every slot wrapping the
+/// planter's own master key, endorsements stripped, signed by the planter, claiming to be
+/// made far in the future, holding nothing.
+fn planted_backup(genuine: &[u8]) -> Vec<u8> {
+    let rng = SystemRandom::new();
+    let mut header = cut(genuine).header;
+    let mk = twofold_core::crypto::random_key(&rng).unwrap();
+    let planter = SigningKey::generate(&rng).unwrap();
+    let vault_id = header.vault_id;
+    for slot in &mut header.slots {
+        container::wrap_master_key(container::BACKUP_MAGIC, &vault_id, slot, &mk, &rng).unwrap();
+        slot.endorsement = None;
+    }
+    header.succession = None;
+    header.signers = vec![planter.public()];
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        content: &'a VaultContent,
+        created_at: i64,
+    }
+    let body = rmp_serde::to_vec_named(&Body {
+        content: &VaultContent::new(),
+        created_at: T0 + 100 * 365 * 24 * 3600 * 1000,
+    })
+    .unwrap();
+    container::seal_file(
+        container::BACKUP_MAGIC,
+        &header,
+        &mk,
+        &body,
+        &[&planter],
+        &rng,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_drill_of_a_backup_that_cannot_be_shown_to_be_ours_proves_nothing_about_backups() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, clock) = manual_clock(T0);
+    let (s, key) = create_in(
+        &dir.path().join("vault.twofold"),
+        VaultEnv {
+            clock,
+            ..VaultEnv::default()
+        },
+    );
+    let a = s
+        .add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
+        .unwrap();
+    let genuine = dir.path().join("twofold-20251009-000000.twfb");
+    backup::create_backup(&s, &genuine, &fast_backup()).unwrap();
+    let real = s.care().unwrap().backup.unwrap();
+    let kinds = |s: &VaultSession| -> Vec<&'static str> {
+        checkup::run(s).unwrap().iter().map(|f| f.kind).collect()
+    };
+    // A planted "backup from the future" opens with the recovery key and the password (a
+    // slot is only a public key) but is not authenticated; a drill on it must not become
+    // the newest verified backup, or the checkup would never again say that accounts
+    // changed since the last backup.
+    let planted = dir.path().join("twofold-20991231-235959.twfb");
+    std::fs::write(&planted, planted_backup(&std::fs::read(&genuine).unwrap())).unwrap();
+    for credential in [
+        BackupCredential::RecoveryKey(&key),
+        BackupCredential::Password(b"backup password"),
+    ] {
+        let r = backup::drill(&s, &planted, &credential).unwrap();
+        assert!(!r.authenticated);
+        assert_eq!(
+            s.care().unwrap().backup.unwrap(),
+            real,
+            "not a verified backup"
+        );
+    }
+    t.fetch_add(60_000, std::sync::atomic::Ordering::SeqCst);
+    s.update_entry(
+        a.id,
+        twofold_core::vault::EntryUpdate {
+            note: Some("changed after the backup".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(kinds(&s).contains(&"backup-stale"), "{:?}", kinds(&s));
+
+    // An old backup drilled with a recovery key that was rotated since: the drill opened it,
+    // but the key the user holds opens nothing new, so it is not "confirmed".
+    let s2_dir = tempfile::tempdir().unwrap();
+    let (s2, old_key) = vault_in(s2_dir.path());
+    s2.add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
+        .unwrap();
+    let old = s2_dir.path().join("old.twfb");
+    backup::create_backup(&s2, &old, &fast_backup()).unwrap();
+    let _new_key = s2.rotate_recovery_key().unwrap();
+    let r = backup::drill(&s2, &old, &BackupCredential::RecoveryKey(&old_key)).unwrap();
+    assert_eq!(r.record.credential, DrillCredential::RecoveryKey);
+    assert_eq!(
+        s2.care().unwrap().recovery_key_confirmed_at,
+        None,
+        "a revoked recovery key is not the vault's"
+    );
+    assert!(kinds(&s2).contains(&"recovery-key-unconfirmed"));
+}
