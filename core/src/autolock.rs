@@ -71,7 +71,9 @@ impl AutoLock {
         Some(u64::try_from(secs).unwrap_or(0).saturating_mul(1000))
     }
 
-    /// The app went to the background at `now_ms` (monotonic).
+    /// The app went to the background at `now_ms` (monotonic). Told again before it came
+    /// back (a lifecycle event repeated), the app left at the first time: the delay is not
+    /// restarted, and what is left of it is returned (or `LockNow` when nothing is).
     pub fn backgrounded(&mut self, now_ms: i64) -> OnBackground {
         match self.effective_ms() {
             None => {
@@ -83,8 +85,15 @@ impl AutoLock {
                 OnBackground::LockNow
             }
             Some(ms) => {
-                self.background = Some((now_ms, ms));
-                OnBackground::LockAfter(ms)
+                let since = self.background.map_or(now_ms, |(since, _)| since);
+                self.background = Some((since, ms));
+                if self.due(now_ms) {
+                    self.background = None;
+                    return OnBackground::LockNow;
+                }
+                // Not due: `since <= now_ms` and less than `ms` has passed.
+                let passed = u64::try_from(now_ms - since).unwrap_or(0);
+                OnBackground::LockAfter(ms - passed)
             }
         }
     }

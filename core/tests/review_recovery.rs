@@ -1237,6 +1237,14 @@ fn a_picker_whose_close_never_came_keeps_no_grace_once_the_vault_locked() {
         OnBackground::LockNow,
         "the user's delay again"
     );
+    // Told twice that the app left, without a return between: the delay is not restarted.
+    let mut a = AutoLock::new(60);
+    assert_eq!(a.backgrounded(0), OnBackground::LockAfter(60_000));
+    assert_eq!(a.backgrounded(50_000), OnBackground::LockAfter(10_000));
+    assert!(a.foregrounded(60_000), "locked 60 s after it first left");
+    a.locked();
+    a.backgrounded(0);
+    assert_eq!(a.backgrounded(70_000), OnBackground::LockNow);
     // Many unmatched opens do not overflow, and closes never go below zero.
     let mut a = AutoLock::new(30);
     for _ in 0..100_000 {
@@ -1307,7 +1315,16 @@ mod autolock_property {
                                 prop_assert!(delay >= 0);
                                 let bound = delay.max(PICKER_GRACE_SECS) * 1000;
                                 prop_assert!(ms as i64 <= bound, "{ms} > {bound}");
-                                Some((now, ms as i64))
+                                // Told twice: the time it first left stands, and the
+                                // bound holds from then.
+                                Some(match left {
+                                    Some((since, _)) => {
+                                        let total = ms as i64 + (now - since);
+                                        prop_assert!(total <= bound, "{total} > {bound} since the app left");
+                                        (since, total)
+                                    }
+                                    None => (now, ms as i64),
+                                })
                             }
                         };
                     }
