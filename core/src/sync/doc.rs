@@ -1144,9 +1144,9 @@ impl Doc {
                 return Err("an entry with over-long names or notes");
             }
             if e.recovery.len() > 16 * crate::limits::MAX_RECOVERY_CODES
-                || e.recovery.keys().any(|c| {
-                    crate::vault::recovery_codes::check_code(c).as_deref() != Ok(c.as_str())
-                })
+                || e.recovery
+                    .keys()
+                    .any(|c| !crate::vault::recovery_codes::is_stored_form(c))
             {
                 return Err("an entry with recovery codes a vault cannot hold");
             }

@@ -85,18 +85,32 @@ pub enum RecoveryCodeError {
 /// characters.
 pub fn check_code(text: &str) -> Result<String, RecoveryCodeError> {
     let t = text.trim();
+    match problem(t) {
+        Some(e) => Err(e),
+        None => Ok(t.to_owned()),
+    }
+}
+
+/// What is wrong with a trimmed code, if anything (no copy of the code is made).
+fn problem(t: &str) -> Option<RecoveryCodeError> {
     if t.is_empty() {
-        return Err(RecoveryCodeError::Empty);
+        return Some(RecoveryCodeError::Empty);
     }
     if t.chars().any(char::is_control) {
-        return Err(RecoveryCodeError::ControlCharacter);
+        return Some(RecoveryCodeError::ControlCharacter);
     }
     if t.chars().count() > MAX_RECOVERY_CODE_LEN {
-        return Err(RecoveryCodeError::TooLong {
+        return Some(RecoveryCodeError::TooLong {
             max: MAX_RECOVERY_CODE_LEN,
         });
     }
-    Ok(t.to_owned())
+    None
+}
+
+/// Whether `text` is a code as stored ([`check_code`] gives it back unchanged), checked
+/// without copying it.
+pub fn is_stored_form(text: &str) -> bool {
+    text.trim() == text && problem(text).is_none()
 }
 
 /// The form two codes are compared in: lower case, without spaces and hyphens ("ABCD-EFGH"
@@ -132,7 +146,10 @@ pub fn check_list(codes: &[RecoveryCode]) -> Result<(), RecoveryCodeError> {
         });
     }
     for c in codes {
-        if check_code(&c.code)? != c.code {
+        if let Some(e) = problem(c.code.trim()) {
+            return Err(e);
+        }
+        if c.code.trim() != c.code {
             return Err(RecoveryCodeError::ControlCharacter);
         }
     }
@@ -195,7 +212,10 @@ pub fn merge_into(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) {
             Some(&i) => {
                 let c = &mut joined[i];
                 if o.code < c.code {
-                    c.code.clone_from(&o.code);
+                    // Wiped first: a longer text would move the string, leaving the old
+                    // bytes in freed memory.
+                    c.code.zeroize();
+                    c.code.push_str(&o.code);
                 }
                 c.used |= o.used;
                 c.used_at = earliest(c.used_at, o.used_at);
