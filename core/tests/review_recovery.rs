@@ -1686,3 +1686,124 @@ fn a_drill_of_a_backup_that_cannot_be_shown_to_be_ours_proves_nothing_about_back
     );
     assert!(kinds(&s2).contains(&"recovery-key-unconfirmed"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Freed memory: what the recovery-code rules copy is wiped before it is freed.
+// ---------------------------------------------------------------------------------------
+
+/// The allocator of this test binary: passes everything to the system allocator, and on the
+/// thread that asks for it, looks into every block before it is freed (or moved by a
+/// realloc) for a marker, counting the blocks that still hold it.
+mod freed {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Watching;
+
+    thread_local! {
+        static NEEDLE: Cell<Option<&'static [u8]>> = const { Cell::new(None) };
+        static FOUND: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn needle() -> Option<&'static [u8]> {
+        NEEDLE.try_with(Cell::get).ok().flatten()
+    }
+
+    /// # Safety
+    /// `p` points to `len` readable bytes.
+    unsafe fn look(p: *const u8, len: usize) {
+        if let Some(n) = needle() {
+            // SAFETY: the caller's block, still allocated.
+            let block = unsafe { std::slice::from_raw_parts(p, len) };
+            if block.windows(n.len()).any(|w| w == n) {
+                let _ = FOUND.try_with(|f| f.set(f.get() + 1));
+            }
+        }
+    }
+
+    // SAFETY: every call is forwarded to `System` with the same arguments; blocks are only
+    // read, while still allocated.
+    unsafe impl GlobalAlloc for Watching {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+            unsafe {
+                look(p, layout.size());
+                System.dealloc(p, layout)
+            }
+        }
+        unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            if needle().is_none() {
+                return unsafe { System.realloc(p, layout, new_size) };
+            }
+            // Watching: always move, so the old block is looked at like any freed one.
+            unsafe {
+                let new = System.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+                if !new.is_null() {
+                    std::ptr::copy_nonoverlapping(p, new, layout.size().min(new_size));
+                    look(p, layout.size());
+                    System.dealloc(p, layout);
+                }
+                new
+            }
+        }
+    }
+
+    /// How many freed blocks held `marker` while `f` ran on this thread.
+    pub fn blocks_left_holding(marker: &'static [u8], f: impl FnOnce()) -> usize {
+        FOUND.with(|c| c.set(0));
+        NEEDLE.with(|c| c.set(Some(marker)));
+        f();
+        NEEDLE.with(|c| c.set(None));
+        FOUND.with(Cell::get)
+    }
+}
+
+#[global_allocator]
+static WATCHING: freed::Watching = freed::Watching;
+
+#[test]
+fn recovery_code_copies_are_wiped_before_they_are_freed() {
+    const MARK: &[u8] = b"Qz7Kx9Wm2";
+    let texts = |v: &[&str]| -> zeroize::Zeroizing<Vec<String>> {
+        zeroize::Zeroizing::new(v.iter().map(|s| s.to_string()).collect())
+    };
+    // Adding, checking, comparing, spending and joining codes.
+    let n = freed::blocks_left_holding(MARK, || {
+        let mut list = Vec::new();
+        let typed = texts(&["  Qz7Kx9Wm2-1  ", "qz7kx9wm2 1", "Qz7Kx9Wm2-2"]);
+        codes::add_to(&mut list, &typed).unwrap();
+        codes::check_list(&list).unwrap();
+        assert!(codes::same_code("Qz7Kx9Wm2-1", "qz7kx9wm2 1"));
+        codes::mark_used(&mut list, "qz7kx9wm2-2", 5).unwrap();
+        let mut other = vec![code(
+            "Qz7Kx9Wm2-1xxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            true,
+            Some(1),
+        )];
+        other.push(code("Qz7Kx9Wm2 1", true, Some(3)));
+        codes::merge_into(&mut other, &list);
+        codes::keep_used_marks(&mut list, &other);
+        drop((list, other, typed));
+    });
+    assert_eq!(n, 0, "freed blocks still held a recovery code");
+    // Reading a transfer payload that carries one.
+    let mut a = account("GitHub");
+    a.recovery_codes = vec![code("Qz7Kx9Wm2-3", false, None)];
+    let plain = payload::encode_with(
+        &TransferPayload {
+            version: 2,
+            created_at: T0,
+            entries: vec![a],
+        },
+        false,
+    );
+    let n = freed::blocks_left_holding(MARK, || {
+        let p = payload::decode(&plain).unwrap();
+        assert_eq!(p.entries[0].recovery_codes.len(), 1);
+        drop(p);
+    });
+    assert_eq!(n, 0, "decoding a payload left a copy of its recovery code");
+    drop(plain);
+}
