@@ -1645,18 +1645,35 @@ fn a_drill_of_a_backup_that_cannot_be_shown_to_be_ours_proves_nothing_about_back
     // changed since the last backup.
     let planted = dir.path().join("twofold-20991231-235959.twfb");
     std::fs::write(&planted, planted_backup(&std::fs::read(&genuine).unwrap())).unwrap();
+    let care = s.care().unwrap();
     for credential in [
         BackupCredential::RecoveryKey(&key),
         BackupCredential::Password(b"backup password"),
     ] {
         let r = backup::drill(&s, &planted, &credential).unwrap();
         assert!(!r.authenticated);
+        assert_eq!(r.record.entries, 0, "the report says what the file holds");
+        assert_eq!(s.care().unwrap(), care, "nothing recorded");
         assert_eq!(
             s.care().unwrap().backup.unwrap(),
             real,
             "not a verified backup"
         );
     }
+    let k = kinds(&s);
+    assert!(
+        k.contains(&"drill-none"),
+        "a planted file is no drill: {k:?}"
+    );
+    assert!(k.contains(&"recovery-key-unconfirmed"), "{k:?}");
+    // The genuine backup drills as before.
+    let r = backup::drill(&s, &genuine, &BackupCredential::RecoveryKey(&key)).unwrap();
+    assert!(r.authenticated);
+    let k = kinds(&s);
+    assert!(
+        !k.contains(&"drill-none") && !k.contains(&"recovery-key-unconfirmed"),
+        "{k:?}"
+    );
     t.fetch_add(60_000, std::sync::atomic::Ordering::SeqCst);
     s.update_entry(
         a.id,
@@ -1676,15 +1693,27 @@ fn a_drill_of_a_backup_that_cannot_be_shown_to_be_ours_proves_nothing_about_back
         .unwrap();
     let old = s2_dir.path().join("old.twfb");
     backup::create_backup(&s2, &old, &fast_backup()).unwrap();
-    let _new_key = s2.rotate_recovery_key().unwrap();
+    let new_key = s2.rotate_recovery_key().unwrap();
     let r = backup::drill(&s2, &old, &BackupCredential::RecoveryKey(&old_key)).unwrap();
     assert_eq!(r.record.credential, DrillCredential::RecoveryKey);
+    // (It still authenticates: the vault keeps its older signing keys in the header.)
+    assert!(r.authenticated);
+    assert_eq!(s2.care().unwrap().drills.len(), 1, "the drill itself counts");
     assert_eq!(
         s2.care().unwrap().recovery_key_confirmed_at,
         None,
         "a revoked recovery key is not the vault's"
     );
     assert!(kinds(&s2).contains(&"recovery-key-unconfirmed"));
+    // A current backup does not open with the old key; with the new one the drill counts.
+    let new = s2_dir.path().join("new.twfb");
+    backup::create_backup(&s2, &new, &fast_backup()).unwrap();
+    assert!(matches!(
+        backup::drill(&s2, &new, &BackupCredential::RecoveryKey(&old_key)),
+        Err(VaultError::WrongCredential)
+    ));
+    backup::drill(&s2, &new, &BackupCredential::RecoveryKey(&new_key)).unwrap();
+    assert!(!kinds(&s2).contains(&"recovery-key-unconfirmed"));
 }
 
 // ---------------------------------------------------------------------------------------

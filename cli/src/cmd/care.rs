@@ -263,9 +263,14 @@ pub fn drill(g: &Global, args: &DrillArgs) -> CliResult {
         );
     }
     if !report.authenticated {
-        println!("  Note: this backup cannot be shown to be made with this vault's current keys.");
+        println!(
+            "  NOT recorded: this backup cannot be shown to be made with this vault's current \
+             keys (someone may have put it there, or it predates a password or key change). \
+             Make a new backup and drill that one."
+        );
+    } else {
+        println!("Recorded in the vault.");
     }
-    println!("Recorded in the vault.");
     Ok(())
 }
 

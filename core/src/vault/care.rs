@@ -431,24 +431,21 @@ impl CareState {
         before - self.exposures.len()
     }
 
-    /// Records a drill that opened its backup. Only a backup shown to be made with this
-    /// vault's current keys (`authenticated`) becomes the newest verified backup: the date
-    /// of any other is the word of whoever wrote the file (a slot is only a public key, so
-    /// anyone can make a file the user's credential opens). The recovery key counts as
-    /// confirmed only when the key typed is the vault's current one (`key_is_current`), not
-    /// one rotated away since the backup was made.
-    pub fn record_drill(&mut self, drill: DrillRecord, authenticated: bool, key_is_current: bool) {
+    /// Records a drill that opened a backup shown to be made with this vault's current keys
+    /// (the caller records no other: the date and content of any other file are the word
+    /// of whoever wrote it, since a slot is only a public key). The backup becomes the newest
+    /// verified one; the recovery key counts as confirmed only when the key typed is the
+    /// vault's current one (`key_is_current`).
+    pub fn record_drill(&mut self, drill: DrillRecord, key_is_current: bool) {
         if drill.credential == DrillCredential::RecoveryKey && key_is_current {
             self.recovery_key_confirmed_at = Some(drill.at);
         }
-        if authenticated {
-            self.note_verified(VerifiedBackup {
-                made_at: drill.backup_made_at,
-                verified_at: drill.at,
-                how: BackupCheck::Drill,
-                entries: drill.entries,
-            });
-        }
+        self.note_verified(VerifiedBackup {
+            made_at: drill.backup_made_at,
+            verified_at: drill.at,
+            how: BackupCheck::Drill,
+            entries: drill.entries,
+        });
         self.drills.push(drill);
         if self.drills.len() > MAX_DRILLS {
             let excess = self.drills.len() - MAX_DRILLS;
@@ -586,7 +583,6 @@ mod tests {
                     changed: 0,
                     extra: 0,
                 },
-                true,
                 true,
             );
         }

@@ -184,15 +184,12 @@ impl VaultSession {
         })
     }
 
-    /// Records a restore drill that opened its backup (the drill's `at` is set to now).
-    /// `authenticated`: the backup was shown to be made with this vault's current keys (only
-    /// then is it the newest verified backup); `key`: the recovery key the drill used, which
-    /// confirms the vault's recovery key only if it is the current one
-    /// ([`CareState::record_drill`]).
+    /// Records a restore drill that opened a backup made with this vault's current keys (the
+    /// drill's `at` is set to now). `key`: the recovery key the drill used, which confirms
+    /// the vault's recovery key only if it is the current one ([`CareState::record_drill`]).
     pub fn record_drill(
         &self,
         mut drill: DrillRecord,
-        authenticated: bool,
         key: Option<&crate::vault::RecoveryKey>,
     ) -> Result<DrillRecord, VaultError> {
         let key_is_current = match key {
@@ -201,7 +198,7 @@ impl VaultSession {
         };
         self.mutate_care(|_, care, now| {
             drill.at = now;
-            care.record_drill(drill.clone(), authenticated, key_is_current);
+            care.record_drill(drill.clone(), key_is_current);
             Ok(drill)
         })
     }
