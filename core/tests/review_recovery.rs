@@ -1698,7 +1698,11 @@ fn a_drill_of_a_backup_that_cannot_be_shown_to_be_ours_proves_nothing_about_back
     assert_eq!(r.record.credential, DrillCredential::RecoveryKey);
     // (It still authenticates: the vault keeps its older signing keys in the header.)
     assert!(r.authenticated);
-    assert_eq!(s2.care().unwrap().drills.len(), 1, "the drill itself counts");
+    assert_eq!(
+        s2.care().unwrap().drills.len(),
+        1,
+        "the drill itself counts"
+    );
     assert_eq!(
         s2.care().unwrap().recovery_key_confirmed_at,
         None,
@@ -1835,4 +1839,27 @@ fn recovery_code_copies_are_wiped_before_they_are_freed() {
     });
     assert_eq!(n, 0, "decoding a payload left a copy of its recovery code");
     drop(plain);
+}
+
+#[test]
+fn a_drill_records_a_plain_file_name_whatever_the_provider_calls_the_file() {
+    // A document provider's display name is chosen by whoever owns the folder.
+    let dir = tempfile::tempdir().unwrap();
+    let (s, key) = vault_in(dir.path());
+    s.add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
+        .unwrap();
+    let file = dir.path().join("b.twfb");
+    backup::create_backup(&s, &file, &fast_backup()).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let hostile = format!(
+        "../../shared/\u{1b}[2J\u{1b}]0;owned\u{7}b\nackup.twfb{}",
+        "x".repeat(5000)
+    );
+    let r =
+        backup::drill_bytes(&s, &bytes, &hostile, &BackupCredential::RecoveryKey(&key)).unwrap();
+    let name = &r.record.file;
+    assert!(name.starts_with("[2J]0;ownedbackup.twfb"), "{name:?}");
+    assert!(!name.chars().any(char::is_control) && !name.contains('/'));
+    assert!(name.chars().count() <= twofold_core::limits::MAX_NAME_LEN);
+    assert_eq!(s.care().unwrap().last_drill().unwrap().file, *name);
 }

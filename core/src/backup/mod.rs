@@ -409,7 +409,7 @@ pub fn drill_bytes(
             BackupCredential::Password(_) => DrillCredential::Password,
             BackupCredential::RecoveryKey(_) => DrillCredential::RecoveryKey,
         },
-        file: name.chars().take(crate::limits::MAX_NAME_LEN).collect(),
+        file: record_name(name),
         backup_made_at: opened.created_at,
         entries: count(opened.content.live_entries().len()),
         missing: count(d.missing.len()),
@@ -430,6 +430,19 @@ pub fn drill_bytes(
         diff: d,
         authenticated,
     })
+}
+
+/// What a drill record calls the file: the last component of the name the app or the file
+/// system gave (a document provider's display name is whatever the folder's owner chose),
+/// without control characters, at most [`crate::limits::MAX_NAME_LEN`] characters.
+fn record_name(name: &str) -> String {
+    name.rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(crate::limits::MAX_NAME_LEN)
+        .collect()
 }
 
 fn verify_bytes(bytes: &[u8], sealed: &Sealed, content: &VaultContent) -> Result<(), VaultError> {
