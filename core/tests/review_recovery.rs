@@ -212,7 +212,7 @@ fn hostile_care(real: &[Id]) -> CareState {
             backup_max_age_days: 0,
             drill_interval_days: u32::MAX,
             unused_days: 0,
-            hotp_look_ahead: 0,
+            hotp_look_ahead: u32::MAX,
             recovery_codes: RecoveryCodesPolicy::All,
             important_issuers: (0..(20 * MAX_IMPORTANT_ISSUERS))
                 .map(|i| format!("Issuer\u{1}{i}"))
@@ -280,6 +280,27 @@ fn a_crafted_care_section_opens_bounded_and_no_entry_is_lost_on_the_next_save() 
     let findings = checkup::run(&s).unwrap();
     assert!(findings.iter().any(|f| f.kind == "exposed"), "{findings:?}");
     s.care_status().unwrap();
+    // A rotation of the HOTP account searches the look-ahead for the typed code: at most
+    // the limit, not the four billion codes the file asks for.
+    let new_hotp = OtpKind::Hotp {
+        algorithm: twofold_core::Algorithm::Sha1,
+        digits: 6,
+        counter: 0,
+    };
+    assert_eq!(
+        s.rotate_entry(
+            b.id,
+            new_hotp,
+            Secret::from_base32("KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU").unwrap(),
+            "not a code",
+        )
+        .unwrap_err(),
+        VaultError::InvalidInput(InputError::RotationCodeMismatch)
+    );
+    assert_eq!(
+        s.care().unwrap().settings.hotp_look_ahead,
+        twofold_core::vault::care::MAX_HOTP_LOOK_AHEAD
+    );
     // Recording into it and an ordinary change both save, and nothing else is lost.
     s.record_exposure(&[a.id], ExposureWay::UriShown).unwrap();
     let c = s
