@@ -1884,3 +1884,34 @@ fn a_drill_records_a_plain_file_name_whatever_the_provider_calls_the_file() {
     assert!(name.chars().count() <= twofold_core::limits::MAX_NAME_LEN);
     assert_eq!(s.care().unwrap().last_drill().unwrap().file, *name);
 }
+
+#[test]
+fn recording_an_export_of_a_whole_large_vault_is_linear_and_bounded() {
+    // An export of every account of a vault at its limit records them all at once.
+    let ids: Vec<Id> = (0..twofold_core::limits::MAX_ENTRIES as u32)
+        .map(id)
+        .collect();
+    let mut care = CareState::default();
+    care.record_exposure(&ids, ExposureWay::OtpauthExport, T0);
+    assert_eq!(care.exposures.len(), MAX_EXPOSURES);
+    // Again, and in another way: one record per entry and way, counts go up.
+    care.record_exposure(&ids, ExposureWay::OtpauthExport, T0 + 1);
+    care.record_exposure(&ids[..10], ExposureWay::QrShown, T0 + 2);
+    assert_eq!(care.exposures.len(), MAX_EXPOSURES);
+    assert!(care.exposures.iter().all(|x| x.last_at >= T0 + 1));
+    assert!(
+        care.exposures
+            .iter()
+            .filter(|x| x.way == ExposureWay::OtpauthExport)
+            .all(|x| x.count == 2 && x.first_at == T0),
+        "the records exported twice are the ones kept"
+    );
+    assert_eq!(
+        care.exposures
+            .iter()
+            .filter(|x| x.way == ExposureWay::QrShown)
+            .count(),
+        10
+    );
+    assert_care_within_limits(&care);
+}

@@ -340,24 +340,46 @@ impl CareState {
     /// Records that `entries` left the vault `way` at `now`. The ledger keeps one record per
     /// entry and way (first and last date, a count); past [`MAX_EXPOSURES`] the records
     /// touched longest ago are dropped.
+    ///
+    /// Linear in the ledger and the entries (an export of a whole large vault records every
+    /// entry at once).
     pub fn record_exposure(&mut self, entries: &[EntryId], way: ExposureWay, now: i64) {
+        // A few entries (one shown): a scan; many (an export): an index.
+        let mut index: Option<std::collections::HashMap<EntryId, usize>> = (entries.len() > 8)
+            .then(|| {
+                self.exposures
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.way == way)
+                    .map(|(i, x)| (x.entry, i))
+                    .collect()
+            });
         for id in entries {
-            match self
-                .exposures
-                .iter_mut()
-                .find(|x| x.entry == *id && x.way == way)
-            {
-                Some(x) => {
+            let found = match &index {
+                Some(m) => m.get(id).copied(),
+                None => self
+                    .exposures
+                    .iter()
+                    .position(|x| x.entry == *id && x.way == way),
+            };
+            match found {
+                Some(i) => {
+                    let x = &mut self.exposures[i];
                     x.last_at = x.last_at.max(now);
                     x.count = x.count.saturating_add(1);
                 }
-                None => self.exposures.push(Exposure {
-                    entry: *id,
-                    way,
-                    first_at: now,
-                    last_at: now,
-                    count: 1,
-                }),
+                None => {
+                    if let Some(m) = index.as_mut() {
+                        m.insert(*id, self.exposures.len());
+                    }
+                    self.exposures.push(Exposure {
+                        entry: *id,
+                        way,
+                        first_at: now,
+                        last_at: now,
+                        count: 1,
+                    });
+                }
             }
         }
         self.trim_exposures();

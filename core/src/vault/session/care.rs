@@ -139,7 +139,9 @@ impl VaultSession {
             return Ok(());
         }
         self.mutate_care(|content, care, now| {
-            if let Some(id) = ids.iter().find(|id| content.entry(**id).is_none()) {
+            let known: std::collections::HashSet<EntryId> =
+                content.entries.iter().map(|e| e.id).collect();
+            if let Some(id) = ids.iter().find(|id| !known.contains(id)) {
                 return Err(VaultError::NoSuchEntry(id.to_string()));
             }
             care.record_exposure(ids, way, now);
