@@ -1915,3 +1915,50 @@ fn recording_an_export_of_a_whole_large_vault_is_linear_and_bounded() {
     );
     assert_care_within_limits(&care);
 }
+
+#[test]
+fn a_transfer_into_a_vault_that_has_the_account_keeps_its_codes_and_used_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = vault_in(dir.path());
+    let a = s
+        .add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
+        .unwrap();
+    let mine: Vec<String> = (0..60).map(|i| format!("mine-{i:03}")).collect();
+    s.add_recovery_codes(a.id, &mine).unwrap();
+    s.use_recovery_code(a.id, "mine-000").unwrap();
+    let incoming = |codes: Vec<RecoveryCode>| {
+        let mut e = account("GitHub");
+        e.secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        e.recovery_codes = codes;
+        let p = TransferPayload {
+            version: 2,
+            created_at: T0,
+            entries: vec![e],
+        };
+        // Through the real encoding and the receiver's decoder.
+        let (receiver, r) = deliver_plain(&payload::encode(&p));
+        r.unwrap();
+        receiver.accept().unwrap()
+    };
+    // The same codes, unused, and two new ones: joined, the used mark kept.
+    let mut sent: Vec<RecoveryCode> = (0..60)
+        .map(|i| code(&format!("MINE {i:03}"), false, None))
+        .collect();
+    sent.push(code("new-001", false, None));
+    sent.push(code("new-002", false, None));
+    let report = twofold_core::interop::add_to_vault(&s, incoming(sent)).unwrap();
+    assert_eq!(report.duplicates.len(), 1);
+    let got = s.recovery_codes(a.id).unwrap();
+    assert_eq!(got.len(), 62, "one code per code, two new");
+    assert!(
+        got.iter()
+            .any(|c| codes::same_code(&c.code, "mine-000") && c.used)
+    );
+    // More than fit: the vault keeps what it has, unchanged.
+    let before = s.recovery_codes(a.id).unwrap();
+    let many: Vec<RecoveryCode> = (0..10)
+        .map(|i| code(&format!("extra-{i}"), false, None))
+        .collect();
+    twofold_core::interop::add_to_vault(&s, incoming(many)).unwrap();
+    assert_eq!(s.recovery_codes(a.id).unwrap(), before);
+}
