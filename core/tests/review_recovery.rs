@@ -1962,3 +1962,50 @@ fn a_transfer_into_a_vault_that_has_the_account_keeps_its_codes_and_used_marks()
     twofold_core::interop::add_to_vault(&s, incoming(many)).unwrap();
     assert_eq!(s.recovery_codes(a.id).unwrap(), before);
 }
+
+#[test]
+fn a_backup_made_while_the_clock_was_ahead_does_not_hide_later_changes() {
+    const YEAR: i64 = 365 * 24 * 3600 * 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let (t, clock) = manual_clock(T0 + 10 * YEAR);
+    let (s, _) = create_in(
+        &dir.path().join("vault.twofold"),
+        VaultEnv {
+            clock,
+            ..VaultEnv::default()
+        },
+    );
+    let a = s
+        .add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
+        .unwrap();
+    backup::create_backup(&s, &dir.path().join("ahead.twfb"), &fast_backup()).unwrap();
+    // The clock is put right; a new backup is made, then an account changes.
+    t.store(T0, std::sync::atomic::Ordering::SeqCst);
+    backup::create_backup(&s, &dir.path().join("now.twfb"), &fast_backup()).unwrap();
+    assert_eq!(s.care().unwrap().backup.unwrap().made_at, T0);
+    t.store(T0 + 60_000, std::sync::atomic::Ordering::SeqCst);
+    s.update_entry(
+        a.id,
+        twofold_core::vault::EntryUpdate {
+            account: Some("alice@example.com".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let kinds: Vec<&str> = checkup::run(&s).unwrap().iter().map(|f| f.kind).collect();
+    assert!(kinds.contains(&"backup-stale"), "{kinds:?}");
+    // An older backup drilled later still does not replace a newer one.
+    let r = backup::drill(
+        &s,
+        &dir.path().join("ahead.twfb"),
+        &BackupCredential::Password(b"backup password"),
+    )
+    .unwrap();
+    assert!(r.authenticated);
+    assert_eq!(
+        s.care().unwrap().backup.unwrap().made_at,
+        T0,
+        "a backup dated after now cannot be dated: it is not the newest"
+    );
+    assert_eq!(s.care().unwrap().drills.len(), 1, "the drill itself counts");
+}

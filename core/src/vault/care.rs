@@ -475,10 +475,16 @@ impl CareState {
         }
     }
 
-    /// Keeps the newest verified backup (by when it was made).
+    /// Keeps the newest verified backup (by when it was made). A backup dated after the
+    /// moment it is verified was made while a clock was set ahead: it cannot be dated, so it
+    /// is not noted, and a record so dated gives way to the next backup — kept, it would
+    /// stand as newer than every later backup and hide every change made after it.
     pub fn note_verified(&mut self, b: VerifiedBackup) {
+        if b.made_at > b.verified_at {
+            return;
+        }
         match &self.backup {
-            Some(old) if old.made_at > b.made_at => {}
+            Some(old) if old.made_at > b.made_at && old.made_at <= b.verified_at => {}
             _ => self.backup = Some(b),
         }
     }
