@@ -2009,3 +2009,45 @@ fn a_backup_made_while_the_clock_was_ahead_does_not_hide_later_changes() {
     );
     assert_eq!(s.care().unwrap().drills.len(), 1, "the drill itself counts");
 }
+
+#[test]
+fn a_drill_or_backup_dated_ahead_leaves_the_checkup_asking_again() {
+    const YEAR: i64 = 365 * 24 * 3600 * 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let (t, clock) = manual_clock(T0 + 10 * YEAR);
+    let (s, _) = create_in(
+        &dir.path().join("vault.twofold"),
+        VaultEnv {
+            clock,
+            ..VaultEnv::default()
+        },
+    );
+    s.add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
+        .unwrap();
+    let file = dir.path().join("ahead.twfb");
+    backup::create_backup(&s, &file, &fast_backup()).unwrap();
+    backup::drill(&s, &file, &BackupCredential::Password(b"backup password")).unwrap();
+    let kinds = |s: &VaultSession| -> Vec<&'static str> {
+        checkup::run(s).unwrap().iter().map(|f| f.kind).collect()
+    };
+    assert!(!kinds(&s).contains(&"drill-old"));
+    // The clock is put right: both are dated ten years ahead, and the checkup says so.
+    t.store(T0, std::sync::atomic::Ordering::SeqCst);
+    let k = kinds(&s);
+    assert!(
+        k.contains(&"drill-old") && k.contains(&"backup-old"),
+        "{k:?}"
+    );
+    assert!(s.care_status().unwrap().drill_due);
+    // A new backup and drill put it right.
+    let now = dir.path().join("now.twfb");
+    backup::create_backup(&s, &now, &fast_backup()).unwrap();
+    backup::drill(&s, &now, &BackupCredential::Password(b"backup password")).unwrap();
+    let k = kinds(&s);
+    assert!(
+        !k.contains(&"drill-old") && !k.contains(&"backup-old"),
+        "{k:?}"
+    );
+    assert!(!s.care_status().unwrap().drill_due);
+    assert_eq!(s.care().unwrap().last_drill().unwrap().at, T0);
+}

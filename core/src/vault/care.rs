@@ -489,9 +489,10 @@ impl CareState {
         }
     }
 
-    /// The last drill, if any.
+    /// The last drill recorded, if any (by the order drills were recorded, so a drill dated
+    /// ahead by a wrong clock does not stay the last one).
     pub fn last_drill(&self) -> Option<&DrillRecord> {
-        self.drills.iter().max_by_key(|d| d.at)
+        self.drills.last()
     }
 
     /// Remembers the counter at the use of an HOTP account's code.
@@ -558,9 +559,10 @@ impl CareState {
         CareStatus {
             newest_verified_backup: made,
             changed_since_backup: changed,
-            drill_due: last
-                .as_ref()
-                .is_none_or(|d| now.saturating_sub(d.at) > interval),
+            // A drill dated more than a day ahead ran while the clock was set ahead: due.
+            drill_due: last.as_ref().is_none_or(|d| {
+                now.saturating_sub(d.at) > interval || d.at > now.saturating_add(24 * 3600 * 1000)
+            }),
             last_drill: last,
             recovery_key_confirmed_at: self.recovery_key_confirmed_at,
             exposed_entries: exposed.len(),
