@@ -2051,3 +2051,22 @@ fn a_drill_or_backup_dated_ahead_leaves_the_checkup_asking_again() {
     assert!(!s.care_status().unwrap().drill_due);
     assert_eq!(s.care().unwrap().last_drill().unwrap().at, T0);
 }
+
+#[test]
+fn pruning_a_listing_for_an_app_never_names_anything_outside_the_folder() {
+    // The free function the apps use when they write backups themselves.
+    let names = texts(&[
+        "../twofold-20000101-000000.twfb",
+        "sub/twofold-20000101-000001.twfb",
+        "..\\twofold-20000101-000002.twfb",
+        "twofold-20000101-000003.twfb",
+        "twofold-20000101-000004.twfb",
+        "notes.txt",
+    ]);
+    let gone = twofold_core::backup::folder::auto_backup_names_to_delete(
+        &names,
+        1,
+        "twofold-20000101-000004.twfb",
+    );
+    assert_eq!(gone, vec!["twofold-20000101-000003.twfb".to_owned()]);
+}

@@ -55,6 +55,14 @@ fn plain_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
+/// [`super::auto_backups_to_delete`] for a folder listing of names (a document provider's):
+/// only plain names are considered, so no name with a separator or `..` is ever handed back
+/// to the folder to delete, whatever the listing held.
+pub fn auto_backup_names_to_delete(names: &[String], keep: usize, newest: &str) -> Vec<String> {
+    let plain: Vec<String> = names.iter().filter(|n| plain_name(n)).cloned().collect();
+    super::auto_backups_to_delete(&plain, keep, &newest.to_owned())
+}
+
 /// A name for a backup made at `now_ms` that is not in `existing`: the timestamped name, with
 /// `-2`, `-3`, … before the extension when that second is taken. Linear in the listing.
 fn fresh_name(existing: &[String], now_ms: i64) -> String {
@@ -108,13 +116,9 @@ pub fn backup_to_folder(
         report.entry_count,
         crate::vault::care::BackupCheck::Created,
     );
-    let existing: Vec<String> = folder
-        .list()?
-        .into_iter()
-        .filter(|n| plain_name(n))
-        .collect();
+    let existing = folder.list()?;
     let mut deleted = Vec::new();
-    for old in super::auto_backups_to_delete(&existing, keep, &name) {
+    for old in auto_backup_names_to_delete(&existing, keep, &name) {
         folder.delete(&old)?;
         deleted.push(old);
     }
