@@ -547,6 +547,23 @@ fn a_used_mark_is_never_lost_by_a_restore_or_an_import() {
         "{got:?}"
     );
     assert_eq!(got.len(), 2);
+    // A transfer from the old phone, where the other code was used since: the mark arrives
+    // even though no code is new.
+    let mut used_there = twofold_core::interop::ImportedEntry::new(
+        OtpKind::DEFAULT_TOTP,
+        Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        "GitHub".into(),
+        "alice".into(),
+    );
+    used_there.recovery_codes = vec![code("3333-4444", true, Some(T0 - 5))];
+    twofold_core::interop::add_to_vault(&s, vec![used_there]).unwrap();
+    let got = s.recovery_codes(a.id).unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(
+        got.iter()
+            .any(|c| c.code == "3333-4444" && c.used && c.used_at == Some(T0 - 5)),
+        "the used mark of an account already here is not dropped: {got:?}"
+    );
 }
 
 #[test]

@@ -369,12 +369,14 @@ impl VaultContent {
                 if policy.on_duplicate == OnDuplicate::Error {
                     return Err(VaultError::Duplicate(self.entries[existing].id.to_string()));
                 }
-                // The account is here already: recovery codes it brings join the entry's
-                // (when they fit; they were checked above).
+                // The account is here already: the recovery codes it brings (checked above)
+                // join the entry's — new codes, and used marks the vault did not have yet (a
+                // code used on the old phone since); the vault keeps its list when they
+                // would not fit.
                 let e = &mut self.entries[existing];
                 let mut joined = e.recovery_codes.clone();
                 codes::merge_into(&mut joined, &n.recovery_codes);
-                if joined.len() != e.recovery_codes.len() && codes::check_list(&joined).is_ok() {
+                if joined != e.recovery_codes && codes::check_list(&joined).is_ok() {
                     e.recovery_codes = joined;
                     e.updated_at = now;
                 }
