@@ -71,7 +71,9 @@ impl AutoLock {
         Some(u64::try_from(secs).unwrap_or(0).saturating_mul(1000))
     }
 
-    /// The app went to the background at `now_ms` (monotonic).
+    /// The app went to the background at `now_ms` (monotonic). Told again before it came
+    /// back (a lifecycle event repeated), the app left at the first time: the delay is not
+    /// restarted, and what is left of it is returned (or `LockNow` when nothing is).
     pub fn backgrounded(&mut self, now_ms: i64) -> OnBackground {
         match self.effective_ms() {
             None => {
@@ -83,8 +85,15 @@ impl AutoLock {
                 OnBackground::LockNow
             }
             Some(ms) => {
-                self.background = Some((now_ms, ms));
-                OnBackground::LockAfter(ms)
+                let since = self.background.map_or(now_ms, |(since, _)| since);
+                self.background = Some((since, ms));
+                if self.due(now_ms) {
+                    self.background = None;
+                    return OnBackground::LockNow;
+                }
+                // Not due: `since <= now_ms` and less than `ms` has passed.
+                let passed = u64::try_from(now_ms - since).unwrap_or(0);
+                OnBackground::LockAfter(ms - passed)
             }
         }
     }
@@ -93,8 +102,13 @@ impl AutoLock {
     /// passed: when in doubt, lock).
     fn due(&self, now_ms: i64) -> bool {
         match self.background {
+            // A span too long for the arithmetic has passed any delay.
             Some((since, ms)) => {
-                now_ms < since || u64::try_from(now_ms - since).unwrap_or(u64::MAX) >= ms
+                now_ms < since
+                    || now_ms
+                        .checked_sub(since)
+                        .and_then(|d| u64::try_from(d).ok())
+                        .is_none_or(|d| d >= ms)
             }
             None => false,
         }
@@ -114,9 +128,13 @@ impl AutoLock {
         lock
     }
 
-    /// The vault was locked (by the user or the rule): nothing is pending.
+    /// The vault was locked (by the user or the rule): nothing is pending, and no picker
+    /// keeps a grace any more — its answer needs an unlock anyway, and a picker whose
+    /// "closed" never came (its screen went away while it was shown) must not lengthen
+    /// every later delay.
     pub fn locked(&mut self) {
         self.background = None;
+        self.pickers_open = 0;
     }
 }
 

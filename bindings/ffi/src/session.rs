@@ -572,7 +572,7 @@ pub fn auto_backup_name(unix_ms: i64) -> String {
 /// `newest` (the one just confirmed) is never among them and other files are never named.
 #[uniffi::export]
 pub fn auto_backups_to_delete(names: Vec<String>, keep: u32, newest: String) -> Vec<String> {
-    backup::auto_backups_to_delete(&names, keep as usize, &newest)
+    backup::folder::auto_backup_names_to_delete(&names, keep as usize, &newest)
 }
 
 #[uniffi::export]

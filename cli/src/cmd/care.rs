@@ -220,7 +220,8 @@ pub fn drill(g: &Global, args: &DrillArgs) -> CliResult {
         println!(
             "{}",
             json!({
-                "ok": true,
+                "ok": report.authenticated,
+                "recorded": report.authenticated,
                 "file": path.display().to_string(),
                 "credential": r.credential.name(),
                 "at": r.at,
@@ -233,7 +234,7 @@ pub fn drill(g: &Global, args: &DrillArgs) -> CliResult {
                 "authenticated": report.authenticated,
             })
         );
-        return Ok(());
+        return not_recorded(report.authenticated);
     }
     println!(
         "Drill OK: the {} opened the backup made {} ({} accounts).",
@@ -262,11 +263,23 @@ pub fn drill(g: &Global, args: &DrillArgs) -> CliResult {
             r.extra
         );
     }
-    if !report.authenticated {
-        println!("  Note: this backup cannot be shown to be made with this vault's current keys.");
+    if report.authenticated {
+        println!("Recorded in the vault.");
     }
-    println!("Recorded in the vault.");
-    Ok(())
+    not_recorded(report.authenticated)
+}
+
+/// A drill of a backup that cannot be authenticated opened it, but proves nothing about
+/// this vault's backups: the core recorded nothing, and the exit status says so.
+fn not_recorded(authenticated: bool) -> CliResult {
+    if authenticated {
+        return Ok(());
+    }
+    Err(CliError::failed(
+        "the drill is NOT recorded: this backup cannot be shown to be made with this vault's \
+         keys (someone may have put it there, or it predates a key change). Make a new backup \
+         and drill that one",
+    ))
 }
 
 #[derive(Clone, Copy, ValueEnum)]

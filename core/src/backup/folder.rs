@@ -10,6 +10,7 @@
 //! runs once more when it is done, so the newest change is always backed up, and never two at
 //! once.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use super::{BackupOptions, EXTENSION, PreparedBackup, auto_backup_name};
@@ -48,13 +49,28 @@ fn folder_failed(what: &str) -> VaultError {
     }
 }
 
+/// Whether a listed name is a plain file name in the folder. Anything else — a separator,
+/// `..`, a NUL — is a provider's mistake or an attack, and the core never names it back.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// [`super::auto_backups_to_delete`] for a folder listing of names (a document provider's):
+/// only plain names are considered, so no name with a separator or `..` is ever handed back
+/// to the folder to delete, whatever the listing held.
+pub fn auto_backup_names_to_delete(names: &[String], keep: usize, newest: &str) -> Vec<String> {
+    let plain: Vec<String> = names.iter().filter(|n| plain_name(n)).cloned().collect();
+    super::auto_backups_to_delete(&plain, keep, &newest.to_owned())
+}
+
 /// A name for a backup made at `now_ms` that is not in `existing`: the timestamped name, with
-/// `-2`, `-3`, … before the extension when that second is taken.
+/// `-2`, `-3`, … before the extension when that second is taken. Linear in the listing.
 fn fresh_name(existing: &[String], now_ms: i64) -> String {
+    let existing: HashSet<&str> = existing.iter().map(String::as_str).collect();
     let base = auto_backup_name(now_ms);
     let mut name = base.clone();
     let mut n = 1;
-    while existing.contains(&name) {
+    while existing.contains(name.as_str()) {
         n += 1;
         name = base.replace(&format!(".{EXTENSION}"), &format!("-{n}.{EXTENSION}"));
     }
@@ -63,33 +79,46 @@ fn fresh_name(existing: &[String], now_ms: i64) -> String {
 
 /// One automatic backup into `folder` at `now_ms`, keeping the newest `keep` (at least 1)
 /// automatic backups. Nothing is deleted unless the new backup was read back and confirmed;
-/// a backup that does not read back right is deleted again (best effort) and reported.
+/// a backup that was not written whole or does not read back right is deleted again (best
+/// effort) and reported. Only plain names of the listing are ever named back to the folder.
+/// A confirmed backup is the checkup's newest verified backup.
 pub fn backup_to_folder(
     session: &VaultSession,
     folder: &dyn BackupFolder,
     keep: usize,
     now_ms: i64,
 ) -> Result<FolderBackupReport, VaultError> {
+    let made_at = (session.env().clock)();
     let prepared = PreparedBackup::new(session, &BackupOptions::sealed(None, true))?;
     let name = fresh_name(&folder.list()?, now_ms);
-    folder.write(&name, prepared.bytes())?;
-    let confirmed = match folder.read(&name)? {
-        Some(back) => prepared.confirm(&back, std::path::Path::new(&name)),
-        None => Err(folder_failed(
-            "the backup just written is not in the folder",
-        )),
-    };
+    let confirmed =
+        folder
+            .write(&name, prepared.bytes())
+            .and_then(|()| match folder.read(&name)? {
+                Some(back) => prepared.confirm(&back, std::path::Path::new(&name)),
+                None => Err(folder_failed(
+                    "the backup just written is not in the folder",
+                )),
+            });
     let report = match confirmed {
         Ok(r) => r,
         Err(e) => {
-            // A file that is not a confirmed backup must not look like one.
+            // A file that is not a confirmed backup (half written, unreadable, other
+            // bytes) must not look like one.
             let _ = folder.delete(&name);
             return Err(e);
         }
     };
+    // As for a backup file (`super::create_backup`): made and confirmed whether or not the
+    // vault can record it.
+    let _ = session.record_verified_backup(
+        made_at,
+        report.entry_count,
+        crate::vault::care::BackupCheck::Created,
+    );
     let existing = folder.list()?;
     let mut deleted = Vec::new();
-    for old in super::auto_backups_to_delete(&existing, keep, &name) {
+    for old in auto_backup_names_to_delete(&existing, keep, &name) {
         folder.delete(&old)?;
         deleted.push(old);
     }

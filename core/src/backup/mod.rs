@@ -340,20 +340,24 @@ pub fn newest_backup(fs: &dyn FileSystem, dir: &Path) -> Result<Option<PathBuf>,
 /// What a restore drill found.
 #[derive(Debug, Clone)]
 pub struct DrillReport {
-    /// What was recorded in the vault.
+    /// The drill: recorded in the vault when `authenticated`, only reported otherwise.
     pub record: DrillRecord,
     /// How the backup differs from the vault now.
     pub diff: BackupDiff,
-    /// Made by a holder of this vault's credentials with keys it still uses.
+    /// Made by a holder of this vault's credentials with keys it still uses. When false
+    /// nothing was recorded.
     pub authenticated: bool,
 }
 
 /// A restore drill: opens the backup at `path` with a credential the user typed from memory,
 /// compares it with the vault, and records the drill (date, credential, result) in the vault
 /// — which also counts the backup as verified, and the recovery key as confirmed when it was
-/// the credential. A wrong credential is [`VaultError::WrongCredential`] and a damaged file
-/// [`VaultError::Corrupt`]; a backup of another vault is [`VaultError::Unverified`]; none of
-/// them records anything.
+/// the credential and is the vault's current one. A wrong credential is
+/// [`VaultError::WrongCredential`] and a damaged file [`VaultError::Corrupt`]; a backup of
+/// another vault is [`VaultError::Unverified`]; none of them records anything. A backup that
+/// opens but cannot be authenticated as made with this vault's current keys (planted in the
+/// folder, or made before the last key change) is reported with `authenticated: false` and
+/// records nothing either.
 pub fn drill(
     session: &VaultSession,
     path: &Path,
@@ -395,24 +399,50 @@ pub fn drill_bytes(
     let (content, _) = session.snapshot()?;
     let d = diff(&content, &opened.content);
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    let record = session.record_drill(DrillRecord {
-        at: 0,
+    let key = match credential {
+        BackupCredential::RecoveryKey(k) => Some(*k),
+        BackupCredential::Password(_) => None,
+    };
+    let drill = DrillRecord {
+        at: (session.env().clock)(),
         credential: match credential {
             BackupCredential::Password(_) => DrillCredential::Password,
             BackupCredential::RecoveryKey(_) => DrillCredential::RecoveryKey,
         },
-        file: name.chars().take(crate::limits::MAX_NAME_LEN).collect(),
+        file: record_name(name),
         backup_made_at: opened.created_at,
         entries: count(opened.content.live_entries().len()),
         missing: count(d.missing.len()),
         changed: count(d.changed.len()),
         extra: count(d.extra.len()),
-    })?;
+    };
+    // Anyone who can write to the backup folder can plant a file the user's credential
+    // opens (a slot is only a public key), named to be the newest: a drill of a backup that
+    // cannot be authenticated reports what it found and records nothing, so it neither
+    // stands for a verified backup nor satisfies the checkup's drill.
+    let record = if authenticated {
+        session.record_drill(drill, key)?
+    } else {
+        drill
+    };
     Ok(DrillReport {
         record,
         diff: d,
         authenticated,
     })
+}
+
+/// What a drill record calls the file: the last component of the name the app or the file
+/// system gave (a document provider's display name is whatever the folder's owner chose),
+/// without control characters, at most [`crate::limits::MAX_NAME_LEN`] characters.
+fn record_name(name: &str) -> String {
+    name.rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(crate::limits::MAX_NAME_LEN)
+        .collect()
 }
 
 fn verify_bytes(bytes: &[u8], sealed: &Sealed, content: &VaultContent) -> Result<(), VaultError> {

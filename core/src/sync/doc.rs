@@ -389,6 +389,28 @@ impl EntryDoc {
         );
     }
 
+    /// The entry's recovery codes: the set joined as the vault joins lists
+    /// ([`crate::vault::recovery_codes::merge_into`]: one code in two spellings, typed on two
+    /// devices, is one code, used if either used it), in text order; a union of several
+    /// devices' lists past the limit keeps the first codes in that order (the same on every
+    /// device).
+    fn recovery_codes(&self) -> Vec<crate::vault::recovery_codes::RecoveryCode> {
+        use crate::vault::recovery_codes::{RecoveryCode, merge_into};
+        let all: Vec<RecoveryCode> = self
+            .recovery
+            .iter()
+            .map(|(code, (used, at))| RecoveryCode {
+                code: code.clone(),
+                used: *used,
+                used_at: *at,
+            })
+            .collect();
+        let mut list = Vec::new();
+        merge_into(&mut list, &all);
+        list.truncate(crate::limits::MAX_RECOVERY_CODES);
+        list
+    }
+
     fn to_entry(&self, live_groups: &BTreeMap<GroupId, GroupDoc>) -> Entry {
         let kind = match self.otp.value.kind {
             OtpKind::Hotp {
@@ -422,20 +444,7 @@ impl EntryDoc {
             use_count: self.use_count(),
             sort_key: self.sort.value,
             deleted_at: self.trashed(),
-            // In text order; a union of several devices' lists past the limit keeps the
-            // first codes in that order (the same on every device).
-            recovery_codes: self
-                .recovery
-                .iter()
-                .take(crate::limits::MAX_RECOVERY_CODES)
-                .map(
-                    |(code, (used, at))| crate::vault::recovery_codes::RecoveryCode {
-                        code: code.clone(),
-                        used: *used,
-                        used_at: *at,
-                    },
-                )
-                .collect(),
+            recovery_codes: self.recovery_codes(),
         }
     }
 }
@@ -1135,9 +1144,9 @@ impl Doc {
                 return Err("an entry with over-long names or notes");
             }
             if e.recovery.len() > 16 * crate::limits::MAX_RECOVERY_CODES
-                || e.recovery.keys().any(|c| {
-                    crate::vault::recovery_codes::check_code(c).as_deref() != Ok(c.as_str())
-                })
+                || e.recovery
+                    .keys()
+                    .any(|c| !crate::vault::recovery_codes::is_stored_form(c))
             {
                 return Err("an entry with recovery codes a vault cannot hold");
             }

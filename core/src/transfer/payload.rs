@@ -356,7 +356,8 @@ pub fn decode(data: &[u8]) -> Result<TransferPayload, TransferError> {
                 if flags > 0b11 {
                     return Err(bad("unknown recovery code flags"));
                 }
-                let text = r.text()?;
+                // A copy of the code: wiped when dropped, like the stored one.
+                let text = Zeroizing::new(r.text()?);
                 let used_at = if flags & 0b10 != 0 {
                     let z = r.varint()?;
                     Some(((z >> 1) as i64) ^ -((z & 1) as i64))

@@ -222,6 +222,16 @@ impl Default for CheckupSettings {
 
 /// Longest threshold in days (ten years).
 pub const MAX_DAYS: u32 = 3650;
+/// Largest HOTP look-ahead (codes).
+pub const MAX_HOTP_LOOK_AHEAD: u32 = 1000;
+
+/// Whether an important issuer's name can be kept (trimmed): non-empty, within the name
+/// limit, no control characters.
+fn issuer_ok(trimmed: &str) -> bool {
+    !trimmed.is_empty()
+        && trimmed.chars().count() <= MAX_NAME_LEN
+        && !trimmed.chars().any(char::is_control)
+}
 
 impl CheckupSettings {
     /// Every value in range; issuers trimmed, non-empty, within the name limit.
@@ -236,34 +246,62 @@ impl CheckupSettings {
                 return Err(bad(&format!("the {name} must be 1 to {MAX_DAYS} days")));
             }
         }
-        if !(1..=1000).contains(&self.hotp_look_ahead) {
-            return Err(bad("the HOTP look-ahead must be 1 to 1000 codes"));
+        if !(1..=MAX_HOTP_LOOK_AHEAD).contains(&self.hotp_look_ahead) {
+            return Err(bad(&format!(
+                "the HOTP look-ahead must be 1 to {MAX_HOTP_LOOK_AHEAD} codes"
+            )));
         }
         if self.important_issuers.len() > MAX_IMPORTANT_ISSUERS {
             return Err(bad(&format!(
                 "at most {MAX_IMPORTANT_ISSUERS} important issuers"
             )));
         }
-        let mut issuers: Vec<String> = Vec::new();
-        for i in &self.important_issuers {
-            let t = i.trim();
-            if t.is_empty() || t.chars().count() > MAX_NAME_LEN || t.chars().any(char::is_control) {
-                return Err(InputError::NameTooLong {
-                    field: crate::vault::NameField::Issuer,
-                    max: MAX_NAME_LEN,
-                }
-                .into());
+        if self.important_issuers.iter().any(|i| !issuer_ok(i.trim())) {
+            return Err(InputError::NameTooLong {
+                field: crate::vault::NameField::Issuer,
+                max: MAX_NAME_LEN,
             }
-            if !issuers
-                .iter()
-                .any(|x| crate::vault::model::fold(x) == crate::vault::model::fold(t))
-            {
-                issuers.push(t.to_owned());
-            }
+            .into());
         }
-        self.important_issuers = issuers;
+        self.important_issuers = distinct_issuers(&self.important_issuers);
         Ok(self)
     }
+
+    /// The settings brought into range, as [`checked`](Self::checked) would accept them:
+    /// each threshold clamped, issuers that cannot be kept dropped, the rest trimmed,
+    /// deduplicated and at most [`MAX_IMPORTANT_ISSUERS`] (for settings read from a file,
+    /// which no one can be asked to correct).
+    pub fn clamped(mut self) -> Self {
+        for v in [
+            &mut self.backup_max_age_days,
+            &mut self.drill_interval_days,
+            &mut self.unused_days,
+        ] {
+            *v = (*v).clamp(1, MAX_DAYS);
+        }
+        self.hotp_look_ahead = self.hotp_look_ahead.clamp(1, MAX_HOTP_LOOK_AHEAD);
+        let kept: Vec<String> = self
+            .important_issuers
+            .iter()
+            .filter(|i| issuer_ok(i.trim()))
+            .cloned()
+            .collect();
+        let mut issuers = distinct_issuers(&kept);
+        issuers.truncate(MAX_IMPORTANT_ISSUERS);
+        self.important_issuers = issuers;
+        self
+    }
+}
+
+/// Trimmed, the first of each name as [`crate::vault::model::fold`] compares them.
+fn distinct_issuers(names: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names
+        .iter()
+        .map(|i| i.trim())
+        .filter(|t| seen.insert(crate::vault::model::fold(t)))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// An HOTP counter as it was when the account's code was last used.
@@ -302,31 +340,110 @@ impl CareState {
     /// Records that `entries` left the vault `way` at `now`. The ledger keeps one record per
     /// entry and way (first and last date, a count); past [`MAX_EXPOSURES`] the records
     /// touched longest ago are dropped.
+    ///
+    /// Linear in the ledger and the entries (an export of a whole large vault records every
+    /// entry at once).
     pub fn record_exposure(&mut self, entries: &[EntryId], way: ExposureWay, now: i64) {
+        // A few entries (one shown): a scan; many (an export): an index.
+        let mut index: Option<std::collections::HashMap<EntryId, usize>> = (entries.len() > 8)
+            .then(|| {
+                self.exposures
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.way == way)
+                    .map(|(i, x)| (x.entry, i))
+                    .collect()
+            });
         for id in entries {
-            match self
-                .exposures
-                .iter_mut()
-                .find(|x| x.entry == *id && x.way == way)
-            {
-                Some(x) => {
+            let found = match &index {
+                Some(m) => m.get(id).copied(),
+                None => self
+                    .exposures
+                    .iter()
+                    .position(|x| x.entry == *id && x.way == way),
+            };
+            match found {
+                Some(i) => {
+                    let x = &mut self.exposures[i];
                     x.last_at = x.last_at.max(now);
                     x.count = x.count.saturating_add(1);
                 }
-                None => self.exposures.push(Exposure {
-                    entry: *id,
-                    way,
-                    first_at: now,
-                    last_at: now,
-                    count: 1,
-                }),
+                None => {
+                    if let Some(m) = index.as_mut() {
+                        m.insert(*id, self.exposures.len());
+                    }
+                    self.exposures.push(Exposure {
+                        entry: *id,
+                        way,
+                        first_at: now,
+                        last_at: now,
+                        count: 1,
+                    });
+                }
             }
         }
+        self.trim_exposures();
+    }
+
+    /// Past [`MAX_EXPOSURES`], drops the records touched longest ago.
+    fn trim_exposures(&mut self) {
         if self.exposures.len() > MAX_EXPOSURES {
             self.exposures.sort_by_key(|x| std::cmp::Reverse(x.last_at));
             self.exposures.truncate(MAX_EXPOSURES);
             self.exposures.sort_by_key(|x| x.first_at);
         }
+    }
+
+    /// The state as read from a vault body, held to the limits this module keeps when it
+    /// writes: one ledger record per entry and way (joined: the earliest first date, the
+    /// latest last date, the counts added) and at most [`MAX_EXPOSURES`]; the newest
+    /// [`MAX_DRILLS`] drills; settings brought into range ([`CheckupSettings::clamped`]);
+    /// one HOTP use per account still in `content`. A body written by this version is
+    /// unchanged; one written by another writer (a newer version, a damaged tool) costs no
+    /// more to use than the limits allow, and keeps every record that fits.
+    pub fn within_limits(mut self, content: &crate::vault::VaultContent) -> Self {
+        let mut at: std::collections::HashMap<(EntryId, ExposureWay), usize> =
+            std::collections::HashMap::new();
+        let mut exposures: Vec<Exposure> = Vec::new();
+        for x in std::mem::take(&mut self.exposures) {
+            match at.get(&(x.entry, x.way)) {
+                Some(&i) => {
+                    let o = &mut exposures[i];
+                    o.first_at = o.first_at.min(x.first_at);
+                    o.last_at = o.last_at.max(x.last_at);
+                    o.count = o.count.saturating_add(x.count);
+                }
+                None => {
+                    at.insert((x.entry, x.way), exposures.len());
+                    exposures.push(x);
+                }
+            }
+        }
+        self.exposures = exposures;
+        self.trim_exposures();
+        if self.drills.len() > MAX_DRILLS {
+            let excess = self.drills.len() - MAX_DRILLS;
+            self.drills.drain(..excess);
+        }
+        self.settings = self.settings.clamped();
+        let live: std::collections::HashSet<EntryId> =
+            content.entries.iter().map(|e| e.id).collect();
+        let mut hotp: std::collections::HashMap<EntryId, usize> = std::collections::HashMap::new();
+        let mut used: Vec<HotpUse> = Vec::new();
+        for h in std::mem::take(&mut self.hotp_used) {
+            if !live.contains(&h.entry) {
+                continue;
+            }
+            match hotp.get(&h.entry) {
+                Some(&i) => used[i].counter = used[i].counter.max(h.counter),
+                None => {
+                    hotp.insert(h.entry, used.len());
+                    used.push(h);
+                }
+            }
+        }
+        self.hotp_used = used;
+        self
     }
 
     /// Forgets an entry's exposures (its secret was rotated).
@@ -336,9 +453,13 @@ impl CareState {
         before - self.exposures.len()
     }
 
-    /// Records a drill that opened its backup.
-    pub fn record_drill(&mut self, drill: DrillRecord) {
-        if drill.credential == DrillCredential::RecoveryKey {
+    /// Records a drill that opened a backup shown to be made with this vault's current keys
+    /// (the caller records no other: the date and content of any other file are the word
+    /// of whoever wrote it, since a slot is only a public key). The backup becomes the newest
+    /// verified one; the recovery key counts as confirmed only when the key typed is the
+    /// vault's current one (`key_is_current`).
+    pub fn record_drill(&mut self, drill: DrillRecord, key_is_current: bool) {
+        if drill.credential == DrillCredential::RecoveryKey && key_is_current {
             self.recovery_key_confirmed_at = Some(drill.at);
         }
         self.note_verified(VerifiedBackup {
@@ -354,17 +475,24 @@ impl CareState {
         }
     }
 
-    /// Keeps the newest verified backup (by when it was made).
+    /// Keeps the newest verified backup (by when it was made). A backup dated after the
+    /// moment it is verified was made while a clock was set ahead: it cannot be dated, so it
+    /// is not noted, and a record so dated gives way to the next backup — kept, it would
+    /// stand as newer than every later backup and hide every change made after it.
     pub fn note_verified(&mut self, b: VerifiedBackup) {
+        if b.made_at > b.verified_at {
+            return;
+        }
         match &self.backup {
-            Some(old) if old.made_at > b.made_at => {}
+            Some(old) if old.made_at > b.made_at && old.made_at <= b.verified_at => {}
             _ => self.backup = Some(b),
         }
     }
 
-    /// The last drill, if any.
+    /// The last drill recorded, if any (by the order drills were recorded, so a drill dated
+    /// ahead by a wrong clock does not stay the last one).
     pub fn last_drill(&self) -> Option<&DrillRecord> {
-        self.drills.iter().max_by_key(|d| d.at)
+        self.drills.last()
     }
 
     /// Remembers the counter at the use of an HOTP account's code.
@@ -431,9 +559,10 @@ impl CareState {
         CareStatus {
             newest_verified_backup: made,
             changed_since_backup: changed,
-            drill_due: last
-                .as_ref()
-                .is_none_or(|d| now.saturating_sub(d.at) > interval),
+            // A drill dated more than a day ahead ran while the clock was set ahead: due.
+            drill_due: last.as_ref().is_none_or(|d| {
+                now.saturating_sub(d.at) > interval || d.at > now.saturating_add(24 * 3600 * 1000)
+            }),
             last_drill: last,
             recovery_key_confirmed_at: self.recovery_key_confirmed_at,
             exposed_entries: exposed.len(),
@@ -469,20 +598,23 @@ mod tests {
     fn drills_are_bounded_and_the_recovery_key_counts_as_confirmed() {
         let mut c = CareState::default();
         for at in 0..(MAX_DRILLS as i64 + 5) {
-            c.record_drill(DrillRecord {
-                at,
-                credential: if at == 3 {
-                    DrillCredential::RecoveryKey
-                } else {
-                    DrillCredential::Password
+            c.record_drill(
+                DrillRecord {
+                    at,
+                    credential: if at == 3 {
+                        DrillCredential::RecoveryKey
+                    } else {
+                        DrillCredential::Password
+                    },
+                    file: "b.twfb".into(),
+                    backup_made_at: at,
+                    entries: 1,
+                    missing: 0,
+                    changed: 0,
+                    extra: 0,
                 },
-                file: "b.twfb".into(),
-                backup_made_at: at,
-                entries: 1,
-                missing: 0,
-                changed: 0,
-                extra: 0,
-            });
+                true,
+            );
         }
         assert_eq!(c.drills.len(), MAX_DRILLS);
         assert_eq!(c.recovery_key_confirmed_at, Some(3));

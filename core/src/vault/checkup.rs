@@ -115,6 +115,15 @@ pub fn evaluate(
             vec![],
         )),
         None => {}
+        Some(b) if b.made_at > now.saturating_add(DAY_MS) => out.push(finding(
+            "backup-old",
+            Warning,
+            "The newest verified backup is dated in the future: it was made while the clock \
+             was set ahead, so it cannot tell which accounts changed since."
+                .into(),
+            "Make a new backup (`twofold backup create`).",
+            vec![],
+        )),
         Some(b) => {
             let age = days(now.saturating_sub(b.made_at));
             if age > i64::from(s.backup_max_age_days) {
@@ -163,6 +172,15 @@ pub fn evaluate(
             vec![],
         )),
         None => {}
+        Some(d) if d.at > now.saturating_add(DAY_MS) => out.push(finding(
+            "drill-old",
+            Warning,
+            "The last restore drill is dated in the future: the clock was set ahead when it \
+             ran."
+                .into(),
+            "Run `twofold backup drill` again.",
+            vec![],
+        )),
         Some(d) => {
             let age = days(now.saturating_sub(d.at));
             if age > i64::from(s.drill_interval_days) {

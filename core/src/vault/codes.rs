@@ -158,13 +158,18 @@ impl CodeList {
     }
 
     /// Advances the HOTP counter of `id` (saved before returning), reveals the row and shows
-    /// the code on it for [`HOTP_VISIBLE_MS`] from `now_ms`. Returns the code.
+    /// the code on it for [`HOTP_VISIBLE_MS`] from `now_ms`. Returns the code. Only a row the
+    /// list can show: an entry trashed since the last refresh (here or by a sync) is
+    /// [`VaultError::NoSuchEntry`] and its counter stays as it is.
     pub fn next_hotp(
         &mut self,
         session: &VaultSession,
         id: EntryId,
         now_ms: i64,
     ) -> Result<String, VaultError> {
+        if session.entry(id)?.deleted_at.is_some() {
+            return Err(VaultError::NoSuchEntry(id.to_string()));
+        }
         let code = session.next_hotp(id)?;
         self.hotp.insert(id, (code.clone(), now_ms));
         self.revealed.insert(id);

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use crate::crypto;
 use crate::interop::ImportedEntry;
-use crate::limits::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN, SORT_STEP};
+use crate::limits::{MAX_ENTRIES, MAX_NAME_LEN, MAX_NOTE_LEN, MAX_RECOVERY_CODES, SORT_STEP};
 use crate::otp::{self, OtpKind};
 use crate::secret::Secret;
 use crate::vault::model::{
@@ -248,6 +248,13 @@ struct Checked {
 
 fn check_new(n: &NewEntry) -> Result<Checked, InputError> {
     n.kind.validate()?;
+    // Counted before they are joined, so a hostile list costs no more than a good one.
+    if n.recovery_codes.len() > MAX_RECOVERY_CODES {
+        return Err(codes::RecoveryCodeError::TooMany {
+            max: MAX_RECOVERY_CODES,
+        }
+        .into());
+    }
     let mut list = Vec::new();
     codes::merge_into(&mut list, &n.recovery_codes);
     codes::check_list(&list)?;
@@ -362,12 +369,14 @@ impl VaultContent {
                 if policy.on_duplicate == OnDuplicate::Error {
                     return Err(VaultError::Duplicate(self.entries[existing].id.to_string()));
                 }
-                // The account is here already: recovery codes it brings join the entry's
-                // (when they fit; they were checked above).
+                // The account is here already: the recovery codes it brings (checked above)
+                // join the entry's — new codes, and used marks the vault did not have yet (a
+                // code used on the old phone since); the vault keeps its list when they
+                // would not fit.
                 let e = &mut self.entries[existing];
                 let mut joined = e.recovery_codes.clone();
                 codes::merge_into(&mut joined, &n.recovery_codes);
-                if joined.len() != e.recovery_codes.len() && codes::check_list(&joined).is_ok() {
+                if joined != e.recovery_codes && codes::check_list(&joined).is_ok() {
                     e.recovery_codes = joined;
                     e.updated_at = now;
                 }
@@ -694,7 +703,8 @@ impl VaultContent {
         raised
     }
 
-    /// Restores a backup's content into this one; an HOTP counter never goes back. The caller
+    /// Restores a backup's content into this one; an HOTP counter never goes back, nor does a
+    /// recovery code marked used become unused. The caller
     /// checked the backup's settings. A restore that would exceed [`MAX_ENTRIES`] fails (run
     /// it on a copy, as the session does, to change nothing).
     pub fn restore(
@@ -714,6 +724,8 @@ impl VaultContent {
                 for e in &mut entries {
                     if let Some(prev) = old_index.find(&old, e).map(|i| &old[i]) {
                         keep_highest_counter(e, prev);
+                        // Like a counter, a spent recovery code never comes back unused.
+                        codes::keep_used_marks(&mut e.recovery_codes, &prev.recovery_codes);
                         if same_content(e, prev) {
                             report.unchanged += 1
                         } else {
@@ -759,7 +771,11 @@ impl VaultContent {
                             report.unchanged += 1;
                         }
                     } else if let Some(i) = index.same_account(&self.entries, &b.kind, &b.secret) {
-                        keep_highest_counter(&mut self.entries[i], b);
+                        // The same account under another id (scanned again on a new
+                        // phone): its recovery codes join as they do for an import.
+                        let v = &mut self.entries[i];
+                        keep_highest_counter(v, b);
+                        codes::merge_within_limit(&mut v.recovery_codes, &b.recovery_codes);
                         report.unchanged += 1;
                     } else {
                         if self.entries.len() >= MAX_ENTRIES {

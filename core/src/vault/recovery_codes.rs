@@ -4,9 +4,10 @@
 //!
 //! Rules in one place: what a code may look like ([`check_code`]), when two codes are the same
 //! ([`same_code`]: ignoring case, spaces and hyphens), how two lists join ([`merge_into`]: a
-//! set by text, used = either, the earliest date) and how a block of them is found in another
-//! app's note ([`split_note`]).
+//! set by [`same_code`], used = either, the earliest date) and how a block of them is found
+//! in another app's note ([`split_note`]).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -84,27 +85,52 @@ pub enum RecoveryCodeError {
 /// characters.
 pub fn check_code(text: &str) -> Result<String, RecoveryCodeError> {
     let t = text.trim();
+    match problem(t) {
+        Some(e) => Err(e),
+        None => Ok(t.to_owned()),
+    }
+}
+
+/// What is wrong with a trimmed code, if anything (no copy of the code is made).
+fn problem(t: &str) -> Option<RecoveryCodeError> {
     if t.is_empty() {
-        return Err(RecoveryCodeError::Empty);
+        return Some(RecoveryCodeError::Empty);
     }
     if t.chars().any(char::is_control) {
-        return Err(RecoveryCodeError::ControlCharacter);
+        return Some(RecoveryCodeError::ControlCharacter);
     }
     if t.chars().count() > MAX_RECOVERY_CODE_LEN {
-        return Err(RecoveryCodeError::TooLong {
+        return Some(RecoveryCodeError::TooLong {
             max: MAX_RECOVERY_CODE_LEN,
         });
     }
-    Ok(t.to_owned())
+    None
+}
+
+/// Whether `text` is a code as stored ([`check_code`] gives it back unchanged), checked
+/// without copying it.
+pub fn is_stored_form(text: &str) -> bool {
+    text.trim() == text && problem(text).is_none()
 }
 
 /// The form two codes are compared in: lower case, without spaces and hyphens ("ABCD-EFGH"
-/// is "abcd efgh").
-fn canonical(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
+/// is "abcd efgh"). Wiped when dropped, like the code.
+#[derive(PartialEq, Eq, Hash)]
+struct Canonical(String);
+
+impl Drop for Canonical {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+fn canonical(text: &str) -> Canonical {
+    Canonical(
+        text.chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect(),
+    )
 }
 
 /// Whether two code texts name the same code.
@@ -120,7 +146,10 @@ pub fn check_list(codes: &[RecoveryCode]) -> Result<(), RecoveryCodeError> {
         });
     }
     for c in codes {
-        if check_code(&c.code)? != c.code {
+        if let Some(e) = problem(c.code.trim()) {
+            return Err(e);
+        }
+        if c.code.trim() != c.code {
             return Err(RecoveryCodeError::ControlCharacter);
         }
     }
@@ -129,53 +158,90 @@ pub fn check_list(codes: &[RecoveryCode]) -> Result<(), RecoveryCodeError> {
 
 /// Adds new codes (typed or read from a file) to a list: each is checked, codes the list has
 /// already (or given twice) are skipped. All or nothing: any malformed code, or more than
-/// [`MAX_RECOVERY_CODES`] in all, refuses the whole call. Returns how many were added.
+/// [`MAX_RECOVERY_CODES`] in all, refuses the whole call. Returns how many were added. Linear
+/// in the input, which may be as long as a hostile paste.
 pub fn add_to(list: &mut Vec<RecoveryCode>, texts: &[String]) -> Result<usize, RecoveryCodeError> {
+    let mut seen: HashSet<Canonical> = list.iter().map(|c| canonical(&c.code)).collect();
     let mut fresh: Vec<RecoveryCode> = Vec::new();
     for t in texts {
         let code = RecoveryCode::new(t)?;
-        if !list
-            .iter()
-            .chain(&fresh)
-            .any(|c| same_code(&c.code, &code.code))
-        {
+        if seen.insert(canonical(&code.code)) {
+            if list.len() + fresh.len() >= MAX_RECOVERY_CODES {
+                return Err(RecoveryCodeError::TooMany {
+                    max: MAX_RECOVERY_CODES,
+                });
+            }
             fresh.push(code);
         }
-    }
-    if list.len() + fresh.len() > MAX_RECOVERY_CODES {
-        return Err(RecoveryCodeError::TooMany {
-            max: MAX_RECOVERY_CODES,
-        });
     }
     let n = fresh.len();
     list.extend(fresh);
     Ok(n)
 }
 
-/// Marks the code matching `text` used at `now` (a code used already keeps its date).
+/// Marks the code matching `text` used at `now` (a code used already keeps its date). A list
+/// from before codes were joined by [`same_code`] may hold one code in two spellings: both
+/// are spent.
 pub fn mark_used(list: &mut [RecoveryCode], text: &str, now: i64) -> Result<(), RecoveryCodeError> {
-    let code = list
-        .iter_mut()
-        .find(|c| same_code(&c.code, text))
-        .ok_or(RecoveryCodeError::Unknown)?;
-    if !code.used {
-        code.used = true;
-        code.used_at = Some(now);
+    let wanted = canonical(text);
+    let mut found = false;
+    for code in list.iter_mut().filter(|c| canonical(&c.code) == wanted) {
+        found = true;
+        if !code.used {
+            code.used = true;
+            code.used_at = Some(now);
+        }
     }
-    Ok(())
+    if found {
+        Ok(())
+    } else {
+        Err(RecoveryCodeError::Unknown)
+    }
 }
 
-/// Joins `other` into `list`: a set by code text; used if either says so, with the earliest
-/// known date. Commutative, associative and idempotent as a set (the order is `list`'s, then
-/// `other`'s new codes).
+/// Joins `other` into `list`: a set of codes as [`same_code`] compares them; used if either
+/// says so, with the earliest known date; of two spellings of one code the smaller text is
+/// kept, so the result is the same whichever list comes first. Commutative, associative and
+/// idempotent as a set (the order is `list`'s, then `other`'s new codes). Codes of `list`
+/// that are one code already are joined too.
 pub fn merge_into(list: &mut Vec<RecoveryCode>, other: &[RecoveryCode]) {
-    for o in other {
-        match list.iter_mut().find(|c| c.code == o.code) {
-            Some(c) => {
+    let mut joined: Vec<RecoveryCode> = Vec::with_capacity(list.len() + other.len());
+    let mut index: HashMap<Canonical, usize> = HashMap::new();
+    for o in list.drain(..).chain(other.iter().cloned()) {
+        match index.get(&canonical(&o.code)) {
+            Some(&i) => {
+                let c = &mut joined[i];
+                if o.code < c.code {
+                    // Wiped first: a longer text would move the string, leaving the old
+                    // bytes in freed memory.
+                    c.code.zeroize();
+                    c.code.push_str(&o.code);
+                }
                 c.used |= o.used;
                 c.used_at = earliest(c.used_at, o.used_at);
             }
-            None => list.push(o.clone()),
+            None => {
+                index.insert(canonical(&o.code), joined.len());
+                joined.push(o);
+            }
+        }
+    }
+    *list = joined;
+}
+
+/// Marks used the codes of `list` that `other` knows as used (with the earliest date), adding
+/// none: a code spent once stays spent, whatever older copy of the list comes back (a
+/// restore that replaces the vault's entries with a backup's).
+pub fn keep_used_marks(list: &mut [RecoveryCode], other: &[RecoveryCode]) {
+    let used: HashMap<Canonical, Option<i64>> = other
+        .iter()
+        .filter(|c| c.used)
+        .map(|c| (canonical(&c.code), c.used_at))
+        .collect();
+    for c in list.iter_mut() {
+        if let Some(at) = used.get(&canonical(&c.code)) {
+            c.used = true;
+            c.used_at = earliest(c.used_at, *at);
         }
     }
 }

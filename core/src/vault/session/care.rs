@@ -139,7 +139,9 @@ impl VaultSession {
             return Ok(());
         }
         self.mutate_care(|content, care, now| {
-            if let Some(id) = ids.iter().find(|id| content.entry(**id).is_none()) {
+            let known: std::collections::HashSet<EntryId> =
+                content.entries.iter().map(|e| e.id).collect();
+            if let Some(id) = ids.iter().find(|id| !known.contains(id)) {
                 return Err(VaultError::NoSuchEntry(id.to_string()));
             }
             care.record_exposure(ids, way, now);
@@ -184,11 +186,21 @@ impl VaultSession {
         })
     }
 
-    /// Records a restore drill that opened its backup (the drill's `at` is set to now).
-    pub fn record_drill(&self, mut drill: DrillRecord) -> Result<DrillRecord, VaultError> {
+    /// Records a restore drill that opened a backup made with this vault's current keys (the
+    /// drill's `at` is set to now). `key`: the recovery key the drill used, which confirms
+    /// the vault's recovery key only if it is the current one ([`CareState::record_drill`]).
+    pub fn record_drill(
+        &self,
+        mut drill: DrillRecord,
+        key: Option<&crate::vault::RecoveryKey>,
+    ) -> Result<DrillRecord, VaultError> {
+        let key_is_current = match key {
+            Some(k) => self.is_current_recovery_key(k)?,
+            None => false,
+        };
         self.mutate_care(|_, care, now| {
             drill.at = now;
-            care.record_drill(drill.clone());
+            care.record_drill(drill.clone(), key_is_current);
             Ok(drill)
         })
     }

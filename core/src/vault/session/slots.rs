@@ -168,6 +168,19 @@ impl VaultSession {
         Ok(key)
     }
 
+    /// Whether `key` is the vault's current recovery key (its recovery slot's public key is
+    /// the key's). No key derivation beyond the key's own HKDF; nothing changes.
+    pub(crate) fn is_current_recovery_key(&self, key: &RecoveryKey) -> Result<bool, VaultError> {
+        let secrets = SlotSecrets::derive(key.bytes(), SlotKind::Recovery);
+        let guard = self.read_state();
+        let open = guard.as_ref().ok_or(VaultError::Locked)?;
+        Ok(open
+            .header
+            .slots
+            .iter()
+            .any(|s| s.kind == SlotKind::Recovery && s.public_key == secrets.keys.public))
+    }
+
     /// Checks a recovery key the user typed against the vault's recovery slot and, when it
     /// matches, has the slot endorse the current signing key (a slot carried over from a
     /// version 1 vault is authenticated from then on). Wrong keys are

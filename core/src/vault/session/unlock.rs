@@ -150,6 +150,10 @@ impl VaultSession {
                         "the body's signing keys do not match the header".into(),
                     ));
                 }
+                let care = body
+                    .care
+                    .map(|c| c.within_limits(&body.content))
+                    .unwrap_or_default();
                 Ok(Found {
                     master_key,
                     slot: (slot_id, endorse_key),
@@ -161,7 +165,7 @@ impl VaultSession {
                     from_prev: false,
                     accepted_untrusted,
                     sync: body.sync,
-                    care: body.care.unwrap_or_default(),
+                    care,
                     dropped_slots: 0,
                 })
             }
