@@ -147,9 +147,11 @@ impl From<&care::DrillRecord> for DrillView {
 /// What a drill found.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DrillResult {
-    /// The drill as recorded in the vault.
+    /// What the drill found; recorded in the vault only when `authenticated`.
     pub drill: DrillView,
-    /// Made with this vault's current keys.
+    /// The backup was made with this vault's current keys. False: the drill proves nothing
+    /// and was **not recorded** (anyone who can write to the backup folder can make a backup
+    /// that opens, since every slot holds only public keys); show "not recorded".
     pub authenticated: bool,
 }
 
@@ -309,8 +311,8 @@ impl VaultSession {
     }
 
     /// A restore drill on a backup file: opens it with the credential the user typed from
-    /// memory, compares it with the vault and records the drill. A wrong credential is
-    /// `WrongCredential` and records nothing.
+    /// memory, compares it with the vault and records the drill if the backup is this
+    /// vault's (`authenticated`). A wrong credential is `WrongCredential` and records nothing.
     pub fn restore_drill(&self, path: String, key: BackupKey) -> Result<DrillResult> {
         let mut parsed = None;
         let credential = Self::backup_key(&key, &mut parsed)?;

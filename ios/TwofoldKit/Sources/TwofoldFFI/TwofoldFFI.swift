@@ -4456,8 +4456,8 @@ public protocol VaultSessionProtocol: AnyObject, Sendable {
     
     /**
      * A restore drill on a backup file: opens it with the credential the user typed from
-     * memory, compares it with the vault and records the drill. A wrong credential is
-     * `WrongCredential` and records nothing.
+     * memory, compares it with the vault and records the drill if the backup is this
+     * vault's (`authenticated`). A wrong credential is `WrongCredential` and records nothing.
      */
     func restoreDrill(path: String, key: BackupKey) throws  -> DrillResult
     
@@ -5004,8 +5004,8 @@ open func recoveryCodeSummary(id: EntryId)throws  -> RecoveryCodeSummary  {
     
     /**
      * A restore drill on a backup file: opens it with the credential the user typed from
-     * memory, compares it with the vault and records the drill. A wrong credential is
-     * `WrongCredential` and records nothing.
+     * memory, compares it with the vault and records the drill if the backup is this
+     * vault's (`authenticated`). A wrong credential is `WrongCredential` and records nothing.
      */
 open func restoreDrill(path: String, key: BackupKey)throws  -> DrillResult  {
     return try  FfiConverterTypeDrillResult_lift(try rustCallWithError(FfiConverterTypeTwofoldError_lift) {
@@ -7047,11 +7047,13 @@ public func FfiConverterTypeCodeView_lower(_ value: CodeView) -> RustBuffer {
  */
 public struct DrillResult: Equatable, Hashable {
     /**
-     * The drill as recorded in the vault.
+     * What the drill found; recorded in the vault only when `authenticated`.
      */
     public var drill: DrillView
     /**
-     * Made with this vault's current keys.
+     * The backup was made with this vault's current keys. False: the drill proves nothing
+     * and was **not recorded** (anyone who can write to the backup folder can make a backup
+     * that opens, since every slot holds only public keys); show "not recorded".
      */
     public var authenticated: Bool
 
@@ -7059,10 +7061,12 @@ public struct DrillResult: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The drill as recorded in the vault.
+         * What the drill found; recorded in the vault only when `authenticated`.
          */drill: DrillView, 
         /**
-         * Made with this vault's current keys.
+         * The backup was made with this vault's current keys. False: the drill proves nothing
+         * and was **not recorded** (anyone who can write to the backup folder can make a backup
+         * that opens, since every slot holds only public keys); show "not recorded".
          */authenticated: Bool) {
         self.drill = drill
         self.authenticated = authenticated
@@ -15547,7 +15551,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twofold_ffi_checksum_method_vaultsession_recovery_code_summary() != 10438) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_drill() != 61192) {
+    if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_drill() != 32955) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twofold_ffi_checksum_method_vaultsession_restore_drill_bytes() != 2771) {
