@@ -88,6 +88,12 @@ bash tests/kotlin/run.sh 2>&1 | tee "$kotlin_log"
 kotlin_passed=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$kotlin_log" | tail -1 | cut -d' ' -f1)
 
 # --- fuzz targets, each briefly -------------------------------------------------------------
+# The fuzz build needs about 3 GB of its own. On a small disk, the test binaries, which have
+# run by now, make room (a later run links them again).
+if [ "$(df -Pk . | awk 'NR == 2 {print $4}')" -lt $((12 * 1024 * 1024)) ]; then
+  echo "   less than 12 GB free: removing the test binaries that have run"
+  find target/debug/deps -maxdepth 1 -type f -executable ! -name '*.so' -delete
+fi
 disk
 echo "== fuzz targets (cargo-fuzz, ${FUZZ_SECONDS:-5} s each)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-5}" bash scripts/fuzz.sh
