@@ -505,10 +505,21 @@ fn last_word(
     if !signed_a_revocation {
         return Ok(None);
     }
+    seal_next(state, epoch, now, rng).map(Some)
+}
+
+/// Seals this device's next file under `epoch`: the generation after `state.generation`,
+/// recorded as what this device last wrote. Returns its name and bytes.
+fn seal_next(
+    state: &mut SyncState,
+    epoch: EpochId,
+    now: i64,
+    rng: &dyn RandomSource,
+) -> Result<(String, Vec<u8>), SyncError> {
     state.generation = state.generation.saturating_add(1);
     let bytes = seal_snapshot(state, epoch, now, rng)?;
     state.seen.insert(
-        KeyBytesPub(me),
+        KeyBytesPub(state.me()),
         SeenState {
             generation: state.generation,
             digest: file::digest(&bytes),
@@ -516,10 +527,7 @@ fn last_word(
             written_at: now,
         },
     );
-    Ok(Some((
-        file::file_name(state.my_tag(), state.generation),
-        bytes,
-    )))
+    Ok((file::file_name(state.my_tag(), state.generation), bytes))
 }
 
 /// Seals this device's snapshot of generation `state.generation`.
@@ -819,18 +827,8 @@ fn merge_step(
     if needs_file && !awaiting {
         let (epoch, new_epoch) = ensure_epoch(state, now, rng)?;
         rotated = new_epoch;
-        state.generation = state.generation.max(behind).saturating_add(1);
-        let bytes = seal_snapshot(state, epoch, now, rng)?;
-        state.seen.insert(
-            KeyBytesPub(me),
-            SeenState {
-                generation: state.generation,
-                digest: file::digest(&bytes),
-                received_at: now,
-                written_at: now,
-            },
-        );
-        publish = Some((file::file_name(my_tag, state.generation), bytes));
+        state.generation = state.generation.max(behind);
+        publish = Some(seal_next(state, epoch, now, rng)?);
         state.unpublished = false;
     }
     state.first_sync &= awaiting;
