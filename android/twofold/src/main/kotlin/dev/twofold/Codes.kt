@@ -16,27 +16,26 @@ class TwofoldCodes internal constructor(
     private val list: CodeList,
     private val io: CoroutineDispatcher,
 ) : AutoCloseable {
-    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { block() }
 
     /**
      * The visible rows at [nowMs] (wall clock): entries of [groupId] (null: all) matching
      * [query]. The filter comes with each call, so a list always matches the filter it shows.
      */
     suspend fun rows(query: String, groupId: String?, nowMs: Long): CodeRows =
-        onIo { list.rows(query, groupId, nowMs) }
+        withContext(io) { list.rows(query, groupId, nowMs) }
 
-    suspend fun setTapToReveal(on: Boolean) = onIo { list.setTapToReveal(on) }
+    suspend fun setTapToReveal(on: Boolean) = withContext(io) { list.setTapToReveal(on) }
 
-    suspend fun reveal(id: String) = onIo { list.reveal(id) }
+    suspend fun reveal(id: String) = withContext(io) { list.reveal(id) }
 
     /** Leaving the screen or locking: every row hidden, HOTP codes forgotten (no I/O). */
     fun hideAll() = list.hideAll()
 
     /** Saves the advanced HOTP counter, then shows the code on its row and returns it. */
-    suspend fun nextHotp(id: String, nowMs: Long): String = onIo { list.nextHotp(id, nowMs) }
+    suspend fun nextHotp(id: String, nowMs: Long): String = withContext(io) { list.nextHotp(id, nowMs) }
 
     /** The code to copy (no spaces), the row revealed and the use recorded; null if none. */
-    suspend fun copyCode(id: String, nowMs: Long): String? = onIo { list.copyCode(id, nowMs) }
+    suspend fun copyCode(id: String, nowMs: Long): String? = withContext(io) { list.copyCode(id, nowMs) }
 
     override fun close() = list.close()
 }

@@ -15,7 +15,6 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
-private suspend fun <T> onIo(io: CoroutineDispatcher, block: () -> T): T = withContext(io) { block() }
 
 /**
  * QR decoding for transfer invites, frames and replies, done in the core (works without Play
@@ -31,11 +30,11 @@ object TwofoldQr {
         rowStride: Int,
         luma: ByteArray,
         io: CoroutineDispatcher = Dispatchers.Default,
-    ): String? = onIo(io) { decodeQrLuma(width.toUInt(), height.toUInt(), rowStride.toUInt(), luma) }
+    ): String? = withContext(io) { decodeQrLuma(width.toUInt(), height.toUInt(), rowStride.toUInt(), luma) }
 
     /** The text of the (non-account) QR code in a PNG or JPEG, or null. */
     suspend fun decodeImage(bytes: ByteArray, io: CoroutineDispatcher = Dispatchers.Default): String? =
-        onIo(io) { decodeQrImage(bytes) }
+        withContext(io) { decodeQrImage(bytes) }
 
     /** Modules of a QR code for drawing (invites, transfer frames, Google export codes). */
     fun matrix(text: String, correction: QrErrorCorrection = QrErrorCorrection.MEDIUM): QrMatrix =
@@ -52,19 +51,19 @@ class EnrollmentScanner(private val io: CoroutineDispatcher = Dispatchers.Defaul
 
     /** One camera frame's Y plane; null when it shows no readable code. */
     suspend fun scanLuma(width: Int, height: Int, rowStride: Int, luma: ByteArray): ScanResult? =
-        onIo(io) { enrollment.scanLuma(width.toUInt(), height.toUInt(), rowStride.toUInt(), luma) }
+        withContext(io) { enrollment.scanLuma(width.toUInt(), height.toUInt(), rowStride.toUInt(), luma) }
 
     /** A PNG or JPEG; null when it shows no readable code. */
-    suspend fun scanImage(bytes: ByteArray): ScanResult? = onIo(io) { enrollment.scanImage(bytes) }
+    suspend fun scanImage(bytes: ByteArray): ScanResult? = withContext(io) { enrollment.scanImage(bytes) }
 
     /** A typed or pasted otpauth URI as UTF-8 bytes, wiped after the call. */
-    suspend fun scanText(uri: ByteArray): ScanResult = onIo(io) { uri.useThenWipe { enrollment.scanText(it) } }
+    suspend fun scanText(uri: ByteArray): ScanResult = withContext(io) { uri.useThenWipe { enrollment.scanText(it) } }
 
     fun accounts(): List<ImportedPreview> = enrollment.accounts()
 
     fun remove(index: Int) = enrollment.remove(index.toUInt())
 
-    suspend fun addTo(vault: TwofoldVault): AddResult = onIo(vault.io) { enrollment.addTo(vault.session) }
+    suspend fun addTo(vault: TwofoldVault): AddResult = withContext(vault.io) { enrollment.addTo(vault.session) }
 
     override fun close() = enrollment.close()
 }
@@ -79,7 +78,7 @@ suspend fun readImport(
     format: String? = null,
     keyFile: ByteArray? = null,
     io: CoroutineDispatcher = Dispatchers.IO,
-): ImportSession = onIo(io) {
+): ImportSession = withContext(io) {
     try {
         when {
             keyFile != null -> ImportSession.readWithKeyFile(bytes, format, password, keyFile)

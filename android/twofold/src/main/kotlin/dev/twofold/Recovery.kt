@@ -28,29 +28,28 @@ class TwofoldCare(vault: TwofoldVault) {
     private val session = vault.session
     private val io: CoroutineDispatcher = vault.io
 
-    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { block() }
 
     /** Adds codes (UTF-8 bytes, wiped afterwards); all or nothing. Returns how many were new. */
     suspend fun addRecoveryCodes(entryId: String, codes: List<ByteArray>): Int =
         try {
-            onIo { session.addRecoveryCodes(entryId, codes.map { it.copyOf() }).toInt() }
+            withContext(io) { session.addRecoveryCodes(entryId, codes.map { it.copyOf() }).toInt() }
         } finally {
             codes.forEach { it.fill(0) }
         }
 
     suspend fun useRecoveryCode(entryId: String, code: ByteArray) =
-        onIo { code.useThenWipe { session.useRecoveryCode(entryId, it) } }
+        withContext(io) { code.useThenWipe { session.useRecoveryCode(entryId, it) } }
 
     /** Counts only: nothing revealed. */
     suspend fun recoveryCodeSummary(entryId: String): RecoveryCodeSummary =
-        onIo { session.recoveryCodeSummary(entryId) }
+        withContext(io) { session.recoveryCodeSummary(entryId) }
 
     /**
      * The codes, unused first, handed to [use] and wiped afterwards. Re-authenticate the
      * user before calling it.
      */
     suspend fun <T> revealRecoveryCodes(entryId: String, use: suspend (List<RevealedRecoveryCode>) -> T): T {
-        val views = onIo { session.exportRecoveryCodes(entryId) }
+        val views = withContext(io) { session.exportRecoveryCodes(entryId) }
         val codes = views.map { v ->
             v.code.useThenWipe { bytes ->
                 val chars = Charsets.UTF_8.decode(java.nio.ByteBuffer.wrap(bytes))
@@ -69,30 +68,30 @@ class TwofoldCare(vault: TwofoldVault) {
 
     /** A drill with the backup password typed from memory (wiped afterwards). */
     suspend fun drillWithPassword(path: String, password: ByteArray): DrillResult =
-        onIo { password.useThenWipe { session.restoreDrill(path, BackupKey.Password(it)) } }
+        withContext(io) { password.useThenWipe { session.restoreDrill(path, BackupKey.Password(it)) } }
 
     suspend fun drillWithRecoveryKey(path: String, recoveryKey: String): DrillResult =
-        onIo { session.restoreDrill(path, BackupKey.RecoveryKey(recoveryKey)) }
+        withContext(io) { session.restoreDrill(path, BackupKey.RecoveryKey(recoveryKey)) }
 
     /** A drill on bytes read from a document provider. */
     suspend fun drillBytesWithPassword(bytes: ByteArray, name: String, password: ByteArray): DrillResult =
-        onIo { password.useThenWipe { session.restoreDrillBytes(bytes, name, BackupKey.Password(it)) } }
+        withContext(io) { password.useThenWipe { session.restoreDrillBytes(bytes, name, BackupKey.Password(it)) } }
 
-    suspend fun status(): CareStatusView = onIo { session.careStatus() }
+    suspend fun status(): CareStatusView = withContext(io) { session.careStatus() }
 
-    suspend fun securityCheckup(): List<FindingView> = onIo { session.securityCheckup() }
+    suspend fun securityCheckup(): List<FindingView> = withContext(io) { session.securityCheckup() }
 
-    suspend fun settings(): CheckupSettingsView = onIo { session.checkupSettings() }
+    suspend fun settings(): CheckupSettingsView = withContext(io) { session.checkupSettings() }
 
-    suspend fun setSettings(settings: CheckupSettingsView) = onIo { session.setCheckupSettings(settings) }
+    suspend fun setSettings(settings: CheckupSettingsView) = withContext(io) { session.setCheckupSettings(settings) }
 
-    suspend fun exposures(): List<ExposureView> = onIo { session.exposures() }
+    suspend fun exposures(): List<ExposureView> = withContext(io) { session.exposures() }
 
     /** The entry's URI to show as [way] (recorded first), handed to [use] and wiped. */
     suspend fun <T> revealEntryUri(entryId: String, way: ExposureWay, use: suspend (ByteArray) -> T): T =
-        onIo { session.exportEntryUriAs(entryId, way) }.useThenWipeSuspending(use)
+        withContext(io) { session.exportEntryUriAs(entryId, way) }.useThenWipeSuspending(use)
 
     /** Rotation: the new URI (wiped) and a code the service accepted. */
     suspend fun rotate(entryId: String, newUri: ByteArray, acceptedCode: String): RotationResult =
-        onIo { newUri.useThenWipe { session.rotateEntry(entryId, it, acceptedCode) } }
+        withContext(io) { newUri.useThenWipe { session.rotateEntry(entryId, it, acceptedCode) } }
 }

@@ -20,7 +20,6 @@ import kotlinx.coroutines.withContext
 import java.io.File
 import java.io.IOException
 
-private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T = withContext(io) { block() }
 
 private fun nowSeconds(): Long = System.currentTimeMillis() / 1000
 
@@ -37,45 +36,45 @@ class TwofoldSync(
 ) {
     internal val group = SyncGroup(vault.session, storage)
 
-    suspend fun isSetUp(): Boolean = call(io) { group.isSetUp() }
+    suspend fun isSetUp(): Boolean = withContext(io) { group.isSetUp() }
 
     /** This vault becomes the first device of a new group in the app's folder ([label] is shown). */
     suspend fun setUpInAppFolder(label: String, deviceName: String): SyncResult =
-        call(io) { group.setup(SyncLocation.App(label), deviceName) }
+        withContext(io) { group.setup(SyncLocation.App(label), deviceName) }
 
     /** A new group on a WebDAV server; [password] (an app password for Nextcloud) is wiped. */
     suspend fun setUpWebDav(url: String, user: String?, password: CharArray?, deviceName: String): SyncResult {
         val bytes = password?.toWipedUtf8()
         return try {
-            call(io) { group.setup(SyncLocation.WebDav(url, user, bytes), deviceName) }
+            withContext(io) { group.setup(SyncLocation.WebDav(url, user, bytes), deviceName) }
         } finally {
             bytes?.fill(0)
         }
     }
 
     /** Reads every device's latest state, merges, writes this device's. */
-    suspend fun syncNow(): SyncResult = call(io) { group.syncNow() }
+    suspend fun syncNow(): SyncResult = withContext(io) { group.syncNow() }
 
-    suspend fun status(): SyncStatusView = call(io) { group.status() }
+    suspend fun status(): SyncStatusView = withContext(io) { group.status() }
 
-    suspend fun conflicts(): List<SyncConflict> = call(io) { group.conflicts() }
+    suspend fun conflicts(): List<SyncConflict> = withContext(io) { group.conflicts() }
 
     /** Keeps one side of the entry's conflicts (or both); sync afterwards. */
-    suspend fun resolve(entryId: String, keep: SyncKeep): Int = call(io) { group.resolve(entryId, keep).toInt() }
+    suspend fun resolve(entryId: String, keep: SyncKeep): Int = withContext(io) { group.resolve(entryId, keep).toInt() }
 
-    suspend fun devices(): List<SyncDevice> = call(io) { group.devices() }
+    suspend fun devices(): List<SyncDevice> = withContext(io) { group.devices() }
 
     /** Removes a device: it reads nothing written afterwards; its later files are refused. */
-    suspend fun revoke(deviceNameOrTag: String): SyncDevice = call(io) { group.revoke(deviceNameOrTag) }
+    suspend fun revoke(deviceNameOrTag: String): SyncDevice = withContext(io) { group.revoke(deviceNameOrTag) }
 
-    suspend fun leave(): Unit = call(io) { group.leave() }
+    suspend fun leave(): Unit = withContext(io) { group.leave() }
 
     /**
      * A member invites the device whose join invite was scanned; re-authenticate first. The
      * device is added only by [DeviceInvite.confirm], after the codes were compared.
      */
     suspend fun inviteDevice(inviteText: String, shareCredentials: Boolean): DeviceInvite =
-        call(io) { DeviceInvite(SyncInviter(group, inviteText, shareCredentials, nowSeconds().toULong()), io) }
+        withContext(io) { DeviceInvite(SyncInviter(group, inviteText, shareCredentials, nowSeconds().toULong()), io) }
 }
 
 /**
@@ -91,13 +90,13 @@ class DeviceInvite internal constructor(private val inviter: SyncInviter, privat
 
     /** The new device's reply (scanned): the code to compare. */
     suspend fun acceptReply(replyText: String): String =
-        call(io) { inviter.acceptReply(replyText, nowSeconds().toULong()) }
+        withContext(io) { inviter.acceptReply(replyText, nowSeconds().toULong()) }
 
     /** Both devices show the same code: adds the device (sync afterwards to publish it). */
-    suspend fun confirm(): Unit = call(io) { inviter.confirm() }
+    suspend fun confirm(): Unit = withContext(io) { inviter.confirm() }
 
     /** The codes differ, or the user gave up: the device is not added; nothing stays. */
-    suspend fun cancel(): Unit = call(io) { inviter.cancel() }
+    suspend fun cancel(): Unit = withContext(io) { inviter.cancel() }
 }
 
 /**
@@ -107,18 +106,18 @@ class DeviceInvite internal constructor(private val inviter: SyncInviter, privat
 class JoiningDevice private constructor(private val joiner: SyncJoiner, private val io: CoroutineDispatcher) {
     companion object {
         suspend fun start(deviceName: String, ttlSeconds: Long = 600, io: CoroutineDispatcher = Dispatchers.IO): JoiningDevice =
-            call(io) { JoiningDevice(SyncJoiner(deviceName, nowSeconds().toULong(), ttlSeconds.toULong()), io) }
+            withContext(io) { JoiningDevice(SyncJoiner(deviceName, nowSeconds().toULong(), ttlSeconds.toULong()), io) }
     }
 
-    suspend fun inviteText(): String = call(io) { joiner.inviteText() }
+    suspend fun inviteText(): String = withContext(io) { joiner.inviteText() }
 
-    suspend fun receiveFrame(text: String): TransferProgress = call(io) { joiner.receiveFrame(text, nowSeconds().toULong()) }
+    suspend fun receiveFrame(text: String): TransferProgress = withContext(io) { joiner.receiveFrame(text, nowSeconds().toULong()) }
 
-    suspend fun replyText(): String? = call(io) { joiner.replyText() }
+    suspend fun replyText(): String? = withContext(io) { joiner.replyText() }
 
-    suspend fun confirmationCode(): String? = call(io) { joiner.confirmationCode() }
+    suspend fun confirmationCode(): String? = withContext(io) { joiner.confirmationCode() }
 
-    suspend fun preview(): SyncJoinPreview? = call(io) { joiner.preview() }
+    suspend fun preview(): SyncJoinPreview? = withContext(io) { joiner.preview() }
 
     /**
      * Joins [vault] to the group. [appFolderLabel]: the group's files are in the folder the
@@ -126,7 +125,7 @@ class JoiningDevice private constructor(private val joiner: SyncJoiner, private 
      * member sent (WebDAV).
      */
     suspend fun acceptInto(vault: TwofoldVault, appFolderLabel: String?): SyncJoinPreview =
-        call(io) { joiner.acceptInto(vault.session, appFolderLabel?.let { SyncLocation.App(it) }) }
+        withContext(io) { joiner.acceptInto(vault.session, appFolderLabel?.let { SyncLocation.App(it) }) }
 
     fun reject() = joiner.reject()
 }

@@ -13,7 +13,6 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.withContext
 
-private suspend fun <T> call(io: CoroutineDispatcher, block: () -> T): T = withContext(io) { block() }
 
 private fun nowSeconds(): Long = System.currentTimeMillis() / 1000
 
@@ -27,33 +26,33 @@ class IncomingTransfer private constructor(
 ) : AutoCloseable {
     companion object {
         suspend fun start(ttlSeconds: Long = 600, lan: String? = null, io: CoroutineDispatcher = Dispatchers.IO): IncomingTransfer =
-            call(io) { IncomingTransfer(TransferReceiver(nowSeconds().toULong(), ttlSeconds.toULong(), lan), io) }
+            withContext(io) { IncomingTransfer(TransferReceiver(nowSeconds().toULong(), ttlSeconds.toULong(), lan), io) }
     }
 
-    suspend fun inviteText(): String = call(io) { receiver.inviteText() }
+    suspend fun inviteText(): String = withContext(io) { receiver.inviteText() }
 
     /**
      * One decoded frame text from the camera; duplicates and order do not matter. Once the
      * accounts are complete the result carries the confirmation code, reply and preview.
      */
     suspend fun receiveFrame(text: String, nowSeconds: Long = nowSeconds()): ReceivedFrame =
-        call(io) { receiver.receiveFrame(text, nowSeconds.toULong()) }
+        withContext(io) { receiver.receiveFrame(text, nowSeconds.toULong()) }
 
     /** Waits for the old device on the invite's LAN address; [timeoutMillis] bounds it all. */
-    suspend fun receiveLan(timeoutMillis: Long): Unit = call(io) { receiver.receiveLan(timeoutMillis.toULong()) }
+    suspend fun receiveLan(timeoutMillis: Long): Unit = withContext(io) { receiver.receiveLan(timeoutMillis.toULong()) }
 
     /** The reply to show the old device as a QR code, once a sender is locked. */
-    suspend fun replyText(): String? = call(io) { receiver.replyText() }
+    suspend fun replyText(): String? = withContext(io) { receiver.replyText() }
 
-    suspend fun confirmationCode(): String? = call(io) { receiver.confirmationCode() }
+    suspend fun confirmationCode(): String? = withContext(io) { receiver.confirmationCode() }
 
-    suspend fun preview() = call(io) { receiver.preview() }
+    suspend fun preview() = withContext(io) { receiver.preview() }
 
     /** After the user confirmed both screens show the same code. */
-    suspend fun acceptInto(vault: TwofoldVault): AddResult = call(io) { receiver.acceptInto(vault.session) }
+    suspend fun acceptInto(vault: TwofoldVault): AddResult = withContext(io) { receiver.acceptInto(vault.session) }
 
     /** The codes differ, or the user gave up: nothing is added (a LAN sender hears no). */
-    suspend fun reject(): Unit = call(io) { receiver.reject() }
+    suspend fun reject(): Unit = withContext(io) { receiver.reject() }
 
     override fun close() = receiver.close()
 }
@@ -72,7 +71,7 @@ class OutgoingTransfer private constructor(private val sender: TransferSender, p
             qrVersion: Int = 0,
             io: CoroutineDispatcher = Dispatchers.IO,
         ): OutgoingTransfer =
-            call(io) { OutgoingTransfer(TransferSender(vault.session, inviteText, entryIds, nowSeconds().toULong(), qrVersion.toUByte()), io) }
+            withContext(io) { OutgoingTransfer(TransferSender(vault.session, inviteText, entryIds, nowSeconds().toULong(), qrVersion.toUByte()), io) }
     }
 
     /** Null until the reply was accepted: show no code before. */
@@ -84,7 +83,7 @@ class OutgoingTransfer private constructor(private val sender: TransferSender, p
     val lanDestination: String? get() = sender.lanDestination()
 
     /** The new device's reply as scanned; returns the code to compare. */
-    suspend fun acceptReply(replyText: String): String = call(io) { sender.acceptReply(replyText, nowSeconds().toULong()) }
+    suspend fun acceptReply(replyText: String): String = withContext(io) { sender.acceptReply(replyText, nowSeconds().toULong()) }
 
     /** Frame texts to show as QR codes, [perSecond] of them a second, endlessly. */
     fun frames(perSecond: Int = 6): Flow<String> = flow {
@@ -99,10 +98,10 @@ class OutgoingTransfer private constructor(private val sender: TransferSender, p
     fun frame(n: Long): String = sender.frame(n.toULong())
 
     /** Connects (after the user agreed to [lanDestination]); returns the code to compare. */
-    suspend fun connectLan(timeoutMillis: Long): String = call(io) { sender.connectLan(timeoutMillis.toULong()) }
+    suspend fun connectLan(timeoutMillis: Long): String = withContext(io) { sender.connectLan(timeoutMillis.toULong()) }
 
     /** The user confirmed the codes match: sends the accounts, waits for the new device's user. */
-    suspend fun finishLan(): Unit = call(io) { sender.finishLan() }
+    suspend fun finishLan(): Unit = withContext(io) { sender.finishLan() }
 
     /** The codes differ: nothing is sent. */
     fun cancelLan() = sender.cancelLan()

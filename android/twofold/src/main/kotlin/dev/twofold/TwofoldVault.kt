@@ -76,33 +76,32 @@ class TwofoldVault private constructor(
         fun previewUri(uri: ByteArray): UriPreview = uri.useThenWipe { parseOtpauthUri(it) }
     }
 
-    private suspend fun <T> onIo(block: () -> T): T = withContext(io) { block() }
 
     val isUnlocked: Boolean get() = session.isUnlocked()
 
     // ----- unlock and lock -----
 
     suspend fun unlockWithPassword(password: ByteArray): UnlockResult =
-        onIo { password.useThenWipe { session.unlockWithPassword(it) } }
+        withContext(io) { password.useThenWipe { session.unlockWithPassword(it) } }
 
     /**
      * Opens a file this device would refuse (rolled back, foreign, or made by Twofold 0.1)
      * because the user confirmed it is theirs; it is rewritten under fresh keys.
      */
     suspend fun unlockWithPasswordAcceptingUntrusted(password: ByteArray): UnlockResult =
-        onIo { password.useThenWipe { session.unlockWithPasswordAcceptingUntrusted(it) } }
+        withContext(io) { password.useThenWipe { session.unlockWithPasswordAcceptingUntrusted(it) } }
 
     suspend fun unlockWithRecoveryKey(recoveryKey: String): UnlockResult =
-        onIo { session.unlockWithRecoveryKey(recoveryKey) }
+        withContext(io) { session.unlockWithRecoveryKey(recoveryKey) }
 
     /** Checks a recovery key typed from paper against the unlocked vault. */
-    suspend fun confirmRecoveryKey(recoveryKey: String) = onIo { session.confirmRecoveryKey(recoveryKey) }
+    suspend fun confirmRecoveryKey(recoveryKey: String) = withContext(io) { session.confirmRecoveryKey(recoveryKey) }
 
     /** Wrong PINs in a row for the PIN slot (at 5 it is locked). */
-    suspend fun pinFailures(slotId: String): Int = onIo { session.pinFailures(slotId).toInt() }
+    suspend fun pinFailures(slotId: String): Int = withContext(io) { session.pinFailures(slotId).toInt() }
 
     /** Slots; readable while locked (biometric unlock reads its blob here). */
-    suspend fun slots(): List<SlotView> = onIo { session.slots() }
+    suspend fun slots(): List<SlotView> = withContext(io) { session.slots() }
 
     /** The biometric slots the given keystore can open. */
     suspend fun platformSlots(keystore: PlatformKeystore): List<SlotView> =
@@ -120,10 +119,10 @@ class TwofoldVault private constructor(
 
     /** Second half of the pull API for apps that run the keystore themselves. */
     suspend fun unlockWithPlatformKey(slotId: String, key: ByteArray): UnlockResult =
-        onIo { key.useThenWipe { session.unlockWithPlatformKey(slotId, it) } }
+        withContext(io) { key.useThenWipe { session.unlockWithPlatformKey(slotId, it) } }
 
     suspend fun unlockWithPin(slotId: String, pin: ByteArray, deviceKey: ByteArray): UnlockResult =
-        onIo { pin.useThenWipe { p -> deviceKey.useThenWipe { d -> session.unlockWithPin(slotId, p, d) } } }
+        withContext(io) { pin.useThenWipe { p -> deviceKey.useThenWipe { d -> session.unlockWithPin(slotId, p, d) } } }
 
     /**
      * PIN unlock through [deviceKeystore], whose key needs the device credential: it unwraps
@@ -149,10 +148,10 @@ class TwofoldVault private constructor(
 
     /** Enrolls biometric unlock: a fresh key from the core, wrapped by [keystore]. */
     suspend fun enrollPlatform(keystore: PlatformKeystore, label: String): String {
-        val key = onIo { generatePlatformKey() }
+        val key = withContext(io) { generatePlatformKey() }
         return key.useThenWipe { k ->
             val blob = keystore.wrap(k)
-            onIo { session.addPlatformSlot(keystore.alias, label, k, blob) }
+            withContext(io) { session.addPlatformSlot(keystore.alias, label, k, blob) }
         }
     }
 
@@ -162,10 +161,10 @@ class TwofoldVault private constructor(
      * deletes the old hardware key only afterwards. Returns the new slot id.
      */
     suspend fun reenrollPlatform(old: SlotView, keystore: PlatformKeystore, label: String): String {
-        val key = onIo { generatePlatformKey() }
+        val key = withContext(io) { generatePlatformKey() }
         return key.useThenWipe { k ->
             val blob = keystore.wrap(k)
-            onIo { session.replacePlatformSlot(old.id, keystore.alias, label, k, blob) }
+            withContext(io) { session.replacePlatformSlot(old.id, keystore.alias, label, k, blob) }
         }
     }
 
@@ -174,65 +173,65 @@ class TwofoldVault private constructor(
      * (a keystore key that needs the device credential), combined with the PIN in the core.
      */
     suspend fun enrollPin(pin: ByteArray, deviceKeystore: PlatformKeystore, kdf: KdfSettings = dev.twofold.core.defaultKdf()): String {
-        val deviceKey = onIo { generatePlatformKey() }
+        val deviceKey = withContext(io) { generatePlatformKey() }
         return pin.useThenWipe { p ->
             deviceKey.useThenWipe { d ->
                 val blob = deviceKeystore.wrap(d)
-                onIo { session.addPinSlot(deviceKeystore.alias, p, d, blob, kdf) }
+                withContext(io) { session.addPinSlot(deviceKeystore.alias, p, d, blob, kdf) }
             }
         }
     }
 
-    suspend fun removeSlot(slotId: String) = onIo { session.removeSlot(slotId) }
+    suspend fun removeSlot(slotId: String) = withContext(io) { session.removeSlot(slotId) }
 
     suspend fun changePassword(newPassword: ByteArray, kdf: KdfSettings = dev.twofold.core.defaultKdf()) =
-        onIo { newPassword.useThenWipe { session.changePassword(it, kdf) } }
+        withContext(io) { newPassword.useThenWipe { session.changePassword(it, kdf) } }
 
-    suspend fun rotateRecoveryKey(): String = onIo { session.rotateRecoveryKey() }
+    suspend fun rotateRecoveryKey(): String = withContext(io) { session.rotateRecoveryKey() }
 
     // ----- entries -----
 
-    suspend fun entries(): List<EntryView> = onIo { session.entries() }
+    suspend fun entries(): List<EntryView> = withContext(io) { session.entries() }
 
-    suspend fun search(query: String): List<EntryView> = onIo { session.search(query) }
+    suspend fun search(query: String): List<EntryView> = withContext(io) { session.search(query) }
 
-    suspend fun trash(): List<EntryView> = onIo { session.trash() }
+    suspend fun trash(): List<EntryView> = withContext(io) { session.trash() }
 
     /** Adds an account; [EntryInput.secret] (base32 text as UTF-8 bytes) is wiped after the call. */
     suspend fun add(input: EntryInput, allowDuplicate: Boolean = false): EntryView =
-        onIo { input.secret.useThenWipe { session.addEntry(input, allowDuplicate) } }
+        withContext(io) { input.secret.useThenWipe { session.addEntry(input, allowDuplicate) } }
 
     /** An otpauth URI as UTF-8 bytes, wiped after the call. */
     suspend fun addFromUri(uri: ByteArray, allowDuplicate: Boolean = false): EntryView =
-        onIo { uri.useThenWipe { session.addEntryFromUri(it, allowDuplicate) } }
+        withContext(io) { uri.useThenWipe { session.addEntryFromUri(it, allowDuplicate) } }
 
-    suspend fun update(id: String, changes: EntryChanges): EntryView = onIo { session.updateEntry(id, changes) }
+    suspend fun update(id: String, changes: EntryChanges): EntryView = withContext(io) { session.updateEntry(id, changes) }
 
-    suspend fun delete(id: String) = onIo { session.deleteEntry(id) }
+    suspend fun delete(id: String) = withContext(io) { session.deleteEntry(id) }
 
-    suspend fun restore(id: String) = onIo { session.restoreEntry(id) }
+    suspend fun restore(id: String) = withContext(io) { session.restoreEntry(id) }
 
-    suspend fun purge(id: String) = onIo { session.purgeEntry(id) }
+    suspend fun purge(id: String) = withContext(io) { session.purgeEntry(id) }
 
-    suspend fun reorder(ids: List<String>) = onIo { session.reorder(ids) }
+    suspend fun reorder(ids: List<String>) = withContext(io) { session.reorder(ids) }
 
-    suspend fun groups(): List<GroupView> = onIo { session.groups() }
+    suspend fun groups(): List<GroupView> = withContext(io) { session.groups() }
 
-    suspend fun addGroup(name: String): GroupView = onIo { session.addGroup(name) }
+    suspend fun addGroup(name: String): GroupView = withContext(io) { session.addGroup(name) }
 
-    suspend fun deleteGroup(id: String) = onIo { session.deleteGroup(id) }
+    suspend fun deleteGroup(id: String) = withContext(io) { session.deleteGroup(id) }
 
     // ----- codes -----
 
-    suspend fun codesAt(unixMs: Long): List<CodeView> = onIo { session.codesAt(unixMs) }
+    suspend fun codesAt(unixMs: Long): List<CodeView> = withContext(io) { session.codesAt(unixMs) }
 
     /** Saves the advanced counter, then returns the HOTP code. */
-    suspend fun nextHotp(id: String): String = onIo { session.nextHotp(id) }
+    suspend fun nextHotp(id: String): String = withContext(io) { session.nextHotp(id) }
 
-    suspend fun recordUse(id: String) = onIo { session.recordUse(id) }
+    suspend fun recordUse(id: String) = withContext(io) { session.recordUse(id) }
 
     suspend fun recordTimeSample(localMs: Long, trustedMs: Long): ClockStatus =
-        onIo { session.recordTimeSample(localMs, trustedMs) }
+        withContext(io) { session.recordTimeSample(localMs, trustedMs) }
 
     /**
      * Sets the clock offset from a [code] the service of entry [id] just accepted (and the
@@ -244,7 +243,7 @@ class TwofoldVault private constructor(
         code: String,
         nextCode: String? = null,
         windowSeconds: UInt? = null,
-    ): ClockCalibration = onIo { session.calibrateFromAcceptedCode(id, code, nextCode, windowSeconds) }
+    ): ClockCalibration = withContext(io) { session.calibrateFromAcceptedCode(id, code, nextCode, windowSeconds) }
 
     /**
      * The printable recovery kit, made with the recovery key the user just typed (or the one
@@ -257,7 +256,7 @@ class TwofoldVault private constructor(
         format: RecoveryKitFormat,
         options: RecoveryKitOptions,
         use: suspend (ByteArray) -> T,
-    ): T = onIo { session.recoveryKit(recoveryKey, format, options) }.useThenWipeSuspending(use)
+    ): T = withContext(io) { session.recoveryKit(recoveryKey, format, options) }.useThenWipeSuspending(use)
 
     // The code screen's list, its order and its ticking: [codeList] (Codes.kt).
 
@@ -268,25 +267,25 @@ class TwofoldVault private constructor(
      * first. [use] gets the bytes, which are wiped when it returns.
      */
     suspend fun <T> exportEntryUri(id: String, use: suspend (ByteArray) -> T): T =
-        onIo { session.exportEntryUri(id) }.useThenWipeSuspending(use)
+        withContext(io) { session.exportEntryUri(id) }.useThenWipeSuspending(use)
 
     suspend fun createBackup(path: String, password: ByteArray?, sealToRecoveryKey: Boolean = true): BackupResult =
-        onIo {
+        withContext(io) {
             if (password == null) session.createBackup(path, null, sealToRecoveryKey)
             else password.useThenWipe { session.createBackup(path, it, sealToRecoveryKey) }
         }
 
     suspend fun autoBackup(directory: String, password: ByteArray?, keep: Int = 10): BackupResult =
-        onIo {
+        withContext(io) {
             if (password == null) session.autoBackup(directory, null, keep.toUInt())
             else password.useThenWipe { session.autoBackup(directory, it, keep.toUInt()) }
         }
 
     suspend fun verifyBackup(path: String, password: ByteArray): BackupCheck =
-        onIo { password.useThenWipe { session.verifyBackup(path, BackupKey.Password(it)) } }
+        withContext(io) { password.useThenWipe { session.verifyBackup(path, BackupKey.Password(it)) } }
 
     suspend fun verifyBackupWithRecoveryKey(path: String, recoveryKey: String): BackupCheck =
-        onIo { session.verifyBackup(path, BackupKey.RecoveryKey(recoveryKey)) }
+        withContext(io) { session.verifyBackup(path, BackupKey.RecoveryKey(recoveryKey)) }
 
     /**
      * A backup for a document provider (Storage Access Framework): [write] stores the bytes and
@@ -294,49 +293,49 @@ class TwofoldVault private constructor(
      * decrypts to the vault.
      */
     suspend fun backupToDocument(password: ByteArray?, name: String, write: suspend (ByteArray) -> ByteArray): BackupResult {
-        val pending = onIo { if (password == null) session.prepareBackup(null, true) else password.useThenWipe { session.prepareBackup(it, true) } }
+        val pending = withContext(io) { if (password == null) session.prepareBackup(null, true) else password.useThenWipe { session.prepareBackup(it, true) } }
         return pending.use { p ->
             val readBack = write(p.bytes())
-            onIo { p.confirm(readBack, name) }
+            withContext(io) { p.confirm(readBack, name) }
         }
     }
 
     suspend fun verifyBackupBytes(bytes: ByteArray, password: ByteArray): BackupCheck =
-        onIo { password.useThenWipe { session.verifyBackupBytes(bytes, BackupKey.Password(it)) } }
+        withContext(io) { password.useThenWipe { session.verifyBackupBytes(bytes, BackupKey.Password(it)) } }
 
     suspend fun verifyBackupBytesWithRecoveryKey(bytes: ByteArray, recoveryKey: String): BackupCheck =
-        onIo { session.verifyBackupBytes(bytes, BackupKey.RecoveryKey(recoveryKey)) }
+        withContext(io) { session.verifyBackupBytes(bytes, BackupKey.RecoveryKey(recoveryKey)) }
 
     /**
      * Restores a backup. One that cannot be authenticated ([BackupCheck.authenticated] false)
      * fails with [TwofoldException.Unverified] unless [acceptUnverified] (the user confirmed).
      */
     suspend fun restoreBackup(path: String, password: ByteArray, mode: RestoreMode, acceptUnverified: Boolean = false): RestoreResult =
-        onIo { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode, acceptUnverified) } }
+        withContext(io) { password.useThenWipe { session.restoreBackup(path, BackupKey.Password(it), mode, acceptUnverified) } }
 
     /**
      * otpauth:// URIs of every account, one per line (explicit export: re-authenticate first).
      * [use] gets the UTF-8 bytes, wiped when it returns.
      */
     suspend fun <T> exportOtpauthList(use: suspend (ByteArray) -> T): T =
-        onIo { session.exportOtpauthList() }.useThenWipeSuspending(use)
+        withContext(io) { session.exportOtpauthList() }.useThenWipeSuspending(use)
 
     /** Aegis JSON (UTF-8 bytes to [use], then wiped), encrypted when [password] is given. */
     suspend fun <T> exportAegis(password: ByteArray?, use: suspend (ByteArray) -> T): T =
-        onIo { if (password == null) session.exportAegis(null) else password.useThenWipe { session.exportAegis(it) } }
+        withContext(io) { if (password == null) session.exportAegis(null) else password.useThenWipe { session.exportAegis(it) } }
             .useThenWipeSuspending(use)
 
     /** Google Authenticator transfer codes (drawn; the URIs stay in the core). */
-    suspend fun exportGoogleMigration(): GoogleExport = onIo { session.exportGoogleMigration() }
+    suspend fun exportGoogleMigration(): GoogleExport = withContext(io) { session.exportGoogleMigration() }
 
     /** FIDO CXF JSON: [use] gets the bytes (wiped when it returns) and what was left out. */
     suspend fun <T> exportCxf(nowMs: Long = System.currentTimeMillis(), use: suspend (ByteArray, List<SkippedEntry>) -> T): T {
-        val export = onIo { session.exportCxf(nowMs) }
+        val export = withContext(io) { session.exportCxf(nowMs) }
         return export.content.useThenWipeSuspending { use(it, export.skipped) }
     }
 
     /** Adds the accounts an import read (duplicates reported, not doubled). */
-    suspend fun addImported(import: ImportSession): AddResult = onIo { import.addTo(session) }
+    suspend fun addImported(import: ImportSession): AddResult = withContext(io) { import.addTo(session) }
 
     override fun close() = session.close()
 }
