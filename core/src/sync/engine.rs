@@ -1496,33 +1496,14 @@ pub fn leave(session: &VaultSession) -> Result<(), SyncError> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-    use std::sync::Arc;
-
     use super::*;
     use crate::Secret;
-    use crate::crypto::{KdfParams, SystemRandom};
+    use crate::crypto::SystemRandom;
     use crate::otp::OtpKind;
     use crate::sync::join::{JoinInvite, Joiner, confirm_device, invite_device};
     use crate::sync::storage::MemoryStorage;
-    use crate::vault::{CreateOptions, NewEntry, VaultEnv};
-
-    fn device() -> VaultSession {
-        let env = VaultEnv {
-            fs: Arc::new(crate::fuzzing::MemoryFs::default()),
-            ..VaultEnv::default()
-        };
-        VaultSession::create_in(
-            Path::new("/v/vault.twofold"),
-            CreateOptions {
-                password: b"pw",
-                kdf: KdfParams::FLOOR,
-            },
-            env,
-        )
-        .unwrap()
-        .0
-    }
+    use crate::sync::test_device as device;
+    use crate::vault::NewEntry;
 
     fn set_secret(s: &VaultSession, id: EntryId, bytes: Vec<u8>) {
         s.modify(|c, now| {

@@ -530,30 +530,10 @@ pub fn cancel_device(session: &VaultSession, device: &DeviceKey) -> Result<(), S
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-    use std::sync::Arc;
-
     use super::*;
-    use crate::crypto::{KdfParams, SystemRandom};
+    use crate::crypto::SystemRandom;
     use crate::sync::storage::MemoryStorage;
-    use crate::vault::{CreateOptions, VaultEnv};
-
-    fn device() -> VaultSession {
-        let env = VaultEnv {
-            fs: Arc::new(crate::fuzzing::MemoryFs::default()),
-            ..VaultEnv::default()
-        };
-        VaultSession::create_in(
-            Path::new("/v/vault.twofold"),
-            CreateOptions {
-                password: b"pw",
-                kdf: KdfParams::FLOOR,
-            },
-            env,
-        )
-        .unwrap()
-        .0
-    }
+    use crate::sync::test_device as device;
 
     /// A member running the Twofold before bundle 2 admitted at once and sealed its keys: a
     /// new device still joins from such a bundle, and is a member at once.

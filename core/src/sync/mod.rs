@@ -30,6 +30,25 @@ pub mod state;
 pub mod storage;
 pub mod webdav;
 
+/// A new vault on an in-memory file system, unlocked, for the sync modules' unit tests.
+#[cfg(test)]
+pub(crate) fn test_device() -> crate::vault::VaultSession {
+    let env = crate::vault::VaultEnv {
+        fs: std::sync::Arc::new(crate::fuzzing::MemoryFs::default()),
+        ..crate::vault::VaultEnv::default()
+    };
+    crate::vault::VaultSession::create_in(
+        std::path::Path::new("/v/vault.twofold"),
+        crate::vault::CreateOptions {
+            password: b"pw",
+            kdf: crate::crypto::KdfParams::FLOOR,
+        },
+        env,
+    )
+    .unwrap()
+    .0
+}
+
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::CryptoError;
