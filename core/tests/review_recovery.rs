@@ -10,7 +10,8 @@ mod sync_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex};
 
 use common::*;
 use serde::Deserialize;
@@ -51,14 +52,21 @@ fn texts(v: &[&str]) -> Vec<String> {
 }
 
 fn vault_in(dir: &Path) -> (VaultSession, RecoveryKey) {
-    let (_, clock) = manual_clock(T0);
-    create_in(
+    let (_, s, key) = clocked_vault_in(dir, T0);
+    (s, key)
+}
+
+/// A vault in `dir` whose clock starts at `start_ms` and moves only when the test sets it.
+fn clocked_vault_in(dir: &Path, start_ms: i64) -> (Arc<AtomicI64>, VaultSession, RecoveryKey) {
+    let (t, clock) = manual_clock(start_ms);
+    let (s, key) = create_in(
         &dir.join("vault.twofold"),
         VaultEnv {
             clock,
             ..VaultEnv::default()
         },
-    )
+    );
+    (t, s, key)
 }
 
 fn fast_backup() -> BackupOptions<'static> {
@@ -1661,14 +1669,7 @@ fn planted_backup(genuine: &[u8]) -> Vec<u8> {
 #[test]
 fn a_drill_of_a_backup_that_cannot_be_shown_to_be_ours_proves_nothing_about_backups() {
     let dir = tempfile::tempdir().unwrap();
-    let (t, clock) = manual_clock(T0);
-    let (s, key) = create_in(
-        &dir.path().join("vault.twofold"),
-        VaultEnv {
-            clock,
-            ..VaultEnv::default()
-        },
-    );
+    let (t, s, key) = clocked_vault_in(dir.path(), T0);
     let a = s
         .add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
         .unwrap();
@@ -1985,14 +1986,7 @@ fn a_transfer_into_a_vault_that_has_the_account_keeps_its_codes_and_used_marks()
 fn a_backup_made_while_the_clock_was_ahead_does_not_hide_later_changes() {
     const YEAR: i64 = 365 * 24 * 3600 * 1000;
     let dir = tempfile::tempdir().unwrap();
-    let (t, clock) = manual_clock(T0 + 10 * YEAR);
-    let (s, _) = create_in(
-        &dir.path().join("vault.twofold"),
-        VaultEnv {
-            clock,
-            ..VaultEnv::default()
-        },
-    );
+    let (t, s, _) = clocked_vault_in(dir.path(), T0 + 10 * YEAR);
     let a = s
         .add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
         .unwrap();
@@ -2032,14 +2026,7 @@ fn a_backup_made_while_the_clock_was_ahead_does_not_hide_later_changes() {
 fn a_drill_or_backup_dated_ahead_leaves_the_checkup_asking_again() {
     const YEAR: i64 = 365 * 24 * 3600 * 1000;
     let dir = tempfile::tempdir().unwrap();
-    let (t, clock) = manual_clock(T0 + 10 * YEAR);
-    let (s, _) = create_in(
-        &dir.path().join("vault.twofold"),
-        VaultEnv {
-            clock,
-            ..VaultEnv::default()
-        },
-    );
+    let (t, s, _) = clocked_vault_in(dir.path(), T0 + 10 * YEAR);
     s.add_entry(totp("GitHub", "alice", "JBSWY3DPEHPK3PXP"), false)
         .unwrap();
     let file = dir.path().join("ahead.twfb");
