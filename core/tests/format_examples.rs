@@ -36,26 +36,6 @@ const BACKUP_PASSWORD: &str = "backup passphrase";
 const EXAMPLE_URI: &str =
     "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex_block(b: &[u8]) -> String {
-    hex(b)
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn env() -> VaultEnv {
     let (_, clock) = manual_clock(CLOCK_MS);
     VaultEnv {

@@ -20,18 +20,6 @@ use twofold_core::transfer::{
 
 const NOW: u64 = 1_700_000_000;
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn wrap(s: &str) -> String {
-    s.as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 struct Vectors {
     text: String,
     state: Vec<u8>,
@@ -127,24 +115,24 @@ fn generate() -> Vectors {
     writeln!(t).unwrap();
     writeln!(t, "Invite bytes ({} bytes):", invite_bytes.len()).unwrap();
     writeln!(t).unwrap();
-    writeln!(t, "```\n{}\n```", wrap(&hex(&invite_bytes))).unwrap();
+    writeln!(t, "```\n{}\n```", wrap64(&hex(&invite_bytes))).unwrap();
     writeln!(t).unwrap();
     writeln!(t, "Invite text (the QR code's content):").unwrap();
     writeln!(t).unwrap();
-    writeln!(t, "```\n{}\n```", wrap(&invite_text)).unwrap();
+    writeln!(t, "```\n{}\n```", wrap64(&invite_text)).unwrap();
     writeln!(t).unwrap();
     writeln!(t, "Plaintext (§3, {} bytes):", plaintext.len()).unwrap();
     writeln!(t).unwrap();
-    writeln!(t, "```\n{}\n```", wrap(&hex(&plaintext))).unwrap();
+    writeln!(t, "```\n{}\n```", wrap64(&hex(&plaintext))).unwrap();
     writeln!(t).unwrap();
     writeln!(t, "Sealed blob:").unwrap();
     writeln!(t).unwrap();
-    writeln!(t, "```\n{}\n```", wrap(&hex(sender.blob()))).unwrap();
+    writeln!(t, "```\n{}\n```", wrap64(&hex(sender.blob()))).unwrap();
     for (n, f) in frames.iter().enumerate() {
         writeln!(t).unwrap();
         writeln!(t, "Frame {n}:").unwrap();
         writeln!(t).unwrap();
-        writeln!(t, "```\n{}\n```", wrap(f)).unwrap();
+        writeln!(t, "```\n{}\n```", wrap64(f)).unwrap();
     }
     writeln!(t).unwrap();
     writeln!(

@@ -327,3 +327,30 @@ pub fn resign(
         &[&attacker],
     )
 }
+
+/// Lower-case hex of `b`.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The bytes of hex text.
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// `s` in lines of 64 characters, as the format documents print long values.
+pub fn wrap64(s: &str) -> String {
+    s.as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Hex of `b` in lines of 64 characters.
+pub fn hex_block(b: &[u8]) -> String {
+    wrap64(&hex(b))
+}
